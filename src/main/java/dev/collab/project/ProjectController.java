@@ -1,0 +1,61 @@
+package dev.collab.project;
+
+import java.util.List;
+
+import dev.collab.web.ApiException;
+import dev.collab.web.ProblemCode;
+import jakarta.validation.Valid;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PutMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/** {@code /api/projects}: see docs/api.md. */
+@RestController
+@RequestMapping(path = "/api/projects", produces = "application/json")
+class ProjectController {
+
+    private final Projects projects;
+
+    ProjectController(Projects projects) {
+        this.projects = projects;
+    }
+
+    /**
+     * Creates (201) or updates (200) a project. With {@code If-None-Match: *} the call only
+     * creates: an existing project with other settings is a {@code 409 project-exists}.
+     */
+    @PutMapping(path = "/{key}", consumes = "application/json")
+    ResponseEntity<Project> put(@PathVariable String key, @Valid @RequestBody ProjectSettings settings,
+            @RequestHeader(name = "If-None-Match", required = false) String ifNoneMatch) {
+        ProjectKey.require(key);
+        boolean createOnly = ifNoneMatch != null && ifNoneMatch.trim().equals("*");
+        Projects.Saved saved = projects.save(key, settings, createOnly);
+        return switch (saved.outcome()) {
+            case CREATED -> ResponseEntity.status(HttpStatus.CREATED)
+                    .header("Location", "/api/projects/" + key).body(saved.project());
+            case UPDATED, UNCHANGED -> ResponseEntity.ok(saved.project());
+            case CONFLICT -> throw new ApiException(ProblemCode.PROJECT_EXISTS,
+                    "Project '" + key + "' exists with other settings.");
+        };
+    }
+
+    @GetMapping
+    ProjectList list() {
+        return new ProjectList(projects.all());
+    }
+
+    @GetMapping("/{key}")
+    Project get(@PathVariable String key) {
+        ProjectKey.require(key);
+        return projects.find(key).orElseThrow(() -> ApiException.notFound("No project '" + key + "'."));
+    }
+
+    record ProjectList(List<Project> items) {
+    }
+}

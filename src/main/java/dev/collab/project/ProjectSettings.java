@@ -1,0 +1,19 @@
+package dev.collab.project;
+
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.Pattern;
+import jakarta.validation.constraints.Size;
+
+/**
+ * The body of {@code PUT /api/projects/{key}}.
+ *
+ * @param name    1..200 characters, not blank
+ * @param repoUrl a repository URL ({@code https://…}, {@code ssh://…}, {@code git@host:path}) or null
+ */
+record ProjectSettings(
+        @NotBlank @Size(max = 200) String name,
+        @Size(max = 2048)
+        @Pattern(regexp = "^((https?|ssh|git|file)://\\S+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\\S+)$",
+                message = "must be a repository URL (https://, ssh://, git://, file:// or user@host:path)")
+        String repoUrl) {
+}

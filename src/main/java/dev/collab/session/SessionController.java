@@ -1,0 +1,107 @@
+package dev.collab.session;
+
+import java.net.URI;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+
+import dev.collab.project.ProjectKey;
+import dev.collab.project.Projects;
+import dev.collab.web.ApiException;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Size;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/** Session endpoints: see docs/api.md. */
+@RestController
+class SessionController {
+
+    static final int DEFAULT_LIMIT = 50;
+    static final int MAX_LIMIT = 200;
+
+    private final Sessions sessions;
+    private final Projects projects;
+
+    SessionController(Sessions sessions, Projects projects) {
+        this.sessions = sessions;
+        this.projects = projects;
+    }
+
+    @PostMapping(path = "/api/projects/{key}/sessions", produces = "application/json")
+    ResponseEntity<Session> create(@PathVariable String key, @Valid @RequestBody(required = false) NewSession body) {
+        ProjectKey.require(key);
+        Session session = sessions.create(key, body == null ? null : body.title());
+        return ResponseEntity.created(URI.create("/api/sessions/" + session.id())).body(session);
+    }
+
+    @GetMapping(path = "/api/projects/{key}/sessions", produces = "application/json")
+    SessionList list(@PathVariable String key,
+            @RequestParam(required = false) String limit,
+            @RequestParam(required = false) String cursor,
+            @RequestParam(required = false) String state) {
+        ProjectKey.require(key);
+        int pageSize = parseLimit(limit);
+        SessionState stateFilter = parseState(state);
+        SessionCursor after = cursor == null || cursor.isEmpty() ? null : SessionCursor.decode(cursor);
+        Sessions.Page page = sessions.page(key, stateFilter, after, pageSize);
+        // An empty page may mean "no such project": only then is the project looked up.
+        if (page.items().isEmpty() && projects.find(key).isEmpty()) {
+            throw ApiException.notFound("No project '" + key + "'.");
+        }
+        return new SessionList(page.items(), page.next() == null ? null : page.next().encode());
+    }
+
+    @GetMapping(path = "/api/sessions/{id}", produces = "application/json")
+    Session get(@PathVariable UUID id) {
+        return sessions.find(id).orElseThrow(() -> notFound(id));
+    }
+
+    @DeleteMapping("/api/sessions/{id}")
+    ResponseEntity<Void> end(@PathVariable UUID id) {
+        sessions.end(id).orElseThrow(() -> notFound(id));
+        return ResponseEntity.noContent().build();
+    }
+
+    private static ApiException notFound(UUID id) {
+        return ApiException.notFound("No session " + id + ".");
+    }
+
+    private static int parseLimit(String limit) {
+        if (limit == null) {
+            return DEFAULT_LIMIT;
+        }
+        try {
+            int value = Integer.parseInt(limit.trim());
+            if (value >= 1 && value <= MAX_LIMIT) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw ApiException.invalid("limit", "must be a whole number from 1 to " + MAX_LIMIT);
+    }
+
+    private static SessionState parseState(String state) {
+        if (state == null || state.isEmpty()) {
+            return null;
+        }
+        try {
+            return SessionState.valueOf(state.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid("state", "must be one of IDLE, RUNNING, ENDED");
+        }
+    }
+
+    record NewSession(@Size(max = 200) String title) {
+    }
+
+    record SessionList(List<Session> items, String nextCursor) {
+    }
+}

@@ -1,0 +1,134 @@
+package dev.collab.session;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+import dev.collab.web.ApiException;
+import dev.collab.workspace.Workspaces;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+/** Creates, finds, lists and ends sessions. */
+@Service
+public class Sessions {
+
+    private static final String COLUMNS = """
+            id, project_key, title, state, created_at, last_activity_at, head_seq, current_run_id""";
+
+    private final JdbcClient jdbc;
+    private final Workspaces workspaces;
+    private final ApplicationEventPublisher events;
+    private final Clock clock;
+
+    Sessions(JdbcClient jdbc, Workspaces workspaces, ApplicationEventPublisher events, Clock clock) {
+        this.jdbc = jdbc;
+        this.workspaces = workspaces;
+        this.events = events;
+        this.clock = clock;
+    }
+
+    /**
+     * Creates an IDLE session in the project; its workspace directory exists before this returns.
+     *
+     * @throws ApiException {@code not-found} for an unknown project
+     */
+    @Transactional
+    public Session create(String project, String title) {
+        UUID id = UUID.randomUUID();
+        OffsetDateTime now = now();
+        int inserted = jdbc.sql("""
+                        insert into sessions (id, project_key, title, state, created_at, last_activity_at)
+                        select :id, key, :title, 'IDLE', :now, :now from projects where key = :project
+                        """)
+                .param("id", id).param("title", title).param("now", now).param("project", project)
+                .update();
+        if (inserted == 0) {
+            throw ApiException.notFound("No project '" + project + "'.");
+        }
+        // Inside the transaction: if the directory cannot be made, the session is not created either.
+        workspaces.create(id);
+        events.publishEvent(new SessionCreated(id, project, title));
+        return find(id).orElseThrow();
+    }
+
+    public Optional<Session> find(UUID id) {
+        return jdbc.sql("select " + COLUMNS + " from sessions where id = :id")
+                .param("id", id).query(Sessions::map).optional();
+    }
+
+    /**
+     * One page of a project's sessions, newest activity first (ties: id descending), after the
+     * cursor. Served by the {@code (project_key[, state], last_activity_at desc, id desc)} indexes.
+     */
+    Page page(String project, SessionState state, SessionCursor after, int limit) {
+        String sql = "select " + COLUMNS + " from sessions where project_key = :project"
+                + (state == null ? "" : " and state = :state")
+                + (after == null ? "" : " and (last_activity_at, id) < (:afterAt, :afterId)")
+                + " order by last_activity_at desc, id desc limit :limit";
+        var statement = jdbc.sql(sql).param("project", project).param("limit", limit + 1);
+        if (state != null) {
+            statement = statement.param("state", state.name());
+        }
+        if (after != null) {
+            statement = statement.param("afterAt", after.lastActivityAt().atOffset(ZoneOffset.UTC))
+                    .param("afterId", after.id());
+        }
+        List<Session> rows = statement.query(Sessions::map).list();
+        if (rows.size() <= limit) {
+            return new Page(rows, null);
+        }
+        List<Session> items = rows.subList(0, limit);
+        return new Page(List.copyOf(items), SessionCursor.after(items.getLast()));
+    }
+
+    /**
+     * Ends the session (idempotent). The first call publishes {@link SessionEnded}.
+     *
+     * @return the session, or empty when there is no such session
+     */
+    @Transactional
+    public Optional<Session> end(UUID id) {
+        OffsetDateTime now = now();
+        List<SessionEnded> ended = jdbc.sql("""
+                        update sessions s
+                           set state = 'ENDED', ended_at = :now, last_activity_at = greatest(s.last_activity_at, :now),
+                               current_run_id = null
+                          from (select id, current_run_id from sessions where id = :id for update) before
+                         where s.id = before.id and s.state <> 'ENDED'
+                        returning before.current_run_id
+                        """)
+                .param("id", id).param("now", now)
+                .query((rs, row) -> new SessionEnded(id, rs.getObject(1, UUID.class)))
+                .list();
+        ended.forEach(events::publishEvent);
+        return find(id);
+    }
+
+    private OffsetDateTime now() {
+        // PostgreSQL keeps microseconds; truncating here keeps the API's times equal to the stored ones.
+        return clock.instant().truncatedTo(ChronoUnit.MICROS).atOffset(ZoneOffset.UTC);
+    }
+
+    static Session map(ResultSet rs, int row) throws SQLException {
+        return new Session(rs.getObject("id", UUID.class), rs.getString("project_key"), rs.getString("title"),
+                SessionState.valueOf(rs.getString("state")), instant(rs, "created_at"),
+                instant(rs, "last_activity_at"), rs.getLong("head_seq"), rs.getObject("current_run_id", UUID.class));
+    }
+
+    private static Instant instant(ResultSet rs, String column) throws SQLException {
+        return rs.getObject(column, OffsetDateTime.class).toInstant();
+    }
+
+    record Page(List<Session> items, SessionCursor next) {
+    }
+}

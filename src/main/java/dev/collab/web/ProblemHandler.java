@@ -1,0 +1,150 @@
+package dev.collab.web;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+import jakarta.servlet.http.HttpServletRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.TypeMismatchException;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.dao.TransientDataAccessException;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.jdbc.CannotGetJdbcConnectionException;
+import org.springframework.validation.BindingResult;
+import org.springframework.web.HttpMediaTypeNotSupportedException;
+import org.springframework.web.HttpRequestMethodNotSupportedException;
+import org.springframework.web.bind.MethodArgumentNotValidException;
+import org.springframework.web.bind.MissingRequestHeaderException;
+import org.springframework.web.bind.MissingServletRequestParameterException;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.ServletWebRequest;
+import org.springframework.web.context.request.WebRequest;
+import org.springframework.web.method.annotation.HandlerMethodValidationException;
+import org.springframework.web.servlet.NoHandlerFoundException;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+import org.springframework.web.servlet.resource.NoResourceFoundException;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.DatabindException;
+
+/**
+ * Renders every exception that leaves a controller as problem+json with a {@code code}:
+ * our {@link ApiException}s, Spring MVC's own (bad JSON, wrong method, unknown path…) and
+ * anything unexpected, which is logged with the request id the body carries. Bodies never
+ * contain stack traces, SQL, class names or file paths.
+ */
+@RestControllerAdvice
+class ProblemHandler extends ResponseEntityExceptionHandler {
+
+    private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
+
+    @ExceptionHandler(ApiException.class)
+    ResponseEntity<Object> api(ApiException exception, HttpServletRequest request) {
+        return Problems.response(Problems.of(exception, request));
+    }
+
+    @ExceptionHandler({CannotGetJdbcConnectionException.class, DataAccessResourceFailureException.class,
+            TransientDataAccessException.class})
+    ResponseEntity<Object> databaseUnavailable(Exception exception, HttpServletRequest request) {
+        log.warn("Database unavailable while serving {} {}: {}", request.getMethod(), request.getRequestURI(),
+                exception.getMessage());
+        ProblemDetail problem = Problems.of(ProblemCode.SERVICE_UNAVAILABLE,
+                "The database is not reachable right now; retry shortly.", request);
+        return ResponseEntity.status(problem.getStatus()).header(HttpHeaders.RETRY_AFTER, "5")
+                .contentType(Problems.PROBLEM_JSON).body(problem);
+    }
+
+    @ExceptionHandler(Exception.class)
+    ResponseEntity<Object> unexpected(Exception exception, HttpServletRequest request) {
+        ProblemDetail problem = Problems.of(ProblemCode.INTERNAL_ERROR,
+                "Something went wrong on our side; quote the requestId when reporting it.", request);
+        log.error("Unexpected error serving {} {} (requestId {})", request.getMethod(), request.getRequestURI(),
+                problem.getProperties() == null ? null : problem.getProperties().get("requestId"), exception);
+        return Problems.response(problem);
+    }
+
+    @Override
+    protected ResponseEntity<Object> handleExceptionInternal(Exception exception, Object body, HttpHeaders headers,
+            HttpStatusCode statusCode, WebRequest webRequest) {
+        HttpServletRequest request = webRequest instanceof ServletWebRequest servlet ? servlet.getRequest() : null;
+        ProblemDetail problem = switch (exception) {
+            case MethodArgumentNotValidException invalid -> invalidBody(invalid.getBindingResult(), request);
+            case HandlerMethodValidationException invalid -> Problems.of(
+                    ApiException.invalid(invalid.getParameterValidationResults().stream()
+                            .flatMap(result -> result.getResolvableErrors().stream()
+                                    .map(error -> new ApiException.FieldProblem(
+                                            result.getMethodParameter().getParameterName(), error.getDefaultMessage())))
+                            .toList()), request);
+            case TypeMismatchException mismatch -> Problems.of(ApiException.invalid(
+                    mismatch.getPropertyName() == null ? "value" : mismatch.getPropertyName(),
+                    "must be " + describeType(mismatch.getRequiredType())), request);
+            case MissingServletRequestParameterException missing -> Problems.of(
+                    ApiException.invalid(missing.getParameterName(), "is required"), request);
+            case MissingRequestHeaderException missing -> Problems.of(
+                    ApiException.invalid(missing.getHeaderName(), "header is required"), request);
+            case HttpMessageNotReadableException unreadable -> unreadable(unreadable, request);
+            case HttpMediaTypeNotSupportedException unsupported -> Problems.of(ProblemCode.MALFORMED_REQUEST,
+                    "Content-Type " + (unsupported.getContentType() == null ? "(none)" : unsupported.getContentType())
+                            + " is not supported here; send application/json.", request);
+            case HttpRequestMethodNotSupportedException method -> Problems.of(ProblemCode.METHOD_NOT_ALLOWED,
+                    "Method " + method.getMethod() + " is not supported here.", request);
+            case NoResourceFoundException notFound -> Problems.of(ProblemCode.NOT_FOUND,
+                    "No such resource: " + notFound.getHttpMethod() + " /" + notFound.getResourcePath(), request);
+            case NoHandlerFoundException notFound -> Problems.of(ProblemCode.NOT_FOUND,
+                    "No such resource: " + notFound.getHttpMethod() + " " + notFound.getRequestURL(), request);
+            default -> Problems.of(ProblemCode.forStatus(statusCode.value()), null, request);
+        };
+        return ResponseEntity.status(problem.getStatus()).headers(headers).contentType(Problems.PROBLEM_JSON)
+                .body(problem);
+    }
+
+    private static ProblemDetail invalidBody(BindingResult result, HttpServletRequest request) {
+        List<ApiException.FieldProblem> errors = new ArrayList<>();
+        result.getFieldErrors().forEach(error -> errors.add(new ApiException.FieldProblem(error.getField(),
+                error.getDefaultMessage())));
+        result.getGlobalErrors().forEach(error -> errors.add(new ApiException.FieldProblem(error.getObjectName(),
+                error.getDefaultMessage())));
+        return Problems.of(ApiException.invalid(errors), request);
+    }
+
+    private static ProblemDetail unreadable(HttpMessageNotReadableException exception, HttpServletRequest request) {
+        for (Throwable cause = exception; cause != null; cause = cause.getCause()) {
+            if (cause instanceof PayloadTooLargeException tooLarge) {
+                return Problems.of(ProblemCode.PAYLOAD_TOO_LARGE, tooLarge.getMessage(), request);
+            }
+        }
+        String detail = "The request body is missing or is not valid JSON.";
+        if (exception.getCause() instanceof DatabindException databind && !databind.getPath().isEmpty()) {
+            String field = databind.getPath().stream()
+                    .map(ref -> ref.getPropertyName() != null ? ref.getPropertyName() : "[" + ref.getIndex() + "]")
+                    .reduce((a, b) -> b.startsWith("[") ? a + b : a + "." + b)
+                    .orElse("body");
+            detail = "The value of '" + field + "' has the wrong type or is not one of the allowed values.";
+        } else if (exception.getCause() instanceof JacksonException) {
+            detail = "The request body is not valid JSON.";
+        }
+        return Problems.of(ProblemCode.MALFORMED_REQUEST, detail, request);
+    }
+
+    private static String describeType(Class<?> type) {
+        if (type == null) {
+            return "a valid value";
+        }
+        if (type == UUID.class) {
+            return "a UUID";
+        }
+        if (type == Integer.class || type == int.class || type == Long.class || type == long.class) {
+            return "a whole number";
+        }
+        if (type.isEnum()) {
+            return "one of " + java.util.Arrays.toString(type.getEnumConstants());
+        }
+        return "a valid " + type.getSimpleName();
+    }
+}

@@ -1,0 +1,43 @@
+package dev.collab.web;
+
+import java.net.URI;
+import java.util.Map;
+
+import jakarta.servlet.http.HttpServletRequest;
+import org.springframework.http.MediaType;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+
+/** Builds the problem+json bodies of every error answer, so they all look alike. */
+final class Problems {
+
+    static final MediaType PROBLEM_JSON = MediaType.APPLICATION_PROBLEM_JSON;
+
+    private Problems() {
+    }
+
+    static ProblemDetail of(ProblemCode code, String detail, HttpServletRequest request) {
+        ProblemDetail problem = ProblemDetail.forStatus(code.status());
+        problem.setType(URI.create("/problems/" + code.slug()));
+        problem.setTitle(code.title());
+        problem.setDetail(detail == null || detail.isBlank() ? code.title() : detail);
+        problem.setProperty("code", code.slug());
+        String requestId = RequestIdFilter.currentRequestId(request);
+        if (requestId != null) {
+            problem.setProperty("requestId", requestId);
+        }
+        return problem;
+    }
+
+    static ProblemDetail of(ApiException exception, HttpServletRequest request) {
+        ProblemDetail problem = of(exception.code(), exception.getMessage(), request);
+        for (Map.Entry<String, Object> extension : exception.extensions().entrySet()) {
+            problem.setProperty(extension.getKey(), extension.getValue());
+        }
+        return problem;
+    }
+
+    static ResponseEntity<Object> response(ProblemDetail problem) {
+        return ResponseEntity.status(problem.getStatus()).contentType(PROBLEM_JSON).body(problem);
+    }
+}
