@@ -13,8 +13,6 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 import dev.collab.ops.StartupCheckException;
 import dev.collab.ops.WritableDirectories;
@@ -170,7 +168,7 @@ final class BuiltInPostgres implements AutoCloseable {
     private static void stopLeftoverPostmaster(Path dataDirectory) {
         Path pidFile = dataDirectory.resolve("postmaster.pid");
         Optional<ProcessHandle> leftover = readPid(pidFile).flatMap(ProcessHandle::of)
-                .filter(ProcessHandle::isAlive)
+                .filter(BuiltInPostgres::isRunning)
                 .filter(BuiltInPostgres::isPostgres);
         if (leftover.isEmpty()) {
             return;
@@ -201,17 +199,39 @@ final class BuiltInPostgres implements AutoCloseable {
         return info.command().or(info::commandLine).map(command -> command.contains("postgres")).orElse(false);
     }
 
+    /**
+     * Waits until the process is gone. Polls rather than using {@code onExit()}: the postmaster
+     * is not our child, and where nothing reaps orphans (a JVM as a container's PID 1) it stays
+     * a zombie that {@code isAlive()} still reports.
+     */
     private static boolean awaitExit(ProcessHandle process, Duration wait) {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (isRunning(process)) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Alive and not a zombie (on Linux, state {@code Z} in {@code /proc/<pid>/stat}). */
+    static boolean isRunning(ProcessHandle process) {
+        if (!process.isAlive()) {
+            return false;
+        }
+        Path stat = Path.of("/proc", Long.toString(process.pid()), "stat");
         try {
-            process.onExit().get(wait.toMillis(), TimeUnit.MILLISECONDS);
-            return true;
-        } catch (TimeoutException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        } catch (Exception e) {
-            return !process.isAlive();
+            String line = Files.readString(stat, StandardCharsets.US_ASCII);
+            int afterName = line.lastIndexOf(')');
+            return afterName < 0 || afterName + 2 >= line.length() || line.charAt(afterName + 2) != 'Z';
+        } catch (IOException e) {
+            return !Files.isDirectory(Path.of("/proc")) && process.isAlive();
         }
     }
 

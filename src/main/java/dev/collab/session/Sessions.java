@@ -71,11 +71,7 @@ public class Sessions {
      * cursor. Served by the {@code (project_key[, state], last_activity_at desc, id desc)} indexes.
      */
     Page page(String project, SessionState state, SessionCursor after, int limit) {
-        String sql = "select " + COLUMNS + " from sessions where project_key = :project"
-                + (state == null ? "" : " and state = :state")
-                + (after == null ? "" : " and (last_activity_at, id) < (:afterAt, :afterId)")
-                + " order by last_activity_at desc, id desc limit :limit";
-        var statement = jdbc.sql(sql).param("project", project).param("limit", limit + 1);
+        var statement = jdbc.sql(pageSql(state != null, after != null)).param("project", project).param("limit", limit + 1);
         if (state != null) {
             statement = statement.param("state", state.name());
         }
@@ -89,6 +85,14 @@ public class Sessions {
         }
         List<Session> items = rows.subList(0, limit);
         return new Page(List.copyOf(items), SessionCursor.after(items.getLast()));
+    }
+
+    /** The list query; a row comparison on the index columns lets PostgreSQL seek to the cursor. */
+    static String pageSql(boolean byState, boolean afterCursor) {
+        return "select " + COLUMNS + " from sessions where project_key = :project"
+                + (byState ? " and state = :state" : "")
+                + (afterCursor ? " and (last_activity_at, id) < (:afterAt, :afterId)" : "")
+                + " order by last_activity_at desc, id desc limit :limit";
     }
 
     /**

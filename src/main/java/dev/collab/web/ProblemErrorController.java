@@ -20,13 +20,15 @@ class ProblemErrorController implements ErrorController {
 
     private static final Logger log = LoggerFactory.getLogger(ProblemErrorController.class);
     static final String DETAIL_ATTRIBUTE = ProblemErrorController.class.getName() + ".detail";
+    static final String CODE_ATTRIBUTE = ProblemErrorController.class.getName() + ".code";
 
     @RequestMapping("${server.error.path:/error}")
     ResponseEntity<Object> error(HttpServletRequest request) {
         Object statusAttribute = request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE);
         int status = statusAttribute instanceof Integer code ? code : 500;
         Object failure = request.getAttribute(RequestDispatcher.ERROR_EXCEPTION);
-        ProblemCode code = ProblemCode.forStatus(status);
+        ProblemCode code = request.getAttribute(CODE_ATTRIBUTE) instanceof ProblemCode given
+                ? given : ProblemCode.forStatus(status);
         Object detail = request.getAttribute(DETAIL_ATTRIBUTE);
         ProblemDetail problem = Problems.of(code, detail == null ? null : detail.toString(), request);
         if (failure instanceof Throwable throwable) {

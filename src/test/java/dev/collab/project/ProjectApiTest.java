@@ -1,0 +1,141 @@
+package dev.collab.project;
+
+import java.net.http.HttpRequest;
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.collab.support.Api;
+import dev.collab.support.IntegrationTest;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import tools.jackson.databind.JsonNode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+@IntegrationTest
+class ProjectApiTest {
+
+    @LocalServerPort
+    int port;
+    Api api;
+
+    @BeforeEach
+    void setUp() {
+        api = new Api(port);
+    }
+
+    private static String key(String prefix) {
+        return prefix + "-" + Long.toString(System.nanoTime(), 36);
+    }
+
+    @Test
+    void putCreatesThenReturnsSameOrUpdated() {
+        String key = key("acme");
+        Api.Response created = api.put("/api/projects/" + key, "{\"name\":\"Acme Web\",\"repoUrl\":\"https://git.example/acme.git\"}");
+        assertThat(created.status()).isEqualTo(201);
+        assertThat(created.header("Location")).contains("/api/projects/" + key);
+        JsonNode project = created.json();
+        assertThat(project.get("key").asString()).isEqualTo(key);
+        assertThat(project.get("name").asString()).isEqualTo("Acme Web");
+        assertThat(project.get("repoUrl").asString()).isEqualTo("https://git.example/acme.git");
+        assertThat(project.get("createdAt").asString()).endsWith("Z");
+
+        Api.Response same = api.put("/api/projects/" + key, "{\"name\":\"Acme Web\",\"repoUrl\":\"https://git.example/acme.git\"}");
+        assertThat(same.status()).isEqualTo(200);
+        assertThat(same.json()).isEqualTo(project);
+
+        Api.Response updated = api.put("/api/projects/" + key, "{\"name\":\"Acme\",\"repoUrl\":null}");
+        assertThat(updated.status()).isEqualTo(200);
+        assertThat(updated.json().get("name").asString()).isEqualTo("Acme");
+        assertThat(updated.json().get("repoUrl").isNull()).isTrue();
+        assertThat(updated.json().get("createdAt")).isEqualTo(project.get("createdAt"));
+
+        assertThat(api.get("/api/projects/" + key).json()).isEqualTo(updated.json());
+    }
+
+    @Test
+    void createOnlyPutConflictsWithOtherSettings() {
+        String key = key("only");
+        HttpRequest.Builder createOnly = HttpRequest.newBuilder(api.uri("/api/projects/" + key))
+                .header("Content-Type", "application/json").header("If-None-Match", "*")
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"name\":\"One\"}"));
+        assertThat(api.send(createOnly).status()).isEqualTo(201);
+        assertThat(api.send(createOnly).status()).as("same settings again").isEqualTo(200);
+
+        Api.Response conflict = api.send(HttpRequest.newBuilder(api.uri("/api/projects/" + key))
+                .header("Content-Type", "application/json").header("If-None-Match", "*")
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"name\":\"Two\"}")));
+        assertThat(conflict.status()).isEqualTo(409);
+        assertThat(conflict.json().get("code").asString()).isEqualTo("project-exists");
+        assertThat(api.get("/api/projects/" + key).json().get("name").asString()).isEqualTo("One");
+    }
+
+    @Test
+    void listIsOrderedByKey() {
+        String prefix = key("list");
+        for (String suffix : List.of("b", "c", "a")) {
+            assertThat(api.put("/api/projects/" + prefix + "-" + suffix, "{\"name\":\"" + suffix + "\"}").status()).isEqualTo(201);
+        }
+        JsonNode items = api.get("/api/projects").json().get("items");
+        List<String> keys = new ArrayList<>();
+        items.forEach(item -> keys.add(item.get("key").asString()));
+        assertThat(keys).isSorted();
+        assertThat(keys).containsSubsequence(prefix + "-a", prefix + "-b", prefix + "-c");
+        assertThat(items.get(0).propertyNames()).containsExactlyInAnyOrder("key", "name", "repoUrl", "createdAt");
+    }
+
+    @Test
+    void unknownProjectIsNotFound() {
+        Api.Response missing = api.get("/api/projects/" + key("missing"));
+        assertThat(missing.status()).isEqualTo(404);
+        assertThat(missing.contentType()).startsWith("application/problem+json");
+        assertThat(missing.json().get("code").asString()).isEqualTo("not-found");
+        assertThat(missing.json().get("type").asString()).isEqualTo("/problems/not-found");
+    }
+
+    @Test
+    void invalidKeyIsRejected() {
+        for (String bad : List.of("Upper", "-dash-first", "a".repeat(65), "sp%20ace", "%C3%A9t%C3%A9")) {
+            Api.Response response = api.put("/api/projects/" + bad, "{\"name\":\"x\"}");
+            assertThat(response.status()).as(bad).isEqualTo(400);
+            assertThat(response.json().get("code").asString()).isEqualTo("validation-failed");
+            assertThat(response.json().get("errors").get(0).get("field").asString()).isEqualTo("key");
+            assertThat(api.get("/api/projects/" + bad).status()).as(bad).isEqualTo(400);
+        }
+        assertThat(api.put("/api/projects/" + "a".repeat(64), "{\"name\":\"x\"}").status()).isIn(200, 201);
+    }
+
+    @Test
+    void invalidSettingsListEveryField() {
+        Api.Response response = api.put("/api/projects/" + key("bad"), "{\"name\":\" \",\"repoUrl\":\"not a url\"}");
+        assertThat(response.status()).isEqualTo(400);
+        JsonNode problem = response.json();
+        assertThat(problem.get("code").asString()).isEqualTo("validation-failed");
+        List<String> fields = new ArrayList<>();
+        problem.get("errors").forEach(error -> {
+            fields.add(error.get("field").asString());
+            assertThat(error.get("message").asString()).isNotBlank();
+        });
+        assertThat(fields).containsExactlyInAnyOrder("name", "repoUrl");
+
+        assertThat(api.put("/api/projects/" + key("long"), "{\"name\":\"" + "n".repeat(201) + "\"}").status()).isEqualTo(400);
+        assertThat(api.put("/api/projects/" + key("ssh"), "{\"name\":\"s\",\"repoUrl\":\"git@github.com:acme/web.git\"}").status())
+                .isEqualTo(201);
+    }
+
+    @Test
+    void malformedBodiesAreProblems() {
+        String key = key("malformed");
+        for (String body : List.of("{not json", "", "[1,2]", "{\"name\": {\"a\": 1}}", "\"text\"")) {
+            Api.Response response = api.put("/api/projects/" + key, body);
+            assertThat(response.status()).as(body).isEqualTo(400);
+            assertThat(response.contentType()).startsWith("application/problem+json");
+            assertThat(response.json().get("code").asString()).as(body).isIn("malformed-request", "validation-failed");
+        }
+        Api.Response wrongType = api.send(HttpRequest.newBuilder(api.uri("/api/projects/" + key))
+                .header("Content-Type", "text/plain").PUT(HttpRequest.BodyPublishers.ofString("name=x")));
+        assertThat(wrongType.status()).isEqualTo(400);
+        assertThat(wrongType.json().get("code").asString()).isEqualTo("malformed-request");
+    }
+}

@@ -1,0 +1,24 @@
+package dev.collab.support;
+
+import org.springframework.boot.test.util.TestPropertyValues;
+import org.springframework.context.ApplicationContextInitializer;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * Points every test application context at a database of its own on the shared test server
+ * (team mode) and at a temp data directory of its own.
+ */
+public class CollabTestInitializer implements ApplicationContextInitializer<ConfigurableApplicationContext> {
+
+    @Override
+    public void initialize(ConfigurableApplicationContext context) {
+        TestDatabase.Server server = TestDatabase.server();
+        TestPropertyValues.of(
+                "spring.datasource.url=" + TestDatabase.newDatabase(),
+                "spring.datasource.username=" + server.user(),
+                "spring.datasource.password=" + server.password(),
+                "collab.data-dir=" + TempDirectories.create("data-"),
+                "collab.test.endpoints=true"
+        ).applyTo(context);
+    }
+}

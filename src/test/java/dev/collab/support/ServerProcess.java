@@ -1,0 +1,166 @@
+package dev.collab.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The server as an operator runs it: a separate JVM started from the test classpath, so tests
+ * can send it real signals (SIGTERM, SIGKILL) and read what it prints.
+ */
+public final class ServerProcess implements AutoCloseable {
+
+    private final Process process;
+    private final Path output;
+    private final Path dataDir;
+    private final int port;
+
+    private ServerProcess(Process process, Path output, Path dataDir, int port) {
+        this.process = process;
+        this.output = output;
+        this.dataDir = dataDir;
+        this.port = port;
+    }
+
+    /** Starts the server in built-in mode on {@code dataDir} with extra {@code --name=value} args. */
+    public static ServerProcess start(Path dataDir, String... args) {
+        int port = freePort();
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "-XX:TieredStopAtLevel=1",
+                "-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+                "dev.collab.CollabServerApplication",
+                "--server.port=" + port,
+                "--collab.data-dir=" + dataDir));
+        command.addAll(List.of(args));
+        try {
+            Path output = Files.createTempFile(dataDir.getParent(), "server-", ".log");
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(output.toFile());
+            builder.environment().keySet().removeIf(name -> name.startsWith("SPRING_") || name.startsWith("COLLAB_"));
+            return new ServerProcess(builder.start(), output, dataDir, port);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public Api api() {
+        return new Api(port);
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public ServerProcess awaitReady() {
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200)).until(() -> {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("server exited with " + process.exitValue() + ":\n" + output());
+            }
+            try {
+                return api().get("/actuator/health/readiness").status() == 200;
+            } catch (UncheckedIOException e) {
+                return false;
+            }
+        });
+        return this;
+    }
+
+    public String output() {
+        try {
+            return Files.readString(output, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public void awaitOutput(String text) {
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> output().contains(text));
+    }
+
+    /** SIGTERM, as ECS and Kubernetes send it; returns the exit code. */
+    public int terminate(Duration within) {
+        process.destroy();
+        return awaitExit(within);
+    }
+
+    /** SIGKILL: no shutdown hook runs, the built-in PostgreSQL is left running. */
+    public void kill() {
+        process.destroyForcibly();
+        awaitExit(Duration.ofSeconds(30));
+    }
+
+    public int awaitExit(Duration within) {
+        try {
+            if (!process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("server did not exit within " + within + ":\n" + output());
+            }
+            return process.exitValue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The postmaster of the built-in database, if one runs on this data directory. */
+    public Optional<ProcessHandle> postmaster() {
+        Path pidFile = dataDir.resolve("postgres").resolve("postmaster.pid");
+        try {
+            if (!Files.exists(pidFile)) {
+                return Optional.empty();
+            }
+            long pid = Long.parseLong(Files.readAllLines(pidFile).getFirst().trim());
+            return ProcessHandle.of(pid).filter(ServerProcess::isRunning);
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Never leaves a JVM or a postmaster behind, whatever the test did. */
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            process.destroy();
+            try {
+                if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                    process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        postmaster().ifPresent(ProcessHandle::destroy);
+    }
+
+    /** Alive and not a zombie: where nothing reaps orphans, a stopped postmaster lingers as one. */
+    public static boolean isRunning(ProcessHandle process) {
+        if (!process.isAlive()) {
+            return false;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
+        } catch (IOException | RuntimeException e) {
+            return process.isAlive();
+        }
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

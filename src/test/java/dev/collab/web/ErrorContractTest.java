@@ -1,0 +1,105 @@
+package dev.collab.web;
+
+import java.net.http.HttpRequest;
+import java.util.List;
+
+import dev.collab.support.Api;
+import dev.collab.support.IntegrationTest;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import tools.jackson.databind.JsonNode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Every error answer is problem+json with type, title, status, detail, code and requestId. */
+@IntegrationTest
+class ErrorContractTest {
+
+    @LocalServerPort
+    int port;
+    Api api;
+
+    @BeforeEach
+    void setUp() {
+        api = new Api(port);
+    }
+
+    private static void assertProblem(Api.Response response, int status, String code) {
+        assertThat(response.status()).as(response.toString()).isEqualTo(status);
+        assertThat(response.contentType()).startsWith("application/problem+json");
+        JsonNode problem = response.json();
+        assertThat(problem.get("type").asString()).isEqualTo("/problems/" + code);
+        assertThat(problem.get("code").asString()).isEqualTo(code);
+        assertThat(problem.get("status").asInt()).isEqualTo(status);
+        assertThat(problem.get("title").asString()).isNotBlank();
+        assertThat(problem.get("detail").asString()).isNotBlank();
+        assertThat(problem.get("requestId").asString()).isEqualTo(response.header("X-Request-Id").orElseThrow());
+        assertThat(response.text()).doesNotContain("Exception", "\tat ", "dev.collab", "/tmp/", "select ", "SQL");
+    }
+
+    @Test
+    void unknownPathsAreNotFound() {
+        for (String path : List.of("/nope", "/api", "/api/nothing/here", "/actuator/env", "/actuator/beans",
+                "/actuator/heapdump", "/error")) {
+            Api.Response response = api.get(path);
+            if (path.equals("/error")) {
+                assertThat(response.contentType()).startsWith("application/problem+json");
+                continue;
+            }
+            assertProblem(response, 404, "not-found");
+        }
+    }
+
+    @Test
+    void wrongMethodIsMethodNotAllowedWithAllow() {
+        Api.Response response = api.delete("/api/projects");
+        assertProblem(response, 405, "method-not-allowed");
+        assertThat(response.header("Allow")).hasValueSatisfying(allow -> assertThat(allow).contains("GET"));
+        assertProblem(api.post("/api/sessions/" + java.util.UUID.randomUUID(), "{}"), 405, "method-not-allowed");
+    }
+
+    @Test
+    void malformedJsonAndWrongContentType() {
+        String key = api.newProject("errors");
+        assertProblem(api.post("/api/projects/" + key + "/sessions", "{\"title\":"), 400, "malformed-request");
+        assertProblem(api.post("/api/projects/" + key + "/sessions", "{\"title\":[1]}"), 400, "malformed-request");
+        assertProblem(api.send(HttpRequest.newBuilder(api.uri("/api/projects/" + key + "/sessions"))
+                .header("Content-Type", "application/xml").POST(HttpRequest.BodyPublishers.ofString("<a/>"))),
+                400, "malformed-request");
+    }
+
+    @Test
+    void badUuidIsValidationFailed() {
+        assertProblem(api.get("/api/sessions/123"), 400, "validation-failed");
+    }
+
+    @Test
+    void oversizedBodiesArePayloadTooLarge() {
+        String key = api.newProject("big");
+        String big = "{\"title\":\"" + "x".repeat(1_100_000) + "\"}";
+        assertProblem(api.post("/api/projects/" + key + "/sessions", big), 413, "payload-too-large");
+
+        // Chunked (no Content-Length): cut off while reading.
+        byte[] bytes = big.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        HttpRequest.BodyPublisher chunked = HttpRequest.BodyPublishers.ofInputStream(
+                () -> new java.io.ByteArrayInputStream(bytes));
+        assertProblem(api.send(HttpRequest.newBuilder(api.uri("/api/projects/" + key + "/sessions"))
+                .header("Content-Type", "application/json").POST(chunked)), 413, "payload-too-large");
+    }
+
+    @Test
+    void unexpectedFailureIsInternalErrorWithCorrelationId() {
+        Api.Response response = api.send(HttpRequest.newBuilder(api.uri("/test/boom")).header("X-Request-Id", "trace-42").GET());
+        assertProblem(response, 500, "internal-error");
+        assertThat(response.json().get("requestId").asString()).isEqualTo("trace-42");
+        assertThat(response.text()).doesNotContain("secret", "/etc");
+    }
+
+    @Test
+    void insaneRequestIdsAreReplaced() {
+        Api.Response response = api.send(HttpRequest.newBuilder(api.uri("/api/projects/x-" + System.nanoTime()))
+                .header("X-Request-Id", "bad id with spaces").GET());
+        assertThat(response.header("X-Request-Id")).hasValueSatisfying(id -> assertThat(id).doesNotContain(" "));
+    }
+}

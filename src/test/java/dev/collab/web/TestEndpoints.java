@@ -1,0 +1,34 @@
+package dev.collab.web;
+
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * Endpoints that exist only on the test classpath and only with {@code collab.test.endpoints=true}:
+ * an unexpected failure, and a slow request that holds a database connection (to prove the
+ * drain on shutdown finishes it before PostgreSQL stops).
+ */
+@RestController
+@ConditionalOnProperty(name = "collab.test.endpoints", havingValue = "true")
+class TestEndpoints {
+
+    private final JdbcClient jdbc;
+
+    TestEndpoints(JdbcClient jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    @GetMapping("/test/boom")
+    String boom() {
+        throw new IllegalStateException("select secret from internals at /etc/secret");
+    }
+
+    @GetMapping("/test/slow")
+    String slow(@RequestParam(defaultValue = "1.5") double seconds) {
+        jdbc.sql("select pg_sleep(:seconds)").param("seconds", seconds).query().singleValue();
+        return jdbc.sql("select 'done after ' || :seconds || 's'").param("seconds", seconds).query(String.class).single();
+    }
+}
