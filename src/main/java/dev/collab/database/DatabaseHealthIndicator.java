@@ -1,12 +1,13 @@
 package dev.collab.database;
 
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
 
+import dev.collab.ops.BackgroundHealthIndicator;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationVersion;
-import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
@@ -17,20 +18,26 @@ import org.springframework.stereotype.Component;
  * Replaces Boot's plain connectivity check under the same name.
  */
 @Component("dbHealthIndicator")
-class DatabaseHealthIndicator extends AbstractHealthIndicator {
+class DatabaseHealthIndicator extends BackgroundHealthIndicator {
 
     private final JdbcClient jdbc;
     private final Flyway flyway;
     private volatile String expectedVersion;
 
     DatabaseHealthIndicator(JdbcClient jdbc, Flyway flyway) {
-        super("Database check failed");
+        super("db", Duration.ofSeconds(2));
         this.jdbc = jdbc;
         this.flyway = flyway;
     }
 
     @Override
-    protected void doHealthCheck(Health.Builder builder) {
+    protected String failureReason(Exception e) {
+        return "database not reachable";
+    }
+
+    @Override
+    protected Health check() {
+        Health.Builder builder = new Health.Builder();
         String expected = expectedVersion();
         var state = jdbc.sql("""
                         select exists (select 1 from flyway_schema_history where version = :expected and success) as migrated,
@@ -47,6 +54,7 @@ class DatabaseHealthIndicator extends AbstractHealthIndicator {
             builder.outOfService().withDetail("reason",
                     state.failed() ? "a migration failed" : "schema not migrated to version " + expected);
         }
+        return builder.build();
     }
 
     private String expectedVersion() {

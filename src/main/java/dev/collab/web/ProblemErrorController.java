@@ -25,12 +25,20 @@ class ProblemErrorController implements ErrorController {
     @RequestMapping("${server.error.path:/error}")
     ResponseEntity<Object> error(HttpServletRequest request) {
         Object statusAttribute = request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE);
+        if (statusAttribute == null) {
+            // Someone asked for /error itself: not a page of ours.
+            return Problems.response(Problems.of(ProblemCode.NOT_FOUND, "No such resource: " + request.getMethod()
+                    + " " + request.getRequestURI(), request));
+        }
         int status = statusAttribute instanceof Integer code ? code : 500;
         Object failure = request.getAttribute(RequestDispatcher.ERROR_EXCEPTION);
         ProblemCode code = request.getAttribute(CODE_ATTRIBUTE) instanceof ProblemCode given
                 ? given : ProblemCode.forStatus(status);
         Object detail = request.getAttribute(DETAIL_ATTRIBUTE);
         ProblemDetail problem = Problems.of(code, detail == null ? null : detail.toString(), request);
+        if (request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI) instanceof String uri) {
+            problem.setInstance(java.net.URI.create(uri));
+        }
         if (failure instanceof Throwable throwable) {
             log.error("Unexpected error outside a controller for {} (requestId {})",
                     request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI),

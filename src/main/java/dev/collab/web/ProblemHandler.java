@@ -1,5 +1,8 @@
 package dev.collab.web;
 
+import java.sql.SQLException;
+import java.sql.SQLNonTransientConnectionException;
+import java.sql.SQLTransientConnectionException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -16,6 +19,8 @@ import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.jdbc.CannotGetJdbcConnectionException;
+import org.springframework.transaction.CannotCreateTransactionException;
+import org.springframework.transaction.TransactionSystemException;
 import org.springframework.validation.BindingResult;
 import org.springframework.web.HttpMediaTypeNotSupportedException;
 import org.springframework.web.HttpRequestMethodNotSupportedException;
@@ -49,24 +54,44 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
         return Problems.response(Problems.of(exception, request));
     }
 
-    @ExceptionHandler({CannotGetJdbcConnectionException.class, DataAccessResourceFailureException.class,
-            TransientDataAccessException.class})
-    ResponseEntity<Object> databaseUnavailable(Exception exception, HttpServletRequest request) {
-        log.warn("Database unavailable while serving {} {}: {}", request.getMethod(), request.getRequestURI(),
-                exception.getMessage());
-        ProblemDetail problem = Problems.of(ProblemCode.SERVICE_UNAVAILABLE,
-                "The database is not reachable right now; retry shortly.", request);
-        return ResponseEntity.status(problem.getStatus()).header(HttpHeaders.RETRY_AFTER, "5")
-                .contentType(Problems.PROBLEM_JSON).body(problem);
-    }
-
     @ExceptionHandler(Exception.class)
     ResponseEntity<Object> unexpected(Exception exception, HttpServletRequest request) {
+        if (isDatabaseUnavailable(exception)) {
+            log.warn("Database unavailable while serving {} {}: {}", request.getMethod(), request.getRequestURI(),
+                    exception.getMessage());
+            ProblemDetail problem = Problems.of(ProblemCode.SERVICE_UNAVAILABLE,
+                    "The database is not reachable right now; retry shortly.", request);
+            return ResponseEntity.status(problem.getStatus()).header(HttpHeaders.RETRY_AFTER, "5")
+                    .contentType(Problems.PROBLEM_JSON).body(problem);
+        }
         ProblemDetail problem = Problems.of(ProblemCode.INTERNAL_ERROR,
                 "Something went wrong on our side; quote the requestId when reporting it.", request);
         log.error("Unexpected error serving {} {} (requestId {})", request.getMethod(), request.getRequestURI(),
                 problem.getProperties() == null ? null : problem.getProperties().get("requestId"), exception);
         return Problems.response(problem);
+    }
+
+    /**
+     * A failure to reach the database, however Spring wrapped it (no connection from the pool,
+     * no transaction could begin, the connection broke): the client may retry, so 503.
+     */
+    static boolean isDatabaseUnavailable(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof CannotGetJdbcConnectionException || t instanceof DataAccessResourceFailureException
+                    || t instanceof TransientDataAccessException || t instanceof SQLTransientConnectionException
+                    || t instanceof SQLNonTransientConnectionException || t instanceof CannotCreateTransactionException) {
+                return true;
+            }
+            if (t instanceof SQLException sql && isConnectionLoss(sql)) {
+                return true;
+            }
+            // A rollback that failed on a dead connection hides the failure that caused it.
+            if (t instanceof TransactionSystemException system && system.getApplicationException() != null
+                    && system.getApplicationException() != failure && isDatabaseUnavailable(system.getApplicationException())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override
@@ -102,6 +127,15 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
         };
         return ResponseEntity.status(problem.getStatus()).headers(headers).contentType(Problems.PROBLEM_JSON)
                 .body(problem);
+    }
+
+    /** Connection exceptions (class 08), an administrator or crash shutdown (57P0x), a closed pooled connection. */
+    private static boolean isConnectionLoss(SQLException sql) {
+        String state = sql.getSQLState();
+        if (state != null && (state.startsWith("08") || state.startsWith("57P"))) {
+            return true;
+        }
+        return state == null && "Connection is closed".equals(sql.getMessage());
     }
 
     private static ProblemDetail invalidBody(BindingResult result, HttpServletRequest request) {

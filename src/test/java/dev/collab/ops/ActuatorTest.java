@@ -46,8 +46,9 @@ class ActuatorTest {
     void compositeHealthHasDetails() {
         JsonNode health = api.get("/actuator/health").json();
         assertThat(health.get("status").asString()).isEqualTo("UP");
-        assertThat(names(health.get("components"))).contains("db", "diskSpace", "livenessState", "readinessState");
-        assertThat(health.get("components").get("diskSpace").get("details").get("free").asLong()).isPositive();
+        assertThat(names(health.get("components"))).contains("db", "workspace", "livenessState", "readinessState");
+        assertThat(health.get("components").get("workspace").get("details").get("free").asLong()).isPositive();
+        assertThat(api.get("/actuator/health").text()).doesNotContain("/tmp", "collab-test");
     }
 
     @Test

@@ -42,12 +42,7 @@ class ErrorContractTest {
     void unknownPathsAreNotFound() {
         for (String path : List.of("/nope", "/api", "/api/nothing/here", "/actuator/env", "/actuator/beans",
                 "/actuator/heapdump", "/error")) {
-            Api.Response response = api.get(path);
-            if (path.equals("/error")) {
-                assertThat(response.contentType()).startsWith("application/problem+json");
-                continue;
-            }
-            assertProblem(response, 404, "not-found");
+            assertProblem(api.get(path), 404, "not-found");
         }
     }
 
@@ -78,7 +73,9 @@ class ErrorContractTest {
     void oversizedBodiesArePayloadTooLarge() {
         String key = api.newProject("big");
         String big = "{\"title\":\"" + "x".repeat(1_100_000) + "\"}";
-        assertProblem(api.post("/api/projects/" + key + "/sessions", big), 413, "payload-too-large");
+        Api.Response declared = api.post("/api/projects/" + key + "/sessions", big);
+        assertProblem(declared, 413, "payload-too-large");
+        assertThat(declared.json().get("instance").asString()).isEqualTo("/api/projects/" + key + "/sessions");
 
         // Chunked (no Content-Length): cut off while reading.
         byte[] bytes = big.getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -94,6 +91,25 @@ class ErrorContractTest {
         assertProblem(response, 500, "internal-error");
         assertThat(response.json().get("requestId").asString()).isEqualTo("trace-42");
         assertThat(response.text()).doesNotContain("secret", "/etc");
+    }
+
+    @Test
+    void requestsTomcatRejectsAreProblemsToo() throws Exception {
+        for (String target : List.of("/api/projects/a%zz", "/api/projects/a%2Fb")) {
+            String raw = rawGet(target);
+            assertThat(raw).as(target).startsWith("HTTP/1.1 400");
+            assertThat(raw).as(target).containsIgnoringCase("content-type: application/problem+json")
+                    .contains("\"code\":\"malformed-request\"").doesNotContain("<html", "Tomcat");
+        }
+    }
+
+    private String rawGet(String target) throws Exception {
+        try (var socket = new java.net.Socket("localhost", port)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
     }
 
     @Test

@@ -1,0 +1,94 @@
+package dev.collab.database;
+
+import java.time.Duration;
+
+import dev.collab.support.Api;
+import dev.collab.support.IntegrationTest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.TestPropertySource;
+
+import com.zaxxer.hikari.HikariDataSource;
+import javax.sql.DataSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The database goes away under a running server: API calls answer 503 service-unavailable
+ * (retryable) instead of 500, health keeps answering fast and says db DOWN without leaking
+ * hosts or driver text, liveness stays UP, and everything recovers when the database returns.
+ */
+@IntegrationTest
+@DirtiesContext
+@TestPropertySource(properties = "spring.datasource.hikari.connection-timeout=1000")
+class DatabaseOutageTest {
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    DataSource dataSource;
+    Api api;
+    String database;
+    JdbcClient admin;
+
+    @BeforeEach
+    void setUp() {
+        api = new Api(port);
+        HikariDataSource pool = (HikariDataSource) dataSource;
+        String url = pool.getJdbcUrl();
+        database = url.substring(url.lastIndexOf('/') + 1);
+        var server = dev.collab.support.TestDatabase.server();
+        admin = JdbcClient.create(new org.springframework.jdbc.datasource.DriverManagerDataSource(
+                server.url("postgres"), server.user(), server.password()));
+    }
+
+    @AfterEach
+    void restore() {
+        admin.sql("alter database " + database + " allow_connections true").update();
+    }
+
+    @Test
+    void outageIsReportedFastAndRecovers() {
+        String project = api.newProject("outage");
+        admin.sql("alter database " + database + " allow_connections false").update();
+        admin.sql("select pg_terminate_backend(pid) from pg_stat_activity where datname = :db")
+                .param("db", database).query().listOfRows();
+
+        // Never a 500: the first request may still hold a connection that the outage kills mid-use.
+        java.util.List<Integer> statuses = new java.util.concurrent.CopyOnWriteArrayList<>();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            Api.Response write = api.post("/api/projects/" + project + "/sessions", "{}");
+            statuses.add(write.status());
+            assertThat(write.status()).isEqualTo(503);
+            assertThat(write.json().get("code").asString()).isEqualTo("service-unavailable");
+            assertThat(write.header("Retry-After")).isPresent();
+        });
+        assertThat(statuses).doesNotContain(500);
+        assertThat(api.put("/api/projects/" + project, "{\"name\":\"x\"}").status()).isEqualTo(503);
+        assertThat(api.get("/api/projects/" + project).status()).isEqualTo(503);
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            long started = System.nanoTime();
+            Api.Response readiness = api.get("/actuator/health/readiness");
+            long millis = (System.nanoTime() - started) / 1_000_000;
+            assertThat(readiness.status()).isEqualTo(503);
+            assertThat(readiness.json().get("components").get("db").get("status").asString()).isEqualTo("DOWN");
+            assertThat(millis).as("health answers from the last background check").isLessThan(1000);
+        });
+        Api.Response health = api.get("/actuator/health");
+        assertThat(health.text()).doesNotContain("localhost", "PSQLException", "Exception", "5432", "jdbc");
+        assertThat(api.get("/actuator/health/liveness").status()).isEqualTo(200);
+
+        admin.sql("alter database " + database + " allow_connections true").update();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            assertThat(api.get("/actuator/health/readiness").status()).isEqualTo(200);
+            assertThat(api.post("/api/projects/" + project + "/sessions", "{}").status()).isEqualTo(201);
+        });
+    }
+}
