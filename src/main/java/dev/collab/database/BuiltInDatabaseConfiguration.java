@@ -1,7 +1,6 @@
 package dev.collab.database;
 
 import com.zaxxer.hikari.HikariDataSource;
-import dev.collab.CollabProperties;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.context.annotation.Bean;
@@ -19,9 +18,8 @@ import org.springframework.context.annotation.Configuration;
 class BuiltInDatabaseConfiguration {
 
     @Bean(destroyMethod = "close")
-    BuiltInPostgres builtInPostgres(CollabProperties properties) {
-        return BuiltInPostgres.start(properties.dataDir().resolve("postgres"),
-                properties.dataDir().resolve("postgres-binaries"));
+    BuiltInPostgres builtInPostgres(BuiltInPostgresStartup.Pending startup) {
+        return startup.await();
     }
 
     @Bean

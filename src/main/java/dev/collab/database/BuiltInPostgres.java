@@ -41,6 +41,7 @@ final class BuiltInPostgres implements AutoCloseable {
 
     private final EmbeddedPostgres postgres;
     private final Path dataDirectory;
+    private boolean closed;
 
     private BuiltInPostgres(EmbeddedPostgres postgres, Path dataDirectory) {
         this.postgres = postgres;
@@ -93,7 +94,11 @@ final class BuiltInPostgres implements AutoCloseable {
     }
 
     @Override
-    public void close() throws IOException {
+    public synchronized void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
         log.info("Stopping the built-in PostgreSQL in {}", dataDirectory);
         postgres.close();
     }

@@ -3,11 +3,14 @@ package dev.collab.support;
 import org.springframework.boot.test.util.TestPropertyValues;
 import org.springframework.context.ApplicationContextInitializer;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
 
 /**
  * Points every test application context at a database of its own on the shared test server
  * (team mode) and at a temp data directory of its own.
  */
+@Order(Ordered.HIGHEST_PRECEDENCE)
 public class CollabTestInitializer implements ApplicationContextInitializer<ConfigurableApplicationContext> {
 
     @Override
