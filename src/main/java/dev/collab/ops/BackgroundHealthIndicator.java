@@ -2,6 +2,7 @@ package dev.collab.ops;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -9,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.InitializingBean;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.health.contributor.Status;
@@ -19,21 +21,33 @@ import org.springframework.boot.health.contributor.Status;
  * even while the database or a network filesystem hangs. A check that stops finishing is
  * itself reported (OUT_OF_SERVICE, "stale").
  */
-public abstract class BackgroundHealthIndicator implements HealthIndicator, DisposableBean {
+public abstract class BackgroundHealthIndicator implements HealthIndicator, InitializingBean, DisposableBean {
 
     private static final Logger log = LoggerFactory.getLogger(BackgroundHealthIndicator.class);
 
     private final String name;
+    private final Duration interval;
     private final Duration staleAfter;
     private final ScheduledExecutorService executor;
+    private final CountDownLatch firstCheck = new CountDownLatch(1);
     private volatile Result last;
 
     protected BackgroundHealthIndicator(String name, Duration interval) {
         this.name = name;
+        this.interval = interval;
         this.staleAfter = interval.multipliedBy(3).plusSeconds(5);
         this.executor = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().daemon().name("health-" + name).factory());
+    }
+
+    /**
+     * Starts checking once the subclass is fully built, and waits briefly for the first result
+     * so that the first probe after startup has an answer (never long: the check may hang).
+     */
+    @Override
+    public void afterPropertiesSet() throws InterruptedException {
         executor.scheduleWithFixedDelay(this::refresh, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+        firstCheck.await(2, TimeUnit.SECONDS);
     }
 
     /** Runs the check; may block. An exception is reported as DOWN with a generic reason. */
@@ -71,6 +85,7 @@ public abstract class BackgroundHealthIndicator implements HealthIndicator, Disp
             health = Health.status(Status.DOWN).withDetail("reason", name + " check failed").build();
         }
         last = new Result(health, Instant.now());
+        firstCheck.countDown();
     }
 
     @Override
