@@ -102,20 +102,33 @@ public class Sessions {
      */
     @Transactional
     public Optional<Session> end(UUID id) {
+        endWhere(id, null);
+        return find(id);
+    }
+
+    /** Retention: ends the session only if it is still IDLE with no activity since the cutoff. */
+    @Transactional
+    boolean endIfIdleSince(UUID id, Instant cutoff) {
+        return endWhere(id, cutoff);
+    }
+
+    private boolean endWhere(UUID id, Instant idleBefore) {
         OffsetDateTime now = now();
-        List<SessionEnded> ended = jdbc.sql("""
+        var statement = jdbc.sql("""
                         update sessions s
                            set state = 'ENDED', ended_at = :now, last_activity_at = greatest(s.last_activity_at, :now),
                                current_run_id = null
                           from (select id, current_run_id from sessions where id = :id for update) before
                          where s.id = before.id and s.state <> 'ENDED'
-                        returning before.current_run_id
-                        """)
-                .param("id", id).param("now", now)
-                .query((rs, row) -> new SessionEnded(id, rs.getObject(1, UUID.class)))
-                .list();
+                        """ + (idleBefore == null ? "" : " and s.state = 'IDLE' and s.last_activity_at < :cutoff")
+                        + " returning before.current_run_id")
+                .param("id", id).param("now", now);
+        if (idleBefore != null) {
+            statement = statement.param("cutoff", idleBefore.atOffset(ZoneOffset.UTC));
+        }
+        List<SessionEnded> ended = statement.query((rs, row) -> new SessionEnded(id, rs.getObject(1, UUID.class))).list();
         ended.forEach(events::publishEvent);
-        return find(id);
+        return !ended.isEmpty();
     }
 
     private OffsetDateTime now() {

@@ -1,0 +1,50 @@
+package dev.collab.workspace;
+
+import java.time.Duration;
+
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * The orphan-workspace sweeper ({@code collab.sweeper.*}, CONTRACT.md).
+ *
+ * @param enabled        whether sweeps run on a schedule (a manual sweep always works)
+ * @param initialDelay   first sweep this long after the server is ready
+ * @param interval       delay between the end of one sweep and the start of the next
+ * @param maxPerRun      at most this many workspaces removed per sweep; the rest is backlog
+ * @param minAge         a directory younger than this is never touched
+ * @param endIdleAfter   retention: sessions IDLE longer than this are ended (null: never)
+ * @param deleteWorkers  threads deleting files in parallel (network filesystems need a few)
+ */
+@Validated
+@ConfigurationProperties("collab.sweeper")
+record SweeperProperties(
+        @DefaultValue("true") boolean enabled,
+        @NotNull @DefaultValue("90s") Duration initialDelay,
+        @NotNull @DefaultValue("10m") Duration interval,
+        @Min(1) @DefaultValue("10") int maxPerRun,
+        @NotNull @DefaultValue("1h") Duration minAge,
+        Duration endIdleAfter,
+        @Min(1) @Max(64) @DefaultValue("4") int deleteWorkers) {
+
+    SweeperProperties {
+        requireNotNegative(initialDelay, "initial-delay");
+        requireNotNegative(minAge, "min-age");
+        if (interval != null && (interval.isZero() || interval.isNegative())) {
+            throw new IllegalArgumentException("collab.sweeper.interval must be positive, was " + interval);
+        }
+        if (endIdleAfter != null && (endIdleAfter.isZero() || endIdleAfter.isNegative())) {
+            throw new IllegalArgumentException("collab.sweeper.end-idle-after must be positive when set, was " + endIdleAfter);
+        }
+    }
+
+    private static void requireNotNegative(Duration value, String name) {
+        if (value != null && value.isNegative()) {
+            throw new IllegalArgumentException("collab.sweeper." + name + " must not be negative, was " + value);
+        }
+    }
+}

@@ -1,0 +1,19 @@
+package dev.collab.workspace;
+
+import java.time.Instant;
+import java.util.Collection;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * What the sweeper needs to know about sessions, implemented by the session feature (so that
+ * workspaces do not depend on sessions).
+ */
+public interface WorkspaceOwners {
+
+    /** The ids among these that belong to sessions that are IDLE or RUNNING. */
+    Set<UUID> live(Collection<UUID> ids);
+
+    /** Retention: ends IDLE sessions whose last activity is before the cutoff; returns how many. */
+    int endIdleSince(Instant cutoff);
+}

@@ -1,0 +1,147 @@
+package dev.collab.workspace;
+
+import java.io.IOException;
+import java.net.http.HttpRequest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import dev.collab.support.Api;
+import dev.collab.support.ServerProcess;
+import dev.collab.support.TempDirectories;
+import dev.collab.support.TestDatabase;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The sweeper in real server processes. Incident 1: a boot with a backlog of large orphan
+ * trees must stay healthy (every probe answers 200, quickly) and become ready on time while the
+ * sweep deletes; and two instances on one database never sweep at the same time.
+ */
+class SweeperProcessTest {
+
+    private static String[] teamMode(Path root, String... more) {
+        TestDatabase.Server db = TestDatabase.server();
+        List<String> args = new ArrayList<>(List.of(
+                "--spring.datasource.url=" + TestDatabase.newDatabase(),
+                "--spring.datasource.username=" + db.user(),
+                "--spring.datasource.password=" + db.password(),
+                "--collab.workspace.root=" + root));
+        args.addAll(List.of(more));
+        return args.toArray(String[]::new);
+    }
+
+    private static List<Path> seedOrphans(Path root, int trees, int directories, int filesEach) throws IOException {
+        List<Path> seeded = new ArrayList<>();
+        for (int t = 0; t < trees; t++) {
+            Path tree = Files.createDirectories(root.resolve(UUID.randomUUID().toString()));
+            for (int d = 0; d < directories; d++) {
+                Path dir = Files.createDirectories(tree.resolve("node_modules/pkg" + d + "/lib"));
+                for (int f = 0; f < filesEach; f++) {
+                    Files.writeString(dir.resolve("file" + f + ".js"), "module.exports = " + f + ";\n");
+                }
+            }
+            Files.setLastModifiedTime(tree, FileTime.from(Instant.now().minus(Duration.ofDays(1))));
+            seeded.add(tree);
+        }
+        return seeded;
+    }
+
+    @Test
+    void bootWithABacklogOfLargeTreesStaysHealthyWhileSweeping() throws Exception {
+        Path dataDir = TempDirectories.create("crashloop-");
+        Path root = Files.createDirectories(dataDir.resolve("workspaces"));
+        List<Path> orphans = seedOrphans(root, 8, 20, 100);   // 8 trees of 2,000 files
+
+        long launched = System.nanoTime();
+        try (ServerProcess server = ServerProcess.start(dataDir, teamMode(root,
+                "--collab.sweeper.initial-delay=1s", "--collab.sweeper.max-per-run=10"))) {
+            server.awaitReady();
+            Duration toReady = Duration.ofNanos(System.nanoTime() - launched);
+            assertThat(toReady).as("ready on time, not after the sweep").isLessThan(Duration.ofSeconds(60));
+
+            Api api = server.api();
+            List<String> failures = new ArrayList<>();
+            long slowest = 0;
+            int probes = 0;
+            AtomicBoolean swept = new AtomicBoolean();
+            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+            while (!swept.get() && System.nanoTime() < deadline) {
+                for (String probe : List.of("/actuator/health/liveness", "/actuator/health/readiness", "/actuator/health")) {
+                    long started = System.nanoTime();
+                    Api.Response response = api.get(probe);
+                    long millis = (System.nanoTime() - started) / 1_000_000;
+                    slowest = Math.max(slowest, millis);
+                    probes++;
+                    if (response.status() != 200) {
+                        failures.add(probe + " -> " + response.status());
+                    }
+                }
+                swept.set(orphans.stream().noneMatch(Files::exists));
+            }
+            assertThat(swept).as("the backlog was swept").isTrue();
+            assertThat(failures).as("no health probe failed during the sweep").isEmpty();
+            assertThat(slowest).as("slowest of %d probes, in ms", probes).isLessThan(2_000);
+            JsonNode lastRun = api.get("/actuator/sweeper").json().get("lastRuns").get(0);
+            assertThat(lastRun.get("trigger").asString()).isEqualTo("schedule");
+            assertThat(server.terminate(Duration.ofSeconds(60))).isIn(0, 143);
+        }
+    }
+
+    @Test
+    void twoInstancesOnOneDatabaseNeverSweepAtOnce() throws Exception {
+        Path dataA = TempDirectories.create("twin-a-");
+        Path dataB = TempDirectories.create("twin-b-");
+        Path root = Files.createDirectories(TempDirectories.create("shared-").resolve("workspaces"));
+        String[] common = teamMode(root, "--collab.sweeper.initial-delay=1h", "--collab.sweeper.max-per-run=2",
+                "--collab.sweeper.delete-workers=1");
+        List<Path> orphans = seedOrphans(root, 12, 10, 100);
+
+        try (ServerProcess a = ServerProcess.start(dataA, common); ServerProcess b = ServerProcess.start(dataB, common)) {
+            a.awaitReady();
+            b.awaitReady();
+            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(50)).until(() -> {
+                for (ServerProcess server : List.of(a, b)) {
+                    server.api().send(HttpRequest.newBuilder(server.api().uri("/actuator/sweeper"))
+                            .POST(HttpRequest.BodyPublishers.noBody()));
+                }
+                return orphans.stream().noneMatch(Files::exists);
+            });
+            await().atMost(Duration.ofSeconds(30)).until(() -> totalRemoved(a, b) >= orphans.size());
+
+            List<Instant[]> runs = new ArrayList<>();
+            for (ServerProcess server : List.of(a, b)) {
+                server.api().get("/actuator/sweeper").json().get("lastRuns").forEach(run -> runs.add(new Instant[] {
+                        Instant.parse(run.get("startedAt").asString()), Instant.parse(run.get("finishedAt").asString())}));
+            }
+            runs.sort((x, y) -> x[0].compareTo(y[0]));
+            for (int i = 1; i < runs.size(); i++) {
+                assertThat(runs.get(i)[0]).as("sweep %d starts after the previous one finished", i)
+                        .isAfterOrEqualTo(runs.get(i - 1)[1]);
+            }
+            assertThat(totalRemoved(a, b)).as("every orphan removed exactly once").isEqualTo(orphans.size());
+        }
+    }
+
+    /** From the metrics, which count every run (the report keeps only the last 20). */
+    private static int totalRemoved(ServerProcess... servers) {
+        double removed = 0;
+        for (ServerProcess server : servers) {
+            removed += server.api().get("/actuator/prometheus").text().lines()
+                    .filter(line -> line.startsWith("collab_sweeper_workspaces_total{")
+                            && line.contains("result=\"removed\"") && line.contains("source=\"sweep\""))
+                    .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+                    .sum();
+        }
+        return (int) removed;
+    }
+}
