@@ -34,9 +34,11 @@ class SessionWorkspaceOwners implements WorkspaceOwners {
     }
 
     @Override
-    public int endIdleSince(Instant cutoff) {
-        var idle = jdbc.sql("select id from sessions where state = 'IDLE' and last_activity_at < :cutoff limit 1000")
-                .param("cutoff", cutoff.atOffset(ZoneOffset.UTC)).query(UUID.class).list();
+    public int endIdleSince(Instant cutoff, int limit) {
+        var idle = jdbc.sql("""
+                        select id from sessions where state = 'IDLE' and last_activity_at < :cutoff
+                        order by last_activity_at limit :limit""")
+                .param("cutoff", cutoff.atOffset(ZoneOffset.UTC)).param("limit", limit).query(UUID.class).list();
         int ended = 0;
         for (UUID id : idle) {
             // One by one through the normal path: each ended session publishes SessionEnded.

@@ -34,6 +34,11 @@ record SweeperProperties(
     SweeperProperties {
         requireNotNegative(initialDelay, "initial-delay");
         requireNotNegative(minAge, "min-age");
+        // A session's directory exists a moment before its row commits; a floor keeps sweeps off it.
+        if (minAge != null && minAge.compareTo(MIN_AGE_FLOOR) < 0) {
+            throw new IllegalArgumentException("collab.sweeper.min-age must be at least " + MIN_AGE_FLOOR.toSeconds()
+                    + "s (a new session's workspace exists just before its database row), was " + minAge);
+        }
         if (interval != null && (interval.isZero() || interval.isNegative())) {
             throw new IllegalArgumentException("collab.sweeper.interval must be positive, was " + interval);
         }
@@ -41,6 +46,8 @@ record SweeperProperties(
             throw new IllegalArgumentException("collab.sweeper.end-idle-after must be positive when set, was " + endIdleAfter);
         }
     }
+
+    static final Duration MIN_AGE_FLOOR = Duration.ofMinutes(1);
 
     private static void requireNotNegative(Duration value, String name) {
         if (value != null && value.isNegative()) {

@@ -1,6 +1,7 @@
 package dev.collab.workspace;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
@@ -9,7 +10,11 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SecureDirectoryStream;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.List;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RecursiveAction;
@@ -50,20 +55,29 @@ final class TreeDeleter {
     }
 
     /**
-     * Deletes {@code parent/name} and everything under it.
+     * Deletes {@code directory/name} and everything under it, where {@code directory} is an
+     * open secure stream (opened without following links by the caller).
      *
      * @throws UnsupportedOperationException where the platform has no secure directory streams
      */
-    Result delete(Path parent, Path name) throws IOException {
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(parent)) {
-            if (!(stream instanceof SecureDirectoryStream<Path> secureParent)) {
-                throw new UnsupportedOperationException(
-                        "This platform has no secure directory streams; refusing to delete " + name);
-            }
-            Counters counters = new Counters();
-            pool.invoke(new EntryTask(secureParent, name.getFileName(), counters));
-            return counters.result();
+    Result delete(SecureDirectoryStream<Path> directory, Path name) {
+        Counters counters = new Counters();
+        pool.invoke(new EntryTask(directory, name.getFileName(), counters));
+        return counters.result();
+    }
+
+    /**
+     * Opens {@code parent} as a secure directory stream; refuses (fails closed) where the
+     * platform has none, since deleting without one would follow links.
+     */
+    static SecureDirectoryStream<Path> openSecure(Path parent) throws IOException {
+        DirectoryStream<Path> stream = Files.newDirectoryStream(parent);
+        if (stream instanceof SecureDirectoryStream<Path> secure) {
+            return secure;
         }
+        stream.close();
+        throw new UnsupportedOperationException(
+                "This platform has no secure directory streams; refusing to delete anything under " + parent);
     }
 
     private static final class Counters {
@@ -96,7 +110,7 @@ final class TreeDeleter {
             }
             SecureDirectoryStream<Path> directory;
             try {
-                directory = parent.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS);
+                directory = openChild(parent, name);
             } catch (NoSuchFileException e) {
                 return;
             } catch (IOException e) {
@@ -121,7 +135,15 @@ final class TreeDeleter {
                 return;
             }
             try {
-                parent.deleteDirectory(name);
+                try {
+                    parent.deleteDirectory(name);
+                } catch (AccessDeniedException e) {
+                    // A read-only parent: give its owner write permission back (through the handle), once.
+                    if (!grantOwner(parent.getFileAttributeView(PosixFileAttributeView.class))) {
+                        throw e;
+                    }
+                    parent.deleteDirectory(name);
+                }
                 counters.directories.incrementAndGet();
             } catch (NoSuchFileException e) {
                 // gone already
@@ -133,6 +155,36 @@ final class TreeDeleter {
                     counters.failures.incrementAndGet();
                 }
             }
+        }
+    }
+
+    /**
+     * Opens a subdirectory without following a link. An agent may have left it unreadable
+     * ({@code chmod 000}); then the owner's permissions are restored on the entry itself
+     * (no link followed) and it is opened again.
+     */
+    private static SecureDirectoryStream<Path> openChild(SecureDirectoryStream<Path> parent, Path name) throws IOException {
+        try {
+            return parent.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS);
+        } catch (AccessDeniedException e) {
+            grantOwner(parent.getFileAttributeView(name, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS));
+            return parent.newDirectoryStream(name, LinkOption.NOFOLLOW_LINKS);
+        }
+    }
+
+    private static boolean grantOwner(PosixFileAttributeView view) {
+        if (view == null) {
+            return false;
+        }
+        try {
+            Set<PosixFilePermission> permissions = EnumSet.copyOf(view.readAttributes().permissions().isEmpty()
+                    ? EnumSet.of(PosixFilePermission.OWNER_READ) : view.readAttributes().permissions());
+            permissions.addAll(EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
+                    PosixFilePermission.OWNER_EXECUTE));
+            view.setPermissions(permissions);
+            return true;
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
         }
     }
 
@@ -153,11 +205,28 @@ final class TreeDeleter {
         protected void compute() {
             List<EntryTask> subdirectories = new ArrayList<>();
             for (Path name : names) {
-                if (!unlinkUnlessDirectory(directory, name, counters)) {
+                if (!unlinkUnlessDirectory(directory, name, counters) && !unlinkAfterGrantingWrite(name)) {
                     subdirectories.add(new EntryTask(directory, name, counters));
                 }
             }
             invokeAll(subdirectories);
+        }
+
+        /**
+         * A read-only directory ({@code chmod a-w}, a Go module cache) refuses unlinks: give its
+         * owner write permission back through the open handle, once, and try again.
+         */
+        private boolean unlinkAfterGrantingWrite(Path name) {
+            try {
+                directory.deleteFile(name);
+                counters.files.incrementAndGet();
+                return true;
+            } catch (AccessDeniedException e) {
+                return grantOwner(directory.getFileAttributeView(PosixFileAttributeView.class))
+                        && unlinkUnlessDirectory(directory, name, counters);
+            } catch (IOException e) {
+                return e instanceof NoSuchFileException;
+            }
         }
     }
 

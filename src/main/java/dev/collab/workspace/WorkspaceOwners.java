@@ -14,6 +14,6 @@ public interface WorkspaceOwners {
     /** The ids among these that belong to sessions that are IDLE or RUNNING. */
     Set<UUID> live(Collection<UUID> ids);
 
-    /** Retention: ends IDLE sessions whose last activity is before the cutoff; returns how many. */
-    int endIdleSince(Instant cutoff);
+    /** Retention: ends at most {@code limit} IDLE sessions whose last activity is before the cutoff; returns how many. */
+    int endIdleSince(Instant cutoff, int limit);
 }

@@ -1,15 +1,19 @@
 package dev.collab.workspace;
 
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.SecureDirectoryStream;
+import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -29,20 +33,26 @@ import org.springframework.stereotype.Component;
 
 /**
  * Removes workspaces: move first, then delete. The doomed directory is renamed into the
- * quarantine directory under the root (same filesystem, atomic), so a half-deleted tree never
- * sits under a live name; a delete cut short (kill, NFS trouble) stays in quarantine and the
- * next sweep finishes it. Deletion runs on its own bounded pool, never on a request thread.
+ * quarantine directory under the root ({@code renameat} between two open directories: same
+ * filesystem, atomic, no path followed), so a half-deleted tree never sits under a live name; a
+ * delete cut short (kill, NFS trouble) stays in quarantine and a later sweep finishes it.
+ * Nothing here follows a link, the quarantine directory included: if someone replaced it with
+ * a link, the link is removed and a real directory made. Deletion runs on its own bounded
+ * pool, never on a request thread.
  */
 @Component
 class WorkspaceRemoval implements DisposableBean {
 
     /** Under the workspace root; not a session id, so never taken for a workspace. */
     static final String QUARANTINE = ".collab-quarantine";
+    /** A quarantined tree younger than this may still be being deleted by its own removal. */
+    static final Duration RETRY_AFTER = Duration.ofMinutes(5);
 
     private static final Logger log = LoggerFactory.getLogger(WorkspaceRemoval.class);
+    private static final Path QUARANTINE_NAME = Path.of(QUARANTINE);
 
     private final Path root;
-    private final Path quarantine;
+    private final Clock clock;
     private final ForkJoinPool deleteWorkers;
     private final TreeDeleter deleter;
     private final ThreadPoolExecutor background;
@@ -50,9 +60,10 @@ class WorkspaceRemoval implements DisposableBean {
     private final MeterRegistry registry;
     private final AtomicLong sequence = new AtomicLong();
 
-    WorkspaceRemoval(Workspaces workspaces, SweeperProperties properties, MeterRegistry registry) throws IOException {
+    WorkspaceRemoval(Workspaces workspaces, SweeperProperties properties, Clock clock, MeterRegistry registry)
+            throws IOException {
         this.root = workspaces.root();
-        this.quarantine = Files.createDirectories(root.resolve(QUARANTINE));
+        this.clock = clock;
         this.deleteWorkers = new ForkJoinPool(properties.deleteWorkers(), pool -> {
             var thread = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
             thread.setName("workspace-delete-" + thread.getPoolIndex());
@@ -67,10 +78,14 @@ class WorkspaceRemoval implements DisposableBean {
         this.registry = registry;
         this.filesDeleted = Counter.builder("collab.sweeper.files.deleted")
                 .description("Files and links deleted from workspaces").register(registry);
+        try (var ignored = openQuarantine()) {
+            // created (or repaired) at startup, so a broken root shows at once
+        }
     }
 
+    /** The quarantine directory, for tests. */
     Path quarantine() {
-        return quarantine;
+        return root.resolve(QUARANTINE);
     }
 
     /** Removes a session's workspace in the background (after DELETE /api/sessions/{id}). */
@@ -94,55 +109,107 @@ class WorkspaceRemoval implements DisposableBean {
     }
 
     /**
-     * Moves the workspace of a session into quarantine. Empty when there is none, or when the
-     * name at the top is not a real directory (a link or a file is never moved or followed).
+     * Moves the workspace of a session into quarantine; returns its name there. Empty when there
+     * is none, or when the name at the top is not a real directory (a link or a file is never
+     * moved or followed).
      */
     Optional<Path> quarantineWorkspace(UUID sessionId) throws IOException {
-        Path workspace = root.resolve(sessionId.toString());
-        BasicFileAttributes attributes;
-        try {
-            attributes = Files.readAttributes(workspace, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
+        Path name = Path.of(sessionId.toString());
+        try (SecureDirectoryStream<Path> rootStream = TreeDeleter.openSecure(root);
+             SecureDirectoryStream<Path> quarantine = openQuarantine(rootStream)) {
+            BasicFileAttributes attributes;
+            try {
+                attributes = rootStream.getFileAttributeView(name, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+                        .readAttributes();
+            } catch (NoSuchFileException e) {
+                return Optional.empty();
+            }
+            if (!attributes.isDirectory()) {
+                return Optional.empty();
+            }
+            Path target = Path.of(sessionId + "." + clock.millis() + "." + sequence.incrementAndGet());
+            try {
+                rootStream.move(name, quarantine, target);
+            } catch (NoSuchFileException e) {
+                return Optional.empty();
+            }
+            return Optional.of(target);
         }
-        if (!attributes.isDirectory()) {
-            return Optional.empty();
-        }
-        Path target = quarantine.resolve(sessionId + "." + System.currentTimeMillis() + "." + sequence.incrementAndGet());
-        try {
-            Files.move(workspace, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        } catch (AtomicMoveNotSupportedException e) {
-            throw new IOException("The quarantine is not on the workspace filesystem; refusing a non-atomic move", e);
-        }
-        return Optional.of(target);
     }
 
-    /** Deletes one quarantined tree; what cannot be deleted stays for the next sweep. */
-    TreeDeleter.Result deleteQuarantined(Path entry) {
-        try {
-            TreeDeleter.Result result = deleter.delete(quarantine, entry.getFileName());
+    /** Deletes one quarantined tree by its name there; what cannot be deleted stays for later. */
+    TreeDeleter.Result deleteQuarantined(Path name) {
+        try (SecureDirectoryStream<Path> quarantine = openQuarantine()) {
+            TreeDeleter.Result result = deleter.delete(quarantine, name);
             filesDeleted.increment(result.filesDeleted());
             if (!result.complete()) {
-                log.info("Quarantined workspace {} not fully deleted ({} entries left); the next sweep retries",
-                        entry.getFileName(), result.failures());
+                log.info("Quarantined workspace {} not fully deleted ({} entries left); a later sweep retries",
+                        name, result.failures());
             }
             return result;
         } catch (IOException | RuntimeException e) {
-            log.warn("Could not delete quarantined workspace {}: {}", entry.getFileName(), e.toString());
+            log.warn("Could not delete quarantined workspace {}: {}", name, e.toString());
             return new TreeDeleter.Result(0, 0, 1);
         }
     }
 
-    /** What is waiting in quarantine (left by a delete cut short), oldest name first. */
-    List<Path> quarantined() throws IOException {
+    /**
+     * Trees waiting in quarantine that a delete left behind (cut short, or not fully
+     * deletable), oldest first; recent ones are skipped, their own removal may still be at work.
+     */
+    List<Path> leftovers() throws IOException {
         List<Path> entries = new ArrayList<>();
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(quarantine)) {
-            stream.forEach(entries::add);
+        Instant retryBefore = clock.instant().minus(RETRY_AFTER);
+        try (SecureDirectoryStream<Path> quarantine = openQuarantine()) {
+            for (Path entry : quarantine) {
+                Path name = entry.getFileName();
+                if (quarantinedAt(name).isBefore(retryBefore)) {
+                    entries.add(name);
+                }
+            }
         }
-        entries.sort(null);
+        entries.sort(Comparator.comparing(WorkspaceRemoval::quarantinedAt));
         return entries;
+    }
+
+    /** Names are {@code <session id>.<epoch millis>.<sequence>}; anything else counts as old. */
+    private static Instant quarantinedAt(Path name) {
+        String[] parts = name.toString().split("\\.");
+        try {
+            return parts.length >= 2 ? Instant.ofEpochMilli(Long.parseLong(parts[1])) : Instant.EPOCH;
+        } catch (NumberFormatException e) {
+            return Instant.EPOCH;
+        }
+    }
+
+    private SecureDirectoryStream<Path> openQuarantine() throws IOException {
+        try (SecureDirectoryStream<Path> rootStream = TreeDeleter.openSecure(root)) {
+            return openQuarantine(rootStream);
+        }
+    }
+
+    /** Opens the quarantine without following a link; makes it (again) if it is missing or not a directory. */
+    private SecureDirectoryStream<Path> openQuarantine(SecureDirectoryStream<Path> rootStream) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return rootStream.newDirectoryStream(QUARANTINE_NAME, LinkOption.NOFOLLOW_LINKS);
+            } catch (NoSuchFileException e) {
+                try {
+                    Files.createDirectory(root.resolve(QUARANTINE));
+                } catch (FileAlreadyExistsException raced) {
+                    // made meanwhile (another replica): open it
+                }
+            } catch (IOException e) {
+                if (attempt > 2) {
+                    throw e;
+                }
+                log.warn("{} under the workspace root is not a directory (a link or a file); replacing it", QUARANTINE);
+                rootStream.deleteFile(QUARANTINE_NAME);
+            }
+            if (attempt > 3) {
+                throw new IOException("Cannot open the quarantine directory under the workspace root");
+            }
+        }
     }
 
     void count(String result, String source) {

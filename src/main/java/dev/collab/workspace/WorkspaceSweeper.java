@@ -62,6 +62,7 @@ public class WorkspaceSweeper implements DisposableBean {
     private final AtomicInteger backlog = new AtomicInteger();
     private final ScheduledExecutorService executor;
     private final AtomicBoolean running = new AtomicBoolean();
+    private final AtomicBoolean manualPending = new AtomicBoolean();
     private final Deque<SweepReport> reports = new ArrayDeque<>();
     private volatile ScheduledFuture<?> next;
     private volatile Instant nextRunAt;
@@ -112,10 +113,13 @@ public class WorkspaceSweeper implements DisposableBean {
      * @return false when a sweep is already running on this instance
      */
     public boolean requestSweep() {
-        if (running.get()) {
+        if (running.get() || !manualPending.compareAndSet(false, true)) {
             return false;
         }
-        executor.execute(() -> sweep(SweepReport.Trigger.MANUAL));
+        executor.execute(() -> {
+            manualPending.set(false);
+            sweep(SweepReport.Trigger.MANUAL);
+        });
         return true;
     }
 
@@ -170,20 +174,23 @@ public class WorkspaceSweeper implements DisposableBean {
         Instant startedAt = clock.instant();
         long freeBefore = usableSpace();
         if (properties.endIdleAfter() != null) {
-            int ended = owners.endIdleSince(startedAt.minus(properties.endIdleAfter()));
+            // Bounded like everything else: at most max-per-run sessions ended per sweep.
+            int ended = owners.endIdleSince(startedAt.minus(properties.endIdleAfter()), properties.maxPerRun());
             if (ended > 0) {
                 log.info("Ended {} sessions idle for more than {}", ended, properties.endIdleAfter());
             }
         }
         Tally tally = new Tally(properties.maxPerRun());
 
-        // Trees a previous delete left in quarantine (killed, NFS trouble) are finished first.
-        for (Path entry : removal.quarantined()) {
-            if (tally.budget == 0) {
+        // Trees a delete left in quarantine (killed, NFS trouble, read-only files) are retried
+        // with a budget of their own, so a few undeletable trees never starve orphan removal.
+        int retries = properties.maxPerRun();
+        for (Path leftover : removal.leftovers()) {
+            if (retries-- <= 0) {
                 tally.backlog++;
                 continue;
             }
-            tally.record(removal.deleteQuarantined(entry), "sweep");
+            tally.record(removal.deleteQuarantined(leftover), "sweep");
         }
 
         Scan scan = scan(startedAt);
@@ -202,16 +209,26 @@ public class WorkspaceSweeper implements DisposableBean {
                 tally.skipped++;
                 continue;
             }
-            Optional<Path> quarantined = removal.quarantineWorkspace(orphan);
-            if (quarantined.isEmpty()) {
-                tally.skipped++;
-                continue;
+            try {
+                Optional<Path> quarantined = removal.quarantineWorkspace(orphan);
+                if (quarantined.isEmpty()) {
+                    tally.skipped++;
+                    continue;
+                }
+                tally.budget--;
+                tally.record(removal.deleteQuarantined(quarantined.get()), "sweep");
+            } catch (IOException | RuntimeException e) {
+                // One workspace that cannot be moved (a mount point, no permission) must not stop the rest.
+                log.warn("Could not move orphan workspace {} into quarantine: {}", orphan, e.toString());
+                tally.budget--;
+                tally.failed++;
+                removal.count("failed", "sweep");
             }
-            tally.record(removal.deleteQuarantined(quarantined.get()), "sweep");
         }
         backlog.set(tally.backlog);
         registry.counter("collab.sweeper.workspaces", "result", "skipped", "source", "sweep").increment(tally.skipped);
-        long bytesFreed = Math.max(0, usableSpace() - freeBefore);
+        long freeAfter = usableSpace();
+        long bytesFreed = freeBefore < 0 || freeAfter < 0 ? 0 : Math.max(0, freeAfter - freeBefore);
         registry.counter("collab.sweeper.bytes.freed").increment(bytesFreed);
         if (!scan.reported().isEmpty()) {
             log.warn("Workspace root holds {} entries that are not workspaces, left alone: {}", scan.reported().size(),
@@ -273,7 +290,7 @@ public class WorkspaceSweeper implements DisposableBean {
         try {
             return Files.getFileStore(root).getUsableSpace();
         } catch (IOException e) {
-            return 0;
+            return -1;
         }
     }
 
@@ -308,7 +325,6 @@ public class WorkspaceSweeper implements DisposableBean {
         }
 
         void record(TreeDeleter.Result result, String source) {
-            budget--;
             files += result.filesDeleted();
             if (result.complete()) {
                 removed++;

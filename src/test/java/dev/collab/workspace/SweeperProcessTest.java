@@ -91,8 +91,11 @@ class SweeperProcessTest {
             assertThat(swept).as("the backlog was swept").isTrue();
             assertThat(failures).as("no health probe failed during the sweep").isEmpty();
             assertThat(slowest).as("slowest of %d probes, in ms", probes).isLessThan(2_000);
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> api.get("/actuator/sweeper").json().get("lastRuns").size() > 0);
             JsonNode lastRun = api.get("/actuator/sweeper").json().get("lastRuns").get(0);
             assertThat(lastRun.get("trigger").asString()).isEqualTo("schedule");
+            assertThat(lastRun.get("removed").asInt()).isEqualTo(8);
             assertThat(server.terminate(Duration.ofSeconds(60))).isIn(0, 143);
         }
     }

@@ -48,6 +48,12 @@ class TreeDeleterTest {
         return root;
     }
 
+    private TreeDeleter.Result delete(Path name) throws IOException {
+        try (var directory = TreeDeleter.openSecure(quarantine)) {
+            return deleter.delete(directory, name);
+        }
+    }
+
     private void assertOutsideIntact() throws IOException {
         assertThat(Files.readString(outside.resolve("precious.txt"))).isEqualTo("keep me");
         assertThat(Files.readString(outside.resolve("sub/also.txt"))).isEqualTo("keep me too");
@@ -57,7 +63,7 @@ class TreeDeleterTest {
     void deletesATreeInParallelAndCountsFiles() throws IOException {
         Path root = tree("ws", 5, 150);
         Files.writeString(root.resolve("top.txt"), "t");
-        TreeDeleter.Result result = deleter.delete(quarantine, root.getFileName());
+        TreeDeleter.Result result = delete(root.getFileName());
         assertThat(result.complete()).isTrue();
         assertThat(result.filesDeleted()).isEqualTo(5 * 150 + 1);
         assertThat(result.directoriesDeleted()).isEqualTo(1 + 5 * 2);
@@ -70,7 +76,7 @@ class TreeDeleterTest {
         Files.createSymbolicLink(root.resolve("dir-link"), outside);
         Files.createSymbolicLink(root.resolve("d0/nested/file-link"), outside.resolve("precious.txt"));
         Files.createSymbolicLink(root.resolve("dangling"), temp.resolve("nowhere"));
-        TreeDeleter.Result result = deleter.delete(quarantine, root.getFileName());
+        TreeDeleter.Result result = delete(root.getFileName());
         assertThat(result.complete()).isTrue();
         assertThat(root).doesNotExist();
         assertOutsideIntact();
@@ -79,7 +85,7 @@ class TreeDeleterTest {
     @Test
     void theTopEntryBeingALinkRemovesOnlyTheLink() throws IOException {
         Path link = Files.createSymbolicLink(quarantine.resolve("ws"), outside);
-        assertThat(deleter.delete(quarantine, link.getFileName()).complete()).isTrue();
+        assertThat(delete(link.getFileName()).complete()).isTrue();
         assertThat(link).doesNotExist();
         assertOutsideIntact();
     }
@@ -108,14 +114,14 @@ class TreeDeleterTest {
                 }
             });
             try {
-                deleter.delete(quarantine, root.getFileName());
+                delete(root.getFileName());
             } finally {
                 done.set(true);
                 swapper.join();
             }
             assertOutsideIntact();
             // Whatever the swapper left behind goes in a second pass, still without following links.
-            deleter.delete(quarantine, root.getFileName());
+            delete(root.getFileName());
             assertThat(root).doesNotExist();
             assertOutsideIntact();
         }
@@ -132,7 +138,7 @@ class TreeDeleterTest {
                 // racing the deleter: directories disappear under the walk
             }
         });
-        TreeDeleter.Result result = deleter.delete(quarantine, root.getFileName());
+        TreeDeleter.Result result = delete(root.getFileName());
         competitor.join();
         assertThat(result.complete()).isTrue();
         assertThat(root).doesNotExist();
@@ -155,13 +161,13 @@ class TreeDeleterTest {
         });
         TreeDeleter.Result first;
         try {
-            first = deleter.delete(quarantine, root.getFileName());
+            first = delete(root.getFileName());
         } finally {
             stop.set(true);
             writer.join();
         }
         assertThat(first.filesDeleted()).isPositive();
-        TreeDeleter.Result second = deleter.delete(quarantine, root.getFileName());
+        TreeDeleter.Result second = delete(root.getFileName());
         assertThat(second.complete()).isTrue();
         assertThat(root).doesNotExist();
     }

@@ -175,9 +175,39 @@ class WorkspaceSweeperTest {
         Files.writeString(half.resolve("left.txt"), "x");
         Files.createSymbolicLink(half.resolve("link"), outside);
         SweepReport report = sweep();
-        assertThat(removal.quarantined()).isEmpty();
+        try (var left = Files.list(removal.quarantine())) {
+            assertThat(left).isEmpty();
+        }
         assertThat(report.removed()).isGreaterThanOrEqualTo(1);
         assertThat(outside.resolve("precious.txt")).hasContent("keep");
+    }
+
+    @Test
+    void aQuarantineReplacedByALinkIsNeverFollowed() throws IOException {
+        Path quarantine = removal.quarantine();
+        Files.delete(quarantine);
+        Files.createSymbolicLink(quarantine, outside);
+        Path orphan = orphan(Duration.ofHours(2), 2);
+        sweep();
+        assertThat(outside.resolve("precious.txt")).hasContent("keep");
+        assertThat(Files.isSymbolicLink(quarantine)).isFalse();
+        assertThat(quarantine).isDirectory();
+        assertThat(orphan).doesNotExist();
+
+        Files.delete(quarantine);
+        Path another = orphan(Duration.ofHours(2), 1);
+        sweep();
+        assertThat(another).as("a missing quarantine is made again").doesNotExist();
+    }
+
+    @Test
+    void minAgeHasAFloorAndBadSettingsAreRejected() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SweeperProperties(true, Duration.ofSeconds(1),
+                Duration.ofMinutes(1), 10, Duration.ZERO, null, 4)).hasMessageContaining("min-age");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SweeperProperties(true, Duration.ofSeconds(1),
+                Duration.ZERO, 10, Duration.ofHours(1), null, 4)).hasMessageContaining("interval");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SweeperProperties(true, Duration.ofSeconds(-1),
+                Duration.ofMinutes(1), 10, Duration.ofHours(1), null, 4)).hasMessageContaining("initial-delay");
     }
 
     @Test
