@@ -1,14 +1,12 @@
 package dev.collab.workspace;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Optional;
-import java.util.Properties;
 
 import javax.sql.DataSource;
 
-import com.zaxxer.hikari.HikariDataSource;
+import dev.collab.database.DedicatedConnections;
 
 /**
  * One sweeper at a time across every replica sharing the database: a PostgreSQL session-level
@@ -47,18 +45,7 @@ final class SweepLock implements AutoCloseable {
     }
 
     private static Connection dedicatedConnection(DataSource dataSource) throws SQLException {
-        HikariDataSource pool = dataSource.unwrap(HikariDataSource.class);
-        Properties properties = new Properties();
-        properties.putAll(pool.getDataSourceProperties());
-        if (pool.getUsername() != null) {
-            properties.setProperty("user", pool.getUsername());
-        }
-        if (pool.getPassword() != null) {
-            properties.setProperty("password", pool.getPassword());
-        }
-        properties.setProperty("ApplicationName", "collab-sweeper");
-        properties.setProperty("connectTimeout", "10");
-        return DriverManager.getConnection(pool.getJdbcUrl(), properties);
+        return DedicatedConnections.open(dataSource, "collab-sweeper");
     }
 
     @Override

@@ -80,6 +80,9 @@ class WorkspaceRemoval implements DisposableBean {
                 .description("Files and links deleted from workspaces").register(registry);
         try (var ignored = openQuarantine()) {
             // created (or repaired) at startup, so a broken root shows at once
+        } catch (UnsupportedOperationException e) {
+            // No secure directory streams (Windows): serving works, deleting never does (fail closed).
+            log.warn("Workspaces will not be removed on this platform: {}", e.getMessage());
         }
     }
 

@@ -23,7 +23,8 @@ public class CollabTestInitializer implements ApplicationContextInitializer<Conf
                 "collab.data-dir=" + TempDirectories.create("data-"),
                 "collab.test.endpoints=true",
                 // Tests sweep on demand; a scheduled sweep must not run in the middle of them.
-                "collab.sweeper.initial-delay=1h"
+                "collab.sweeper.initial-delay=1h",
+                "collab.stream.heartbeat=500ms"
         ).applyTo(context);
     }
 }

@@ -8,7 +8,7 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * Endpoints that exist only on the test classpath and only with {@code collab.test.endpoints=true}:
- * an unexpected failure, and a slow request that holds a database connection (to prove the
+ * appending events, an unexpected failure, and a slow request that holds a database connection (to prove the
  * drain on shutdown finishes it before PostgreSQL stops).
  */
 @RestController
@@ -16,9 +16,24 @@ import org.springframework.web.bind.annotation.RestController;
 class TestEndpoints {
 
     private final JdbcClient jdbc;
+    private final dev.collab.event.EventLog eventLog;
 
-    TestEndpoints(JdbcClient jdbc) {
+    TestEndpoints(JdbcClient jdbc, dev.collab.event.EventLog eventLog) {
         this.jdbc = jdbc;
+        this.eventLog = eventLog;
+    }
+
+    /** Appends {@code count} output events, each in its own transaction, as a runner would. */
+    @org.springframework.web.bind.annotation.PostMapping("/test/sessions/{id}/events")
+    long append(@org.springframework.web.bind.annotation.PathVariable java.util.UUID id,
+            @RequestParam(defaultValue = "1") int count, @RequestParam(defaultValue = "16") int size) {
+        long last = 0;
+        String text = "x".repeat(size);
+        for (int i = 0; i < count; i++) {
+            last = eventLog.append(id, "output", java.util.Map.of("runId", id.toString(), "stream", "stdout",
+                    "text", text)).seq();
+        }
+        return last;
     }
 
     @GetMapping("/test/boom")

@@ -1,0 +1,101 @@
+package dev.collab.event;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.UUID;
+
+import dev.collab.web.ApiException;
+import jakarta.servlet.http.HttpServletResponse;
+import org.springframework.http.MediaType;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/** Event history and the live stream of a session: see docs/api.md. */
+@RestController
+class EventController {
+
+    static final int DEFAULT_LIMIT = 100;
+    static final int MAX_LIMIT = 1000;
+
+    private final EventLog eventLog;
+    private final EventStreams streams;
+
+    EventController(EventLog eventLog, EventStreams streams) {
+        this.eventLog = eventLog;
+        this.streams = streams;
+    }
+
+    @GetMapping(path = "/api/sessions/{id}/events", produces = MediaType.APPLICATION_JSON_VALUE)
+    History history(@PathVariable UUID id, @RequestParam(required = false) String after,
+            @RequestParam(required = false) String limit) {
+        long from = parseSeq("after", after);
+        int size = parseLimit(limit);
+        long head = eventLog.head(id).orElseThrow(() -> ApiException.notFound("No session " + id + "."));
+        return new History(eventLog.read(id, from, size), head);
+    }
+
+    /**
+     * The live stream. The cursor is {@code Last-Event-ID} (what a browser's EventSource sends
+     * when it reconnects), else {@code ?after=}, else 0.
+     */
+    @GetMapping(path = "/api/sessions/{id}/events/stream")
+    void stream(@PathVariable UUID id, @RequestHeader(name = "Last-Event-ID", required = false) String lastEventId,
+            @RequestParam(required = false) String after, HttpServletResponse response) throws IOException {
+        long cursor = lastEventId != null && !lastEventId.isBlank() ? parseSeq("Last-Event-ID", lastEventId)
+                : parseSeq("after", after);
+        EventLog.SessionHead head = eventLog.sessionHead(id)
+                .orElseThrow(() -> ApiException.notFound("No session " + id + "."));
+        if (head.ended() && cursor >= head.headSeq()) {
+            // Everything of an ended session is with the client: 204 tells EventSource to stop reconnecting.
+            response.setStatus(HttpServletResponse.SC_NO_CONTENT);
+            return;
+        }
+        // A cursor from the future (a restored database) is treated as the head: nothing is skipped.
+        cursor = Math.min(cursor, head.headSeq());
+        response.setStatus(HttpServletResponse.SC_OK);
+        response.setContentType("text/event-stream;charset=UTF-8");
+        response.setHeader("Cache-Control", "no-cache, no-store");
+        response.setHeader("X-Accel-Buffering", "no");
+        try {
+            streams.stream(id, cursor, head.headSeq(), response.getOutputStream());
+        } catch (IOException e) {
+            // The client went away: it resumes with Last-Event-ID.
+        }
+    }
+
+    private static long parseSeq(String field, String value) {
+        if (value == null || value.isBlank()) {
+            return 0;
+        }
+        try {
+            long seq = Long.parseLong(value.trim());
+            if (seq >= 0) {
+                return seq;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw ApiException.invalid(field, "must be a whole number, 0 or more");
+    }
+
+    private static int parseLimit(String limit) {
+        if (limit == null || limit.isBlank()) {
+            return DEFAULT_LIMIT;
+        }
+        try {
+            int value = Integer.parseInt(limit.trim());
+            if (value >= 1 && value <= MAX_LIMIT) {
+                return value;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw ApiException.invalid("limit", "must be a whole number from 1 to " + MAX_LIMIT);
+    }
+
+    record History(List<Event> items, long headSeq) {
+    }
+}

@@ -1,0 +1,127 @@
+package dev.collab.event;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.UUID;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The append-only event log of every session, in PostgreSQL.
+ *
+ * <p>An append bumps {@code sessions.head_seq} and {@code last_activity_at} and inserts the
+ * event with the new seq in one statement: the session row stays locked until the transaction
+ * ends, so seqs are gap-free and in commit order per session whatever the number of writers
+ * and instances. After the commit, streams here and on other instances are told (ids only).
+ */
+@Service
+public class EventLog {
+
+    private final JdbcClient jdbc;
+    private final JsonMapper json;
+    private final Clock clock;
+    private final EventPublisher publisher;
+    private final Counter appended;
+
+    EventLog(JdbcClient jdbc, JsonMapper json, Clock clock, EventPublisher publisher, MeterRegistry registry) {
+        this.jdbc = jdbc;
+        this.json = json;
+        this.clock = clock;
+        this.publisher = publisher;
+        this.appended = Counter.builder("collab.events.appended").description("Events appended to session logs")
+                .register(registry);
+    }
+
+    /**
+     * Appends an event to the session's log, in the caller's transaction (or a new one).
+     *
+     * @return the appended event, with its seq
+     * @throws IllegalArgumentException when there is no such session
+     */
+    @Transactional
+    public Event append(UUID sessionId, String type, Map<String, ?> data) {
+        OffsetDateTime now = clock.instant().truncatedTo(ChronoUnit.MICROS).atOffset(ZoneOffset.UTC);
+        String payload = json.writeValueAsString(data);
+        List<Long> seq = jdbc.sql("""
+                        with bumped as (
+                            update sessions
+                               set head_seq = head_seq + 1, last_activity_at = greatest(last_activity_at, :now)
+                             where id = :id
+                            returning id, head_seq
+                        )
+                        insert into events (session_id, seq, type, data, created_at)
+                        select id, head_seq, :type, cast(:data as jsonb), :now from bumped
+                        returning seq
+                        """)
+                .param("id", sessionId).param("now", now).param("type", type).param("data", payload)
+                .query(Long.class).list();
+        if (seq.isEmpty()) {
+            throw new IllegalArgumentException("No session " + sessionId);
+        }
+        long appendedSeq = seq.getFirst();
+        appended.increment();
+        TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+            @Override
+            public void afterCommit() {
+                publisher.appended(sessionId, appendedSeq);
+            }
+        });
+        return new Event(appendedSeq, sessionId, type, now.toInstant(), payload);
+    }
+
+    /** Events with {@code seq > after}, ascending, at most {@code limit}. */
+    public List<Event> read(UUID sessionId, long after, int limit) {
+        return jdbc.sql("""
+                        select session_id, seq, type, data::text as data, created_at from events
+                        where session_id = :id and seq > :after order by seq limit :limit
+                        """)
+                .param("id", sessionId).param("after", after).param("limit", limit)
+                .query(EventLog::map).list();
+    }
+
+    /** Events with {@code after < seq <= upTo}, ascending. */
+    List<Event> readRange(UUID sessionId, long after, long upTo) {
+        return jdbc.sql("""
+                        select session_id, seq, type, data::text as data, created_at from events
+                        where session_id = :id and seq > :after and seq <= :upTo order by seq
+                        """)
+                .param("id", sessionId).param("after", after).param("upTo", upTo)
+                .query(EventLog::map).list();
+    }
+
+    /** The session's head seq and state, or empty for an unknown session. */
+    OptionalLong head(UUID sessionId) {
+        return jdbc.sql("select head_seq from sessions where id = :id").param("id", sessionId)
+                .query(Long.class).optional().map(OptionalLong::of).orElse(OptionalLong.empty());
+    }
+
+    /** Head seq and whether the session has ended, in one read. */
+    java.util.Optional<SessionHead> sessionHead(UUID sessionId) {
+        return jdbc.sql("select head_seq, state = 'ENDED' as ended from sessions where id = :id")
+                .param("id", sessionId)
+                .query((rs, row) -> new SessionHead(rs.getLong("head_seq"), rs.getBoolean("ended")))
+                .optional();
+    }
+
+    record SessionHead(long headSeq, boolean ended) {
+    }
+
+    private static Event map(ResultSet rs, int row) throws SQLException {
+        return new Event(rs.getLong("seq"), rs.getObject("session_id", UUID.class), rs.getString("type"),
+                rs.getObject("created_at", OffsetDateTime.class).toInstant(), rs.getString("data"));
+    }
+}

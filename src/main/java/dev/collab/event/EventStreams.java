@@ -1,0 +1,176 @@
+package dev.collab.event;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import org.springframework.stereotype.Component;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Writes one SSE stream: replay from the log after the client's cursor (with a {@code gap}
+ * event past the replay cap), then live events from the hub, heartbeats in between. Each event
+ * goes out once and in seq order: the stream keeps its own cursor, skips what it already sent
+ * and reads from the log itself whatever a batch from the hub does not connect to.
+ */
+@Component
+class EventStreams {
+
+    static final String SESSION_ENDED = "session.ended";
+    private static final int REPLAY_PAGE = 500;
+
+    private final EventLog eventLog;
+    private final StreamHub hub;
+    private final StreamProperties properties;
+    private final JsonMapper json;
+    private final Clock clock;
+    private final Counter delivered;
+    private final Counter slowClientsClosed;
+    private final Timer latency;
+
+    EventStreams(EventLog eventLog, StreamHub hub, StreamProperties properties, JsonMapper json, Clock clock,
+            MeterRegistry registry) {
+        this.eventLog = eventLog;
+        this.hub = hub;
+        this.properties = properties;
+        this.json = json;
+        this.clock = clock;
+        this.delivered = Counter.builder("collab.events.delivered").description("Events written to streams")
+                .register(registry);
+        this.slowClientsClosed = Counter.builder("collab.stream.slow.clients.closed")
+                .description("Streams closed because the client could not keep up").register(registry);
+        this.latency = Timer.builder("collab.stream.delivery.latency")
+                .description("From an event's append to its write on a live stream").publishPercentileHistogram()
+                .register(registry);
+    }
+
+    /**
+     * Streams the session's events after {@code cursor} until the session ends, the client goes,
+     * it falls too far behind, the connection reaches its maximum age, or the server shuts down.
+     */
+    void stream(UUID sessionId, long cursor, long head, OutputStream out) throws IOException {
+        Sse sse = new Sse(out);
+        sse.retry(3000);
+        int cap = properties.maxReplay();
+        if (head - cursor > cap) {
+            long to = head - cap;
+            sse.event(to, "gap", json.writeValueAsString(Map.of("from", cursor + 1, "to", to)));
+            cursor = to;
+        }
+        Subscription subscription = hub.subscribe(sessionId, properties.bufferEvents());
+        try {
+            // Replay: subscribed first, so nothing appended meanwhile can fall between replay and live.
+            while (true) {
+                List<Event> page = eventLog.read(sessionId, cursor, REPLAY_PAGE);
+                for (Event event : page) {
+                    if (write(sse, event, false)) {
+                        return;
+                    }
+                    cursor = event.seq();
+                }
+                sse.flush();
+                if (page.size() < REPLAY_PAGE) {
+                    break;
+                }
+            }
+            Instant closeAt = clock.instant().plus(properties.maxConnectionAge());
+            long heartbeat = properties.heartbeat().toMillis();
+            while (!subscription.closed() && clock.instant().isBefore(closeAt)) {
+                List<Event> batch = subscription.poll(heartbeat, TimeUnit.MILLISECONDS);
+                if (subscription.overflowed()) {
+                    slowClientsClosed.increment();
+                    return;
+                }
+                if (batch.isEmpty()) {
+                    if (!subscription.closed()) {
+                        sse.comment("ping");
+                    }
+                    continue;
+                }
+                long last = batch.getLast().seq();
+                if (last <= cursor) {
+                    continue;
+                }
+                if (batch.getFirst().seq() > cursor + 1) {
+                    for (Event missed : eventLog.readRange(sessionId, cursor, batch.getFirst().seq() - 1)) {
+                        if (write(sse, missed, true)) {
+                            return;
+                        }
+                        cursor = missed.seq();
+                    }
+                }
+                for (Event event : batch) {
+                    if (event.seq() <= cursor) {
+                        continue;
+                    }
+                    if (write(sse, event, true)) {
+                        return;
+                    }
+                    cursor = event.seq();
+                }
+                sse.flush();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            hub.unsubscribe(subscription);
+            try {
+                sse.flush();
+            } catch (IOException e) {
+                // the client is gone
+            }
+        }
+    }
+
+    /** Writes one event; true when the stream must end after it ({@code session.ended}). */
+    private boolean write(Sse sse, Event event, boolean live) throws IOException {
+        sse.event(event.seq(), event.type(), json.writeValueAsString(event));
+        delivered.increment();
+        if (live) {
+            latency.record(Duration.between(event.at(), clock.instant()));
+        }
+        if (SESSION_ENDED.equals(event.type())) {
+            sse.flush();
+            return true;
+        }
+        return false;
+    }
+
+    /** The SSE wire format (text/event-stream, UTF-8); data is always a single line of JSON. */
+    private static final class Sse {
+
+        private final OutputStream out;
+
+        Sse(OutputStream out) {
+            this.out = out;
+        }
+
+        void retry(long millis) throws IOException {
+            out.write(("retry: " + millis + "\n\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        }
+
+        void event(long id, String type, String data) throws IOException {
+            out.write(("id: " + id + "\nevent: " + type + "\ndata: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
+        }
+
+        void comment(String text) throws IOException {
+            out.write((": " + text + "\n\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        }
+
+        void flush() throws IOException {
+            out.flush();
+        }
+    }
+}

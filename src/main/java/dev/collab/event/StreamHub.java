@@ -1,0 +1,182 @@
+package dev.collab.event;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.context.event.ContextClosedEvent;
+import org.springframework.context.event.EventListener;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Component;
+
+/**
+ * This instance's fan-out of new events to its live streams. Read once, fan out many: when a
+ * session's log moves, its channel reads the new events once and hands the batch to every
+ * stream of that session; ordering and exactly-once per stream come from each stream's own
+ * cursor (see {@link EventStreams}), never from the notification, so a lost, late or duplicate
+ * wake-up cannot lose or repeat an event. A periodic check of every watched session's head
+ * covers notifications that never came.
+ */
+@Component
+class StreamHub implements DisposableBean {
+
+    private static final Logger log = LoggerFactory.getLogger(StreamHub.class);
+    private static final int READ_BATCH = 1_000;
+    static final Duration TAIL_CHECK = Duration.ofSeconds(5);
+
+    private final EventLog eventLog;
+    private final JdbcClient jdbc;
+    private final Map<UUID, Channel> channels = new ConcurrentHashMap<>();
+    private final ExecutorService delivery = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("event-fanout-", 0).factory());
+    private final ScheduledExecutorService tailCheck = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("event-tail-check").factory());
+    private final AtomicLong subscribers = new AtomicLong();
+    private final Counter fanOutReads;
+
+    StreamHub(EventLog eventLog, EventPublisher publisher, JdbcClient jdbc, MeterRegistry registry) {
+        this.eventLog = eventLog;
+        this.jdbc = jdbc;
+        publisher.onLocalAppend(this::wake);
+        registry.gauge("collab.stream.subscribers", subscribers);
+        this.fanOutReads = Counter.builder("collab.stream.fanout.reads")
+                .description("Log reads done once for all live streams of a session").register(registry);
+        tailCheck.scheduleWithFixedDelay(this::checkTails, TAIL_CHECK.toMillis(), TAIL_CHECK.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    Subscription subscribe(UUID sessionId, int capacity) {
+        Subscription subscription = new Subscription(sessionId, capacity);
+        channels.compute(sessionId, (id, channel) -> {
+            Channel target = channel != null ? channel : new Channel(id, eventLog.head(id).orElse(0));
+            target.subscribers.add(subscription);
+            return target;
+        });
+        subscribers.incrementAndGet();
+        return subscription;
+    }
+
+    void unsubscribe(Subscription subscription) {
+        channels.computeIfPresent(subscription.sessionId, (id, channel) -> {
+            if (channel.subscribers.remove(subscription)) {
+                subscribers.decrementAndGet();
+            }
+            return channel.subscribers.isEmpty() ? null : channel;
+        });
+    }
+
+    long subscriberCount() {
+        return subscribers.get();
+    }
+
+    int channelCount() {
+        return channels.size();
+    }
+
+    /** The session's log reached at least {@code seq}: deliver what is new to its streams. */
+    void wake(UUID sessionId, long seq) {
+        Channel channel = channels.get(sessionId);
+        if (channel != null) {
+            channel.wake(seq);
+        }
+    }
+
+    /** Re-read every watched session's tail (after the notification connection came back). */
+    void wakeAll() {
+        channels.values().forEach(channel -> channel.wake(Long.MAX_VALUE));
+    }
+
+    private void checkTails() {
+        try {
+            if (channels.isEmpty()) {
+                return;
+            }
+            UUID[] ids = channels.keySet().toArray(UUID[]::new);
+            jdbc.sql("select id, head_seq from sessions where id = any(:ids)").param("ids", ids)
+                    .query((rs, row) -> {
+                        wake(rs.getObject(1, UUID.class), rs.getLong(2));
+                        return null;
+                    }).list();
+        } catch (RuntimeException e) {
+            log.debug("Tail check failed: {}", e.toString());
+        }
+    }
+
+    /** Shutdown: every stream ends now, so the graceful drain is not held up by open streams. */
+    @EventListener(ContextClosedEvent.class)
+    void closeAll() {
+        channels.values().forEach(channel -> channel.subscribers.forEach(Subscription::close));
+    }
+
+    @Override
+    public void destroy() {
+        closeAll();
+        tailCheck.shutdownNow();
+        delivery.shutdownNow();
+    }
+
+    /** The streams of one session on this instance and how far their shared read got. */
+    private final class Channel {
+
+        final UUID sessionId;
+        final List<Subscription> subscribers = new CopyOnWriteArrayList<>();
+        private final AtomicLong wanted;
+        private final AtomicBoolean draining = new AtomicBoolean();
+        private volatile long tail;
+
+        Channel(UUID sessionId, long head) {
+            this.sessionId = sessionId;
+            this.tail = head;
+            this.wanted = new AtomicLong(head);
+        }
+
+        void wake(long seq) {
+            wanted.accumulateAndGet(seq, Math::max);
+            if (wanted.get() > tail && draining.compareAndSet(false, true)) {
+                delivery.execute(this::drain);
+            }
+        }
+
+        /** One drainer at a time per session: reads the new events once, hands them to every stream. */
+        private void drain() {
+            try {
+                while (true) {
+                    long target = wanted.get();
+                    if (target <= tail) {
+                        return;
+                    }
+                    List<Event> batch = eventLog.read(sessionId, tail, READ_BATCH);
+                    fanOutReads.increment();
+                    if (batch.isEmpty()) {
+                        // Woken beyond what is committed (a re-read after reconnect): settle at the tail.
+                        wanted.compareAndSet(target, tail);
+                        continue;
+                    }
+                    tail = batch.getLast().seq();
+                    for (Subscription subscription : subscribers) {
+                        subscription.offer(batch);
+                    }
+                }
+            } catch (RuntimeException e) {
+                log.warn("Could not read new events of session {}: {}", sessionId, e.toString());
+            } finally {
+                draining.set(false);
+                if (wanted.get() > tail && draining.compareAndSet(false, true)) {
+                    delivery.execute(this::drain);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+package dev.collab.support;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import tools.jackson.databind.JsonNode;
+
+/**
+ * A Server-Sent Events client that parses the stream the way the HTML spec says a browser's
+ * EventSource does: fields {@code id}, {@code event}, {@code data} (joined by newlines),
+ * {@code retry}; comment lines starting with ':'; an event is dispatched at a blank line.
+ */
+public final class SseClient implements AutoCloseable {
+
+    /** One dispatched SSE message. */
+    public record Message(String id, String event, String data) {
+
+        public JsonNode json() {
+            return Api.JSON.readTree(data);
+        }
+
+        public long seq() {
+            return Long.parseLong(id);
+        }
+    }
+
+    private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+    private final HttpResponse<InputStream> response;
+    private final LinkedBlockingQueue<Message> messages = new LinkedBlockingQueue<>();
+    private final List<String> comments = new CopyOnWriteArrayList<>();
+    private final Thread reader;
+    private volatile Long retry;
+    private volatile boolean ended;
+
+    private SseClient(HttpResponse<InputStream> response) {
+        this.response = response;
+        this.reader = Thread.ofPlatform().daemon().name("sse-client").start(this::read);
+    }
+
+    public static SseClient connect(URI uri, String lastEventId) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).header("Accept", "text/event-stream").GET();
+        if (lastEventId != null) {
+            request.header("Last-Event-ID", lastEventId);
+        }
+        try {
+            return new SseClient(CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofInputStream()));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public int status() {
+        return response.statusCode();
+    }
+
+    public String contentType() {
+        return response.headers().firstValue("Content-Type").orElse("");
+    }
+
+    private void read() {
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+            String id = null;
+            String event = null;
+            StringBuilder data = null;
+            String line;
+            while ((line = lines.readLine()) != null) {
+                if (line.isEmpty()) {
+                    if (data != null) {
+                        messages.add(new Message(id, event == null ? "message" : event, data.toString()));
+                    }
+                    event = null;
+                    data = null;
+                    continue;
+                }
+                if (line.startsWith(":")) {
+                    comments.add(line.substring(1).trim());
+                    continue;
+                }
+                int colon = line.indexOf(':');
+                String field = colon < 0 ? line : line.substring(0, colon);
+                String value = colon < 0 ? "" : line.substring(colon + 1);
+                if (value.startsWith(" ")) {
+                    value = value.substring(1);
+                }
+                switch (field) {
+                    case "id" -> id = value;
+                    case "event" -> event = value;
+                    case "data" -> data = data == null ? new StringBuilder(value) : data.append('\n').append(value);
+                    case "retry" -> retry = Long.parseLong(value);
+                    default -> { }
+                }
+            }
+        } catch (IOException e) {
+            // closed by us or by the server
+        } finally {
+            ended = true;
+        }
+    }
+
+    /** The next message, waiting up to {@code timeout}; null when none came. */
+    public Message next(Duration timeout) {
+        try {
+            return messages.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    /** Exactly {@code count} messages, failing when they do not come within {@code timeout}. */
+    public List<Message> take(int count, Duration timeout) {
+        List<Message> taken = new ArrayList<>();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (taken.size() < count) {
+            long left = deadline - System.nanoTime();
+            Message message = left <= 0 ? null : next(Duration.ofNanos(left));
+            if (message == null) {
+                throw new AssertionError("got " + taken.size() + " of " + count + " messages: " + taken);
+            }
+            taken.add(message);
+        }
+        return taken;
+    }
+
+    public List<String> comments() {
+        return comments;
+    }
+
+    public Long retry() {
+        return retry;
+    }
+
+    /** True once the server closed the stream (or we did). */
+    public boolean ended() {
+        return ended;
+    }
+
+    @Override
+    public void close() {
+        try {
+            response.body().close();
+        } catch (IOException e) {
+            // closing
+        }
+        reader.interrupt();
+    }
+}
