@@ -37,6 +37,14 @@ public final class DedicatedConnections {
         properties.setProperty("connectTimeout", "10");
         // Keeps an idle dedicated connection from being dropped silently by a NAT or proxy.
         properties.setProperty("tcpKeepAlive", "true");
-        return DriverManager.getConnection(pool.getJdbcUrl(), properties);
+        Connection connection = DriverManager.getConnection(pool.getJdbcUrl(), properties);
+        try (var statement = connection.prepareStatement("select set_config('application_name', ?, false)")) {
+            statement.setString(1, applicationName);
+            statement.execute();
+        } catch (SQLException e) {
+            connection.close();
+            throw e;
+        }
+        return connection;
     }
 }

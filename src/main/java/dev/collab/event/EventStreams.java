@@ -88,7 +88,6 @@ class EventStreams {
             while (!subscription.closed() && clock.instant().isBefore(closeAt)) {
                 List<Event> batch = subscription.poll(heartbeat, TimeUnit.MILLISECONDS);
                 if (subscription.overflowed()) {
-                    slowClientsClosed.increment();
                     return;
                 }
                 if (batch.isEmpty()) {
@@ -124,6 +123,10 @@ class EventStreams {
             Thread.currentThread().interrupt();
         } finally {
             hub.unsubscribe(subscription);
+            if (subscription.overflowed()) {
+                // Too slow: closed (also when its writes were stuck until the socket timed out).
+                slowClientsClosed.increment();
+            }
             try {
                 sse.flush();
             } catch (IOException e) {

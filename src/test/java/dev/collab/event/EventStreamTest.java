@@ -170,6 +170,27 @@ class EventStreamTest {
     }
 
     @Test
+    void streamsAreMeasuredAndReported() {
+        UUID session = newSession();
+        try (SseClient client = stream(session, "", null)) {
+            client.take(1, WAIT);
+            append(session, 2);
+            client.take(2, WAIT);
+            await().atMost(WAIT).untilAsserted(() -> {
+                JsonNode streams = api.get("/actuator/health").json().get("components").get("streams");
+                assertThat(streams.get("status").asString()).isEqualTo("UP");
+                assertThat(streams.get("details").get("subscribers").asLong()).isPositive();
+                assertThat(streams.get("details").get("listener").asString()).isEqualTo("CONNECTED");
+            });
+            String metrics = api.get("/actuator/prometheus").text();
+            assertThat(metrics).contains("collab_stream_subscribers", "collab_events_appended_total",
+                    "collab_events_delivered_total", "collab_stream_slow_clients_closed_total",
+                    "collab_stream_delivery_latency_seconds_count", "collab_stream_listener_connected",
+                    "collab_stream_fanout_reads_total");
+        }
+    }
+
+    @Test
     void everyAppendMovesHeadSeqAndLastActivity() {
         UUID session = newSession();
         JsonNode before = api.get("/api/sessions/" + session).json();

@@ -24,7 +24,9 @@ public class CollabTestInitializer implements ApplicationContextInitializer<Conf
                 "collab.test.endpoints=true",
                 // Tests sweep on demand; a scheduled sweep must not run in the middle of them.
                 "collab.sweeper.initial-delay=1h",
-                "collab.stream.heartbeat=500ms"
+                "collab.stream.heartbeat=500ms",
+                // A stalled stream client is cut off when a blocked write times out.
+                "server.tomcat.connection-timeout=3s"
         ).applyTo(context);
     }
 }
