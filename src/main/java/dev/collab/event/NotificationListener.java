@@ -32,6 +32,7 @@ class NotificationListener implements SmartLifecycle {
     private final DataSource dataSource;
     private final StreamHub hub;
     private final EventPublisher publisher;
+    private final ControlChannel control;
     private final AtomicInteger connected = new AtomicInteger();
     private final AtomicInteger reconnects = new AtomicInteger();
     private volatile State state = State.STOPPED;
@@ -39,11 +40,12 @@ class NotificationListener implements SmartLifecycle {
     private volatile Thread thread;
     private volatile Connection connection;
 
-    NotificationListener(DataSource dataSource, StreamHub hub, EventPublisher publisher,
+    NotificationListener(DataSource dataSource, StreamHub hub, EventPublisher publisher, ControlChannel control,
             io.micrometer.core.instrument.MeterRegistry registry) {
         this.dataSource = dataSource;
         this.hub = hub;
         this.publisher = publisher;
+        this.control = control;
         registry.gauge("collab.stream.listener.connected", connected);
         registry.gauge("collab.stream.listener.reconnects", reconnects);
     }
@@ -71,6 +73,7 @@ class NotificationListener implements SmartLifecycle {
                 connection = listen;
                 try (var statement = listen.createStatement()) {
                     statement.execute("LISTEN " + EventPublisher.CHANNEL);
+                    statement.execute("LISTEN " + ControlChannel.CHANNEL);
                 }
                 state = State.CONNECTED;
                 connected.set(1);
@@ -85,7 +88,11 @@ class NotificationListener implements SmartLifecycle {
                     PGNotification[] notifications = pg.getNotifications(500);
                     if (notifications != null) {
                         for (PGNotification notification : notifications) {
-                            dispatch(notification.getParameter());
+                            if (ControlChannel.CHANNEL.equals(notification.getName())) {
+                                control.received(notification.getParameter());
+                            } else {
+                                dispatch(notification.getParameter());
+                            }
                         }
                     }
                 }

@@ -45,6 +45,7 @@ class StreamHub implements DisposableBean {
     private final ScheduledExecutorService tailCheck = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("event-tail-check").factory());
     private final AtomicLong subscribers = new AtomicLong();
+    private volatile boolean closing;
     private final Counter fanOutReads;
 
     StreamHub(EventLog eventLog, EventPublisher publisher, JdbcClient jdbc, MeterRegistry registry) {
@@ -59,6 +60,10 @@ class StreamHub implements DisposableBean {
 
     Subscription subscribe(UUID sessionId, int capacity) {
         Subscription subscription = new Subscription(sessionId, capacity);
+        if (closing) {
+            // Shutting down: the stream replays what the client lacks and ends; it resumes elsewhere.
+            subscription.close();
+        }
         channels.compute(sessionId, (id, channel) -> {
             Channel target = channel != null ? channel : new Channel(id, eventLog.head(id).orElse(0));
             target.subscribers.add(subscription);
@@ -117,6 +122,7 @@ class StreamHub implements DisposableBean {
     /** Shutdown: every stream ends now, so the graceful drain is not held up by open streams. */
     @EventListener(ContextClosedEvent.class)
     void closeAll() {
+        closing = true;
         channels.values().forEach(channel -> channel.subscribers.forEach(Subscription::close));
     }
 

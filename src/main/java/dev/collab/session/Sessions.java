@@ -87,6 +87,48 @@ public class Sessions {
         return new Page(List.copyOf(items), SessionCursor.after(items.getLast()));
     }
 
+    /** Outcome of trying to start a run in a session. */
+    public sealed interface RunClaim {
+        /** The session was IDLE and is now RUNNING this run. */
+        record Claimed() implements RunClaim { }
+        /** A run is in progress already. */
+        record Busy(UUID runId) implements RunClaim { }
+        record Ended() implements RunClaim { }
+        record NotFound() implements RunClaim { }
+    }
+
+    /**
+     * Flips the session IDLE → RUNNING for this run with a conditional update: of any number of
+     * racing sends, on any number of instances, exactly one wins. Call inside the send's transaction.
+     */
+    @Transactional
+    public RunClaim startRun(UUID sessionId, UUID runId) {
+        int claimed = jdbc.sql("""
+                        update sessions set state = 'RUNNING', current_run_id = :runId
+                        where id = :id and state = 'IDLE'
+                        """)
+                .param("id", sessionId).param("runId", runId).update();
+        if (claimed == 1) {
+            return new RunClaim.Claimed();
+        }
+        return find(sessionId).<RunClaim>map(session -> switch (session.state()) {
+            case ENDED -> new RunClaim.Ended();
+            case RUNNING -> new RunClaim.Busy(session.currentRunId());
+            // Became IDLE between the update and the read: a retry will win; report busy now.
+            case IDLE -> new RunClaim.Busy(session.currentRunId());
+        }).orElseGet(RunClaim.NotFound::new);
+    }
+
+    /** The run is over: RUNNING → IDLE, only if the session still runs exactly this run. */
+    @Transactional
+    public void finishRun(UUID sessionId, UUID runId) {
+        jdbc.sql("""
+                        update sessions set state = 'IDLE', current_run_id = null
+                        where id = :id and state = 'RUNNING' and current_run_id = :runId
+                        """)
+                .param("id", sessionId).param("runId", runId).update();
+    }
+
     /** The list query; a row comparison on the index columns lets PostgreSQL seek to the cursor. */
     static String pageSql(boolean byState, boolean afterCursor) {
         return "select " + COLUMNS + " from sessions where project_key = :project"

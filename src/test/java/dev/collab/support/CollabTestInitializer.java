@@ -13,6 +13,15 @@ import org.springframework.core.annotation.Order;
 @Order(Ordered.HIGHEST_PRECEDENCE)
 public class CollabTestInitializer implements ApplicationContextInitializer<ConfigurableApplicationContext> {
 
+    /** The shell script agent of the tests (src/test/resources/test-agent.sh). */
+    public static String testAgent() {
+        try {
+            return new org.springframework.core.io.ClassPathResource("test-agent.sh").getFile().getAbsolutePath();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     @Override
     public void initialize(ConfigurableApplicationContext context) {
         TestDatabase.Server server = TestDatabase.server();
@@ -26,7 +35,11 @@ public class CollabTestInitializer implements ApplicationContextInitializer<Conf
                 "collab.sweeper.initial-delay=1h",
                 "collab.stream.heartbeat=500ms",
                 // A stalled stream client is cut off when a blocked write times out.
-                "server.tomcat.connection-timeout=3s"
+                "server.tomcat.connection-timeout=3s",
+                "collab.runner.command=sh," + testAgent(),
+                "collab.runner.timeout=4s",
+                "collab.runner.lease=2s",
+                "collab.runner.interrupt-grace=1s"
         ).applyTo(context);
     }
 }

@@ -1,0 +1,44 @@
+package dev.collab.event;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Component;
+
+/**
+ * Short commands between instances (for example "interrupt run X" to the instance that runs
+ * it), over PostgreSQL NOTIFY on {@code collab_control}, received by this instance's LISTEN
+ * connection. Delivery is best effort: a command for an instance that is gone is dropped, and
+ * whatever it was about is settled by leases.
+ */
+@Component
+public class ControlChannel {
+
+    static final String CHANNEL = "collab_control";
+
+    private final JdbcClient jdbc;
+    private final List<Consumer<String>> handlers = new CopyOnWriteArrayList<>();
+
+    ControlChannel(JdbcClient jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    /** Sends a command to every instance (this one included); at most a few hundred bytes. */
+    public void send(String command) {
+        jdbc.sql("select pg_notify(:channel, :command)").param("channel", CHANNEL).param("command", command)
+                .query().singleValue();
+    }
+
+    /** Registers a handler for every command received. */
+    public void onCommand(Consumer<String> handler) {
+        handlers.add(handler);
+    }
+
+    void received(String command) {
+        for (Consumer<String> handler : handlers) {
+            handler.accept(command);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package dev.collab.message;
+
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+import dev.collab.web.ApiException;
+import jakarta.validation.Valid;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestHeader;
+import org.springframework.web.bind.annotation.RestController;
+
+/** {@code POST /api/sessions/{id}/messages}: see docs/api.md. */
+@RestController
+class MessageController {
+
+    private static final Pattern KEY = Pattern.compile("[\\x20-\\x7E]{1,255}");
+
+    private final Sends sends;
+
+    MessageController(Sends sends) {
+        this.sends = sends;
+    }
+
+    @PostMapping(path = "/api/sessions/{id}/messages", consumes = "application/json", produces = "application/json")
+    ResponseEntity<Map<String, Object>> send(@PathVariable UUID id,
+            @RequestHeader(name = "Idempotency-Key", required = false) String idempotencyKey,
+            @Valid @RequestBody NewMessage message) {
+        if (idempotencyKey != null && !KEY.matcher(idempotencyKey).matches()) {
+            throw ApiException.invalid("Idempotency-Key", "must be 1 to 255 printable ASCII characters");
+        }
+        Sends.Sent sent = sends.send(id, idempotencyKey, message);
+        var response = ResponseEntity.status(HttpStatus.ACCEPTED);
+        if (sent.replayed()) {
+            response.header("Idempotent-Replayed", "true");
+        }
+        return response.body(sent.body());
+    }
+}

@@ -1,0 +1,149 @@
+package dev.collab.message;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.ZoneOffset;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import dev.collab.event.Event;
+import dev.collab.event.EventLog;
+import dev.collab.run.AgentRunner;
+import dev.collab.run.Runs;
+import dev.collab.session.Sessions;
+import dev.collab.web.ApiException;
+import dev.collab.web.ProblemCode;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * A send, in one transaction: claim the Idempotency-Key, flip the session IDLE → RUNNING
+ * (a conditional update: busy if it fails), append {@code message} and {@code run.started},
+ * record the run with its lease, store the answer under the key. The agent starts after the
+ * commit. Nothing is appended unless all of it commits.
+ */
+@Service
+class Sends {
+
+    private final JdbcClient jdbc;
+    private final Sessions sessions;
+    private final EventLog eventLog;
+    private final Runs runs;
+    private final AgentRunner runner;
+    private final JsonMapper json;
+    private final Clock clock;
+
+    Sends(JdbcClient jdbc, Sessions sessions, EventLog eventLog, Runs runs, AgentRunner runner, JsonMapper json,
+            Clock clock) {
+        this.jdbc = jdbc;
+        this.sessions = sessions;
+        this.eventLog = eventLog;
+        this.runs = runs;
+        this.runner = runner;
+        this.json = json;
+        this.clock = clock;
+    }
+
+    /** The answer to a send, and whether it is the stored first answer to the same key. */
+    record Sent(Map<String, Object> body, boolean replayed) {
+    }
+
+    @Transactional
+    Sent send(UUID sessionId, String idempotencyKey, NewMessage message) {
+        String fingerprint = fingerprint(message);
+        if (idempotencyKey != null) {
+            // Racing retries (any instance) wait here on the primary key until the first commits or rolls back.
+            int claimed = jdbc.sql("""
+                            insert into idempotency_keys (session_id, key, fingerprint, created_at)
+                            select :session, :key, :fingerprint, :now where exists (select 1 from sessions where id = :session)
+                            on conflict (session_id, key) do nothing
+                            """)
+                    .param("session", sessionId).param("key", idempotencyKey).param("fingerprint", fingerprint)
+                    .param("now", clock.instant().atOffset(ZoneOffset.UTC)).update();
+            if (claimed == 0) {
+                return replay(sessionId, idempotencyKey, fingerprint);
+            }
+        }
+        UUID runId = UUID.randomUUID();
+        UUID messageId = UUID.randomUUID();
+        switch (sessions.startRun(sessionId, runId)) {
+            case Sessions.RunClaim.NotFound notFound -> throw ApiException.notFound("No session " + sessionId + ".");
+            case Sessions.RunClaim.Ended ended -> throw new ApiException(ProblemCode.SESSION_ENDED,
+                    "Session " + sessionId + " has ended; start a new session.");
+            case Sessions.RunClaim.Busy busy -> throw new ApiException(ProblemCode.SESSION_BUSY,
+                    "A run is in progress in this session; wait for it to finish or interrupt it.")
+                    .with("runId", busy.runId());
+            case Sessions.RunClaim.Claimed claimed -> { }
+        }
+        Map<String, Object> messageData = new LinkedHashMap<>();
+        messageData.put("messageId", messageId.toString());
+        messageData.put("text", message.text());
+        messageData.put("author", message.author());
+        Event appended = eventLog.append(sessionId, "message", messageData);
+        eventLog.append(sessionId, "run.started", Map.of("runId", runId.toString(), "messageId", messageId.toString()));
+        runs.insert(runId, sessionId, messageId);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("messageId", messageId);
+        body.put("runId", runId);
+        body.put("seq", appended.seq());
+        if (idempotencyKey != null) {
+            jdbc.sql("update idempotency_keys set response = cast(:response as jsonb) where session_id = :session and key = :key")
+                    .param("response", json.writeValueAsString(body)).param("session", sessionId)
+                    .param("key", idempotencyKey).update();
+        }
+        String text = message.text();
+        TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+            @Override
+            public void afterCommit() {
+                runner.launch(runId, sessionId, text);
+            }
+        });
+        return new Sent(body, false);
+    }
+
+    private Sent replay(UUID sessionId, String key, String fingerprint) {
+        List<Stored> stored = jdbc.sql("""
+                        select fingerprint, response::text as response from idempotency_keys
+                        where session_id = :session and key = :key
+                        """)
+                .param("session", sessionId).param("key", key)
+                .query((rs, row) -> new Stored(rs.getString("fingerprint"), rs.getString("response"))).list();
+        if (stored.isEmpty()) {
+            throw ApiException.notFound("No session " + sessionId + ".");
+        }
+        if (!stored.getFirst().fingerprint().equals(fingerprint)) {
+            throw new ApiException(ProblemCode.IDEMPOTENCY_KEY_REUSED,
+                    "This Idempotency-Key was used on this session with a different body; use a new key.");
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> body = json.readValue(stored.getFirst().response(), LinkedHashMap.class);
+        return new Sent(body, true);
+    }
+
+    private record Stored(String fingerprint, String response) {
+    }
+
+    /** SHA-256 over the fields that matter, unambiguous (length-prefixed), whatever the JSON formatting. */
+    static String fingerprint(NewMessage message) {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            for (String field : new String[] {message.text(), message.author()}) {
+                byte[] bytes = field.getBytes(StandardCharsets.UTF_8);
+                digest.update((bytes.length + ":").getBytes(StandardCharsets.US_ASCII));
+                digest.update(bytes);
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

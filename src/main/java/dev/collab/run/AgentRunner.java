@@ -1,0 +1,416 @@
+package dev.collab.run;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+import dev.collab.event.ControlChannel;
+import dev.collab.event.EventLog;
+import dev.collab.workspace.Workspaces;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.event.ContextClosedEvent;
+import org.springframework.context.event.EventListener;
+import org.springframework.stereotype.Component;
+
+/**
+ * Runs the agent command for a message: no shell, the workspace as working directory, the
+ * message on stdin, {@code COLLAB_SESSION_ID} and {@code COLLAB_RUN_ID} in the environment.
+ * Its stdout and stderr become {@code output} events, batched, never split inside a UTF-8
+ * character. However the run ends (exit 0, non-zero, cannot start, timeout, interrupt, shutdown)
+ * it ends with {@code run.finished}, the session goes back to IDLE and watchers see why.
+ */
+@Component
+public class AgentRunner {
+
+    private static final Logger log = LoggerFactory.getLogger(AgentRunner.class);
+    private static final int STDERR_TAIL_LINES = 20;
+    private static final int STDERR_TAIL_CHARS = 4_000;
+
+    enum StopReason { INTERRUPT, TIMEOUT, SHUTDOWN }
+
+    private final RunnerProperties properties;
+    private final AgentCommand agentCommand;
+    private final Runs runs;
+    private final EventLog eventLog;
+    private final Workspaces workspaces;
+    private final ControlChannel control;
+    private final Map<UUID, ActiveRun> active = new ConcurrentHashMap<>();
+    /** Launched, process not started yet: an interrupt arriving now is remembered, not lost. */
+    private final java.util.Set<UUID> launching = ConcurrentHashMap.newKeySet();
+    private final Map<UUID, StopReason> earlyStops = new ConcurrentHashMap<>();
+    private final Timer duration;
+    private volatile boolean shuttingDown;
+
+    AgentRunner(RunnerProperties properties, AgentCommand agentCommand, Runs runs, EventLog eventLog,
+            Workspaces workspaces, ControlChannel control, MeterRegistry registry) {
+        this.properties = properties;
+        this.agentCommand = agentCommand;
+        this.runs = runs;
+        this.eventLog = eventLog;
+        this.workspaces = workspaces;
+        this.control = control;
+        this.duration = Timer.builder("collab.run.duration").description("How long runs took").register(registry);
+        registry.gaugeMapSize("collab.runs.active", List.of(), active);
+        control.onCommand(this::onControlCommand);
+    }
+
+    /** Starts the run in the background (after the send committed). */
+    public void launch(UUID runId, UUID sessionId, String message) {
+        launching.add(runId);
+        Thread.ofVirtual().name("run-" + runId).start(() -> run(runId, sessionId, message));
+    }
+
+    /** The ids of the runs in progress on this instance (their leases are renewed). */
+    java.util.Set<UUID> activeRunIds() {
+        return java.util.Set.copyOf(active.keySet());
+    }
+
+    /**
+     * Interrupts the run in progress in the session, wherever it runs: here directly, on another
+     * instance through the control channel. Never throws.
+     *
+     * @return the run that was asked to stop, or null when none was running
+     */
+    public UUID interrupt(UUID sessionId) {
+        try {
+            var running = runs.running(sessionId);
+            if (running.isEmpty()) {
+                return null;
+            }
+            UUID runId = running.get().runId();
+            if (!stopLocal(runId, StopReason.INTERRUPT)) {
+                runs.interruptElsewhere(runId);
+            }
+            return runId;
+        } catch (RuntimeException e) {
+            log.warn("Interrupting the run of session {} failed: {}", sessionId, e.toString());
+            return null;
+        }
+    }
+
+    /** Stops a run of this instance; false when it does not run here. */
+    boolean stopLocal(UUID runId, StopReason reason) {
+        ActiveRun run = active.get(runId);
+        if (run == null) {
+            if (launching.contains(runId)) {
+                earlyStops.putIfAbsent(runId, reason);
+                run = active.get(runId);
+                if (run == null) {
+                    return true;
+                }
+            } else {
+                return false;
+            }
+        }
+        run.stop(reason);
+        return true;
+    }
+
+    private void onControlCommand(String command) {
+        if (command.startsWith("interrupt:")) {
+            try {
+                UUID runId = UUID.fromString(command.substring("interrupt:".length()));
+                Thread.ofVirtual().start(() -> stopLocal(runId, StopReason.INTERRUPT));
+            } catch (IllegalArgumentException e) {
+                log.debug("Ignoring control command {}", command);
+            }
+        }
+    }
+
+    private void run(UUID runId, UUID sessionId, String message) {
+        Timer.Sample sample = Timer.start();
+        List<String> command = agentCommand.command();
+        Process process;
+        try {
+            Path workspace = workspaces.create(sessionId);
+            ProcessBuilder builder = new ProcessBuilder(command).directory(workspace.toFile());
+            builder.environment().put("COLLAB_SESSION_ID", sessionId.toString());
+            builder.environment().put("COLLAB_RUN_ID", runId.toString());
+            process = builder.start();
+        } catch (IOException | RuntimeException e) {
+            launching.remove(runId);
+            earlyStops.remove(runId);
+            log.warn("Run {}: the agent command could not start: {}", runId, e.getMessage());
+            finish(runId, new Runs.Outcome("failed", null, "runner-unavailable",
+                    "The agent could not be started: " + describe(e)));
+            sample.stop(duration);
+            return;
+        }
+        ActiveRun run = new ActiveRun(runId, sessionId, process);
+        active.put(runId, run);
+        launching.remove(runId);
+        StopReason early = earlyStops.remove(runId);
+        if (early != null) {
+            run.stop(early);
+        }
+        if (shuttingDown) {
+            run.stop(StopReason.SHUTDOWN);
+        }
+        try {
+            Thread stdin = Thread.ofVirtual().start(() -> feed(process, message));
+            Thread stdout = Thread.ofVirtual().start(() -> run.pump(process.getInputStream(), run.stdout));
+            Thread stderr = Thread.ofVirtual().start(() -> run.pump(process.getErrorStream(), run.stderr));
+            boolean exited = waitWithFlushes(run, process, properties.timeout());
+            if (!exited) {
+                run.stop(StopReason.TIMEOUT);
+                process.waitFor();
+            }
+            stdout.join(Duration.ofSeconds(5));
+            stderr.join(Duration.ofSeconds(5));
+            stdin.join(Duration.ofSeconds(1));
+            run.flush(true);
+            finish(runId, run.outcome(process.exitValue()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            run.stop(StopReason.SHUTDOWN);
+            finish(runId, run.outcome(null));
+        } catch (RuntimeException e) {
+            log.warn("Run {} failed inside the runner: {}", runId, e.toString());
+            run.killTree();
+            finish(runId, new Runs.Outcome("failed", null, "runner-failed", "The runner failed: " + describe(e)));
+        } finally {
+            active.remove(runId);
+            sample.stop(duration);
+        }
+    }
+
+    /** Waits for the process, flushing batched output every {@code output-flush}; false on timeout. */
+    private boolean waitWithFlushes(ActiveRun run, Process process, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long tick = Math.max(1, properties.outputFlush().toMillis());
+        while (true) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            if (process.waitFor(Math.min(tick, TimeUnit.NANOSECONDS.toMillis(left) + 1), TimeUnit.MILLISECONDS)) {
+                return true;
+            }
+            run.flush(false);
+        }
+    }
+
+    private static void feed(Process process, String message) {
+        try (OutputStream stdin = process.getOutputStream()) {
+            stdin.write(message.getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            // The agent did not read its input (or exited early): not an error of the run.
+        }
+    }
+
+    /** Finishing never throws: a failure here is logged, and the lease reaper ends the run later. */
+    private void finish(UUID runId, Runs.Outcome outcome) {
+        try {
+            runs.finish(runId, outcome);
+        } catch (RuntimeException e) {
+            log.error("Could not record the end of run {} ({}); its lease will expire and it ends as lost", runId,
+                    outcome.status(), e);
+        }
+    }
+
+    /** Shutdown: every run in progress ends as interrupted, with the reason, before the database goes. */
+    @EventListener(ContextClosedEvent.class)
+    void stopAll() {
+        shuttingDown = true;
+        active.values().forEach(run -> run.stop(StopReason.SHUTDOWN));
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (!active.isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private static String describe(Throwable e) {
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    }
+
+    /** One run in progress: its process, its batched output, why it was stopped. */
+    private final class ActiveRun {
+
+        final UUID runId;
+        final UUID sessionId;
+        final Process process;
+        final Output stdout = new Output("stdout");
+        final Output stderr = new Output("stderr");
+        final ReentrantLock flushing = new ReentrantLock();
+        private final Deque<String> stderrTail = new ArrayDeque<>();
+        private volatile StopReason stopped;
+
+        ActiveRun(UUID runId, UUID sessionId, Process process) {
+            this.runId = runId;
+            this.sessionId = sessionId;
+            this.process = process;
+        }
+
+        /** Reads a stream of the agent to its end, decoding UTF-8 across reads. */
+        void pump(InputStream in, Output output) {
+            CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPLACE).onUnmappableCharacter(CodingErrorAction.REPLACE);
+            ByteBuffer bytes = ByteBuffer.allocate(8192);
+            CharBuffer chars = CharBuffer.allocate(8192);
+            try (in) {
+                int n;
+                while ((n = in.read(bytes.array(), bytes.position(), bytes.remaining())) >= 0) {
+                    bytes.position(bytes.position() + n);
+                    bytes.flip();
+                    decoder.decode(bytes, chars, false);
+                    bytes.compact();   // an incomplete character waits for the next read
+                    chars.flip();
+                    if (output.add(chars) >= properties.outputMaxChars()) {
+                        flush(false);
+                    }
+                    chars.clear();
+                }
+                bytes.flip();
+                decoder.decode(bytes, chars, true);
+                decoder.flush(chars);
+                chars.flip();
+                output.add(chars);
+            } catch (IOException e) {
+                // the process is gone
+            }
+        }
+
+        /** Appends what is waiting as {@code output} events (one per stream). */
+        void flush(boolean last) {
+            flushing.lock();
+            try {
+                for (Output output : List.of(stdout, stderr)) {
+                    String text = output.take();
+                    if (text.isEmpty()) {
+                        continue;
+                    }
+                    if (output == stderr) {
+                        rememberStderr(text);
+                    }
+                    eventLog.append(sessionId, "output", Map.of("runId", runId.toString(), "stream", output.stream,
+                            "text", text));
+                }
+            } finally {
+                flushing.unlock();
+            }
+        }
+
+        private void rememberStderr(String text) {
+            for (String line : text.split("\n", -1)) {
+                if (!stderrTail.isEmpty() && !stderrTail.peekLast().endsWith("\n")) {
+                    stderrTail.addLast(stderrTail.pollLast() + line);
+                } else if (!line.isEmpty()) {
+                    stderrTail.addLast(line);
+                }
+                while (stderrTail.size() > STDERR_TAIL_LINES) {
+                    stderrTail.pollFirst();
+                }
+            }
+        }
+
+        String stderrTail() {
+            String tail = String.join("\n", stderrTail).strip();
+            return tail.length() > STDERR_TAIL_CHARS ? tail.substring(tail.length() - STDERR_TAIL_CHARS) : tail;
+        }
+
+        Runs.Outcome outcome(Integer exitCode) {
+            StopReason reason = stopped;
+            if (reason == StopReason.TIMEOUT) {
+                return new Runs.Outcome("interrupted", exitCode, "runner-timeout",
+                        "The run took longer than " + properties.timeout() + " and was stopped.");
+            }
+            if (reason == StopReason.SHUTDOWN) {
+                return new Runs.Outcome("interrupted", exitCode, "instance-shutdown",
+                        "The server shut down during the run; send the message again.");
+            }
+            if (reason == StopReason.INTERRUPT) {
+                return new Runs.Outcome("interrupted", exitCode, null, null);
+            }
+            if (exitCode != null && exitCode == 0) {
+                return new Runs.Outcome("succeeded", 0, null, null);
+            }
+            String tail = stderrTail();
+            return new Runs.Outcome("failed", exitCode, "runner-failed",
+                    "The agent exited with code " + exitCode + (tail.isEmpty() ? "." : ":\n" + tail));
+        }
+
+        /** Stops the agent and everything it started: polite first, forcibly after the grace period. */
+        void stop(StopReason reason) {
+            if (stopped == null) {
+                stopped = reason;
+            }
+            Thread.ofVirtual().start(this::killTree);
+        }
+
+        void killTree() {
+            try {
+                List<ProcessHandle> tree = process.descendants().toList();
+                tree.forEach(ProcessHandle::destroy);
+                process.destroy();
+                long deadline = System.nanoTime() + properties.interruptGrace().toNanos();
+                while (System.nanoTime() < deadline && (process.isAlive() || tree.stream().anyMatch(ProcessHandle::isAlive))) {
+                    Thread.sleep(20);
+                }
+                tree.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
+                process.descendants().forEach(ProcessHandle::destroyForcibly);
+                process.destroyForcibly();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                // already gone, or not ours to signal: nothing more to do
+                log.debug("Stopping run {}: {}", runId, e.toString());
+            }
+        }
+    }
+
+    /** Output of one stream waiting to be appended. */
+    private static final class Output {
+
+        final String stream;
+        private final StringBuilder waiting = new StringBuilder();
+        private final ReentrantLock lock = new ReentrantLock();
+
+        Output(String stream) {
+            this.stream = stream;
+        }
+
+        int add(CharSequence chars) {
+            lock.lock();
+            try {
+                waiting.append(chars);
+                return waiting.length();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        String take() {
+            lock.lock();
+            try {
+                String text = waiting.toString();
+                waiting.setLength(0);
+                return text;
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+}

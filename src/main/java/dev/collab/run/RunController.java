@@ -1,0 +1,40 @@
+package dev.collab.run;
+
+import java.util.Map;
+import java.util.UUID;
+
+import dev.collab.session.Session;
+import dev.collab.session.SessionState;
+import dev.collab.session.Sessions;
+import dev.collab.web.ApiException;
+import dev.collab.web.ProblemCode;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/** {@code POST /api/sessions/{id}/interrupt}: see docs/api.md. */
+@RestController
+class RunController {
+
+    private final Sessions sessions;
+    private final AgentRunner runner;
+
+    RunController(Sessions sessions, AgentRunner runner) {
+        this.sessions = sessions;
+        this.runner = runner;
+    }
+
+    /** 202 with the run that was asked to stop, 204 when nothing runs; never a 5xx for a process already gone. */
+    @PostMapping(path = "/api/sessions/{id}/interrupt", produces = "application/json")
+    ResponseEntity<Map<String, UUID>> interrupt(@PathVariable UUID id) {
+        Session session = sessions.find(id).orElseThrow(() -> ApiException.notFound("No session " + id + "."));
+        if (session.state() == SessionState.ENDED) {
+            throw new ApiException(ProblemCode.SESSION_ENDED, "Session " + id + " has ended.");
+        }
+        UUID runId = runner.interrupt(id);
+        return runId == null ? ResponseEntity.noContent().build()
+                : ResponseEntity.status(HttpStatus.ACCEPTED).body(Map.of("runId", runId));
+    }
+}

@@ -1,0 +1,60 @@
+package dev.collab.run;
+
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.DisposableBean;
+import org.springframework.stereotype.Component;
+
+/**
+ * Leases keep "who runs this run" true: this instance renews the leases of its runs every third
+ * of {@code collab.runner.lease}; every instance ends runs whose lease expired (their instance
+ * died) as {@code lost} with {@code error runner-lost}, so a session never stays RUNNING forever.
+ */
+@Component
+class RunLeases implements DisposableBean {
+
+    private static final Logger log = LoggerFactory.getLogger(RunLeases.class);
+
+    private final Runs runs;
+    private final AgentRunner runner;
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("run-leases").factory());
+    private long ticks;
+
+    RunLeases(Runs runs, AgentRunner runner, RunnerProperties properties) {
+        this.runs = runs;
+        this.runner = runner;
+        long period = Math.max(100, properties.lease().toMillis() / 3);
+        scheduler.scheduleWithFixedDelay(this::tick, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    private void tick() {
+        try {
+            runs.renew(runner.activeRunIds());
+            for (UUID expired : runs.expired()) {
+                if (runner.activeRunIds().contains(expired)) {
+                    continue;   // ours and alive: renewed on the next tick
+                }
+                if (runs.finish(expired, new Runs.Outcome("lost", null, "runner-lost",
+                        "The server running this agent went away; send the message again."))) {
+                    log.warn("Run {} lost its instance (lease expired); ended as lost", expired);
+                }
+            }
+            if (++ticks % 1_000 == 0) {
+                runs.purgeIdempotencyKeys();
+            }
+        } catch (RuntimeException e) {
+            log.warn("Lease check failed: {}", e.toString());
+        }
+    }
+
+    @Override
+    public void destroy() {
+        scheduler.shutdownNow();
+    }
+}

@@ -1,0 +1,148 @@
+package dev.collab.run;
+
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+import dev.collab.event.EventLog;
+import dev.collab.session.Sessions;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Service;
+import org.springframework.transaction.annotation.Transactional;
+
+/**
+ * Runs in the database: the single source of truth for which run is in progress, on which
+ * instance, until when its lease holds. Finishing a run (its {@code run.finished} event, the
+ * session back to IDLE) happens once, whoever gets there first: the runner, or the reaper of an
+ * expired lease.
+ */
+@Service
+public class Runs {
+
+    private final JdbcClient jdbc;
+    private final EventLog eventLog;
+    private final Sessions sessions;
+    private final RunnerProperties properties;
+    private final MeterRegistry registry;
+    private final dev.collab.event.ControlChannel control;
+    final String instanceId;
+
+    Runs(JdbcClient jdbc, EventLog eventLog, Sessions sessions, RunnerProperties properties, MeterRegistry registry,
+            InstanceId instanceId, dev.collab.event.ControlChannel control) {
+        this.control = control;
+        this.jdbc = jdbc;
+        this.eventLog = eventLog;
+        this.sessions = sessions;
+        this.properties = properties;
+        this.registry = registry;
+        this.instanceId = instanceId.value();
+    }
+
+    /** Records a new run owned by this instance, with its first lease; in the send's transaction. */
+    @Transactional
+    public void insert(UUID runId, UUID sessionId, UUID messageId) {
+        jdbc.sql("""
+                        insert into runs (id, session_id, message_id, state, instance_id, lease_expires_at, started_at)
+                        values (:id, :session, :message, 'RUNNING', :instance,
+                                now() + make_interval(secs => :lease), now())
+                        """)
+                .param("id", runId).param("session", sessionId).param("message", messageId)
+                .param("instance", instanceId).param("lease", properties.lease().toMillis() / 1000.0)
+                .update();
+        registry.counter("collab.runs.started").increment();
+    }
+
+    /** Terminal state of a run, and the error the user is shown with it (if any). */
+    record Outcome(String status, Integer exitCode, String errorCode, String errorMessage) {
+    }
+
+    /**
+     * Finishes the run if it is still running: appends {@code error} (if any) and
+     * {@code run.finished}, and returns the session to IDLE, in one transaction.
+     *
+     * @return false when the run had finished already (for example reaped as lost)
+     */
+    @Transactional
+    public boolean finish(UUID runId, Outcome outcome) {
+        List<UUID> session = jdbc.sql("""
+                        update runs set state = 'FINISHED', status = :status, exit_code = :exitCode, finished_at = now()
+                        where id = :id and state = 'RUNNING'
+                        returning session_id
+                        """)
+                .param("id", runId).param("status", outcome.status()).param("exitCode", outcome.exitCode())
+                .query(UUID.class).list();
+        if (session.isEmpty()) {
+            return false;
+        }
+        UUID sessionId = session.getFirst();
+        if (outcome.errorCode() != null) {
+            Map<String, Object> error = new LinkedHashMap<>();
+            error.put("runId", runId.toString());
+            error.put("code", outcome.errorCode());
+            error.put("message", outcome.errorMessage());
+            eventLog.append(sessionId, "error", error);
+        }
+        Map<String, Object> finished = new LinkedHashMap<>();
+        finished.put("runId", runId.toString());
+        finished.put("status", outcome.status());
+        finished.put("exitCode", outcome.exitCode());
+        eventLog.append(sessionId, "run.finished", finished);
+        sessions.finishRun(sessionId, runId);
+        registry.counter("collab.runs.finished", "status", outcome.status()).increment();
+        return true;
+    }
+
+    /** Renews the leases of the runs this instance is running. */
+    int renew(Collection<UUID> runIds) {
+        if (runIds.isEmpty()) {
+            return 0;
+        }
+        return jdbc.sql("""
+                        update runs set lease_expires_at = now() + make_interval(secs => :lease)
+                        where id = any(:ids) and state = 'RUNNING' and instance_id = :instance
+                        """)
+                .param("lease", properties.lease().toMillis() / 1000.0).param("ids", runIds.toArray(UUID[]::new))
+                .param("instance", instanceId).update();
+    }
+
+    /** Runs whose lease expired (their instance died or hangs): candidates to end as lost. */
+    List<UUID> expired() {
+        return jdbc.sql("select id from runs where state = 'RUNNING' and lease_expires_at < now() limit 100")
+                .query(UUID.class).list();
+    }
+
+    /** The run in progress in a session and the instance running it. */
+    Optional<RunningRun> running(UUID sessionId) {
+        return jdbc.sql("""
+                        select r.id, r.instance_id from sessions s join runs r on r.id = s.current_run_id
+                        where s.id = :id and s.state = 'RUNNING' and r.state = 'RUNNING'
+                        """)
+                .param("id", sessionId)
+                .query((rs, row) -> new RunningRun(rs.getObject(1, UUID.class), rs.getString(2)))
+                .optional();
+    }
+
+    /** Whether a run is still RUNNING in the database. */
+    boolean isRunning(UUID runId) {
+        return jdbc.sql("select exists (select 1 from runs where id = :id and state = 'RUNNING')").param("id", runId)
+                .query(Boolean.class).single();
+    }
+
+    record RunningRun(UUID runId, String instanceId) {
+    }
+
+    /** Asks whichever instance runs it to stop it (control channel). */
+    void interruptElsewhere(UUID runId) {
+        control.send("interrupt:" + runId);
+    }
+
+    /** Purges idempotency keys older than 24 h (they are kept at least that long). */
+    int purgeIdempotencyKeys() {
+        return jdbc.sql("delete from idempotency_keys where created_at < now() - interval '24 hours'").update();
+    }
+
+}

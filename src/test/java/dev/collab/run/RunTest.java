@@ -1,0 +1,301 @@
+package dev.collab.run;
+
+import java.net.http.HttpRequest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import dev.collab.support.Api;
+import dev.collab.support.IntegrationTest;
+import dev.collab.support.ServerProcess;
+import dev.collab.support.SseClient;
+import dev.collab.workspace.Workspaces;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import tools.jackson.databind.JsonNode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** Sends, runs and interrupts over real HTTP with a real agent process (src/test/resources/test-agent.sh). */
+@IntegrationTest
+class RunTest {
+
+    static final Duration WAIT = Duration.ofSeconds(30);
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    Workspaces workspaces;
+    Api api;
+
+    @BeforeEach
+    void setUp() {
+        api = new Api(port);
+    }
+
+    UUID newSession() {
+        String project = api.newProject("runs");
+        return UUID.fromString(api.post("/api/projects/" + project + "/sessions", "{}").json().get("id").asString());
+    }
+
+    Api.Response send(UUID session, String text) {
+        return send(session, text, null);
+    }
+
+    Api.Response send(UUID session, String text, String key) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(api.uri("/api/sessions/" + session + "/messages"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(Api.json(java.util.Map.of("text", text, "author", "ada"))));
+        if (key != null) {
+            request.header("Idempotency-Key", key);
+        }
+        return api.send(request);
+    }
+
+    /** Reads the session's stream from the start until run.finished; returns every message. */
+    List<SseClient.Message> untilFinished(UUID session) {
+        List<SseClient.Message> messages = new ArrayList<>();
+        try (SseClient client = SseClient.connect(api.uri("/api/sessions/" + session + "/events/stream"), null)) {
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (System.nanoTime() < deadline) {
+                SseClient.Message message = client.next(Duration.ofSeconds(1));
+                if (message == null) {
+                    continue;
+                }
+                messages.add(message);
+                if (message.event().equals("run.finished")) {
+                    return messages;
+                }
+            }
+        }
+        throw new AssertionError("no run.finished: " + messages);
+    }
+
+    static String stdout(List<SseClient.Message> messages) {
+        StringBuilder text = new StringBuilder();
+        messages.stream().filter(m -> m.event().equals("output"))
+                .filter(m -> m.json().get("data").get("stream").asString().equals("stdout"))
+                .forEach(m -> text.append(m.json().get("data").get("text").asString()));
+        return text.toString();
+    }
+
+    static JsonNode last(List<SseClient.Message> messages, String type) {
+        return messages.stream().filter(m -> m.event().equals(type)).reduce((a, b) -> b).orElseThrow().json().get("data");
+    }
+
+    @Test
+    void aSuccessfulRunStreamsItsOutputInOrder() {
+        UUID session = newSession();
+        Api.Response sent = send(session, "lines 500");
+        assertThat(sent.status()).isEqualTo(202);
+        JsonNode body = sent.json();
+        assertThat(body.get("seq").asLong()).isEqualTo(2);
+        List<SseClient.Message> messages = untilFinished(session);
+        assertThat(messages).extracting(SseClient.Message::event).startsWith("session.created", "message", "run.started");
+        assertThat(messages.get(1).json().get("data").get("text").asString()).isEqualTo("lines 500");
+        assertThat(messages.get(2).json().get("data").get("runId").asString()).isEqualTo(body.get("runId").asString());
+        StringBuilder expected = new StringBuilder();
+        for (int i = 1; i <= 500; i++) {
+            expected.append("line ").append(i).append('\n');
+        }
+        assertThat(stdout(messages)).isEqualTo(expected.toString());
+        assertThat(messages.stream().filter(m -> m.event().equals("output")).count())
+                .as("lines are batched").isLessThan(500);
+        JsonNode finished = last(messages, "run.finished");
+        assertThat(finished.get("status").asString()).isEqualTo("succeeded");
+        assertThat(finished.get("exitCode").asInt()).isZero();
+        await().atMost(WAIT).until(() -> api.get("/api/sessions/" + session).json().get("state").asString().equals("IDLE"));
+        assertThat(api.get("/api/sessions/" + session).json().get("currentRunId").isNull()).isTrue();
+    }
+
+    @Test
+    void theAgentRunsInTheWorkspaceWithItsIds() {
+        UUID session = newSession();
+        String runId = send(session, "env").json().get("runId").asString();
+        String out = stdout(untilFinished(session));
+        assertThat(out).contains("session=" + session, "run=" + runId,
+                "pwd=" + workspaces.directoryOf(session).toAbsolutePath());
+    }
+
+    @Test
+    void multiByteCharactersSplitAcrossReadsArriveWhole() {
+        UUID session = newSession();
+        send(session, "utf8");
+        assertThat(stdout(untilFinished(session))).isEqualTo("été 😀 fin\n");
+    }
+
+    @Test
+    void aFailingAgentEndsFailedWithItsStderrTail() {
+        UUID session = newSession();
+        send(session, "fail");
+        List<SseClient.Message> messages = untilFinished(session);
+        JsonNode error = last(messages, "error");
+        assertThat(error.get("code").asString()).isEqualTo("runner-failed");
+        assertThat(error.get("message").asString()).contains("exited with code 3", "first problem", "fatal: it broke");
+        JsonNode finished = last(messages, "run.finished");
+        assertThat(finished.get("status").asString()).isEqualTo("failed");
+        assertThat(finished.get("exitCode").asInt()).isEqualTo(3);
+    }
+
+    @Test
+    void aRunPastTheTimeoutIsInterrupted() {
+        UUID session = newSession();
+        send(session, "sleep 60");
+        List<SseClient.Message> messages = untilFinished(session);
+        assertThat(last(messages, "error").get("code").asString()).isEqualTo("runner-timeout");
+        assertThat(last(messages, "run.finished").get("status").asString()).isEqualTo("interrupted");
+        assertThat(stdout(messages)).doesNotContain("woke up");
+    }
+
+    @Test
+    void aSendWhileARunIsInProgressIsBusyAndAppendsNothing() {
+        UUID session = newSession();
+        String runId = send(session, "sleep 3").json().get("runId").asString();
+        long head = api.get("/api/sessions/" + session).json().get("headSeq").asLong();
+        Api.Response busy = send(session, "hello");
+        assertThat(busy.status()).isEqualTo(409);
+        assertThat(busy.json().get("code").asString()).isEqualTo("session-busy");
+        assertThat(busy.json().get("runId").asString()).isEqualTo(runId);
+        JsonNode now = api.get("/api/sessions/" + session).json();
+        assertThat(now.get("state").asString()).isEqualTo("RUNNING");
+        assertThat(now.get("currentRunId").asString()).isEqualTo(runId);
+        assertThat(api.get("/api/sessions/" + session + "/events?after=" + head).json().get("items"))
+                .noneMatch(e -> e.get("type").asString().equals("message"));
+        api.send(HttpRequest.newBuilder(api.uri("/api/sessions/" + session + "/interrupt")).POST(HttpRequest.BodyPublishers.noBody()));
+    }
+
+    @Test
+    void tenRacingSendsStartExactlyOneRun() throws Exception {
+        UUID session = newSession();
+        ExecutorService pool = Executors.newFixedThreadPool(10);
+        List<Future<Integer>> statuses = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            int n = i;
+            statuses.add(pool.submit(() -> send(session, "hello " + n).status()));
+        }
+        List<Integer> answers = new ArrayList<>();
+        for (Future<Integer> status : statuses) {
+            answers.add(status.get());
+        }
+        pool.shutdown();
+        assertThat(answers).filteredOn(s -> s == 202).hasSize(1);
+        assertThat(answers).filteredOn(s -> s == 409).hasSize(9);
+        untilFinished(session);
+    }
+
+    @Test
+    void sendingToAnEndedSessionIsSessionEnded() {
+        UUID session = newSession();
+        api.delete("/api/sessions/" + session);
+        Api.Response ended = send(session, "hello");
+        assertThat(ended.status()).isEqualTo(409);
+        assertThat(ended.json().get("code").asString()).isEqualTo("session-ended");
+        assertThat(send(UUID.randomUUID(), "hello").status()).isEqualTo(404);
+        assertThat(api.send(HttpRequest.newBuilder(api.uri("/api/sessions/" + session + "/interrupt"))
+                .POST(HttpRequest.BodyPublishers.noBody())).status()).isEqualTo(409);
+    }
+
+    @Test
+    void idempotentRetriesGetTheFirstAnswerAndNothingNew() throws Exception {
+        UUID session = newSession();
+        Api.Response first = send(session, "lines 3", "key-1");
+        assertThat(first.status()).isEqualTo(202);
+        assertThat(first.header("Idempotent-Replayed")).isEmpty();
+        untilFinished(session);
+        long head = api.get("/api/sessions/" + session).json().get("headSeq").asLong();
+
+        Api.Response replay = send(session, "lines 3", "key-1");
+        assertThat(replay.status()).isEqualTo(202);
+        assertThat(replay.header("Idempotent-Replayed")).contains("true");
+        assertThat(replay.json()).isEqualTo(first.json());
+        assertThat(api.get("/api/sessions/" + session).json().get("headSeq").asLong()).as("nothing appended").isEqualTo(head);
+
+        Api.Response reused = send(session, "something else", "key-1");
+        assertThat(reused.status()).isEqualTo(422);
+        assertThat(reused.json().get("code").asString()).isEqualTo("idempotency-key-reused");
+    }
+
+    @Test
+    void twentyRacingIdenticalRetriesMakeOneMessage() throws Exception {
+        UUID session = newSession();
+        ExecutorService pool = Executors.newFixedThreadPool(20);
+        List<Future<Api.Response>> answers = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            answers.add(pool.submit(() -> send(session, "lines 2", "race-key")));
+        }
+        List<String> bodies = new ArrayList<>();
+        for (Future<Api.Response> answer : answers) {
+            Api.Response response = answer.get();
+            assertThat(response.status()).isEqualTo(202);
+            bodies.add(response.text());
+        }
+        pool.shutdown();
+        assertThat(bodies.stream().map(b -> Api.JSON.readTree(b)).distinct()).hasSize(1);
+        untilFinished(session);
+        assertThat(api.get("/api/sessions/" + session + "/events?limit=1000").json().get("items"))
+                .filteredOn(e -> e.get("type").asString().equals("message")).hasSize(1);
+    }
+
+    @Test
+    void badSendsAreProblems() {
+        UUID session = newSession();
+        assertThat(api.post("/api/sessions/" + session + "/messages", "{\"text\":\"\",\"author\":\"a\"}").status()).isEqualTo(400);
+        assertThat(api.post("/api/sessions/" + session + "/messages", "{\"text\":\"x\"}").status()).isEqualTo(400);
+        assertThat(api.post("/api/sessions/" + session + "/messages",
+                "{\"text\":\"x\",\"author\":\"" + "a".repeat(101) + "\"}").status()).isEqualTo(400);
+        assertThat(api.post("/api/sessions/" + session + "/messages",
+                "{\"text\":\"" + "t".repeat(100_001) + "\",\"author\":\"a\"}").status()).isEqualTo(400);
+        assertThat(send(session, "x", "k".repeat(256)).status()).isEqualTo(400);
+        assertThat(api.get("/api/sessions/" + session).json().get("state").asString()).isEqualTo("IDLE");
+    }
+
+    @Test
+    void interruptStopsTheAgentAndItsChildren() {
+        UUID session = newSession();
+        String runId = send(session, "spawn").json().get("runId").asString();
+        long child;
+        long parent;
+        try (SseClient client = SseClient.connect(api.uri("/api/sessions/" + session + "/events/stream"), null)) {
+            StringBuilder out = new StringBuilder();
+            await().atMost(WAIT).until(() -> {
+                SseClient.Message m = client.next(Duration.ofMillis(200));
+                if (m != null && m.event().equals("output")) {
+                    out.append(m.json().get("data").get("text").asString());
+                }
+                return out.toString().contains("parent ");
+            });
+            child = Long.parseLong(out.toString().replaceAll("(?s).*child (\\d+).*", "$1"));
+            parent = Long.parseLong(out.toString().replaceAll("(?s).*parent (\\d+).*", "$1"));
+        }
+        Api.Response interrupted = api.send(HttpRequest.newBuilder(api.uri("/api/sessions/" + session + "/interrupt"))
+                .POST(HttpRequest.BodyPublishers.noBody()));
+        assertThat(interrupted.status()).isEqualTo(202);
+        assertThat(interrupted.json().get("runId").asString()).isEqualTo(runId);
+        List<SseClient.Message> messages = untilFinished(session);
+        assertThat(last(messages, "run.finished").get("status").asString()).isEqualTo("interrupted");
+        await().atMost(WAIT).until(() -> ProcessHandle.of(child).map(p -> !ServerProcess.isRunning(p)).orElse(true)
+                && ProcessHandle.of(parent).map(p -> !ServerProcess.isRunning(p)).orElse(true));
+
+        Api.Response idle = api.send(HttpRequest.newBuilder(api.uri("/api/sessions/" + session + "/interrupt"))
+                .POST(HttpRequest.BodyPublishers.noBody()));
+        assertThat(idle.status()).as("nothing running").isEqualTo(204);
+    }
+
+    @Test
+    void endingASessionInterruptsItsRun() {
+        UUID session = newSession();
+        send(session, "sleep 60");
+        await().atMost(WAIT).until(() -> api.get("/api/sessions/" + session).json().get("state").asString().equals("RUNNING"));
+        assertThat(api.delete("/api/sessions/" + session).status()).isEqualTo(204);
+        await().atMost(WAIT).until(() -> api.get("/api/sessions/" + session + "/events?limit=1000").json().get("items")
+                .valueStream().anyMatch(e -> e.get("type").asString().equals("run.finished")));
+        assertThat(api.get("/api/sessions/" + session).json().get("state").asString()).isEqualTo("ENDED");
+    }
+}
