@@ -548,6 +548,8 @@ async function main() {
     order: { gaps: stats.gaps, missingBySeq: stats.missingBySeq, duplicates: stats.duplicates,
       wrongSession: stats.wrongSession, badEvents: stats.badEvents },
     otherEvents: stats.otherEvents,
+    eventsReceivedTotal: stats.received,
+    pings: stats.pings,
     connectionErrors: stats.connectErrors,
     ...(stats.connectErrors ? { connectStatus: stats.connectStatus } : {}),
     streamsDropped: droppedDuringRun,

@@ -12,7 +12,11 @@
 #     idle         100 sessions x 100 watchers (10,000 streams), no events, held 20 s; collab only:
 #                  heap (also after a full GC), live threads, RSS
 #     throughput   100 sessions x 1 stream; 8 concurrent POST /test/sessions/{id}/events?count=50, 20 s
-#     fanout-W-R-D 1 session x W watchers, R events/s, D s; both servers (e.g. fanout-50-20-5)
+#   and the same at other sizes (e.g. for a quick check):
+#     fanout-W-R-D          1 session x W watchers, R events/s, D s; both servers (e.g. fanout-50-20-5)
+#     realistic-S-W-R-D     S sessions x W watchers, R events/s, D s; collab only
+#     idle-S-W-D            S sessions x W watchers, no events, held D s; collab only
+#     throughput-S-C-D      S sessions x 1 stream, C concurrent requests of 50 events, D s; collab only
 #
 # For each run it prints the loadgen's JSON line, then a "server" JSON line: CPU seconds of the server
 # process over the whole loadgen run (setup, ramp, window, drain) and of PostgreSQL (collab), and memory
@@ -39,8 +43,10 @@ CB="http://127.0.0.1:$COLLAB_PORT"
 NB="http://127.0.0.1:$NODE_PORT"
 CLK_TCK=$(getconf CLK_TCK)
 
+# Each process (loadgen, server) holds one socket per stream. Where the hard limit cannot be raised
+# (no CAP_SYS_RESOURCE, e.g. in a container) this falls back to the hard limit.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-[[ $(ulimit -n) -ge 21000 ]] || echo "warning: ulimit -n is $(ulimit -n); 10,000 streams need more" >&2
+[[ $(ulimit -n) -ge 10500 ]] || echo "warning: ulimit -n is $(ulimit -n); 10,000 streams need more" >&2
 
 # ---------- scenarios: validate first, so a typo does not cost a server start ----------
 needs_node=
@@ -49,6 +55,7 @@ for s in "$@"; do
     smoke|fanout1000|fanout5000) needs_node=1 ;;
     fanout-[0-9]*-[0-9]*-[0-9]*) needs_node=1 ;;
     realistic|idle|throughput) ;;
+    realistic-[0-9]*-[0-9]*-[0-9]*-[0-9]*|idle-[0-9]*-[0-9]*-[0-9]*|throughput-[0-9]*-[0-9]*-[0-9]*) ;;
     *) echo "unknown scenario: $s (run without arguments for the list)" >&2; exit 2 ;;
   esac
 done
@@ -160,12 +167,28 @@ node_memory() {
   printf ',"rssMB":%s,"osThreads":%s' "$(rss_mb "$NPID")" "$(os_threads "$NPID")"
 }
 
+subscribers() { # target: live streams the server still counts
+  if [[ $1 == collab ]]; then
+    curl -sf "$CB/actuator/prometheus" | awk '/^collab_stream_subscribers/ {printf "%d", $NF; found = 1} END {if (!found) print -1}'
+  else
+    curl -sf "$NB/stats" | sed -n 's/.*"subscribers":\([0-9]*\).*/\1/p'
+  fi
+}
+# Streams of the previous run still held by the server would skew this one: collab notices a client
+# that went away only when a write fails (the heartbeat, every 15 s), so this can take up to ~30 s.
+settle() { # target
+  local start=$SECONDS n
+  while n=$(subscribers "$1"); [[ -n "$n" && "$n" -gt 0 ]]; do
+    (( SECONDS - start < 60 )) || { echo "   $1 still counts $n streams after 60 s; going on" >&2; return; }
+    sleep 0.5
+  done
+  (( SECONDS - start < 2 )) || echo "   waited $((SECONDS - start)) s for $1 to let go of the previous run's streams" >&2
+}
+
 # sleep up to $1 seconds while process $2 lives
 sleep_while() {
-  local end
-  end=$(awk -v s="$1" 'BEGIN {srand(); print s}')
   local n=0 steps
-  steps=$(awk -v s="$end" 'BEGIN {printf "%d", s * 10}')
+  steps=$(awk -v s="$1" 'BEGIN {printf "%d", s * 10}')
   while (( n < steps )) && kill -0 "$2" 2>/dev/null; do sleep 0.1; n=$((n + 1)); done
 }
 
@@ -176,6 +199,7 @@ run_load() {
   local pid base pm= ready="$WORK/ready.$scenario.$target" out="$WORK/loadgen.$scenario.$target.json"
   if [[ $target == collab ]]; then pid=$JPID base=$CB pm=$(postmaster_pid); else pid=$NPID base=$NB; fi
   echo "== $scenario: $target, $s session(s) x $w watcher(s), $rate events/s, ${duration} s (+${warmup} s warm-up)" >&2
+  settle "$target"
   rm -f "$ready"
   local c0 p0=0 c1 p1=0 rc=0 mem=
   c0=$(tree_ticks "$pid")
@@ -188,7 +212,7 @@ run_load() {
   if [[ -f "$ready" ]]; then
     sleep_while "$(awk -v w="$warmup" -v d="$duration" 'BEGIN {print w + d / 2}')" "$LG"
     if [[ $target == collab ]]; then mem=$(collab_memory); else mem=$(node_memory); fi
-    if [[ $rate == 0 && $target == collab ]] && kill -0 "$LG" 2>/dev/null; then
+    if [[ $scenario == idle* ]] && kill -0 "$LG" 2>/dev/null; then
       "$JCMD" "$JPID" GC.run >/dev/null 2>&1 || true
       mem+=",\"afterFullGc\":{$(collab_memory)}"
     fi
@@ -216,14 +240,23 @@ for scenario in "$@"; do
   if [[ -n "${FRESH:-}" && -z "$first" ]]; then stop_collab; start_collab; fi
   first=
   case $scenario in
-    smoke)      both smoke 1 20 10 5 "${WARMUP_SMOKE:-1}" ;;
+    smoke)      both smoke 1 20 10 5 1 ;;
     fanout1000) both fanout1000 1 1000 20 30 "$WARMUP" ;;
     fanout5000) both fanout5000 1 5000 4 30 "$WARMUP" ;;
     fanout-*)
       IFS=- read -r _ w r d <<<"$scenario"
       both "$scenario" 1 "$w" "$r" "$d" "$WARMUP" ;;
     realistic)  run_load realistic collab 2000 5 500 30 "$WARMUP" ;;
+    realistic-*)
+      IFS=- read -r _ sn w r d <<<"$scenario"
+      run_load "$scenario" collab "$sn" "$w" "$r" "$d" "$WARMUP" ;;
     idle)       run_load idle collab 100 100 0 20 0 ;;
+    idle-*)
+      IFS=- read -r _ sn w d <<<"$scenario"
+      run_load "$scenario" collab "$sn" "$w" 0 "$d" 0 ;;
     throughput) run_load throughput collab 100 1 0 20 2 --mode throughput --concurrency 8 --batch 50 ;;
+    throughput-*)
+      IFS=- read -r _ sn c d <<<"$scenario"
+      run_load "$scenario" collab "$sn" 1 0 "$d" 2 --mode throughput --concurrency "$c" --batch 50 ;;
   esac
 done

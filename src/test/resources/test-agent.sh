@@ -4,7 +4,7 @@ msg=$(cat)
 case "$msg" in
   lines*) n=${msg#lines }; i=1; while [ "$i" -le "$n" ]; do echo "line $i"; i=$((i + 1)); done ;;
   fail*) echo "working"; echo "first problem" >&2; echo "fatal: it broke" >&2; exit 3 ;;
-  sleep*) echo "sleeping"; sleep "${msg#sleep }"; echo "woke up" ;;
+  sleep*) echo "sleeping"; set -- ${msg#sleep }; sleep "$1"; echo "woke up" ;;
   spawn*) sleep 300 & echo "child $!"; echo "parent $$"; wait ;;
   utf8*) printf '\303'; sleep 0.3; printf '\251t\303\251 \360\237'; sleep 0.3; printf '\230\200 fin\n' ;;
   env*) echo "session=$COLLAB_SESSION_ID run=$COLLAB_RUN_ID pwd=$(pwd)" ;;

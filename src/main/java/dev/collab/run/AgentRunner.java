@@ -363,8 +363,9 @@ public class AgentRunner {
         void killTree() {
             try {
                 List<ProcessHandle> tree = process.descendants().toList();
-                tree.forEach(ProcessHandle::destroy);
+                // The agent first (it may stop its own children cleanly), then whatever it started.
                 process.destroy();
+                tree.forEach(ProcessHandle::destroy);
                 long deadline = System.nanoTime() + properties.interruptGrace().toNanos();
                 while (System.nanoTime() < deadline && (process.isAlive() || tree.stream().anyMatch(ProcessHandle::isAlive))) {
                     Thread.sleep(20);

@@ -178,7 +178,8 @@ class RunTest {
         List<Future<Integer>> statuses = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
             int n = i;
-            statuses.add(pool.submit(() -> send(session, "hello " + n).status()));
+            // Long enough that the winner is still running when the last racer arrives.
+            statuses.add(pool.submit(() -> send(session, "sleep 3 " + n).status()));
         }
         List<Integer> answers = new ArrayList<>();
         for (Future<Integer> status : statuses) {

@@ -25,6 +25,7 @@ public class CollabTestInitializer implements ApplicationContextInitializer<Conf
     @Override
     public void initialize(ConfigurableApplicationContext context) {
         TestDatabase.Server server = TestDatabase.server();
+        // A test class's own @TestPropertySource wins over these defaults.
         TestPropertyValues.of(
                 "spring.datasource.url=" + TestDatabase.newDatabase(),
                 "spring.datasource.username=" + server.user(),
@@ -40,6 +41,13 @@ public class CollabTestInitializer implements ApplicationContextInitializer<Conf
                 "collab.runner.timeout=4s",
                 "collab.runner.lease=2s",
                 "collab.runner.interrupt-grace=1s"
-        ).applyTo(context);
+        ).and(java.util.stream.Stream.<String>empty()).applyTo(context.getEnvironment(),
+                TestPropertyValues.Type.MAP, "collabTestDefaults");
+        var sources = context.getEnvironment().getPropertySources();
+        String inlined = org.springframework.test.context.support.TestPropertySourceUtils.INLINED_PROPERTIES_PROPERTY_SOURCE_NAME;
+        if (sources.contains(inlined)) {
+            // Below the test class's own properties, above application.yaml.
+            sources.addAfter(inlined, sources.remove("collabTestDefaults"));
+        }
     }
 }
