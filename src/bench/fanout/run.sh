@@ -25,7 +25,8 @@
 #
 # Environment: JAVA_HOME (default temurin 25), JAVA_OPTS (collab JVM options), COLLAB_PORT (18480),
 # NODE_PORT (18481), WARMUP seconds (5; smoke: 1), FRESH=1 (a new collab-server, fresh database, for
-# each scenario), BUILD=1 (rebuild even if target/ has the classes), KEEP=1 (keep the temp dir and logs).
+# each scenario), BUILD=1 (always rebuild; by default only when target/ lacks the classes or a source under
+# src/main, src/test or pom.xml is newer), NO_BUILD=1 (never), KEEP=1 (keep the temp dir and logs).
 # Needs: a JDK 21+, Node.js 20+, curl. Uses up to 2 x 10,000 sockets: raises `ulimit -n` for itself.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -61,8 +62,15 @@ for s in "$@"; do
 done
 
 # ---------- build ----------
-if [[ -n "${BUILD:-}" || ! -f target/classes/dev/collab/CollabServerApplication.class \
-      || ! -f target/test-classes/dev/collab/web/TestEndpoints.class ]]; then
+# Needed: no classes yet, or a source newer than the newest compiled file (NO_BUILD=1 runs what is there).
+stale() {
+  [[ -f target/classes/dev/collab/CollabServerApplication.class \
+    && -f target/test-classes/dev/collab/web/TestEndpoints.class ]] || return 0
+  local newest
+  newest=$(find target/classes target/test-classes -type f -printf '%T@ %p\n' | sort -n | tail -1 | cut -d' ' -f2-)
+  [[ -n $(find src/main src/test pom.xml -type f -newer "$newest" -print -quit) ]]
+}
+if [[ -n "${BUILD:-}" ]] || { [[ -z "${NO_BUILD:-}" ]] && stale; }; then
   echo "building (./mvnw -B -q -DskipTests package)..." >&2
   ./mvnw -B -q -DskipTests package
 fi
