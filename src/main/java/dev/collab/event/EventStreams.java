@@ -73,7 +73,7 @@ class EventStreams {
             while (true) {
                 List<Event> page = eventLog.read(sessionId, cursor, REPLAY_PAGE);
                 for (Event event : page) {
-                    if (write(sse, event, false)) {
+                    if (write(sse, Frame.of(event, json), false)) {
                         return;
                     }
                     cursor = event.seq();
@@ -86,7 +86,7 @@ class EventStreams {
             Instant closeAt = clock.instant().plus(properties.maxConnectionAge());
             long heartbeat = properties.heartbeat().toMillis();
             while (!subscription.closed() && clock.instant().isBefore(closeAt)) {
-                List<Event> batch = subscription.poll(heartbeat, TimeUnit.MILLISECONDS);
+                List<Frame> batch = subscription.poll(heartbeat, TimeUnit.MILLISECONDS);
                 if (subscription.overflowed()) {
                     return;
                 }
@@ -102,20 +102,20 @@ class EventStreams {
                 }
                 if (batch.getFirst().seq() > cursor + 1) {
                     for (Event missed : eventLog.readRange(sessionId, cursor, batch.getFirst().seq() - 1)) {
-                        if (write(sse, missed, true)) {
+                        if (write(sse, Frame.of(missed, json), true)) {
                             return;
                         }
                         cursor = missed.seq();
                     }
                 }
-                for (Event event : batch) {
-                    if (event.seq() <= cursor) {
+                for (Frame frame : batch) {
+                    if (frame.seq() <= cursor) {
                         continue;
                     }
-                    if (write(sse, event, true)) {
+                    if (write(sse, frame, true)) {
                         return;
                     }
-                    cursor = event.seq();
+                    cursor = frame.seq();
                 }
                 sse.flush();
             }
@@ -136,8 +136,9 @@ class EventStreams {
     }
 
     /** Writes one event; true when the stream must end after it ({@code session.ended}). */
-    private boolean write(Sse sse, Event event, boolean live) throws IOException {
-        sse.event(event.seq(), event.type(), json.writeValueAsString(event));
+    private boolean write(Sse sse, Frame frame, boolean live) throws IOException {
+        Event event = frame.event();
+        sse.write(frame.bytes());
         delivered.increment();
         if (live) {
             latency.record(Duration.between(event.at(), clock.instant()));
@@ -165,6 +166,10 @@ class EventStreams {
 
         void event(long id, String type, String data) throws IOException {
             out.write(("id: " + id + "\nevent: " + type + "\ndata: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
+        }
+
+        void write(byte[] encoded) throws IOException {
+            out.write(encoded);
         }
 
         void comment(String text) throws IOException {

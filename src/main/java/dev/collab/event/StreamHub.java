@@ -22,6 +22,7 @@ import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.context.event.EventListener;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * This instance's fan-out of new events to its live streams. Read once, fan out many: when a
@@ -39,6 +40,7 @@ class StreamHub implements DisposableBean {
     static final Duration TAIL_CHECK = Duration.ofSeconds(5);
 
     private final EventLog eventLog;
+    private final JsonMapper json;
     private final JdbcClient jdbc;
     private final Map<UUID, Channel> channels = new ConcurrentHashMap<>();
     private final ExecutorService delivery = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("event-fanout-", 0).factory());
@@ -48,8 +50,9 @@ class StreamHub implements DisposableBean {
     private volatile boolean closing;
     private final Counter fanOutReads;
 
-    StreamHub(EventLog eventLog, EventPublisher publisher, JdbcClient jdbc, MeterRegistry registry) {
+    StreamHub(EventLog eventLog, EventPublisher publisher, JdbcClient jdbc, JsonMapper json, MeterRegistry registry) {
         this.eventLog = eventLog;
+        this.json = json;
         this.jdbc = jdbc;
         publisher.onLocalAppend(this::wake);
         registry.gauge("collab.stream.subscribers", subscribers);
@@ -171,8 +174,9 @@ class StreamHub implements DisposableBean {
                         continue;
                     }
                     tail = batch.getLast().seq();
+                    List<Frame> frames = batch.stream().map(event -> Frame.of(event, json)).toList();
                     for (Subscription subscription : subscribers) {
-                        subscription.offer(batch);
+                        subscription.offer(frames);
                     }
                 }
             } catch (RuntimeException e) {

@@ -13,11 +13,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class Subscription {
 
-    private static final List<Event> WAKE_UP = List.of();
+    private static final List<Frame> WAKE_UP = List.of();
 
     final UUID sessionId;
     private final int capacity;
-    private final LinkedBlockingQueue<List<Event>> inbox = new LinkedBlockingQueue<>();
+    private final LinkedBlockingQueue<List<Frame>> inbox = new LinkedBlockingQueue<>();
     private final AtomicInteger queued = new AtomicInteger();
     private volatile boolean overflowed;
     private volatile boolean closed;
@@ -28,7 +28,7 @@ final class Subscription {
     }
 
     /** Non-blocking; false (and overflowed) when the stream is too far behind. */
-    boolean offer(List<Event> batch) {
+    boolean offer(List<Frame> batch) {
         if (closed || overflowed) {
             return false;
         }
@@ -42,8 +42,8 @@ final class Subscription {
     }
 
     /** The next batch, or an empty list after {@code timeout} (time for a heartbeat) or when closed. */
-    List<Event> poll(long timeout, TimeUnit unit) throws InterruptedException {
-        List<Event> batch = inbox.poll(timeout, unit);
+    List<Frame> poll(long timeout, TimeUnit unit) throws InterruptedException {
+        List<Frame> batch = inbox.poll(timeout, unit);
         if (batch == null || batch == WAKE_UP) {
             return List.of();
         }
