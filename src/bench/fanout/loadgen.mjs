@@ -8,7 +8,7 @@
 //   --ramp N stream connects in flight while ramping up (200)   --drain S max wait for late deliveries (10)
 //   --ready-file PATH written once all streams are ready   --server-pid PID, --db-pid PID: report the CPU
 //     seconds of these processes and their children during the measured window (--db-pid: PostgreSQL's postmaster)
-//   --project KEY (bench)   --no-reconnect
+//   --project KEY (bench)   --no-reconnect   --stream-base URL: open the streams there (another instance)
 //
 // Steps: create sessions (collab: PUT /api/projects/<key>, POST /api/projects/<key>/sessions; node: random
 // UUIDs); open sessions×watchers SSE streams (collab: from the session's head, Last-Event-ID); when all
@@ -28,7 +28,7 @@ import { performance } from 'node:perf_hooks';
 const opts = {
   target: 'collab', base: 'http://127.0.0.1:8080', sessions: 1, watchers: 10, rate: 10, duration: 10,
   warmup: 2, mode: 'fanout', concurrency: 0, batch: 50, ramp: 200, drain: 10, readyFile: '', serverPid: 0,
-  dbPid: 0, project: 'bench', reconnect: true,
+  dbPid: 0, project: 'bench', reconnect: true, streamBase: '',
 };
 {
   const argv = process.argv.slice(2);
@@ -57,6 +57,10 @@ const log = (...a) => console.error(`[loadgen ${opts.target}]`, ...a);
 const base = new URL(opts.base);
 const HOST = base.hostname;
 const PORT = Number(base.port || 80);
+// --stream-base: streams on another instance than the one appends go to (cross-instance delivery).
+const streamBase = new URL(opts.streamBase || opts.base);
+const STREAM_HOST = streamBase.hostname;
+const STREAM_PORT = Number(streamBase.port || 80);
 const S = opts.sessions;
 const W = opts.watchers;
 const EVENT_TYPE = 'output';
@@ -178,7 +182,7 @@ class Stream {
     this.rest = ''; this.skipLF = false; this.data = null; this.type = ''; this.id = null;
     const headers = { accept: 'text/event-stream', 'cache-control': 'no-cache' };
     if (opts.target === 'collab') headers['last-event-id'] = this.lastEventId;
-    const req = http.request({ host: HOST, port: PORT, path: this.path(), agent: false, headers }, (res) => {
+    const req = http.request({ host: STREAM_HOST, port: STREAM_PORT, path: this.path(), agent: false, headers }, (res) => {
       if (res.statusCode !== 200) {
         stats.connectErrors++;
         stats.connectStatus[res.statusCode] = (stats.connectStatus[res.statusCode] ?? 0) + 1;

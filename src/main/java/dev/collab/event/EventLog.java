@@ -72,15 +72,15 @@ public class EventLog {
         if (seq.isEmpty()) {
             throw new IllegalArgumentException("No session " + sessionId);
         }
-        long appendedSeq = seq.getFirst();
+        Event event = new Event(seq.getFirst(), sessionId, type, now.toInstant(), payload);
         appended.increment();
         TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
             @Override
             public void afterCommit() {
-                publisher.appended(sessionId, appendedSeq);
+                publisher.appended(event);
             }
         });
-        return new Event(appendedSeq, sessionId, type, now.toInstant(), payload);
+        return event;
     }
 
     /** Events with {@code seq > after}, ascending, at most {@code limit}. */

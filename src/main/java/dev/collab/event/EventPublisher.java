@@ -7,7 +7,6 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiConsumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,21 +38,21 @@ class EventPublisher implements DisposableBean {
     private final Semaphore signal = new Semaphore(0);
     private final Thread flusher;
     private volatile boolean running = true;
-    private volatile BiConsumer<UUID, Long> localWake = (id, seq) -> { };
+    private volatile java.util.function.Consumer<Event> localDelivery = event -> { };
 
     EventPublisher(JdbcClient jdbc) {
         this.jdbc = jdbc;
         this.flusher = Thread.ofPlatform().daemon().name("event-notify").start(this::flushLoop);
     }
 
-    void onLocalAppend(BiConsumer<UUID, Long> wake) {
-        this.localWake = wake;
+    void onLocalAppend(java.util.function.Consumer<Event> delivery) {
+        this.localDelivery = delivery;
     }
 
-    /** Called after an append committed. */
-    void appended(UUID sessionId, long seq) {
-        localWake.accept(sessionId, seq);
-        moved.merge(sessionId, seq, Math::max);
+    /** Called after an append committed: local streams get the event in hand, other instances a NOTIFY. */
+    void appended(Event event) {
+        localDelivery.accept(event);
+        moved.merge(event.sessionId(), event.seq(), Math::max);
         signal.release();
     }
 

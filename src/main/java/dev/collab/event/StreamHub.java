@@ -54,7 +54,7 @@ class StreamHub implements DisposableBean {
         this.eventLog = eventLog;
         this.json = json;
         this.jdbc = jdbc;
-        publisher.onLocalAppend(this::wake);
+        publisher.onLocalAppend(this::deliverLocal);
         registry.gauge("collab.stream.subscribers", subscribers);
         this.fanOutReads = Counter.builder("collab.stream.fanout.reads")
                 .description("Log reads done once for all live streams of a session").register(registry);
@@ -98,6 +98,17 @@ class StreamHub implements DisposableBean {
         Channel channel = channels.get(sessionId);
         if (channel != null) {
             channel.wake(seq);
+        }
+    }
+
+    /**
+     * An event committed on this instance: handed to the session's streams directly, without
+     * reading it back from the log, when it is the next one; otherwise the log is read.
+     */
+    void deliverLocal(Event event) {
+        Channel channel = channels.get(event.sessionId());
+        if (channel != null) {
+            channel.deliver(event);
         }
     }
 
@@ -155,6 +166,30 @@ class StreamHub implements DisposableBean {
             wanted.accumulateAndGet(seq, Math::max);
             if (wanted.get() > tail && draining.compareAndSet(false, true)) {
                 delivery.execute(this::drain);
+            }
+        }
+
+        /** The next event in hand (committed here): fan out at once; anything else goes through the log. */
+        void deliver(Event event) {
+            if (!draining.compareAndSet(false, true)) {
+                wake(event.seq());
+                return;
+            }
+            try {
+                if (event.seq() == tail + 1) {
+                    List<Frame> frames = List.of(Frame.of(event, json));
+                    tail = event.seq();
+                    for (Subscription subscription : subscribers) {
+                        subscription.offer(frames);
+                    }
+                } else {
+                    wanted.accumulateAndGet(event.seq(), Math::max);
+                }
+            } finally {
+                draining.set(false);
+                if (wanted.get() > tail && draining.compareAndSet(false, true)) {
+                    delivery.execute(this::drain);
+                }
             }
         }
 
