@@ -108,7 +108,8 @@ class StreamHub implements DisposableBean {
     void deliverLocal(Event event) {
         Channel channel = channels.get(event.sessionId());
         if (channel != null) {
-            channel.deliver(event);
+            // Off the committing thread: the request that appended answers without waiting for the fan-out.
+            delivery.execute(() -> channel.deliver(event));
         }
     }
 
