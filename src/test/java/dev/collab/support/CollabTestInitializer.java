@@ -36,7 +36,7 @@ public class CollabTestInitializer implements ApplicationContextInitializer<Conf
                 "collab.sweeper.initial-delay=1h",
                 "collab.stream.heartbeat=500ms",
                 // A stalled stream client is cut off when a blocked write times out.
-                "server.tomcat.connection-timeout=3s",
+                "server.jetty.connection-idle-timeout=3s",
                 "collab.runner.command=sh," + testAgent(),
                 "collab.runner.timeout=4s",
                 "collab.runner.lease=2s",
