@@ -58,6 +58,7 @@ final class BuiltInPostgres implements AutoCloseable {
         } else {
             setAsideIncompleteCluster(dataDirectory);
         }
+        NativeBinaryExtraction.prepare(binariesDirectory);
         EmbeddedPostgres postgres;
         try {
             postgres = EmbeddedPostgres.builder()
