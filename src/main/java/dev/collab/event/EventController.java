@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.UUID;
 
 import dev.collab.web.ApiException;
+import dev.collab.web.QueryParameters;
 import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -31,8 +32,8 @@ class EventController {
     @GetMapping(path = "/api/sessions/{id}/events", produces = MediaType.APPLICATION_JSON_VALUE)
     History history(@PathVariable UUID id, @RequestParam(required = false) String after,
             @RequestParam(required = false) String limit) {
-        long from = parseSeq("after", after);
-        int size = parseLimit(limit);
+        long from = QueryParameters.seq("after", after);
+        int size = QueryParameters.limit(limit, DEFAULT_LIMIT, MAX_LIMIT);
         long head = eventLog.head(id).orElseThrow(() -> ApiException.notFound("No session " + id + "."));
         return new History(eventLog.read(id, from, size), head);
     }
@@ -44,8 +45,8 @@ class EventController {
     @GetMapping(path = "/api/sessions/{id}/events/stream")
     void stream(@PathVariable UUID id, @RequestHeader(name = "Last-Event-ID", required = false) String lastEventId,
             @RequestParam(required = false) String after, HttpServletResponse response) throws IOException {
-        long cursor = lastEventId != null && !lastEventId.isBlank() ? parseSeq("Last-Event-ID", lastEventId)
-                : parseSeq("after", after);
+        long cursor = lastEventId != null && !lastEventId.isBlank() ? QueryParameters.seq("Last-Event-ID", lastEventId)
+                : QueryParameters.seq("after", after);
         EventLog.SessionHead head = eventLog.sessionHead(id)
                 .orElseThrow(() -> ApiException.notFound("No session " + id + "."));
         if (head.ended() && cursor >= head.headSeq()) {
@@ -64,36 +65,6 @@ class EventController {
         } catch (IOException e) {
             // The client went away: it resumes with Last-Event-ID.
         }
-    }
-
-    private static long parseSeq(String field, String value) {
-        if (value == null || value.isBlank()) {
-            return 0;
-        }
-        try {
-            long seq = Long.parseLong(value.trim());
-            if (seq >= 0) {
-                return seq;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw ApiException.invalid(field, "must be a whole number, 0 or more");
-    }
-
-    private static int parseLimit(String limit) {
-        if (limit == null || limit.isBlank()) {
-            return DEFAULT_LIMIT;
-        }
-        try {
-            int value = Integer.parseInt(limit.trim());
-            if (value >= 1 && value <= MAX_LIMIT) {
-                return value;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw ApiException.invalid("limit", "must be a whole number from 1 to " + MAX_LIMIT);
     }
 
     record History(List<Event> items, long headSeq) {

@@ -8,6 +8,7 @@ import java.util.UUID;
 import dev.collab.project.ProjectKey;
 import dev.collab.project.Projects;
 import dev.collab.web.ApiException;
+import dev.collab.web.QueryParameters;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Size;
 import org.springframework.http.ResponseEntity;
@@ -47,7 +48,7 @@ class SessionController {
             @RequestParam(required = false) String cursor,
             @RequestParam(required = false) String state) {
         ProjectKey.require(key);
-        int pageSize = parseLimit(limit);
+        int pageSize = QueryParameters.limit(limit, DEFAULT_LIMIT, MAX_LIMIT);
         SessionState stateFilter = parseState(state);
         SessionCursor after = cursor == null || cursor.isEmpty() ? null : SessionCursor.decode(cursor);
         Sessions.Page page = sessions.page(key, stateFilter, after, pageSize);
@@ -71,21 +72,6 @@ class SessionController {
 
     private static ApiException notFound(UUID id) {
         return ApiException.notFound("No session " + id + ".");
-    }
-
-    private static int parseLimit(String limit) {
-        if (limit == null) {
-            return DEFAULT_LIMIT;
-        }
-        try {
-            int value = Integer.parseInt(limit.trim());
-            if (value >= 1 && value <= MAX_LIMIT) {
-                return value;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        throw ApiException.invalid("limit", "must be a whole number from 1 to " + MAX_LIMIT);
     }
 
     private static SessionState parseState(String state) {
