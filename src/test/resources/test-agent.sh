@@ -7,6 +7,8 @@ case "$msg" in
   sleep*) echo "sleeping"; set -- ${msg#sleep }; sleep "$1"; echo "woke up" ;;
   spawn*) sleep 300 & echo "child $!"; echo "parent $$"; wait ;;
   utf8*) printf '\303'; sleep 0.3; printf '\251t\303\251 \360\237'; sleep 0.3; printf '\230\200 fin\n' ;;
+  nul*) printf 'a\000b\n' ;;
+  noisy*) i=1; while [ "$i" -le 2000 ]; do echo "warning $i: something odd on stderr" >&2; i=$((i + 1)); done; echo "done"; exit 2 ;;
   env*) echo "session=$COLLAB_SESSION_ID run=$COLLAB_RUN_ID pwd=$(pwd)" ;;
   *) echo "you said: $msg" ;;
 esac

@@ -55,12 +55,14 @@ public class EventLog {
     @Transactional
     public Event append(UUID sessionId, String type, Map<String, ?> data) {
         OffsetDateTime now = clock.instant().truncatedTo(ChronoUnit.MICROS).atOffset(ZoneOffset.UTC);
-        String payload = json.writeValueAsString(data);
+        String payload = json.writeValueAsString(withoutNul(data));
+        boolean closing = EventStreams.SESSION_ENDED.equals(type);
         List<Long> seq = jdbc.sql("""
                         with bumped as (
                             update sessions
-                               set head_seq = head_seq + 1, last_activity_at = greatest(last_activity_at, :now)
-                             where id = :id
+                               set head_seq = head_seq + 1, last_activity_at = greatest(last_activity_at, :now),
+                                   log_closed = log_closed or :closing
+                             where id = :id and not log_closed
                             returning id, head_seq
                         )
                         insert into events (session_id, seq, type, data, created_at)
@@ -68,8 +70,12 @@ public class EventLog {
                         returning seq
                         """)
                 .param("id", sessionId).param("now", now).param("type", type).param("data", payload)
+                .param("closing", closing)
                 .query(Long.class).list();
         if (seq.isEmpty()) {
+            if (head(sessionId).isPresent()) {
+                throw new LogClosedException(sessionId);
+            }
             throw new IllegalArgumentException("No session " + sessionId);
         }
         Event event = new Event(seq.getFirst(), sessionId, type, now.toInstant(), payload);
@@ -81,6 +87,25 @@ public class EventLog {
             }
         });
         return event;
+    }
+
+    /**
+     * PostgreSQL's jsonb cannot hold U+0000 (agents do print it: binary output, {@code -print0}):
+     * it becomes U+FFFD in the log, in every string of the payload.
+     */
+    private static Object withoutNul(Object value) {
+        if (value instanceof String text) {
+            return text.indexOf('\u0000') < 0 ? text : text.replace('\u0000', '\uFFFD');
+        }
+        if (value instanceof Map<?, ?> map) {
+            Map<Object, Object> copy = new java.util.LinkedHashMap<>();
+            map.forEach((key, item) -> copy.put(key, withoutNul(item)));
+            return copy;
+        }
+        if (value instanceof java.util.Collection<?> items) {
+            return items.stream().map(EventLog::withoutNul).toList();
+        }
+        return value;
     }
 
     /** Events with {@code seq > after}, ascending, at most {@code limit}. */

@@ -26,6 +26,7 @@ class NotificationListener implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(NotificationListener.class);
     static final String APPLICATION_NAME = "collab-listener";
+    private static final Duration PROBE_EVERY = Duration.ofSeconds(15);
 
     enum State { STARTING, CONNECTED, RECONNECTING, STOPPED }
 
@@ -84,7 +85,16 @@ class NotificationListener implements SmartLifecycle {
                 }
                 first = false;
                 PGConnection pg = listen.unwrap(PGConnection.class);
+                long nextProbe = System.nanoTime() + PROBE_EVERY.toNanos();
                 while (running) {
+                    if (System.nanoTime() > nextProbe) {
+                        // getNotifications only reads: a half-open connection would look fine forever.
+                        try (var probe = listen.createStatement()) {
+                            probe.setQueryTimeout(5);
+                            probe.execute("select 1");
+                        }
+                        nextProbe = System.nanoTime() + PROBE_EVERY.toNanos();
+                    }
                     PGNotification[] notifications = pg.getNotifications(500);
                     if (notifications != null) {
                         for (PGNotification notification : notifications) {

@@ -28,7 +28,9 @@ class SessionLifecycleEvents {
         eventLog.append(created.sessionId(), "session.created", data);
     }
 
+    /** Last of the listeners: a run in progress has written its run.finished by now. */
     @EventListener
+    @org.springframework.core.annotation.Order(org.springframework.core.Ordered.LOWEST_PRECEDENCE)
     void ended(SessionEnded ended) {
         eventLog.append(ended.sessionId(), EventStreams.SESSION_ENDED, Map.of());
     }

@@ -63,16 +63,18 @@ class StreamHub implements DisposableBean {
 
     Subscription subscribe(UUID sessionId, int capacity) {
         Subscription subscription = new Subscription(sessionId, capacity);
-        if (closing) {
-            // Shutting down: the stream replays what the client lacks and ends; it resumes elsewhere.
-            subscription.close();
-        }
+        // Read outside the map's lock; a head that is stale by then only means one more read later.
+        long head = channels.containsKey(sessionId) ? 0 : eventLog.head(sessionId).orElse(0);
         channels.compute(sessionId, (id, channel) -> {
-            Channel target = channel != null ? channel : new Channel(id, eventLog.head(id).orElse(0));
+            Channel target = channel != null ? channel : new Channel(id, head);
             target.subscribers.add(subscription);
             return target;
         });
         subscribers.incrementAndGet();
+        if (closing) {
+            // Shutting down (checked after joining, so closeAll cannot miss it): replay and end.
+            subscription.close();
+        }
         return subscription;
     }
 
@@ -115,7 +117,8 @@ class StreamHub implements DisposableBean {
 
     /** Re-read every watched session's tail (after the notification connection came back). */
     void wakeAll() {
-        channels.values().forEach(channel -> channel.wake(Long.MAX_VALUE));
+        // One past the tail, not "infinity": a real wake-up arriving meanwhile must not be settled away.
+        channels.values().forEach(channel -> channel.wake(channel.tail + 1));
     }
 
     private void checkTails() {
@@ -200,7 +203,7 @@ class StreamHub implements DisposableBean {
                 while (true) {
                     long target = wanted.get();
                     if (target <= tail) {
-                        return;
+                        break;
                     }
                     List<Event> batch = eventLog.read(sessionId, tail, READ_BATCH);
                     fanOutReads.increment();
@@ -216,12 +219,15 @@ class StreamHub implements DisposableBean {
                     }
                 }
             } catch (RuntimeException e) {
+                // No immediate retry (that would spin while the database is away): the next wake
+                // or the periodic tail check tries again.
                 log.warn("Could not read new events of session {}: {}", sessionId, e.toString());
-            } finally {
                 draining.set(false);
-                if (wanted.get() > tail && draining.compareAndSet(false, true)) {
-                    delivery.execute(this::drain);
-                }
+                return;
+            }
+            draining.set(false);
+            if (wanted.get() > tail && draining.compareAndSet(false, true)) {
+                delivery.execute(this::drain);
             }
         }
     }

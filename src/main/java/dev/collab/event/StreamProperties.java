@@ -15,6 +15,7 @@ import org.springframework.validation.annotation.Validated;
  * @param maxReplay        a client further behind than this gets a {@code gap} event and only the last ones
  * @param heartbeat        interval of {@code : ping} comments, well under load balancer idle timeouts
  * @param bufferEvents     events queued for one connection before it counts as too slow and is closed
+ *                         (at least one read batch of the hub, 1,000)
  * @param maxConnectionAge a stream is closed after this long (the client resumes with Last-Event-ID)
  */
 @Validated
@@ -22,7 +23,7 @@ import org.springframework.validation.annotation.Validated;
 record StreamProperties(
         @Min(1) @Max(100_000) @DefaultValue("200") int maxReplay,
         @NotNull @DefaultValue("15s") Duration heartbeat,
-        @Min(16) @DefaultValue("2000") int bufferEvents,
+        @Min(1000) @DefaultValue("2000") int bufferEvents,
         @NotNull @DefaultValue("30m") Duration maxConnectionAge) {
 
     StreamProperties {

@@ -80,7 +80,23 @@ public class AgentRunner {
 
     /** The ids of the runs in progress on this instance (their leases are renewed). */
     java.util.Set<UUID> activeRunIds() {
-        return java.util.Set.copyOf(active.keySet());
+        java.util.Set<UUID> ids = new java.util.HashSet<>(active.keySet());
+        ids.addAll(launching);
+        return ids;
+    }
+
+    /** Runs of ours whose lease was not renewed (another instance ended them as lost): stop them here. */
+    void stopUnrenewed(java.util.Set<UUID> renewed) {
+        for (UUID runId : active.keySet()) {
+            if (!renewed.contains(runId)) {
+                ActiveRun run = active.get(runId);
+                if (run != null) {
+                    log.warn("Run {} lost its lease (ended elsewhere as lost); stopping its agent", runId);
+                    run.closeOutput();
+                    run.stop(StopReason.INTERRUPT);
+                }
+            }
+        }
     }
 
     /**
@@ -97,7 +113,12 @@ public class AgentRunner {
             }
             UUID runId = running.get().runId();
             if (!stopLocal(runId, StopReason.INTERRUPT)) {
-                runs.interruptElsewhere(runId);
+                if (running.get().leaseExpired()) {
+                    // Its instance is gone: nobody would act on the message; end the run here.
+                    runs.finish(runId, new Runs.Outcome("interrupted", null, null, null));
+                } else {
+                    runs.interruptElsewhere(runId);
+                }
             }
             return runId;
         } catch (RuntimeException e) {
@@ -139,6 +160,14 @@ public class AgentRunner {
         Timer.Sample sample = Timer.start();
         List<String> command = agentCommand.command();
         Process process;
+        if (shuttingDown) {
+            launching.remove(runId);
+            earlyStops.remove(runId);
+            finish(runId, new Runs.Outcome("interrupted", null, "instance-shutdown",
+                    "The server shut down before the agent started; send the message again."));
+            sample.stop(duration);
+            return;
+        }
         try {
             Path workspace = workspaces.create(sessionId);
             ProcessBuilder builder = new ProcessBuilder(command).directory(workspace.toFile());
@@ -150,7 +179,7 @@ public class AgentRunner {
             earlyStops.remove(runId);
             log.warn("Run {}: the agent command could not start: {}", runId, e.getMessage());
             finish(runId, new Runs.Outcome("failed", null, "runner-unavailable",
-                    "The agent could not be started: " + describe(e)));
+                    "The agent could not be started; an operator should check collab.runner.command (details in the server log)."));
             sample.stop(duration);
             return;
         }
@@ -171,13 +200,22 @@ public class AgentRunner {
             boolean exited = waitWithFlushes(run, process, properties.timeout());
             if (!exited) {
                 run.stop(StopReason.TIMEOUT);
-                process.waitFor();
+                if (!process.waitFor(properties.interruptGrace().plusSeconds(10).toMillis(), TimeUnit.MILLISECONDS)) {
+                    log.warn("Run {}: the agent did not die after SIGKILL", runId);
+                }
             }
+            run.killLeftovers();
             stdout.join(Duration.ofSeconds(5));
             stderr.join(Duration.ofSeconds(5));
+            if (stdout.isAlive() || stderr.isAlive()) {
+                // Something the agent started still holds its pipes: stop reading them.
+                closeQuietly(process.getInputStream());
+                closeQuietly(process.getErrorStream());
+            }
             stdin.join(Duration.ofSeconds(1));
-            run.flush(true);
-            finish(runId, run.outcome(process.exitValue()));
+            run.flushQuietly();
+            run.closeOutput();
+            finish(runId, run.outcome(process.isAlive() ? null : process.exitValue()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             run.stop(StopReason.SHUTDOWN);
@@ -185,7 +223,8 @@ public class AgentRunner {
         } catch (RuntimeException e) {
             log.warn("Run {} failed inside the runner: {}", runId, e.toString());
             run.killTree();
-            finish(runId, new Runs.Outcome("failed", null, "runner-failed", "The runner failed: " + describe(e)));
+            finish(runId, new Runs.Outcome("failed", null, "runner-failed",
+                    "The run failed inside the server (details in the server log)."));
         } finally {
             active.remove(runId);
             sample.stop(duration);
@@ -204,7 +243,16 @@ public class AgentRunner {
             if (process.waitFor(Math.min(tick, TimeUnit.NANOSECONDS.toMillis(left) + 1), TimeUnit.MILLISECONDS)) {
                 return true;
             }
-            run.flush(false);
+            run.rememberDescendants();
+            run.flushQuietly();
+        }
+    }
+
+    private static void closeQuietly(InputStream stream) {
+        try {
+            stream.close();
+        } catch (IOException e) {
+            // closing anyway
         }
     }
 
@@ -232,7 +280,7 @@ public class AgentRunner {
         shuttingDown = true;
         active.values().forEach(run -> run.stop(StopReason.SHUTDOWN));
         long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-        while (!active.isEmpty() && System.nanoTime() < deadline) {
+        while ((!active.isEmpty() || !launching.isEmpty()) && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(20);
             } catch (InterruptedException e) {
@@ -240,10 +288,6 @@ public class AgentRunner {
                 return;
             }
         }
-    }
-
-    private static String describe(Throwable e) {
-        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     /** One run in progress: its process, its batched output, why it was stopped. */
@@ -256,6 +300,11 @@ public class AgentRunner {
         final Output stderr = new Output("stderr");
         final ReentrantLock flushing = new ReentrantLock();
         private final Deque<String> stderrTail = new ArrayDeque<>();
+        private final StringBuilder partialStderr = new StringBuilder();
+        /** The agent's descendants as last seen: after it exits, they are reparented and invisible. */
+        private volatile List<ProcessHandle> lastDescendants = List.of();
+        /** Set once the run is finished (or its log closed): late output is dropped. */
+        private volatile boolean outputClosed;
         private volatile StopReason stopped;
 
         ActiveRun(UUID runId, UUID sessionId, Process process) {
@@ -279,7 +328,7 @@ public class AgentRunner {
                     bytes.compact();   // an incomplete character waits for the next read
                     chars.flip();
                     if (output.add(chars) >= properties.outputMaxChars()) {
-                        flush(false);
+                        flushQuietly();
                     }
                     chars.clear();
                 }
@@ -299,35 +348,78 @@ public class AgentRunner {
             try {
                 for (Output output : List.of(stdout, stderr)) {
                     String text = output.take();
-                    if (text.isEmpty()) {
+                    if (text.isEmpty() || outputClosed) {
                         continue;
                     }
                     if (output == stderr) {
                         rememberStderr(text);
                     }
-                    eventLog.append(sessionId, "output", Map.of("runId", runId.toString(), "stream", output.stream,
-                            "text", text));
+                    try {
+                        eventLog.append(sessionId, "output", Map.of("runId", runId.toString(), "stream", output.stream,
+                                "text", text));
+                    } catch (dev.collab.event.LogClosedException e) {
+                        // The session ended (its log is closed): what the agent still prints is dropped.
+                        outputClosed = true;
+                    }
                 }
             } finally {
                 flushing.unlock();
             }
         }
 
-        private void rememberStderr(String text) {
-            for (String line : text.split("\n", -1)) {
-                if (!stderrTail.isEmpty() && !stderrTail.peekLast().endsWith("\n")) {
-                    stderrTail.addLast(stderrTail.pollLast() + line);
-                } else if (!line.isEmpty()) {
-                    stderrTail.addLast(line);
+        /** From a pump: a failed append (database trouble) must not stop it reading the agent's pipe. */
+        void flushQuietly() {
+            try {
+                flush(false);
+            } catch (RuntimeException e) {
+                log.warn("Run {}: output could not be appended yet ({}); retrying with the next batch", runId, e.toString());
+            }
+        }
+
+        void rememberDescendants() {
+            try {
+                List<ProcessHandle> now = process.descendants().toList();
+                if (!now.isEmpty()) {
+                    lastDescendants = now;
                 }
-                while (stderrTail.size() > STDERR_TAIL_LINES) {
-                    stderrTail.pollFirst();
+            } catch (RuntimeException e) {
+                // the process is gone
+            }
+        }
+
+        /** After the agent exited: whatever it started and left behind is stopped too. */
+        void killLeftovers() {
+            for (ProcessHandle leftover : lastDescendants) {
+                if (leftover.isAlive()) {
+                    leftover.destroyForcibly();
+                }
+            }
+        }
+
+        void closeOutput() {
+            outputClosed = true;
+        }
+
+        private void rememberStderr(String text) {
+            String[] pieces = text.split("\n", -1);
+            for (int i = 0; i < pieces.length; i++) {
+                partialStderr.append(pieces[i]);
+                if (partialStderr.length() > STDERR_TAIL_CHARS) {
+                    partialStderr.delete(0, partialStderr.length() - STDERR_TAIL_CHARS);
+                }
+                boolean complete = i < pieces.length - 1;   // every piece but the last ended with a newline
+                if (complete) {
+                    stderrTail.addLast(partialStderr.toString());
+                    partialStderr.setLength(0);
+                    while (stderrTail.size() > STDERR_TAIL_LINES) {
+                        stderrTail.pollFirst();
+                    }
                 }
             }
         }
 
         String stderrTail() {
-            String tail = String.join("\n", stderrTail).strip();
+            String tail = (String.join("\n", stderrTail) + (partialStderr.isEmpty() ? "" : "\n" + partialStderr)).strip();
             return tail.length() > STDERR_TAIL_CHARS ? tail.substring(tail.length() - STDERR_TAIL_CHARS) : tail;
         }
 

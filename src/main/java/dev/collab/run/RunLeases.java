@@ -35,7 +35,11 @@ class RunLeases implements DisposableBean {
 
     private void tick() {
         try {
-            runs.renew(runner.activeRunIds());
+            var mine = runner.activeRunIds();
+            var renewed = runs.renew(mine);
+            if (renewed.size() < mine.size()) {
+                runner.stopUnrenewed(renewed);
+            }
             for (UUID expired : runs.expired()) {
                 if (runner.activeRunIds().contains(expired)) {
                     continue;   // ours and alive: renewed on the next tick

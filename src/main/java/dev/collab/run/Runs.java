@@ -96,17 +96,18 @@ public class Runs {
         return true;
     }
 
-    /** Renews the leases of the runs this instance is running. */
-    int renew(Collection<UUID> runIds) {
+    /** Renews the leases of the runs this instance is running; returns the ones still RUNNING. */
+    java.util.Set<UUID> renew(Collection<UUID> runIds) {
         if (runIds.isEmpty()) {
-            return 0;
+            return java.util.Set.of();
         }
-        return jdbc.sql("""
+        return new java.util.HashSet<>(jdbc.sql("""
                         update runs set lease_expires_at = now() + make_interval(secs => :lease)
                         where id = any(:ids) and state = 'RUNNING' and instance_id = :instance
+                        returning id
                         """)
                 .param("lease", properties.lease().toMillis() / 1000.0).param("ids", runIds.toArray(UUID[]::new))
-                .param("instance", instanceId).update();
+                .param("instance", instanceId).query(UUID.class).list());
     }
 
     /** Runs whose lease expired (their instance died or hangs): candidates to end as lost. */
@@ -118,11 +119,12 @@ public class Runs {
     /** The run in progress in a session and the instance running it. */
     Optional<RunningRun> running(UUID sessionId) {
         return jdbc.sql("""
-                        select r.id, r.instance_id from sessions s join runs r on r.id = s.current_run_id
+                        select r.id, r.instance_id, r.lease_expires_at < now() as expired
+                        from sessions s join runs r on r.id = s.current_run_id
                         where s.id = :id and s.state = 'RUNNING' and r.state = 'RUNNING'
                         """)
                 .param("id", sessionId)
-                .query((rs, row) -> new RunningRun(rs.getObject(1, UUID.class), rs.getString(2)))
+                .query((rs, row) -> new RunningRun(rs.getObject(1, UUID.class), rs.getString(2), rs.getBoolean(3)))
                 .optional();
     }
 
@@ -132,7 +134,7 @@ public class Runs {
                 .query(Boolean.class).single();
     }
 
-    record RunningRun(UUID runId, String instanceId) {
+    record RunningRun(UUID runId, String instanceId, boolean leaseExpired) {
     }
 
     /** Asks whichever instance runs it to stop it (control channel). */

@@ -103,20 +103,33 @@ public class Sessions {
      */
     @Transactional
     public RunClaim startRun(UUID sessionId, UUID runId) {
-        int claimed = jdbc.sql("""
-                        update sessions set state = 'RUNNING', current_run_id = :runId
-                        where id = :id and state = 'IDLE'
-                        """)
-                .param("id", sessionId).param("runId", runId).update();
-        if (claimed == 1) {
-            return new RunClaim.Claimed();
+        // A run may finish between the conditional update and the read: then try again (briefly).
+        for (int attempt = 0; attempt < 3; attempt++) {
+            int claimed = jdbc.sql("""
+                            update sessions set state = 'RUNNING', current_run_id = :runId
+                            where id = :id and state = 'IDLE'
+                            """)
+                    .param("id", sessionId).param("runId", runId).update();
+            if (claimed == 1) {
+                return new RunClaim.Claimed();
+            }
+            Optional<Session> session = find(sessionId);
+            if (session.isEmpty()) {
+                return new RunClaim.NotFound();
+            }
+            switch (session.get().state()) {
+                case ENDED -> {
+                    return new RunClaim.Ended();
+                }
+                case RUNNING -> {
+                    if (session.get().currentRunId() != null) {
+                        return new RunClaim.Busy(session.get().currentRunId());
+                    }
+                }
+                case IDLE -> { }
+            }
         }
-        return find(sessionId).<RunClaim>map(session -> switch (session.state()) {
-            case ENDED -> new RunClaim.Ended();
-            case RUNNING -> new RunClaim.Busy(session.currentRunId());
-            // Became IDLE between the update and the read: a retry will win; report busy now.
-            case IDLE -> new RunClaim.Busy(session.currentRunId());
-        }).orElseGet(RunClaim.NotFound::new);
+        return new RunClaim.Busy(find(sessionId).map(Session::currentRunId).orElse(null));
     }
 
     /** The run is over: RUNNING → IDLE, only if the session still runs exactly this run. */

@@ -138,10 +138,33 @@ class RunTest {
         List<SseClient.Message> messages = untilFinished(session);
         JsonNode error = last(messages, "error");
         assertThat(error.get("code").asString()).isEqualTo("runner-failed");
-        assertThat(error.get("message").asString()).contains("exited with code 3", "first problem", "fatal: it broke");
+        assertThat(error.get("message").asString()).contains("exited with code 3", "first problem\nfatal: it broke");
         JsonNode finished = last(messages, "run.finished");
         assertThat(finished.get("status").asString()).isEqualTo("failed");
         assertThat(finished.get("exitCode").asInt()).isEqualTo(3);
+    }
+
+    @Test
+    void theStderrTailKeepsTheLastLinesOnly() {
+        UUID session = newSession();
+        send(session, "noisy");
+        String message = last(untilFinished(session), "error").get("message").asString();
+        assertThat(message).contains("warning 2000: something odd on stderr", "warning 1981:")
+                .doesNotContain("warning 1980:", "warning 1:");
+        assertThat(message.lines().count()).isLessThanOrEqualTo(21);
+    }
+
+    @Test
+    void nulCharactersInOutputAndMessagesAreKept() {
+        UUID session = newSession();
+        assertThat(api.post("/api/sessions/" + session + "/messages", "{\"text\":\"nul \\u0000 here\",\"author\":\"ada\"}")
+                .status()).isEqualTo(202);
+        untilFinished(session);
+        UUID other = newSession();
+        send(other, "nul");
+        List<SseClient.Message> messages = untilFinished(other);
+        assertThat(stdout(messages)).isEqualTo("a\uFFFDb\n");
+        assertThat(last(messages, "run.finished").get("status").asString()).isEqualTo("succeeded");
     }
 
     @Test
@@ -295,8 +318,17 @@ class RunTest {
         send(session, "sleep 60");
         await().atMost(WAIT).until(() -> api.get("/api/sessions/" + session).json().get("state").asString().equals("RUNNING"));
         assertThat(api.delete("/api/sessions/" + session).status()).isEqualTo(204);
-        await().atMost(WAIT).until(() -> api.get("/api/sessions/" + session + "/events?limit=1000").json().get("items")
-                .valueStream().anyMatch(e -> e.get("type").asString().equals("run.finished")));
+        JsonNode log = api.get("/api/sessions/" + session + "/events?limit=1000").json();
+        List<String> types = log.get("items").valueStream().map(e -> e.get("type").asString()).toList();
+        assertThat(types).endsWith("run.finished", "session.ended");
         assertThat(api.get("/api/sessions/" + session).json().get("state").asString()).isEqualTo("ENDED");
+        // The agent is stopped after the commit; whatever it still prints never lands after session.ended.
+        await().pollDelay(Duration.ofSeconds(2)).atMost(WAIT).until(() -> true);
+        JsonNode after = api.get("/api/sessions/" + session + "/events?limit=1000").json();
+        assertThat(after.get("headSeq").asLong()).isEqualTo(log.get("headSeq").asLong());
+        try (SseClient caughtUp = SseClient.connect(api.uri("/api/sessions/" + session + "/events/stream"),
+                after.get("headSeq").asString())) {
+            assertThat(caughtUp.status()).isEqualTo(204);
+        }
     }
 }
