@@ -50,13 +50,7 @@ class RunTest {
     }
 
     Api.Response send(UUID session, String text, String key) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(api.uri("/api/sessions/" + session + "/messages"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(Api.json(java.util.Map.of("text", text, "author", "ada"))));
-        if (key != null) {
-            request.header("Idempotency-Key", key);
-        }
-        return api.send(request);
+        return api.sendMessage(session, text, key);
     }
 
     /** Reads the session's stream from the start until run.finished; returns every message. */
@@ -191,18 +185,25 @@ class RunTest {
         assertThat(now.get("currentRunId").asString()).isEqualTo(runId);
         assertThat(api.get("/api/sessions/" + session + "/events?after=" + head).json().get("items"))
                 .noneMatch(e -> e.get("type").asString().equals("message"));
-        api.send(HttpRequest.newBuilder(api.uri("/api/sessions/" + session + "/interrupt")).POST(HttpRequest.BodyPublishers.noBody()));
+        api.interrupt(session);
     }
 
     @Test
     void tenRacingSendsStartExactlyOneRun() throws Exception {
         UUID session = newSession();
+        assertExactlyOneRunStarts(session, List.of(api));
+        untilFinished(session);
+    }
+
+    /** Ten different sends race (spread over the given instances): one 202, nine 409 session-busy. */
+    static void assertExactlyOneRunStarts(UUID session, List<Api> instances) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(10);
         List<Future<Integer>> statuses = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
+            Api instance = instances.get(i % instances.size());
             int n = i;
             // Long enough that the winner is still running when the last racer arrives.
-            statuses.add(pool.submit(() -> send(session, "sleep 3 " + n).status()));
+            statuses.add(pool.submit(() -> instance.sendMessage(session, "sleep 3 " + n, null).status()));
         }
         List<Integer> answers = new ArrayList<>();
         for (Future<Integer> status : statuses) {
@@ -211,7 +212,6 @@ class RunTest {
         pool.shutdown();
         assertThat(answers).filteredOn(s -> s == 202).hasSize(1);
         assertThat(answers).filteredOn(s -> s == 409).hasSize(9);
-        untilFinished(session);
     }
 
     @Test
@@ -222,8 +222,7 @@ class RunTest {
         assertThat(ended.status()).isEqualTo(409);
         assertThat(ended.json().get("code").asString()).isEqualTo("session-ended");
         assertThat(send(UUID.randomUUID(), "hello").status()).isEqualTo(404);
-        assertThat(api.send(HttpRequest.newBuilder(api.uri("/api/sessions/" + session + "/interrupt"))
-                .POST(HttpRequest.BodyPublishers.noBody())).status()).isEqualTo(409);
+        assertThat(api.interrupt(session).status()).isEqualTo(409);
     }
 
     @Test
@@ -298,8 +297,7 @@ class RunTest {
             child = Long.parseLong(out.toString().replaceAll("(?s).*child (\\d+).*", "$1"));
             parent = Long.parseLong(out.toString().replaceAll("(?s).*parent (\\d+).*", "$1"));
         }
-        Api.Response interrupted = api.send(HttpRequest.newBuilder(api.uri("/api/sessions/" + session + "/interrupt"))
-                .POST(HttpRequest.BodyPublishers.noBody()));
+        Api.Response interrupted = api.interrupt(session);
         assertThat(interrupted.status()).isEqualTo(202);
         assertThat(interrupted.json().get("runId").asString()).isEqualTo(runId);
         List<SseClient.Message> messages = untilFinished(session);
@@ -307,8 +305,7 @@ class RunTest {
         await().atMost(WAIT).until(() -> ProcessHandle.of(child).map(p -> !ServerProcess.isRunning(p)).orElse(true)
                 && ProcessHandle.of(parent).map(p -> !ServerProcess.isRunning(p)).orElse(true));
 
-        Api.Response idle = api.send(HttpRequest.newBuilder(api.uri("/api/sessions/" + session + "/interrupt"))
-                .POST(HttpRequest.BodyPublishers.noBody()));
+        Api.Response idle = api.interrupt(session);
         assertThat(idle.status()).as("nothing running").isEqualTo(204);
     }
 

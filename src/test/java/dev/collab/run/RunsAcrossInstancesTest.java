@@ -81,18 +81,11 @@ class RunsAcrossInstancesTest {
     }
 
     static Api.Response send(Api api, UUID session, String text, String key) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(api.uri("/api/sessions/" + session + "/messages"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(Api.json(Map.of("text", text, "author", "ada"))));
-        if (key != null) {
-            request.header("Idempotency-Key", key);
-        }
-        return api.send(request);
+        return api.sendMessage(session, text, key);
     }
 
     static Api.Response interrupt(Api api, UUID session) {
-        return api.send(HttpRequest.newBuilder(api.uri("/api/sessions/" + session + "/interrupt"))
-                .POST(HttpRequest.BodyPublishers.noBody()));
+        return api.interrupt(session);
     }
 
     List<JsonNode> events(UUID session) {
@@ -110,20 +103,7 @@ class RunsAcrossInstancesTest {
     @Test
     void racingSendsOnTwoInstancesStartOneRun() throws Exception {
         UUID session = newSession();
-        ExecutorService pool = Executors.newFixedThreadPool(10);
-        List<Future<Integer>> statuses = new ArrayList<>();
-        for (int i = 0; i < 10; i++) {
-            Api api = i % 2 == 0 ? here : there;
-            int n = i;
-            statuses.add(pool.submit(() -> send(api, session, "sleep 3 " + n, null).status()));
-        }
-        List<Integer> answers = new ArrayList<>();
-        for (Future<Integer> status : statuses) {
-            answers.add(status.get());
-        }
-        pool.shutdown();
-        assertThat(answers).filteredOn(s -> s == 202).hasSize(1);
-        assertThat(answers).filteredOn(s -> s == 409).hasSize(9);
+        RunTest.assertExactlyOneRunStarts(session, List.of(here, there));
         interrupt(here, session);
         awaitEvent(session, "run.finished");
     }

@@ -68,6 +68,23 @@ public final class Api {
         return URI.create(base + path);
     }
 
+    /** {@code POST /api/sessions/{id}/messages}, with an Idempotency-Key when {@code key} is not null. */
+    public Response sendMessage(java.util.UUID session, String text, String key) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri("/api/sessions/" + session + "/messages"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json(Map.of("text", text, "author", "ada"))));
+        if (key != null) {
+            request.header("Idempotency-Key", key);
+        }
+        return send(request);
+    }
+
+    /** {@code POST /api/sessions/{id}/interrupt}. */
+    public Response interrupt(java.util.UUID session) {
+        return send(HttpRequest.newBuilder(uri("/api/sessions/" + session + "/interrupt"))
+                .POST(HttpRequest.BodyPublishers.noBody()));
+    }
+
     /** Creates a project with a fresh key, so tests sharing a database never see each other's data. */
     public String newProject(String prefix) {
         String key = prefix + "-" + Long.toString(System.nanoTime(), 36);
