@@ -12,11 +12,13 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
 import dev.collab.ops.StartupCheckException;
 import dev.collab.ops.WritableDirectories;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import io.zonky.test.db.postgres.util.ArchUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +51,7 @@ final class BuiltInPostgres implements AutoCloseable {
     }
 
     static BuiltInPostgres start(Path dataDirectory, Path binariesDirectory) {
+        requireShippedBinaries(BuiltInPostgres.class.getClassLoader());
         WritableDirectories.require(dataDirectory.getParent(), "collab.data-dir");
         WritableDirectories.require(dataDirectory, "collab.data-dir");
         WritableDirectories.require(binariesDirectory, "collab.data-dir");
@@ -84,6 +87,23 @@ final class BuiltInPostgres implements AutoCloseable {
         server.createDatabaseIfMissing();
         log.info("Built-in PostgreSQL ready on port {} with data in {}", postgres.getPort(), dataDirectory);
         return server;
+    }
+
+    /**
+     * A build made with {@code -Dteam-mode-only} (the container image) has no PostgreSQL binaries;
+     * without a database URL it must say so plainly instead of failing deep inside the library.
+     */
+    static void requireShippedBinaries(ClassLoader classLoader) {
+        if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
+            return; // the library resolves other platforms itself (macos profile)
+        }
+        String archive = "postgres-linux-" + ArchUtils.normalize(System.getProperty("os.arch")) + ".txz";
+        if (classLoader.getResource(archive) == null) {
+            throw new StartupCheckException(
+                    "No database configured, and this build has no built-in PostgreSQL for this platform "
+                            + "(it was built for team mode)",
+                    "Set COLLAB_DATABASE_URL (or SPRING_DATASOURCE_URL, _USERNAME, _PASSWORD) to your PostgreSQL.");
+        }
     }
 
     String jdbcUrl() {

@@ -9,15 +9,18 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 
 import dev.collab.CollabProperties;
+import dev.collab.run.demo.DemoAgent;
 import org.springframework.stereotype.Component;
 
 /**
  * The command a run executes: {@code collab.runner.command} when set, otherwise the shipped demo
- * agent, run as a single-file Java program by the same Java that runs the server (so it works
- * wherever the server does, with nothing else installed).
+ * agent, run as its own small JVM by the same Java that runs the server (so it works wherever the
+ * server does, a JRE-only container included, with nothing else installed).
  */
 @Component
 class AgentCommand {
+
+    private static final String DEMO_AGENT = DemoAgent.class.getName();
 
     private final List<String> command;
 
@@ -29,16 +32,26 @@ class AgentCommand {
         return command;
     }
 
+    /**
+     * Copies the compiled demo agent out of the application (which may be a nested JAR that a
+     * plain {@code java -cp} cannot read) into {@code <data-dir>/agents}, its own class path.
+     */
     private static List<String> demoAgent(Path dataDir) {
-        Path source = dataDir.resolve("agents").resolve("DemoAgent.java");
-        try (InputStream shipped = AgentCommand.class.getResourceAsStream("/agents/DemoAgent.java")) {
-            Files.createDirectories(source.getParent());
-            Files.copy(shipped, source, StandardCopyOption.REPLACE_EXISTING);
+        Path classPath = dataDir.resolve("agents");
+        String classFile = DEMO_AGENT.replace('.', '/') + ".class";
+        Path target = classPath.resolve(classFile);
+        try (InputStream shipped = AgentCommand.class.getClassLoader().getResourceAsStream(classFile)) {
+            if (shipped == null) {
+                throw new IllegalStateException("The demo agent " + classFile + " is missing from this build");
+            }
+            Files.createDirectories(target.getParent());
+            Files.copy(shipped, target, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
-            throw new UncheckedIOException("Cannot install the demo agent under " + source.getParent(), e);
+            throw new UncheckedIOException("Cannot install the demo agent under " + classPath, e);
         }
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        return List.of(java, "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", source.toString());
+        return List.of(java, "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-cp", classPath.toString(), DEMO_AGENT);
     }
 }

@@ -1,3 +1,5 @@
+package dev.collab.run.demo;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
@@ -5,6 +7,9 @@ import java.nio.charset.StandardCharsets;
  * collab-server's demo agent: reads the message on stdin and streams a reply word by word, so a
  * new user sees a live run at once. Point collab.runner.command at a real agent for real work
  * (docs/runner.md).
+ *
+ * <p>It uses nothing but the JDK and is started as its own small JVM from a copy of this class
+ * file (not as a source file), so it also runs on a JRE without a compiler, as in the container.
  */
 public class DemoAgent {
 
