@@ -6,12 +6,11 @@
 #   docker run --rm -p 8080:8080 -v collab-workspaces:/workspaces \
 #     -e COLLAB_DATABASE_URL=postgres://collab:secret@db.example:5432/collab collab-server
 
-# Pinned to a Java major version; Dependabot proposes the newer patch images.
-ARG JDK_IMAGE=eclipse-temurin:25-jdk-noble
-ARG JRE_IMAGE=eclipse-temurin:25-jre-noble
+# Base images are pinned to the Java major (25) and the Ubuntu release; written out in the FROM
+# lines (not ARGs) so Dependabot can propose their updates.
 
 # ---- build: the Maven wrapper on a JDK, without the built-in PostgreSQL binaries ------------
-FROM ${JDK_IMAGE} AS build
+FROM eclipse-temurin:25-jdk-noble AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends git \
  && rm -rf /var/lib/apt/lists/*
@@ -28,7 +27,7 @@ RUN --mount=type=cache,target=/root/.m2 ./mvnw -B -ntp -Dteam-mode-only -Dmaven.
  && java -Djarmode=tools -jar target/collab-server-*.jar extract --layers --destination /layers
 
 # ---- runtime: JRE, tini as PID 1, curl for the container health check ----------------------
-FROM ${JRE_IMAGE} AS runtime
+FROM eclipse-temurin:25-jre-noble AS runtime
 # tini reaps the agents' orphaned children (the JVM as PID 1 would leave zombies) and forwards
 # SIGTERM to the JVM, which drains. curl serves the ECS container health check.
 RUN apt-get update \
