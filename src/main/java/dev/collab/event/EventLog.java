@@ -15,9 +15,10 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
-import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionSynchronization;
 import org.springframework.transaction.support.TransactionSynchronizationManager;
+import org.springframework.transaction.support.TransactionTemplate;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -35,10 +36,15 @@ public class EventLog {
     private final JsonMapper json;
     private final Clock clock;
     private final EventPublisher publisher;
+    private final GroupCommit groupCommit;
+    private final TransactionTemplate transaction;
     private final Counter appended;
 
-    EventLog(JdbcClient jdbc, JsonMapper json, Clock clock, EventPublisher publisher, MeterRegistry registry) {
+    EventLog(JdbcClient jdbc, JsonMapper json, Clock clock, EventPublisher publisher, GroupCommit groupCommit,
+            PlatformTransactionManager transactions, MeterRegistry registry) {
         this.jdbc = jdbc;
+        this.groupCommit = groupCommit;
+        this.transaction = new TransactionTemplate(transactions);
         this.json = json;
         this.clock = clock;
         this.publisher = publisher;
@@ -47,16 +53,33 @@ public class EventLog {
     }
 
     /**
-     * Appends an event to the session's log, in the caller's transaction (or a new one).
+     * Appends an event to the session's log: in the caller's transaction when there is one,
+     * otherwise committed before this returns, together with other appends waiting at the same
+     * moment ({@link GroupCommit}).
      *
      * @return the appended event, with its seq
      * @throws IllegalArgumentException when there is no such session
+     * @throws LogClosedException when the session's log is closed
      */
-    @Transactional
     public Event append(UUID sessionId, String type, Map<String, ?> data) {
         OffsetDateTime now = clock.instant().truncatedTo(ChronoUnit.MICROS).atOffset(ZoneOffset.UTC);
         String payload = json.writeValueAsString(withoutNul(data));
         boolean closing = EventStreams.SESSION_ENDED.equals(type);
+        Event event;
+        if (TransactionSynchronizationManager.isActualTransactionActive()) {
+            event = appendInTransaction(sessionId, type, payload, now, closing);
+        } else if (closing) {
+            event = transaction.execute(status -> appendInTransaction(sessionId, type, payload, now, true));
+        } else {
+            event = groupCommit.append(new GroupCommit.Append(sessionId, type, payload, now),
+                    () -> transaction.execute(status -> appendInTransaction(sessionId, type, payload, now, false)));
+        }
+        appended.increment();
+        return event;
+    }
+
+    private Event appendInTransaction(UUID sessionId, String type, String payload, OffsetDateTime now,
+            boolean closing) {
         List<Long> seq = jdbc.sql("""
                         with bumped as (
                             update sessions
@@ -79,7 +102,6 @@ public class EventLog {
             throw new IllegalArgumentException("No session " + sessionId);
         }
         Event event = new Event(seq.getFirst(), sessionId, type, now.toInstant(), payload);
-        appended.increment();
         TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
             @Override
             public void afterCommit() {

@@ -68,6 +68,7 @@ class EventStreams {
             cursor = to;
         }
         Subscription subscription = hub.subscribe(sessionId, properties.bufferEvents());
+        boolean stuckUntilTimeout = false;
         try {
             // Replay: subscribed first, so nothing appended meanwhile can fall between replay and live.
             while (true) {
@@ -121,10 +122,13 @@ class EventStreams {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (IOException e) {
+            stuckUntilTimeout = timedOut(e);
+            throw e;
         } finally {
             hub.unsubscribe(subscription);
-            if (subscription.overflowed()) {
-                // Too slow: closed (also when its writes were stuck until the socket timed out).
+            if (subscription.overflowed() || stuckUntilTimeout) {
+                // Too slow: its buffer overflowed, or a write to it was stuck until the idle timeout.
                 slowClientsClosed.increment();
             }
             try {
@@ -133,6 +137,17 @@ class EventStreams {
                 // the client is gone
             }
         }
+    }
+
+    /** A write that failed because it was blocked until the connection's idle timeout, not a hang-up. */
+    private static boolean timedOut(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof java.util.concurrent.TimeoutException
+                    || cause instanceof java.net.SocketTimeoutException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Writes one event; true when the stream must end after it ({@code session.ended}). */
