@@ -13,6 +13,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import io.micrometer.core.instrument.DistributionSummary;
@@ -26,30 +28,38 @@ import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
 /**
- * Commits appends that arrive outside a transaction (agent output, mostly) together: whatever is
- * waiting when a writer is free goes into one transaction of two statements. Under load that
- * turns hundreds of single-event transactions a second, each with its own statement, session
- * update and WAL flush, into a few batches, which is what lets one PostgreSQL take thousands of
- * events a second; with no load a batch is one event and adds only a thread hand-off.
+ * Commits appends that arrive outside a transaction (agent output, mostly) together when they
+ * pile up. At most {@link #MAX_CONCURRENT} transactions append at a time. A caller that finds
+ * one of those slots free commits its own event at once (with whatever else is waiting), so a
+ * lightly loaded server adds nothing to an append; callers that find every slot busy queue up,
+ * and the next free slot commits all of them in one transaction. Under load that turns hundreds
+ * of single-event transactions a second, each with its own statement, session update and WAL
+ * flush, into a few batches: with 100 sessions written at once, about three times the events per
+ * second (docs/performance.md).
  *
- * <p>Seqs stay gap-free and in order: the batch locks its sessions' rows (in id order, so
+ * <p>Seqs stay gap-free and in order: a batch locks its sessions' rows in id order (so
  * concurrent batches on any instance never deadlock), numbers each session's events after its
- * head in arrival order, and moves the head by their count. A caller waits for its own event's
- * commit, so its appends keep their order, and nothing is acknowledged before it is durable.
+ * head in arrival order and moves the head by their count. A caller returns only once its own
+ * event is committed, so its appends keep their order and nothing is acknowledged before it is
+ * durable.
  */
 @Component
 class GroupCommit implements SmartLifecycle {
 
+    /** Transactions appending at the same time: the parallelism PostgreSQL gets from one instance. */
+    static final int MAX_CONCURRENT = 8;
     /** More events per transaction stop paying off and hold the session rows longer. */
     static final int MAX_BATCH = 256;
-    private static final int WRITERS = 2;
+    /** Threads that commit the queue whenever a slot frees up (callers that lead take from it too). */
+    private static final int QUEUE_WRITERS = 2;
     private static final Logger log = LoggerFactory.getLogger(GroupCommit.class);
 
     private final JdbcClient jdbc;
     private final EventPublisher publisher;
     private final TransactionTemplate transaction;
     private final DistributionSummary batchSizes;
-    private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>(10_000);
+    private final Semaphore slots = new Semaphore(MAX_CONCURRENT);
+    private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final List<Thread> writers = new ArrayList<>();
     private volatile boolean running;
 
@@ -59,7 +69,7 @@ class GroupCommit implements SmartLifecycle {
         this.publisher = publisher;
         this.transaction = new TransactionTemplate(transactions);
         this.batchSizes = DistributionSummary.builder("collab.events.append.batch")
-                .description("Events committed together in one transaction by the group commit")
+                .description("Events committed together in one transaction")
                 .register(registry);
     }
 
@@ -67,30 +77,36 @@ class GroupCommit implements SmartLifecycle {
     record Append(UUID sessionId, String type, String payload, OffsetDateTime at) {
     }
 
-    private record Pending(Append append, CompletableFuture<Event> result) {
+    /** A queued append; {@code alone} commits it in a transaction of its own. */
+    private record Pending(Append append, Supplier<Event> alone, CompletableFuture<Event> result) {
     }
 
     /**
-     * Appends the event in a shared transaction and returns it once committed, or runs
-     * {@code alone} (the one-event path) when the writers are not running.
+     * Appends the event and returns it once committed. {@code alone} is the one-event way
+     * (a transaction of its own), used for a batch of one and while stopped.
      */
     Event append(Append append, Supplier<Event> alone) {
         if (!running) {
             return alone.get();
         }
-        CompletableFuture<Event> result = new CompletableFuture<>();
-        Pending pending = new Pending(append, result);
-        try {
-            queue.put(pending);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while appending to session " + append.sessionId(), e);
+        Pending pending = new Pending(append, alone, new CompletableFuture<>());
+        if (slots.tryAcquire()) {
+            List<Pending> batch = new ArrayList<>();
+            batch.add(pending);
+            queue.drainTo(batch, MAX_BATCH - 1);
+            try {
+                write(batch);
+            } finally {
+                slots.release();
+            }
+        } else {
+            queue.add(pending);
+            if (!running && queue.remove(pending)) {
+                return alone.get(); // stopped meanwhile: the writers may have left without seeing it
+            }
         }
-        if (!running && queue.remove(pending)) {
-            return alone.get(); // stopped meanwhile: the writers may have left without seeing it
-        }
         try {
-            return result.get();
+            return pending.result().get();
         } catch (InterruptedException e) {
             // The append may still commit; the caller learns of it from the log, like after a timeout.
             Thread.currentThread().interrupt();
@@ -107,42 +123,47 @@ class GroupCommit implements SmartLifecycle {
         List<Pending> batch = new ArrayList<>(MAX_BATCH);
         while (running || !queue.isEmpty()) {
             try {
-                Pending first = queue.poll(200, java.util.concurrent.TimeUnit.MILLISECONDS);
+                Pending first = queue.poll(200, TimeUnit.MILLISECONDS);
                 if (first == null) {
                     continue;
                 }
                 batch.add(first);
-                queue.drainTo(batch, MAX_BATCH - 1);
-                write(batch);
+                slots.acquire();
+                try {
+                    queue.drainTo(batch, MAX_BATCH - 1);
+                    write(batch);
+                } finally {
+                    slots.release();
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 batch.forEach(pending -> pending.result().completeExceptionally(e));
                 return;
-            } catch (RuntimeException | Error e) {
-                batch.forEach(pending -> pending.result().completeExceptionally(e));
             } finally {
                 batch.clear();
             }
         }
     }
 
+    /** Commits the batch and completes every request in it, with its event or its failure. */
     private void write(List<Pending> batch) {
+        if (batch.size() == 1) {
+            Pending single = batch.getFirst();
+            try {
+                single.result().complete(single.alone().get());
+                batchSizes.record(1);
+            } catch (RuntimeException | Error e) {
+                single.result().completeExceptionally(e);
+            }
+            return;
+        }
         Map<Pending, Event> written;
         try {
             written = transaction.execute(status -> insert(batch));
-        } catch (RuntimeException e) {
-            if (batch.size() == 1) {
-                throw e;
-            }
+        } catch (RuntimeException | Error e) {
             // One bad event must not fail the others: each is tried on its own.
             log.debug("Batch of {} appends failed ({}); retrying them one by one", batch.size(), e.toString());
-            for (Pending pending : batch) {
-                try {
-                    write(List.of(pending));
-                } catch (RuntimeException single) {
-                    pending.result().completeExceptionally(single);
-                }
-            }
+            batch.forEach(pending -> write(List.of(pending)));
             return;
         }
         batchSizes.record(batch.size());
@@ -150,84 +171,102 @@ class GroupCommit implements SmartLifecycle {
         written.forEach((pending, event) -> pending.result().complete(event));
     }
 
-    /** In the batch's transaction: locks, numbers and inserts; the events by request, or a failure recorded. */
+    /**
+     * In the batch's transaction, one statement: lock the open sessions in id order, move each
+     * head by its number of events, insert the events numbered after the old head in arrival
+     * order. Returns the events by request; requests for unknown or closed sessions are failed.
+     */
     private Map<Pending, Event> insert(List<Pending> batch) {
-        Set<UUID> ids = new HashSet<>();
-        batch.forEach(pending -> ids.add(pending.append().sessionId()));
-        Map<UUID, Boolean> closedById = new HashMap<>();
-        jdbc.sql("select id, log_closed from sessions where id = any(cast(:ids as uuid[])) order by id for update")
-                .param("ids", ids.stream().map(UUID::toString).toArray(String[]::new))
-                .query((rs, row) -> closedById.put(rs.getObject("id", UUID.class), rs.getBoolean("log_closed")))
-                .list();
-
-        Map<UUID, Long> counts = new LinkedHashMap<>();
-        List<Pending> open = new ArrayList<>(batch.size());
-        for (Pending pending : batch) {
-            UUID id = pending.append().sessionId();
-            Boolean closed = closedById.get(id);
-            if (closed == null) {
-                pending.result().completeExceptionally(new IllegalArgumentException("No session " + id));
-            } else if (closed) {
-                pending.result().completeExceptionally(new LogClosedException(id));
-            } else {
-                open.add(pending);
-                counts.merge(id, 1L, Long::sum);
-            }
-        }
-        if (open.isEmpty()) {
-            return Map.of();
-        }
-        OffsetDateTime now = open.stream().map(pending -> pending.append().at()).max(OffsetDateTime::compareTo)
-                .orElseThrow();
-        Map<UUID, Long> heads = new HashMap<>();
-        jdbc.sql("""
-                        update sessions s
-                           set head_seq = s.head_seq + c.n, last_activity_at = greatest(s.last_activity_at, :now)
-                          from unnest(cast(:ids as uuid[]), cast(:counts as bigint[])) as c(id, n)
-                         where s.id = c.id
-                        returning s.id, s.head_seq - c.n as base
-                        """)
-                .param("ids", counts.keySet().stream().map(UUID::toString).toArray(String[]::new))
-                .param("counts", counts.values().toArray(Long[]::new))
-                .param("now", now)
-                .query((rs, row) -> heads.put(rs.getObject("id", UUID.class), rs.getLong("base")))
-                .list();
-
-        int size = open.size();
+        int size = batch.size();
         String[] sessions = new String[size];
-        long[] seqs = new long[size];
         String[] types = new String[size];
         String[] payloads = new String[size];
         String[] times = new String[size];
-        Map<Pending, Event> events = new LinkedHashMap<>();
         for (int i = 0; i < size; i++) {
-            Append append = open.get(i).append();
-            long seq = heads.merge(append.sessionId(), 1L, Long::sum);
+            Append append = batch.get(i).append();
             sessions[i] = append.sessionId().toString();
-            seqs[i] = seq;
             types[i] = append.type();
             payloads[i] = append.payload();
             times[i] = append.at().toString();
-            events.put(open.get(i), new Event(seq, append.sessionId(), append.type(), append.at().toInstant(),
+        }
+        Map<UUID, List<Long>> seqsBySession = new HashMap<>();
+        jdbc.sql("""
+                        with input as (
+                            select * from unnest(cast(:sessions as uuid[]), cast(:types as text[]),
+                                                 cast(:payloads as text[]), cast(:times as timestamptz[]))
+                                          with ordinality as e(session_id, type, data, created_at, ord)
+                        ),
+                        counts as (
+                            select session_id, count(*) as n, max(created_at) as latest from input group by session_id
+                        ),
+                        locked as (
+                            select id from sessions
+                             where id in (select session_id from counts) and not log_closed
+                             order by id
+                               for update
+                        ),
+                        bumped as (
+                            update sessions s
+                               set head_seq = s.head_seq + c.n,
+                                   last_activity_at = greatest(s.last_activity_at, c.latest)
+                              from counts c
+                             where s.id = c.session_id and s.id in (select id from locked)
+                            returning s.id, s.head_seq - c.n as base
+                        )
+                        insert into events (session_id, seq, type, data, created_at)
+                        select i.session_id, b.base + row_number() over (partition by i.session_id order by i.ord),
+                               i.type, cast(i.data as jsonb), i.created_at
+                          from input i join bumped b on b.id = i.session_id
+                        returning session_id, seq
+                        """)
+                .param("sessions", sessions).param("types", types).param("payloads", payloads)
+                .param("times", times)
+                .query((rs, row) -> seqsBySession.computeIfAbsent(rs.getObject("session_id", UUID.class),
+                        id -> new ArrayList<>()).add(rs.getLong("seq")))
+                .list();
+
+        // Each session's seqs, ascending, belong to its requests in arrival order.
+        Map<UUID, java.util.Iterator<Long>> next = new HashMap<>();
+        seqsBySession.forEach((id, seqs) -> {
+            seqs.sort(null);
+            next.put(id, seqs.iterator());
+        });
+        Map<Pending, Event> events = new LinkedHashMap<>();
+        Set<UUID> refused = new HashSet<>();
+        for (Pending pending : batch) {
+            Append append = pending.append();
+            java.util.Iterator<Long> seqs = next.get(append.sessionId());
+            if (seqs == null) {
+                refused.add(append.sessionId());
+                continue;
+            }
+            events.put(pending, new Event(seqs.next(), append.sessionId(), append.type(), append.at().toInstant(),
                     append.payload()));
         }
-        jdbc.sql("""
-                        insert into events (session_id, seq, type, data, created_at)
-                        select session_id, seq, type, cast(data as jsonb), created_at
-                          from unnest(cast(:sessions as uuid[]), cast(:seqs as bigint[]), cast(:types as text[]),
-                                      cast(:payloads as text[]), cast(:times as timestamptz[]))
-                               as e(session_id, seq, type, data, created_at)
-                        """)
-                .param("sessions", sessions).param("seqs", seqs).param("types", types)
-                .param("payloads", payloads).param("times", times)
-                .update();
+        if (!refused.isEmpty()) {
+            failRefused(batch, refused);
+        }
         return events;
+    }
+
+    /** Unknown sessions and closed logs: rare, so looked up only when it happens. */
+    private void failRefused(List<Pending> batch, Set<UUID> refused) {
+        Set<UUID> existing = new HashSet<>(jdbc.sql("select id from sessions where id = any(cast(:ids as uuid[]))")
+                .param("ids", refused.stream().map(UUID::toString).toArray(String[]::new))
+                .query(UUID.class).list());
+        for (Pending pending : batch) {
+            UUID id = pending.append().sessionId();
+            if (refused.contains(id)) {
+                pending.result().completeExceptionally(existing.contains(id)
+                        ? new LogClosedException(id) : new IllegalArgumentException("No session " + id));
+            }
+        }
     }
 
     @Override
     public void start() {
         running = true;
-        for (int i = 1; i <= WRITERS; i++) {
+        for (int i = 1; i <= QUEUE_WRITERS; i++) {
             writers.add(Thread.ofPlatform().daemon().name("event-append-" + i).start(this::writeLoop));
         }
     }
