@@ -9,7 +9,7 @@ import org.springframework.context.annotation.Configuration;
 class JettyErrorPageConfiguration {
 
     @Bean
-    JettyServerCustomizer problemErrorHandler() {
-        return server -> server.setErrorHandler(new ProblemErrorHandler());
+    JettyServerCustomizer problemErrorHandler(AccessLog accessLog) {
+        return server -> server.setErrorHandler(new ProblemErrorHandler(accessLog));
     }
 }

@@ -2,6 +2,8 @@ package dev.collab.web;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
@@ -10,30 +12,77 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * Jetty's last-resort error page, for requests it rejects before the application sees them (a
  * malformed percent-escape, an ambiguous encoded slash, oversized headers, a broken request
- * line): problem+json like every other error, instead of Jetty's HTML page.
+ * line): problem+json like every other error, instead of Jetty's HTML page. These requests never
+ * reach {@link RequestIdFilter}, so the id is made here (the caller's sane {@code X-Request-Id}
+ * or a new one): it is in the {@code X-Request-Id} header, the body and the access log line.
  */
 class ProblemErrorHandler extends ErrorHandler {
 
+    private static final Logger log = LoggerFactory.getLogger(ProblemErrorHandler.class);
     private static final String PROBLEM_JSON = "application/problem+json";
+    /** The target Jetty gives a request whose request line or URI it could not parse. */
+    private static final Set<String> PLACEHOLDER_PATHS = Set.of("/badMessage", "/badURI");
+
+    private final AccessLog accessLog;
+
+    ProblemErrorHandler(AccessLog accessLog) {
+        this.accessLog = accessLog;
+    }
 
     @Override
     protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
             Callback callback) {
+        String requestId = request.getAttribute(RequestIdFilter.ATTRIBUTE) instanceof String known ? known
+                : RequestIdFilter.requestIdFor(request.getHeaders().get(RequestIdFilter.HEADER));
+        response.getHeaders().put(RequestIdFilter.HEADER, requestId);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, PROBLEM_JSON);
-        response.write(true, ByteBuffer.wrap(body(code).getBytes(StandardCharsets.UTF_8)), callback);
+        String path = request.getHttpURI().getPath();
+        boolean unparsed = path == null || PLACEHOLDER_PATHS.contains(path);
+        String method = unparsed ? null : request.getMethod();
+        path = unparsed ? null : path;
+        if (code >= 500 && cause != null) {
+            String previous = MDC.get(RequestIdFilter.MDC_KEY);
+            MDC.put(RequestIdFilter.MDC_KEY, requestId);
+            try {
+                log.error("Unexpected error in the web server for {} {} (requestId {})", method, path, requestId,
+                        cause);
+            } finally {
+                restore(previous);
+            }
+        }
+        accessLog.completed(requestId, method, path, code,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - request.getBeginNanoTime()),
+                code < 500 ? message : null);
+        response.write(true, ByteBuffer.wrap(body(code, requestId).getBytes(StandardCharsets.UTF_8)), callback);
     }
 
+    /** A request too broken to parse: there is no method or path to log, only the status and why. */
     @Override
     public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
+        String requestId = RequestIdFilter.requestIdFor(null);
+        fields.put(new HttpField(RequestIdFilter.HEADER, requestId));
         fields.put(new HttpField(HttpHeader.CONTENT_TYPE, PROBLEM_JSON));
-        return ByteBuffer.wrap(body(status).getBytes(StandardCharsets.UTF_8));
+        accessLog.completed(requestId, null, null, status, 0, reason);
+        return ByteBuffer.wrap(body(status, requestId).getBytes(StandardCharsets.UTF_8));
     }
 
-    static String body(int status) {
+    private static void restore(String previous) {
+        if (previous == null) {
+            MDC.remove(RequestIdFilter.MDC_KEY);
+        } else {
+            MDC.put(RequestIdFilter.MDC_KEY, previous);
+        }
+    }
+
+    /** The problem body; {@code requestId} is safe to inline (RequestIdFilter only lets sane ids through). */
+    static String body(int status, String requestId) {
         ProblemCode code = ProblemCode.forStatus(status);
         String detail = switch (status) {
             case 400 -> "The request line, path or headers are malformed.";
@@ -42,6 +91,7 @@ class ProblemErrorHandler extends ErrorHandler {
             default -> code.title() + ".";
         };
         return "{\"type\":\"/problems/" + code.slug() + "\",\"title\":\"" + code.title() + "\",\"status\":" + status
-                + ",\"detail\":\"" + detail + "\",\"code\":\"" + code.slug() + "\"}";
+                + ",\"detail\":\"" + detail + "\",\"code\":\"" + code.slug() + "\",\"requestId\":\"" + requestId
+                + "\"}";
     }
 }

@@ -18,27 +18,34 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * Gives every request an id: the caller's {@code X-Request-Id} when it is sane (an ALB or a
  * proxy may set one), otherwise a new one. It is echoed in the response header, put in the log
  * context and carried in every problem body, so an error report leads to its log lines.
+ * <p>
+ * The error dispatch after a {@code sendError} and the dispatches of an async request run again
+ * through this filter: they reuse the id the request already has, so every log line and the
+ * problem body of one request share one id.
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE)
 class RequestIdFilter extends OncePerRequestFilter {
 
     static final String HEADER = "X-Request-Id";
-    private static final String ATTRIBUTE = RequestIdFilter.class.getName();
+    static final String MDC_KEY = "requestId";
+    static final String ATTRIBUTE = RequestIdFilter.class.getName();
     private static final Pattern SANE = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
 
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
-        String given = request.getHeader(HEADER);
-        String requestId = given != null && SANE.matcher(given).matches() ? given : UUID.randomUUID().toString();
+        String requestId = request.getAttribute(ATTRIBUTE) instanceof String known ? known
+                : requestIdFor(request.getHeader(HEADER));
         request.setAttribute(ATTRIBUTE, requestId);
-        response.setHeader(HEADER, requestId);
-        MDC.put("requestId", requestId);
+        if (!response.isCommitted()) {
+            response.setHeader(HEADER, requestId);
+        }
+        MDC.put(MDC_KEY, requestId);
         try {
             chain.doFilter(request, response);
         } finally {
-            MDC.remove("requestId");
+            MDC.remove(MDC_KEY);
         }
     }
 
@@ -47,8 +54,18 @@ class RequestIdFilter extends OncePerRequestFilter {
         return false;
     }
 
+    @Override
+    protected boolean shouldNotFilterAsyncDispatch() {
+        return false;
+    }
+
+    /** The caller's id when it is sane, otherwise a new one. */
+    static String requestIdFor(String given) {
+        return given != null && SANE.matcher(given).matches() ? given : UUID.randomUUID().toString();
+    }
+
     static String currentRequestId(HttpServletRequest request) {
         Object id = request == null ? null : request.getAttribute(ATTRIBUTE);
-        return id == null ? MDC.get("requestId") : id.toString();
+        return id == null ? MDC.get(MDC_KEY) : id.toString();
     }
 }

@@ -3,6 +3,7 @@ package dev.collab.ops;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 
 import dev.collab.support.ServerProcess;
 import dev.collab.support.TempDirectories;
@@ -40,6 +41,20 @@ class StartupFailureProcessTest {
                     .contains("Check spring.datasource.url");
             assertThat(output).doesNotContain("hunter2").doesNotContain("\tat ");
             assertThat(Files.exists(dataDir.resolve("postgres"))).as("team mode starts no embedded database").isFalse();
+        }
+    }
+
+    @Test
+    void unknownLogFormatFailsWithOneClearLine() {
+        Path dataDir = TempDirectories.create("logformat-");
+        try (ServerProcess server = ServerProcess.start(Map.of("LOG_FORMAT", "xml"), dataDir)) {
+            int exit = server.awaitExit(Duration.ofSeconds(120));
+            String output = server.output();
+            assertThat(exit).isNotZero();
+            assertThat(output).contains("LOG_FORMAT is 'xml', which is not a log format: use json or text.")
+                    .contains("Set LOG_FORMAT to json");
+            assertThat(output).doesNotContain("\tat ");
+            assertThat(Files.exists(dataDir.resolve("postgres"))).as("stopped before anything started").isFalse();
         }
     }
 }

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -34,6 +35,15 @@ public final class ServerProcess implements AutoCloseable {
 
     /** Starts the server in built-in mode on {@code dataDir} with extra {@code --name=value} args. */
     public static ServerProcess start(Path dataDir, String... args) {
+        return start(Map.of(), dataDir, args);
+    }
+
+    /**
+     * Like {@link #start(Path, String...)}, with these environment variables. The server never
+     * inherits the test JVM's {@code SPRING_*}, {@code COLLAB_*} or {@code LOG_FORMAT}: only what a
+     * test gives it.
+     */
+    public static ServerProcess start(Map<String, String> environment, Path dataDir, String... args) {
         int port = freePort();
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -47,7 +57,9 @@ public final class ServerProcess implements AutoCloseable {
             Path output = Files.createTempFile(dataDir.getParent(), "server-", ".log");
             ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(output.toFile());
-            builder.environment().keySet().removeIf(name -> name.startsWith("SPRING_") || name.startsWith("COLLAB_"));
+            builder.environment().keySet().removeIf(name -> name.startsWith("SPRING_") || name.startsWith("COLLAB_")
+                    || name.equals("LOG_FORMAT"));
+            builder.environment().putAll(environment);
             return new ServerProcess(builder.start(), output, dataDir, port);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -82,6 +94,13 @@ public final class ServerProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** The lines printed so far, without a last line that is still being written. */
+    public List<String> outputLines() {
+        String text = output();
+        int end = text.lastIndexOf('\n');
+        return end < 0 ? List.of() : text.substring(0, end).lines().toList();
     }
 
     public void awaitOutput(String text) {

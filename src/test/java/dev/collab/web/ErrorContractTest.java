@@ -100,6 +100,9 @@ class ErrorContractTest {
             assertThat(raw).as(target).startsWith("HTTP/1.1 400");
             assertThat(raw).as(target).containsIgnoringCase("content-type: application/problem+json")
                     .contains("\"code\":\"malformed-request\"").doesNotContain("<html", "Tomcat", "Jetty");
+            String requestId = raw.lines().filter(line -> line.regionMatches(true, 0, "X-Request-Id:", 0, 13))
+                    .map(line -> line.substring(13).trim()).findFirst().orElseThrow();
+            assertThat(raw).as(target).contains("\"requestId\":\"" + requestId + "\"");
         }
     }
 

@@ -8,8 +8,8 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * Endpoints that exist only on the test classpath and only with {@code collab.test.endpoints=true}:
- * appending events, an unexpected failure, and a slow request that holds a database connection (to prove the
- * drain on shutdown finishes it before PostgreSQL stops).
+ * appending events, an unexpected failure, an async request (which may fail too), and a slow request
+ * that holds a database connection (to prove the drain on shutdown finishes it before PostgreSQL stops).
  */
 @RestController
 @ConditionalOnProperty(name = "collab.test.endpoints", havingValue = "true")
@@ -39,6 +39,22 @@ class TestEndpoints {
     @GetMapping("/test/boom")
     String boom() {
         throw new IllegalStateException("select secret from internals at /etc/secret");
+    }
+
+    /** An async request, answered after {@code millis} from another thread; {@code fail} makes it a 500. */
+    @GetMapping("/test/async")
+    org.springframework.web.context.request.async.DeferredResult<String> async(
+            @RequestParam(defaultValue = "200") long millis, @RequestParam(defaultValue = "false") boolean fail) {
+        var result = new org.springframework.web.context.request.async.DeferredResult<String>();
+        java.util.concurrent.CompletableFuture.delayedExecutor(millis, java.util.concurrent.TimeUnit.MILLISECONDS)
+                .execute(() -> {
+                    if (fail) {
+                        result.setErrorResult(new IllegalStateException("async boom"));
+                    } else {
+                        result.setResult("done after " + millis + " ms");
+                    }
+                });
+        return result;
     }
 
     @GetMapping("/test/slow")
