@@ -23,8 +23,10 @@ COPY db/ db/
 COPY src/main/ src/main/
 # The git metadata only feeds /actuator/info (commit id); it stays in this stage.
 COPY .git/ .git/
+# Extracting names the runnable JAR after its file: application.jar, as the entrypoint expects.
 RUN --mount=type=cache,target=/root/.m2 ./mvnw -B -ntp -Dteam-mode-only -Dmaven.test.skip=true package \
- && java -Djarmode=tools -jar target/collab-server-*.jar extract --layers --destination /layers
+ && cp target/collab-server-*.jar application.jar \
+ && java -Djarmode=tools -jar application.jar extract --layers --destination /layers
 
 # ---- runtime: JRE, tini as PID 1, curl for the container health check ----------------------
 FROM eclipse-temurin:25-jre-noble AS runtime

@@ -14,8 +14,8 @@ PORT=${PORT:-18383}
 trap 'pkill -f -- "$WORK/" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 ./mvnw -B -q -ntp -Dteam-mode-only -Dmaven.test.skip=true package
-JAR=$(ls target/collab-server-*.jar | head -1)
-"$JAVA" -Djarmode=tools -jar "$JAR" extract --layers --destination "$WORK/layers" >/dev/null
+cp "$(ls target/collab-server-*.jar | head -1)" "$WORK/application.jar"
+"$JAVA" -Djarmode=tools -jar "$WORK/application.jar" extract --layers --destination "$WORK/layers" >/dev/null
 mkdir "$WORK/app"
 for layer in dependencies spring-boot-loader snapshot-dependencies application; do
   cp -a "$WORK/layers/$layer/." "$WORK/app/"
@@ -25,7 +25,8 @@ DB=(--spring.datasource.url="$URL" --spring.datasource.username="$DB_USER")
 
 echo "training the AOT cache (as the image build does)"
 "$JAVA" "${FLAGS[@]}" -XX:AOTCacheOutput="$WORK/app/collab.aot" -Dspring.context.exit=onRefresh \
-  -jar "$APP" "${DB[@]}" --collab.data-dir="$WORK/training" --server.port=0 >"$WORK/training.log" 2>&1
+  -jar "$APP" "${DB[@]}" --collab.data-dir="$WORK/training" --server.port=0 >"$WORK/training.log" 2>&1 \
+  || { echo "training failed:"; grep -v "warning\]\[aot" "$WORK/training.log" | tail -20; exit 1; }
 ls -l "$WORK/app/collab.aot" | awk '{printf "AOT cache: %.0f MB\n", $5/1048576}'
 
 ms() { date +%s%3N; }

@@ -57,7 +57,9 @@ class DockerfileTest {
         assertThat(dockerfile).containsPattern("(?m)^FROM eclipse-temurin:25-jdk-\\w+ AS build$")
                 .containsPattern("(?m)^FROM eclipse-temurin:25-jre-\\w+ AS runtime$")
                 .contains("-Dteam-mode-only -Dmaven.test.skip=true package")
-                .contains("extract --layers");
+                .contains("cp target/collab-server-*.jar application.jar")
+                .as("the extracted launcher JAR is named after the file extracted, and the entrypoint runs application.jar")
+                .contains("java -Djarmode=tools -jar application.jar extract --layers");
     }
 
     private static String between(String start, String end) {
