@@ -66,10 +66,9 @@ public class EventLog {
         String payload = json.writeValueAsString(withoutNul(data));
         boolean closing = EventStreams.SESSION_ENDED.equals(type);
         Event event;
-        if (TransactionSynchronizationManager.isActualTransactionActive()) {
-            event = appendInTransaction(sessionId, type, payload, now, closing);
-        } else if (closing) {
-            event = transaction.execute(status -> appendInTransaction(sessionId, type, payload, now, true));
+        if (closing || TransactionSynchronizationManager.isActualTransactionActive()) {
+            // Joins the caller's transaction, and marks it rollback-only if the append fails.
+            event = transaction.execute(status -> appendInTransaction(sessionId, type, payload, now, closing));
         } else {
             event = groupCommit.append(new GroupCommit.Append(sessionId, type, payload, now),
                     () -> transaction.execute(status -> appendInTransaction(sessionId, type, payload, now, false)));

@@ -51,7 +51,13 @@ class EventPublisher implements DisposableBean {
 
     /** Called after an append committed: local streams get the event in hand, other instances a NOTIFY. */
     void appended(Event event) {
-        localDelivery.accept(event);
+        try {
+            localDelivery.accept(event);
+        } catch (RuntimeException e) {
+            // Never the appender's problem (the event is committed): streams catch up from the log.
+            log.warn("Could not hand event {} of session {} to local streams: {}", event.seq(), event.sessionId(),
+                    e.toString());
+        }
         moved.merge(event.sessionId(), event.seq(), Math::max);
         signal.release();
     }

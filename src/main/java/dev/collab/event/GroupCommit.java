@@ -13,10 +13,11 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
@@ -29,36 +30,39 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Commits appends that arrive outside a transaction (agent output, mostly) together when they
- * pile up. At most {@link #MAX_CONCURRENT} transactions append at a time. A caller that finds
- * one of those slots free commits its own event at once (with whatever else is waiting), so a
- * lightly loaded server adds nothing to an append; callers that find every slot busy queue up,
- * and the next free slot commits all of them in one transaction. Under load that turns hundreds
- * of single-event transactions a second, each with its own statement, session update and WAL
- * flush, into a few batches: with 100 sessions written at once, about three times the events per
- * second (docs/performance.md).
+ * pile up. Up to {@link #MAX_DIRECT} appends run at once the plain way, each in a transaction of
+ * its own, so a lightly loaded server adds nothing to an append. An append that finds that many
+ * already running queues up instead, and a writer commits everything queued in one transaction.
+ * Under load that turns hundreds of single-event transactions a second, each with its own
+ * statement, session update and WAL flush, into a few batches: with 100 sessions written at once,
+ * about three times the events per second (docs/performance.md).
  *
  * <p>Seqs stay gap-free and in order: a batch locks its sessions' rows in id order (so
  * concurrent batches on any instance never deadlock), numbers each session's events after its
- * head in arrival order and moves the head by their count. A caller returns only once its own
- * event is committed, so its appends keep their order and nothing is acknowledged before it is
- * durable.
+ * head in the order the batch took them and moves the head by their count. A caller returns only
+ * once its own event is committed, so its appends keep their order and nothing is acknowledged
+ * before it is durable. A batch that meets a row locked elsewhere for long gives up after
+ * {@link #LOCK_TIMEOUT_MILLIS} and commits its events one by one, so only that session waits.
  */
 @Component
 class GroupCommit implements SmartLifecycle {
 
-    /** Transactions appending at the same time: the parallelism PostgreSQL gets from one instance. */
-    static final int MAX_CONCURRENT = 8;
+    /** Plain appends running at once before further ones queue up for a batch. */
+    static final int MAX_DIRECT = 8;
     /** More events per transaction stop paying off and hold the session rows longer. */
     static final int MAX_BATCH = 256;
-    /** Threads that commit the queue whenever a slot frees up (callers that lead take from it too). */
+    /** Threads that commit the queue, each one batch at a time. */
     private static final int QUEUE_WRITERS = 2;
+    /** Far above the milliseconds a batch holds its rows; only a stuck lock holder reaches it. */
+    private static final long LOCK_TIMEOUT_MILLIS = 2_000;
     private static final Logger log = LoggerFactory.getLogger(GroupCommit.class);
 
     private final JdbcClient jdbc;
     private final EventPublisher publisher;
     private final TransactionTemplate transaction;
     private final DistributionSummary batchSizes;
-    private final Semaphore slots = new Semaphore(MAX_CONCURRENT);
+    private final Counter fallbacks;
+    private final AtomicInteger direct = new AtomicInteger();
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final List<Thread> writers = new ArrayList<>();
     private volatile boolean running;
@@ -71,6 +75,9 @@ class GroupCommit implements SmartLifecycle {
         this.batchSizes = DistributionSummary.builder("collab.events.append.batch")
                 .description("Events committed together in one transaction")
                 .register(registry);
+        this.fallbacks = Counter.builder("collab.events.append.batch.fallbacks")
+                .description("Batches that failed before commit and were committed one event at a time")
+                .register(registry);
     }
 
     /** One event to append: its session, type, JSON payload and time. */
@@ -82,28 +89,25 @@ class GroupCommit implements SmartLifecycle {
     }
 
     /**
-     * Appends the event and returns it once committed. {@code alone} is the one-event way
-     * (a transaction of its own), used for a batch of one and while stopped.
+     * Appends the event and returns it once committed. {@code alone} is the plain way (a
+     * transaction of its own), used while few appends run and while stopped.
      */
     Event append(Append append, Supplier<Event> alone) {
         if (!running) {
             return alone.get();
         }
-        Pending pending = new Pending(append, alone, new CompletableFuture<>());
-        if (slots.tryAcquire()) {
-            List<Pending> batch = new ArrayList<>();
-            batch.add(pending);
-            queue.drainTo(batch, MAX_BATCH - 1);
+        if (direct.incrementAndGet() <= MAX_DIRECT) {
             try {
-                write(batch);
+                return alone.get();
             } finally {
-                slots.release();
+                direct.decrementAndGet();
             }
-        } else {
-            queue.add(pending);
-            if (!running && queue.remove(pending)) {
-                return alone.get(); // stopped meanwhile: the writers may have left without seeing it
-            }
+        }
+        direct.decrementAndGet();
+        Pending pending = new Pending(append, alone, new CompletableFuture<>());
+        queue.add(pending);
+        if (!running && queue.remove(pending)) {
+            return alone.get(); // stopped meanwhile: the writers may have left without seeing it
         }
         try {
             return pending.result().get();
@@ -124,21 +128,17 @@ class GroupCommit implements SmartLifecycle {
         while (running || !queue.isEmpty()) {
             try {
                 Pending first = queue.poll(200, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    continue;
-                }
-                batch.add(first);
-                slots.acquire();
-                try {
+                if (first != null) {
+                    batch.add(first);
                     queue.drainTo(batch, MAX_BATCH - 1);
                     write(batch);
-                } finally {
-                    slots.release();
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 batch.forEach(pending -> pending.result().completeExceptionally(e));
                 return;
+            } catch (RuntimeException | Error e) {
+                log.error("Event append writer failed; it goes on", e);
             } finally {
                 batch.clear();
             }
@@ -147,33 +147,89 @@ class GroupCommit implements SmartLifecycle {
 
     /** Commits the batch and completes every request in it, with its event or its failure. */
     private void write(List<Pending> batch) {
-        if (batch.size() == 1) {
-            Pending single = batch.getFirst();
-            try {
-                single.result().complete(single.alone().get());
-                batchSizes.record(1);
-            } catch (RuntimeException | Error e) {
-                single.result().completeExceptionally(e);
-            }
-            return;
-        }
-        Map<Pending, Event> written;
         try {
-            written = transaction.execute(status -> insert(batch));
+            if (batch.size() == 1) {
+                writeAlone(batch.getFirst());
+                return;
+            }
+            Map<Pending, Event> written;
+            try {
+                written = transaction.execute(status -> {
+                    // A session row locked elsewhere for long (an admin's open transaction) must
+                    // not hold up every other session in the batch.
+                    jdbc.sql("set local lock_timeout = '" + LOCK_TIMEOUT_MILLIS + "ms'").update();
+                    try {
+                        return insert(batch);
+                    } catch (RuntimeException e) {
+                        throw new RolledBack(e);
+                    }
+                });
+            } catch (RolledBack e) {
+                if (!isOneEventsFault(e.getCause())) {
+                    throw e.getCause();
+                }
+                // Rolled back, so nothing of it is in the log: each event on its own, in parallel,
+                // so that one bad event or one locked session fails or waits alone, as it would
+                // without batching.
+                fallbacks.increment();
+                log.warn("A batch of {} appends failed before commit ({}); committing them one by one",
+                        batch.size(), e.getCause().toString());
+                batch.forEach(pending -> Thread.ofVirtual().name("event-append-alone").start(() -> writeAlone(pending)));
+                return;
+            }
+            batchSizes.record(batch.size());
+            try {
+                written.values().forEach(publisher::appended);
+            } finally {
+                written.forEach((pending, event) -> pending.result().complete(event));
+            }
         } catch (RuntimeException | Error e) {
-            // One bad event must not fail the others: each is tried on its own.
-            log.debug("Batch of {} appends failed ({}); retrying them one by one", batch.size(), e.toString());
-            batch.forEach(pending -> write(List.of(pending)));
-            return;
+            // A failure after commit cannot be retried without risking duplicates: the callers
+            // see it, as they would see a failed commit of their own.
+            batch.forEach(pending -> pending.result().completeExceptionally(e));
         }
-        batchSizes.record(batch.size());
-        written.values().forEach(publisher::appended);
-        written.forEach((pending, event) -> pending.result().complete(event));
+    }
+
+    private void writeAlone(Pending pending) {
+        try {
+            pending.result().complete(pending.alone().get());
+            batchSizes.record(1);
+        } catch (RuntimeException | Error e) {
+            pending.result().completeExceptionally(e);
+        }
+    }
+
+    /**
+     * Errors that belong to one event or one session, raised before commit: bad data or a
+     * constraint (SQLSTATE classes 22 and 23), a deadlock, a lock not granted in time. A lost
+     * connection fails the whole batch instead: retrying would only wait again.
+     */
+    private static boolean isOneEventsFault(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof java.sql.SQLException sql && sql.getSQLState() != null) {
+                String state = sql.getSQLState();
+                return state.startsWith("22") || state.startsWith("23") || state.equals("40P01")
+                        || state.equals("55P03");
+            }
+        }
+        return false;
+    }
+
+    /** Marks a failure inside the batch's transaction, which was therefore rolled back. */
+    private static final class RolledBack extends RuntimeException {
+        RolledBack(RuntimeException cause) {
+            super(cause);
+        }
+
+        @Override
+        public synchronized RuntimeException getCause() {
+            return (RuntimeException) super.getCause();
+        }
     }
 
     /**
      * In the batch's transaction, one statement: lock the open sessions in id order, move each
-     * head by its number of events, insert the events numbered after the old head in arrival
+     * head by its number of events, insert the events numbered after the old head in batch
      * order. Returns the events by request; requests for unknown or closed sessions are failed.
      */
     private Map<Pending, Event> insert(List<Pending> batch) {
@@ -225,7 +281,7 @@ class GroupCommit implements SmartLifecycle {
                         id -> new ArrayList<>()).add(rs.getLong("seq")))
                 .list();
 
-        // Each session's seqs, ascending, belong to its requests in arrival order.
+        // Each session's seqs, ascending, belong to its requests in batch order.
         Map<UUID, java.util.Iterator<Long>> next = new HashMap<>();
         seqsBySession.forEach((id, seqs) -> {
             seqs.sort(null);

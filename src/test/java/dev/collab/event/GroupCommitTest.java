@@ -36,6 +36,8 @@ class GroupCommitTest {
     JdbcClient jdbc;
     @Autowired
     MeterRegistry registry;
+    @Autowired
+    javax.sql.DataSource dataSource;
 
     @Test
     void concurrentWritersShareBatchesAndKeepEverySessionGapFree() throws Exception {
@@ -117,5 +119,60 @@ class GroupCommitTest {
         assertThat(eventLog.read(open, 0, 1000)).extracting(Event::seq)
                 .containsExactlyElementsOf(LongStream.rangeClosed(1, 51).boxed().toList());
         assertThat(eventLog.read(ended, 0, 1000)).extracting(Event::type).containsExactly("session.created", "session.ended");
+    }
+
+    @Test
+    void aSessionLockedElsewhereHoldsUpOnlyItsOwnAppends() throws Exception {
+        Api api = new Api(port);
+        String project = api.newProject("group-lock");
+        UUID locked = UUID.fromString(api.post("/api/projects/" + project + "/sessions", "{}").json().get("id").asString());
+        List<UUID> others = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            others.add(UUID.fromString(api.post("/api/projects/" + project + "/sessions", "{}").json().get("id").asString()));
+        }
+        double fallbacksBefore = registry.get("collab.events.append.batch.fallbacks").counter().count();
+
+        // An operator's open transaction holds the row lock of one session (say, a psql session).
+        try (java.sql.Connection admin = dataSource.getConnection();
+                ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            admin.setAutoCommit(false);
+            try (var lock = admin.prepareStatement("select 1 from sessions where id = ? for update")) {
+                lock.setObject(1, locked);
+                lock.executeQuery().close();
+            }
+            List<Future<Event>> stuck = new ArrayList<>();
+            // More than run the plain way at once: the rest queue up, and batches meet the lock too.
+            for (int i = 0; i < GroupCommit.MAX_DIRECT + 4; i++) {
+                stuck.add(pool.submit(() -> eventLog.append(locked, "output", Map.of("text", "waits"))));
+            }
+            List<Future<Event>> free = new ArrayList<>();
+            for (UUID other : others) {
+                for (int w = 0; w < 10; w++) {
+                    free.add(pool.submit(() -> {
+                        Event last = null;
+                        for (int i = 0; i < 20; i++) {
+                            last = eventLog.append(other, "output", Map.of("text", "flows"));
+                        }
+                        return last;
+                    }));
+                }
+            }
+            for (Future<Event> append : free) {
+                assertThat(append.get(60, java.util.concurrent.TimeUnit.SECONDS)).isNotNull();
+            }
+            assertThat(stuck).as("still waiting for the lock").noneMatch(Future::isDone);
+            admin.rollback();
+            for (Future<Event> append : stuck) {
+                assertThat(append.get(60, java.util.concurrent.TimeUnit.SECONDS).sessionId()).isEqualTo(locked);
+            }
+        }
+        for (UUID other : others) {
+            assertThat(eventLog.read(other, 0, 1000)).extracting(Event::seq)
+                    .containsExactlyElementsOf(LongStream.rangeClosed(1, 201).boxed().toList());
+        }
+        assertThat(eventLog.read(locked, 0, 1000)).extracting(Event::seq)
+                .containsExactlyElementsOf(LongStream.rangeClosed(1, GroupCommit.MAX_DIRECT + 5).boxed().toList());
+        assertThat(registry.get("collab.events.append.batch.fallbacks").counter().count())
+                .as("batches that met the lock fell back to single appends").isGreaterThan(fallbacksBefore);
     }
 }
