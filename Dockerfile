@@ -6,11 +6,11 @@
 #   docker run --rm -p 8080:8080 -v collab-workspaces:/workspaces \
 #     -e COLLAB_DATABASE_URL=postgres://collab:secret@db.example:5432/collab collab-server
 
-# Base images are pinned to the Java major (25) and the Ubuntu release; written out in the FROM
-# lines (not ARGs) so Dependabot can propose their updates.
+# Base images: Temurin 25 on Ubuntu 24.04, pinned to a full release so builds repeat; written out
+# in the FROM lines (not ARGs) so Dependabot proposes each new 25.x release (never a new major).
 
 # ---- build: the Maven wrapper on a JDK, without the built-in PostgreSQL binaries ------------
-FROM eclipse-temurin:25-jdk-noble AS build
+FROM eclipse-temurin:25.0.3_9-jdk-noble AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends git \
  && rm -rf /var/lib/apt/lists/*
@@ -29,7 +29,7 @@ RUN --mount=type=cache,target=/root/.m2 ./mvnw -B -ntp -Dteam-mode-only -Dmaven.
  && java -Djarmode=tools -jar application.jar extract --layers --destination /layers
 
 # ---- runtime: JRE, tini as PID 1, curl for the container health check ----------------------
-FROM eclipse-temurin:25-jre-noble AS runtime
+FROM eclipse-temurin:25.0.3_9-jre-noble AS runtime
 # tini reaps the agents' orphaned children (the JVM as PID 1 would leave zombies) and forwards
 # SIGTERM to the JVM, which drains. curl serves the ECS container health check.
 RUN apt-get update \
@@ -77,7 +77,8 @@ EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
   CMD curl -fsS --max-time 2 http://127.0.0.1:8080/actuator/health/liveness || exit 1
 # Heap at 60% of the container's memory: agents run in the same container and need the rest.
-# G1 is pinned because a 1-vCPU task would otherwise get Serial GC, unlike the training run.
+# G1 is pinned: on a 1-vCPU task the JVM would pick Serial GC, whose full pauses grow with the
+# heap of 10,000 open streams.
 # Extra JVM flags: JAVA_TOOL_OPTIONS (agents that are JVMs see it too).
 ENTRYPOINT ["/usr/bin/tini", "--", "java", "-XX:+UseG1GC", "-XX:MaxRAMPercentage=60", \
             "-XX:+ExitOnOutOfMemoryError", "-XX:AOTCache=/app/collab.aot", "-jar", "/app/application.jar"]

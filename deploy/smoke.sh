@@ -20,10 +20,11 @@ container=""
 pid=""
 
 say() { printf 'smoke: %s\n' "$*"; }
+# To stderr: fail may run inside $(…), whose stdout is captured.
 fail() {
-  say "FAILED: $*"
+  say "FAILED: $*" >&2
   if [[ -n $container ]]; then docker logs "$container" >"$log" 2>&1 || true; fi
-  tail -n 60 "$log" 2>/dev/null || true
+  tail -n 60 "$log" >&2 2>/dev/null || true
   exit 1
 }
 cleanup() {
@@ -110,7 +111,8 @@ else
   pid=""
 fi
 [[ $code == 0 || $code == 143 ]] || fail "exit code $code after SIGTERM"
-if grep -E '(^|[ "])ERROR([ "]|$)|"log.level":"ERROR"' "$log"; then
+# Text logs: the level column; JSON (ECS) logs: "log":{"level":"ERROR",…}.
+if grep -E '(^|[ "])ERROR([ "]|$)|"level":"ERROR"' "$log"; then
   fail "the log has errors"
 fi
 say "clean exit ($code); passed"

@@ -15,18 +15,6 @@ export const CONTAINER_NAME = 'collab-server';
 /** Name of the task definition volume that holds the workspaces. */
 export const WORKSPACES_VOLUME_NAME = 'workspaces';
 
-/** Paths the public listener answers with 404 instead of forwarding (Actuator, unauthenticated). */
-export const ACTUATOR_PATH_PATTERNS = ['/actuator', '/actuator/*'];
-
-/** The server's own not-found problem document (CONTRACT.md), for the ALB's fixed 404. */
-export const ACTUATOR_NOT_FOUND_BODY = JSON.stringify({
-  type: '/problems/not-found',
-  title: 'Not found',
-  status: 404,
-  detail: 'No such resource.',
-  code: 'not-found',
-});
-
 /**
  * Everything can also come from CDK context (`-c image=… -c desiredCount=3 -c certificateArn=…`);
  * a prop, when given, wins over the context value of the same name.
@@ -87,7 +75,7 @@ export class CollabServerStack extends Stack {
     });
     const serviceSecurityGroup = new ec2.SecurityGroup(this, 'ServiceSecurityGroup', {
       vpc,
-      description: 'collab-server tasks: 8080 from the ALB only',
+      description: 'collab-server tasks: 8080 (API) and 8081 (health checks) from the ALB only',
       // Image pulls, AWS APIs, the database, EFS, and whatever the agents call.
       allowAllOutbound: true,
     });
@@ -181,10 +169,14 @@ export class CollabServerStack extends Stack {
     const container = taskDefinition.addContainer(CONTAINER_NAME, {
       containerName: CONTAINER_NAME,
       image: ecs.ContainerImage.fromRegistry(config.image),
-      portMappings: [{ name: 'http', containerPort: settings.CONTAINER_PORT, protocol: ecs.Protocol.TCP }],
+      portMappings: [
+        { name: 'http', containerPort: settings.CONTAINER_PORT, protocol: ecs.Protocol.TCP },
+        { name: 'management', containerPort: settings.MANAGEMENT_PORT, protocol: ecs.Protocol.TCP },
+      ],
       stopTimeout: settings.STOP_TIMEOUT,
       environment: {
         LOG_FORMAT: 'json',
+        MANAGEMENT_SERVER_PORT: String(settings.MANAGEMENT_PORT),
         COLLAB_WORKSPACE_ROOT: settings.WORKSPACES_MOUNT_PATH,
         COLLAB_DATA_DIR: settings.DATA_DIR,
         SPRING_DATASOURCE_URL:
@@ -204,7 +196,7 @@ export class CollabServerStack extends Stack {
         command: [
           'CMD-SHELL',
           `curl -fsS --max-time ${settings.LIVENESS_CURL_MAX_TIME.toSeconds()} ` +
-            `http://127.0.0.1:${settings.CONTAINER_PORT}${settings.LIVENESS_PATH} || exit 1`,
+            `http://127.0.0.1:${settings.MANAGEMENT_PORT}${settings.LIVENESS_PATH} || exit 1`,
         ],
         interval: settings.CONTAINER_HEALTH_CHECK_INTERVAL,
         timeout: settings.CONTAINER_HEALTH_CHECK_TIMEOUT,
@@ -272,6 +264,8 @@ export class CollabServerStack extends Stack {
       targetType: elbv2.TargetType.IP,
       deregistrationDelay: settings.DEREGISTRATION_DELAY,
       healthCheck: {
+        // Actuator listens on its own port, which the listener never forwards to.
+        port: String(settings.MANAGEMENT_PORT),
         path: settings.READINESS_PATH,
         healthyHttpCodes: settings.READINESS_HEALTHY_HTTP_CODES,
         interval: settings.TARGET_HEALTH_CHECK_INTERVAL,
@@ -285,9 +279,8 @@ export class CollabServerStack extends Stack {
 
     // The listener that serves the application: HTTPS with a certificate (and port 80 only
     // redirects to it), otherwise plain HTTP on 80.
-    let publicListener: elbv2.ApplicationListener;
-    if (config.certificateArn) {
-      publicListener = loadBalancer.addListener('HttpsListener', {
+        if (config.certificateArn) {
+      loadBalancer.addListener('HttpsListener', {
         protocol: elbv2.ApplicationProtocol.HTTPS,
         port: 443,
         certificates: [elbv2.ListenerCertificate.fromArn(config.certificateArn)],
@@ -295,24 +288,19 @@ export class CollabServerStack extends Stack {
       });
       loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443 });
     } else {
-      publicListener = loadBalancer.addListener('HttpListener', {
+      loadBalancer.addListener('HttpListener', {
         protocol: elbv2.ApplicationProtocol.HTTP,
         port: 80,
         defaultAction: elbv2.ListenerAction.forward([targetGroup]),
       });
     }
-    // Actuator is not authenticated (health details, POST /actuator/sweeper starts deletions), so
-    // the internet gets a 404 for it. The target group's health checks go to the tasks directly
-    // and never pass through listener rules. ALB cannot send application/problem+json, so the
-    // body is the problem document as application/json.
-    publicListener.addAction('HideActuator', {
-      priority: 1,
-      conditions: [elbv2.ListenerCondition.pathPatterns(ACTUATOR_PATH_PATTERNS)],
-      action: elbv2.ListenerAction.fixedResponse(404, {
-        contentType: 'application/json',
-        messageBody: ACTUATOR_NOT_FOUND_BODY,
-      }),
-    });
+    // The target group's health checks reach Actuator on its own port; the listeners above only
+    // ever forward to the API port.
+    serviceSecurityGroup.connections.allowFrom(
+      loadBalancerSecurityGroup,
+      ec2.Port.tcp(settings.MANAGEMENT_PORT),
+      'Readiness checks from the ALB',
+    );
 
     new CfnOutput(this, 'LoadBalancerDnsName', {
       description: 'DNS name of the ALB (point a CNAME or alias record at it)',

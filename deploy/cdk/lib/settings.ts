@@ -85,8 +85,16 @@ export const TASK_CPU = 1024;
 /** 2 GiB: room for the JVM heap plus a few concurrent agent processes. */
 export const TASK_MEMORY_MIB = 2048;
 
-/** The server's HTTP port (server.port), for the API and Actuator alike. */
+/** The server's HTTP port (server.port): the API, the only port the ALB forwards to. */
 export const CONTAINER_PORT = 8080;
+
+/**
+ * Actuator's own port (management.server.port). Actuator is not authenticated (health details,
+ * metrics, POST /actuator/sweeper starts deletions), and a path rule on the listener cannot hide
+ * it reliably (`/%61ctuator/…` and `/actuator;x/…` reach the same endpoints). On its own port it
+ * is reachable only by the health checks and from inside the VPC; the API port answers 404.
+ */
+export const MANAGEMENT_PORT = 8081;
 
 /** The default number of tasks: two, so a deploy or a lost AZ never leaves no task serving. */
 export const DEFAULT_DESIRED_COUNT = 2;

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import cdkJson from '../cdk.json';
-import { ACTUATOR_NOT_FOUND_BODY, CollabServerStack, MISSING_IMAGE_MESSAGE } from '../lib/collab-stack';
+import { CollabServerStack, MISSING_IMAGE_MESSAGE } from '../lib/collab-stack';
 import * as settings from '../lib/settings';
 
 const IMAGE = '123456789012.dkr.ecr.eu-west-1.amazonaws.com/collab-server:1.0.0';
@@ -59,7 +59,7 @@ describe('CollabServerStack', () => {
   describe('container', () => {
     test('health check probes liveness with curl, every 10 s, 5 s timeout, 3 retries, 60 s start period', () => {
       expect(container(template).HealthCheck).toEqual({
-        Command: ['CMD-SHELL', 'curl -fsS --max-time 2 http://127.0.0.1:8080/actuator/health/liveness || exit 1'],
+        Command: ['CMD-SHELL', 'curl -fsS --max-time 2 http://127.0.0.1:8081/actuator/health/liveness || exit 1'],
         Interval: 10,
         Timeout: 5,
         Retries: 3,
@@ -76,7 +76,10 @@ describe('CollabServerStack', () => {
       expect(definition.Name).toBe('collab-server');
       expect(definition.Image).toBe(IMAGE);
       expect(definition.Essential).toBe(true);
-      expect(definition.PortMappings).toEqual([{ ContainerPort: 8080, Protocol: 'tcp', Name: 'http' }]);
+      expect(definition.PortMappings).toEqual([
+        { ContainerPort: 8080, Protocol: 'tcp', Name: 'http' },
+        { ContainerPort: 8081, Protocol: 'tcp', Name: 'management' },
+      ]);
       expect(definition.LinuxParameters).toBeUndefined();
     });
 
@@ -87,6 +90,7 @@ describe('CollabServerStack', () => {
       const database = logicalId(stack, 'Database');
       expect(environment).toEqual({
         LOG_FORMAT: 'json',
+        MANAGEMENT_SERVER_PORT: '8081',
         COLLAB_WORKSPACE_ROOT: '/workspaces',
         COLLAB_DATA_DIR: '/var/lib/collab',
         SPRING_DATASOURCE_URL: {
@@ -290,6 +294,7 @@ describe('CollabServerStack', () => {
         Protocol: 'HTTP',
         Port: 8080,
         TargetType: 'ip',
+        HealthCheckPort: '8081',
         HealthCheckPath: '/actuator/health/readiness',
         Matcher: { HttpCode: '200' },
         HealthCheckIntervalSeconds: 10,
@@ -317,26 +322,15 @@ describe('CollabServerStack', () => {
       });
     });
 
-    test('the public listener answers /actuator and /actuator/* with a fixed 404 problem document', () => {
-      template.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 1);
-      template.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
-        ListenerArn: { Ref: logicalId(stack, 'LoadBalancer/HttpListener') },
-        Priority: 1,
-        Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/actuator', '/actuator/*'] } }],
-        Actions: [
-          {
-            Type: 'fixed-response',
-            FixedResponseConfig: { StatusCode: '404', ContentType: 'application/json', MessageBody: ACTUATOR_NOT_FOUND_BODY },
-          },
-        ],
-      });
-      expect(JSON.parse(ACTUATOR_NOT_FOUND_BODY)).toEqual({
-        type: '/problems/not-found',
-        title: 'Not found',
-        status: 404,
-        detail: 'No such resource.',
-        code: 'not-found',
-      });
+    test('Actuator is on its own port: in the environment, and no listener forwards to it', () => {
+      expect(container(template).Environment).toContainEqual({ Name: 'MANAGEMENT_SERVER_PORT', Value: '8081' });
+      for (const listener of Object.values(template.findResources('AWS::ElasticLoadBalancingV2::Listener'))) {
+        expect(listener.Properties.Port).not.toBe(8081);
+      }
+      for (const group of Object.values(template.findResources('AWS::ElasticLoadBalancingV2::TargetGroup'))) {
+        expect(group.Properties.Port).toBe(8080);
+      }
+      template.resourceCountIs('AWS::ElasticLoadBalancingV2::ListenerRule', 0);
     });
 
     test('with certificateArn: HTTPS on 443 with the certificate, and 80 redirects to 443', () => {
@@ -354,10 +348,6 @@ describe('CollabServerStack', () => {
         DefaultActions: [
           { Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } },
         ],
-      });
-      tlsTemplate.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
-        ListenerArn: { Ref: logicalId(tls, 'LoadBalancer/HttpsListener') },
-        Actions: [Match.objectLike({ Type: 'fixed-response' })],
       });
       const open = ingressRules(tlsTemplate, tls, 'LoadBalancerSecurityGroup').map((rule) => [rule.FromPort, rule.CidrIp]);
       expect(open).toEqual(expect.arrayContaining([[80, '0.0.0.0/0'], [443, '0.0.0.0/0']]));
@@ -419,15 +409,19 @@ describe('CollabServerStack', () => {
       ]);
     });
 
-    test('the tasks accept 8080 from the ALB security group only', () => {
-      expect(ingressRules(template, stack, 'ServiceSecurityGroup')).toEqual([
-        expect.objectContaining({
-          IpProtocol: 'tcp',
-          FromPort: 8080,
-          ToPort: 8080,
-          SourceSecurityGroupId: groupId(stack, 'LoadBalancerSecurityGroup'),
-        }),
-      ]);
+    test('the tasks accept 8080 (API) and 8081 (health checks) from the ALB security group only', () => {
+      const rules = ingressRules(template, stack, 'ServiceSecurityGroup');
+      expect(rules).toHaveLength(2);
+      expect(rules).toEqual(
+        expect.arrayContaining([8080, 8081].map((port) =>
+          expect.objectContaining({
+            IpProtocol: 'tcp',
+            FromPort: port,
+            ToPort: port,
+            SourceSecurityGroupId: groupId(stack, 'LoadBalancerSecurityGroup'),
+          }),
+        )),
+      );
     });
 
     test('the database accepts 5432 from the service security group only', () => {

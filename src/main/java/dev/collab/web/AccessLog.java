@@ -37,7 +37,8 @@ class AccessLog {
      * {@code method} and {@code path} are null for a request too malformed to have them;
      * {@code reason} says why the web server rejected a request (null otherwise).
      */
-    void completed(String requestId, String method, String path, int status, long durationMillis, String reason) {
+    void completed(String requestId, String method, String rawPath, int status, long durationMillis, String reason) {
+        String path = withoutPathParameters(rawPath);
         Level level = isActuator(path) ? Level.DEBUG : Level.INFO;
         if (!log.isEnabledForLevel(level)) {
             return;
@@ -70,6 +71,16 @@ class AccessLog {
             }
         }
     }
+
+    /**
+     * Path parameters ({@code /a;token=…/b}) are dropped like the query string: they can carry
+     * credentials (a {@code jsessionid}, a signed token) and identify no resource here.
+     */
+    static String withoutPathParameters(String path) {
+        return path == null || path.indexOf(';') < 0 ? path : PATH_PARAMETER.matcher(path).replaceAll("");
+    }
+
+    private static final java.util.regex.Pattern PATH_PARAMETER = java.util.regex.Pattern.compile(";[^/]*");
 
     private boolean isActuator(String path) {
         return path != null && (path.equals(actuator) || path.startsWith(actuator + "/"));

@@ -54,8 +54,8 @@ class DockerfileTest {
 
     @Test
     void baseImagesArePinnedToJava25AndTheBuildIsTeamModeOnly() {
-        assertThat(dockerfile).containsPattern("(?m)^FROM eclipse-temurin:25-jdk-\\w+ AS build$")
-                .containsPattern("(?m)^FROM eclipse-temurin:25-jre-\\w+ AS runtime$")
+        assertThat(dockerfile).containsPattern("(?m)^FROM eclipse-temurin:25(\\.\\d+)*(_\\d+)?-jdk-\\w+ AS build$")
+                .containsPattern("(?m)^FROM eclipse-temurin:25(\\.\\d+)*(_\\d+)?-jre-\\w+ AS runtime$")
                 .contains("-Dteam-mode-only -Dmaven.test.skip=true package")
                 .contains("cp target/collab-server-*.jar application.jar")
                 .as("the extracted launcher JAR is named after the file extracted, and the entrypoint runs application.jar")
