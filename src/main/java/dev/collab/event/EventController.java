@@ -6,6 +6,8 @@ import java.util.UUID;
 
 import dev.collab.web.ApiException;
 import dev.collab.web.QueryParameters;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.ServletResponseWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -61,11 +63,26 @@ class EventController {
         response.setHeader("Cache-Control", "no-cache, no-store");
         response.setHeader("X-Accel-Buffering", "no");
         try {
-            streams.stream(id, cursor, head.headSeq(), response.getOutputStream());
+            streams.stream(id, cursor, head.headSeq(), unwrapped(response).getOutputStream());
         } catch (IOException e) {
             // The client went away: it resumes with Last-Event-ID.
         }
     }
+
+    /**
+     * The response without Spring MVC's async-lifecycle wrapper, which takes a lock on every write
+     * to guard writes after an async request completed; this stream never starts async processing
+     * and writes only from the request's own thread. Other wrappers (filters') stay.
+     */
+    static ServletResponse unwrapped(ServletResponse response) {
+        while (response instanceof ServletResponseWrapper wrapper
+                && wrapper.getClass().getName().startsWith(SPRING_ASYNC_WRAPPERS)) {
+            response = wrapper.getResponse();
+        }
+        return response;
+    }
+
+    private static final String SPRING_ASYNC_WRAPPERS = "org.springframework.web.context.request.async.";
 
     record History(List<Event> items, long headSeq) {
     }
