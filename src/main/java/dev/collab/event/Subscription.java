@@ -4,26 +4,25 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * One stream's inbox: batches of consecutive events handed over by the hub, bounded by a
  * number of events. The hub never waits on it: a stream that falls that far behind is marked
  * overflowed and closed, and resumes later with Last-Event-ID.
  * <p>
- * Single consumer (the stream's own thread), many producers. Lock-free: a producer appends to the
- * queue and unparks the consumer only when it is parked (it publishes itself in {@code waiter}
- * before its last look at the queue, so a batch offered meanwhile is either seen or unparks it).
+ * Lock-free, single consumer. Once the stream is live it registers a listener, which the hub's
+ * thread runs after each offer (and {@link #close()} runs too): the stream writes at once what
+ * its connection can take (see {@link LiveStream}). Until then batches only queue up.
  */
 final class Subscription {
 
     final UUID sessionId;
     private final int capacity;
     private final ConcurrentLinkedQueue<List<Frame>> inbox = new ConcurrentLinkedQueue<>();
+    /** Events offered and not yet {@linkplain #consumed(int) consumed}: queued or taken and still unwritten. */
     private final AtomicInteger queued = new AtomicInteger();
-    private volatile Thread waiter;
+    private volatile Runnable listener;
     private volatile boolean overflowed;
     private volatile boolean closed;
 
@@ -39,57 +38,33 @@ final class Subscription {
         }
         if (queued.addAndGet(batch.size()) > capacity) {
             overflowed = true;
-            wakeUp();
+            signal();
             return false;
         }
         inbox.offer(batch);
-        wakeUp();
+        signal();
         return true;
     }
 
-    private void wakeUp() {
-        Thread parked = waiter;
-        if (parked != null) {
-            LockSupport.unpark(parked);
+    /** Runs {@code listener} after every offer and on close from now on (and once now). */
+    void listen(Runnable listener) {
+        this.listener = listener;
+        listener.run();
+    }
+
+    private void signal() {
+        Runnable target = listener;
+        if (target != null) {
+            target.run();
         }
     }
 
     /**
-     * Every batch queued so far, as one list in order, waiting up to {@code timeout} for one;
-     * an empty list after the timeout (time for a heartbeat), when closed or when overflowed.
+     * Every batch queued so far, as one list in order, or null when nothing is (or the stream
+     * overflowed: it ends, nothing more is written). The events stay counted against the
+     * capacity until {@link #consumed(int)}.
      */
-    List<Frame> poll(long timeout, TimeUnit unit) throws InterruptedException {
-        List<Frame> batch = takeAll();
-        if (batch != null) {
-            return batch;
-        }
-        long deadline = System.nanoTime() + unit.toNanos(timeout);
-        waiter = Thread.currentThread();
-        try {
-            while (true) {
-                batch = takeAll();
-                if (batch != null) {
-                    return batch;
-                }
-                if (closed || overflowed) {
-                    return List.of();
-                }
-                long remaining = deadline - System.nanoTime();
-                if (remaining <= 0) {
-                    return List.of();
-                }
-                LockSupport.parkNanos(this, remaining);
-                if (Thread.interrupted()) {
-                    throw new InterruptedException();
-                }
-            }
-        } finally {
-            waiter = null;
-        }
-    }
-
-    /** What is queued, or null when nothing is (or the stream overflowed: it ends, nothing more is written). */
-    private List<Frame> takeAll() {
+    List<Frame> takeAll() {
         if (overflowed) {
             return null;
         }
@@ -99,7 +74,6 @@ final class Subscription {
         }
         List<Frame> next = inbox.poll();
         if (next == null) {
-            queued.addAndGet(-first.size());
             return first;
         }
         List<Frame> all = new ArrayList<>(first.size() + next.size());
@@ -107,8 +81,12 @@ final class Subscription {
         do {
             all.addAll(next);
         } while ((next = inbox.poll()) != null);
-        queued.addAndGet(-all.size());
         return all;
+    }
+
+    /** {@code count} taken events were written or skipped. */
+    void consumed(int count) {
+        queued.addAndGet(-count);
     }
 
     boolean overflowed() {
@@ -121,6 +99,6 @@ final class Subscription {
 
     void close() {
         closed = true;
-        wakeUp();
+        signal();
     }
 }
