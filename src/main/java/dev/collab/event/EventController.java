@@ -6,6 +6,9 @@ import java.util.UUID;
 
 import dev.collab.web.ApiException;
 import dev.collab.web.QueryParameters;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.ServletResponseWrapper;
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -44,7 +47,8 @@ class EventController {
      */
     @GetMapping(path = "/api/sessions/{id}/events/stream")
     void stream(@PathVariable UUID id, @RequestHeader(name = "Last-Event-ID", required = false) String lastEventId,
-            @RequestParam(required = false) String after, HttpServletResponse response) throws IOException {
+            @RequestParam(required = false) String after, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
         long cursor = lastEventId != null && !lastEventId.isBlank() ? QueryParameters.seq("Last-Event-ID", lastEventId)
                 : QueryParameters.seq("after", after);
         EventLog.SessionHead head = eventLog.sessionHead(id)
@@ -61,11 +65,27 @@ class EventController {
         response.setHeader("Cache-Control", "no-cache, no-store");
         response.setHeader("X-Accel-Buffering", "no");
         try {
-            streams.stream(id, cursor, head.headSeq(), response.getOutputStream());
+            streams.stream(id, cursor, head.headSeq(), request, unwrapped(response));
         } catch (IOException e) {
             // The client went away: it resumes with Last-Event-ID.
         }
     }
+
+    /**
+     * The response without Spring MVC's async-lifecycle wrapper, which takes a lock on every write
+     * to guard writes after an async request that Spring started completed; the stream does its own
+     * async processing (the servlet API's, not Spring's) and never writes after completing it.
+     * Other wrappers (filters') stay.
+     */
+    static ServletResponse unwrapped(ServletResponse response) {
+        while (response instanceof ServletResponseWrapper wrapper
+                && wrapper.getClass().getName().startsWith(SPRING_ASYNC_WRAPPERS)) {
+            response = wrapper.getResponse();
+        }
+        return response;
+    }
+
+    private static final String SPRING_ASYNC_WRAPPERS = "org.springframework.web.context.request.async.";
 
     record History(List<Event> items, long headSeq) {
     }

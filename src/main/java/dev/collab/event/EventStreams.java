@@ -9,19 +9,27 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import jakarta.annotation.PreDestroy;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.stereotype.Component;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Writes one SSE stream: replay from the log after the client's cursor (with a {@code gap}
- * event past the replay cap), then live events from the hub, heartbeats in between. Each event
- * goes out once and in seq order: the stream keeps its own cursor, skips what it already sent
- * and reads from the log itself whatever a batch from the hub does not connect to.
+ * event past the replay cap) on the request's thread, then live events from the hub, heartbeats
+ * in between, with non-blocking servlet output ({@link LiveStream}): the hub's threads write each
+ * event to every connection that can take it, no thread per stream waits. Each event goes out once
+ * and in seq order: the stream keeps its own cursor, skips what it already sent and reads from the
+ * log itself whatever a batch from the hub does not connect to.
  */
 @Component
 class EventStreams {
@@ -37,6 +45,9 @@ class EventStreams {
     private final Counter delivered;
     private final Counter slowClientsClosed;
     private final Timer latency;
+    /** Heartbeats and maximum ages of live streams: one thread for all (each task only signals a stream). */
+    private final ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1,
+            Thread.ofPlatform().daemon().name("stream-timers").factory());
 
     EventStreams(EventLog eventLog, StreamHub hub, StreamProperties properties, JsonMapper json, Clock clock,
             MeterRegistry registry) {
@@ -49,6 +60,8 @@ class EventStreams {
                 .register(registry);
         this.slowClientsClosed = Counter.builder("collab.stream.slow.clients.closed")
                 .description("Streams closed because the client could not keep up").register(registry);
+        // A closed stream's timers leave the queue at once (not only when due: the age timer is 30 min away).
+        timers.setRemoveOnCancelPolicy(true);
         this.latency = Timer.builder("collab.stream.delivery.latency")
                 .description("From an event's append to its write on a live stream").publishPercentileHistogram()
                 .register(registry);
@@ -57,8 +70,12 @@ class EventStreams {
     /**
      * Streams the session's events after {@code cursor} until the session ends, the client goes,
      * it falls too far behind, the connection reaches its maximum age, or the server shuts down.
+     * The replay is written here, on the request's thread; the live part goes on asynchronously
+     * ({@link LiveStream}) after this returns, unless the stream already ended.
      */
-    void stream(UUID sessionId, long cursor, long head, OutputStream out) throws IOException {
+    void stream(UUID sessionId, long cursor, long head, HttpServletRequest request, ServletResponse response)
+            throws IOException {
+        ServletOutputStream out = response.getOutputStream();
         Sse sse = new Sse(out);
         sse.retry(3000);
         int cap = properties.maxReplay();
@@ -68,13 +85,14 @@ class EventStreams {
             cursor = to;
         }
         Subscription subscription = hub.subscribe(sessionId, properties.bufferEvents());
+        boolean live = false;
         boolean stuckUntilTimeout = false;
         try {
             // Replay: subscribed first, so nothing appended meanwhile can fall between replay and live.
             while (true) {
                 List<Event> page = eventLog.read(sessionId, cursor, REPLAY_PAGE);
                 for (Event event : page) {
-                    if (write(sse, Frame.of(event, json), false)) {
+                    if (write(sse, Frame.of(event, json))) {
                         return;
                     }
                     cursor = event.seq();
@@ -84,63 +102,66 @@ class EventStreams {
                     break;
                 }
             }
-            Instant closeAt = clock.instant().plus(properties.maxConnectionAge());
-            long heartbeat = properties.heartbeat().toMillis();
-            while (!subscription.closed() && clock.instant().isBefore(closeAt)) {
-                List<Frame> batch = subscription.poll(heartbeat, TimeUnit.MILLISECONDS);
-                if (subscription.overflowed()) {
-                    return;
-                }
-                if (batch.isEmpty()) {
-                    if (!subscription.closed()) {
-                        sse.comment("ping");
-                    }
-                    continue;
-                }
-                long last = batch.getLast().seq();
-                if (last <= cursor) {
-                    continue;
-                }
-                if (batch.getFirst().seq() > cursor + 1) {
-                    for (Event missed : eventLog.readRange(sessionId, cursor, batch.getFirst().seq() - 1)) {
-                        if (write(sse, Frame.of(missed, json), true)) {
-                            return;
-                        }
-                        cursor = missed.seq();
-                    }
-                }
-                for (Frame frame : batch) {
-                    if (frame.seq() <= cursor) {
-                        continue;
-                    }
-                    if (write(sse, frame, true)) {
-                        return;
-                    }
-                    cursor = frame.seq();
-                }
-                sse.flush();
+            if (subscription.closed() || subscription.overflowed()) {
+                return; // shutting down (or already too far behind): replayed, and ends here
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            AsyncContext async = request.startAsync();
+            live = true;
+            LiveStream.start(this, subscription, async, out, cursor, properties.heartbeat(),
+                    properties.maxConnectionAge());
         } catch (IOException e) {
             stuckUntilTimeout = timedOut(e);
             throw e;
         } finally {
-            hub.unsubscribe(subscription);
-            if (subscription.overflowed() || stuckUntilTimeout) {
-                // Too slow: its buffer overflowed, or a write to it was stuck until the idle timeout.
-                slowClientsClosed.increment();
-            }
-            try {
-                sse.flush();
-            } catch (IOException e) {
-                // the client is gone
+            if (!live) {
+                hub.unsubscribe(subscription);
+                if (subscription.overflowed() || stuckUntilTimeout) {
+                    // Too slow: its buffer overflowed, or a write to it was stuck until the idle timeout.
+                    slowClientsClosed.increment();
+                }
+                try {
+                    sse.flush();
+                } catch (IOException e) {
+                    // the client is gone
+                }
             }
         }
     }
 
+    StreamHub hub() {
+        return hub;
+    }
+
+    ScheduledExecutorService timers() {
+        return timers;
+    }
+
+    Instant now() {
+        return clock.instant();
+    }
+
+    /** A live event was written: counted and its latency from the append measured. */
+    void delivered(Frame frame, Instant now) {
+        delivered.increment();
+        latency.record(Duration.between(frame.event().at(), now));
+    }
+
+    void slowClientClosed() {
+        slowClientsClosed.increment();
+    }
+
+    /** Events {@code after < seq <= upTo} from the log, encoded (a live stream's catch-up; blocks). */
+    List<Frame> framesFromLog(UUID sessionId, long after, long upTo) {
+        return eventLog.readRange(sessionId, after, upTo).stream().map(event -> Frame.of(event, json)).toList();
+    }
+
+    @PreDestroy
+    void stopTimers() {
+        timers.shutdownNow();
+    }
+
     /** A write that failed because it was blocked until the connection's idle timeout, not a hang-up. */
-    private static boolean timedOut(Throwable failure) {
+    static boolean timedOut(Throwable failure) {
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
             if (cause instanceof java.util.concurrent.TimeoutException
                     || cause instanceof java.net.SocketTimeoutException) {
@@ -150,14 +171,11 @@ class EventStreams {
         return false;
     }
 
-    /** Writes one event; true when the stream must end after it ({@code session.ended}). */
-    private boolean write(Sse sse, Frame frame, boolean live) throws IOException {
+    /** Writes one replayed event; true when the stream must end after it ({@code session.ended}). */
+    private boolean write(Sse sse, Frame frame) throws IOException {
         Event event = frame.event();
         sse.write(frame.bytes());
         delivered.increment();
-        if (live) {
-            latency.record(Duration.between(event.at(), clock.instant()));
-        }
         if (SESSION_ENDED.equals(event.type())) {
             sse.flush();
             return true;

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -38,6 +39,10 @@ class StreamHub implements DisposableBean {
     private static final Logger log = LoggerFactory.getLogger(StreamHub.class);
     private static final int READ_BATCH = 1_000;
     static final Duration TAIL_CHECK = Duration.ofSeconds(5);
+    /** Threads that write one batch to the streams of a session at the same time. */
+    private static final int WRITERS = Runtime.getRuntime().availableProcessors();
+    /** Fewer streams per thread than this are written by one thread. */
+    private static final int MIN_PER_WRITER = 64;
 
     private final EventLog eventLog;
     private final JsonMapper json;
@@ -183,9 +188,7 @@ class StreamHub implements DisposableBean {
                 if (event.seq() == tail + 1) {
                     List<Frame> frames = List.of(Frame.of(event, json));
                     tail = event.seq();
-                    for (Subscription subscription : subscribers) {
-                        subscription.offer(frames);
-                    }
+                    offerAll(frames);
                 } else {
                     wanted.accumulateAndGet(event.seq(), Math::max);
                 }
@@ -193,6 +196,56 @@ class StreamHub implements DisposableBean {
                 draining.set(false);
                 if (wanted.get() > tail && draining.compareAndSet(false, true)) {
                     delivery.execute(this::drain);
+                }
+            }
+        }
+
+        /**
+         * Hands the frames to every stream; a live stream writes them to its connection right
+         * here, on this thread. Many streams are split over one thread per core, and all of them
+         * are served before this returns (the next batch must not overtake this one).
+         */
+        private void offerAll(List<Frame> frames) {
+            Subscription[] targets = subscribers.toArray(Subscription[]::new);
+            int parts = Math.min(WRITERS, targets.length / MIN_PER_WRITER);
+            if (parts <= 1) {
+                offer(frames, targets, 0, targets.length);
+                return;
+            }
+            CountDownLatch others = new CountDownLatch(parts - 1);
+            int size = (targets.length + parts - 1) / parts;
+            for (int part = 1; part < parts; part++) {
+                int from = part * size;
+                int to = Math.min(targets.length, from + size);
+                delivery.execute(() -> {
+                    try {
+                        offer(frames, targets, from, to);
+                    } finally {
+                        others.countDown();
+                    }
+                });
+            }
+            offer(frames, targets, 0, Math.min(targets.length, size));
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    others.await();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true; // shutting down: the other parts finish on their own, quickly
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        private static void offer(List<Frame> frames, Subscription[] targets, int from, int to) {
+            for (int i = from; i < to; i++) {
+                try {
+                    targets[i].offer(frames);
+                } catch (RuntimeException e) {
+                    log.debug("Stream of session {} failed: {}", targets[i].sessionId, e.toString());
                 }
             }
         }
@@ -214,9 +267,7 @@ class StreamHub implements DisposableBean {
                     }
                     tail = batch.getLast().seq();
                     List<Frame> frames = batch.stream().map(event -> Frame.of(event, json)).toList();
-                    for (Subscription subscription : subscribers) {
-                        subscription.offer(frames);
-                    }
+                    offerAll(frames);
                 }
             } catch (RuntimeException e) {
                 // No immediate retry (that would spin while the database is away): the next wake

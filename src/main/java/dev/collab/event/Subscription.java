@@ -1,24 +1,28 @@
 package dev.collab.event;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One stream's inbox: batches of consecutive events handed over by the hub, bounded by a
  * number of events. The hub never waits on it: a stream that falls that far behind is marked
  * overflowed and closed, and resumes later with Last-Event-ID.
+ * <p>
+ * Lock-free, single consumer. Once the stream is live it registers a listener, which the hub's
+ * thread runs after each offer (and {@link #close()} runs too): the stream writes at once what
+ * its connection can take (see {@link LiveStream}). Until then batches only queue up.
  */
 final class Subscription {
 
-    private static final List<Frame> WAKE_UP = List.of();
-
     final UUID sessionId;
     private final int capacity;
-    private final LinkedBlockingQueue<List<Frame>> inbox = new LinkedBlockingQueue<>();
+    private final ConcurrentLinkedQueue<List<Frame>> inbox = new ConcurrentLinkedQueue<>();
+    /** Events offered and not yet {@linkplain #consumed(int) consumed}: queued or taken and still unwritten. */
     private final AtomicInteger queued = new AtomicInteger();
+    private volatile Runnable listener;
     private volatile boolean overflowed;
     private volatile boolean closed;
 
@@ -34,21 +38,55 @@ final class Subscription {
         }
         if (queued.addAndGet(batch.size()) > capacity) {
             overflowed = true;
-            inbox.offer(WAKE_UP);
+            signal();
             return false;
         }
         inbox.offer(batch);
+        signal();
         return true;
     }
 
-    /** The next batch, or an empty list after {@code timeout} (time for a heartbeat) or when closed. */
-    List<Frame> poll(long timeout, TimeUnit unit) throws InterruptedException {
-        List<Frame> batch = inbox.poll(timeout, unit);
-        if (batch == null || batch == WAKE_UP) {
-            return List.of();
+    /** Runs {@code listener} after every offer and on close from now on (and once now). */
+    void listen(Runnable listener) {
+        this.listener = listener;
+        listener.run();
+    }
+
+    private void signal() {
+        Runnable target = listener;
+        if (target != null) {
+            target.run();
         }
-        queued.addAndGet(-batch.size());
-        return batch;
+    }
+
+    /**
+     * Every batch queued so far, as one list in order, or null when nothing is (or the stream
+     * overflowed: it ends, nothing more is written). The events stay counted against the
+     * capacity until {@link #consumed(int)}.
+     */
+    List<Frame> takeAll() {
+        if (overflowed) {
+            return null;
+        }
+        List<Frame> first = inbox.poll();
+        if (first == null) {
+            return null;
+        }
+        List<Frame> next = inbox.poll();
+        if (next == null) {
+            return first;
+        }
+        List<Frame> all = new ArrayList<>(first.size() + next.size());
+        all.addAll(first);
+        do {
+            all.addAll(next);
+        } while ((next = inbox.poll()) != null);
+        return all;
+    }
+
+    /** {@code count} taken events were written or skipped. */
+    void consumed(int count) {
+        queued.addAndGet(-count);
     }
 
     boolean overflowed() {
@@ -61,6 +99,6 @@ final class Subscription {
 
     void close() {
         closed = true;
-        inbox.offer(WAKE_UP);
+        signal();
     }
 }

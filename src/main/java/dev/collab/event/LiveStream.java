@@ -1,0 +1,311 @@
+package dev.collab.event;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.WriteListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The live part of one SSE stream, after the replay: servlet async with non-blocking output. No
+ * thread waits for it. Whoever has something for it (the hub's delivery thread with new events,
+ * the heartbeat and age timers, a catch-up read from the log, the container when the connection
+ * can take more, shutdown) signals it, and one of them at a time ({@link #pump()}) writes what the
+ * connection takes without blocking; what it does not take yet waits in the subscription (bounded:
+ * past that the stream is closed as too slow) until the container calls {@code onWritePossible}.
+ * The stream keeps its own cursor: it skips what it already sent and reads from the log (on a
+ * virtual thread of its own, never on the hub's) whatever a batch does not connect to.
+ */
+final class LiveStream implements WriteListener, AsyncListener {
+
+    private static final Logger log = LoggerFactory.getLogger(LiveStream.class);
+    private static final byte[] PING = ": ping\n\n".getBytes(StandardCharsets.US_ASCII);
+
+    private final EventStreams streams;
+    private final Subscription subscription;
+    private final AsyncContext async;
+    private final ServletOutputStream out;
+    private final long heartbeatNanos;
+
+    /** Signals not yet handled; the signal that raises it from 0 runs the pump (see {@link #pump()}). */
+    private final AtomicInteger signals = new AtomicInteger();
+    private final AtomicBoolean finished = new AtomicBoolean();
+
+    // Touched by the pump only (one thread at a time, each run ordered after the previous by `signals`).
+    private long cursor;
+    private final ArrayDeque<Frame> pending = new ArrayDeque<>();
+    private int pendingFromHub;
+    private final ArrayDeque<Frame> fromLog = new ArrayDeque<>();
+    private boolean catchingUp;
+    private long gapAccepted = -1;
+    private boolean unflushed;
+    private boolean ending;
+
+    private volatile List<Frame> caughtUp;
+    private volatile Throwable catchUpFailure;
+    private volatile boolean pingDue;
+    private volatile boolean tooOld;
+    private volatile long lastWrite = System.nanoTime();
+    private volatile ScheduledFuture<?> heartbeatTimer;
+    private volatile ScheduledFuture<?> ageTimer;
+
+    private LiveStream(EventStreams streams, Subscription subscription, AsyncContext async, ServletOutputStream out,
+            long cursor, Duration heartbeat) {
+        this.streams = streams;
+        this.subscription = subscription;
+        this.async = async;
+        this.out = out;
+        this.cursor = cursor;
+        this.heartbeatNanos = heartbeat.toNanos();
+    }
+
+    /** Goes async on the request's thread, after the replay; from here on nothing blocks on this stream. */
+    static void start(EventStreams streams, Subscription subscription, AsyncContext async, ServletOutputStream out,
+            long cursor, Duration heartbeat, Duration maxAge) {
+        LiveStream stream = new LiveStream(streams, subscription, async, out, cursor, heartbeat);
+        async.setTimeout(0); // ended by the stream itself: session end, age, shutdown, a failed write
+        async.addListener(stream);
+        stream.ageTimer = streams.timers().schedule(stream::reachedAge, maxAge.toNanos(), TimeUnit.NANOSECONDS);
+        stream.scheduleHeartbeat(stream.heartbeatNanos);
+        out.setWriteListener(stream);
+        // Batches queued during the replay are written now; every later offer signals.
+        subscription.listen(stream::pump);
+    }
+
+    /** Something may be there to write (or the stream must end): see the class comment. */
+    void pump() {
+        if (signals.getAndIncrement() != 0) {
+            return; // the thread in the pump sees this signal before it leaves
+        }
+        int seen = 1;
+        do {
+            try {
+                drain();
+            } catch (IOException e) {
+                finish(EventStreams.timedOut(e));
+            } catch (RuntimeException e) {
+                log.debug("Stream of session {} failed: {}", subscription.sessionId, e.toString());
+                finish(false);
+            }
+            seen = signals.addAndGet(-seen);
+        } while (seen != 0);
+    }
+
+    private void drain() throws IOException {
+        if (finished.get()) {
+            return;
+        }
+        if (subscription.overflowed()) {
+            finish(true); // too slow: its buffer overflowed
+            return;
+        }
+        if (catchUpFailure != null) {
+            finish(false);
+            return;
+        }
+        if (subscription.closed() || tooOld) {
+            ending = true;
+        }
+        Instant now = null;
+        while (out.isReady()) { // when it says no, the container calls onWritePossible later
+            if (ending) {
+                if (unflushed) {
+                    flush();
+                    continue;
+                }
+                finish(false);
+                return;
+            }
+            Frame frame = next();
+            if (frame == null) {
+                if (unflushed) {
+                    flush();
+                } else if (pingDue && !catchingUp) {
+                    pingDue = false;
+                    out.write(PING);
+                    unflushed = true;
+                } else {
+                    return;
+                }
+                continue;
+            }
+            // Aggregated by the output (a copy into its buffer; isReady() again before the next call).
+            out.write(frame.bytes());
+            unflushed = true;
+            cursor = frame.seq();
+            if (now == null) {
+                now = streams.now();
+            }
+            streams.delivered(frame, now);
+            if (EventStreams.SESSION_ENDED.equals(frame.event().type())) {
+                ending = true;
+            }
+        }
+    }
+
+    private void flush() throws IOException {
+        unflushed = false;
+        out.flush();
+        lastWrite = System.nanoTime();
+    }
+
+    /** The next frame to write in seq order, or null for now (nothing there, or a catch-up read under way). */
+    private Frame next() {
+        while (true) {
+            if (catchingUp) {
+                List<Frame> read = caughtUp;
+                if (read == null) {
+                    return null;
+                }
+                caughtUp = null;
+                catchingUp = false;
+                fromLog.addAll(read);
+            }
+            Frame frame = fromLog.pollFirst();
+            if (frame != null) {
+                if (frame.seq() > cursor) {
+                    return frame;
+                }
+                continue;
+            }
+            frame = pending.peekFirst();
+            if (frame == null) {
+                subscription.consumed(pendingFromHub);
+                pendingFromHub = 0;
+                List<Frame> batch = subscription.takeAll();
+                if (batch == null) {
+                    return null;
+                }
+                pending.addAll(batch);
+                pendingFromHub = batch.size();
+                continue;
+            }
+            if (frame.seq() <= cursor) {
+                pending.pollFirst();
+                continue;
+            }
+            if (frame.seq() > cursor + 1 && frame.seq() != gapAccepted) {
+                // The batch does not connect to what this stream sent: read the rest from the log.
+                catchingUp = true;
+                gapAccepted = frame.seq(); // should the log not have them, go on after that read
+                catchUp(cursor, frame.seq() - 1);
+                return null;
+            }
+            return pending.pollFirst();
+        }
+    }
+
+    private void catchUp(long after, long upTo) {
+        Thread.ofVirtual().name("stream-catch-up").start(() -> {
+            try {
+                caughtUp = streams.framesFromLog(subscription.sessionId, after, upTo);
+            } catch (RuntimeException e) {
+                log.debug("Catch-up read of session {} failed: {}", subscription.sessionId, e.toString());
+                catchUpFailure = e;
+            }
+            pump();
+        });
+    }
+
+    private void scheduleHeartbeat(long delayNanos) {
+        heartbeatTimer = streams.timers().schedule(this::heartbeat, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** A ping once nothing was written for a heartbeat interval. */
+    private void heartbeat() {
+        if (finished.get()) {
+            return;
+        }
+        long quiet = System.nanoTime() - lastWrite;
+        if (quiet >= heartbeatNanos) {
+            pingDue = true;
+            pump();
+            scheduleHeartbeat(heartbeatNanos);
+        } else {
+            scheduleHeartbeat(heartbeatNanos - quiet);
+        }
+    }
+
+    private void reachedAge() {
+        tooOld = true;
+        pump();
+    }
+
+    /** Ends the stream once: unsubscribed, timers off, the async request completed. */
+    private void finish(boolean slowClient) {
+        if (!finished.compareAndSet(false, true)) {
+            return;
+        }
+        release();
+        if (slowClient) {
+            streams.slowClientClosed();
+        }
+        try {
+            async.complete();
+        } catch (IllegalStateException e) {
+            // completed already (the container ended the request)
+        }
+    }
+
+    private void release() {
+        streams.hub().unsubscribe(subscription);
+        ScheduledFuture<?> timer = heartbeatTimer;
+        if (timer != null) {
+            timer.cancel(false);
+        }
+        timer = ageTimer;
+        if (timer != null) {
+            timer.cancel(false);
+        }
+    }
+
+    // WriteListener
+
+    @Override
+    public void onWritePossible() {
+        pump();
+    }
+
+    @Override
+    public void onError(Throwable failure) {
+        // A write failed: the client went away, or it stopped reading until the idle timeout (too slow).
+        finish(EventStreams.timedOut(failure));
+    }
+
+    // AsyncListener
+
+    @Override
+    public void onComplete(AsyncEvent event) {
+        if (finished.compareAndSet(false, true)) {
+            release();
+        }
+    }
+
+    @Override
+    public void onTimeout(AsyncEvent event) {
+        finish(false);
+    }
+
+    @Override
+    public void onError(AsyncEvent event) {
+        finish(EventStreams.timedOut(event.getThrowable()));
+    }
+
+    @Override
+    public void onStartAsync(AsyncEvent event) {
+        // not restarted
+    }
+}
