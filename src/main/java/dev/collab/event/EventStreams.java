@@ -36,6 +36,7 @@ class EventStreams {
 
     static final String SESSION_ENDED = "session.ended";
     private static final int REPLAY_PAGE = 500;
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(EventStreams.class);
 
     private final EventLog eventLog;
     private final StreamHub hub;
@@ -106,9 +107,19 @@ class EventStreams {
                 return; // shutting down (or already too far behind): replayed, and ends here
             }
             AsyncContext async = request.startAsync();
-            live = true;
-            LiveStream.start(this, subscription, async, out, cursor, properties.heartbeat(),
-                    properties.maxConnectionAge());
+            try {
+                LiveStream.start(this, subscription, async, out, cursor, properties.heartbeat(),
+                        properties.maxConnectionAge());
+                live = true;
+            } catch (RuntimeException e) {
+                // Not live after all (timers refused during shutdown, say): end the request here.
+                log.debug("Stream of session {} could not go live: {}", sessionId, e.toString());
+                try {
+                    async.complete();
+                } catch (IllegalStateException completed) {
+                    // the container ended it already
+                }
+            }
         } catch (IOException e) {
             stuckUntilTimeout = timedOut(e);
             throw e;

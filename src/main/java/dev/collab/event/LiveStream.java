@@ -3,7 +3,6 @@ package dev.collab.event;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.ScheduledFuture;
@@ -58,6 +57,8 @@ final class LiveStream implements WriteListener, AsyncListener {
     private volatile Throwable catchUpFailure;
     private volatile boolean pingDue;
     private volatile boolean tooOld;
+    /** A failure the container reported (onError); the pump ends the stream for it. */
+    private volatile Throwable containerFailure;
     private volatile long lastWrite = System.nanoTime();
     private volatile ScheduledFuture<?> heartbeatTimer;
     private volatile ScheduledFuture<?> ageTimer;
@@ -96,7 +97,9 @@ final class LiveStream implements WriteListener, AsyncListener {
                 drain();
             } catch (IOException e) {
                 finish(EventStreams.timedOut(e));
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // Whatever it was, the pump must give its turn back below, or no signal would ever
+                // be acted on again and the stream would stay open and subscribed for good.
                 log.debug("Stream of session {} failed: {}", subscription.sessionId, e.toString());
                 finish(false);
             }
@@ -106,6 +109,11 @@ final class LiveStream implements WriteListener, AsyncListener {
 
     private void drain() throws IOException {
         if (finished.get()) {
+            return;
+        }
+        Throwable failure = containerFailure;
+        if (failure != null) {
+            finish(EventStreams.timedOut(failure)); // reported by the container; ended here, by the pump
             return;
         }
         if (subscription.overflowed()) {
@@ -118,9 +126,14 @@ final class LiveStream implements WriteListener, AsyncListener {
         }
         if (subscription.closed() || tooOld) {
             ending = true;
+            if (!out.isReady()) {
+                // Shutdown or maximum age while a write is stuck: not worth waiting for. The client
+                // drops the half-received event and resumes with Last-Event-ID.
+                finish(false);
+                return;
+            }
         }
-        Instant now = null;
-        while (out.isReady()) { // when it says no, the container calls onWritePossible later
+        while (!finished.get() && out.isReady()) { // when not ready, the container calls onWritePossible later
             if (ending) {
                 if (unflushed) {
                     flush();
@@ -142,14 +155,12 @@ final class LiveStream implements WriteListener, AsyncListener {
                 }
                 continue;
             }
-            // Aggregated by the output (a copy into its buffer; isReady() again before the next call).
+            // The output may keep a reference to the bytes until written: frames are never changed.
+            // isReady() again before the next call.
             out.write(frame.bytes());
             unflushed = true;
             cursor = frame.seq();
-            if (now == null) {
-                now = streams.now();
-            }
-            streams.delivered(frame, now);
+            streams.delivered(frame, streams.now()); // per frame: later batches are taken in this loop
             if (EventStreams.SESSION_ENDED.equals(frame.event().type())) {
                 ending = true;
             }
@@ -221,7 +232,15 @@ final class LiveStream implements WriteListener, AsyncListener {
     }
 
     private void scheduleHeartbeat(long delayNanos) {
-        heartbeatTimer = streams.timers().schedule(this::heartbeat, delayNanos, TimeUnit.NANOSECONDS);
+        try {
+            ScheduledFuture<?> timer = streams.timers().schedule(this::heartbeat, delayNanos, TimeUnit.NANOSECONDS);
+            heartbeatTimer = timer;
+            if (finished.get()) {
+                timer.cancel(false); // ended meanwhile: release() may have missed this one
+            }
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // shutting down: the streams are being ended
+        }
     }
 
     /** A ping once nothing was written for a heartbeat interval. */
@@ -249,14 +268,17 @@ final class LiveStream implements WriteListener, AsyncListener {
         if (!finished.compareAndSet(false, true)) {
             return;
         }
-        release();
-        if (slowClient) {
-            streams.slowClientClosed();
-        }
         try {
-            async.complete();
-        } catch (IllegalStateException e) {
-            // completed already (the container ended the request)
+            release();
+            if (slowClient) {
+                streams.slowClientClosed();
+            }
+        } finally {
+            try {
+                async.complete();
+            } catch (RuntimeException e) {
+                // completed already (the container ended the request)
+            }
         }
     }
 
@@ -281,8 +303,10 @@ final class LiveStream implements WriteListener, AsyncListener {
 
     @Override
     public void onError(Throwable failure) {
-        // A write failed: the client went away, or it stopped reading until the idle timeout (too slow).
-        finish(EventStreams.timedOut(failure));
+        // A write failed: the client went away, or it stopped reading until the idle timeout (too
+        // slow). Ended by the pump, so that no other thread is still writing when it completes.
+        containerFailure = failure;
+        pump();
     }
 
     // AsyncListener
@@ -296,12 +320,15 @@ final class LiveStream implements WriteListener, AsyncListener {
 
     @Override
     public void onTimeout(AsyncEvent event) {
-        finish(false);
+        containerFailure = new IOException("async timeout"); // none is set; not a slow client either
+        pump();
     }
 
     @Override
     public void onError(AsyncEvent event) {
-        finish(EventStreams.timedOut(event.getThrowable()));
+        Throwable failure = event.getThrowable();
+        containerFailure = failure != null ? failure : new IOException("async error");
+        pump();
     }
 
     @Override
