@@ -79,7 +79,10 @@ final class LiveStream implements WriteListener, AsyncListener {
         LiveStream stream = new LiveStream(streams, subscription, async, out, cursor, heartbeat);
         async.setTimeout(0); // ended by the stream itself: session end, age, shutdown, a failed write
         async.addListener(stream);
-        stream.ageTimer = streams.timers().schedule(stream::reachedAge, maxAge.toNanos(), TimeUnit.NANOSECONDS);
+        // Up to 10 % earlier at random: streams opened together (after a deploy) do not all end,
+        // and reconnect, in the same moment.
+        long age = maxAge.toNanos() - java.util.concurrent.ThreadLocalRandom.current().nextLong(maxAge.toNanos() / 10 + 1);
+        stream.ageTimer = streams.timers().schedule(stream::reachedAge, age, TimeUnit.NANOSECONDS);
         stream.scheduleHeartbeat(stream.heartbeatNanos);
         out.setWriteListener(stream);
         // Batches queued during the replay are written now; every later offer signals.
