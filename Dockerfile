@@ -73,9 +73,10 @@ ENV COLLAB_DATA_DIR=/var/lib/collab \
 VOLUME ["/workspaces"]
 USER collab:collab
 EXPOSE 8080
-# For plain `docker run`; ECS uses the task definition's health check (deploy/cdk).
+# For plain `docker run`; ECS uses the task definition's health check (deploy/cdk). Actuator is
+# on the API port unless MANAGEMENT_SERVER_PORT moves it.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
-  CMD curl -fsS --max-time 2 http://127.0.0.1:8080/actuator/health/liveness || exit 1
+  CMD curl -fsS --max-time 2 "http://127.0.0.1:${MANAGEMENT_SERVER_PORT:-8080}/actuator/health/liveness" || exit 1
 # Heap at 60% of the container's memory: agents run in the same container and need the rest.
 # G1 is pinned: on a 1-vCPU task the JVM would pick Serial GC, whose full pauses grow with the
 # heap of 10,000 open streams.
