@@ -69,7 +69,7 @@ class LiveStreamConcurrencyTest {
         volatile boolean stalled;
         volatile boolean completed;
         volatile int maxDelayMicros = 200;
-        final List<Runnable> stalledCompletions = new ArrayList<>();
+        final List<Runnable> stalledCompletions = new CopyOnWriteArrayList<>();
 
         @Override
         public synchronized boolean isReady() {
@@ -314,15 +314,28 @@ class LiveStreamConcurrencyTest {
         }
     }
 
-    @Test
-    void shutdownEndsAStreamWhoseClientStoppedReading() {
+    /** A live stream whose client has stopped reading: every write from now on stays pending. */
+    private record Stalled(EventStreams streams, FakeOut out, FakeAsync async, Subscription sub) {
+    }
+
+    private Stalled stalledStream(int bufferEvents) {
         violations.clear();
         EventStreams streams = streams(Long.MAX_VALUE);
         FakeOut out = new FakeOut();
         FakeAsync async = new FakeAsync(out);
-        Subscription sub = new Subscription(SESSION, 1_000_000);
+        Subscription sub = new Subscription(SESSION, bufferEvents);
         LiveStream.start(streams, sub, async, out, 0, Duration.ofSeconds(15), Duration.ofMinutes(5));
         out.stalled = true;
+        return new Stalled(streams, out, async, sub);
+    }
+
+    @Test
+    void shutdownEndsAStreamWhoseClientStoppedReading() {
+        Stalled stream = stalledStream(1_000_000);
+        FakeOut out = stream.out();
+        FakeAsync async = stream.async();
+        Subscription sub = stream.sub();
+        EventStreams streams = stream.streams();
         List<Frame> batch = new ArrayList<>();
         for (long seq = 1; seq <= 100; seq++) {
             batch.add(frame(seq, Long.MAX_VALUE));
@@ -343,13 +356,11 @@ class LiveStreamConcurrencyTest {
 
     @Test
     void anOverflowWhileAWriteIsStuckEndsTheStreamAsASlowClient() {
-        violations.clear();
-        EventStreams streams = streams(Long.MAX_VALUE);
-        FakeOut out = new FakeOut();
-        FakeAsync async = new FakeAsync(out);
-        Subscription sub = new Subscription(SESSION, 1000);
-        LiveStream.start(streams, sub, async, out, 0, Duration.ofSeconds(15), Duration.ofMinutes(5));
-        out.stalled = true;
+        Stalled stream = stalledStream(1000);
+        FakeOut out = stream.out();
+        FakeAsync async = stream.async();
+        Subscription sub = stream.sub();
+        EventStreams streams = stream.streams();
         long seq = 1;
         for (int b = 0; b < 30; b++) {
             List<Frame> batch = new ArrayList<>();
