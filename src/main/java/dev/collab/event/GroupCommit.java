@@ -41,8 +41,9 @@ import org.springframework.transaction.support.TransactionTemplate;
  * concurrent batches on any instance never deadlock), numbers each session's events after its
  * head in the order the batch took them and moves the head by their count. A caller returns only
  * once its own event is committed, so its appends keep their order and nothing is acknowledged
- * before it is durable. A batch that meets a row locked elsewhere for long gives up after
- * {@link #LOCK_TIMEOUT_MILLIS} and commits its events one by one, so only that session waits.
+ * before it is durable. A batch never waits for a row lock: it skips sessions whose row another
+ * transaction holds and appends their events the plain way, each on a thread of its own, so a
+ * session held for long (an operator's open transaction) holds up only its own appends.
  */
 @Component
 class GroupCommit implements SmartLifecycle {
@@ -53,8 +54,6 @@ class GroupCommit implements SmartLifecycle {
     static final int MAX_BATCH = 256;
     /** Threads that commit the queue, each one batch at a time. */
     private static final int QUEUE_WRITERS = 2;
-    /** Far above the milliseconds a batch holds its rows; only a stuck lock holder reaches it. */
-    private static final long LOCK_TIMEOUT_MILLIS = 2_000;
     private static final Logger log = LoggerFactory.getLogger(GroupCommit.class);
 
     private final JdbcClient jdbc;
@@ -98,7 +97,9 @@ class GroupCommit implements SmartLifecycle {
         }
         if (direct.incrementAndGet() <= MAX_DIRECT) {
             try {
-                return alone.get();
+                Event event = alone.get();
+                batchSizes.record(1);
+                return event;
             } finally {
                 direct.decrementAndGet();
             }
@@ -112,9 +113,20 @@ class GroupCommit implements SmartLifecycle {
         try {
             return pending.result().get();
         } catch (InterruptedException e) {
-            // The append may still commit; the caller learns of it from the log, like after a timeout.
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while appending to session " + append.sessionId(), e);
+            if (queue.remove(pending)) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("Interrupted while appending to session " + append.sessionId(), e);
+            }
+            // A writer has it: wait for the outcome (bounded by one statement), so that this
+            // caller's next append cannot overtake it.
+            try {
+                return pending.result().join();
+            } catch (java.util.concurrent.CompletionException failure) {
+                throw failure.getCause() instanceof RuntimeException runtime ? runtime
+                        : new IllegalStateException(failure.getCause());
+            } finally {
+                Thread.currentThread().interrupt();
+            }
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException runtime) {
                 throw runtime;
@@ -131,13 +143,14 @@ class GroupCommit implements SmartLifecycle {
                 if (first != null) {
                     batch.add(first);
                     queue.drainTo(batch, MAX_BATCH - 1);
-                    write(batch);
+                    write(List.copyOf(batch));
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 batch.forEach(pending -> pending.result().completeExceptionally(e));
                 return;
             } catch (RuntimeException | Error e) {
+                batch.forEach(pending -> pending.result().completeExceptionally(e)); // none left waiting
                 log.error("Event append writer failed; it goes on", e);
             } finally {
                 batch.clear();
@@ -145,19 +158,16 @@ class GroupCommit implements SmartLifecycle {
         }
     }
 
-    /** Commits the batch and completes every request in it, with its event or its failure. */
+    /**
+     * Commits the batch (one statement, never waiting for a row lock) and completes every request
+     * in it: with its event, its failure, or, for a session whose row another transaction holds,
+     * by appending it the plain way on a thread of its own, which waits for that lock alone.
+     */
     private void write(List<Pending> batch) {
         try {
-            if (batch.size() == 1) {
-                writeAlone(batch.getFirst());
-                return;
-            }
-            Map<Pending, Event> written;
+            Inserted inserted;
             try {
-                written = transaction.execute(status -> {
-                    // A session row locked elsewhere for long (an admin's open transaction) must
-                    // not hold up every other session in the batch.
-                    jdbc.sql("set local lock_timeout = '" + LOCK_TIMEOUT_MILLIS + "ms'").update();
+                inserted = transaction.execute(status -> {
                     try {
                         return insert(batch);
                     } catch (RuntimeException e) {
@@ -165,27 +175,32 @@ class GroupCommit implements SmartLifecycle {
                     }
                 });
             } catch (RolledBack e) {
-                if (!isOneEventsFault(e.getCause())) {
+                if (batch.size() == 1 || !isOneEventsFault(e.getCause())) {
                     throw e.getCause();
                 }
-                // Rolled back, so nothing of it is in the log: each event on its own, in parallel,
-                // so that one bad event or one locked session fails or waits alone, as it would
-                // without batching.
+                // Rolled back, so nothing of it is in the log: halves, until the bad event fails alone.
                 fallbacks.increment();
-                log.warn("A batch of {} appends failed before commit ({}); committing them one by one",
+                log.warn("A batch of {} appends failed before commit ({}); committing it in halves",
                         batch.size(), e.getCause().toString());
-                batch.forEach(pending -> Thread.ofVirtual().name("event-append-alone").start(() -> writeAlone(pending)));
+                int half = batch.size() / 2;
+                write(batch.subList(0, half));
+                write(batch.subList(half, batch.size()));
                 return;
             }
-            batchSizes.record(batch.size());
+            if (!inserted.events().isEmpty()) {
+                batchSizes.record(inserted.events().size());
+            }
             try {
-                written.values().forEach(publisher::appended);
+                inserted.events().values().forEach(publisher::appended);
             } finally {
-                written.forEach((pending, event) -> pending.result().complete(event));
+                inserted.events().forEach((pending, event) -> pending.result().complete(event));
+            }
+            for (Pending pending : inserted.locked()) {
+                Thread.ofVirtual().name("event-append-locked").start(() -> writeAlone(pending));
             }
         } catch (RuntimeException | Error e) {
-            // A failure after commit cannot be retried without risking duplicates: the callers
-            // see it, as they would see a failed commit of their own.
+            // A failure at commit cannot be retried without risking duplicates: the callers see
+            // it, as they would see a failed commit of their own.
             batch.forEach(pending -> pending.result().completeExceptionally(e));
         }
     }
@@ -199,17 +214,20 @@ class GroupCommit implements SmartLifecycle {
         }
     }
 
+    /** What a batch statement did: the events written, and the requests whose session row was locked elsewhere. */
+    private record Inserted(Map<Pending, Event> events, List<Pending> locked) {
+    }
+
     /**
-     * Errors that belong to one event or one session, raised before commit: bad data or a
-     * constraint (SQLSTATE classes 22 and 23), a deadlock, a lock not granted in time. A lost
+     * Errors that belong to one event, raised before commit: bad data or a constraint (SQLSTATE
+     * classes 22 and 23), or a deadlock. A lost
      * connection fails the whole batch instead: retrying would only wait again.
      */
     private static boolean isOneEventsFault(Throwable failure) {
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
             if (cause instanceof java.sql.SQLException sql && sql.getSQLState() != null) {
                 String state = sql.getSQLState();
-                return state.startsWith("22") || state.startsWith("23") || state.equals("40P01")
-                        || state.equals("55P03");
+                return state.startsWith("22") || state.startsWith("23") || state.equals("40P01");
             }
         }
         return false;
@@ -232,7 +250,7 @@ class GroupCommit implements SmartLifecycle {
      * head by its number of events, insert the events numbered after the old head in batch
      * order. Returns the events by request; requests for unknown or closed sessions are failed.
      */
-    private Map<Pending, Event> insert(List<Pending> batch) {
+    private Inserted insert(List<Pending> batch) {
         int size = batch.size();
         String[] sessions = new String[size];
         String[] types = new String[size];
@@ -259,7 +277,7 @@ class GroupCommit implements SmartLifecycle {
                             select id from sessions
                              where id in (select session_id from counts) and not log_closed
                              order by id
-                               for update
+                               for no key update skip locked
                         ),
                         bumped as (
                             update sessions s
@@ -288,35 +306,47 @@ class GroupCommit implements SmartLifecycle {
             next.put(id, seqs.iterator());
         });
         Map<Pending, Event> events = new LinkedHashMap<>();
-        Set<UUID> refused = new HashSet<>();
+        Set<UUID> missing = new HashSet<>();
         for (Pending pending : batch) {
             Append append = pending.append();
             java.util.Iterator<Long> seqs = next.get(append.sessionId());
             if (seqs == null) {
-                refused.add(append.sessionId());
+                missing.add(append.sessionId());
                 continue;
             }
             events.put(pending, new Event(seqs.next(), append.sessionId(), append.type(), append.at().toInstant(),
                     append.payload()));
         }
-        if (!refused.isEmpty()) {
-            failRefused(batch, refused);
-        }
-        return events;
+        List<Pending> locked = missing.isEmpty() ? List.of() : sortOut(batch, missing);
+        return new Inserted(events, locked);
     }
 
-    /** Unknown sessions and closed logs: rare, so looked up only when it happens. */
-    private void failRefused(List<Pending> batch, Set<UUID> refused) {
-        Set<UUID> existing = new HashSet<>(jdbc.sql("select id from sessions where id = any(cast(:ids as uuid[]))")
-                .param("ids", refused.stream().map(UUID::toString).toArray(String[]::new))
-                .query(UUID.class).list());
+    /**
+     * Sessions the statement did not append to: unknown, closed, or locked by another
+     * transaction (skipped, not waited for). The first two fail; the rest are returned.
+     */
+    private List<Pending> sortOut(List<Pending> batch, Set<UUID> missing) {
+        Map<UUID, Boolean> closedById = new HashMap<>();
+        jdbc.sql("select id, log_closed from sessions where id = any(cast(:ids as uuid[]))")
+                .param("ids", missing.stream().map(UUID::toString).toArray(String[]::new))
+                .query((rs, row) -> closedById.put(rs.getObject("id", UUID.class), rs.getBoolean("log_closed")))
+                .list();
+        List<Pending> locked = new ArrayList<>();
         for (Pending pending : batch) {
             UUID id = pending.append().sessionId();
-            if (refused.contains(id)) {
-                pending.result().completeExceptionally(existing.contains(id)
-                        ? new LogClosedException(id) : new IllegalArgumentException("No session " + id));
+            if (!missing.contains(id)) {
+                continue;
+            }
+            Boolean closed = closedById.get(id);
+            if (closed == null) {
+                pending.result().completeExceptionally(new IllegalArgumentException("No session " + id));
+            } else if (closed) {
+                pending.result().completeExceptionally(new LogClosedException(id));
+            } else {
+                locked.add(pending);
             }
         }
+        return locked;
     }
 
     @Override
