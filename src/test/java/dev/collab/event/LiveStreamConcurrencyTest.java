@@ -315,7 +315,12 @@ class LiveStreamConcurrencyTest {
     }
 
     /** A live stream whose client has stopped reading: every write from now on stays pending. */
-    private record Stalled(EventStreams streams, FakeOut out, FakeAsync async, Subscription sub) {
+    private record Stalled(EventStreams streams, FakeOut out, FakeAsync async, Subscription sub) implements AutoCloseable {
+        @Override
+        public void close() {
+            out.net.shutdownNow();
+            streams.stopTimers();
+        }
     }
 
     private Stalled stalledStream(int bufferEvents) {
@@ -331,50 +336,40 @@ class LiveStreamConcurrencyTest {
 
     @Test
     void shutdownEndsAStreamWhoseClientStoppedReading() {
-        Stalled stream = stalledStream(1_000_000);
-        FakeOut out = stream.out();
-        FakeAsync async = stream.async();
-        Subscription sub = stream.sub();
-        EventStreams streams = stream.streams();
-        List<Frame> batch = new ArrayList<>();
-        for (long seq = 1; seq <= 100; seq++) {
-            batch.add(frame(seq, Long.MAX_VALUE));
+        try (Stalled stream = stalledStream(1_000_000)) {
+            List<Frame> batch = new ArrayList<>();
+            for (long seq = 1; seq <= 100; seq++) {
+                batch.add(frame(seq, Long.MAX_VALUE));
+            }
+            stream.sub().offer(batch);
+            await().atMost(Duration.ofSeconds(10)).until(() -> !stream.out().stalledCompletions.isEmpty());
+
+            stream.sub().close(); // what StreamHub does to every stream on shutdown
+
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+                assertThat(stream.async().completes.get()).as("completed without waiting for the client").isEqualTo(1);
+                verify(hub, times(1)).unsubscribe(stream.sub());
+            });
+            assertThat(violations).isEmpty();
         }
-        sub.offer(batch);
-        await().atMost(Duration.ofSeconds(10)).until(() -> !out.stalledCompletions.isEmpty());
-
-        sub.close(); // what StreamHub does to every stream on shutdown
-
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
-            assertThat(async.completes.get()).as("completed without waiting for the client").isEqualTo(1);
-            verify(hub, times(1)).unsubscribe(sub);
-        });
-        assertThat(violations).isEmpty();
-        out.net.shutdownNow();
-        streams.stopTimers();
     }
 
     @Test
     void anOverflowWhileAWriteIsStuckEndsTheStreamAsASlowClient() {
-        Stalled stream = stalledStream(1000);
-        FakeOut out = stream.out();
-        FakeAsync async = stream.async();
-        Subscription sub = stream.sub();
-        EventStreams streams = stream.streams();
-        long seq = 1;
-        for (int b = 0; b < 30; b++) {
-            List<Frame> batch = new ArrayList<>();
-            for (int i = 0; i < 50; i++, seq++) {
-                batch.add(frame(seq, Long.MAX_VALUE));
+        try (Stalled stream = stalledStream(1000)) {
+            long seq = 1;
+            for (int b = 0; b < 30; b++) {
+                List<Frame> batch = new ArrayList<>();
+                for (int i = 0; i < 50; i++, seq++) {
+                    batch.add(frame(seq, Long.MAX_VALUE));
+                }
+                stream.sub().offer(batch);
             }
-            sub.offer(batch);
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+                assertThat(stream.async().completes.get()).isEqualTo(1);
+                assertThat(registry.get("collab.stream.slow.clients.closed").counter().count()).isEqualTo(1);
+            });
+            assertThat(violations).isEmpty();
         }
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
-            assertThat(async.completes.get()).isEqualTo(1);
-            assertThat(registry.get("collab.stream.slow.clients.closed").counter().count()).isEqualTo(1);
-        });
-        assertThat(violations).isEmpty();
-        out.net.shutdownNow();
-        streams.stopTimers();
     }
 }
