@@ -17,10 +17,16 @@ import org.springframework.web.filter.OncePerRequestFilter;
 /**
  * Bounds request bodies: a declared length above the limit is refused before reading, and a
  * chunked body is cut off as soon as it passes the limit, so no request can fill the heap.
+ *
+ * <p>Before answering 413, up to {@link #SWALLOW_BYTES} more of the body are read and discarded
+ * (as Tomcat does by default): a client that is still sending would otherwise find the
+ * connection closed under it and never read the answer. Larger bodies are cut off at once.
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE + 10)
 class BodySizeLimitFilter extends OncePerRequestFilter {
+
+    static final long SWALLOW_BYTES = 2L * 1024 * 1024;
 
     private final long limit;
 
@@ -31,13 +37,31 @@ class BodySizeLimitFilter extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
-        if (request.getContentLengthLong() > limit) {
+        long declared = request.getContentLengthLong();
+        if (declared > limit) {
+            if (declared <= limit + SWALLOW_BYTES) {
+                swallow(request.getInputStream(), declared);
+            }
             request.setAttribute(ProblemErrorController.DETAIL_ATTRIBUTE,
                     "The request body is larger than the limit of " + limit + " bytes.");
             response.sendError(HttpServletResponse.SC_REQUEST_ENTITY_TOO_LARGE);
             return;
         }
         chain.doFilter(new LimitedRequest(request, limit), response);
+    }
+
+    /** Reads and discards up to {@code max} bytes; a client that stops sending just ends it. */
+    static void swallow(java.io.InputStream in, long max) {
+        byte[] buffer = new byte[16 * 1024];
+        long left = max;
+        try {
+            int n;
+            while (left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) > 0) {
+                left -= n;
+            }
+        } catch (IOException e) {
+            // the client went away or stalled: the answer goes out anyway
+        }
     }
 
     private static final class LimitedRequest extends HttpServletRequestWrapper {
@@ -91,6 +115,7 @@ class BodySizeLimitFilter extends OncePerRequestFilter {
         private void count(int n) throws PayloadTooLargeException {
             read += n;
             if (read > limit) {
+                swallow(delegate, SWALLOW_BYTES); // so the client can read the 413
                 throw new PayloadTooLargeException(limit);
             }
         }
