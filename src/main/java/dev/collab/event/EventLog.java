@@ -71,7 +71,7 @@ public class EventLog {
             event = transaction.execute(status -> appendInTransaction(sessionId, type, payload, now, closing));
         } else {
             event = groupCommit.append(new GroupCommit.Append(sessionId, type, payload, now),
-                    () -> transaction.execute(status -> appendInTransaction(sessionId, type, payload, now, false)));
+                    () -> appendAlone(sessionId, type, payload, now));
         }
         appended.increment();
         return event;
@@ -79,6 +79,31 @@ public class EventLog {
 
     private Event appendInTransaction(UUID sessionId, String type, String payload, OffsetDateTime now,
             boolean closing) {
+        Event event = insert(sessionId, type, payload, now, closing);
+        TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+            @Override
+            public void afterCommit() {
+                publisher.appended(event);
+            }
+        });
+        return event;
+    }
+
+    /**
+     * Outside a transaction the one statement is its own transaction (the pool's autocommit):
+     * committed, and its WAL flushed, when it returns. That is one round trip to PostgreSQL
+     * instead of two (statement, then commit); each one waits for PostgreSQL's process to be
+     * scheduled, which is most of an append's time while the cores stream the previous events
+     * (docs/performance.md).
+     */
+    private Event appendAlone(UUID sessionId, String type, String payload, OffsetDateTime now) {
+        Event event = insert(sessionId, type, payload, now, false);
+        publisher.appended(event);
+        return event;
+    }
+
+    /** Moves the head and inserts the event in one statement; the row stays locked until the transaction ends. */
+    private Event insert(UUID sessionId, String type, String payload, OffsetDateTime now, boolean closing) {
         List<Long> seq = jdbc.sql("""
                         with bumped as (
                             update sessions
@@ -100,14 +125,7 @@ public class EventLog {
             }
             throw new IllegalArgumentException("No session " + sessionId);
         }
-        Event event = new Event(seq.getFirst(), sessionId, type, now.toInstant(), payload);
-        TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
-            @Override
-            public void afterCommit() {
-                publisher.appended(event);
-            }
-        });
-        return event;
+        return new Event(seq.getFirst(), sessionId, type, now.toInstant(), payload);
     }
 
     /**
