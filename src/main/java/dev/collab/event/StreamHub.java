@@ -43,6 +43,7 @@ class StreamHub implements DisposableBean {
     private static final int WRITERS = Runtime.getRuntime().availableProcessors();
     /** Fewer streams per thread than this are written by one thread. */
     private static final int MIN_PER_WRITER = 64;
+    private static final long UNKNOWN_HEAD = -1;
 
     private final EventLog eventLog;
     private final JsonMapper json;
@@ -68,13 +69,24 @@ class StreamHub implements DisposableBean {
 
     Subscription subscribe(UUID sessionId, int capacity) {
         Subscription subscription = new Subscription(sessionId, capacity);
-        // Read outside the map's lock; a head that is stale by then only means one more read later.
-        long head = channels.containsKey(sessionId) ? 0 : eventLog.head(sessionId).orElse(0);
-        channels.compute(sessionId, (id, channel) -> {
-            Channel target = channel != null ? channel : new Channel(id, head);
-            target.subscribers.add(subscription);
-            return target;
-        });
+        while (true) {
+            // The head is read outside the map's lock, and only for a new channel; one that is stale
+            // by then only means one more read later.
+            long head = channels.containsKey(sessionId) ? UNKNOWN_HEAD : eventLog.head(sessionId).orElse(0);
+            Channel joined = channels.compute(sessionId, (id, channel) -> {
+                if (channel == null && head == UNKNOWN_HEAD) {
+                    // The channel went away meanwhile (its last stream left). Never start one at 0:
+                    // it would read the whole log again and overflow every stream with old events.
+                    return null;
+                }
+                Channel target = channel != null ? channel : new Channel(id, head);
+                target.subscribers.add(subscription);
+                return target;
+            });
+            if (joined != null) {
+                break;
+            }
+        }
         subscribers.incrementAndGet();
         if (closing) {
             // Shutting down (checked after joining, so closeAll cannot miss it): replay and end.
@@ -98,6 +110,12 @@ class StreamHub implements DisposableBean {
 
     int channelCount() {
         return channels.size();
+    }
+
+    /** How far the shared read of the session's channel got, or -1 without a channel (for tests). */
+    long channelTail(UUID sessionId) {
+        Channel channel = channels.get(sessionId);
+        return channel == null ? -1 : channel.tail;
     }
 
     /** The session's log reached at least {@code seq}: deliver what is new to its streams. */

@@ -1,0 +1,76 @@
+package dev.collab.event;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+
+import dev.collab.support.Api;
+import dev.collab.support.IntegrationTest;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The hub's channel of a session starts at the session's head: a stream arriving just as the
+ * last one leaves must not start a channel at seq 0, which would read the whole log again and
+ * overflow every stream of the session with events they already have.
+ */
+@IntegrationTest
+class StreamHubTest {
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    StreamHub hub;
+    @Autowired
+    EventLog eventLog;
+
+    @Test
+    void aStreamArrivingAsTheLastOneLeavesStartsAtTheHead() throws Exception {
+        Api api = new Api(port);
+        String project = api.newProject("hub-race");
+        UUID session = UUID.fromString(api.post("/api/projects/" + project + "/sessions", "{}").json()
+                .get("id").asString());
+        for (int i = 0; i < 50; i++) {
+            eventLog.append(session, "output", Map.of("runId", session.toString(), "stream", "stdout", "text", "x"));
+        }
+        long head = eventLog.head(session).orElseThrow();
+
+        // Streams come and go on several threads at once, so the session's channel is created and
+        // removed over and over, and a subscribe often sees the channel that is about to go away.
+        int threads = 8;
+        int rounds = 20_000;
+        AtomicLong wrongStart = new AtomicLong(-2);
+        try (ExecutorService pool = Executors.newFixedThreadPool(threads)) {
+            CyclicBarrier together = new CyclicBarrier(threads);
+            List<Future<?>> workers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                workers.add(pool.submit(() -> {
+                    together.await();
+                    for (int round = 0; round < rounds && wrongStart.get() == -2; round++) {
+                        Subscription subscription = hub.subscribe(session, 10);
+                        long tail = hub.channelTail(session);
+                        if (tail != head) {
+                            wrongStart.compareAndSet(-2, tail);
+                        }
+                        hub.unsubscribe(subscription);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> worker : workers) {
+                worker.get();
+            }
+        }
+        assertThat(wrongStart.get()).as("a channel that did not start at the head (-2: none)").isEqualTo(-2);
+        assertThat(hub.channelTail(session)).as("no channel left").isEqualTo(-1);
+    }
+}
