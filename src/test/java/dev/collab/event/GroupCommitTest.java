@@ -45,8 +45,7 @@ class GroupCommitTest {
         String project = api.newProject("group");
         List<UUID> sessions = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
-            sessions.add(UUID.fromString(api.post("/api/projects/" + project + "/sessions", "{}").json()
-                    .get("id").asString()));
+            sessions.add(api.newSession(project));
         }
         int writersPerSession = 8;
         int eventsPerWriter = 60;
@@ -95,8 +94,8 @@ class GroupCommitTest {
     void anUnknownOrClosedSessionFailsOnlyItsOwnAppend() throws Exception {
         Api api = new Api(port);
         String project = api.newProject("group-fail");
-        UUID open = UUID.fromString(api.post("/api/projects/" + project + "/sessions", "{}").json().get("id").asString());
-        UUID ended = UUID.fromString(api.post("/api/projects/" + project + "/sessions", "{}").json().get("id").asString());
+        UUID open = api.newSession(project);
+        UUID ended = api.newSession(project);
         assertThat(api.delete("/api/sessions/" + ended).status()).isEqualTo(204);
         UUID unknown = UUID.randomUUID();
 
@@ -125,10 +124,10 @@ class GroupCommitTest {
     void aSessionLockedElsewhereHoldsUpOnlyItsOwnAppends() throws Exception {
         Api api = new Api(port);
         String project = api.newProject("group-lock");
-        UUID locked = UUID.fromString(api.post("/api/projects/" + project + "/sessions", "{}").json().get("id").asString());
+        UUID locked = api.newSession(project);
         List<UUID> others = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
-            others.add(UUID.fromString(api.post("/api/projects/" + project + "/sessions", "{}").json().get("id").asString()));
+            others.add(api.newSession(project));
         }
 
         // An operator's open transaction holds the row lock of one session (say, a psql session).

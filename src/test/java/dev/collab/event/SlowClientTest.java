@@ -33,7 +33,7 @@ class SlowClientTest {
     void aStalledClientIsClosedAndTheOthersGetEverythingInTime() throws Exception {
         Api api = new Api(port);
         String project = api.newProject("slow");
-        UUID session = UUID.fromString(api.post("/api/projects/" + project + "/sessions", "{}").json().get("id").asString());
+        UUID session = api.newSession(project);
         double closedBefore = registry.get("collab.stream.slow.clients.closed").counter().count();
 
         try (Socket stalled = new Socket()) {

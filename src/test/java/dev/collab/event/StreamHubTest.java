@@ -37,8 +37,7 @@ class StreamHubTest {
     void aStreamArrivingAsTheLastOneLeavesStartsAtTheHead() throws Exception {
         Api api = new Api(port);
         String project = api.newProject("hub-race");
-        UUID session = UUID.fromString(api.post("/api/projects/" + project + "/sessions", "{}").json()
-                .get("id").asString());
+        UUID session = api.newSession(project);
         for (int i = 0; i < 50; i++) {
             eventLog.append(session, "output", Map.of("runId", session.toString(), "stream", "stdout", "text", "x"));
         }

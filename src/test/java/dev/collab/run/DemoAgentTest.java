@@ -25,7 +25,7 @@ class DemoAgentTest {
     void theDemoAgentRepliesWordByWord() {
         Api api = new Api(port);
         String project = api.newProject("demo");
-        UUID session = UUID.fromString(api.post("/api/projects/" + project + "/sessions", "{}").json().get("id").asString());
+        UUID session = api.newSession(project);
         assertThat(api.post("/api/sessions/" + session + "/messages", Api.json(Map.of("text", "hello demo", "author", "ada")))
                 .status()).isEqualTo(202);
         List<SseClient.Message> messages = new java.util.ArrayList<>();

@@ -42,7 +42,7 @@ class RunTest {
 
     UUID newSession() {
         String project = api.newProject("runs");
-        return UUID.fromString(api.post("/api/projects/" + project + "/sessions", "{}").json().get("id").asString());
+        return api.newSession(project);
     }
 
     Api.Response send(UUID session, String text) {

@@ -26,7 +26,7 @@ class UnavailableAgentTest {
     void aCommandThatCannotStartIsRunnerUnavailable() {
         Api api = new Api(port);
         String project = api.newProject("unavailable");
-        UUID session = UUID.fromString(api.post("/api/projects/" + project + "/sessions", "{}").json().get("id").asString());
+        UUID session = api.newSession(project);
         assertThat(api.post("/api/sessions/" + session + "/messages", Api.json(Map.of("text", "hi", "author", "ada"))).status())
                 .isEqualTo(202);
         try (SseClient client = SseClient.connect(api.uri("/api/sessions/" + session + "/events/stream"), null)) {

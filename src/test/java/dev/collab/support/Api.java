@@ -95,6 +95,15 @@ public final class Api {
         return key;
     }
 
+    /** Creates a session without a title in the project and returns its id. */
+    public java.util.UUID newSession(String project) {
+        Response created = post("/api/projects/" + project + "/sessions", "{}");
+        if (created.status() != 201) {
+            throw new IllegalStateException("Cannot create a session in " + project + ": " + created);
+        }
+        return java.util.UUID.fromString(created.json().get("id").asString());
+    }
+
     public static String json(Map<String, ?> body) {
         return JSON.writeValueAsString(body);
     }
