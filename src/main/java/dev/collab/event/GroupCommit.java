@@ -30,9 +30,10 @@ import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Commits appends that arrive outside a transaction (agent output, mostly) together when they
- * pile up. Up to {@link #MAX_DIRECT} appends run at once the plain way, each in a transaction of
- * its own, so a lightly loaded server adds nothing to an append. An append that finds that many
- * already running queues up instead, and a writer commits everything queued in one transaction.
+ * pile up. Up to {@link #MAX_DIRECT} appends run at once the plain way, each one statement that
+ * commits itself, so a lightly loaded server adds nothing to an append. An append that finds
+ * that many already running queues up instead, and a writer commits everything queued in one
+ * transaction.
  * Under load that turns hundreds of single-event transactions a second, each with its own
  * statement, session update and WAL flush, into a few batches: with 100 sessions written at once,
  * about three times the events per second (docs/performance.md).
@@ -83,13 +84,13 @@ class GroupCommit implements SmartLifecycle {
     record Append(UUID sessionId, String type, String payload, OffsetDateTime at) {
     }
 
-    /** A queued append; {@code alone} commits it in a transaction of its own. */
+    /** A queued append; {@code alone} commits it by itself (the plain way). */
     private record Pending(Append append, Supplier<Event> alone, CompletableFuture<Event> result) {
     }
 
     /**
-     * Appends the event and returns it once committed. {@code alone} is the plain way (a
-     * transaction of its own), used while few appends run and while stopped.
+     * Appends the event and returns it once committed. {@code alone} is the plain way (one
+     * statement that commits itself), used while few appends run and while stopped.
      */
     Event append(Append append, Supplier<Event> alone) {
         if (!running) {

@@ -69,10 +69,12 @@ class StreamHub implements DisposableBean {
 
     Subscription subscribe(UUID sessionId, int capacity) {
         Subscription subscription = new Subscription(sessionId, capacity);
+        boolean channelWentAway = false;
         while (true) {
             // The head is read outside the map's lock, and only for a new channel; one that is stale
-            // by then only means one more read later.
-            long head = channels.containsKey(sessionId) ? UNKNOWN_HEAD : eventLog.head(sessionId).orElse(0);
+            // by then only means one more read later. A second round always has it: at most two.
+            long head = !channelWentAway && channels.containsKey(sessionId) ? UNKNOWN_HEAD
+                    : eventLog.head(sessionId).orElse(0);
             Channel joined = channels.compute(sessionId, (id, channel) -> {
                 if (channel == null && head == UNKNOWN_HEAD) {
                     // The channel went away meanwhile (its last stream left). Never start one at 0:
@@ -86,6 +88,7 @@ class StreamHub implements DisposableBean {
             if (joined != null) {
                 break;
             }
+            channelWentAway = true;
         }
         subscribers.incrementAndGet();
         if (closing) {

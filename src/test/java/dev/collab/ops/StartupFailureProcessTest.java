@@ -45,6 +45,20 @@ class StartupFailureProcessTest {
     }
 
     @Test
+    void aPoolWithoutAutocommitFailsWithOneClearLine() {
+        Path dataDir = TempDirectories.create("autocommit-");
+        try (ServerProcess server = ServerProcess.start(dataDir, "--spring.datasource.hikari.auto-commit=false")) {
+            int exit = server.awaitExit(Duration.ofSeconds(120));
+            String output = server.output();
+            assertThat(exit).isNotZero();
+            assertThat(output).contains("spring.datasource.hikari.auto-commit is false")
+                    .contains("Remove spring.datasource.hikari.auto-commit");
+            assertThat(output).doesNotContain("\tat ");
+            assertThat(server.postmaster()).as("the built-in database stopped with the failed start").isEmpty();
+        }
+    }
+
+    @Test
     void unknownLogFormatFailsWithOneClearLine() {
         Path dataDir = TempDirectories.create("logformat-");
         try (ServerProcess server = ServerProcess.start(Map.of("LOG_FORMAT", "xml"), dataDir)) {
