@@ -19,6 +19,9 @@ import org.springframework.validation.annotation.Validated;
  * @param minAge         a directory younger than this is never touched
  * @param endIdleAfter   retention: sessions IDLE longer than this are ended (null: never)
  * @param deleteWorkers  threads deleting files in parallel (network filesystems need a few)
+ * @param maxOrphanFraction a sweep that finds more than this share of the session directories
+ *                       orphaned deletes nothing (a wrong or restored database makes every
+ *                       workspace look orphaned); 0..1, 1 turns the guard off
  */
 @Validated
 @ConfigurationProperties("collab.sweeper")
@@ -29,7 +32,8 @@ record SweeperProperties(
         @Min(1) @DefaultValue("10") int maxPerRun,
         @NotNull @DefaultValue("1h") Duration minAge,
         Duration endIdleAfter,
-        @Min(1) @Max(64) @DefaultValue("4") int deleteWorkers) {
+        @Min(1) @Max(64) @DefaultValue("4") int deleteWorkers,
+        @DefaultValue("0.5") double maxOrphanFraction) {
 
     SweeperProperties {
         requireNotNegative(initialDelay, "initial-delay");
@@ -41,6 +45,11 @@ record SweeperProperties(
         }
         if (interval != null && (interval.isZero() || interval.isNegative())) {
             throw new IllegalArgumentException("collab.sweeper.interval must be positive, was " + interval);
+        }
+        // Checked here rather than with @DecimalMin/@DecimalMax, which let NaN through.
+        if (!(maxOrphanFraction >= 0 && maxOrphanFraction <= 1)) {
+            throw new IllegalArgumentException(
+                    "collab.sweeper.max-orphan-fraction must be between 0 and 1, was " + maxOrphanFraction);
         }
         if (endIdleAfter != null && (endIdleAfter.isZero() || endIdleAfter.isNegative())) {
             throw new IllegalArgumentException("collab.sweeper.end-idle-after must be positive when set, was " + endIdleAfter);

@@ -1,34 +1,52 @@
 package dev.collab.workspace;
 
 import java.io.IOException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 
 import javax.sql.DataSource;
 
 import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
+import dev.collab.support.MutableClock;
+import dev.collab.support.TempDirectories;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.simple.JdbcClient;
-
-import java.time.Clock;
+import org.springframework.test.context.TestPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+/**
+ * The sweeper in the test server, against real files and a real database. This class has a
+ * server of its own (the property below differs from the other classes' setup), so it alone
+ * decides what lies in the workspace root: a baseline of live sessions plus what each test
+ * seeds. The baseline keeps the seeded orphans below {@code max-orphan-fraction}, as in a real
+ * installation; the guard itself has its own tests.
+ */
 @IntegrationTest
+@TestPropertySource(properties = "collab.sweeper.max-orphan-fraction=0.5")
+@ExtendWith(OutputCaptureExtension.class)
 class WorkspaceSweeperTest {
+
+    private static final int LIVE_BASELINE = 20;
 
     @LocalServerPort
     int port;
@@ -45,7 +63,9 @@ class WorkspaceSweeperTest {
     @Autowired
     JdbcClient jdbc;
     @Autowired
-    Clock clock;
+    MutableClock clock;
+    @Autowired
+    WorkspaceBinding binding;
     @Autowired
     MeterRegistry registry;
     Api api;
@@ -56,6 +76,13 @@ class WorkspaceSweeperTest {
         api = new Api(port);
         outside = Files.createTempDirectory("outside");
         Files.writeString(outside.resolve("precious.txt"), "keep");
+        int live = jdbc.sql("select count(*) from sessions where state in ('IDLE', 'RUNNING')").query(Integer.class).single();
+        if (live < LIVE_BASELINE) {
+            String project = api.newProject("baseline");
+            for (int i = live; i < LIVE_BASELINE; i++) {
+                api.newSession(project);
+            }
+        }
         // Leftovers of other tests must not count against this test's numbers.
         sweepUntilClean();
     }
@@ -63,6 +90,24 @@ class WorkspaceSweeperTest {
     @AfterEach
     void tearDown() {
         sweeper.afterListing = () -> { };
+        removal.beforeMove = id -> { };
+        clock.release();
+    }
+
+    /** Directories under the root named like a session, live or not. */
+    private int workspaceDirectories() throws IOException {
+        try (var entries = Files.list(workspaces.root())) {
+            return (int) entries.filter(Files::isDirectory)
+                    .filter(path -> path.getFileName().toString().matches("[0-9a-f-]{36}")).count();
+        }
+    }
+
+    private static long count(String text, String needle) {
+        return text.lines().filter(line -> line.contains(needle)).count();
+    }
+
+    private double blockedGauge(String reason) {
+        return registry.get("collab.sweeper.blocked").tag("reason", reason).gauge().value();
     }
 
     private void sweepUntilClean() {
@@ -203,11 +248,18 @@ class WorkspaceSweeperTest {
     @Test
     void minAgeHasAFloorAndBadSettingsAreRejected() {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SweeperProperties(true, Duration.ofSeconds(1),
-                Duration.ofMinutes(1), 10, Duration.ZERO, null, 4)).hasMessageContaining("min-age");
+                Duration.ofMinutes(1), 10, Duration.ZERO, null, 4, 0.5)).hasMessageContaining("min-age");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SweeperProperties(true, Duration.ofSeconds(1),
-                Duration.ZERO, 10, Duration.ofHours(1), null, 4)).hasMessageContaining("interval");
+                Duration.ZERO, 10, Duration.ofHours(1), null, 4, 0.5)).hasMessageContaining("interval");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SweeperProperties(true, Duration.ofSeconds(-1),
-                Duration.ofMinutes(1), 10, Duration.ofHours(1), null, 4)).hasMessageContaining("initial-delay");
+                Duration.ofMinutes(1), 10, Duration.ofHours(1), null, 4, 0.5)).hasMessageContaining("initial-delay");
+        for (double fraction : new double[] {-0.01, 1.01, Double.NaN}) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SweeperProperties(true, Duration.ofSeconds(1),
+                    Duration.ofMinutes(1), 10, Duration.ofHours(1), null, 4, fraction))
+                    .hasMessageContaining("max-orphan-fraction");
+        }
+        assertThat(new SweeperProperties(true, Duration.ofSeconds(1), Duration.ofMinutes(1), 10, Duration.ofHours(1),
+                null, 4, 1.0).maxOrphanFraction()).isEqualTo(1.0);
     }
 
     @Test
@@ -238,9 +290,9 @@ class WorkspaceSweeperTest {
         jdbc.sql("update sessions set last_activity_at = now() - interval '3 days' where id = :id")
                 .param("id", UUID.fromString(idle)).update();
         String recent = api.post("/api/projects/" + project + "/sessions", "{}").json().get("id").asString();
-        var retaining = new WorkspaceSweeper(workspaces, removal, owners, dataSource,
+        var retaining = new WorkspaceSweeper(workspaces, removal, owners, binding, dataSource,
                 new SweeperProperties(true, Duration.ofHours(1), Duration.ofMinutes(10), 10, Duration.ofHours(1),
-                        Duration.ofDays(1), 2), clock, registry);
+                        Duration.ofDays(1), 2, 0.5), clock, registry);
         try {
             retaining.sweep(SweepReport.Trigger.MANUAL).orElseThrow();
         } finally {
@@ -265,15 +317,171 @@ class WorkspaceSweeperTest {
             var newest = status.get("lastRuns").get(0);
             assertThat(newest.get("trigger").asString()).isEqualTo("manual");
             assertThat(newest.propertyNames()).contains("startedAt", "finishedAt", "trigger", "removed", "failed",
-                    "skipped", "backlog", "filesDeleted", "bytesFreed");
+                    "skipped", "backlog", "filesDeleted", "bytesFreed", "workspaces", "orphans", "stopped");
+            assertThat(newest.get("stopped").isNull()).isTrue();
+            assertThat(status.get("blocked").isNull()).isTrue();
         });
         assertThat(api.get("/actuator/sweeper").json().get("lastRuns").size()).isLessThanOrEqualTo(20);
         String metrics = api.get("/actuator/prometheus").text();
         assertThat(metrics).contains("collab_sweeper_runs_total{", "collab_sweeper_workspaces_total{",
                 "collab_sweeper_files_deleted_total", "collab_sweeper_duration_seconds_count", "collab_sweeper_backlog",
-                "collab_sweeper_bytes_freed_total");
+                "collab_sweeper_bytes_freed_total", "collab_sweeper_blocked{");
         var health = api.get("/actuator/health").json().get("components").get("sweeper");
         assertThat(health.get("status").asString()).isEqualTo("UP");
         assertThat(health.get("details").get("lastRun")).isNotNull();
+    }
+
+    @Test
+    void orphansAreTakenOldestFirst() throws IOException {
+        // Ages 2 h + 0..12 min, created in random order: the 10 oldest go, the 3 youngest wait.
+        List<Integer> minutes = new ArrayList<>();
+        for (int i = 0; i < 13; i++) {
+            minutes.add(i);
+        }
+        Collections.shuffle(minutes);
+        Path[] byAge = new Path[13];
+        for (int minute : minutes) {
+            byAge[minute] = orphan(Duration.ofHours(2).plusMinutes(minute), 1);
+        }
+        SweepReport report = sweep();
+        assertThat(report.removed()).isEqualTo(10);
+        assertThat(report.backlog()).isEqualTo(3);
+        for (int minute = 0; minute < 13; minute++) {
+            assertThat(Files.exists(byAge[minute])).as("orphan %d min older than 2 h", minute).isEqualTo(minute < 3);
+        }
+    }
+
+    @Test
+    void anOrphanThatCannotBeMovedDoesNotUseUpEverySweepsBudget() throws IOException {
+        // The three oldest cannot be moved (as a mount point or an immutable directory cannot);
+        // tests run as root, so the move itself is made to fail the way the OS fails it.
+        List<Path> stuck = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            stuck.add(orphan(Duration.ofHours(5), 1));
+        }
+        List<Path> movable = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            movable.add(orphan(Duration.ofHours(2), 1));
+        }
+        Set<UUID> refused = new java.util.HashSet<>();
+        stuck.forEach(path -> refused.add(UUID.fromString(path.getFileName().toString())));
+        removal.beforeMove = id -> {
+            if (refused.contains(id)) {
+                throw new FileSystemException(id.toString(), null, "Operation not permitted");
+            }
+        };
+
+        SweepReport first = sweep();
+        assertThat(first.failed()).isEqualTo(3);
+        assertThat(first.removed()).as("failures use none of max-per-run").isEqualTo(10);
+        assertThat(first.backlog()).isEqualTo(2);
+
+        SweepReport second = sweep();
+        assertThat(second.failed()).as("not tried again within the backoff").isZero();
+        assertThat(second.removed()).isEqualTo(2);
+        assertThat(movable).allMatch(path -> !Files.exists(path));
+        assertThat(stuck).allMatch(Files::exists);
+
+        clock.advance(WorkspaceSweeper.MOVE_FAILURE_BACKOFF.plusMinutes(1));
+        assertThat(sweep().failed()).as("tried again once the backoff is over").isEqualTo(3);
+        removal.beforeMove = id -> { };
+        assertThat(sweep().failed()).as("still in its new backoff").isZero();
+        clock.advance(WorkspaceSweeper.MOVE_FAILURE_BACKOFF.plusMinutes(1));
+        SweepReport fixed = sweep();
+        assertThat(fixed.removed()).isEqualTo(3);
+        assertThat(stuck).allMatch(path -> !Files.exists(path));
+    }
+
+    @Test
+    void aRootWhoseDirectoriesAreMostlyOrphansIsNotSwept(CapturedOutput output) throws IOException {
+        int workspacesBefore = workspaceDirectories();
+        int orphanCount = workspacesBefore * 3 / 2;   // 60 % of all directories
+        List<Path> orphans = new ArrayList<>();
+        for (int i = 0; i < orphanCount; i++) {
+            orphans.add(orphan(Duration.ofHours(2), 1));
+        }
+        SweepReport first = sweep();
+        SweepReport second = sweep();
+        for (SweepReport report : List.of(first, second)) {
+            assertThat(report.stopped()).isEqualTo("orphan-fraction");
+            assertThat(report.removed()).isZero();
+            assertThat(report.orphans()).isEqualTo(orphanCount);
+            assertThat(report.workspaces()).isEqualTo(workspacesBefore + orphanCount);
+        }
+        assertThat(orphans).allMatch(Files::exists);
+        assertThat(blockedGauge("orphan-fraction")).isEqualTo(1.0);
+        assertThat(blockedGauge("database-mismatch")).isZero();
+        var status = api.get("/actuator/sweeper").json();
+        assertThat(status.get("lastRuns").get(0).get("stopped").asString()).isEqualTo("orphan-fraction");
+        assertThat(status.get("blocked").get("reason").asString()).isEqualTo("orphan-fraction");
+        var health = api.get("/actuator/health").json().get("components").get("sweeper");
+        assertThat(health.get("status").asString()).isEqualTo("DOWN");
+        assertThat(health.get("details").get("blocked").get("reason").asString()).isEqualTo("orphan-fraction");
+        assertThat(health.get("details").get("blocked").get("detail").asString()).contains("max-orphan-fraction");
+        assertThat(api.get("/actuator/health/liveness").status()).isEqualTo(200);
+        assertThat(api.get("/actuator/health/readiness").status()).isEqualTo(200);
+        assertThat(api.get("/actuator/prometheus").text())
+                .containsPattern("collab_sweeper_blocked\\{[^}]*reason=\"orphan-fraction\"[^}]*} 1\\.0");
+        assertThat(count(output.getAll(), "max-orphan-fraction")).as("logged once, not at every sweep").isEqualTo(1);
+
+        // Down to one half (not more than 0.5): the sweeper works again, oldest first, as usual.
+        for (Path orphan : orphans.subList(workspacesBefore, orphanCount)) {
+            TempDirectories.deleteRecursively(orphan);
+        }
+        SweepReport resumed = sweep();
+        assertThat(resumed.stopped()).isNull();
+        assertThat(resumed.removed()).isEqualTo(10);
+        assertThat(blockedGauge("orphan-fraction")).isZero();
+        assertThat(api.get("/actuator/health").json().get("components").get("sweeper").get("status").asString())
+                .isEqualTo("UP");
+        sweepUntilClean();
+    }
+
+    @Test
+    void aRootBoundToAnotherDatabaseIsNeverSwept(CapturedOutput output) throws IOException {
+        Path marker = workspaces.root().resolve(WorkspaceBinding.MARKER);
+        sweep();
+        assertThat(marker).as("bound at the latest by the first sweep").exists();
+        String ours = Files.readString(marker);
+        UUID other = UUID.randomUUID();
+        Files.writeString(marker, "installation-id=" + other + "\n");
+        Path orphan = orphan(Duration.ofHours(2), 2);
+        String project = api.newProject("bound");
+        String ended = api.post("/api/projects/" + project + "/sessions", "{}").json().get("id").asString();
+        jdbc.sql("update sessions set state = 'ENDED' where id = :id").param("id", UUID.fromString(ended)).update();
+        Files.setLastModifiedTime(workspaces.directoryOf(UUID.fromString(ended)),
+                FileTime.from(Instant.now().minus(Duration.ofHours(3))));
+
+        for (int i = 0; i < 2; i++) {
+            SweepReport report = sweep();
+            assertThat(report.stopped()).isEqualTo("database-mismatch");
+            assertThat(report.removed() + report.failed()).isZero();
+        }
+        assertThat(orphan).exists();
+        assertThat(workspaces.directoryOf(UUID.fromString(ended))).exists();
+        assertThat(marker).as("never rewritten by the server").hasContent("installation-id=" + other + "\n");
+        assertThat(blockedGauge("database-mismatch")).isEqualTo(1.0);
+        var health = api.get("/actuator/health").json().get("components").get("sweeper");
+        assertThat(health.get("status").asString()).isEqualTo("DOWN");
+        var blocked = health.get("details").get("blocked");
+        assertThat(blocked.get("reason").asString()).isEqualTo("database-mismatch");
+        assertThat(blocked.get("detail").asString()).contains(other.toString(), ".collab-database");
+        assertThat(api.get("/actuator/health").text()).doesNotContain(workspaces.root().toString());
+        assertThat(api.get("/actuator/sweeper").json().get("blocked").get("reason").asString())
+                .isEqualTo("database-mismatch");
+        assertThat(api.get("/actuator/health/liveness").status()).isEqualTo(200);
+        assertThat(api.get("/actuator/health/readiness").status()).isEqualTo(200);
+        assertThat(count(output.getAll(), "bound to another database")).as("logged once").isEqualTo(1);
+
+        // Re-binding on purpose: delete the marker; the next sweep binds the root to this database.
+        Files.delete(marker);
+        SweepReport rebound = sweep();
+        assertThat(rebound.stopped()).isNull();
+        assertThat(orphan).doesNotExist();
+        assertThat(workspaces.directoryOf(UUID.fromString(ended))).doesNotExist();
+        assertThat(marker).hasContent(ours);
+        assertThat(blockedGauge("database-mismatch")).isZero();
+        assertThat(api.get("/actuator/health").json().get("components").get("sweeper").get("status").asString())
+                .isEqualTo("UP");
     }
 }
