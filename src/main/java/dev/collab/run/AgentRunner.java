@@ -91,9 +91,11 @@ public class AgentRunner {
             if (!renewed.contains(runId)) {
                 ActiveRun run = active.get(runId);
                 if (run != null) {
-                    log.warn("Run {} lost its lease (ended elsewhere as lost); stopping its agent", runId);
                     run.closeOutput();
-                    run.stop(StopReason.INTERRUPT);
+                    // Every tick sees the run unrenewed until its agent is gone: stop (and say so) once.
+                    if (run.stop(StopReason.INTERRUPT)) {
+                        log.warn("Run {} lost its lease (ended elsewhere as lost); stopping its agent", runId);
+                    }
                 }
             }
         }
@@ -305,7 +307,7 @@ public class AgentRunner {
         private volatile List<ProcessHandle> lastDescendants = List.of();
         /** Set once the run is finished (or its log closed): late output is dropped. */
         private volatile boolean outputClosed;
-        private volatile StopReason stopped;
+        private final StopRequest stopRequest = new StopRequest(kill -> Thread.ofVirtual().start(kill));
 
         ActiveRun(UUID runId, UUID sessionId, Process process) {
             this.runId = runId;
@@ -424,7 +426,7 @@ public class AgentRunner {
         }
 
         Runs.Outcome outcome(Integer exitCode) {
-            StopReason reason = stopped;
+            StopReason reason = stopRequest.reason();
             if (reason == StopReason.TIMEOUT) {
                 return new Runs.Outcome("interrupted", exitCode, "runner-timeout",
                         "The run took longer than " + properties.timeout() + " and was stopped.");
@@ -444,12 +446,14 @@ public class AgentRunner {
                     "The agent exited with code " + exitCode + (tail.isEmpty() ? "." : ":\n" + tail));
         }
 
-        /** Stops the agent and everything it started: polite first, forcibly after the grace period. */
-        void stop(StopReason reason) {
-            if (stopped == null) {
-                stopped = reason;
-            }
-            Thread.ofVirtual().start(this::killTree);
+        /**
+         * Stops the agent and everything it started: polite first, forcibly after the grace period.
+         * The first reason is the one recorded; the kill starts once.
+         *
+         * @return true when this call's reason was recorded (the run was not being stopped yet)
+         */
+        boolean stop(StopReason reason) {
+            return stopRequest.request(reason, this::killTree);
         }
 
         void killTree() {
