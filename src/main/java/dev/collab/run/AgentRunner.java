@@ -32,7 +32,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * Runs the agent command for a message: no shell, the workspace as working directory, the
- * message on stdin, {@code COLLAB_SESSION_ID} and {@code COLLAB_RUN_ID} in the environment.
+ * message on stdin, an allow-listed environment ({@code collab.runner.environment}) plus
+ * {@code COLLAB_SESSION_ID} and {@code COLLAB_RUN_ID}.
  * Its stdout and stderr become {@code output} events, batched, never split inside a UTF-8
  * character. However the run ends (exit 0, non-zero, cannot start, timeout, interrupt, shutdown)
  * it ends with {@code run.finished}, the session goes back to IDLE and watchers see why.
@@ -173,8 +174,7 @@ public class AgentRunner {
         try {
             Path workspace = workspaces.create(sessionId);
             ProcessBuilder builder = new ProcessBuilder(command).directory(workspace.toFile());
-            builder.environment().put("COLLAB_SESSION_ID", sessionId.toString());
-            builder.environment().put("COLLAB_RUN_ID", runId.toString());
+            agentEnvironment(builder.environment(), System.getenv(), sessionId, runId);
             process = builder.start();
         } catch (IOException | RuntimeException e) {
             launching.remove(runId);
@@ -231,6 +231,22 @@ public class AgentRunner {
             active.remove(runId);
             sample.stop(duration);
         }
+    }
+
+    /**
+     * The agent runs code from users: it gets the allow-listed variables of the server's
+     * environment and its run's ids, never the rest (database credentials, settings).
+     */
+    void agentEnvironment(Map<String, String> target, Map<String, String> server, UUID sessionId, UUID runId) {
+        target.clear();
+        for (String name : properties.environment()) {
+            String value = server.get(name);
+            if (value != null) {
+                target.put(name, value);
+            }
+        }
+        target.put("COLLAB_SESSION_ID", sessionId.toString());
+        target.put("COLLAB_RUN_ID", runId.toString());
     }
 
     /** Waits for the process, flushing batched output every {@code output-flush}; false on timeout. */
