@@ -35,22 +35,27 @@ final class NativeBinaryExtraction {
     private NativeBinaryExtraction() {
     }
 
-    static void prepare(Path binariesDirectory) {
+    /**
+     * @return the directory the library uses for these binaries ({@code PG-<md5>}, filled by now or
+     *         by the library), or null when that is not known here (another platform, no archive)
+     */
+    static Path prepare(Path binariesDirectory) {
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
         if (!os.contains("linux")) {
-            return;
+            return null;
         }
+        Path target = null;
         String arch = System.getProperty("os.arch");
         try (InputStream archive = DefaultPostgresBinaryResolver.INSTANCE.getPgBinary("Linux",
                 "amd64".equals(arch) ? "x86_64" : arch)) {
             byte[] bytes = archive.readAllBytes();
-            Path target = binariesDirectory.resolve("PG-" + md5(bytes));
+            target = binariesDirectory.resolve("PG-" + md5(bytes));
             if (Files.exists(target.resolve(READY_MARKER))) {
-                return;
+                return target;
             }
             long started = System.nanoTime();
             if (!unpack(bytes, target, List.of("tar", "-xJf", "-", "-C", target.toString()))) {
-                return;
+                return target;
             }
             Files.createFile(target.resolve(READY_MARKER));
             log.info("Unpacked the PostgreSQL binaries with tar in {} ms",
@@ -60,6 +65,7 @@ final class NativeBinaryExtraction {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        return target;
     }
 
     /**
