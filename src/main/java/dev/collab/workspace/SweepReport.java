@@ -16,12 +16,13 @@ import java.time.Instant;
  *                     writers count too; files are not stat'ed one by one)
  * @param workspaces   directories under the root named like a session, of any age (0 when the sweep
  *                     stopped before listing the root)
- * @param orphans      how many of them looked orphaned
+ * @param orphans      how many of them looked orphaned (older than min-age, ENDED or no session)
+ * @param unknown      how many of those orphans belong to no session at all: what the orphan guard weighs
  * @param stopped      why this sweep deleted nothing: {@code database-mismatch}, {@code marker-unreadable},
  *                     {@code orphan-fraction}; null for a sweep that ran
  */
 public record SweepReport(Instant startedAt, Instant finishedAt, Trigger trigger, int removed, int failed,
-        int skipped, int backlog, long filesDeleted, long bytesFreed, int workspaces, int orphans, String stopped) {
+        int skipped, int backlog, long filesDeleted, long bytesFreed, int workspaces, int orphans, int unknown, String stopped) {
 
     /** What started a sweep. */
     public enum Trigger {

@@ -12,7 +12,7 @@ import org.springframework.stereotype.Component;
 
 /**
  * {@code GET /actuator/sweeper}: whether sweeps are scheduled, when the next one runs, why the
- * sweeper deletes nothing if it is blocked, and the last 20 runs of this instance; {@code POST /actuator/sweeper}: start one now, in the background.
+ * sweeper deletes nothing if it is blocked, what the root's marker says, and the last 20 runs of this instance; {@code POST /actuator/sweeper}: start one now, in the background.
  */
 @Component
 @Endpoint(id = "sweeper")
@@ -26,8 +26,8 @@ class SweeperEndpoint {
 
     @ReadOperation
     Status status() {
-        return new Status(sweeper.enabled(), sweeper.nextRunAt().orElse(null), sweeper.blocked().orElse(null),
-                sweeper.lastRuns());
+        return new Status(sweeper.enabled(), sweeper.nextRunAt().orElse(null), sweeper.binding(),
+                sweeper.blocked().orElse(null), sweeper.lastRuns());
     }
 
     @WriteOperation
@@ -38,6 +38,7 @@ class SweeperEndpoint {
                 202);
     }
 
-    record Status(boolean enabled, Instant nextRunAt, WorkspaceSweeper.Blocked blocked, List<SweepReport> lastRuns) {
+    record Status(boolean enabled, Instant nextRunAt, String binding, WorkspaceSweeper.Blocked blocked,
+            List<SweepReport> lastRuns) {
     }
 }

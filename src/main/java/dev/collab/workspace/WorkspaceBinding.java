@@ -13,6 +13,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -22,9 +25,11 @@ import org.springframework.stereotype.Component;
 
 /**
  * Binds the workspace root to one database: the marker file {@value #MARKER} in the root holds
- * the id of the database the root belongs to, written when a server first checks an unbound
- * root. The sweeper deletes nothing while the database it is connected to has another id: against
- * a wrong database every workspace looks orphaned.
+ * the id of the database the root belongs to. The sweeper deletes nothing while the database it
+ * is connected to has another id: against a wrong database every workspace looks orphaned. An
+ * unbound root is bound only when that cannot bind it to a wrong database by mistake: when it
+ * holds no workspaces, or in a sweep whose orphan guard passed and whose database knows at least
+ * one of its workspaces (the sweeper decides; this class only writes when told it may).
  *
  * <p>The identity is the random {@code installation.id} made by migration V5 when the schema is
  * created, not PostgreSQL's {@code system_identifier}. It catches a <em>wrong</em> database: a
@@ -49,6 +54,14 @@ class WorkspaceBinding {
     private static final String KEY = "installation-id=";
     /** A marker is a few lines; anything larger is not ours. */
     private static final long MAX_MARKER_BYTES = 4096;
+    /**
+     * A marker without its final newline is still being written (where there are no hard links
+     * it is written in place), unless it has been like that for this long: then its writer died.
+     */
+    static final Duration WRITE_GRACE = Duration.ofMinutes(1);
+    /** How long a check waits for a marker being written before it gives up for this time. */
+    private static final int SETTLE_ATTEMPTS = 20;
+    private static final long SETTLE_PAUSE_MILLIS = 50;
 
     private final Path root;
     private final JdbcClient jdbc;
@@ -58,71 +71,187 @@ class WorkspaceBinding {
         this.jdbc = jdbc;
     }
 
+    /** What the root's marker says about the connected database. */
+    enum Status {
+        /** The marker names the connected database: sweeps may delete. */
+        BOUND,
+        /** No marker yet: sweeps run, guarded by the orphan guard alone, and bind the root when it is safe. */
+        UNBOUND,
+        /** The marker names another database: nothing is deleted. */
+        DATABASE_MISMATCH,
+        /** The marker is not a regular file, or holds no single installation id: nothing is deleted. */
+        MARKER_UNREADABLE;
+
+        String json() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+    }
+
     /**
      * The outcome of one check.
      *
-     * @param bound        the root belongs to the connected database: the sweeper may delete
+     * @param status       what the marker says
      * @param written      this check wrote the marker (the root was not bound before)
-     * @param reason       why not bound: {@link #DATABASE_MISMATCH} or {@link #MARKER_UNREADABLE}; null when bound
-     * @param boundTo      the id in the marker (null when unreadable)
+     * @param boundTo      the id in the marker (null when there is none or it is unreadable)
      * @param connectedTo  the id of the connected database
      */
-    record Check(boolean bound, boolean written, String reason, UUID boundTo, UUID connectedTo) {
+    record Check(Status status, boolean written, UUID boundTo, UUID connectedTo) {
+
+        /** The root belongs to the connected database. */
+        boolean bound() {
+            return status == Status.BOUND;
+        }
+
+        /** Why sweeps must delete nothing ({@link #DATABASE_MISMATCH}, {@link #MARKER_UNREADABLE}); null when they may. */
+        String reason() {
+            return status == Status.DATABASE_MISMATCH || status == Status.MARKER_UNREADABLE ? status.json() : null;
+        }
     }
 
-    /** Checks the root against the connected database, binding an unbound root to it. */
-    Check check() throws IOException {
-        UUID database = jdbc.sql("select id from installation").query((rs, row) -> rs.getObject(1, UUID.class)).single();
-        return check(root, database);
+    /**
+     * How the marker is opened for reading and linked into place; a seam so that tests can
+     * inject the errors that cannot be made as root (EACCES) or on this filesystem (no links).
+     */
+    record MarkerIo(Opener opener, Linker linker) {
+
+        static final MarkerIo DEFAULT = new MarkerIo(
+                marker -> Files.newByteChannel(marker, Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)),
+                Files::createLink);
     }
 
+    @FunctionalInterface
+    interface Opener {
+        SeekableByteChannel open(Path marker) throws IOException;
+    }
+
+    @FunctionalInterface
+    interface Linker {
+        void link(Path link, Path existing) throws IOException;
+    }
+
+    /** The installation id of the connected database. */
+    UUID database() {
+        return jdbc.sql("select id from installation").query((rs, row) -> rs.getObject(1, UUID.class)).single();
+    }
+
+    /**
+     * Checks the root against the connected database.
+     *
+     * @param mayBind write the marker if there is none; otherwise an unmarked root is {@link Status#UNBOUND}
+     * @throws IOException when the marker cannot be read (EACCES, EIO, ESTALE: nothing to say about
+     *                     the marker itself) or is still being written by another server
+     */
+    Check check(boolean mayBind) throws IOException {
+        return check(root, database(), mayBind, MarkerIo.DEFAULT);
+    }
+
+    /** Checks and binds an unbound root; for tests. */
     static Check check(Path root, UUID database) throws IOException {
+        return check(root, database, true, MarkerIo.DEFAULT);
+    }
+
+    static Check check(Path root, UUID database, boolean mayBind, MarkerIo io) throws IOException {
         boolean written = false;
-        Optional<String> text = read(root);
+        Optional<String> text = readSettled(root, io);
         if (text.isEmpty()) {
-            written = write(root, database);
-            text = read(root);
+            if (!mayBind) {
+                return new Check(Status.UNBOUND, false, null, database);
+            }
+            written = write(root, database, io);
+            text = readSettled(root, io);
             if (text.isEmpty()) {
                 throw new IOException("The marker " + MARKER + " vanished right after it was written");
             }
         }
         Optional<UUID> boundTo = parse(text.get());
         if (boundTo.isEmpty()) {
-            return new Check(false, false, MARKER_UNREADABLE, null, database);
+            return new Check(Status.MARKER_UNREADABLE, false, null, database);
         }
         boolean bound = boundTo.get().equals(database);
-        return new Check(bound, written && bound, bound ? null : DATABASE_MISMATCH, boundTo.get(), database);
+        return new Check(bound ? Status.BOUND : Status.DATABASE_MISMATCH, written && bound, boundTo.get(), database);
+    }
+
+    /**
+     * The marker's text once it is complete; empty when there is none. Waits a little for a
+     * marker another server is writing in place; if it is still incomplete then, the check fails
+     * (the sweep deletes nothing and the next one checks again), unless it has been incomplete
+     * for longer than {@link #WRITE_GRACE}: then it is returned as it is, and reads as garbage.
+     */
+    private static Optional<String> readSettled(Path root, MarkerIo io) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            Optional<Read> read = read(root, io);
+            if (read.isEmpty()) {
+                return Optional.empty();
+            }
+            Read marker = read.get();
+            if (marker.settled() || marker.modified().isBefore(Instant.now().minus(WRITE_GRACE))) {
+                return Optional.of(marker.text());
+            }
+            if (attempt == SETTLE_ATTEMPTS) {
+                throw new IOException("The marker " + MARKER + " is still being written by another server;"
+                        + " it is read again at the next sweep");
+            }
+            try {
+                Thread.sleep(SETTLE_PAUSE_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("Interrupted while the marker " + MARKER + " was being written", e);
+            }
+        }
+    }
+
+    /**
+     * @param settled complete (it ends with the newline after the id line, the last thing written),
+     *                or garbage that waiting will not change
+     */
+    private record Read(String text, boolean settled, Instant modified) {
     }
 
     /**
      * The marker's text; empty when there is none. A marker that is not a regular file (a link is
      * never followed, not even to read it) or too large reads as garbage, so the check fails
-     * closed.
+     * closed. An error reading a regular file (EACCES, EIO, ESTALE) is thrown: it says nothing
+     * about the marker, and taking it for garbage would tell operators to delete a valid marker.
      */
-    private static Optional<String> read(Path root) throws IOException {
+    private static Optional<Read> read(Path root, MarkerIo io) throws IOException {
         Path marker = root.resolve(MARKER);
-        BasicFileAttributes attributes;
-        try {
-            attributes = Files.readAttributes(marker, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        } catch (NoSuchFileException e) {
+        Optional<BasicFileAttributes> attributes = lstat(marker);
+        if (attributes.isEmpty()) {
             return Optional.empty();
         }
-        if (!attributes.isRegularFile() || attributes.size() > MAX_MARKER_BYTES) {
-            return Optional.of("");
+        Instant modified = attributes.get().lastModifiedTime().toInstant();
+        if (!attributes.get().isRegularFile() || attributes.get().size() > MAX_MARKER_BYTES) {
+            return Optional.of(new Read("", true, modified));
         }
-        try (SeekableByteChannel channel = Files.newByteChannel(marker,
-                Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS))) {
+        try (SeekableByteChannel channel = io.opener().open(marker)) {
             ByteBuffer buffer = ByteBuffer.allocate((int) MAX_MARKER_BYTES + 1);
             while (buffer.hasRemaining() && channel.read(buffer) >= 0) {
                 // read it all (it is small)
             }
             buffer.flip();
-            return Optional.of(StandardCharsets.UTF_8.decode(buffer).toString());
+            String text = StandardCharsets.UTF_8.decode(buffer).toString();
+            return Optional.of(new Read(text, text.endsWith("\n"), modified));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (FileSystemException e) {
-            // A link swapped in after the lstat above (ELOOP): garbage, not followed.
-            return Optional.of("");
+            // A link swapped in after the lstat above fails the no-follow open (ELOOP): garbage,
+            // not followed. Anything else happened to a regular file: not the marker's fault.
+            Optional<BasicFileAttributes> again = lstat(marker);
+            if (again.isEmpty()) {
+                return Optional.empty();
+            }
+            if (!again.get().isRegularFile()) {
+                return Optional.of(new Read("", true, modified));
+            }
+            throw e;
+        }
+    }
+
+    private static Optional<BasicFileAttributes> lstat(Path marker) throws IOException {
+        try {
+            return Optional.of(Files.readAttributes(marker, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
         }
     }
 
@@ -149,14 +278,18 @@ class WorkspaceBinding {
      * hard-linked under the marker's name. {@code link(2)} never replaces an existing name, so
      * when replicas bind one shared root at the same moment exactly one wins; the others find the
      * winner's marker when they read it back, and all agree on it. A plain rename would let the
-     * last writer replace the first one's marker after that one had already read its own back.
-     * Where the filesystem has no hard links, a rename that refuses an existing target is the
-     * fallback (the JDK checks, then renames: a narrow race, and every sweep reads the marker
-     * again before it deletes anything, so a replica that lost it stops at its next sweep).
+     * last writer replace the first one's marker after that one had already read its own back,
+     * and {@code Files.move} without REPLACE_EXISTING only checks, then renames.
+     *
+     * <p>Where the filesystem has no hard links, the marker itself is created exclusively
+     * ({@code O_CREAT|O_EXCL}, which also holds on NFSv3+ and EFS) and written in place: still
+     * exactly one winner. A reader that comes while the winner writes sees an empty or partial
+     * marker, without the final newline, and waits for it ({@link #readSettled}) rather than
+     * acting on it or replacing it.
      *
      * @return whether this call created the marker
      */
-    private static boolean write(Path root, UUID database) throws IOException {
+    private static boolean write(Path root, UUID database, MarkerIo io) throws IOException {
         Path marker = root.resolve(MARKER);
         Path temp = root.resolve(MARKER + "." + UUID.randomUUID() + ".tmp");
         String text = """
@@ -166,21 +299,15 @@ class WorkspaceBinding {
                 # database on purpose, delete this file: the next sweep writes it again.
                 """ + KEY + database + "\n";
         try {
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                ByteBuffer bytes = StandardCharsets.UTF_8.encode(text);
-                while (bytes.hasRemaining()) {
-                    channel.write(bytes);
-                }
-                channel.force(true);
-            }
+            writeNew(temp, text);
             try {
-                Files.createLink(marker, temp);
+                io.linker().link(marker, temp);
                 return true;
             } catch (FileAlreadyExistsException e) {
                 return false;
             } catch (UnsupportedOperationException | FileSystemException e) {
                 try {
-                    Files.move(temp, marker);
+                    writeNew(marker, text);
                     return true;
                 } catch (FileAlreadyExistsException raced) {
                     return false;
@@ -188,6 +315,18 @@ class WorkspaceBinding {
             }
         } finally {
             Files.deleteIfExists(temp);
+        }
+    }
+
+    /** Creates the file (it must not exist) and writes the whole text to disk. */
+    private static void writeNew(Path file, String text) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS)) {
+            ByteBuffer bytes = StandardCharsets.UTF_8.encode(text);
+            while (bytes.hasRemaining()) {
+                channel.write(bytes);
+            }
+            channel.force(true);
         }
     }
 }

@@ -50,11 +50,13 @@ import org.springframework.stereotype.Component;
  * {@code initial-delay} after the server is ready, on this class's own thread, deletes on the
  * removal pool, at most {@code max-per-run} workspaces per run, and one instance at a time.
  *
- * <p>It does not trust the database blindly: against a wrong or restored database every workspace
- * looks orphaned. A sweep deletes nothing when the workspace root is bound to another database
- * ({@link WorkspaceBinding}), or when more than {@code max-orphan-fraction} of the session
- * directories look orphaned; either shows as {@link #blocked()} in health, in the
- * {@code collab.sweeper.blocked} gauge and in one log line when it starts.
+ * <p>It does not trust the database blindly: against a wrong database every workspace looks
+ * orphaned, and against an older copy of the right one the newer workspaces do. A sweep deletes
+ * nothing when the workspace root is bound to another database ({@link WorkspaceBinding}), or
+ * when more than {@code unknown-orphans-tolerated} of the orphans it found, and more than
+ * {@code max-orphan-fraction} of them, belong to no session at all; either shows as
+ * {@link #blocked()} in health, in the {@code collab.sweeper.blocked} gauge and in one log line
+ * when it starts.
  */
 @Component
 public class WorkspaceSweeper implements DisposableBean {
@@ -75,7 +77,7 @@ public class WorkspaceSweeper implements DisposableBean {
     private final Path root;
     private final WorkspaceRemoval removal;
     private final WorkspaceOwners owners;
-    private final WorkspaceBinding binding;
+    private final WorkspaceBinding workspaceBinding;
     private final DataSource dataSource;
     private final SweeperProperties properties;
     private final Clock clock;
@@ -89,6 +91,8 @@ public class WorkspaceSweeper implements DisposableBean {
     private volatile ScheduledFuture<?> next;
     private volatile Instant nextRunAt;
     private volatile Blocked blocked;
+    /** What the marker said at the last check; null before the first one. */
+    private volatile WorkspaceBinding.Status binding;
     /** Orphans whose move failed, and when they may be tried again (sweeper thread only). */
     private final Map<UUID, Instant> moveFailures = new ConcurrentHashMap<>();
     /** Test seam: runs between listing the root and removing the first orphan. */
@@ -99,7 +103,7 @@ public class WorkspaceSweeper implements DisposableBean {
         this.root = workspaces.root();
         this.removal = removal;
         this.owners = owners;
-        this.binding = binding;
+        this.workspaceBinding = binding;
         this.dataSource = dataSource;
         this.properties = properties;
         this.clock = clock;
@@ -120,17 +124,25 @@ public class WorkspaceSweeper implements DisposableBean {
     @EventListener(ApplicationReadyEvent.class)
     void scheduleFirstSweep() {
         if (properties.enabled()) {
-            // Bind (or check) the root at once, on the sweeper's thread, so that a wrong database
-            // shows in health right after the start rather than at the first sweep.
-            executor.execute(() -> {
-                try {
-                    checkBinding();
-                } catch (IOException | RuntimeException e) {
-                    log.warn("Could not check which database the workspace root belongs to: {}; the next sweep checks again",
-                            e.toString());
-                }
-            });
+            // Check the root at once, on the sweeper's thread, so that a wrong database shows in
+            // health right after the start rather than at the first sweep.
+            executor.execute(this::checkBindingAtStart);
             schedule(properties.initialDelay());
+        }
+    }
+
+    /**
+     * Checks the root's binding when the server becomes ready. An unbound root is bound here only
+     * if it holds no workspaces (a fresh installation): one that holds some (an upgrade from a
+     * version without the marker) could be bound to a wrong database this way, so it waits for a
+     * sweep whose orphan guard passed.
+     */
+    void checkBindingAtStart() {
+        try {
+            checkBinding(!holdsWorkspaces());
+        } catch (IOException | RuntimeException e) {
+            log.warn("Could not check which database the workspace root belongs to: {}; the next sweep checks again",
+                    e.toString());
         }
     }
 
@@ -195,6 +207,16 @@ public class WorkspaceSweeper implements DisposableBean {
         return Optional.ofNullable(blocked);
     }
 
+    /**
+     * What the marker said at the last check: {@code bound}, {@code unbound} (no marker yet; sweeps
+     * run, and bind the root once it is safe), {@code database-mismatch}, {@code marker-unreadable},
+     * or {@code unchecked} before the first check.
+     */
+    public String binding() {
+        WorkspaceBinding.Status current = binding;
+        return current == null ? "unchecked" : current.json();
+    }
+
     private boolean blockedBy(String reason) {
         Blocked current = blocked;
         return current != null && current.reason().equals(reason);
@@ -219,16 +241,21 @@ public class WorkspaceSweeper implements DisposableBean {
         }
     }
 
-    /** Checks the root's binding to the database; true when sweeps may delete. */
-    private boolean checkBinding() throws IOException {
-        WorkspaceBinding.Check check = binding.check();
+    /**
+     * Checks the root's binding to the database, entering or leaving the blocked state.
+     *
+     * @param mayBind write the marker if there is none
+     */
+    private WorkspaceBinding.Check checkBinding(boolean mayBind) throws IOException {
+        WorkspaceBinding.Check check = workspaceBinding.check(mayBind);
+        binding = check.status();
         if (check.written()) {
             log.info("Workspace root {} bound to database installation {} (file {})", root, check.connectedTo(),
                     WorkspaceBinding.MARKER);
         }
-        if (check.bound()) {
+        if (check.reason() == null) {
             unblock(Set.of(WorkspaceBinding.DATABASE_MISMATCH, WorkspaceBinding.MARKER_UNREADABLE));
-            return true;
+            return check;
         }
         Path marker = root.resolve(WorkspaceBinding.MARKER);
         if (WorkspaceBinding.DATABASE_MISMATCH.equals(check.reason())) {
@@ -248,6 +275,19 @@ public class WorkspaceSweeper implements DisposableBean {
                             + "the root to the database this server is connected to (installation {}).",
                             marker, check.connectedTo()));
         }
+        return check;
+    }
+
+    /** Whether the root holds a directory named like a session, of any age. */
+    private boolean holdsWorkspaces() throws IOException {
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(root)) {
+            for (Path entry : entries) {
+                if (sessionId(entry.getFileName().toString()).isPresent()
+                        && Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
+                    return true;
+                }
+            }
+        }
         return false;
     }
 
@@ -264,6 +304,13 @@ public class WorkspaceSweeper implements DisposableBean {
             if (lock == null) {
                 log.debug("Another instance is sweeping; skipping this sweep");
                 registry.counter("collab.sweeper.runs", "outcome", "locked").increment();
+                // The marker is read anyway (it is cheap, and never written here): a replica that
+                // rarely wins the lock still shows a changed binding within one interval.
+                try {
+                    checkBinding(false);
+                } catch (IOException | RuntimeException e) {
+                    log.debug("Could not check the workspace root's binding: {}", e.toString());
+                }
                 return Optional.empty();
             }
             Timer.Sample sample = Timer.start(registry);
@@ -286,9 +333,11 @@ public class WorkspaceSweeper implements DisposableBean {
         Instant startedAt = clock.instant();
         // Checked again at every sweep, before anything else: the marker or the database URL may
         // have changed since the start, and a replica that lost the binding race finds out here.
-        if (!checkBinding()) {
-            backlog.set(0);
-            return stopped(startedAt, trigger, 0, 0, 0, 0);
+        // Never written here: an unbound root is bound below, once the orphan guard has passed.
+        WorkspaceBinding.Check check = checkBinding(false);
+        if (check.reason() != null) {
+            // The root was not listed: no counts, and the backlog gauge keeps the last known value.
+            return stoppedBeforeListing(startedAt, trigger);
         }
         long freeBefore = usableSpace();
         Tally tally = new Tally(properties.maxPerRun());
@@ -297,6 +346,7 @@ public class WorkspaceSweeper implements DisposableBean {
         tally.skipped += scan.skipped();
         List<UUID> ids = scan.candidates().stream().map(Candidate::id).toList();
         Set<UUID> live = ids.isEmpty() ? Set.of() : owners.live(ids);
+        Set<UUID> known = scan.ids().isEmpty() ? Set.of() : owners.known(scan.ids());
         // Oldest first by the directory's mtime: what min-age judges too, and what every filesystem
         // has (EFS and NFS keep no creation time; the JDK then reports the mtime as creationTime).
         // The mtime changes only when an entry directly inside is added, removed or renamed, so
@@ -305,20 +355,37 @@ public class WorkspaceSweeper implements DisposableBean {
                 .sorted(Comparator.comparing(Candidate::modified).thenComparing(Candidate::id))
                 .map(Candidate::id).toList();
         tally.skipped += scan.candidates().size() - orphans.size();
-        if (orphans.size() > properties.maxOrphanFraction() * scan.workspaces()) {
-            String detail = orphans.size() + " of " + scan.workspaces() + " workspace directories look orphaned, more"
-                    + " than collab.sweeper.max-orphan-fraction (" + properties.maxOrphanFraction() + "). Nothing is"
-                    + " deleted while that lasts. Check that the server uses the right database.";
-            block(ORPHAN_FRACTION, detail, () -> log.warn("Workspace sweeper stopped, nothing will be deleted: {} of {} "
-                    + "workspace directories under {} look orphaned, more than collab.sweeper.max-orphan-fraction ({}). "
-                    + "Is the server connected to the right database (not an older backup or another installation's)? "
-                    + "If these really are orphans, raise collab.sweeper.max-orphan-fraction for a while (1 turns the "
-                    + "guard off) or remove them by hand.", orphans.size(), scan.workspaces(), root,
-                    properties.maxOrphanFraction()));
+        // The guard weighs the orphans of no session at all against all orphans. Session rows are
+        // never deleted and a workspace is made in the transaction that inserts its row, so in a
+        // healthy installation nearly every orphan is an ENDED session, which no older or wrong
+        // database can claim. An older backup restored in place does not know the sessions made
+        // since: they are a few tenths of the root, but nearly all of its "orphans". Measured
+        // against the whole root (as before) that stayed under one half and was swept.
+        int unknown = (int) orphans.stream().filter(id -> !known.contains(id)).count();
+        if (unknown > properties.unknownOrphansTolerated() && unknown > properties.maxOrphanFraction() * orphans.size()) {
+            String detail = unknown + " of the " + orphans.size() + " orphaned-looking workspace directories belong to no"
+                    + " session in the database: more than collab.sweeper.max-orphan-fraction (" + properties.maxOrphanFraction()
+                    + ") of them. Nothing is deleted while that lasts. Check that the server uses the right and current"
+                    + " database (not an older backup or another installation's).";
+            block(ORPHAN_FRACTION, detail, () -> log.warn("Workspace sweeper stopped, nothing will be deleted: {} of the {} "
+                    + "orphaned-looking workspace directories under {} belong to no session in the database, more than "
+                    + "collab.sweeper.max-orphan-fraction ({}) of them. Is the server connected to the right and current "
+                    + "database (not an older backup or another installation's)? If these really are leftovers, remove "
+                    + "them by hand, or raise collab.sweeper.max-orphan-fraction for a while (1 turns the guard off).",
+                    unknown, orphans.size(), root, properties.maxOrphanFraction()));
             backlog.set(orphans.size());
-            return stopped(startedAt, trigger, tally.skipped, orphans.size(), scan.workspaces(), orphans.size());
+            return stopped(startedAt, trigger, tally.skipped, orphans.size(), scan, orphans.size(), unknown);
         }
         unblock(Set.of(ORPHAN_FRACTION));
+
+        if (check.status() == WorkspaceBinding.Status.UNBOUND && (scan.workspaces() == 0 || !known.isEmpty())) {
+            // Bound now, under the lock, after the guard passed, and only when the root holds no
+            // workspaces or this database knows at least one of them: a wrong database knows none.
+            WorkspaceBinding.Check bound = checkBinding(true);
+            if (bound.reason() != null) {
+                return stoppedBeforeListing(startedAt, trigger);
+            }
+        }
 
         if (properties.endIdleAfter() != null) {
             // Bounded like everything else: at most max-per-run sessions ended per sweep.
@@ -389,27 +456,35 @@ public class WorkspaceSweeper implements DisposableBean {
                     scan.reported().size() > 10 ? scan.reported().subList(0, 10) + " …" : scan.reported());
         }
         SweepReport report = new SweepReport(startedAt, clock.instant(), trigger, tally.removed, tally.failed,
-                tally.skipped, tally.backlog, tally.files, bytesFreed, scan.workspaces(), orphans.size(), null);
+                tally.skipped, tally.backlog, tally.files, bytesFreed, scan.workspaces(), orphans.size(), unknown, null);
         log.info("Sweep ({}) removed {} workspaces, {} failed, {} skipped, {} left as backlog, {} files deleted",
                 trigger.json(), report.removed(), report.failed(), report.skipped(), report.backlog(),
                 report.filesDeleted());
         return report;
     }
 
-    /** The report of a sweep that deleted nothing because the sweeper is blocked. */
+    /** The report of a sweep that listed the root and then deleted nothing because the sweeper is blocked. */
     private SweepReport stopped(Instant startedAt, SweepReport.Trigger trigger, int skipped, int backlog,
-            int workspaces, int orphans) {
+            Scan scan, int orphans, int unknown) {
         String reason = blocked().map(Blocked::reason).orElseThrow();
         SweepReport report = new SweepReport(startedAt, clock.instant(), trigger, 0, 0, skipped, backlog, 0, 0,
-                workspaces, orphans, reason);
-        log.info("Sweep ({}) stopped ({}): nothing deleted, {} of {} workspace directories look orphaned",
-                trigger.json(), reason, orphans, workspaces);
+                scan.workspaces(), orphans, unknown, reason);
+        log.info("Sweep ({}) stopped ({}): nothing deleted, {} of {} orphans belong to no session, {} workspace directories",
+                trigger.json(), reason, unknown, orphans, scan.workspaces());
         return report;
+    }
+
+    /** The report of a sweep stopped by the marker, before it listed the root: nothing to count. */
+    private SweepReport stoppedBeforeListing(Instant startedAt, SweepReport.Trigger trigger) {
+        String reason = blocked().map(Blocked::reason).orElseThrow();
+        log.info("Sweep ({}) stopped ({}): nothing deleted", trigger.json(), reason);
+        return new SweepReport(startedAt, clock.instant(), trigger, 0, 0, 0, 0, 0, 0, 0, 0, 0, reason);
     }
 
     /** Lists the root: workspace directories old enough to judge, and what is left alone. */
     private Scan scan(Instant now) throws IOException {
         List<Candidate> candidates = new ArrayList<>();
+        List<UUID> ids = new ArrayList<>();
         List<String> reported = new ArrayList<>();
         int skipped = 0;
         int workspaces = 0;
@@ -434,6 +509,7 @@ public class WorkspaceSweeper implements DisposableBean {
                     continue;
                 }
                 workspaces++;
+                ids.add(id.get());
                 Instant modified = attributes.lastModifiedTime().toInstant();
                 if (modified.isAfter(youngest)) {
                     skipped++;
@@ -442,7 +518,7 @@ public class WorkspaceSweeper implements DisposableBean {
                 }
             }
         }
-        return new Scan(candidates, reported, skipped, workspaces);
+        return new Scan(candidates, ids, reported, skipped, workspaces);
     }
 
     private static Optional<UUID> sessionId(String name) {
@@ -480,9 +556,12 @@ public class WorkspaceSweeper implements DisposableBean {
     }
 
     /**
-     * @param workspaces directories named like a session, of any age: the base of max-orphan-fraction
+     * @param candidates workspace directories older than min-age
+     * @param ids        every workspace directory's id, of any age
+     * @param workspaces directories named like a session, of any age
      */
-    private record Scan(List<Candidate> candidates, List<String> reported, int skipped, int workspaces) {
+    private record Scan(List<Candidate> candidates, List<UUID> ids, List<String> reported, int skipped,
+            int workspaces) {
     }
 
     private record Candidate(UUID id, Instant modified) {

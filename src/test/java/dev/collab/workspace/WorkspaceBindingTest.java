@@ -1,8 +1,12 @@
 package dev.collab.workspace;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -15,6 +19,7 @@ import dev.collab.support.TempDirectories;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The marker file that binds a workspace root to one database: real files, real races. */
 class WorkspaceBindingTest {
@@ -48,6 +53,18 @@ class WorkspaceBindingTest {
 
     @Test
     void replicasStartingAtOnceOnOneRootAgreeOnOneWinner() throws Exception {
+        raceForAFreshRoot(WorkspaceBinding.MarkerIo.DEFAULT);
+    }
+
+    @Test
+    void withoutHardLinksTheMarkerIsCreatedExclusivelyAndStillHasOneWinner() throws Exception {
+        // A filesystem without hard links (link(2) fails with EPERM or is not supported).
+        raceForAFreshRoot(new WorkspaceBinding.MarkerIo(WorkspaceBinding.MarkerIo.DEFAULT.opener(), (link, existing) -> {
+            throw new UnsupportedOperationException("no hard links here");
+        }));
+    }
+
+    private void raceForAFreshRoot(WorkspaceBinding.MarkerIo io) throws Exception {
         // Eight "replicas", each connected to a database of its own, racing for a fresh root.
         int replicas = 8;
         List<UUID> databases = new ArrayList<>();
@@ -60,7 +77,7 @@ class WorkspaceBindingTest {
             for (UUID database : databases) {
                 checks.add(pool.submit(() -> {
                     start.await();
-                    return WorkspaceBinding.check(root, database);
+                    return WorkspaceBinding.check(root, database, true, io);
                 }));
             }
             start.countDown();
@@ -77,7 +94,7 @@ class WorkspaceBindingTest {
             }
             // And later checks agree with the race's outcome.
             for (UUID database : databases) {
-                assertThat(WorkspaceBinding.check(root, database).bound()).isEqualTo(database.equals(winner));
+                assertThat(WorkspaceBinding.check(root, database, true, io).bound()).isEqualTo(database.equals(winner));
             }
         }
     }
@@ -104,5 +121,48 @@ class WorkspaceBindingTest {
 
         Files.delete(marker);
         assertThat(WorkspaceBinding.check(root, database).bound()).as("deleting the marker re-binds").isTrue();
+    }
+
+    @Test
+    void aReadErrorIsNotTakenForABadMarker() throws IOException {
+        UUID database = UUID.randomUUID();
+        WorkspaceBinding.check(root, database);
+        String bound = Files.readString(root.resolve(WorkspaceBinding.MARKER));
+        // EACCES, EIO, ESTALE say nothing about the marker (tests run as root, so the error is injected).
+        var failing = new WorkspaceBinding.MarkerIo(path -> {
+            throw new AccessDeniedException(path.toString());
+        }, WorkspaceBinding.MarkerIo.DEFAULT.linker());
+        assertThatThrownBy(() -> WorkspaceBinding.check(root, database, true, failing))
+                .isInstanceOf(AccessDeniedException.class);
+        assertThat(root.resolve(WorkspaceBinding.MARKER)).as("left as it is").hasContent(bound);
+        assertThat(WorkspaceBinding.check(root, database).bound()).isTrue();
+    }
+
+    @Test
+    void aMarkerStillBeingWrittenIsNeitherActedOnNorCalledUnreadable() throws IOException {
+        UUID database = UUID.randomUUID();
+        Path marker = root.resolve(WorkspaceBinding.MARKER);
+        // What a reader sees while another server writes the marker in place (no hard links).
+        for (String partial : new String[] {"", "# collab-server: this work", "installation-id=" + database}) {
+            Files.writeString(marker, partial);
+            assertThatThrownBy(() -> WorkspaceBinding.check(root, database)).as("'%s'", partial)
+                    .isInstanceOf(IOException.class).hasMessageContaining("being written");
+            assertThat(marker).hasContent(partial);
+        }
+        // One that stays partial (its writer died) is garbage after a while: the operator is told.
+        Files.writeString(marker, "");
+        Files.setLastModifiedTime(marker, FileTime.from(Instant.now().minus(Duration.ofMinutes(5))));
+        assertThat(WorkspaceBinding.check(root, database).reason()).isEqualTo(WorkspaceBinding.MARKER_UNREADABLE);
+    }
+
+    @Test
+    void anUnboundRootIsOnlyBoundWhenTheCallerMayBindIt() throws IOException {
+        UUID database = UUID.randomUUID();
+        WorkspaceBinding.Check unbound = WorkspaceBinding.check(root, database, false, WorkspaceBinding.MarkerIo.DEFAULT);
+        assertThat(unbound.status()).isEqualTo(WorkspaceBinding.Status.UNBOUND);
+        assertThat(unbound.bound()).isFalse();
+        assertThat(unbound.reason()).as("not a reason to stop").isNull();
+        assertThat(root.resolve(WorkspaceBinding.MARKER)).doesNotExist();
+        assertThat(WorkspaceBinding.check(root, database, true, WorkspaceBinding.MarkerIo.DEFAULT).written()).isTrue();
     }
 }

@@ -38,8 +38,9 @@ import static org.awaitility.Awaitility.await;
  * The sweeper in the test server, against real files and a real database. This class has a
  * server of its own (the property below differs from the other classes' setup), so it alone
  * decides what lies in the workspace root: a baseline of live sessions plus what each test
- * seeds. The baseline keeps the seeded orphans below {@code max-orphan-fraction}, as in a real
- * installation; the guard itself has its own tests.
+ * seeds. Seeded orphans are workspaces of ENDED sessions, as in a real installation (a session
+ * row is never deleted); directories whose id has no session at all, which the orphan guard
+ * counts, are seeded only by the tests of that guard.
  */
 @IntegrationTest
 @TestPropertySource(properties = "collab.sweeper.max-orphan-fraction=0.5")
@@ -70,6 +71,7 @@ class WorkspaceSweeperTest {
     MeterRegistry registry;
     Api api;
     Path outside;
+    String endedProject;
 
     @BeforeEach
     void setUp() throws IOException {
@@ -83,15 +85,31 @@ class WorkspaceSweeperTest {
                 api.newSession(project);
             }
         }
+        endedProject = api.newProject("ended");
         // Leftovers of other tests must not count against this test's numbers.
         sweepUntilClean();
     }
 
     @AfterEach
-    void tearDown() {
+    void tearDown() throws IOException {
         sweeper.afterListing = () -> { };
         removal.beforeMove = id -> { };
         clock.release();
+        // What a guard test leaves must not stop the next test's sweeps: directories of no
+        // session, and a marker naming another database.
+        try (var entries = Files.list(workspaces.root())) {
+            for (Path entry : entries.filter(Files::isDirectory)
+                    .filter(path -> path.getFileName().toString().matches("[0-9a-f-]{36}")).toList()) {
+                UUID id = UUID.fromString(entry.getFileName().toString());
+                if (owners.known(List.of(id)).isEmpty()) {
+                    TempDirectories.deleteRecursively(entry);
+                }
+            }
+        }
+        Path marker = workspaces.root().resolve(WorkspaceBinding.MARKER);
+        if (Files.exists(marker) && !Files.readString(marker).contains("installation-id=" + binding.database())) {
+            Files.delete(marker);
+        }
     }
 
     /** Directories under the root named like a session, live or not. */
@@ -116,7 +134,19 @@ class WorkspaceSweeperTest {
         }
     }
 
+    /** The workspace of an ENDED session whose removal never happened (the instance died, say). */
     private Path orphan(Duration age, int files) throws IOException {
+        Path workspace = unknownOrphan(age, files);
+        jdbc.sql("""
+                insert into sessions (id, project_key, state, created_at, last_activity_at, ended_at)
+                values (:id, :project, 'ENDED', now(), now(), now())
+                """).param("id", UUID.fromString(workspace.getFileName().toString())).param("project", endedProject)
+                .update();
+        return workspace;
+    }
+
+    /** A directory named like a session that the database does not know at all. */
+    private Path unknownOrphan(Duration age, int files) throws IOException {
         Path dir = Files.createDirectories(workspaces.root().resolve(UUID.randomUUID().toString()).resolve("src"));
         for (int i = 0; i < files; i++) {
             Files.writeString(dir.resolve("f" + i + ".txt"), "content " + i);
@@ -181,7 +211,7 @@ class WorkspaceSweeperTest {
     @Test
     void aSessionCreatedBetweenListingAndDeletingSurvives() throws IOException {
         String project = api.newProject("race");
-        Path workspace = orphan(Duration.ofHours(2), 3);
+        Path workspace = unknownOrphan(Duration.ofHours(2), 3);
         UUID id = UUID.fromString(workspace.getFileName().toString());
         sweeper.afterListing = () -> jdbc.sql("""
                 insert into sessions (id, project_key, state, created_at, last_activity_at)
@@ -248,18 +278,21 @@ class WorkspaceSweeperTest {
     @Test
     void minAgeHasAFloorAndBadSettingsAreRejected() {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SweeperProperties(true, Duration.ofSeconds(1),
-                Duration.ofMinutes(1), 10, Duration.ZERO, null, 4, 0.5)).hasMessageContaining("min-age");
+                Duration.ofMinutes(1), 10, Duration.ZERO, null, 4, 0.5, 2)).hasMessageContaining("min-age");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SweeperProperties(true, Duration.ofSeconds(1),
-                Duration.ZERO, 10, Duration.ofHours(1), null, 4, 0.5)).hasMessageContaining("interval");
+                Duration.ZERO, 10, Duration.ofHours(1), null, 4, 0.5, 2)).hasMessageContaining("interval");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SweeperProperties(true, Duration.ofSeconds(-1),
-                Duration.ofMinutes(1), 10, Duration.ofHours(1), null, 4, 0.5)).hasMessageContaining("initial-delay");
+                Duration.ofMinutes(1), 10, Duration.ofHours(1), null, 4, 0.5, 2)).hasMessageContaining("initial-delay");
         for (double fraction : new double[] {-0.01, 1.01, Double.NaN}) {
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SweeperProperties(true, Duration.ofSeconds(1),
-                    Duration.ofMinutes(1), 10, Duration.ofHours(1), null, 4, fraction))
+                    Duration.ofMinutes(1), 10, Duration.ofHours(1), null, 4, fraction, 2))
                     .hasMessageContaining("max-orphan-fraction");
         }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SweeperProperties(true, Duration.ofSeconds(1),
+                Duration.ofMinutes(1), 10, Duration.ofHours(1), null, 4, 0.5, -1))
+                .hasMessageContaining("unknown-orphans-tolerated");
         assertThat(new SweeperProperties(true, Duration.ofSeconds(1), Duration.ofMinutes(1), 10, Duration.ofHours(1),
-                null, 4, 1.0).maxOrphanFraction()).isEqualTo(1.0);
+                null, 4, 1.0, 0).maxOrphanFraction()).isEqualTo(1.0);
     }
 
     @Test
@@ -292,7 +325,7 @@ class WorkspaceSweeperTest {
         String recent = api.post("/api/projects/" + project + "/sessions", "{}").json().get("id").asString();
         var retaining = new WorkspaceSweeper(workspaces, removal, owners, binding, dataSource,
                 new SweeperProperties(true, Duration.ofHours(1), Duration.ofMinutes(10), 10, Duration.ofHours(1),
-                        Duration.ofDays(1), 2, 0.5), clock, registry);
+                        Duration.ofDays(1), 2, 0.5, 2), clock, registry);
         try {
             retaining.sweep(SweepReport.Trigger.MANUAL).orElseThrow();
         } finally {
@@ -317,9 +350,10 @@ class WorkspaceSweeperTest {
             var newest = status.get("lastRuns").get(0);
             assertThat(newest.get("trigger").asString()).isEqualTo("manual");
             assertThat(newest.propertyNames()).contains("startedAt", "finishedAt", "trigger", "removed", "failed",
-                    "skipped", "backlog", "filesDeleted", "bytesFreed", "workspaces", "orphans", "stopped");
+                    "skipped", "backlog", "filesDeleted", "bytesFreed", "workspaces", "orphans", "unknown", "stopped");
             assertThat(newest.get("stopped").isNull()).isTrue();
             assertThat(status.get("blocked").isNull()).isTrue();
+            assertThat(status.get("binding").asString()).isEqualTo("bound");
         });
         assertThat(api.get("/actuator/sweeper").json().get("lastRuns").size()).isLessThanOrEqualTo(20);
         String metrics = api.get("/actuator/prometheus").text();
@@ -329,6 +363,7 @@ class WorkspaceSweeperTest {
         var health = api.get("/actuator/health").json().get("components").get("sweeper");
         assertThat(health.get("status").asString()).isEqualTo("UP");
         assertThat(health.get("details").get("lastRun")).isNotNull();
+        assertThat(health.get("details").get("binding").asString()).isEqualTo("bound");
     }
 
     @Test
@@ -393,22 +428,27 @@ class WorkspaceSweeperTest {
     }
 
     @Test
-    void aRootWhoseDirectoriesAreMostlyOrphansIsNotSwept(CapturedOutput output) throws IOException {
+    void anOlderBackupRestoredInPlaceDeletesNothing(CapturedOutput output) throws IOException {
+        // The database is an older copy of the right one: the marker matches, but it does not
+        // know the sessions created since. Here 10 of 32 workspaces (31 %, well under one half of
+        // the root), plus two ordinary ENDED leftovers it does know.
         int workspacesBefore = workspaceDirectories();
-        int orphanCount = workspacesBefore * 3 / 2;   // 60 % of all directories
-        List<Path> orphans = new ArrayList<>();
-        for (int i = 0; i < orphanCount; i++) {
-            orphans.add(orphan(Duration.ofHours(2), 1));
+        List<Path> newer = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            newer.add(unknownOrphan(Duration.ofHours(2), 1));
         }
+        List<Path> ended = List.of(orphan(Duration.ofHours(3), 1), orphan(Duration.ofHours(3), 1));
         SweepReport first = sweep();
         SweepReport second = sweep();
         for (SweepReport report : List.of(first, second)) {
             assertThat(report.stopped()).isEqualTo("orphan-fraction");
-            assertThat(report.removed()).isZero();
-            assertThat(report.orphans()).isEqualTo(orphanCount);
-            assertThat(report.workspaces()).isEqualTo(workspacesBefore + orphanCount);
+            assertThat(report.removed() + report.failed()).isZero();
+            assertThat(report.orphans()).isEqualTo(12);
+            assertThat(report.unknown()).isEqualTo(10);
+            assertThat(report.workspaces()).isEqualTo(workspacesBefore + 12);
         }
-        assertThat(orphans).allMatch(Files::exists);
+        assertThat(newer).allMatch(Files::exists);
+        assertThat(ended).as("a stopped sweep deletes nothing at all").allMatch(Files::exists);
         assertThat(blockedGauge("orphan-fraction")).isEqualTo(1.0);
         assertThat(blockedGauge("database-mismatch")).isZero();
         var status = api.get("/actuator/sweeper").json();
@@ -424,23 +464,101 @@ class WorkspaceSweeperTest {
                 .containsPattern("collab_sweeper_blocked\\{[^}]*reason=\"orphan-fraction\"[^}]*} 1\\.0");
         assertThat(count(output.getAll(), "max-orphan-fraction")).as("logged once, not at every sweep").isEqualTo(1);
 
-        // Down to one half (not more than 0.5): the sweeper works again, oldest first, as usual.
-        for (Path orphan : orphans.subList(workspacesBefore, orphanCount)) {
-            TempDirectories.deleteRecursively(orphan);
+        // 3 of 6 orphans with no session: more than unknown-orphans-tolerated (2), but not more
+        // than one half: the sweeper works again.
+        for (Path gone : newer.subList(0, 7)) {
+            TempDirectories.deleteRecursively(gone);
         }
+        orphan(Duration.ofHours(2), 1);
         SweepReport resumed = sweep();
         assertThat(resumed.stopped()).isNull();
-        assertThat(resumed.removed()).isEqualTo(10);
+        assertThat(resumed.unknown()).isEqualTo(3);
+        assertThat(resumed.removed()).isEqualTo(6);
         assertThat(blockedGauge("orphan-fraction")).isZero();
         assertThat(api.get("/actuator/health").json().get("components").get("sweeper").get("status").asString())
                 .isEqualTo("UP");
+    }
+
+    @Test
+    void manyOrphansOfEndedSessionsAreSweptAsUsual() throws IOException {
+        // More than half of the root, but every one of them is an ENDED session: the database
+        // says they can go, which an older or a wrong database cannot say.
+        int orphanCount = workspaceDirectories() * 3 / 2;
+        for (int i = 0; i < orphanCount; i++) {
+            orphan(Duration.ofHours(2), 1);
+        }
+        SweepReport report = sweep();
+        assertThat(report.stopped()).isNull();
+        assertThat(report.unknown()).isZero();
+        assertThat(report.removed()).isEqualTo(10);
         sweepUntilClean();
+    }
+
+    @Test
+    void aFewLeftoversOfNoSessionNeverStopTheSweeper() throws IOException {
+        // A small, quiet installation: its only orphans are two directories whose session was
+        // never committed (a crash between mkdir and commit). All orphans, but within
+        // unknown-orphans-tolerated (2): swept, not a health alarm forever.
+        List<Path> leftovers = List.of(unknownOrphan(Duration.ofHours(2), 1), unknownOrphan(Duration.ofHours(4), 1));
+        SweepReport report = sweep();
+        assertThat(report.stopped()).isNull();
+        assertThat(report.unknown()).isEqualTo(2);
+        assertThat(report.orphans()).isEqualTo(2);
+        assertThat(leftovers).allMatch(path -> !Files.exists(path));
+        assertThat(sweeper.blocked()).isEmpty();
+    }
+
+    @Test
+    void anUnboundRootWithWorkspacesIsBoundOnlyByASweepWhoseGuardPassed() throws IOException {
+        // An upgrade: the root holds live workspaces and orphans but no marker yet, and the
+        // server is on the right database.
+        Path marker = workspaces.root().resolve(WorkspaceBinding.MARKER);
+        Files.delete(marker);
+        List<Path> orphans = List.of(orphan(Duration.ofHours(2), 1), orphan(Duration.ofHours(3), 1),
+                unknownOrphan(Duration.ofHours(2), 1));
+        String project = api.newProject("upgrade");
+        Path live = workspaces.directoryOf(api.newSession(project));
+        Files.setLastModifiedTime(live, FileTime.from(Instant.now().minus(Duration.ofDays(3))));
+
+        // What a server does when it becomes ready: a root with workspaces is not bound then.
+        sweeper.checkBindingAtStart();
+        assertThat(marker).doesNotExist();
+        assertThat(sweeper.binding()).isEqualTo("unbound");
+        var health = api.get("/actuator/health").json().get("components").get("sweeper");
+        assertThat(health.get("status").asString()).as("unbound is not blocked").isEqualTo("UP");
+        assertThat(health.get("details").get("binding").asString()).isEqualTo("unbound");
+
+        SweepReport report = sweep();
+        assertThat(report.stopped()).isNull();
+        assertThat(marker).as("bound by the sweep, to this database")
+                .content().contains("installation-id=" + binding.database());
+        assertThat(sweeper.binding()).isEqualTo("bound");
+        assertThat(orphans).allMatch(path -> !Files.exists(path));
+        assertThat(live).exists();
+    }
+
+    @Test
+    void aReplicaThatFindsTheLockTakenStillSeesTheMarkerChange() throws Exception {
+        Path marker = workspaces.root().resolve(WorkspaceBinding.MARKER);
+        String ours = Files.readString(marker);
+        try (SweepLock other = SweepLock.tryAcquire(dataSource).orElseThrow()) {
+            Files.writeString(marker, "installation-id=" + UUID.randomUUID() + "\n");
+            assertThat(sweeper.sweep(SweepReport.Trigger.MANUAL)).isEmpty();
+            assertThat(sweeper.blocked()).map(WorkspaceSweeper.Blocked::reason).contains("database-mismatch");
+            Files.writeString(marker, ours);
+            assertThat(sweeper.sweep(SweepReport.Trigger.MANUAL)).isEmpty();
+            assertThat(sweeper.blocked()).isEmpty();
+        }
     }
 
     @Test
     void aRootBoundToAnotherDatabaseIsNeverSwept(CapturedOutput output) throws IOException {
         Path marker = workspaces.root().resolve(WorkspaceBinding.MARKER);
-        sweep();
+        List<Path> backlogged = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            backlogged.add(orphan(Duration.ofHours(2), 1));
+        }
+        assertThat(sweep().backlog()).isEqualTo(2);
         assertThat(marker).as("bound at the latest by the first sweep").exists();
         String ours = Files.readString(marker);
         UUID other = UUID.randomUUID();
@@ -472,6 +590,12 @@ class WorkspaceSweeperTest {
         assertThat(api.get("/actuator/health/liveness").status()).isEqualTo(200);
         assertThat(api.get("/actuator/health/readiness").status()).isEqualTo(200);
         assertThat(count(output.getAll(), "bound to another database")).as("logged once").isEqualTo(1);
+        assertThat(output.getAll().lines().filter(line -> line.contains("stopped (database-mismatch)")))
+                .as("the root was not listed: no counts").hasSize(2)
+                .allSatisfy(line -> assertThat(line).doesNotContain(" of ").endsWith("nothing deleted"));
+        assertThat(registry.get("collab.sweeper.backlog").gauge().value())
+                .as("unchanged by sweeps that did not look").isEqualTo(2.0);
+        assertThat(backlogged.stream().filter(Files::exists)).hasSize(2);
 
         // Re-binding on purpose: delete the marker; the next sweep binds the root to this database.
         Files.delete(marker);
