@@ -123,6 +123,14 @@ class SweeperProcessTest {
                 return orphans.stream().noneMatch(Files::exists);
             });
             await().atMost(Duration.ofSeconds(30)).until(() -> totalRemoved(a, b) >= orphans.size());
+            // The root held workspaces this database does not know, so neither bound it at startup
+            // nor while sweeping them; the first sweep that finds it empty binds it.
+            Path marker = root.resolve(WorkspaceBinding.MARKER);
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
+                a.api().send(HttpRequest.newBuilder(a.api().uri("/actuator/sweeper"))
+                        .POST(HttpRequest.BodyPublishers.noBody()));
+                return Files.exists(marker);
+            });
 
             List<Instant[]> runs = new ArrayList<>();
             for (ServerProcess server : List.of(a, b)) {
@@ -135,10 +143,15 @@ class SweeperProcessTest {
                         .isAfterOrEqualTo(runs.get(i - 1)[1]);
             }
             assertThat(totalRemoved(a, b)).as("every orphan removed exactly once").isEqualTo(orphans.size());
-            // Both started at once on one fresh root: it is bound once, and both agree with it.
-            assertThat(Files.readString(root.resolve(WorkspaceBinding.MARKER))).containsOnlyOnce("installation-id=");
+            assertThat(Files.readString(marker)).containsOnlyOnce("installation-id=");
             for (ServerProcess server : List.of(a, b)) {
-                assertThat(server.api().get("/actuator/sweeper").json().get("blocked").isNull()).isTrue();
+                server.api().send(HttpRequest.newBuilder(server.api().uri("/actuator/sweeper"))
+                        .POST(HttpRequest.BodyPublishers.noBody()));
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                    JsonNode status = server.api().get("/actuator/sweeper").json();
+                    assertThat(status.get("blocked").isNull()).isTrue();
+                    assertThat(status.get("binding").asString()).as("both agree with it").isEqualTo("bound");
+                });
             }
         }
     }
@@ -161,15 +174,22 @@ class SweeperProcessTest {
         // Database B does not know these workspaces: every one of them looks orphaned. The
         // orphan-fraction guard is off, so that the binding alone must keep them.
         try (ServerProcess b = ServerProcess.start(TempDirectories.create("db-b-"), teamMode(root,
-                "--collab.sweeper.initial-delay=1s", "--collab.sweeper.interval=1m",
-                "--collab.sweeper.max-orphan-fraction=1"))) {
+                "--collab.sweeper.initial-delay=1h", "--collab.sweeper.max-orphan-fraction=1"))) {
             b.awaitReady();
             Api api = b.api();
-            await().atMost(Duration.ofSeconds(60)).until(() -> api.get("/actuator/sweeper").json().get("lastRuns").size() > 0);
-            for (int i = 0; i < 2; i++) {
+            // Shown as soon as the server is ready, long before its first sweep.
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                JsonNode sweeper = api.get("/actuator/health").json().get("components").get("sweeper");
+                assertThat(sweeper.get("status").asString()).isEqualTo("DOWN");
+                assertThat(sweeper.get("details").get("binding").asString()).isEqualTo("database-mismatch");
+            });
+            assertThat(api.get("/actuator/sweeper").json().get("lastRuns").size()).as("no sweep has run").isZero();
+            for (int i = 1; i <= 2; i++) {
+                int runs = i;
                 api.send(HttpRequest.newBuilder(api.uri("/actuator/sweeper")).POST(HttpRequest.BodyPublishers.noBody()));
+                await().atMost(Duration.ofSeconds(60))
+                        .until(() -> api.get("/actuator/sweeper").json().get("lastRuns").size() >= runs);
             }
-            await().atMost(Duration.ofSeconds(60)).until(() -> api.get("/actuator/sweeper").json().get("lastRuns").size() >= 2);
             JsonNode status = api.get("/actuator/sweeper").json();
             status.get("lastRuns").forEach(run -> {
                 assertThat(run.get("stopped").asString()).isEqualTo("database-mismatch");
@@ -204,5 +224,34 @@ class SweeperProcessTest {
                     .sum();
         }
         return (int) removed;
+    }
+
+    @Test
+    void anUnboundRootWithWorkspacesIsNotBoundToAWrongDatabase() throws Exception {
+        // An upgrade from a version without the marker, done against the wrong (here: a fresh)
+        // database: the root holds workspaces this database does not know.
+        Path dataDir = TempDirectories.create("upgrade-");
+        Path root = Files.createDirectories(dataDir.resolve("workspaces"));
+        Path marker = root.resolve(WorkspaceBinding.MARKER);
+        List<Path> workspaces = seedOrphans(root, 6, 1, 3);
+        try (ServerProcess server = ServerProcess.start(dataDir, teamMode(root, "--collab.sweeper.initial-delay=1h"))) {
+            server.awaitReady();
+            Api api = server.api();
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(api.get("/actuator/health").json()
+                    .get("components").get("sweeper").get("details").get("binding").asString()).isEqualTo("unbound"));
+            assertThat(marker).as("not bound at startup").doesNotExist();
+
+            api.send(HttpRequest.newBuilder(api.uri("/actuator/sweeper")).POST(HttpRequest.BodyPublishers.noBody()));
+            await().atMost(Duration.ofSeconds(60)).until(() -> api.get("/actuator/sweeper").json().get("lastRuns").size() > 0);
+            JsonNode run = api.get("/actuator/sweeper").json().get("lastRuns").get(0);
+            assertThat(run.get("stopped").asString()).isEqualTo("orphan-fraction");
+            assertThat(run.get("unknown").asInt()).isEqualTo(6);
+            assertThat(workspaces).as("nothing deleted").allMatch(Files::exists);
+            assertThat(marker).as("nor bound by the stopped sweep").doesNotExist();
+            JsonNode sweeper = api.get("/actuator/health").json().get("components").get("sweeper");
+            assertThat(sweeper.get("status").asString()).isEqualTo("DOWN");
+            assertThat(sweeper.get("details").get("binding").asString()).isEqualTo("unbound");
+            assertThat(server.terminate(Duration.ofSeconds(60))).isIn(0, 143);
+        }
     }
 }
