@@ -65,6 +65,8 @@ class WorkspaceBinding {
 
     private final Path root;
     private final JdbcClient jdbc;
+    /** Test seam: how the marker is read and linked. */
+    volatile MarkerIo io = MarkerIo.DEFAULT;
 
     WorkspaceBinding(Workspaces workspaces, JdbcClient jdbc) {
         this.root = workspaces.root();
@@ -142,7 +144,7 @@ class WorkspaceBinding {
      *                     the marker itself) or is still being written by another server
      */
     Check check(boolean mayBind) throws IOException {
-        return check(root, database(), mayBind, MarkerIo.DEFAULT);
+        return check(root, database(), mayBind, io);
     }
 
     /** Checks and binds an unbound root; for tests. */

@@ -94,6 +94,7 @@ class WorkspaceSweeperTest {
     void tearDown() throws IOException {
         sweeper.afterListing = () -> { };
         removal.beforeMove = id -> { };
+        binding.io = WorkspaceBinding.MarkerIo.DEFAULT;
         clock.release();
         // What a guard test leaves must not stop the next test's sweeps: directories of no
         // session, and a marker naming another database.
@@ -535,6 +536,27 @@ class WorkspaceSweeperTest {
         assertThat(sweeper.binding()).isEqualTo("bound");
         assertThat(orphans).allMatch(path -> !Files.exists(path));
         assertThat(live).exists();
+    }
+
+    @Test
+    void aMarkerThatCannotBeReadForNowFailsTheSweepWithoutCallingItBad(CapturedOutput output) throws IOException {
+        Path orphan = orphan(Duration.ofHours(2), 1);
+        String marker = Files.readString(workspaces.root().resolve(WorkspaceBinding.MARKER));
+        double failedBefore = registry.counter("collab.sweeper.runs", "outcome", "failed").count();
+        // EACCES, EIO or ESTALE on a valid marker (injected: tests run as root).
+        binding.io = new WorkspaceBinding.MarkerIo(path -> {
+            throw new java.nio.file.FileSystemException(path.toString(), null, "Stale file handle");
+        }, WorkspaceBinding.MarkerIo.DEFAULT.linker());
+        assertThat(sweeper.sweep(SweepReport.Trigger.MANUAL)).as("the sweep failed as a whole").isEmpty();
+        assertThat(orphan).as("nothing deleted").exists();
+        assertThat(registry.counter("collab.sweeper.runs", "outcome", "failed").count()).isEqualTo(failedBefore + 1);
+        assertThat(sweeper.blocked()).as("not reported as a bad marker").isEmpty();
+        assertThat(output.getAll()).contains("Sweep failed").doesNotContain("not a readable marker");
+        assertThat(workspaces.root().resolve(WorkspaceBinding.MARKER)).hasContent(marker);
+
+        binding.io = WorkspaceBinding.MarkerIo.DEFAULT;
+        assertThat(sweep().stopped()).isNull();
+        assertThat(orphan).doesNotExist();
     }
 
     @Test
