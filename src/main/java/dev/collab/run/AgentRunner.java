@@ -99,19 +99,27 @@ public class AgentRunner {
         return ids;
     }
 
-    /** Runs of ours whose lease was not renewed (another instance ended them as lost): stop them here. */
-    void stopUnrenewed(java.util.Set<UUID> renewed) {
-        for (UUID runId : active.keySet()) {
-            if (!renewed.contains(runId)) {
-                ActiveRun run = active.get(runId);
-                if (run != null) {
-                    run.closeOutput();
-                    // Every tick sees the run unrenewed until its agent is gone: stop (and say so) once.
-                    if (run.stop(StopReason.INTERRUPT)) {
-                        log.warn("Run {} lost its lease (ended elsewhere as lost); stopping its agent", runId);
-                    }
-                }
+    /**
+     * Runs of ours whose lease was not renewed (another instance ended them as lost): stop them
+     * here. Only the runs the lease check asked about ({@code mine}, its snapshot): a run launched
+     * after it was not renewed because nobody asked. A run this runner is finishing itself is not
+     * renewed either, since it is no longer RUNNING: that is no lost lease.
+     */
+    void stopUnrenewed(java.util.Set<UUID> mine, java.util.Set<UUID> renewed) {
+        for (UUID runId : mine) {
+            if (renewed.contains(runId)) {
+                continue;
             }
+            ActiveRun run = active.get(runId);
+            if (run == null || run.finishing) {
+                continue;
+            }
+            run.closeOutput();
+            // Every tick sees the run unrenewed until its agent is gone: say so once, stop once.
+            if (run.leaseLost.compareAndSet(false, true)) {
+                log.warn("Run {} lost its lease (ended elsewhere as lost); stopping its agent", runId);
+            }
+            run.stop(StopReason.INTERRUPT);
         }
     }
 
@@ -230,14 +238,17 @@ public class AgentRunner {
             stdin.join(Duration.ofSeconds(1));
             run.flushRemaining();
             run.closeOutput();
+            run.finishing = true;
             finish(runId, run.outcome(process.isAlive() ? null : process.exitValue()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             run.stop(StopReason.SHUTDOWN);
+            run.finishing = true;
             finish(runId, run.outcome(null));
         } catch (RuntimeException e) {
             log.warn("Run {} failed inside the runner: {}", runId, e.toString());
             run.killTree();
+            run.finishing = true;
             finish(runId, new Runs.Outcome("failed", null, "runner-failed",
                     "The run failed inside the server (details in the server log)."));
         } finally {
@@ -348,6 +359,10 @@ public class AgentRunner {
         private volatile boolean outputClosed;
         /** Appends fail (the database is unavailable): said once, and the pumps stop trying. */
         private volatile boolean appendFailing;
+        /** The runner is recording the end itself: a lease check that no longer renews it is no loss. */
+        volatile boolean finishing;
+        /** Its lease was found lost (logged once, however many lease checks see it). */
+        final java.util.concurrent.atomic.AtomicBoolean leaseLost = new java.util.concurrent.atomic.AtomicBoolean();
         private final StopRequest stopRequest = new StopRequest(kill -> Thread.ofVirtual().start(kill));
 
         ActiveRun(UUID runId, UUID sessionId, Process process) {
