@@ -48,6 +48,8 @@ final class PendingOutput {
     /** What was appended last ended a line (or nothing was appended yet). */
     private boolean atLineStart = true;
     private long droppedTotal;
+    /** Given up on for good (the run's log closed, or the run is over): what still arrives is ignored. */
+    private boolean closed;
 
     /**
      * @param budget  what all runs may hold together
@@ -66,6 +68,9 @@ final class PendingOutput {
     int add(CharSequence chars) {
         lock.lock();
         try {
+            if (closed) {
+                return 0;   // a pump still reading after the run let go of its output: held by nobody
+            }
             waiting.append(chars);
             long over = budget.take(chars.length());
             if (over > 0 && mayDrop.getAsBoolean()) {
@@ -170,10 +175,14 @@ final class PendingOutput {
         }
     }
 
-    /** Gives up on what waits (the run's log is closed); returns how many chars that was. */
+    /**
+     * Gives up on what waits and on whatever still arrives (the run's log is closed, or the run is
+     * over); returns how many chars that was.
+     */
     int discard() {
         lock.lock();
         try {
+            closed = true;
             int chars = waiting.length();
             waiting.setLength(0);
             budget.release(chars);

@@ -177,4 +177,17 @@ class PendingOutputTest {
         output.appended(last);
         assertThat(output.next(100)).isNull();
     }
+
+    @Test
+    void afterTheRunLetGoNothingIsHeldAnyMore() {
+        OutputBudget budget = new OutputBudget(1000);
+        PendingOutput output = output(budget);
+        output.add("waiting\n");
+
+        assertThat(output.discard()).isEqualTo(8);
+        output.add("a pump that was still reading\n");
+
+        assertThat(budget.used()).isZero();
+        assertThat(output.next(100)).isNull();
+    }
 }
