@@ -6,8 +6,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import javax.sql.DataSource;
 
@@ -154,44 +152,9 @@ class OutputDuringOutageTest {
             printed.append("line ").append(i).append('\n');
         }
         String expected = printed.append("done\n").toString();
-        // What the agent printed, with each gap replaced by its marker: the text between markers is
-        // what was printed there, and each marker's bytes are exactly the ones missing at its place.
-        Matcher marker = Pattern.compile("\\[collab-server: (\\d+) bytes of output dropped here; "
-                + "the database could not take them in time]\n").matcher(stdout);
-        int cursor = 0;
-        int segmentStart = 0;
-        long marked = 0;
-        int markers = 0;
-        while (marker.find()) {
-            cursor = follow(expected, cursor, stdout.substring(segmentStart, marker.start()), true);
-            long bytes = Long.parseLong(marker.group(1));
-            cursor += (int) bytes;   // ASCII: a byte is a char
-            marked += bytes;
-            markers++;
-            segmentStart = marker.end();
-        }
-        cursor = follow(expected, cursor, stdout.substring(segmentStart), false);
-        assertThat(cursor).as("everything printed is there or marked").isEqualTo(expected.length());
-        assertThat(markers).isPositive();
-        assertThat(droppedBytes() - droppedBefore).as("dropped bytes counted = bytes marked").isEqualTo(marked);
-    }
-
-    /**
-     * The expected text continues at {@code cursor} with {@code segment}; before a marker the
-     * segment may end with the line break the marker starts with (when it came mid-line).
-     */
-    private static int follow(String expected, int cursor, String segment, boolean beforeMarker) {
-        if (expected.startsWith(segment, cursor)) {
-            return cursor + segment.length();
-        }
-        String withoutBreak = segment.endsWith("\n") ? segment.substring(0, segment.length() - 1) : null;
-        if (beforeMarker && withoutBreak != null && !withoutBreak.endsWith("\n")
-                && expected.startsWith(withoutBreak, cursor)) {
-            return cursor + withoutBreak.length();
-        }
-        throw new AssertionError("at " + cursor + " expected "
-                + expected.substring(cursor, Math.min(expected.length(), cursor + 40)).replace("\n", "\\n") + "… but the log has "
-                + segment.substring(0, Math.min(segment.length(), 40)).replace("\n", "\\n") + "…");
+        SessionLog.Gaps gaps = SessionLog.gaps(expected, stdout);
+        assertThat(gaps.markers()).isPositive();
+        assertThat(droppedBytes() - droppedBefore).as("dropped bytes counted = bytes marked").isEqualTo(gaps.bytes());
     }
 
     @Test
