@@ -88,12 +88,19 @@ final class BuiltInPostgres implements AutoCloseable {
                             installation(installation, binariesDirectory)))
                     .start();
         } catch (IOException | RuntimeException | ExceptionInInitializerError e) {
+            for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+                if (cause instanceof StartupCheckException ours) {
+                    throw ours;   // from securing the cluster: its own line says what is wrong
+                }
+            }
             throw new StartupCheckException(
                     "The built-in PostgreSQL did not start in " + dataDirectory + ": " + rootMessage(e),
                     "Look at the PostgreSQL log lines above, free the data directory, or point "
                             + "spring.datasource.url at a PostgreSQL server (team mode).", e);
+        } finally {
+            // Also when the start failed: the library left the directory writable for everyone.
+            restrictToOwner(binariesDirectory);
         }
-        restrictToOwner(binariesDirectory);
         BuiltInPostgres server = new BuiltInPostgres(postgres, dataDirectory, credentials.password());
         server.createDatabaseIfMissing();
         log.info("Built-in PostgreSQL ready on port {} with data in {}", postgres.getPort(), dataDirectory);

@@ -61,6 +61,8 @@ public class AgentRunner {
     private final Timer duration;
     private final Counter appendFailures;
     private final Counter droppedBytes;
+    /** The output all runs hold while the database does not take it, together. */
+    private final OutputBudget outputBudget;
     private volatile boolean shuttingDown;
 
     AgentRunner(RunnerProperties properties, AgentCommand agentCommand, Runs runs, EventLog eventLog,
@@ -78,6 +80,8 @@ public class AgentRunner {
         this.droppedBytes = Counter.builder("collab.run.output.dropped").baseUnit("bytes")
                 .description("Agent output dropped because it could not be appended in time (a marker line says where)")
                 .register(registry);
+        this.outputBudget = new OutputBudget(properties.outputMaxPendingChars());
+        registry.gauge("collab.run.output.pending", List.of(), outputBudget, OutputBudget::used);
         registry.gaugeMapSize("collab.runs.active", List.of(), active);
         control.onCommand(this::onControlCommand);
     }
@@ -95,19 +99,27 @@ public class AgentRunner {
         return ids;
     }
 
-    /** Runs of ours whose lease was not renewed (another instance ended them as lost): stop them here. */
-    void stopUnrenewed(java.util.Set<UUID> renewed) {
-        for (UUID runId : active.keySet()) {
-            if (!renewed.contains(runId)) {
-                ActiveRun run = active.get(runId);
-                if (run != null) {
-                    run.closeOutput();
-                    // Every tick sees the run unrenewed until its agent is gone: stop (and say so) once.
-                    if (run.stop(StopReason.INTERRUPT)) {
-                        log.warn("Run {} lost its lease (ended elsewhere as lost); stopping its agent", runId);
-                    }
-                }
+    /**
+     * Runs of ours whose lease was not renewed (another instance ended them as lost): stop them
+     * here. Only the runs the lease check asked about ({@code mine}, its snapshot): a run launched
+     * after it was not renewed because nobody asked. A run this runner is finishing itself is not
+     * renewed either, since it is no longer RUNNING: that is no lost lease.
+     */
+    void stopUnrenewed(java.util.Set<UUID> mine, java.util.Set<UUID> renewed) {
+        for (UUID runId : mine) {
+            if (renewed.contains(runId)) {
+                continue;
             }
+            ActiveRun run = active.get(runId);
+            if (run == null || run.finishing) {
+                continue;
+            }
+            run.closeOutput();
+            // Every tick sees the run unrenewed until its agent is gone: say so once, stop once.
+            if (run.leaseLost.compareAndSet(false, true)) {
+                log.warn("Run {} lost its lease (ended elsewhere as lost); stopping its agent", runId);
+            }
+            run.stop(StopReason.INTERRUPT);
         }
     }
 
@@ -226,21 +238,26 @@ public class AgentRunner {
             stdin.join(Duration.ofSeconds(1));
             run.flushRemaining();
             run.closeOutput();
+            run.finishing = true;
             finish(runId, run.outcome(process.isAlive() ? null : process.exitValue()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             run.stop(StopReason.SHUTDOWN);
+            run.finishing = true;
             finish(runId, run.outcome(null));
         } catch (RuntimeException e) {
             log.warn("Run {} failed inside the runner: {}", runId, e.toString());
             run.killTree();
+            run.finishing = true;
             finish(runId, new Runs.Outcome("failed", null, "runner-failed",
                     "The run failed inside the server (details in the server log)."));
         } finally {
             active.remove(runId);
+            // Whatever is still held (the log closed, the runner failed) leaves the server's budget.
+            run.stdout.discard();
+            run.stderr.discard();
             long dropped = run.stdout.droppedTotal() + run.stderr.droppedTotal();
             if (dropped > 0) {
-                droppedBytes.increment(dropped);
                 log.warn("Run {}: {} bytes of output were dropped while the database was unavailable "
                         + "(marker lines in the log say where)", runId, dropped);
             }
@@ -329,8 +346,10 @@ public class AgentRunner {
         final UUID runId;
         final UUID sessionId;
         final Process process;
-        final PendingOutput stdout = new PendingOutput("stdout", properties.outputMaxPendingChars());
-        final PendingOutput stderr = new PendingOutput("stderr", properties.outputMaxPendingChars());
+        final PendingOutput stdout = new PendingOutput("stdout", outputBudget, () -> this.appendFailing,
+                droppedBytes::increment);
+        final PendingOutput stderr = new PendingOutput("stderr", outputBudget, () -> this.appendFailing,
+                droppedBytes::increment);
         final ReentrantLock flushing = new ReentrantLock();
         private final Deque<String> stderrTail = new ArrayDeque<>();
         private final StringBuilder partialStderr = new StringBuilder();
@@ -340,6 +359,10 @@ public class AgentRunner {
         private volatile boolean outputClosed;
         /** Appends fail (the database is unavailable): said once, and the pumps stop trying. */
         private volatile boolean appendFailing;
+        /** The runner is recording the end itself: a lease check that no longer renews it is no loss. */
+        volatile boolean finishing;
+        /** Its lease was found lost (logged once, however many lease checks see it). */
+        final java.util.concurrent.atomic.AtomicBoolean leaseLost = new java.util.concurrent.atomic.AtomicBoolean();
         private final StopRequest stopRequest = new StopRequest(kill -> Thread.ofVirtual().start(kill));
 
         ActiveRun(UUID runId, UUID sessionId, Process process) {
@@ -366,7 +389,7 @@ public class AgentRunner {
                         rememberStderr(chars);
                     }
                     if (output.add(chars) >= properties.outputMaxChars()) {
-                        flushIfIdle();
+                        flushFromPump();
                     }
                     chars.clear();
                 }
@@ -400,7 +423,7 @@ public class AgentRunner {
         private void appendWaiting() {
             for (PendingOutput output : List.of(stdout, stderr)) {
                 // What waits now, not what the agent keeps printing meanwhile: the caller gets back.
-                int batches = output.waitingChars() / properties.outputMaxChars() + 2;
+                int batches = output.batchesWaiting(properties.outputMaxChars());
                 for (int i = 0; i < batches && !outputClosed; i++) {
                     PendingOutput.Batch batch = output.next(properties.outputMaxChars());
                     if (batch == null) {
@@ -417,14 +440,15 @@ public class AgentRunner {
                         throw e;
                     }
                     output.appended(batch);
+                    if (appendFailing) {
+                        // At once, not after the backlog: from now on the pumps wait for appends again.
+                        appendFailing = false;
+                        log.info("Run {}: output is appended again", runId);
+                    }
                 }
                 if (outputClosed) {
                     output.discard();
                 }
-            }
-            if (appendFailing) {
-                appendFailing = false;
-                log.info("Run {}: output is appended again", runId);
             }
         }
 
@@ -438,16 +462,21 @@ public class AgentRunner {
         }
 
         /**
-         * From a pump with a full batch: appends unless a flush is under way or appends are failing,
-         * so the pump never waits for the database and keeps reading the agent's pipe (the agent
-         * keeps running; its output waits here, bounded).
+         * From a pump with a full batch. While appends work, the pump waits for the flush lock and
+         * appends: it stops reading meanwhile, the agent's pipe fills up and the agent waits for the
+         * database (backpressure, nothing dropped, however much it prints). While appends are failing
+         * it does not wait: it keeps reading, the output waits here within the server's budget
+         * (past it the oldest goes, with a marker), and the flush tick keeps retrying.
          */
-        void flushIfIdle() {
-            if (appendFailing || !flushing.tryLock()) {
+        void flushFromPump() {
+            if (appendFailing) {
                 return;
             }
+            flushing.lock();
             try {
-                appendWaiting();
+                if (!appendFailing) {   // the flush we waited for may just have failed
+                    appendWaiting();
+                }
             } catch (RuntimeException e) {
                 appendFailed(e);
             } finally {
@@ -457,8 +486,8 @@ public class AgentRunner {
 
         /**
          * After the agent exited: what waits is appended before {@code run.finished}. While the
-         * database is unavailable this retries for up to {@code collab.runner.lease} (after that
-         * the run could not be finished either, and ends as lost).
+         * database is unavailable this retries for up to {@code collab.runner.lease}; after that
+         * what waits is dropped (counted, and a marker tried once more before {@code run.finished}).
          */
         void flushRemaining() throws InterruptedException {
             long deadline = System.nanoTime() + properties.lease().toNanos();
@@ -469,8 +498,12 @@ public class AgentRunner {
                 } catch (RuntimeException e) {
                     appendFailed(e);
                     if (System.nanoTime() > deadline) {
-                        log.warn("Run {}: {} characters of output could not be appended before the run ended; they are lost",
-                                runId, stdout.waitingChars() + stderr.waitingChars());
+                        // Counted as dropped like any gap; its marker is what still waits, tried once more
+                        // right before run.finished (both need the database back).
+                        long bytes = stdout.dropAll() + stderr.dropAll();
+                        log.warn("Run {}: {} bytes of output could not be appended before the run ended; they are dropped",
+                                runId, bytes);
+                        flushQuietly();
                         return;
                     }
                     Thread.sleep(Math.max(100, properties.outputFlush().toMillis()));
@@ -482,8 +515,8 @@ public class AgentRunner {
             appendFailures.increment();
             if (!appendFailing) {
                 appendFailing = true;
-                log.warn("Run {}: output could not be appended ({}); it is kept (up to {} characters per stream) "
-                        + "and appended when the database answers again", runId, e.toString(),
+                log.warn("Run {}: output could not be appended ({}); it is kept (all runs together up to {} "
+                        + "characters) and appended when the database answers again", runId, e.toString(),
                         properties.outputMaxPendingChars());
             } else {
                 log.debug("Run {}: output still cannot be appended: {}", runId, e.toString());

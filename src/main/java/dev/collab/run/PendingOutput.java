@@ -1,43 +1,80 @@
 package dev.collab.run;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
+import java.util.function.LongConsumer;
 
 /**
  * Output of one stream of a run waiting to be appended. A batch stays here until its append
  * succeeded: if the database is unavailable, the text is appended later, not lost. The wait is
- * bounded: past {@code maxPendingChars} the oldest waiting text (not the batch being appended) is
- * dropped, and the next batch starts with one marker line saying how many bytes were dropped
- * there (docs/runner.md), so a gap is never silent.
+ * bounded by the server's {@link OutputBudget}: past it, and only while this run's appends are
+ * failing, the oldest waiting text (not the batch being appended) is dropped, and one marker line
+ * takes its place, at the very position of the gap, saying how many bytes were dropped there
+ * (docs/runner.md): a gap is never silent.
  */
 final class PendingOutput {
 
-    /** A batch being appended: its text (marker first, if any) and what it takes out when done. */
-    record Batch(String text, int chars, long droppedBytes) {
+    /** A batch being appended: its text (a gap's marker first, if any) and what it takes out when done. */
+    record Batch(String text, int chars, long markerBytes) {
+    }
+
+    /** Output dropped at {@code position} of the waiting text. */
+    private static final class Gap {
+        int position;
+        long bytes;
+        /** The text before the gap does not end a line: the marker starts with a line break. */
+        boolean midLine;
+
+        Gap(int position, boolean midLine) {
+            this.position = position;
+            this.midLine = midLine;
+        }
     }
 
     final String stream;
-    private final int maxPendingChars;
+    private final OutputBudget budget;
+    private final BooleanSupplier mayDrop;
+    private final LongConsumer onDrop;
     private final StringBuilder waiting = new StringBuilder();
+    /** In order of position; few (each failed append can leave one). */
+    private final List<Gap> gaps = new ArrayList<>();
     private final ReentrantLock lock = new ReentrantLock();
     /** Leading chars of {@code waiting} in a batch being appended: never dropped under it. */
     private int inFlight;
-    private long droppedBytes;
+    /** What was appended last ended a line (or nothing was appended yet). */
+    private boolean atLineStart = true;
     private long droppedTotal;
+    /** Given up on for good (the run's log closed, or the run is over): what still arrives is ignored. */
+    private boolean closed;
 
-    PendingOutput(String stream, int maxPendingChars) {
+    /**
+     * @param budget  what all runs may hold together
+     * @param mayDrop whether this run's appends are failing: only then is its output dropped past the budget
+     *                (while they work, the pump waits for the database instead, and the agent with it)
+     * @param onDrop  told the bytes (UTF-8) of every drop, as it happens
+     */
+    PendingOutput(String stream, OutputBudget budget, BooleanSupplier mayDrop, LongConsumer onDrop) {
         this.stream = stream;
-        this.maxPendingChars = maxPendingChars;
+        this.budget = budget;
+        this.mayDrop = mayDrop;
+        this.onDrop = onDrop;
     }
 
     /** Adds what the agent printed; returns how many chars are waiting now. */
     int add(CharSequence chars) {
         lock.lock();
         try {
+            if (closed) {
+                return 0;   // a pump still reading after the run let go of its output: held by nobody
+            }
             waiting.append(chars);
-            int over = waiting.length() - maxPendingChars;
-            if (over > 0) {
-                dropOldest(over);
+            long over = budget.take(chars.length());
+            if (over > 0 && mayDrop.getAsBoolean()) {
+                drop(over);
             }
             return waiting.length();
         } finally {
@@ -46,36 +83,67 @@ final class PendingOutput {
     }
 
     /**
-     * The next batch, at most {@code maxChars} of output (plus the marker of a gap before it), left
-     * in place until {@link #appended}; null when nothing waits. One batch at a time (the caller
-     * holds the run's flush lock).
+     * The next batch, at most {@code maxChars} of output (after the marker of a gap right before
+     * it), never across a gap, left in place until {@link #appended}; null when nothing waits. One
+     * batch at a time (the caller holds the run's flush lock).
      */
     Batch next(int maxChars) {
         lock.lock();
         try {
-            if (waiting.isEmpty() && droppedBytes == 0) {
+            Gap first = gaps.isEmpty() ? null : gaps.getFirst();
+            boolean marker = first != null && first.position == 0;
+            if (waiting.isEmpty() && !marker) {
                 return null;
             }
-            int chars = Math.min(maxChars, waiting.length());
+            int limit = waiting.length();
+            Gap following = marker ? (gaps.size() > 1 ? gaps.get(1) : null) : first;
+            if (following != null) {
+                limit = Math.min(limit, following.position);
+            }
+            int chars = Math.min(maxChars, limit);
             if (chars > 0 && chars < waiting.length() && Character.isHighSurrogate(waiting.charAt(chars - 1))) {
                 chars--;   // never split a character between two events
             }
             inFlight = chars;
-            String marker = droppedBytes == 0 ? ""
-                    : "[collab-server: " + droppedBytes + " bytes of output dropped here; the database could not "
-                            + "take them in time]\n";
-            return new Batch(marker + waiting.substring(0, chars), chars, droppedBytes);
+            return new Batch((marker ? marker(first) : "") + waiting.substring(0, chars), chars,
+                    marker ? first.bytes : 0);
         } finally {
             lock.unlock();
         }
+    }
+
+    static String marker(long bytes, boolean midLine) {
+        return (midLine ? "\n" : "") + "[collab-server: " + bytes
+                + " bytes of output dropped here; the database could not take them in time]\n";
+    }
+
+    private static String marker(Gap gap) {
+        return marker(gap.bytes, gap.midLine);
     }
 
     /** The batch is in the log: it leaves the buffer. */
     void appended(Batch batch) {
         lock.lock();
         try {
+            if (batch.chars() > 0) {
+                atLineStart = waiting.charAt(batch.chars() - 1) == '\n';
+            } else if (batch.markerBytes() > 0) {
+                atLineStart = true;
+            }
             waiting.delete(0, batch.chars());
-            droppedBytes -= batch.droppedBytes();
+            budget.release(batch.chars());
+            if (batch.markerBytes() > 0) {
+                Gap written = gaps.getFirst();
+                written.bytes -= batch.markerBytes();
+                if (written.bytes <= 0) {
+                    gaps.removeFirst();
+                } else {
+                    written.midLine = false;   // dropped meanwhile, right after the marker line just written
+                }
+            }
+            for (Gap gap : gaps) {
+                gap.position -= batch.chars();
+            }
             inFlight = 0;
         } finally {
             lock.unlock();
@@ -92,13 +160,33 @@ final class PendingOutput {
         }
     }
 
-    /** Gives up on what waits (the run's log is closed); returns how many chars that was. */
+    /**
+     * Gives up on all waiting output (the run ended and the database still does not answer): it
+     * becomes a gap, counted like any other, whose marker is what waits now.
+     *
+     * @return the bytes dropped
+     */
+    long dropAll() {
+        lock.lock();
+        try {
+            return drop(waiting.length());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Gives up on what waits and on whatever still arrives (the run's log is closed, or the run is
+     * over); returns how many chars that was.
+     */
     int discard() {
         lock.lock();
         try {
+            closed = true;
             int chars = waiting.length();
             waiting.setLength(0);
-            droppedBytes = 0;
+            budget.release(chars);
+            gaps.clear();
             inFlight = 0;
             return chars;
         } finally {
@@ -106,7 +194,7 @@ final class PendingOutput {
         }
     }
 
-    /** Bytes (UTF-8) dropped so far because the bound was reached. */
+    /** Bytes (UTF-8) dropped so far. */
     long droppedTotal() {
         lock.lock();
         try {
@@ -125,19 +213,65 @@ final class PendingOutput {
         }
     }
 
-    /** Drops the oldest {@code chars} after the batch in flight, on a character boundary. */
-    private void dropOldest(int chars) {
+    /** How many batches of at most {@code maxChars} what waits now takes (markers included). */
+    int batchesWaiting(int maxChars) {
+        lock.lock();
+        try {
+            return waiting.length() / maxChars + gaps.size() + 1;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Drops up to {@code chars} of the oldest waiting text after the batch in flight, on a
+     * character boundary, and records the gap where the text was.
+     */
+    private long drop(long chars) {
         int from = inFlight;
-        int to = Math.min(waiting.length(), from + chars);
+        int to = (int) Math.min(waiting.length(), from + chars);
         if (to < waiting.length() && Character.isLowSurrogate(waiting.charAt(to))) {
             to++;
         }
         if (to <= from) {
-            return;
+            return 0;
         }
         long bytes = waiting.substring(from, to).getBytes(StandardCharsets.UTF_8).length;
+        boolean midLine = from > 0 ? waiting.charAt(from - 1) != '\n' : !atLineStart;
         waiting.delete(from, to);
-        droppedBytes += bytes;
+        int removed = to - from;
+        // Gaps inside the dropped text, or at either end of it, become one.
+        Gap here = null;
+        for (Iterator<Gap> it = gaps.iterator(); it.hasNext(); ) {
+            Gap gap = it.next();
+            if (gap.position < from) {
+                continue;
+            }
+            if (gap.position > to) {
+                gap.position -= removed;
+            } else if (here == null) {
+                if (gap.position != from) {
+                    gap.position = from;
+                    gap.midLine = midLine;
+                }
+                here = gap;
+            } else {
+                here.bytes += gap.bytes;
+                it.remove();
+            }
+        }
+        if (here == null) {
+            here = new Gap(from, midLine);
+            int index = 0;
+            while (index < gaps.size() && gaps.get(index).position < from) {
+                index++;
+            }
+            gaps.add(index, here);
+        }
+        here.bytes += bytes;
         droppedTotal += bytes;
+        budget.release(removed);
+        onDrop.accept(bytes);
+        return bytes;
     }
 }

@@ -38,7 +38,7 @@ class RunLeases implements DisposableBean {
             var mine = runner.activeRunIds();
             var renewed = runs.renew(mine);
             if (renewed.size() < mine.size()) {
-                runner.stopUnrenewed(renewed);
+                runner.stopUnrenewed(mine, renewed);
             }
             for (UUID expired : runs.expired()) {
                 if (runner.activeRunIds().contains(expired)) {

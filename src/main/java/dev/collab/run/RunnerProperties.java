@@ -20,8 +20,9 @@ import org.springframework.validation.annotation.Validated;
  * @param interruptGrace after the polite signal, how long before the agent's processes are killed
  * @param outputFlush    output is batched into {@code output} events at most this often…
  * @param outputMaxChars …or as soon as this many characters are waiting
- * @param outputMaxPendingChars output of one stream kept while it cannot be appended (the database is
- *                       unavailable); past it the oldest is dropped, with a marker line (docs/runner.md)
+ * @param outputMaxPendingChars output all runs of this instance together keep while it cannot be
+ *                       appended (the database is unavailable); past it a run whose appends fail
+ *                       drops its oldest, with a marker line (docs/runner.md)
  * @param environment    the names of the server's environment variables an agent gets (when set);
  *                       besides these it gets only the run's own {@code COLLAB_SESSION_ID} and
  *                       {@code COLLAB_RUN_ID}. The server's credentials and settings
@@ -37,7 +38,7 @@ record RunnerProperties(
         @NotNull @DefaultValue("3s") Duration interruptGrace,
         @NotNull @DefaultValue("30ms") Duration outputFlush,
         @DefaultValue("16384") int outputMaxChars,
-        @DefaultValue("1048576") int outputMaxPendingChars,
+        @DefaultValue("4194304") int outputMaxPendingChars,
         @DefaultValue({"PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TERM", "TMPDIR"})
         List<String> environment) {
 

@@ -28,7 +28,8 @@ import static org.awaitility.Awaitility.await;
  * Built-in mode does not hand the database to every local user: connections need the random
  * password kept in {@code <data-dir>/postgres-password} (0600), nothing under the data directory is
  * writable by others, a data directory made by an older version (which trusted every local
- * connection) is switched over on start, and a lost password file is replaced by a new password.
+ * connection) is switched over on start, a lost password file is replaced by a new password, and
+ * the password file of another installation is named as such at once.
  */
 class BuiltInDatabaseSecurityProcessTest {
 
@@ -107,6 +108,32 @@ class BuiltInDatabaseSecurityProcessTest {
             assertThat(password(dataDir)).isEqualTo(password);
             assertThat(server.output()).doesNotContain("password authentication for the built-in", "setting a new password");
             assertThat(canQuery(dataDir, password)).isTrue();
+        }
+    }
+
+    @Test
+    void aPasswordFileOfAnotherInstallationIsNamedAtOnce() throws Exception {
+        Path dataDir = TempDirectories.create("foreign-");
+        try (ServerProcess server = ServerProcess.start(dataDir).awaitReady()) {
+            assertThat(server.terminate(Duration.ofSeconds(60))).isIn(0, 143);
+        }
+        String own = password(dataDir);
+        String foreign = "f".repeat(43);
+        Files.writeString(dataDir.resolve("postgres-password"), foreign + "\n");   // restored from elsewhere
+
+        try (ServerProcess server = ServerProcess.start(dataDir)) {
+            assertThat(server.awaitExit(Duration.ofSeconds(120))).isNotZero();
+            assertThat(server.output()).contains("The password in " + dataDir.resolve("postgres-password"),
+                    "is not the one the built-in database in", "was the file restored from another installation?",
+                    "or delete " + dataDir.resolve("postgres-password"));
+            assertThat(server.output()).doesNotContain(own).doesNotContain(foreign);
+            assertThat(writableByOthers(dataDir)).as("world-writable entries after a failed start").isEmpty();
+        }
+
+        // As the message says: without the file, the next start sets a new password; the data stays.
+        Files.delete(dataDir.resolve("postgres-password"));
+        try (ServerProcess server = ServerProcess.start(dataDir).awaitReady()) {
+            assertThat(canQuery(dataDir, password(dataDir))).isTrue();
         }
     }
 

@@ -32,15 +32,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The database goes away in the middle of a run that keeps printing, and comes back: every line
- * the agent printed is in the log afterwards, in order, none twice, with no gap marker (the
- * outage stayed within the bound).
+ * Agent output and the database. It goes away in the middle of a run that keeps printing, and
+ * comes back: every line the agent printed is in the log afterwards, in order, none twice, with no
+ * gap marker when the outage stayed within the bound; past the bound the oldest output goes, and
+ * marker lines say exactly where and how much. With the database healthy nothing is ever dropped,
+ * however fast the agent prints.
  */
 @IntegrationTest
 @DirtiesContext
 @TestPropertySource(properties = {
         "spring.datasource.hikari.connection-timeout=1000",
         "collab.runner.timeout=5m",
+        // The smallest bound: the flood is far past it, the outage of the slow agent stays within it.
+        "collab.runner.output-max-pending-chars=16384",
         "collab.runner.lease=30s"})
 class OutputDuringOutageTest {
 
@@ -88,7 +92,7 @@ class OutputDuringOutageTest {
         admin.sql("select pg_terminate_backend(pid) from pg_stat_activity where datname = :db")
                 .param("db", database).query().listOfRows();
         int atOutage = progress(workspace);
-        // The agent printed well over a batch while appends failed.
+        // The agent kept printing while appends failed (a few hundred characters: within the bound).
         await().atMost(WAIT).until(() -> appendFailures() > failuresBefore && progress(workspace) >= atOutage + 100);
         int duringOutage = progress(workspace);
 
@@ -114,6 +118,69 @@ class OutputDuringOutageTest {
         assertThat(stdout).isEqualTo(expected.toString());
         assertThat(events.stream().filter(e -> e.get("type").asString().equals("run.finished")).findFirst().orElseThrow()
                 .get("data").get("status").asString()).isEqualTo("succeeded");
+    }
+
+    @Test
+    void pastTheBoundTheOldestOutputGoesAndMarkerLinesSayWhereAndHowMuch() throws IOException {
+        UUID session = api.newSession(api.newProject("outage-bound"));
+        assertThat(api.sendMessage(session, "fast", null).status()).isEqualTo(202);
+        Path workspace = workspaces.directoryOf(session);
+        await().atMost(WAIT).until(() -> SessionLog.output(SessionLog.events(api, session), "stdout").contains("line 3\n"));
+        double droppedBefore = droppedBytes();
+
+        admin.sql("alter database " + database + " allow_connections false").update();
+        admin.sql("select pg_terminate_backend(pid) from pg_stat_activity where datname = :db")
+                .param("db", database).query().listOfRows();
+        // Past the bound (16,384 chars): output is dropped, and counted as it is, while the agent still runs.
+        await().atMost(WAIT).until(() -> droppedBytes() > droppedBefore);
+        int atDrop = progress(workspace);
+        await().atMost(WAIT).until(() -> progress(workspace) > atDrop);
+
+        admin.sql("alter database " + database + " allow_connections true").update();
+        Files.writeString(workspace.resolve("stop"), "");
+        await().atMost(WAIT).until(() -> {
+            try {
+                return SessionLog.finished(SessionLog.events(api, session));
+            } catch (RuntimeException e) {
+                return false;   // the server may still be reconnecting
+            }
+        });
+
+        String stdout = SessionLog.output(SessionLog.events(api, session), "stdout");
+        StringBuilder printed = new StringBuilder();
+        for (int i = 1; i <= progress(workspace); i++) {
+            printed.append("line ").append(i).append('\n');
+        }
+        String expected = printed.append("done\n").toString();
+        SessionLog.Gaps gaps = SessionLog.gaps(expected, stdout);
+        assertThat(gaps.markers()).isPositive();
+        assertThat(droppedBytes() - droppedBefore).as("dropped bytes counted = bytes marked").isEqualTo(gaps.bytes());
+    }
+
+    @Test
+    void aFloodOfOutputArrivesWholeWhileTheDatabaseIsHealthy() {
+        // 11,000,000 chars, far past output-max-pending-chars: with appends working, the agent is
+        // slowed down to the database's pace (its pipe fills up), and nothing is ever dropped.
+        UUID session = api.newSession(api.newProject("flood"));
+        assertThat(api.sendMessage(session, "flood 1000000", null).status()).isEqualTo(202);
+        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
+                .until(() -> api.get("/api/sessions/" + session).json().get("state").asString().equals("IDLE"));
+
+        List<JsonNode> events = SessionLog.events(api, session);
+        String stdout = SessionLog.output(events, "stdout");
+        // (No assertion prints 11 MB when it fails.)
+        assertThat(stdout.contains("[collab-server:")).as("a marker of dropped output").isFalse();
+        assertThat(stdout.length()).isEqualTo(11_000_000);
+        assertThat(stdout.equals("abcdefghij\n".repeat(1_000_000))).as("every line, in order").isTrue();
+        assertThat(events.stream().filter(e -> e.get("type").asString().equals("run.finished")).findFirst()
+                .orElseThrow().get("data").get("status").asString()).isEqualTo("succeeded");
+    }
+
+    private double droppedBytes() {
+        return api.get("/actuator/prometheus").text().lines()
+                .filter(line -> line.startsWith("collab_run_output_dropped_bytes_total"))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+                .sum();
     }
 
     private double appendFailures() {

@@ -1,17 +1,38 @@
 package dev.collab.run;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Output waits until its append succeeded; past the bound the oldest goes, and a marker says how much. */
+/**
+ * Output waits until its append succeeded; past the server's budget, and only while appends fail,
+ * the oldest goes, and a marker line at the gap says how much.
+ */
 class PendingOutputTest {
+
+    /** The bytes of every drop, as reported. */
+    final List<Long> drops = new ArrayList<>();
+    boolean failing = true;
+
+    PendingOutput output(OutputBudget budget) {
+        return new PendingOutput("stdout", budget, () -> failing, drops::add);
+    }
+
+    PendingOutput output(int budget) {
+        return output(new OutputBudget(budget));
+    }
+
+    static String marker(long bytes) {
+        return "[collab-server: " + bytes + " bytes of output dropped here; the database could not take them in time]\n";
+    }
 
     @Test
     void aFailedAppendKeepsTheBatchForTheNextAttempt() {
-        PendingOutput output = new PendingOutput("stdout", 1000);
+        PendingOutput output = output(1000);
         output.add("line 1\nline 2\n");
 
         PendingOutput.Batch first = output.next(100);
@@ -27,7 +48,7 @@ class PendingOutputTest {
 
     @Test
     void batchesAreBoundedAndNeverSplitACharacter() {
-        PendingOutput output = new PendingOutput("stdout", 1000);
+        PendingOutput output = output(1000);
         output.add("ab\uD83D\uDE00cd");   // a, b, 😀 (two chars), c, d
 
         PendingOutput.Batch first = output.next(3);
@@ -41,24 +62,61 @@ class PendingOutputTest {
 
     @Test
     void pastTheBoundTheOldestIsReplacedByOneMarkerWithTheBytesDropped() {
-        PendingOutput output = new PendingOutput("stdout", 20);
+        PendingOutput output = output(20);
         output.add("é123456789");   // é is 2 bytes in UTF-8
         output.add("0123456789");
         output.add("ABCDEFGHIJ");   // 30 waiting: the oldest 10 chars (11 bytes) go
 
         PendingOutput.Batch batch = output.next(100);
 
-        assertThat(batch.text()).isEqualTo(
-                "[collab-server: 11 bytes of output dropped here; the database could not take them in time]\n"
-                        + "0123456789ABCDEFGHIJ");
+        assertThat(batch.text()).isEqualTo(marker(11) + "0123456789ABCDEFGHIJ");
         output.appended(batch);
         assertThat(output.droppedTotal()).isEqualTo(11);
         assertThat(output.next(100)).as("the marker is written once").isNull();
     }
 
     @Test
+    void dropsAreReportedAsTheyHappenNotWhenTheRunEnds() {
+        PendingOutput output = output(10);
+        output.add("0123456789");
+        output.add("abc");
+        output.add("é");
+
+        assertThat(drops).containsExactly(3L, 1L);
+    }
+
+    @Test
+    void whileAppendsWorkNothingIsDroppedPastTheBudget() {
+        failing = false;   // the pump waits for the database instead (backpressure)
+        PendingOutput output = output(10);
+        output.add("0123456789");
+        output.add("ABCDEFGHIJ");
+
+        PendingOutput.Batch batch = output.next(100);
+        assertThat(batch.text()).isEqualTo("0123456789ABCDEFGHIJ");
+        assertThat(drops).isEmpty();
+    }
+
+    @Test
+    void theBudgetIsSharedByAllRuns() {
+        OutputBudget budget = new OutputBudget(20);
+        PendingOutput quiet = output(budget);
+        PendingOutput chatty = output(budget);
+        quiet.add("q".repeat(15));
+        chatty.add("0123456789");   // 25 held: the run that prints gives up its own oldest 5
+
+        assertThat(budget.used()).isEqualTo(20);
+        assertThat(chatty.next(100).text()).isEqualTo(marker(5) + "56789");
+        assertThat(quiet.next(100).text()).isEqualTo("q".repeat(15));
+
+        quiet.appended(quiet.next(100));
+        chatty.appended(chatty.next(100));
+        assertThat(budget.used()).as("appended output leaves the budget").isZero();
+    }
+
+    @Test
     void theBatchBeingAppendedIsNotDroppedUnderIt() {
-        PendingOutput output = new PendingOutput("stdout", 10);
+        PendingOutput output = output(10);
         output.add("abcdefghij");
         PendingOutput.Batch inFlight = output.next(4);   // "abcd" is being appended
         output.add("KLMN");                               // 14 waiting: 4 go, after the batch
@@ -67,11 +125,69 @@ class PendingOutputTest {
         PendingOutput.Batch next = output.next(100);
 
         assertThat(inFlight.text()).isEqualTo("abcd");
-        assertThat(next.text()).isEqualTo(
-                "[collab-server: 4 bytes of output dropped here; the database could not take them in time]\n"
-                        + "ijKLMN");
+        // "abcd" did not end its line: the marker starts a line of its own.
+        assertThat(next.text()).isEqualTo("\n" + marker(4) + "ijKLMN");
         assertThat(output.droppedTotal()).isEqualTo("efgh".getBytes(StandardCharsets.UTF_8).length);
         output.appended(next);
+        assertThat(output.next(100)).isNull();
+    }
+
+    @Test
+    void theMarkerStaysWhereTheGapIsWhenTheBatchBeforeItFails() {
+        PendingOutput output = output(10);
+        output.add("AAAA");
+        PendingOutput.Batch inFlight = output.next(100);   // "AAAA" is being appended…
+        output.add("BBBBBBBB");                            // 12 waiting: "BB" goes, after "AAAA"
+        output.failed();                                   // …and its append fails
+
+        PendingOutput.Batch retry = output.next(100);
+        assertThat(retry.text()).as("the batch stops at the gap").isEqualTo("AAAA");
+        output.appended(retry);
+        PendingOutput.Batch after = output.next(100);
+        assertThat(after.text()).isEqualTo("\n" + marker(2) + "BBBBBB");
+        output.appended(after);
+        assertThat(inFlight.text() + "\n" + marker(2) + "BBBBBB").isEqualTo(retry.text() + after.text());
+        assertThat(output.next(100)).isNull();
+    }
+
+    @Test
+    void aMarkerAtTheStartOfALineHasNoEmptyLineBeforeIt() {
+        PendingOutput output = output(10);
+        output.add("done 1\n");
+        output.appended(output.next(100));
+        output.add("0123456789");
+        output.add("abc");   // the oldest 3 go, right after "done 1\n"
+
+        assertThat(output.next(100).text()).isEqualTo(marker(3) + "3456789abc");
+    }
+
+    @Test
+    void givingUpLeavesOnlyTheMarkerAndCountsEverything() {
+        failing = false;
+        OutputBudget budget = new OutputBudget(1000);
+        PendingOutput output = output(budget);
+        output.add("not yet appended\n");
+
+        assertThat(output.dropAll()).isEqualTo(17);
+
+        assertThat(drops).containsExactly(17L);
+        assertThat(budget.used()).isZero();
+        PendingOutput.Batch last = output.next(100);
+        assertThat(last.text()).isEqualTo(marker(17));
+        output.appended(last);
+        assertThat(output.next(100)).isNull();
+    }
+
+    @Test
+    void afterTheRunLetGoNothingIsHeldAnyMore() {
+        OutputBudget budget = new OutputBudget(1000);
+        PendingOutput output = output(budget);
+        output.add("waiting\n");
+
+        assertThat(output.discard()).isEqualTo(8);
+        output.add("a pump that was still reading\n");
+
+        assertThat(budget.used()).isZero();
         assertThat(output.next(100)).isNull();
     }
 }

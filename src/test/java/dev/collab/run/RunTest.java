@@ -4,6 +4,7 @@ import java.net.http.HttpRequest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -33,6 +34,8 @@ class RunTest {
     int port;
     @Autowired
     Workspaces workspaces;
+    @Autowired
+    AgentRunner runner;
     Api api;
 
     @BeforeEach
@@ -107,6 +110,22 @@ class RunTest {
         assertThat(finished.get("exitCode").asInt()).isZero();
         await().atMost(WAIT).until(() -> api.get("/api/sessions/" + session).json().get("state").asString().equals("IDLE"));
         assertThat(api.get("/api/sessions/" + session).json().get("currentRunId").isNull()).isTrue();
+    }
+
+    @Test
+    void aLeaseCheckStopsOnlyTheRunsItRenewedAndLost() {
+        UUID session = newSession();
+        UUID runId = UUID.fromString(send(session, "sleep 2").json().get("runId").asString());
+        await().atMost(WAIT).until(() -> SessionLog.output(SessionLog.events(api, session), "stdout").contains("sleeping"));
+        assertThat(runner.activeRunIds()).contains(runId);
+
+        // A lease check that took its snapshot before this run started renewed nothing of it: it
+        // must not stop a run it did not ask about.
+        runner.stopUnrenewed(Set.of(), Set.of());
+
+        List<SseClient.Message> messages = untilFinished(session);
+        assertThat(last(messages, "run.finished").get("status").asString()).isEqualTo("succeeded");
+        assertThat(stdout(messages)).contains("woke up");
     }
 
     @Test

@@ -3,6 +3,8 @@ package dev.collab.run;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import dev.collab.support.Api;
 import tools.jackson.databind.JsonNode;
@@ -43,5 +45,53 @@ final class SessionLog {
 
     static boolean finished(List<JsonNode> events) {
         return events.stream().anyMatch(event -> event.get("type").asString().equals("run.finished"));
+    }
+
+    /** The gap markers found in a stream's text: how many, and the bytes they say were dropped. */
+    record Gaps(int markers, long bytes) {
+    }
+
+    private static final Pattern MARKER = Pattern.compile(
+            "\\[collab-server: (\\d+) bytes of output dropped here; the database could not take them in time]\n");
+
+    /**
+     * Checks that {@code actual} is what the agent printed ({@code expected}, ASCII) with each gap
+     * replaced by its marker: the text between markers is exactly what was printed there, and each
+     * marker's bytes are exactly the ones missing at its place; fails otherwise.
+     */
+    static Gaps gaps(String expected, String actual) {
+        Matcher marker = MARKER.matcher(actual);
+        int cursor = 0;
+        int segmentStart = 0;
+        long bytes = 0;
+        int markers = 0;
+        while (marker.find()) {
+            cursor = follow(expected, cursor, actual.substring(segmentStart, marker.start()), true);
+            long dropped = Long.parseLong(marker.group(1));
+            cursor += (int) dropped;   // ASCII: a byte is a char
+            bytes += dropped;
+            markers++;
+            segmentStart = marker.end();
+        }
+        cursor = follow(expected, cursor, actual.substring(segmentStart), false);
+        if (cursor != expected.length()) {
+            throw new AssertionError("the log ends at " + cursor + " of " + expected.length() + " printed characters");
+        }
+        return new Gaps(markers, bytes);
+    }
+
+    /** Before a marker the segment may end with the line break the marker starts with (a gap mid-line). */
+    private static int follow(String expected, int cursor, String segment, boolean beforeMarker) {
+        if (expected.startsWith(segment, cursor)) {
+            return cursor + segment.length();
+        }
+        String withoutBreak = segment.endsWith("\n") ? segment.substring(0, segment.length() - 1) : null;
+        if (beforeMarker && withoutBreak != null && !withoutBreak.endsWith("\n")
+                && expected.startsWith(withoutBreak, cursor)) {
+            return cursor + withoutBreak.length();
+        }
+        throw new AssertionError("at " + cursor + " expected "
+                + expected.substring(cursor, Math.min(expected.length(), cursor + 40)).replace("\n", "\\n")
+                + "… but the log has " + segment.substring(0, Math.min(segment.length(), 40)).replace("\n", "\\n") + "…");
     }
 }
