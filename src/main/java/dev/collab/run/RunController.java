@@ -36,7 +36,7 @@ class RunController {
     @ApiResponse(responseCode = "202", description = "The run was asked to stop; it ends `interrupted`",
             content = @Content(mediaType = "application/json",
                     schema = @Schema(ref = "#/components/schemas/InterruptAccepted")))
-    @ApiResponse(responseCode = "204", description = "Nothing was running")
+    @ApiResponse(responseCode = "204", description = "Nothing was running", content = @Content)
     @ProblemResponses(ProblemCode.SESSION_ENDED)
     @PostMapping(path = "/api/sessions/{id}/interrupt", produces = "application/json")
     ResponseEntity<Map<String, UUID>> interrupt(@PathVariable UUID id) {

@@ -97,6 +97,9 @@ class OpenApiDocumentTest {
                     without.add(operation.getKey() + " " + path.getKey() + " " + status);
                 }
             }
+            if (responses.has("204") && responses.path("204").has("content")) {
+                without.add(operation.getKey() + " " + path.getKey() + " 204 has a body");
+            }
             responses.properties().forEach(response -> {
                 if (!response.getValue().path("headers").has("X-Request-Id")) {
                     without.add(operation.getKey() + " " + path.getKey() + " " + response.getKey() + " X-Request-Id");
