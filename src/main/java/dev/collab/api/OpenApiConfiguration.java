@@ -23,7 +23,6 @@ import io.swagger.v3.oas.models.info.Info;
 import io.swagger.v3.oas.models.media.Content;
 import io.swagger.v3.oas.models.media.MediaType;
 import io.swagger.v3.oas.models.media.Schema;
-import io.swagger.v3.oas.models.parameters.HeaderParameter;
 import io.swagger.v3.oas.models.responses.ApiResponse;
 import io.swagger.v3.oas.models.responses.ApiResponses;
 import org.springdoc.core.customizers.OpenApiCustomizer;
@@ -67,7 +66,9 @@ class OpenApiConfiguration {
         return new OpenAPI()
                 .info(new Info().title("collab-server").version("1")
                         .description("The HTTP contract of collab-server (docs/api.md says it in prose). Every 4xx/5xx "
-                                + "answer is `application/problem+json` with `code` and `requestId`."))
+                                + "answer is `application/problem+json` with `code` and `requestId`. Every request may send "
+                                + "`X-Request-Id`: 1 to 128 characters from `A-Za-z0-9._:-` are echoed in the `X-Request-Id` "
+                                + "response header, anything else is replaced by a generated id (never refused)."))
                 .components(new Components()
                         .addSchemas("Problem", problemSchema())
                         .addSchemas("FieldProblem", object(Map.of(
@@ -227,13 +228,6 @@ class OpenApiConfiguration {
         responses.values().forEach(response -> response.addHeaderObject("X-Request-Id", new Header().required(true)
                 .description("the request's id: the one sent (if sane) or a generated one; also in problem bodies "
                         + "and log lines").schema(string())));
-        boolean hasRequestId = operation.getParameters() != null && operation.getParameters().stream()
-                .anyMatch(parameter -> "X-Request-Id".equalsIgnoreCase(parameter.getName()));
-        if (!hasRequestId) {
-            operation.addParametersItem(new HeaderParameter().name("X-Request-Id").required(false)
-                    .description("a correlation id to echo; anything else is replaced by a generated one")
-                    .schema(string().pattern("^[A-Za-z0-9._:-]{1,128}$")));
-        }
         return operation;
     }
 

@@ -57,8 +57,12 @@ final class RawHttp {
             if (request.body() != null) {
                 out.writeBytes(request.body());
             }
-            socket.getOutputStream().write(out.toByteArray());
-            socket.getOutputStream().flush();
+            try {
+                socket.getOutputStream().write(out.toByteArray());
+                socket.getOutputStream().flush();
+            } catch (IOException e) {
+                // The server may answer (431, 413) and close before it read everything: read that answer.
+            }
             return read(socket.getInputStream(), request.method().equals("HEAD"));
         } catch (SocketTimeoutException e) {
             return new Response(-1, Map.of(), null, "no complete answer within " + timeoutMillis + " ms");
@@ -75,6 +79,17 @@ final class RawHttp {
         String[] parts = statusLine.split(" ", 3);
         int status = Integer.parseInt(parts[1]);
         Map<String, List<String>> headers = new LinkedHashMap<>();
+        while (status / 100 == 1) {
+            // An interim answer (100 Continue): skip it, the final one follows.
+            for (String line = line(in); line != null && !line.isEmpty(); line = line(in)) {
+                // its headers do not matter
+            }
+            statusLine = line(in);
+            if (statusLine == null) {
+                return new Response(-1, Map.of(), null, "the server closed the connection after " + status);
+            }
+            status = Integer.parseInt(statusLine.split(" ", 3)[1]);
+        }
         for (String line = line(in); line != null && !line.isEmpty(); line = line(in)) {
             int colon = line.indexOf(':');
             if (colon > 0) {
@@ -83,7 +98,7 @@ final class RawHttp {
             }
         }
         String contentType = first(headers, "Content-Type");
-        if (head || status == 204 || status == 304 || status / 100 == 1) {
+        if (head || status == 204 || status == 304) {
             return new Response(status, headers, "", null);
         }
         if (contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("text/event-stream")) {
