@@ -82,6 +82,10 @@ class EventController {
         response.setContentType("text/event-stream;charset=UTF-8");
         response.setHeader("Cache-Control", "no-cache, no-store");
         response.setHeader("X-Accel-Buffering", "no");
+        if ("HEAD".equals(request.getMethod())) {
+            // The headers a GET would get, and no stream: a HEAD has no body to stream into.
+            return;
+        }
         try {
             streams.stream(id, cursor, head.headSeq(), request, unwrapped(response));
         } catch (IOException e) {
