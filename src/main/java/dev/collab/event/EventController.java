@@ -41,7 +41,7 @@ class EventController {
     @GetMapping(path = "/api/sessions/{id}/events", produces = MediaType.APPLICATION_JSON_VALUE)
     History history(@PathVariable UUID id,
             @RequestParam(required = false) @Parameter(schema = @Schema(type = "integer", format = "int64",
-                    minimum = "0", defaultValue = "0")) String after,
+                    minimum = "0", maximum = "999999999999999999", defaultValue = "0")) String after,
             @RequestParam(required = false) @Parameter(schema = @Schema(type = "integer", format = "int32",
                     minimum = "1", maximum = "" + MAX_LIMIT, defaultValue = "" + DEFAULT_LIMIT)) String limit) {
         long from = QueryParameters.seq("after", after);
@@ -62,9 +62,10 @@ class EventController {
     @GetMapping(path = "/api/sessions/{id}/events/stream")
     void stream(@PathVariable UUID id,
             @RequestHeader(name = "Last-Event-ID", required = false) @Parameter(description = "the cursor; wins over "
-                    + "`after`", schema = @Schema(type = "integer", format = "int64", minimum = "0")) String lastEventId,
+                    + "`after`", schema = @Schema(type = "integer", format = "int64", minimum = "0", maximum = "999999999999999999"))
+            String lastEventId,
             @RequestParam(required = false) @Parameter(schema = @Schema(type = "integer", format = "int64",
-                    minimum = "0", defaultValue = "0")) String after,
+                    minimum = "0", maximum = "999999999999999999", defaultValue = "0")) String after,
             @Parameter(hidden = true) HttpServletRequest request, @Parameter(hidden = true) HttpServletResponse response)
             throws IOException {
         long cursor = lastEventId != null && !lastEventId.isBlank() ? QueryParameters.seq("Last-Event-ID", lastEventId)

@@ -7,7 +7,6 @@ import java.util.UUID;
 
 import dev.collab.project.ProjectKey;
 import dev.collab.project.Projects;
-import dev.collab.api.ProblemResponses;
 import dev.collab.web.ApiException;
 import dev.collab.web.QueryParameters;
 import io.swagger.v3.oas.annotations.Operation;
@@ -103,6 +102,8 @@ class SessionController {
         }
     }
 
+    /** The body; {@code null} (or none) is a session without a title. */
+    @Schema(types = {"object", "null"})
     record NewSession(@Schema(types = {"string", "null"}) @Size(max = 200) String title) {
     }
 

@@ -27,7 +27,7 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * every endpoint answers them alike (docs/api.md, "Conventions"):
  * <ul>
  * <li>a query string that is not percent-encoded UTF-8 (or holds U+0000): {@code 400 malformed-request};
- * <li>a {@code Content-Type} that is not a media type, appears twice, or names a charset other
+ * <li>a {@code Content-Type} that is not a media type (or is a range such as {@code *}{@code /*}), appears twice, or names a charset other
  *     than UTF-8 (the body would be mis-decoded): {@code 400 malformed-request};
  * <li>a header that must appear once ({@code Idempotency-Key}, {@code Last-Event-ID}) sent twice
  *     (the servlet API would join them into {@code a,b}): {@code 400 validation-failed};
@@ -111,6 +111,10 @@ class RequestShapeFilter extends OncePerRequestFilter {
             type = MediaType.parseMediaType(request.getHeader("Content-Type"));
         } catch (InvalidMediaTypeException e) {
             return "The Content-Type is not a valid media type; send application/json.";
+        }
+        if (type.isWildcardType() || type.isWildcardSubtype()) {
+            // A range like */* is for Accept: Spring MVC refuses to hold it as a Content-Type (it threw, a 500).
+            return "The Content-Type must name one media type, not a range; send application/json.";
         }
         String charset = type.getParameter("charset");
         if (charset == null) {

@@ -1,0 +1,56 @@
+package dev.collab.api;
+
+import java.net.http.HttpRequest;
+import java.util.List;
+
+import dev.collab.support.Api;
+import dev.collab.support.IntegrationTest;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Regression tests for what {@link ContractFuzzTest} found beyond issue 11's list, each one a
+ * request that got a 500 and an ERROR line before.
+ */
+@IntegrationTest
+class FuzzFindingsTest {
+
+    @LocalServerPort
+    int port;
+    Api api;
+
+    @BeforeEach
+    void setUp() {
+        api = new Api(port);
+    }
+
+    /** Spring refuses to hold a wildcard Content-Type ({@code HttpHeaders.setContentType}) and threw. */
+    @Test
+    void aWildcardContentTypeIsMalformed() {
+        String key = api.newProject("wild");
+        for (String contentType : List.of("*/*", "application/*", "*/json")) {
+            for (String path : List.of("/api/projects/" + key + "/sessions", "/actuator/sweeper")) {
+                Api.Response response = api.send(HttpRequest.newBuilder(api.uri(path)).header("Content-Type", contentType)
+                        .POST(HttpRequest.BodyPublishers.ofString("{}")));
+                assertThat(response.status()).as(contentType + " " + path + ": " + response).isEqualTo(400);
+                assertThat(response.json().get("code").asString()).isEqualTo("malformed-request");
+            }
+            Api.Response health = api.send(HttpRequest.newBuilder(api.uri("/actuator/health"))
+                    .header("Content-Type", contentType).method("GET", HttpRequest.BodyPublishers.ofString("{}")));
+            assertThat(health.status()).as(contentType + " health: " + health).isEqualTo(400);
+        }
+    }
+
+    /** A multipart body was parsed for Actuator's write operations, and a broken one threw. */
+    @Test
+    void aMultipartBodyIsMalformed() {
+        Api.Response response = api.send(HttpRequest.newBuilder(api.uri("/actuator/sweeper"))
+                .header("Content-Type", "multipart/form-data; boundary=x")
+                .POST(HttpRequest.BodyPublishers.ofString("{}")));
+        assertThat(response.status()).as(response.toString()).isBetween(400, 499);
+        assertThat(response.contentType()).startsWith("application/problem+json");
+    }
+}
