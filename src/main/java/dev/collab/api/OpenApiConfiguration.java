@@ -114,6 +114,7 @@ class OpenApiConfiguration {
     OpenApiCustomizer actuatorAndResponseRules() {
         return openApi -> {
             requireEveryResponseMember(openApi);
+            optionalBodiesMayBeNull(openApi);
             Schema<?> event = openApi.getComponents().getSchemas() == null ? null
                     : openApi.getComponents().getSchemas().get("Event");
             if (event != null && event.getProperties() != null) {
@@ -122,6 +123,29 @@ class OpenApiConfiguration {
             }
             addActuator(openApi);
         };
+    }
+
+    /**
+     * An optional JSON body ({@code @RequestBody(required = false)}) may also be the JSON {@code null}:
+     * Spring MVC reads it as no body.
+     */
+    private static void optionalBodiesMayBeNull(OpenAPI openApi) {
+        if (openApi.getPaths() == null) {
+            return;
+        }
+        openApi.getPaths().values().forEach(item -> item.readOperations().forEach(operation -> {
+            var body = operation.getRequestBody();
+            if (body == null || Boolean.TRUE.equals(body.getRequired()) || body.getContent() == null) {
+                return;
+            }
+            body.getContent().values().forEach(media -> {
+                if (media.getSchema() != null && media.getSchema().get$ref() != null) {
+                    Schema<?> either = new Schema<>();
+                    either.setAnyOf(List.of(media.getSchema(), typed("null")));
+                    media.setSchema(either);
+                }
+            });
+        }));
     }
 
     /** Schemas only answered with (not request bodies) that list no required members: all are. */

@@ -102,8 +102,6 @@ class SessionController {
         }
     }
 
-    /** The body; {@code null} (or none) is a session without a title. */
-    @Schema(types = {"object", "null"})
     record NewSession(@Schema(types = {"string", "null"}) @Size(max = 200) String title) {
     }
 
