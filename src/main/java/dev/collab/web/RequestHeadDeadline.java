@@ -83,7 +83,11 @@ final class RequestHeadDeadline extends AbstractLifeCycle implements Connection.
         }
     }
 
-    /** What the checker last saw of one connection. Only the checker thread touches it. */
+    /**
+     * What the checker last saw of one connection. Only the checker thread touches it. The parser
+     * state it reads belongs to the connection's own thread; a stale read only delays a close by
+     * one check.
+     */
     private static final class Head {
 
         private final long opened;
