@@ -203,6 +203,16 @@ class HostileInputTest {
             String answer = readToEnd(socket.getInputStream());
             assertThat(answer).doesNotStartWith("HTTP/1.1 200").doesNotContain("500");
         }
+        // The same on a kept-alive connection, in the head of its second request.
+        try (Socket socket = new Socket("localhost", port)) {
+            socket.setSoTimeout(60_000);
+            socket.getOutputStream().write("GET /api/projects HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            Raw first = Raw.read(socket.getInputStream());
+            assertThat(first.status()).isEqualTo(200);
+            socket.getOutputStream().write("GET /api/projects HTTP/1.1\r\nHost: loc".getBytes(StandardCharsets.US_ASCII));
+            assertThat(readToEnd(socket.getInputStream())).doesNotContain("500");
+        }
         assertNoErrorLogged(output);
         assertThat(output.getAll()).doesNotContain("/badRequest");
         assertThat(output.getAll().lines().filter(line -> line.contains(AccessLog.LOGGER) && line.matches(".* 500 \\d+ ms.*")))
