@@ -6,7 +6,6 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
@@ -68,7 +67,7 @@ class ProblemErrorHandler extends ErrorHandler {
         boolean unparsed = path == null || PLACEHOLDER_PATHS.contains(path);
         String method = unparsed ? null : request.getMethod();
         path = unparsed ? null : path;
-        if (code >= 500 && cause != null && !(cause instanceof HttpException)) {
+        if (code >= 500 && cause != null) {
             String previous = MDC.get(RequestIdFilter.MDC_KEY);
             MDC.put(RequestIdFilter.MDC_KEY, requestId);
             try {

@@ -5,7 +5,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-import org.eclipse.jetty.http.HttpParser;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.server.internal.HttpConnection;
 import org.eclipse.jetty.util.component.AbstractLifeCycle;
@@ -83,10 +82,14 @@ final class RequestHeadDeadline extends AbstractLifeCycle implements Connection.
         }
     }
 
-    /** What the checker last saw of one connection. Only the checker thread touches it. */
+    /**
+     * What the checker last saw of one connection. Only the checker thread touches it. The
+     * connection's state belongs to its own thread; a stale read only delays a close by one check.
+     */
     private static final class Head {
 
         private final long opened;
+        private boolean served;
         private long since = -1;
         private long request = -1;
 
@@ -95,17 +98,24 @@ final class RequestHeadDeadline extends AbstractLifeCycle implements Connection.
         }
 
         boolean overdue(HttpConnection connection, long now, long deadline) {
-            HttpParser parser = connection.getParser();
             long messages = connection.getMessagesIn();
-            // A kept-alive connection waiting for its next request (parser at START) is idle, and
-            // the idle timeout handles it; a new connection at START is waiting for its first head.
-            boolean inHead = parser.inHeaderState() && (!parser.isStart() || messages == 0);
-            if (!inHead) {
+            if (connection.getHttpChannel().getRequest() != null) {
+                // A request is being handled (its head is complete), however long its answer
+                // takes: a stream is not a slow head.
+                served = true;
                 since = -1;
                 return false;
             }
+            served |= messages > 0;
+            if (served && connection.getParser().isStart()) {
+                // Kept alive between requests, nothing of the next one yet: the idle timeout's case.
+                since = -1;
+                return false;
+            }
+            // In a head: the first one since the connection opened, or the next one's first bytes
+            // have come on a kept-alive connection.
             if (since < 0 || request != messages) {
-                since = messages == 0 ? opened : now;
+                since = served ? now : opened;
                 request = messages;
             }
             return now - since > deadline;

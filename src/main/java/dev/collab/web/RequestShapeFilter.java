@@ -21,6 +21,7 @@ import org.springframework.http.InvalidMediaTypeException;
 import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
+import org.springframework.web.util.UrlPathHelper;
 
 /**
  * Rejects requests whose shape is wrong before any endpoint (API or Actuator) reads them, so
@@ -67,7 +68,8 @@ class RequestShapeFilter extends OncePerRequestFilter {
                 return;
             }
         }
-        String path = request.getRequestURI();
+        // Decoded and without ;parameters, as Spring MVC matches it (so /error;x and /%65rror count too).
+        String path = UrlPathHelper.defaultInstance.getPathWithinApplication(request);
         if (path.equals(errorPath) || path.startsWith(errorPath + "/")) {
             reject(request, response, ApiException.notFound("No such resource: " + request.getMethod() + " " + path));
             return;
