@@ -43,7 +43,7 @@ class SessionController {
     @Operation(summary = "Create a session (its workspace exists when 201 is sent)")
     @ApiResponse(responseCode = "201", description = "Created", headers = @Header(name = "Location", required = true,
             description = "/api/sessions/{id}", schema = @Schema(type = "string")))
-    @PostMapping(path = "/api/projects/{key}/sessions", produces = "application/json")
+    @PostMapping(path = "/api/projects/{key}/sessions", consumes = "application/json", produces = "application/json")
     ResponseEntity<Session> create(@PathVariable @Parameter(schema = @Schema(pattern = ProjectKey.PATTERN)) String key,
             @Valid @RequestBody(required = false) NewSession body) {
         ProjectKey.require(key);

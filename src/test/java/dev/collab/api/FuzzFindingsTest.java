@@ -44,6 +44,30 @@ class FuzzFindingsTest {
         }
     }
 
+    /**
+     * The create-session body was read by any converter that takes JSON, so {@code application/merge-patch+json}
+     * and the like were accepted there while every other endpoint (and docs/api.md) refuses them.
+     */
+    @Test
+    void creatingASessionTakesOnlyApplicationJson() {
+        String key = api.newProject("ctype");
+        for (String contentType : List.of("application/merge-patch+json", "application/problem+json",
+                "application/vnd.foo+json")) {
+            Api.Response response = api.send(HttpRequest.newBuilder(api.uri("/api/projects/" + key + "/sessions"))
+                    .header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofString("{}")));
+            assertThat(response.status()).as(contentType + ": " + response).isEqualTo(400);
+            assertThat(response.json().get("code").asString()).isEqualTo("malformed-request");
+        }
+        // Still: no body at all, or a JSON one.
+        assertThat(api.checkingRequests().send(HttpRequest.newBuilder(api.uri("/api/projects/" + key + "/sessions"))
+                .POST(HttpRequest.BodyPublishers.noBody())).status()).isEqualTo(201);
+        assertThat(api.checkingRequests().post("/api/projects/" + key + "/sessions", "{\"title\":\"t\"}").status())
+                .isEqualTo(201);
+        assertThat(api.send(HttpRequest.newBuilder(api.uri("/api/projects/" + key + "/sessions"))
+                .header("Content-Type", "application/json; charset=utf-8").POST(HttpRequest.BodyPublishers.ofString("{}")))
+                .status()).isEqualTo(201);
+    }
+
     /** A multipart body was parsed for Actuator's write operations, and a broken one threw. */
     @Test
     void aMultipartBodyIsMalformed() {
