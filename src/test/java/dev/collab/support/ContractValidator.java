@@ -29,7 +29,11 @@ import tools.jackson.databind.JsonNode;
  * the request when asked (a test that meant to send a valid one) and whenever the server accepted
  * it (a 2xx for a request the document forbids means the document is wrong). Any 4xx/5xx is also
  * checked by hand to be the contract's problem+json, which covers paths and methods the document
- * does not have (404, 405).
+ * does not have (404, 405), unless the document gives that status another body (health's 503).
+ * <p>
+ * A few leniencies of the server are not held against an accepted request, as docs/api.md says:
+ * a body on a GET or DELETE is ignored, an empty optional parameter is none, {@code If-None-Match}
+ * is a list, and {@code Accept} does not matter for a 204 or for the event stream.
  */
 public final class ContractValidator {
 
