@@ -208,7 +208,10 @@ public final class ContractValidator {
                 // and the stream answers text/event-stream whatever Accept says (EventSource always asks for it).
                 boolean acceptMoot = (exchange.status() == 204 || isEventStream(exchange))
                         && message.getKey().startsWith("validation.request.accept.");
-                if (acceptMoot || LENIENT_REQUEST.contains(message.getKey()) || (message.getKey()
+                // The validator reads a query or header integer as JSON, where 007 is no number; in a query it is 7.
+                boolean leadingZeros = message.getKey().equals("validation.schema.invalidJson")
+                        && message.getMessage().contains("Leading zeroes not allowed");
+                if (acceptMoot || leadingZeros || LENIENT_REQUEST.contains(message.getKey()) || (message.getKey()
                         .equals("validation.request.parameter.collection.invalid")
                         && message.getMessage().contains("If-None-Match"))) {
                     continue;
