@@ -28,6 +28,7 @@ class BuiltInDatabaseConfiguration {
         HikariDataSource dataSource = new HikariDataSource();
         dataSource.setJdbcUrl(postgres.jdbcUrl());
         dataSource.setUsername(BuiltInPostgres.USER);
+        dataSource.setPassword(postgres.password());
         dataSource.setPoolName("collab");
         return dataSource;
     }

@@ -43,11 +43,13 @@ final class BuiltInPostgres implements AutoCloseable {
 
     private final EmbeddedPostgres postgres;
     private final Path dataDirectory;
+    private final String password;
     private boolean closed;
 
-    private BuiltInPostgres(EmbeddedPostgres postgres, Path dataDirectory) {
+    private BuiltInPostgres(EmbeddedPostgres postgres, Path dataDirectory, String password) {
         this.postgres = postgres;
         this.dataDirectory = dataDirectory;
+        this.password = password;
     }
 
     static BuiltInPostgres start(Path dataDirectory, Path binariesDirectory) {
@@ -61,7 +63,11 @@ final class BuiltInPostgres implements AutoCloseable {
         } else {
             setAsideIncompleteCluster(dataDirectory);
         }
-        NativeBinaryExtraction.prepare(binariesDirectory);
+        Path installation = NativeBinaryExtraction.prepare(binariesDirectory);
+        BuiltInCredentials credentials = BuiltInCredentials.load(dataDirectory.resolveSibling(BuiltInCredentials.FILE_NAME));
+        // The library makes its working directory writable for everyone (for a shared /tmp); while
+        // it does, no other user may even enter it, and afterwards it is ours alone again.
+        restrictToOwner(binariesDirectory);
         EmbeddedPostgres postgres;
         try {
             postgres = EmbeddedPostgres.builder()
@@ -76,6 +82,10 @@ final class BuiltInPostgres implements AutoCloseable {
                     .setServerConfig("fsync", "on")
                     .setServerConfig("synchronous_commit", "on")
                     .setServerConfig("max_connections", "200")
+                    .setConnectConfig("password", credentials.password())
+                    // After initdb, before the postmaster: no connection without the password, ever.
+                    .setDataDirectoryCustomizer(directory -> credentials.secure(directory.toPath(),
+                            installation(installation, binariesDirectory)))
                     .start();
         } catch (IOException | RuntimeException | ExceptionInInitializerError e) {
             throw new StartupCheckException(
@@ -83,7 +93,8 @@ final class BuiltInPostgres implements AutoCloseable {
                     "Look at the PostgreSQL log lines above, free the data directory, or point "
                             + "spring.datasource.url at a PostgreSQL server (team mode).", e);
         }
-        BuiltInPostgres server = new BuiltInPostgres(postgres, dataDirectory);
+        restrictToOwner(binariesDirectory);
+        BuiltInPostgres server = new BuiltInPostgres(postgres, dataDirectory, credentials.password());
         server.createDatabaseIfMissing();
         log.info("Built-in PostgreSQL ready on port {} with data in {}", postgres.getPort(), dataDirectory);
         return server;
@@ -112,6 +123,39 @@ final class BuiltInPostgres implements AutoCloseable {
 
     int port() {
         return postgres.getPort();
+    }
+
+    /** The superuser's password (from {@code <data-dir>/postgres-password}); never logged. */
+    String password() {
+        return password;
+    }
+
+    /**
+     * The PostgreSQL installation to run single-user mode with: the one unpacked for this start,
+     * or (another platform, binaries the library prepared elsewhere) the newest complete one.
+     */
+    private static Path installation(Path expected, Path binariesDirectory) {
+        if (expected != null && Files.isExecutable(expected.resolve("bin").resolve("postgres"))) {
+            return expected;
+        }
+        try (var candidates = Files.list(binariesDirectory)) {
+            return candidates.filter(dir -> dir.getFileName().toString().startsWith("PG-"))
+                    .filter(dir -> Files.isExecutable(dir.resolve("bin").resolve("postgres")))
+                    .max(java.util.Comparator.comparing(dir -> dir.toFile().lastModified()))
+                    .orElseThrow(() -> new IOException("no PostgreSQL binaries under " + binariesDirectory));
+        } catch (IOException e) {
+            throw new StartupCheckException("Cannot find the built-in PostgreSQL binaries: " + e.getMessage(),
+                    "Remove " + binariesDirectory + " and start again.", e);
+        }
+    }
+
+    /** Removes every permission of other users from a directory of ours (best effort, POSIX only). */
+    private static void restrictToOwner(Path directory) {
+        try {
+            Files.setPosixFilePermissions(directory, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        } catch (IOException | UnsupportedOperationException e) {
+            log.warn("Could not restrict {} to its owner: {}", directory, e.toString());
+        }
     }
 
     @Override

@@ -9,6 +9,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -34,31 +35,27 @@ final class NativeBinaryExtraction {
     private NativeBinaryExtraction() {
     }
 
-    static void prepare(Path binariesDirectory) {
+    /**
+     * @return the directory the library uses for these binaries ({@code PG-<md5>}, filled by now or
+     *         by the library), or null when that is not known here (another platform, no archive)
+     */
+    static Path prepare(Path binariesDirectory) {
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
         if (!os.contains("linux")) {
-            return;
+            return null;
         }
+        Path target = null;
         String arch = System.getProperty("os.arch");
         try (InputStream archive = DefaultPostgresBinaryResolver.INSTANCE.getPgBinary("Linux",
                 "amd64".equals(arch) ? "x86_64" : arch)) {
             byte[] bytes = archive.readAllBytes();
-            Path target = binariesDirectory.resolve("PG-" + md5(bytes));
+            target = binariesDirectory.resolve("PG-" + md5(bytes));
             if (Files.exists(target.resolve(READY_MARKER))) {
-                return;
+                return target;
             }
             long started = System.nanoTime();
-            deleteRecursively(target);
-            Files.createDirectories(target);
-            Process tar = new ProcessBuilder("tar", "-xJf", "-", "-C", target.toString())
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            try (OutputStream in = tar.getOutputStream()) {
-                in.write(bytes);
-            }
-            if (!tar.waitFor(60, TimeUnit.SECONDS) || tar.exitValue() != 0) {
-                tar.destroyForcibly();
-                deleteRecursively(target);
-                return;
+            if (!unpack(bytes, target, List.of("tar", "-xJf", "-", "-C", target.toString()))) {
+                return target;
             }
             Files.createFile(target.resolve(READY_MARKER));
             log.info("Unpacked the PostgreSQL binaries with tar in {} ms",
@@ -67,6 +64,39 @@ final class NativeBinaryExtraction {
             log.debug("Native unpacking skipped ({}); the library unpacks the binaries", e.toString());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        return target;
+    }
+
+    /**
+     * Feeds the archive to the unpacking command. However that ends other than in success (the
+     * command stops reading, fails, hangs, or this thread is interrupted), the process is destroyed
+     * and the half-filled directory removed, so neither outlives the attempt.
+     *
+     * @return true when the command unpacked the archive into {@code target}
+     */
+    static boolean unpack(byte[] archive, Path target, List<String> command) throws IOException, InterruptedException {
+        deleteRecursively(target);
+        Files.createDirectories(target);
+        Process tar = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        boolean unpacked = false;
+        try {
+            try (OutputStream in = tar.getOutputStream()) {
+                in.write(archive);
+            }
+            unpacked = tar.waitFor(60, TimeUnit.SECONDS) && tar.exitValue() == 0;
+            return unpacked;
+        } finally {
+            if (!unpacked) {
+                tar.destroyForcibly();
+                try {
+                    tar.waitFor(10, TimeUnit.SECONDS);   // dead before its directory goes
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                deleteRecursively(target);
+            }
         }
     }
 

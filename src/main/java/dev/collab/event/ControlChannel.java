@@ -4,6 +4,8 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
@@ -17,6 +19,7 @@ import org.springframework.stereotype.Component;
 public class ControlChannel {
 
     static final String CHANNEL = "collab_control";
+    private static final Logger log = LoggerFactory.getLogger(ControlChannel.class);
 
     private final JdbcClient jdbc;
     private final List<Consumer<String>> handlers = new CopyOnWriteArrayList<>();
@@ -36,9 +39,17 @@ public class ControlChannel {
         handlers.add(handler);
     }
 
+    /**
+     * Hands the command to every handler. One that throws is logged and skipped: it runs on the
+     * LISTEN thread, where an exception would drop the connection and the rest of its batch.
+     */
     void received(String command) {
         for (Consumer<String> handler : handlers) {
-            handler.accept(command);
+            try {
+                handler.accept(command);
+            } catch (RuntimeException e) {
+                log.warn("A handler of control command {} failed: {}", command, e.toString());
+            }
         }
     }
 }

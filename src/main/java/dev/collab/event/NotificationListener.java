@@ -98,10 +98,17 @@ class NotificationListener implements SmartLifecycle {
                     PGNotification[] notifications = pg.getNotifications(500);
                     if (notifications != null) {
                         for (PGNotification notification : notifications) {
-                            if (ControlChannel.CHANNEL.equals(notification.getName())) {
-                                control.received(notification.getParameter());
-                            } else {
-                                dispatch(notification.getParameter());
+                            // One notification that cannot be handled must not cost the connection
+                            // (a reconnect re-reads every watched session) nor the rest of the batch.
+                            try {
+                                if (ControlChannel.CHANNEL.equals(notification.getName())) {
+                                    control.received(notification.getParameter());
+                                } else {
+                                    dispatch(notification.getParameter());
+                                }
+                            } catch (RuntimeException e) {
+                                log.warn("Could not handle notification {} on {}: {}", notification.getParameter(),
+                                        notification.getName(), e.toString());
                             }
                         }
                     }

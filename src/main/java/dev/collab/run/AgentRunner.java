@@ -22,6 +22,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import dev.collab.event.ControlChannel;
 import dev.collab.event.EventLog;
 import dev.collab.workspace.Workspaces;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
@@ -32,7 +33,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * Runs the agent command for a message: no shell, the workspace as working directory, the
- * message on stdin, {@code COLLAB_SESSION_ID} and {@code COLLAB_RUN_ID} in the environment.
+ * message on stdin, an allow-listed environment ({@code collab.runner.environment}) plus
+ * {@code COLLAB_SESSION_ID} and {@code COLLAB_RUN_ID}.
  * Its stdout and stderr become {@code output} events, batched, never split inside a UTF-8
  * character. However the run ends (exit 0, non-zero, cannot start, timeout, interrupt, shutdown)
  * it ends with {@code run.finished}, the session goes back to IDLE and watchers see why.
@@ -57,6 +59,8 @@ public class AgentRunner {
     private final java.util.Set<UUID> launching = ConcurrentHashMap.newKeySet();
     private final Map<UUID, StopReason> earlyStops = new ConcurrentHashMap<>();
     private final Timer duration;
+    private final Counter appendFailures;
+    private final Counter droppedBytes;
     private volatile boolean shuttingDown;
 
     AgentRunner(RunnerProperties properties, AgentCommand agentCommand, Runs runs, EventLog eventLog,
@@ -68,6 +72,12 @@ public class AgentRunner {
         this.workspaces = workspaces;
         this.control = control;
         this.duration = Timer.builder("collab.run.duration").description("How long runs took").register(registry);
+        this.appendFailures = Counter.builder("collab.run.output.append.failures")
+                .description("Appends of agent output that failed (the output is kept and appended later)")
+                .register(registry);
+        this.droppedBytes = Counter.builder("collab.run.output.dropped").baseUnit("bytes")
+                .description("Agent output dropped because it could not be appended in time (a marker line says where)")
+                .register(registry);
         registry.gaugeMapSize("collab.runs.active", List.of(), active);
         control.onCommand(this::onControlCommand);
     }
@@ -91,9 +101,11 @@ public class AgentRunner {
             if (!renewed.contains(runId)) {
                 ActiveRun run = active.get(runId);
                 if (run != null) {
-                    log.warn("Run {} lost its lease (ended elsewhere as lost); stopping its agent", runId);
                     run.closeOutput();
-                    run.stop(StopReason.INTERRUPT);
+                    // Every tick sees the run unrenewed until its agent is gone: stop (and say so) once.
+                    if (run.stop(StopReason.INTERRUPT)) {
+                        log.warn("Run {} lost its lease (ended elsewhere as lost); stopping its agent", runId);
+                    }
                 }
             }
         }
@@ -171,8 +183,7 @@ public class AgentRunner {
         try {
             Path workspace = workspaces.create(sessionId);
             ProcessBuilder builder = new ProcessBuilder(command).directory(workspace.toFile());
-            builder.environment().put("COLLAB_SESSION_ID", sessionId.toString());
-            builder.environment().put("COLLAB_RUN_ID", runId.toString());
+            agentEnvironment(builder.environment(), System.getenv(), sessionId, runId);
             process = builder.start();
         } catch (IOException | RuntimeException e) {
             launching.remove(runId);
@@ -213,7 +224,7 @@ public class AgentRunner {
                 closeQuietly(process.getErrorStream());
             }
             stdin.join(Duration.ofSeconds(1));
-            run.flushQuietly();
+            run.flushRemaining();
             run.closeOutput();
             finish(runId, run.outcome(process.isAlive() ? null : process.exitValue()));
         } catch (InterruptedException e) {
@@ -227,8 +238,30 @@ public class AgentRunner {
                     "The run failed inside the server (details in the server log)."));
         } finally {
             active.remove(runId);
+            long dropped = run.stdout.droppedTotal() + run.stderr.droppedTotal();
+            if (dropped > 0) {
+                droppedBytes.increment(dropped);
+                log.warn("Run {}: {} bytes of output were dropped while the database was unavailable "
+                        + "(marker lines in the log say where)", runId, dropped);
+            }
             sample.stop(duration);
         }
+    }
+
+    /**
+     * The agent runs code from users: it gets the allow-listed variables of the server's
+     * environment and its run's ids, never the rest (database credentials, settings).
+     */
+    void agentEnvironment(Map<String, String> target, Map<String, String> server, UUID sessionId, UUID runId) {
+        target.clear();
+        for (String name : properties.environment()) {
+            String value = server.get(name);
+            if (value != null) {
+                target.put(name, value);
+            }
+        }
+        target.put("COLLAB_SESSION_ID", sessionId.toString());
+        target.put("COLLAB_RUN_ID", runId.toString());
     }
 
     /** Waits for the process, flushing batched output every {@code output-flush}; false on timeout. */
@@ -296,8 +329,8 @@ public class AgentRunner {
         final UUID runId;
         final UUID sessionId;
         final Process process;
-        final Output stdout = new Output("stdout");
-        final Output stderr = new Output("stderr");
+        final PendingOutput stdout = new PendingOutput("stdout", properties.outputMaxPendingChars());
+        final PendingOutput stderr = new PendingOutput("stderr", properties.outputMaxPendingChars());
         final ReentrantLock flushing = new ReentrantLock();
         private final Deque<String> stderrTail = new ArrayDeque<>();
         private final StringBuilder partialStderr = new StringBuilder();
@@ -305,7 +338,9 @@ public class AgentRunner {
         private volatile List<ProcessHandle> lastDescendants = List.of();
         /** Set once the run is finished (or its log closed): late output is dropped. */
         private volatile boolean outputClosed;
-        private volatile StopReason stopped;
+        /** Appends fail (the database is unavailable): said once, and the pumps stop trying. */
+        private volatile boolean appendFailing;
+        private final StopRequest stopRequest = new StopRequest(kill -> Thread.ofVirtual().start(kill));
 
         ActiveRun(UUID runId, UUID sessionId, Process process) {
             this.runId = runId;
@@ -314,7 +349,7 @@ public class AgentRunner {
         }
 
         /** Reads a stream of the agent to its end, decoding UTF-8 across reads. */
-        void pump(InputStream in, Output output) {
+        void pump(InputStream in, PendingOutput output) {
             CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPLACE).onUnmappableCharacter(CodingErrorAction.REPLACE);
             ByteBuffer bytes = ByteBuffer.allocate(8192);
@@ -327,8 +362,11 @@ public class AgentRunner {
                     decoder.decode(bytes, chars, false);
                     bytes.compact();   // an incomplete character waits for the next read
                     chars.flip();
+                    if (output == stderr) {
+                        rememberStderr(chars);
+                    }
                     if (output.add(chars) >= properties.outputMaxChars()) {
-                        flushQuietly();
+                        flushIfIdle();
                     }
                     chars.clear();
                 }
@@ -336,43 +374,119 @@ public class AgentRunner {
                 decoder.decode(bytes, chars, true);
                 decoder.flush(chars);
                 chars.flip();
+                if (output == stderr) {
+                    rememberStderr(chars);
+                }
                 output.add(chars);
             } catch (IOException e) {
                 // the process is gone
             }
         }
 
-        /** Appends what is waiting as {@code output} events (one per stream). */
-        void flush(boolean last) {
+        /**
+         * Appends what is waiting as {@code output} events, in batches of at most
+         * {@code output-max-chars}. A batch leaves its buffer only once it is in the log: when an
+         * append fails (the database is unavailable) it stays and this throws.
+         */
+        void flush() {
             flushing.lock();
             try {
-                for (Output output : List.of(stdout, stderr)) {
-                    String text = output.take();
-                    if (text.isEmpty() || outputClosed) {
-                        continue;
-                    }
-                    if (output == stderr) {
-                        rememberStderr(text);
-                    }
-                    try {
-                        eventLog.append(sessionId, "output", Map.of("runId", runId.toString(), "stream", output.stream,
-                                "text", text));
-                    } catch (dev.collab.event.LogClosedException e) {
-                        // The session ended (its log is closed): what the agent still prints is dropped.
-                        outputClosed = true;
-                    }
-                }
+                appendWaiting();
             } finally {
                 flushing.unlock();
             }
         }
 
-        /** From a pump: a failed append (database trouble) must not stop it reading the agent's pipe. */
+        private void appendWaiting() {
+            for (PendingOutput output : List.of(stdout, stderr)) {
+                // What waits now, not what the agent keeps printing meanwhile: the caller gets back.
+                int batches = output.waitingChars() / properties.outputMaxChars() + 2;
+                for (int i = 0; i < batches && !outputClosed; i++) {
+                    PendingOutput.Batch batch = output.next(properties.outputMaxChars());
+                    if (batch == null) {
+                        break;
+                    }
+                    try {
+                        eventLog.append(sessionId, "output", Map.of("runId", runId.toString(), "stream", output.stream,
+                                "text", batch.text()));
+                    } catch (dev.collab.event.LogClosedException e) {
+                        // The session ended (its log is closed): what the agent still prints is dropped.
+                        outputClosed = true;
+                    } catch (RuntimeException e) {
+                        output.failed();
+                        throw e;
+                    }
+                    output.appended(batch);
+                }
+                if (outputClosed) {
+                    output.discard();
+                }
+            }
+            if (appendFailing) {
+                appendFailing = false;
+                log.info("Run {}: output is appended again", runId);
+            }
+        }
+
+        /** From the flush tick: a failed append is counted and said once; the output waits for the next tick. */
         void flushQuietly() {
             try {
-                flush(false);
+                flush();
             } catch (RuntimeException e) {
-                log.warn("Run {}: output could not be appended yet ({}); retrying with the next batch", runId, e.toString());
+                appendFailed(e);
+            }
+        }
+
+        /**
+         * From a pump with a full batch: appends unless a flush is under way or appends are failing,
+         * so the pump never waits for the database and keeps reading the agent's pipe (the agent
+         * keeps running; its output waits here, bounded).
+         */
+        void flushIfIdle() {
+            if (appendFailing || !flushing.tryLock()) {
+                return;
+            }
+            try {
+                appendWaiting();
+            } catch (RuntimeException e) {
+                appendFailed(e);
+            } finally {
+                flushing.unlock();
+            }
+        }
+
+        /**
+         * After the agent exited: what waits is appended before {@code run.finished}. While the
+         * database is unavailable this retries for up to {@code collab.runner.lease} (after that
+         * the run could not be finished either, and ends as lost).
+         */
+        void flushRemaining() throws InterruptedException {
+            long deadline = System.nanoTime() + properties.lease().toNanos();
+            while (true) {
+                try {
+                    flush();
+                    return;
+                } catch (RuntimeException e) {
+                    appendFailed(e);
+                    if (System.nanoTime() > deadline) {
+                        log.warn("Run {}: {} characters of output could not be appended before the run ended; they are lost",
+                                runId, stdout.waitingChars() + stderr.waitingChars());
+                        return;
+                    }
+                    Thread.sleep(Math.max(100, properties.outputFlush().toMillis()));
+                }
+            }
+        }
+
+        private void appendFailed(RuntimeException e) {
+            appendFailures.increment();
+            if (!appendFailing) {
+                appendFailing = true;
+                log.warn("Run {}: output could not be appended ({}); it is kept (up to {} characters per stream) "
+                        + "and appended when the database answers again", runId, e.toString(),
+                        properties.outputMaxPendingChars());
+            } else {
+                log.debug("Run {}: output still cannot be appended: {}", runId, e.toString());
             }
         }
 
@@ -400,8 +514,9 @@ public class AgentRunner {
             outputClosed = true;
         }
 
-        private void rememberStderr(String text) {
-            String[] pieces = text.split("\n", -1);
+        /** From the stderr pump, as read: the tail is right even when output could not be appended. */
+        private synchronized void rememberStderr(CharSequence chars) {
+            String[] pieces = chars.toString().split("\n", -1);
             for (int i = 0; i < pieces.length; i++) {
                 partialStderr.append(pieces[i]);
                 if (partialStderr.length() > STDERR_TAIL_CHARS) {
@@ -418,13 +533,13 @@ public class AgentRunner {
             }
         }
 
-        String stderrTail() {
+        synchronized String stderrTail() {
             String tail = (String.join("\n", stderrTail) + (partialStderr.isEmpty() ? "" : "\n" + partialStderr)).strip();
             return tail.length() > STDERR_TAIL_CHARS ? tail.substring(tail.length() - STDERR_TAIL_CHARS) : tail;
         }
 
         Runs.Outcome outcome(Integer exitCode) {
-            StopReason reason = stopped;
+            StopReason reason = stopRequest.reason();
             if (reason == StopReason.TIMEOUT) {
                 return new Runs.Outcome("interrupted", exitCode, "runner-timeout",
                         "The run took longer than " + properties.timeout() + " and was stopped.");
@@ -444,12 +559,14 @@ public class AgentRunner {
                     "The agent exited with code " + exitCode + (tail.isEmpty() ? "." : ":\n" + tail));
         }
 
-        /** Stops the agent and everything it started: polite first, forcibly after the grace period. */
-        void stop(StopReason reason) {
-            if (stopped == null) {
-                stopped = reason;
-            }
-            Thread.ofVirtual().start(this::killTree);
+        /**
+         * Stops the agent and everything it started: polite first, forcibly after the grace period.
+         * The first reason is the one recorded; the kill starts once.
+         *
+         * @return true when this call's reason was recorded (the run was not being stopped yet)
+         */
+        boolean stop(StopReason reason) {
+            return stopRequest.request(reason, this::killTree);
         }
 
         void killTree() {
@@ -470,39 +587,6 @@ public class AgentRunner {
             } catch (RuntimeException e) {
                 // already gone, or not ours to signal: nothing more to do
                 log.debug("Stopping run {}: {}", runId, e.toString());
-            }
-        }
-    }
-
-    /** Output of one stream waiting to be appended. */
-    private static final class Output {
-
-        final String stream;
-        private final StringBuilder waiting = new StringBuilder();
-        private final ReentrantLock lock = new ReentrantLock();
-
-        Output(String stream) {
-            this.stream = stream;
-        }
-
-        int add(CharSequence chars) {
-            lock.lock();
-            try {
-                waiting.append(chars);
-                return waiting.length();
-            } finally {
-                lock.unlock();
-            }
-        }
-
-        String take() {
-            lock.lock();
-            try {
-                String text = waiting.toString();
-                waiting.setLength(0);
-                return text;
-            } finally {
-                lock.unlock();
             }
         }
     }

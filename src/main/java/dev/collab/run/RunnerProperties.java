@@ -2,7 +2,10 @@ package dev.collab.run;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
 
+import dev.collab.ops.StartupCheckException;
 import jakarta.validation.constraints.NotNull;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -17,6 +20,13 @@ import org.springframework.validation.annotation.Validated;
  * @param interruptGrace after the polite signal, how long before the agent's processes are killed
  * @param outputFlush    output is batched into {@code output} events at most this often…
  * @param outputMaxChars …or as soon as this many characters are waiting
+ * @param outputMaxPendingChars output of one stream kept while it cannot be appended (the database is
+ *                       unavailable); past it the oldest is dropped, with a marker line (docs/runner.md)
+ * @param environment    the names of the server's environment variables an agent gets (when set);
+ *                       besides these it gets only the run's own {@code COLLAB_SESSION_ID} and
+ *                       {@code COLLAB_RUN_ID}. The server's credentials and settings
+ *                       ({@code SPRING_*}, {@code COLLAB_*}, {@code DATABASE_URL}, {@code PGPASSWORD},
+ *                       {@code PGPASSFILE}) are refused at startup even when listed.
  */
 @Validated
 @ConfigurationProperties("collab.runner")
@@ -26,7 +36,15 @@ record RunnerProperties(
         @NotNull @DefaultValue("30s") Duration lease,
         @NotNull @DefaultValue("3s") Duration interruptGrace,
         @NotNull @DefaultValue("30ms") Duration outputFlush,
-        @DefaultValue("16384") int outputMaxChars) {
+        @DefaultValue("16384") int outputMaxChars,
+        @DefaultValue("1048576") int outputMaxPendingChars,
+        @DefaultValue({"PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TERM", "TMPDIR"})
+        List<String> environment) {
+
+    private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    /** Where the server's own secrets and settings live; Spring also binds them in lower case. */
+    private static final List<String> SERVER_PREFIXES = List.of("SPRING_", "COLLAB_");
+    private static final List<String> SERVER_NAMES = List.of("DATABASE_URL", "PGPASSWORD", "PGPASSFILE");
 
     RunnerProperties {
         command = command == null ? List.of() : List.copyOf(command);
@@ -36,8 +54,34 @@ record RunnerProperties(
         if (timeout != null && (timeout.isZero() || timeout.isNegative())) {
             throw new IllegalArgumentException("collab.runner.timeout must be positive, was " + timeout);
         }
+        environment = environment == null ? List.of() : environment.stream().map(String::strip)
+                .filter(name -> !name.isEmpty()).distinct().toList();
+        for (String name : environment) {
+            requireAgentVariable(name);
+        }
         if (outputMaxChars < 256) {
             throw new IllegalArgumentException("collab.runner.output-max-chars must be at least 256, was " + outputMaxChars);
+        }
+        if (outputMaxPendingChars < outputMaxChars) {
+            throw new IllegalArgumentException("collab.runner.output-max-pending-chars must be at least "
+                    + "collab.runner.output-max-chars (" + outputMaxChars + "), was " + outputMaxPendingChars);
+        }
+    }
+
+    /** A name an operator may pass through to agents: a plain variable name, none of the server's own. */
+    private static void requireAgentVariable(String name) {
+        if (!NAME.matcher(name).matches()) {
+            throw new StartupCheckException("collab.runner.environment lists '" + name
+                    + "', which is not an environment variable name.",
+                    "List variable names only (letters, digits and _), separated by commas.");
+        }
+        String upper = name.toUpperCase(Locale.ROOT);
+        if (SERVER_PREFIXES.stream().anyMatch(upper::startsWith) || SERVER_NAMES.contains(upper)) {
+            throw new StartupCheckException("collab.runner.environment lists " + name
+                    + ", but agents never get the server's credentials or settings (SPRING_*, COLLAB_*, "
+                    + "DATABASE_URL, PGPASSWORD, PGPASSFILE).",
+                    "Remove " + name + " from collab.runner.environment (COLLAB_RUNNER_ENVIRONMENT); "
+                            + "an agent that needs a value of its own gets it under another name.");
         }
     }
 }

@@ -34,6 +34,16 @@ class SessionWorkspaceOwners implements WorkspaceOwners {
     }
 
     @Override
+    public Set<UUID> known(Collection<UUID> ids) {
+        if (ids.isEmpty()) {
+            return Set.of();
+        }
+        return new HashSet<>(jdbc.sql("select id from sessions where id = any(:ids)")
+                .param("ids", ids.toArray(UUID[]::new))
+                .query(UUID.class).list());
+    }
+
+    @Override
     public int endIdleSince(Instant cutoff, int limit) {
         var idle = jdbc.sql("""
                         select id from sessions where state = 'IDLE' and last_activity_at < :cutoff

@@ -11,8 +11,8 @@ import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
 import org.springframework.stereotype.Component;
 
 /**
- * {@code GET /actuator/sweeper}: whether sweeps are scheduled, when the next one runs and the
- * last 20 runs of this instance; {@code POST /actuator/sweeper}: start one now, in the background.
+ * {@code GET /actuator/sweeper}: whether sweeps are scheduled, when the next one runs, why the
+ * sweeper deletes nothing if it is blocked, what the root's marker says, and the last 20 runs of this instance; {@code POST /actuator/sweeper}: start one now, in the background.
  */
 @Component
 @Endpoint(id = "sweeper")
@@ -26,7 +26,8 @@ class SweeperEndpoint {
 
     @ReadOperation
     Status status() {
-        return new Status(sweeper.enabled(), sweeper.nextRunAt().orElse(null), sweeper.lastRuns());
+        return new Status(sweeper.enabled(), sweeper.nextRunAt().orElse(null), sweeper.binding(),
+                sweeper.blocked().orElse(null), sweeper.lastRuns());
     }
 
     @WriteOperation
@@ -37,6 +38,7 @@ class SweeperEndpoint {
                 202);
     }
 
-    record Status(boolean enabled, Instant nextRunAt, List<SweepReport> lastRuns) {
+    record Status(boolean enabled, Instant nextRunAt, String binding, WorkspaceSweeper.Blocked blocked,
+            List<SweepReport> lastRuns) {
     }
 }

@@ -19,6 +19,13 @@ import org.springframework.validation.annotation.Validated;
  * @param minAge         a directory younger than this is never touched
  * @param endIdleAfter   retention: sessions IDLE longer than this are ended (null: never)
  * @param deleteWorkers  threads deleting files in parallel (network filesystems need a few)
+ * @param maxOrphanFraction a sweep deletes nothing when more than this share of the orphans it
+ *                       found belong to no session at all (a wrong or an older, restored database
+ *                       does not know the newer workspaces; ENDED sessions are the database saying
+ *                       a workspace can go); 0..1, 1 turns the guard off
+ * @param unknownOrphansTolerated up to this many orphans of no session never stop a sweep, whatever
+ *                       their share: crash leftovers of a small or quiet installation (a directory
+ *                       made in the transaction that creates its session, which then failed)
  */
 @Validated
 @ConfigurationProperties("collab.sweeper")
@@ -29,7 +36,9 @@ record SweeperProperties(
         @Min(1) @DefaultValue("10") int maxPerRun,
         @NotNull @DefaultValue("1h") Duration minAge,
         Duration endIdleAfter,
-        @Min(1) @Max(64) @DefaultValue("4") int deleteWorkers) {
+        @Min(1) @Max(64) @DefaultValue("4") int deleteWorkers,
+        @DefaultValue("0.5") double maxOrphanFraction,
+        @Min(0) @DefaultValue("2") int unknownOrphansTolerated) {
 
     SweeperProperties {
         requireNotNegative(initialDelay, "initial-delay");
@@ -41,6 +50,15 @@ record SweeperProperties(
         }
         if (interval != null && (interval.isZero() || interval.isNegative())) {
             throw new IllegalArgumentException("collab.sweeper.interval must be positive, was " + interval);
+        }
+        // Checked here rather than with @DecimalMin/@DecimalMax, which let NaN through.
+        if (!(maxOrphanFraction >= 0 && maxOrphanFraction <= 1)) {
+            throw new IllegalArgumentException(
+                    "collab.sweeper.max-orphan-fraction must be between 0 and 1, was " + maxOrphanFraction);
+        }
+        if (unknownOrphansTolerated < 0) {
+            throw new IllegalArgumentException(
+                    "collab.sweeper.unknown-orphans-tolerated must not be negative, was " + unknownOrphansTolerated);
         }
         if (endIdleAfter != null && (endIdleAfter.isZero() || endIdleAfter.isNegative())) {
             throw new IllegalArgumentException("collab.sweeper.end-idle-after must be positive when set, was " + endIdleAfter);

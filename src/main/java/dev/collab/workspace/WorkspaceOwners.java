@@ -14,6 +14,13 @@ public interface WorkspaceOwners {
     /** The ids among these that belong to sessions that are IDLE or RUNNING. */
     Set<UUID> live(Collection<UUID> ids);
 
+    /**
+     * The ids among these that belong to a session in any state. Session rows are never
+     * deleted, so in a healthy installation almost every workspace directory is known; one that
+     * is not is either a crash leftover or a sign of a wrong or older database.
+     */
+    Set<UUID> known(Collection<UUID> ids);
+
     /** Retention: ends at most {@code limit} IDLE sessions whose last activity is before the cutoff; returns how many. */
     int endIdleSince(Instant cutoff, int limit);
 }

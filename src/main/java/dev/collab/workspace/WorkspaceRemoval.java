@@ -59,6 +59,16 @@ class WorkspaceRemoval implements DisposableBean {
     private final Counter filesDeleted;
     private final MeterRegistry registry;
     private final AtomicLong sequence = new AtomicLong();
+    /**
+     * Test seam: runs right before a workspace is moved into quarantine and may fail the way the
+     * OS fails a move (tests run as root, where permissions cannot make a rename fail).
+     */
+    volatile MoveCheck beforeMove = id -> { };
+
+    /** See {@link #beforeMove}. */
+    interface MoveCheck {
+        void check(UUID sessionId) throws IOException;
+    }
 
     WorkspaceRemoval(Workspaces workspaces, SweeperProperties properties, Clock clock, MeterRegistry registry)
             throws IOException {
@@ -131,6 +141,7 @@ class WorkspaceRemoval implements DisposableBean {
                 return Optional.empty();
             }
             Path target = Path.of(sessionId + "." + clock.millis() + "." + sequence.incrementAndGet());
+            beforeMove.check(sessionId);
             try {
                 rootStream.move(name, quarantine, target);
             } catch (NoSuchFileException e) {

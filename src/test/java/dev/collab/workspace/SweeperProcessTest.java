@@ -63,8 +63,11 @@ class SweeperProcessTest {
         List<Path> orphans = seedOrphans(root, 8, 20, 100);   // 8 trees of 2,000 files
 
         long launched = System.nanoTime();
+        // The root holds nothing but orphans here, which the orphan-fraction guard would stop at;
+        // this test is about health during a long sweep, so the guard is off.
         try (ServerProcess server = ServerProcess.start(dataDir, teamMode(root,
-                "--collab.sweeper.initial-delay=1s", "--collab.sweeper.max-per-run=10"))) {
+                "--collab.sweeper.initial-delay=1s", "--collab.sweeper.max-per-run=10",
+                "--collab.sweeper.max-orphan-fraction=1"))) {
             server.awaitReady();
             Duration toReady = Duration.ofNanos(System.nanoTime() - launched);
             assertThat(toReady).as("ready on time, not after the sweep").isLessThan(Duration.ofSeconds(60));
@@ -106,7 +109,7 @@ class SweeperProcessTest {
         Path dataB = TempDirectories.create("twin-b-");
         Path root = Files.createDirectories(TempDirectories.create("shared-").resolve("workspaces"));
         String[] common = teamMode(root, "--collab.sweeper.initial-delay=1h", "--collab.sweeper.max-per-run=2",
-                "--collab.sweeper.delete-workers=1");
+                "--collab.sweeper.delete-workers=1", "--collab.sweeper.max-orphan-fraction=1");
         List<Path> orphans = seedOrphans(root, 12, 10, 100);
 
         try (ServerProcess a = ServerProcess.start(dataA, common); ServerProcess b = ServerProcess.start(dataB, common)) {
@@ -120,6 +123,14 @@ class SweeperProcessTest {
                 return orphans.stream().noneMatch(Files::exists);
             });
             await().atMost(Duration.ofSeconds(30)).until(() -> totalRemoved(a, b) >= orphans.size());
+            // The root held workspaces this database does not know, so neither bound it at startup
+            // nor while sweeping them; the first sweep that finds it empty binds it.
+            Path marker = root.resolve(WorkspaceBinding.MARKER);
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
+                a.api().send(HttpRequest.newBuilder(a.api().uri("/actuator/sweeper"))
+                        .POST(HttpRequest.BodyPublishers.noBody()));
+                return Files.exists(marker);
+            });
 
             List<Instant[]> runs = new ArrayList<>();
             for (ServerProcess server : List.of(a, b)) {
@@ -132,6 +143,73 @@ class SweeperProcessTest {
                         .isAfterOrEqualTo(runs.get(i - 1)[1]);
             }
             assertThat(totalRemoved(a, b)).as("every orphan removed exactly once").isEqualTo(orphans.size());
+            assertThat(Files.readString(marker)).containsOnlyOnce("installation-id=");
+            for (ServerProcess server : List.of(a, b)) {
+                server.api().send(HttpRequest.newBuilder(server.api().uri("/actuator/sweeper"))
+                        .POST(HttpRequest.BodyPublishers.noBody()));
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                    JsonNode status = server.api().get("/actuator/sweeper").json();
+                    assertThat(status.get("blocked").isNull()).isTrue();
+                    assertThat(status.get("binding").asString()).as("both agree with it").isEqualTo("bound");
+                });
+            }
+        }
+    }
+
+    @Test
+    void aRootBoundToOneDatabaseIsNeverSweptByAServerOnAnother() throws Exception {
+        Path root = Files.createDirectories(TempDirectories.create("bound-").resolve("workspaces"));
+        Path marker = root.resolve(WorkspaceBinding.MARKER);
+        String[] databaseA = teamMode(root, "--collab.sweeper.initial-delay=1h");
+        try (ServerProcess a = ServerProcess.start(TempDirectories.create("db-a-"), databaseA)) {
+            a.awaitReady();
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(marker));
+            assertThat(a.api().get("/actuator/health").json().get("components").get("sweeper").get("status").asString())
+                    .isEqualTo("UP");
+            assertThat(a.terminate(Duration.ofSeconds(60))).isIn(0, 143);
+        }
+        String boundToA = Files.readString(marker);
+        List<Path> workspaces = seedOrphans(root, 6, 1, 3);
+
+        // Database B does not know these workspaces: every one of them looks orphaned. The
+        // orphan-fraction guard is off, so that the binding alone must keep them.
+        try (ServerProcess b = ServerProcess.start(TempDirectories.create("db-b-"), teamMode(root,
+                "--collab.sweeper.initial-delay=1h", "--collab.sweeper.max-orphan-fraction=1"))) {
+            b.awaitReady();
+            Api api = b.api();
+            // Shown as soon as the server is ready, long before its first sweep.
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                JsonNode sweeper = api.get("/actuator/health").json().get("components").get("sweeper");
+                assertThat(sweeper.get("status").asString()).isEqualTo("DOWN");
+                assertThat(sweeper.get("details").get("binding").asString()).isEqualTo("database-mismatch");
+            });
+            assertThat(api.get("/actuator/sweeper").json().get("lastRuns").size()).as("no sweep has run").isZero();
+            for (int i = 1; i <= 2; i++) {
+                int runs = i;
+                api.send(HttpRequest.newBuilder(api.uri("/actuator/sweeper")).POST(HttpRequest.BodyPublishers.noBody()));
+                await().atMost(Duration.ofSeconds(60))
+                        .until(() -> api.get("/actuator/sweeper").json().get("lastRuns").size() >= runs);
+            }
+            JsonNode status = api.get("/actuator/sweeper").json();
+            status.get("lastRuns").forEach(run -> {
+                assertThat(run.get("stopped").asString()).isEqualTo("database-mismatch");
+                assertThat(run.get("removed").asInt()).isZero();
+            });
+            assertThat(status.get("blocked").get("reason").asString()).isEqualTo("database-mismatch");
+            assertThat(workspaces).as("nothing deleted").allMatch(Files::exists);
+            assertThat(marker).as("the marker still names database A").hasContent(boundToA);
+
+            JsonNode sweeper = api.get("/actuator/health").json().get("components").get("sweeper");
+            assertThat(sweeper.get("status").asString()).isEqualTo("DOWN");
+            assertThat(sweeper.get("details").get("blocked").get("reason").asString()).isEqualTo("database-mismatch");
+            assertThat(api.get("/actuator/health/liveness").status()).isEqualTo(200);
+            assertThat(api.get("/actuator/health/readiness").status()).isEqualTo(200);
+            assertThat(api.get("/actuator/prometheus").text()).containsPattern(
+                    "collab_sweeper_blocked\\{[^}]*reason=\"database-mismatch\"[^}]*} 1\\.0");
+            List<String> logged = b.outputLines().stream().filter(line -> line.contains("bound to another database")).toList();
+            assertThat(logged).as("logged once, clearly").hasSize(1);
+            assertThat(logged.getFirst()).contains("ERROR", marker.toString(), "delete");
+            assertThat(b.terminate(Duration.ofSeconds(60))).isIn(0, 143);
         }
     }
 
@@ -146,5 +224,34 @@ class SweeperProcessTest {
                     .sum();
         }
         return (int) removed;
+    }
+
+    @Test
+    void anUnboundRootWithWorkspacesIsNotBoundToAWrongDatabase() throws Exception {
+        // An upgrade from a version without the marker, done against the wrong (here: a fresh)
+        // database: the root holds workspaces this database does not know.
+        Path dataDir = TempDirectories.create("upgrade-");
+        Path root = Files.createDirectories(dataDir.resolve("workspaces"));
+        Path marker = root.resolve(WorkspaceBinding.MARKER);
+        List<Path> workspaces = seedOrphans(root, 6, 1, 3);
+        try (ServerProcess server = ServerProcess.start(dataDir, teamMode(root, "--collab.sweeper.initial-delay=1h"))) {
+            server.awaitReady();
+            Api api = server.api();
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(api.get("/actuator/health").json()
+                    .get("components").get("sweeper").get("details").get("binding").asString()).isEqualTo("unbound"));
+            assertThat(marker).as("not bound at startup").doesNotExist();
+
+            api.send(HttpRequest.newBuilder(api.uri("/actuator/sweeper")).POST(HttpRequest.BodyPublishers.noBody()));
+            await().atMost(Duration.ofSeconds(60)).until(() -> api.get("/actuator/sweeper").json().get("lastRuns").size() > 0);
+            JsonNode run = api.get("/actuator/sweeper").json().get("lastRuns").get(0);
+            assertThat(run.get("stopped").asString()).isEqualTo("orphan-fraction");
+            assertThat(run.get("unknown").asInt()).isEqualTo(6);
+            assertThat(workspaces).as("nothing deleted").allMatch(Files::exists);
+            assertThat(marker).as("nor bound by the stopped sweep").doesNotExist();
+            JsonNode sweeper = api.get("/actuator/health").json().get("components").get("sweeper");
+            assertThat(sweeper.get("status").asString()).isEqualTo("DOWN");
+            assertThat(sweeper.get("details").get("binding").asString()).isEqualTo("unbound");
+            assertThat(server.terminate(Duration.ofSeconds(60))).isIn(0, 143);
+        }
     }
 }
