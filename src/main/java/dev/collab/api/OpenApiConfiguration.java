@@ -194,11 +194,15 @@ class OpenApiConfiguration {
         Map<String, Schema> reports = ModelConverters.getInstance(true)
                 .readAll(new AnnotatedType(SweepReport.class).resolveAsRef(false));
         reports.forEach(components::addSchemas);
+        Schema<?> blocked = nullable(object(Map.of("reason", string(), "detail", string(), "since", dateTime()),
+                "reason", "detail", "since")).description("why sweeps are stopped, or null");
         components.addSchemas("SweeperStatus", object(Map.of(
                 "enabled", bool(),
                 "nextRunAt", nullable(dateTime()),
+                "binding", string().description("bound, unbound, database-mismatch, marker-unreadable or unchecked"),
+                "blocked", blocked,
                 "lastRuns", array(ref("SweepReport")).maxItems(20).description("newest first")),
-                "enabled", "nextRunAt", "lastRuns"));
+                "enabled", "nextRunAt", "binding", "blocked", "lastRuns"));
 
         openApi.path("/actuator", new PathItem().get(actuator("The Actuator endpoints this instance exposes.",
                 ok(actuatorJson(object(Map.of("_links", object(Map.of())), "_links"))), STANDARD_PROBLEMS)));
