@@ -6,6 +6,11 @@ import java.util.UUID;
 
 import dev.collab.web.ApiException;
 import dev.collab.web.QueryParameters;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import jakarta.servlet.ServletResponse;
 import jakarta.servlet.ServletResponseWrapper;
 import jakarta.servlet.http.HttpServletRequest;
@@ -32,9 +37,13 @@ class EventController {
         this.streams = streams;
     }
 
+    @Operation(summary = "A session's events with seq > after, ascending")
     @GetMapping(path = "/api/sessions/{id}/events", produces = MediaType.APPLICATION_JSON_VALUE)
-    History history(@PathVariable UUID id, @RequestParam(required = false) String after,
-            @RequestParam(required = false) String limit) {
+    History history(@PathVariable UUID id,
+            @RequestParam(required = false) @Parameter(schema = @Schema(type = "integer", format = "int64",
+                    minimum = "0", maximum = "999999999999999999", defaultValue = "0")) String after,
+            @RequestParam(required = false) @Parameter(schema = @Schema(type = "integer", format = "int32",
+                    minimum = "1", maximum = "" + MAX_LIMIT, defaultValue = "" + DEFAULT_LIMIT)) String limit) {
         long from = QueryParameters.seq("after", after);
         int size = QueryParameters.limit(limit, DEFAULT_LIMIT, MAX_LIMIT);
         long head = eventLog.head(id).orElseThrow(() -> ApiException.notFound("No session " + id + "."));
@@ -45,9 +54,19 @@ class EventController {
      * The live stream. The cursor is {@code Last-Event-ID} (what a browser's EventSource sends
      * when it reconnects), else {@code ?after=}, else 0.
      */
+    @Operation(summary = "The live stream (Server-Sent Events): the events after the cursor, then live ones")
+    @ApiResponse(responseCode = "200", description = "`retry: 3000`, then one SSE message per event (`id: <seq>`, "
+            + "`event: <type>`, `data: <Event JSON>`), a `gap` event past the replay cap, `: ping` comments",
+            content = @Content(mediaType = "text/event-stream", schema = @Schema(type = "string")))
+    @ApiResponse(responseCode = "204", description = "The session ended and the client has all of it: stop reconnecting")
     @GetMapping(path = "/api/sessions/{id}/events/stream")
-    void stream(@PathVariable UUID id, @RequestHeader(name = "Last-Event-ID", required = false) String lastEventId,
-            @RequestParam(required = false) String after, HttpServletRequest request, HttpServletResponse response)
+    void stream(@PathVariable UUID id,
+            @RequestHeader(name = "Last-Event-ID", required = false) @Parameter(description = "the cursor; wins over "
+                    + "`after`", schema = @Schema(type = "integer", format = "int64", minimum = "0", maximum = "999999999999999999"))
+            String lastEventId,
+            @RequestParam(required = false) @Parameter(schema = @Schema(type = "integer", format = "int64",
+                    minimum = "0", maximum = "999999999999999999", defaultValue = "0")) String after,
+            @Parameter(hidden = true) HttpServletRequest request, @Parameter(hidden = true) HttpServletResponse response)
             throws IOException {
         long cursor = lastEventId != null && !lastEventId.isBlank() ? QueryParameters.seq("Last-Event-ID", lastEventId)
                 : QueryParameters.seq("after", after);
@@ -64,6 +83,10 @@ class EventController {
         response.setContentType("text/event-stream;charset=UTF-8");
         response.setHeader("Cache-Control", "no-cache, no-store");
         response.setHeader("X-Accel-Buffering", "no");
+        if ("HEAD".equals(request.getMethod())) {
+            // The headers a GET would get, and no stream: a HEAD has no body to stream into.
+            return;
+        }
         try {
             streams.stream(id, cursor, head.headSeq(), request, unwrapped(response));
         } catch (IOException e) {

@@ -2,8 +2,14 @@ package dev.collab.project;
 
 import java.util.List;
 
+import dev.collab.api.ProblemResponses;
 import dev.collab.web.ApiException;
 import dev.collab.web.ProblemCode;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.headers.Header;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import jakarta.validation.Valid;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
@@ -30,9 +36,17 @@ class ProjectController {
      * Creates (201) or updates (200) a project. With {@code If-None-Match: *} the call only
      * creates: an existing project with other settings is a {@code 409 project-exists}.
      */
+    @Operation(summary = "Create or update a project")
+    @ApiResponse(responseCode = "201", description = "Created", headers = @Header(name = "Location", required = true,
+            description = "/api/projects/{key}", schema = @Schema(type = "string")))
+    @ApiResponse(responseCode = "200", description = "It exists with the same settings, or was updated")
+    @ProblemResponses(ProblemCode.PROJECT_EXISTS)
     @PutMapping(path = "/{key}", consumes = "application/json")
-    ResponseEntity<Project> put(@PathVariable String key, @Valid @RequestBody ProjectSettings settings,
-            @RequestHeader(name = "If-None-Match", required = false) String ifNoneMatch) {
+    ResponseEntity<Project> put(@PathVariable @Parameter(schema = @Schema(pattern = ProjectKey.PATTERN)) String key,
+            @Valid @RequestBody ProjectSettings settings,
+            @RequestHeader(name = "If-None-Match", required = false)
+            @Parameter(description = "`*`: create only (an existing project with other settings is a 409)")
+            String ifNoneMatch) {
         ProjectKey.require(key);
         boolean createOnly = ifNoneMatch != null && ifNoneMatch.trim().equals("*");
         Projects.Saved saved = projects.save(key, settings, createOnly);
@@ -45,13 +59,15 @@ class ProjectController {
         };
     }
 
+    @Operation(summary = "All projects, ordered by key")
     @GetMapping
     ProjectList list() {
         return new ProjectList(projects.all());
     }
 
+    @Operation(summary = "One project")
     @GetMapping("/{key}")
-    Project get(@PathVariable String key) {
+    Project get(@PathVariable @Parameter(schema = @Schema(pattern = ProjectKey.PATTERN)) String key) {
         ProjectKey.require(key);
         return projects.find(key).orElseThrow(() -> ApiException.notFound("No project '" + key + "'."));
     }

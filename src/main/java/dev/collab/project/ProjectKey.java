@@ -7,7 +7,10 @@ import dev.collab.web.ApiException;
 /** The rule for project keys; checked before any query is made with one. */
 public final class ProjectKey {
 
-    private static final Pattern RULE = Pattern.compile("^[a-z0-9][a-z0-9._-]{0,63}$");
+    /** The rule as a regular expression (also the OpenAPI document's pattern for {@code {key}}). */
+    public static final String PATTERN = "^[a-z0-9][a-z0-9._-]{0,63}$";
+
+    private static final Pattern RULE = Pattern.compile(PATTERN);
 
     private ProjectKey() {
     }

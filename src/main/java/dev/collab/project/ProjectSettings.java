@@ -1,5 +1,6 @@
 package dev.collab.project;
 
+import io.swagger.v3.oas.annotations.media.Schema;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
@@ -12,6 +13,7 @@ import jakarta.validation.constraints.Size;
  */
 record ProjectSettings(
         @NotBlank @Size(max = 200) String name,
+        @Schema(types = {"string", "null"})
         @Size(max = 2048)
         @Pattern(regexp = "^((https?|ssh|git|file)://\\S+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\\S+)$",
                 message = "must be a repository URL (https://, ssh://, git://, file:// or user@host:path)")

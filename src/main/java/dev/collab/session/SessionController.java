@@ -9,6 +9,11 @@ import dev.collab.project.ProjectKey;
 import dev.collab.project.Projects;
 import dev.collab.web.ApiException;
 import dev.collab.web.QueryParameters;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.headers.Header;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Size;
 import org.springframework.http.ResponseEntity;
@@ -35,18 +40,26 @@ class SessionController {
         this.projects = projects;
     }
 
-    @PostMapping(path = "/api/projects/{key}/sessions", produces = "application/json")
-    ResponseEntity<Session> create(@PathVariable String key, @Valid @RequestBody(required = false) NewSession body) {
+    @Operation(summary = "Create a session (its workspace exists when 201 is sent)")
+    @ApiResponse(responseCode = "201", description = "Created", headers = @Header(name = "Location", required = true,
+            description = "/api/sessions/{id}", schema = @Schema(type = "string")))
+    @PostMapping(path = "/api/projects/{key}/sessions", consumes = "application/json", produces = "application/json")
+    ResponseEntity<Session> create(@PathVariable @Parameter(schema = @Schema(pattern = ProjectKey.PATTERN)) String key,
+            @Valid @RequestBody(required = false) NewSession body) {
         ProjectKey.require(key);
         Session session = sessions.create(key, body == null ? null : body.title());
         return ResponseEntity.created(URI.create("/api/sessions/" + session.id())).body(session);
     }
 
+    @Operation(summary = "A project's sessions, newest activity first (keyset-paginated)")
     @GetMapping(path = "/api/projects/{key}/sessions", produces = "application/json")
-    SessionList list(@PathVariable String key,
-            @RequestParam(required = false) String limit,
-            @RequestParam(required = false) String cursor,
-            @RequestParam(required = false) String state) {
+    SessionList list(@PathVariable @Parameter(schema = @Schema(pattern = ProjectKey.PATTERN)) String key,
+            @RequestParam(required = false) @Parameter(schema = @Schema(type = "integer", format = "int32",
+                    minimum = "1", maximum = "" + MAX_LIMIT, defaultValue = "" + DEFAULT_LIMIT)) String limit,
+            @RequestParam(required = false) @Parameter(description = "opaque: the `nextCursor` of the page before")
+            String cursor,
+            @RequestParam(required = false) @Parameter(schema = @Schema(type = "string",
+                    allowableValues = {"IDLE", "RUNNING", "ENDED"})) String state) {
         ProjectKey.require(key);
         int pageSize = QueryParameters.limit(limit, DEFAULT_LIMIT, MAX_LIMIT);
         SessionState stateFilter = parseState(state);
@@ -59,11 +72,15 @@ class SessionController {
         return new SessionList(page.items(), page.next() == null ? null : page.next().encode());
     }
 
+    @Operation(summary = "One session")
     @GetMapping(path = "/api/sessions/{id}", produces = "application/json")
     Session get(@PathVariable UUID id) {
         return sessions.find(id).orElseThrow(() -> notFound(id));
     }
 
+    @Operation(summary = "End a session (a second DELETE is also 204)")
+    @ApiResponse(responseCode = "204", description = "Ended: a run in progress is interrupted, the workspace is removed "
+            + "in the background")
     @DeleteMapping("/api/sessions/{id}")
     ResponseEntity<Void> end(@PathVariable UUID id) {
         sessions.end(id).orElseThrow(() -> notFound(id));
@@ -85,9 +102,9 @@ class SessionController {
         }
     }
 
-    record NewSession(@Size(max = 200) String title) {
+    record NewSession(@Schema(types = {"string", "null"}) @Size(max = 200) String title) {
     }
 
-    record SessionList(List<Session> items, String nextCursor) {
+    record SessionList(List<Session> items, @Schema(types = {"string", "null"}) String nextCursor) {
     }
 }

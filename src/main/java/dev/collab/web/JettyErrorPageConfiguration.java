@@ -1,15 +1,32 @@
 package dev.collab.web;
 
+import org.eclipse.jetty.server.Connector;
 import org.springframework.boot.jetty.JettyServerCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-/** Installs {@link ProblemErrorHandler} as Jetty's error page. */
+/**
+ * Jetty's own part of the request rules: {@link ProblemErrorHandler} as its error page, and the
+ * {@link RequestHeadDeadline} on every connector.
+ */
 @Configuration(proxyBeanMethods = false)
 class JettyErrorPageConfiguration {
 
     @Bean
     JettyServerCustomizer problemErrorHandler(AccessLog accessLog) {
         return server -> server.setErrorHandler(new ProblemErrorHandler(accessLog));
+    }
+
+    @Bean
+    JettyServerCustomizer requestHeadDeadline(HttpProperties properties) {
+        return server -> {
+            if (properties.requestHeadTimeout().isPositive()) {
+                RequestHeadDeadline deadline = new RequestHeadDeadline(properties.requestHeadTimeout());
+                for (Connector connector : server.getConnectors()) {
+                    connector.addEventListener(deadline);
+                }
+                server.addBean(deadline, true);
+            }
+        };
     }
 }

@@ -21,6 +21,8 @@ class ProblemErrorController implements ErrorController {
     private static final Logger log = LoggerFactory.getLogger(ProblemErrorController.class);
     static final String DETAIL_ATTRIBUTE = ProblemErrorController.class.getName() + ".detail";
     static final String CODE_ATTRIBUTE = ProblemErrorController.class.getName() + ".code";
+    /** An {@link ApiException} a filter rejected the request with; rendered as is. */
+    static final String EXCEPTION_ATTRIBUTE = ProblemErrorController.class.getName() + ".exception";
 
     @RequestMapping("${server.error.path:/error}")
     ResponseEntity<Object> error(HttpServletRequest request) {
@@ -30,8 +32,24 @@ class ProblemErrorController implements ErrorController {
             return Problems.response(Problems.of(ProblemCode.NOT_FOUND, "No such resource: " + request.getMethod()
                     + " " + request.getRequestURI(), request));
         }
+        if (request.getAttribute(EXCEPTION_ATTRIBUTE) instanceof ApiException rejected) {
+            ProblemDetail problem = Problems.of(rejected, request);
+            if (request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI) instanceof String uri) {
+                problem.setInstance(java.net.URI.create(uri));
+            }
+            return Problems.response(problem);
+        }
         int status = statusAttribute instanceof Integer code ? code : 500;
         Object failure = request.getAttribute(RequestDispatcher.ERROR_EXCEPTION);
+        ProblemDetail clientError = failure instanceof Throwable throwable ? ProblemHandler.clientError(throwable, request)
+                : null;
+        if (clientError != null) {
+            // Thrown in a filter, but the client's doing (an undecodable query or body): no ERROR line.
+            if (request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI) instanceof String uri) {
+                clientError.setInstance(java.net.URI.create(uri));
+            }
+            return Problems.response(clientError);
+        }
         ProblemCode code = request.getAttribute(CODE_ATTRIBUTE) instanceof ProblemCode given
                 ? given : ProblemCode.forStatus(status);
         Object detail = request.getAttribute(DETAIL_ATTRIBUTE);

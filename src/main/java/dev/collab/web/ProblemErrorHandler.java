@@ -4,10 +4,13 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.io.EofException;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.handler.ErrorHandler;
@@ -27,8 +30,8 @@ class ProblemErrorHandler extends ErrorHandler {
 
     private static final Logger log = LoggerFactory.getLogger(ProblemErrorHandler.class);
     private static final String PROBLEM_JSON = "application/problem+json";
-    /** The target Jetty gives a request whose request line or URI it could not parse. */
-    private static final Set<String> PLACEHOLDER_PATHS = Set.of("/badMessage", "/badURI");
+    /** The target Jetty gives a request whose request line, URI or head it could not parse. */
+    private static final Set<String> PLACEHOLDER_PATHS = Set.of("/badMessage", "/badURI", "/badRequest");
 
     private final AccessLog accessLog;
 
@@ -36,9 +39,26 @@ class ProblemErrorHandler extends ErrorHandler {
         this.accessLog = accessLog;
     }
 
+    /** Every method gets the problem body (Jetty's default writes one only for GET, POST and HEAD). */
+    @Override
+    public boolean errorPageForMethod(String method) {
+        return true;
+    }
+
     @Override
     protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
             Callback callback) {
+        if (clientGone(cause)) {
+            // The client stopped sending in the middle of its request head (the idle timeout or
+            // the head deadline closed it): its fault, not ours, and there is no one to answer.
+            code = HttpStatus.REQUEST_TIMEOUT_408;
+            message = "the request head was not complete in time";
+            response.setStatus(code);
+        } else if (code == HttpStatus.HTTP_VERSION_NOT_SUPPORTED_505) {
+            // HTTP/0.9 or an unknown version: a malformed request, not a server fault (5xx means ours).
+            code = HttpStatus.BAD_REQUEST_400;
+            response.setStatus(code);
+        }
         String requestId = request.getAttribute(RequestIdFilter.ATTRIBUTE) instanceof String known ? known
                 : RequestIdFilter.requestIdFor(request.getHeaders().get(RequestIdFilter.HEADER));
         response.getHeaders().put(RequestIdFilter.HEADER, requestId);
@@ -73,6 +93,16 @@ class ProblemErrorHandler extends ErrorHandler {
         return ByteBuffer.wrap(body(status, requestId).getBytes(StandardCharsets.UTF_8));
     }
 
+    /** The connection failed under the request (end of stream, timeout) rather than anything failing here. */
+    private static boolean clientGone(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof EofException || t instanceof TimeoutException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static void restore(String previous) {
         if (previous == null) {
             MDC.remove(RequestIdFilter.MDC_KEY);
@@ -86,6 +116,8 @@ class ProblemErrorHandler extends ErrorHandler {
         ProblemCode code = ProblemCode.forStatus(status);
         String detail = switch (status) {
             case 400 -> "The request line, path or headers are malformed.";
+            case 408 -> "The request head was not complete in time.";
+            case 417 -> "Only Expect: 100-continue is supported.";
             case 414 -> "The request URI is too long.";
             case 431 -> "The request headers are too large.";
             default -> code.title() + ".";

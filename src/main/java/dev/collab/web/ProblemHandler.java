@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.UUID;
 
 import jakarta.servlet.http.HttpServletRequest;
+import org.eclipse.jetty.http.HttpException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.TypeMismatchException;
@@ -56,6 +57,14 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
     @ExceptionHandler(Exception.class)
     ResponseEntity<Object> unexpected(Exception exception, HttpServletRequest request) {
+        ProblemDetail clientError = clientError(exception, request);
+        if (clientError != null) {
+            return Problems.response(clientError);
+        }
+        if (isUnknownHealthPath(exception, request)) {
+            return Problems.response(Problems.of(ProblemCode.NOT_FOUND,
+                    "No such resource: " + request.getMethod() + " " + request.getRequestURI(), request));
+        }
         if (isDatabaseUnavailable(exception)) {
             log.warn("Database unavailable while serving {} {}: {}", request.getMethod(), request.getRequestURI(),
                     exception.getMessage());
@@ -69,6 +78,36 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
         log.error("Unexpected error serving {} {} (requestId {})", request.getMethod(), request.getRequestURI(),
                 problem.getProperties() == null ? null : problem.getProperties().get("requestId"), exception);
         return Problems.response(problem);
+    }
+
+    /**
+     * The problem for a failure that is the client's doing although it did not come as one of
+     * Spring MVC's own exceptions: Jetty rejecting what it was asked to decode (a query string or
+     * form body that is not percent-encoded UTF-8) or a body that could not be read. Null for
+     * anything else.
+     */
+    static ProblemDetail clientError(Throwable failure, HttpServletRequest request) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof HttpMessageNotReadableException unreadable) {
+                return unreadable(unreadable, request);
+            }
+            if (t instanceof HttpException http && http.getCode() >= 400 && http.getCode() < 500) {
+                return Problems.of(ProblemCode.forStatus(http.getCode()),
+                        "The request could not be decoded: the query string (or form body) must be percent-encoded UTF-8.",
+                        request);
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Spring Boot 4.1's health endpoint fails an assertion, instead of answering 404, for a path
+     * below a component that does not exist ({@code /actuator/health/nope/deeper}): an unknown
+     * resource, not a fault of ours.
+     */
+    private static boolean isUnknownHealthPath(Exception exception, HttpServletRequest request) {
+        return exception instanceof IllegalStateException && request.getRequestURI().contains("/health/")
+                && "'contributor' must not be null".equals(exception.getMessage());
     }
 
     /**
@@ -154,16 +193,25 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
             }
         }
         String detail = "The request body is missing or is not valid JSON.";
+        if (exception.getCause() instanceof StrictJsonConfiguration.InvalidTextException invalid) {
+            // Well-formed JSON whose string breaks a Text rule (U+0000, a lone surrogate): a value's rule.
+            return Problems.of(ApiException.invalid(field(invalid), invalid.problem()), request);
+        }
         if (exception.getCause() instanceof DatabindException databind && !databind.getPath().isEmpty()) {
-            String field = databind.getPath().stream()
-                    .map(ref -> ref.getPropertyName() != null ? ref.getPropertyName() : "[" + ref.getIndex() + "]")
-                    .reduce((a, b) -> b.startsWith("[") ? a + b : a + "." + b)
-                    .orElse("body");
+            String field = field(databind);
             detail = "The value of '" + field + "' has the wrong type or is not one of the allowed values.";
         } else if (exception.getCause() instanceof JacksonException) {
             detail = "The request body is not valid JSON.";
         }
         return Problems.of(ProblemCode.MALFORMED_REQUEST, detail, request);
+    }
+
+    /** The JSON path of the member that failed, such as {@code name} or {@code items[2].text}. */
+    private static String field(DatabindException databind) {
+        return databind.getPath().stream()
+                .map(ref -> ref.getPropertyName() != null ? ref.getPropertyName() : "[" + ref.getIndex() + "]")
+                .reduce((a, b) -> b.startsWith("[") ? a + b : a + "." + b)
+                .orElse("body");
     }
 
     private static String describeType(Class<?> type) {

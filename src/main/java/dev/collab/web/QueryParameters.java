@@ -1,7 +1,13 @@
 package dev.collab.web;
 
-/** Parsing of the numeric query parameters the API shares, with the same problem for every bad value. */
+/**
+ * Parsing of the numeric query parameters the API shares, with the same problem for every bad value.
+ * Only ASCII digits count: no sign, no spaces (a {@code +} in a query is a space), no other
+ * scripts' digits, which {@link Integer#parseInt} would take.
+ */
 public final class QueryParameters {
+
+    private static final java.util.regex.Pattern DIGITS = java.util.regex.Pattern.compile("[0-9]{1,18}");
 
     private QueryParameters() {
     }
@@ -12,16 +18,14 @@ public final class QueryParameters {
      * @throws ApiException {@code validation-failed} unless a whole number within 1..max
      */
     public static int limit(String value, int defaultLimit, int max) {
-        if (value == null || value.isBlank()) {
+        if (value == null || value.isEmpty()) {
             return defaultLimit;
         }
-        try {
-            int limit = Integer.parseInt(value.trim());
+        if (DIGITS.matcher(value).matches()) {
+            long limit = Long.parseLong(value);
             if (limit >= 1 && limit <= max) {
-                return limit;
+                return (int) limit;
             }
-        } catch (NumberFormatException e) {
-            // reported below
         }
         throw ApiException.invalid("limit", "must be a whole number from 1 to " + max);
     }
@@ -32,16 +36,11 @@ public final class QueryParameters {
      * @throws ApiException {@code validation-failed} unless a whole number of 0 or more
      */
     public static long seq(String field, String value) {
-        if (value == null || value.isBlank()) {
+        if (value == null || value.isEmpty()) {
             return 0;
         }
-        try {
-            long seq = Long.parseLong(value.trim());
-            if (seq >= 0) {
-                return seq;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
+        if (DIGITS.matcher(value).matches()) {
+            return Long.parseLong(value);
         }
         throw ApiException.invalid(field, "must be a whole number, 0 or more");
     }

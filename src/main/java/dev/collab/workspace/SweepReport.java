@@ -22,7 +22,8 @@ import java.time.Instant;
  *                     {@code orphan-fraction}; null for a sweep that ran
  */
 public record SweepReport(Instant startedAt, Instant finishedAt, Trigger trigger, int removed, int failed,
-        int skipped, int backlog, long filesDeleted, long bytesFreed, int workspaces, int orphans, int unknown, String stopped) {
+        int skipped, int backlog, long filesDeleted, long bytesFreed, int workspaces, int orphans, int unknown,
+        @io.swagger.v3.oas.annotations.media.Schema(types = {"string", "null"}) String stopped) {
 
     /** What started a sweep. */
     public enum Trigger {

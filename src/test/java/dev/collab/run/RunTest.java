@@ -168,11 +168,13 @@ class RunTest {
     }
 
     @Test
-    void nulCharactersInOutputAndMessagesAreKept() {
+    void nulInAMessageIsRejectedAndNulInAgentOutputIsReplaced() {
+        // A message is client input: U+0000 is refused (docs/api.md, "Text"); agent output is not.
         UUID session = newSession();
-        assertThat(api.post("/api/sessions/" + session + "/messages", "{\"text\":\"nul \\u0000 here\",\"author\":\"ada\"}")
-                .status()).isEqualTo(202);
-        untilFinished(session);
+        Api.Response rejected = api.post("/api/sessions/" + session + "/messages",
+                "{\"text\":\"nul \\u0000 here\",\"author\":\"ada\"}");
+        assertThat(rejected.status()).isEqualTo(400);
+        assertThat(rejected.json().get("code").asString()).isEqualTo("validation-failed");
         UUID other = newSession();
         send(other, "nul");
         List<SseClient.Message> messages = untilFinished(other);

@@ -13,20 +13,36 @@ import java.util.Optional;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-/** A small real-HTTP client for tests: what a browser or curl would send, nothing mocked. */
+/**
+ * A small real-HTTP client for tests: what a browser or curl would send, nothing mocked.
+ * Every response is checked against the server's own OpenAPI document ({@link ContractValidator}):
+ * a response that breaks it fails the test. Requests are checked when the server accepted them, and
+ * always on an Api from {@link #checkingRequests()} (for tests that mean to send valid ones).
+ */
 public final class Api {
 
     public static final JsonMapper JSON = JsonMapper.builder().build();
     private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
     private final String base;
+    private final boolean checkRequests;
 
     public Api(int port) {
         this("http://localhost:" + port);
     }
 
     public Api(String base) {
+        this(base, false);
+    }
+
+    private Api(String base, boolean checkRequests) {
         this.base = base;
+        this.checkRequests = checkRequests;
+    }
+
+    /** The same client, failing the test also when a request it sends breaks the document. */
+    public Api checkingRequests() {
+        return new Api(base, true);
     }
 
     public String base() {
@@ -53,14 +69,63 @@ public final class Api {
 
     public Response send(HttpRequest.Builder request) {
         try {
-            HttpResponse<String> response = CLIENT.send(request.timeout(Duration.ofSeconds(30)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpRequest built = request.timeout(Duration.ofSeconds(30)).build();
+            HttpResponse<String> response = CLIENT.send(built, HttpResponse.BodyHandlers.ofString());
+            check(built, response);
             return new Response(response);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
+        }
+    }
+
+    private void check(HttpRequest request, HttpResponse<String> response) {
+        ContractValidator validator = ContractValidator.forServer(base);
+        if (validator == null) {
+            return;
+        }
+        Map<String, java.util.List<String>> headers = new java.util.LinkedHashMap<>(request.headers().map());
+        validator.assertKept(new ContractValidator.Exchange(request.method(), request.uri().getRawPath(),
+                request.uri().getRawQuery(), headers, body(request), response.statusCode(), response.headers().map(),
+                response.body()), checkRequests);
+    }
+
+    /** The bytes a request's body publisher gives (the publishers tests use give them again on each subscription). */
+    private static byte[] body(HttpRequest request) {
+        if (request.bodyPublisher().isEmpty() || request.bodyPublisher().get().contentLength() == 0) {
+            return null;
+        }
+        var collected = new java.io.ByteArrayOutputStream();
+        var done = new java.util.concurrent.CompletableFuture<byte[]>();
+        request.bodyPublisher().get().subscribe(new java.util.concurrent.Flow.Subscriber<java.nio.ByteBuffer>() {
+            @Override
+            public void onSubscribe(java.util.concurrent.Flow.Subscription subscription) {
+                subscription.request(Long.MAX_VALUE);
+            }
+
+            @Override
+            public void onNext(java.nio.ByteBuffer item) {
+                byte[] bytes = new byte[item.remaining()];
+                item.get(bytes);
+                collected.writeBytes(bytes);
+            }
+
+            @Override
+            public void onError(Throwable throwable) {
+                done.complete(null);
+            }
+
+            @Override
+            public void onComplete() {
+                done.complete(collected.toByteArray());
+            }
+        });
+        try {
+            return done.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            return null;
         }
     }
 
@@ -88,7 +153,8 @@ public final class Api {
     /** Creates a project with a fresh key, so tests sharing a database never see each other's data. */
     public String newProject(String prefix) {
         String key = prefix + "-" + Long.toString(System.nanoTime(), 36);
-        Response created = put("/api/projects/" + key, "{\"name\":\"" + prefix + "\",\"repoUrl\":null}");
+        Response created = checkingRequests().put("/api/projects/" + key,
+                "{\"name\":\"" + prefix + "\",\"repoUrl\":null}");
         if (created.status() != 201) {
             throw new IllegalStateException("Cannot create project " + key + ": " + created);
         }
@@ -97,7 +163,7 @@ public final class Api {
 
     /** Creates a session without a title in the project and returns its id. */
     public java.util.UUID newSession(String project) {
-        Response created = post("/api/projects/" + project + "/sessions", "{}");
+        Response created = checkingRequests().post("/api/projects/" + project + "/sessions", "{}");
         if (created.status() != 201) {
             throw new IllegalStateException("Cannot create a session in " + project + ": " + created);
         }

@@ -57,13 +57,35 @@ public final class SseClient implements AutoCloseable {
             request.header("Last-Event-ID", lastEventId);
         }
         try {
-            return new SseClient(CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofInputStream()));
+            HttpRequest built = request.build();
+            HttpResponse<InputStream> response = CLIENT.send(built, HttpResponse.BodyHandlers.ofInputStream());
+            check(built, response);
+            return new SseClient(response);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * Holds the answer to the server's OpenAPI document: the status and headers of a stream, the
+     * whole answer otherwise (a problem, a 204), which is then read here and given back unread.
+     */
+    private static void check(HttpRequest request, HttpResponse<InputStream> response) throws IOException {
+        URI uri = request.uri();
+        ContractValidator validator = ContractValidator.forServer(uri.getScheme() + "://" + uri.getRawAuthority());
+        if (validator == null) {
+            return;
+        }
+        String body = null;
+        if (response.statusCode() != 200) {
+            byte[] bytes = response.body().readAllBytes();
+            body = new String(bytes, StandardCharsets.UTF_8);
+        }
+        validator.assertKept(new ContractValidator.Exchange(request.method(), uri.getRawPath(), uri.getRawQuery(),
+                request.headers().map(), null, response.statusCode(), response.headers().map(), body), false);
     }
 
     public int status() {

@@ -1,0 +1,165 @@
+package dev.collab.web;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.List;
+
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import jakarta.servlet.http.HttpServletResponseWrapper;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
+import org.springframework.http.InvalidMediaTypeException;
+import org.springframework.http.MediaType;
+import org.springframework.stereotype.Component;
+import org.springframework.web.filter.OncePerRequestFilter;
+import org.springframework.web.util.UrlPathHelper;
+
+/**
+ * Rejects requests whose shape is wrong before any endpoint (API or Actuator) reads them, so
+ * every endpoint answers them alike (docs/api.md, "Conventions"):
+ * <ul>
+ * <li>a query string that is not percent-encoded UTF-8 (or holds U+0000): {@code 400 malformed-request};
+ * <li>a {@code Content-Type} that is not a media type (or is a range such as {@code *}{@code /*}), appears twice, or names a charset other
+ *     than UTF-8 (the body would be mis-decoded): {@code 400 malformed-request};
+ * <li>a header that must appear once ({@code Idempotency-Key}, {@code Last-Event-ID}) sent twice
+ *     (the servlet API would join them into {@code a,b}): {@code 400 validation-failed};
+ * <li>the error page asked for directly: {@code 404}, whatever the method (it is no resource);
+ * <li>{@code TRACE} is never echoed (see below).
+ * </ul>
+ */
+@Component
+@Order(Ordered.HIGHEST_PRECEDENCE + 5)
+class RequestShapeFilter extends OncePerRequestFilter {
+
+    private static final List<String> SINGLE_VALUED = List.of("Idempotency-Key", "Last-Event-ID");
+
+    private final String errorPath;
+
+    RequestShapeFilter(@Value("${server.error.path:/error}") String errorPath) {
+        this.errorPath = errorPath;
+    }
+
+    @Override
+    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws ServletException, IOException {
+        String query = request.getQueryString();
+        if (query != null && !isPercentEncodedText(query)) {
+            reject(request, response, new ApiException(ProblemCode.MALFORMED_REQUEST,
+                    "The query string is not valid: escapes must be %XX and encode UTF-8 text without U+0000."));
+            return;
+        }
+        String contentTypeProblem = contentTypeProblem(request);
+        if (contentTypeProblem != null) {
+            reject(request, response, new ApiException(ProblemCode.MALFORMED_REQUEST, contentTypeProblem));
+            return;
+        }
+        for (String header : SINGLE_VALUED) {
+            if (count(request, header) > 1) {
+                reject(request, response, ApiException.invalid(header, "header must be sent once"));
+                return;
+            }
+        }
+        // Decoded and without ;parameters, as Spring MVC matches it (so /error;x and /%65rror count too).
+        String path = UrlPathHelper.defaultInstance.getPathWithinApplication(request);
+        if (path.equals(errorPath) || path.startsWith(errorPath + "/")) {
+            reject(request, response, ApiException.notFound("No such resource: " + request.getMethod() + " " + path));
+            return;
+        }
+        if ("TRACE".equals(request.getMethod())) {
+            // Spring MVC answers TRACE like any method it has no handler for (405 with Allow, or
+            // 404), but FrameworkServlet then falls back to the servlet's default TRACE, which
+            // echoes the request (cookies and tokens included) unless the response's type is
+            // message/http. Saying it is keeps the echo out; the problem body is what is sent.
+            chain.doFilter(request, new HttpServletResponseWrapper(response) {
+                @Override
+                public String getContentType() {
+                    return "message/http";
+                }
+            });
+            return;
+        }
+        chain.doFilter(request, response);
+    }
+
+    private static void reject(HttpServletRequest request, HttpServletResponse response, ApiException problem)
+            throws IOException {
+        request.setAttribute(ProblemErrorController.EXCEPTION_ATTRIBUTE, problem);
+        response.sendError(problem.code().status().value());
+    }
+
+    private static int count(HttpServletRequest request, String header) {
+        return Collections.list(request.getHeaders(header)).size();
+    }
+
+    private static String contentTypeProblem(HttpServletRequest request) {
+        int count = count(request, "Content-Type");
+        if (count == 0) {
+            return null;
+        }
+        if (count > 1) {
+            return "Send one Content-Type header.";
+        }
+        MediaType type;
+        try {
+            type = MediaType.parseMediaType(request.getHeader("Content-Type"));
+        } catch (InvalidMediaTypeException e) {
+            return "The Content-Type is not a valid media type; send application/json.";
+        }
+        if (type.isWildcardType() || type.isWildcardSubtype()) {
+            // A range like */* is for Accept: Spring MVC refuses to hold it as a Content-Type (it threw, a 500).
+            return "The Content-Type must name one media type, not a range; send application/json.";
+        }
+        String charset = type.getParameter("charset");
+        if (charset == null) {
+            return null;
+        }
+        if (charset.length() >= 2 && charset.startsWith("\"") && charset.endsWith("\"")) {
+            charset = charset.substring(1, charset.length() - 1);
+        }
+        return charset.equalsIgnoreCase("utf-8") || charset.equalsIgnoreCase("utf8") ? null
+                : "Only UTF-8 bodies are accepted; send Content-Type: application/json (UTF-8 is the default).";
+    }
+
+    /** Every escape is {@code %XX}, and the bytes they spell are UTF-8 text without U+0000. */
+    static boolean isPercentEncodedText(String query) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(query.length());
+        for (int i = 0; i < query.length(); i++) {
+            char c = query.charAt(i);
+            if (c == '%') {
+                if (i + 2 >= query.length()) {
+                    return false;
+                }
+                int high = Character.digit(query.charAt(i + 1), 16);
+                int low = Character.digit(query.charAt(i + 2), 16);
+                if (high < 0 || low < 0 || query.charAt(i + 1) > 0x7F || query.charAt(i + 2) > 0x7F) {
+                    return false;
+                }
+                bytes.write(high << 4 | low);
+                i += 2;
+            } else if (c < 0x80) {
+                bytes.write(c);
+            } else {
+                int codePoint = query.codePointAt(i);
+                bytes.writeBytes(Character.toString(codePoint).getBytes(StandardCharsets.UTF_8));
+                i += Character.charCount(codePoint) - 1;
+            }
+        }
+        try {
+            String text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes.toByteArray()))
+                    .toString();
+            return Text.problem(text) == null;
+        } catch (CharacterCodingException e) {
+            return false;
+        }
+    }
+}

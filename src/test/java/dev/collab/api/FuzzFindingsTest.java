@@ -1,0 +1,80 @@
+package dev.collab.api;
+
+import java.net.http.HttpRequest;
+import java.util.List;
+
+import dev.collab.support.Api;
+import dev.collab.support.IntegrationTest;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Regression tests for what {@link ContractFuzzTest} found beyond issue 11's list, each one a
+ * request that got a 500 and an ERROR line before.
+ */
+@IntegrationTest
+class FuzzFindingsTest {
+
+    @LocalServerPort
+    int port;
+    Api api;
+
+    @BeforeEach
+    void setUp() {
+        api = new Api(port);
+    }
+
+    /** Spring refuses to hold a wildcard Content-Type ({@code HttpHeaders.setContentType}) and threw. */
+    @Test
+    void aWildcardContentTypeIsMalformed() {
+        String key = api.newProject("wild");
+        for (String contentType : List.of("*/*", "application/*", "*/json")) {
+            for (String path : List.of("/api/projects/" + key + "/sessions", "/actuator/sweeper")) {
+                Api.Response response = api.send(HttpRequest.newBuilder(api.uri(path)).header("Content-Type", contentType)
+                        .POST(HttpRequest.BodyPublishers.ofString("{}")));
+                assertThat(response.status()).as(contentType + " " + path + ": " + response).isEqualTo(400);
+                assertThat(response.json().get("code").asString()).isEqualTo("malformed-request");
+            }
+            Api.Response health = api.send(HttpRequest.newBuilder(api.uri("/actuator/health"))
+                    .header("Content-Type", contentType).method("GET", HttpRequest.BodyPublishers.ofString("{}")));
+            assertThat(health.status()).as(contentType + " health: " + health).isEqualTo(400);
+        }
+    }
+
+    /**
+     * The create-session body was read by any converter that takes JSON, so {@code application/merge-patch+json}
+     * and the like were accepted there while every other endpoint (and docs/api.md) refuses them.
+     */
+    @Test
+    void creatingASessionTakesOnlyApplicationJson() {
+        String key = api.newProject("ctype");
+        for (String contentType : List.of("application/merge-patch+json", "application/problem+json",
+                "application/vnd.foo+json")) {
+            Api.Response response = api.send(HttpRequest.newBuilder(api.uri("/api/projects/" + key + "/sessions"))
+                    .header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofString("{}")));
+            assertThat(response.status()).as(contentType + ": " + response).isEqualTo(400);
+            assertThat(response.json().get("code").asString()).isEqualTo("malformed-request");
+        }
+        // Still: no body at all, or a JSON one.
+        assertThat(api.checkingRequests().send(HttpRequest.newBuilder(api.uri("/api/projects/" + key + "/sessions"))
+                .POST(HttpRequest.BodyPublishers.noBody())).status()).isEqualTo(201);
+        assertThat(api.checkingRequests().post("/api/projects/" + key + "/sessions", "{\"title\":\"t\"}").status())
+                .isEqualTo(201);
+        assertThat(api.send(HttpRequest.newBuilder(api.uri("/api/projects/" + key + "/sessions"))
+                .header("Content-Type", "application/json; charset=utf-8").POST(HttpRequest.BodyPublishers.ofString("{}")))
+                .status()).isEqualTo(201);
+    }
+
+    /** A multipart body was parsed for Actuator's write operations, and a broken one threw. */
+    @Test
+    void aMultipartBodyIsMalformed() {
+        Api.Response response = api.send(HttpRequest.newBuilder(api.uri("/actuator/sweeper"))
+                .header("Content-Type", "multipart/form-data; boundary=x")
+                .POST(HttpRequest.BodyPublishers.ofString("{}")));
+        assertThat(response.status()).as(response.toString()).isBetween(400, 499);
+        assertThat(response.contentType()).startsWith("application/problem+json");
+    }
+}
