@@ -1,6 +1,7 @@
 package dev.collab.web;
 
-import org.eclipse.jetty.server.Connector;
+import java.util.List;
+
 import org.springframework.boot.jetty.JettyServerCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -21,11 +22,8 @@ class JettyErrorPageConfiguration {
     JettyServerCustomizer requestHeadDeadline(HttpProperties properties) {
         return server -> {
             if (properties.requestHeadTimeout().isPositive()) {
-                RequestHeadDeadline deadline = new RequestHeadDeadline(properties.requestHeadTimeout());
-                for (Connector connector : server.getConnectors()) {
-                    connector.addEventListener(deadline);
-                }
-                server.addBean(deadline, true);
+                server.addBean(new RequestHeadDeadline(List.of(server.getConnectors()), properties.requestHeadTimeout()),
+                        true);
             }
         };
     }
