@@ -1,0 +1,288 @@
+package dev.collab.web;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.collab.support.Api;
+import dev.collab.support.IntegrationTest;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.boot.test.web.server.LocalManagementPort;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.TestPropertySource;
+import tools.jackson.databind.JsonNode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Actuator on a port of its own ({@code management.server.port}, as {@code deploy/cdk} runs it:
+ * the ECS and ALB health checks go there) follows the same request rules as the main port:
+ * problem+json with {@code code} and {@code requestId} for every error, request ids, access log
+ * lines, relative links, no TRACE echo, quiet client mistakes and the request-head deadline.
+ * Over real HTTP, and a plain socket for what {@code HttpClient} refuses to send.
+ */
+@IntegrationTest
+@ExtendWith(OutputCaptureExtension.class)
+@TestPropertySource(properties = {"management.server.port=0",
+        // A short head deadline, so the slow-client cases end in seconds (the default is 10 s).
+        "collab.http.request-head-timeout=2s",
+        // Actuator requests are logged at DEBUG.
+        "logging.level.dev.collab.web.access=DEBUG"})
+class ManagementPortTest {
+
+    @LocalServerPort
+    int port;
+    @LocalManagementPort
+    int managementPort;
+    Api management;
+    Api api;
+
+    @BeforeEach
+    void setUp() {
+        management = new Api(managementPort);
+        api = new Api(port);
+    }
+
+    @Test
+    void probesAreUpOnTheManagementPortAndActuatorIsGoneFromTheApiPort() throws IOException {
+        assertThat(managementPort).isNotEqualTo(port);
+        Api.Response liveness = management.get("/actuator/health/liveness");
+        assertThat(liveness.status()).isEqualTo(200);
+        assertThat(liveness.json().get("status").asString()).isEqualTo("UP");
+        assertThat(liveness.header("X-Request-Id")).isPresent();
+        Api.Response readiness = management.get("/actuator/health/readiness");
+        assertThat(readiness.status()).isEqualTo(200);
+        assertThat(readiness.json().at("/components/db/status").asString()).isEqualTo("UP");
+        assertThat(management.get("/actuator/info").json().at("/build/version").asString()).isNotBlank();
+        assertThat(management.get("/actuator/prometheus").text()).contains("jvm_memory_used_bytes");
+        // The API port has no Actuator: a 404 problem like any unknown path. (Over a socket: the
+        // OpenAPI document the test client checks against lists the Actuator paths.)
+        assertRawProblem(raw(port, "GET /actuator/health/liveness HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
+                404, "not-found");
+    }
+
+    @Test
+    void everyAnswerCarriesTheRequestIdAndIsLoggedOnce(CapturedOutput output) {
+        Api.Response given = management.send(HttpRequest.newBuilder(management.uri("/actuator/health/liveness"))
+                .header("X-Request-Id", "mgmt-liveness-1"));
+        assertThat(given.header("X-Request-Id")).hasValue("mgmt-liveness-1");
+        Api.Response insane = management.send(HttpRequest.newBuilder(management.uri("/actuator/health"))
+                .header("X-Request-Id", "bad id"));
+        assertThat(insane.header("X-Request-Id")).hasValueSatisfying(id -> assertThat(id).doesNotContain(" "));
+        Api.Response unknown = management.send(HttpRequest.newBuilder(management.uri("/nope"))
+                .header("X-Request-Id", "mgmt-nope-1"));
+        assertProblem(unknown, 404, "not-found");
+        assertThat(unknown.json().get("requestId").asString()).isEqualTo("mgmt-nope-1");
+        // One access line per request, on either port (the main context has no second set of filters).
+        api.send(HttpRequest.newBuilder(api.uri("/api/projects")).header("X-Request-Id", "main-projects-1"));
+        for (String id : List.of("mgmt-liveness-1", "mgmt-nope-1", "main-projects-1")) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> accessLines(output, id).size() == 1);
+        }
+        assertThat(accessLines(output, "mgmt-liveness-1").getFirst()).contains("GET /actuator/health/liveness 200");
+        assertThat(accessLines(output, "mgmt-nope-1").getFirst()).contains("GET /nope 404");
+        assertThat(accessLines(output, "main-projects-1")).hasSize(1);
+        assertNoErrorLogged(output);
+    }
+
+    @Test
+    void badPercentEncodingInAQueryIsMalformedRequest(CapturedOutput output) throws IOException {
+        for (String path : List.of("/actuator/health", "/actuator/health/liveness", "/actuator/info", "/actuator")) {
+            for (String query : List.of("cursor=%%%garbage", "limit=%", "%zz=1", "state=%FF", "limit=%C0%80",
+                    "x=%ED%A0%80", "x=%00")) {
+                assertRawProblem(raw("GET " + path + "?" + query + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
+                        400, "malformed-request");
+            }
+        }
+        assertNoErrorLogged(output);
+    }
+
+    @Test
+    void unknownHealthComponentsAndPathsAreNotFoundProblems(CapturedOutput output) throws IOException {
+        assertRawProblem(raw("GET /actuator/health/nope HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"), 404,
+                "not-found");
+        assertProblem(management.get("/actuator/health/nope"), 404, "not-found");
+        assertProblem(management.get("/actuator/health/nope/deeper"), 404, "not-found");
+        for (String path : List.of("/nope", "/actuator/env", "/actuator/heapdump", "/error", "/api/projects")) {
+            assertProblem(management.get(path), 404, "not-found");
+        }
+        assertNoErrorLogged(output);
+    }
+
+    @Test
+    void traceIsNeverEchoedAndOptionsNeverAdvertisesIt(CapturedOutput output) throws IOException {
+        Map<String, Integer> traces = Map.of("/actuator/health", 405, "/actuator/health/liveness", 405, "/nope", 404,
+                "/error", 404);
+        for (Map.Entry<String, Integer> t : traces.entrySet()) {
+            HostileInputTest.Raw trace = raw("TRACE " + t.getKey()
+                    + " HTTP/1.1\r\nHost: localhost\r\nX-Secret: s3cret\r\nConnection: close\r\n\r\n");
+            assertRawProblem(trace, t.getValue(), t.getValue() == 405 ? "method-not-allowed" : "not-found");
+            assertThat(trace.body()).doesNotContain("s3cret");
+        }
+        Api.Response options = management.send(HttpRequest.newBuilder(management.uri("/actuator/health"))
+                .method("OPTIONS", HttpRequest.BodyPublishers.noBody()));
+        assertThat(options.status()).isEqualTo(200);
+        assertThat(options.header("Allow").orElseThrow()).contains("GET").doesNotContain("TRACE", "PATCH");
+        assertNoErrorLogged(output);
+    }
+
+    @Test
+    void framingErrorsAreProblemsWithoutErrorLines(CapturedOutput output) throws IOException {
+        String start = "POST /actuator/sweeper HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n";
+        Map<String, String> cases = new LinkedHashMap<>();
+        cases.put("negative length", start + "Content-Length: -5\r\n\r\n{}");
+        cases.put("length abc", start + "Content-Length: abc\r\n\r\n{}");
+        cases.put("two lengths", start + "Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}");
+        cases.put("length and chunked", start + "Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n");
+        cases.put("TE identity", start + "Transfer-Encoding: identity\r\n\r\n{}");
+        cases.put("HTTP/0.9", "GET /actuator/health/liveness\r\n");
+        cases.put("HTTP/2.5", "GET /actuator/health/liveness HTTP/2.5\r\nHost: localhost\r\n\r\n");
+        cases.put("no Host", "GET /actuator/health/liveness HTTP/1.1\r\nConnection: close\r\n\r\n");
+        cases.put("invalid Host", "GET /actuator HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n");
+        cases.put("bad escape in the path", "GET /actuator/health/a%zz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        cases.put("charset", "GET /actuator/health HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json; charset=ISO-8859-1\r\n"
+                + "Connection: close\r\n\r\n");
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            HostileInputTest.Raw response = raw(c.getValue());
+            assertThat(response.status()).as(c.getKey() + ": " + response).isBetween(400, 499);
+            assertRawProblem(response, response.status(), response.json().get("code").asString());
+        }
+        assertRawProblem(raw(start + "Expect: x\r\nContent-Length: 2\r\n\r\n{}"), 417, "malformed-request");
+        assertNoErrorLogged(output);
+    }
+
+    @Test
+    void actuatorLinksDoNotEchoTheHostHeader() throws IOException {
+        HostileInputTest.Raw links = raw("GET /actuator HTTP/1.1\r\nHost: evil.example:666\r\nConnection: close\r\n\r\n");
+        assertThat(links.status()).isEqualTo(200);
+        assertThat(links.body()).doesNotContain("evil.example").contains("\"href\":\"/actuator/health\"");
+        assertThat(links.header("x-request-id")).isNotBlank();
+    }
+
+    @Test
+    void aClientThatStallsOrTricklesItsHeadIsClosedQuietly(CapturedOutput output) throws Exception {
+        try (Socket socket = new Socket("localhost", managementPort)) {
+            socket.setSoTimeout(60_000);
+            socket.getOutputStream().write("GET /actuator/health/liveness HTTP/1.1\r\nHost: localhost\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            assertThat(readToEnd(socket.getInputStream())).doesNotStartWith("HTTP/1.1 200").doesNotContain("500");
+        }
+        // One header line every 500 ms: well inside the idle timeout (3 s in tests), so only the
+        // head deadline (2 s here) can end it.
+        AtomicBoolean closed = new AtomicBoolean();
+        AtomicInteger sent = new AtomicInteger();
+        long started = System.nanoTime();
+        try (Socket socket = new Socket("localhost", managementPort)) {
+            OutputStream out = socket.getOutputStream();
+            out.write("GET /actuator/health/liveness HTTP/1.1\r\nHost: localhost\r\n".getBytes(StandardCharsets.US_ASCII));
+            Thread reader = Thread.ofVirtual().start(() -> {
+                try {
+                    readToEnd(socket.getInputStream());
+                } catch (IOException e) {
+                    // a reset is a close too
+                }
+                closed.set(true);
+            });
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
+                if (closed.get()) {
+                    return true;
+                }
+                try {
+                    out.write(("X-Slow-" + sent.incrementAndGet() + ": a\r\n").getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                } catch (SocketException e) {
+                    return true;
+                }
+                return sent.get() > 300;
+            });
+            reader.join(Duration.ofSeconds(30));
+            assertThat(closed.get()).as("closed by the server while the client was still sending").isTrue();
+        }
+        assertThat(sent.get()).isLessThan(300);
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofSeconds(2));
+        assertNoErrorLogged(output);
+        assertThat(output.getAll()).doesNotContain("/badRequest");
+    }
+
+    // ---- helpers
+
+    private static List<String> accessLines(CapturedOutput output, String requestId) {
+        return output.getAll().lines().filter(line -> line.contains(AccessLog.LOGGER) && line.contains("[" + requestId + "]"))
+                .toList();
+    }
+
+    private static void assertProblem(Api.Response response, int status, String code) {
+        assertThat(response.status()).as(response.toString()).isEqualTo(status);
+        assertThat(response.contentType()).as(response.toString()).startsWith("application/problem+json");
+        JsonNode problem = response.json();
+        assertThat(problem.get("code").asString()).as(response.toString()).isEqualTo(code);
+        assertThat(problem.get("status").asInt()).isEqualTo(status);
+        assertThat(problem.get("type").asString()).isEqualTo("/problems/" + code);
+        assertThat(problem.get("title").asString()).isNotBlank();
+        assertThat(problem.get("detail").asString()).isNotBlank();
+        assertThat(problem.get("requestId").asString()).isEqualTo(response.header("X-Request-Id").orElseThrow());
+        assertThat(response.text()).doesNotContain("Exception", "\tat ", "dev.collab", "timestamp");
+    }
+
+    private static void assertRawProblem(HostileInputTest.Raw response, int status, String code) {
+        assertThat(response.status()).as(response.toString()).isEqualTo(status);
+        assertThat(response.header("content-type")).as(response.toString()).startsWith("application/problem+json");
+        JsonNode problem = response.json();
+        assertThat(problem.get("code").asString()).as(response.toString()).isEqualTo(code);
+        assertThat(problem.get("status").asInt()).as(response.toString()).isEqualTo(status);
+        assertThat(problem.get("requestId").asString()).as(response.toString()).isNotBlank()
+                .isEqualTo(response.header("x-request-id"));
+        assertThat(response.body()).doesNotContain("Exception", "\tat ", "<html", "timestamp");
+    }
+
+    /** No line of this test's output was logged at ERROR (the log pattern puts the level second). */
+    private static void assertNoErrorLogged(CapturedOutput output) {
+        assertThat(output.getAll().lines().filter(line -> line.matches("^\\S+\\s+ERROR .*")).toList())
+                .as("ERROR lines").isEmpty();
+    }
+
+    private HostileInputTest.Raw raw(String request) throws IOException {
+        return raw(managementPort, request);
+    }
+
+    private static HostileInputTest.Raw raw(int port, String request) throws IOException {
+        try (Socket socket = new Socket("localhost", port)) {
+            socket.setSoTimeout(20_000);
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            socket.getOutputStream().flush();
+            return HostileInputTest.Raw.read(socket.getInputStream());
+        }
+    }
+
+    private static String readToEnd(InputStream in) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buffer = new byte[8192];
+        try {
+            int n;
+            while ((n = in.read(buffer)) > 0) {
+                out.write(buffer, 0, n);
+            }
+        } catch (SocketException e) {
+            // reset by the server: closed
+        } catch (SocketTimeoutException e) {
+            throw new AssertionError("the server kept the connection open", e);
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+}
