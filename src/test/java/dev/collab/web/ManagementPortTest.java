@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.collab.support.Api;
+import dev.collab.support.ContractValidator;
 import dev.collab.support.IntegrationTest;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -70,8 +71,14 @@ class ManagementPortTest {
         Api.Response readiness = management.get("/actuator/health/readiness");
         assertThat(readiness.status()).isEqualTo(200);
         assertThat(readiness.json().at("/components/db/status").asString()).isEqualTo("UP");
-        assertThat(management.get("/actuator/info").json().at("/build/version").asString()).isNotBlank();
+        Api.Response info = management.get("/actuator/info");
+        assertThat(info.json().at("/build/version").asString()).isNotBlank();
         assertThat(management.get("/actuator/prometheus").text()).contains("jvm_memory_used_bytes");
+        Api.Response links = management.get("/actuator");
+        assertThat(links.json().at("/_links/health/href").asString()).isEqualTo("/actuator/health");
+        for (Api.Response response : List.of(liveness, readiness, info, links, management.get("/actuator/health"))) {
+            assertKeptByTheDocument(response);
+        }
         // The API port has no Actuator: a 404 problem like any unknown path. (Over a socket: the
         // OpenAPI document the test client checks against lists the Actuator paths.)
         assertRawProblem(raw(port, "GET /actuator/health/liveness HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
@@ -117,7 +124,9 @@ class ManagementPortTest {
     void unknownHealthComponentsAndPathsAreNotFoundProblems(CapturedOutput output) throws IOException {
         assertRawProblem(raw("GET /actuator/health/nope HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"), 404,
                 "not-found");
-        assertProblem(management.get("/actuator/health/nope"), 404, "not-found");
+        Api.Response nope = management.get("/actuator/health/nope");
+        assertProblem(nope, 404, "not-found");
+        assertKeptByTheDocument(nope);
         assertProblem(management.get("/actuator/health/nope/deeper"), 404, "not-found");
         for (String path : List.of("/nope", "/actuator/env", "/actuator/heapdump", "/error", "/api/projects")) {
             assertProblem(management.get(path), 404, "not-found");
@@ -221,6 +230,20 @@ class ManagementPortTest {
     }
 
     // ---- helpers
+
+    /**
+     * The management port serves no OpenAPI document (the test client checks nothing there): its
+     * answers are checked against the main port's, which documents the Actuator endpoints.
+     */
+    private void assertKeptByTheDocument(Api.Response response) {
+        java.net.http.HttpResponse<String> raw = response.raw();
+        HttpRequest request = raw.request();
+        ContractValidator validator = ContractValidator.forServer(api.base());
+        assertThat(validator).as("the main port's document").isNotNull();
+        validator.assertKept(new ContractValidator.Exchange(request.method(), request.uri().getRawPath(),
+                request.uri().getRawQuery(), request.headers().map(), null, raw.statusCode(), raw.headers().map(),
+                raw.body()), false);
+    }
 
     private static List<String> accessLines(CapturedOutput output, String requestId) {
         return output.getAll().lines().filter(line -> line.contains(AccessLog.LOGGER) && line.contains("[" + requestId + "]"))
