@@ -173,6 +173,9 @@ class ManagementPortTest {
             assertRawProblem(response, response.status(), response.json().get("code").asString());
         }
         assertRawProblem(raw(start + "Expect: x\r\nContent-Length: 2\r\n\r\n{}"), 417, "malformed-request");
+        // The body limit (1MB by default) holds here too.
+        Api.Response tooLarge = management.post("/actuator/sweeper", "{\"x\":\"" + "x".repeat(1_100_000) + "\"}");
+        assertProblem(tooLarge, 413, "payload-too-large");
         assertNoErrorLogged(output);
     }
 
