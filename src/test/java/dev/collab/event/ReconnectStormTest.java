@@ -57,6 +57,8 @@ class ReconnectStormTest {
     DataSource dataSource;
     @Autowired
     StreamReads reads;
+    @Autowired
+    org.springframework.boot.web.server.servlet.context.ServletWebServerApplicationContext context;
     Api api;
 
     @BeforeEach
@@ -223,6 +225,15 @@ class ReconnectStormTest {
             append(session, 1, 10);
             assertConsecutive(watching.take(1, WAIT), head + 1, head + 1);
         }
+    }
+
+    @Test
+    void theServerListensWithABacklogForAStormOfConnections() {
+        var server = ((org.springframework.boot.jetty.JettyWebServer) context.getWebServer()).getServer();
+        assertThat(server.getConnectors()).filteredOn(org.eclipse.jetty.server.ServerConnector.class::isInstance)
+                .isNotEmpty()
+                .allSatisfy(connector -> assertThat(((org.eclipse.jetty.server.ServerConnector) connector)
+                        .getAcceptQueueSize()).as("not the JDK's 50").isGreaterThanOrEqualTo(4096));
     }
 
     private SseClient stream(UUID session, long cursor) {
