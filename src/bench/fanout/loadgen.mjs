@@ -544,8 +544,14 @@ async function main() {
   const tSetup = performance.now();
   phase = 'ramp';
   log(`${S} session(s) ready in ${Math.round(tSetup - t0)} ms; opening ${S * W} streams`);
+  const rampCpu0 = { server: cpuOf(opts.serverPid), db: cpuOf(opts.dbPid), own: ownCpuSeconds() };
   const streams = await openStreams();
   const tReady = performance.now();
+  const rampCpu = {
+    loadgenCpuSecondsRamp: round(ownCpuSeconds() - rampCpu0.own, 3),
+    ...(opts.serverPid ? { serverCpuSecondsRamp: diff(rampCpu0.server, cpuOf(opts.serverPid)) } : {}),
+    ...(opts.dbPid ? { dbCpuSecondsRamp: diff(rampCpu0.db, cpuOf(opts.dbPid)) } : {}),
+  };
   const readyStreams = stats.streamsReady;
   log(`${readyStreams} streams ready in ${Math.round(tReady - tSetup)} ms, ${stats.connectErrors} failed`);
   if (opts.readyFile) fs.writeFileSync(opts.readyFile, `${Date.now()}\n`);
@@ -610,7 +616,7 @@ async function main() {
     ...(opts.storm || opts.history ? {
       storm: opts.storm, history: opts.history, behind: opts.target === 'collab' ? opts.behind : 0,
       firstByteMs: firstByte.percentiles(), caughtUpMs: caughtUp.percentiles(),
-      streamsComplete: complete, streamsIncomplete: streams.length - complete,
+      streamsComplete: complete, streamsIncomplete: streams.length - complete, ...rampCpu,
     } : {}),
     ...(stats.connectErrors ? { connectStatus: stats.connectStatus } : {}),
     streamsDropped: droppedDuringRun,
