@@ -96,7 +96,9 @@ class StreamHub implements DisposableBean {
      */
     Optional<EventLog.SessionHead> sessionHead(UUID sessionId, long cursor) {
         Channel channel = channels.get(sessionId);
-        if (channel != null) {
+        // Only once its recent events are loaded does a channel know whether the session ended
+        // (session.ended is the last event); before that its tail is a head, its `ended` not yet.
+        if (channel != null && channel.recentLoaded) {
             boolean ended = channel.ended; // read before the tail: ended is set after its tail is
             long tail = channel.tail;
             if (cursor <= tail) {

@@ -58,6 +58,8 @@ class ReconnectStormTest {
     @Autowired
     StreamReads reads;
     @Autowired
+    StreamHub hub;
+    @Autowired
     org.springframework.boot.web.server.servlet.context.ServletWebServerApplicationContext context;
     Api api;
 
@@ -224,6 +226,27 @@ class ReconnectStormTest {
             }
             append(session, 1, 10);
             assertConsecutive(watching.take(1, WAIT), head + 1, head + 1);
+        }
+    }
+
+    @Test
+    void anEndedSessionIsNeverTakenForALiveOneWhileItsChannelIsStillLoading() {
+        UUID session = api.newSession(api.newProject("storm-ended"));
+        append(session, 3, 10);
+        assertThat(api.delete("/api/sessions/" + session).status()).isEqualTo(204);
+        long head = eventLog.head(session).orElseThrow();
+        // A channel that has not loaded the session's recent events yet (the first stream of a storm).
+        Subscription first = hub.subscribe(session, 10, head);
+        try {
+            assertThat(hub.sessionHead(session, head)).hasValueSatisfying(known -> {
+                assertThat(known.ended()).isTrue();
+                assertThat(known.headSeq()).isEqualTo(head);
+            });
+            try (SseClient client = stream(session, head)) {
+                assertThat(client.status()).as("everything of an ended session: 204").isEqualTo(204);
+            }
+        } finally {
+            hub.unsubscribe(first);
         }
     }
 
