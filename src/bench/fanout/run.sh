@@ -27,7 +27,9 @@
 # For each run it prints the loadgen's JSON line, then a "server" JSON line: CPU seconds of the server
 # process over the whole loadgen run (setup, ramp, window, drain) and of PostgreSQL (collab), and memory
 # sampled in the middle of the measured window (collab: heap from /actuator/prometheus, live threads; node:
-# /stats), RSS from /proc. The loadgen line has the same CPU figures for the measured window only.
+# /stats), RSS from /proc, and listenOverflows: connections the kernel dropped during the run because a
+# listen backlog was full (machine-wide, from /proc/net/netstat: other processes' listeners count too).
+# The loadgen line has the same CPU figures for the measured window only.
 #
 # Environment: JAVA_HOME (default temurin 25), JAVA_OPTS (collab JVM options), COLLAB_PORT (18480),
 # NODE_PORT (18481), WARMUP seconds (5; smoke: 1), FRESH=1 (a new collab-server, fresh database, for
@@ -159,6 +161,10 @@ tree_ticks() {
   for c in $(cat "/proc/$pid/task/$pid/children" 2>/dev/null); do t=$((t + $(tree_ticks "$c"))); done
   echo "$t"
 }
+# Connections the kernel dropped because a listen backlog was full (machine-wide: TcpExt ListenOverflows).
+listen_overflows() {
+  awk '/^TcpExt:/ {if (!h) {for (i = 2; i <= NF; i++) n[$i] = i; h = 1} else {print $(n["ListenOverflows"]); exit}}' /proc/net/netstat
+}
 secs() { awk -v t="$1" -v h="$CLK_TCK" 'BEGIN {printf "%.2f", t / h}'; }
 rss_mb() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo null; }
 os_threads() { awk '/^Threads/ {print $2}' "/proc/$1/status" 2>/dev/null || echo null; }
@@ -215,7 +221,8 @@ run_load() {
   echo "== $scenario: $target, $s session(s) x $w watcher(s), $rate events/s, ${duration} s (+${warmup} s warm-up)" >&2
   settle "$target"
   rm -f "$ready"
-  local c0 p0=0 c1 p1=0 rc=0 mem=
+  local c0 p0=0 c1 p1=0 rc=0 mem= lo0 lo1
+  lo0=$(listen_overflows)
   c0=$(tree_ticks "$pid")
   [[ -n "$pm" ]] && p0=$(tree_ticks "$pm")
   node "$HERE/loadgen.mjs" --target "$target" --base "$base" --sessions "$s" --watchers "$w" --rate "$rate" \
@@ -234,11 +241,13 @@ run_load() {
   wait "$LG" || rc=$?
   LG=
   c1=$(tree_ticks "$pid")
+  lo1=$(listen_overflows)
   [[ -n "$pm" ]] && p1=$(tree_ticks "$pm")
   if [[ $rc -ne 0 || ! -s "$out" ]]; then echo "loadgen failed (exit $rc)" >&2; return 1; fi
   cat "$out"
-  printf '{"server":"%s","scenario":"%s","cpuSeconds":%s%s%s}\n' "$target" "$scenario" "$(secs $((c1 - c0)))" \
-    "$([[ -n $pm ]] && printf ',"postgresCpuSeconds":%s' "$(secs $((p1 - p0)))")" "${mem:+,$mem}"
+  printf '{"server":"%s","scenario":"%s","cpuSeconds":%s%s,"listenOverflows":%s%s}\n' "$target" "$scenario" \
+    "$(secs $((c1 - c0)))" "$([[ -n $pm ]] && printf ',"postgresCpuSeconds":%s' "$(secs $((p1 - p0)))")" \
+    "$((lo1 - lo0))" "${mem:+,$mem}"
 }
 
 both() { # scenario sessions watchers rate duration warmup
