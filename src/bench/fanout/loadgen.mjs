@@ -9,6 +9,12 @@
 //   --ready-file PATH written once all streams are ready   --server-pid PID, --db-pid PID: report the CPU
 //     seconds of these processes and their children during the measured window (--db-pid: PostgreSQL's postmaster)
 //   --project KEY (bench)   --no-reconnect   --stream-base URL: open the streams there (another instance)
+//   Reconnect storms (issue 11): --storm opens every stream at once (no ramp); --history N appends N events
+//   to each session before the streams open; --behind N (collab) spreads the streams' Last-Event-ID over
+//   head-N..head, so they replay up to N events (node-hub.mjs has no log: its streams start at the head).
+//   The result then has firstByteMs (connect to response headers, first connect of each stream),
+//   caughtUpMs (collab: connect to the last history event received) and completeness: streams whose last
+//   event is their session's last appended one, with no gap and no duplicate.
 //
 // Steps: create sessions (collab: PUT /api/projects/<key>, POST /api/projects/<key>/sessions; node: random
 // UUIDs); open sessions×watchers SSE streams (collab: from the session's head, Last-Event-ID); when all
@@ -28,13 +34,14 @@ import { performance } from 'node:perf_hooks';
 const opts = {
   target: 'collab', base: 'http://127.0.0.1:8080', sessions: 1, watchers: 10, rate: 10, duration: 10,
   warmup: 2, mode: 'fanout', concurrency: 0, batch: 50, ramp: 200, drain: 10, readyFile: '', serverPid: 0,
-  dbPid: 0, project: 'bench', reconnect: true, streamBase: '',
+  dbPid: 0, project: 'bench', reconnect: true, streamBase: '', storm: false, history: 0, behind: 0,
 };
 {
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--no-reconnect') { opts.reconnect = false; continue; }
+    if (arg === '--storm') { opts.storm = true; continue; }
     if (!arg.startsWith('--')) usage(`unexpected argument ${arg}`);
     let [name, value] = arg.slice(2).split(/=(.*)/s, 2);
     if (value === undefined) value = argv[++i];
@@ -137,6 +144,9 @@ const ownCpuSeconds = () => { const u = process.cpuUsage(); return (u.user + u.s
 const sessionIds = new Array(S);
 const initialHead = new Float64Array(S); // seq of the last event before we started (collab: session.created)
 const sentTo = new Float64Array(S); // events sent (requests initiated) per session
+const okTo = new Float64Array(S); // events appended (answered 200) per session
+const firstByte = new Column(Float64Array);
+const caughtUp = new Column(Float64Array);
 const measuredFrom = new Float64Array(S).fill(Infinity); // first measured seq per session
 const latencies = new Column(Float64Array, 1 << 18);
 const publishRtt = new Column(Float64Array);
@@ -155,10 +165,13 @@ let lastAt = '';
 let lastAtMs = 0;
 
 class Stream {
-  constructor(sessionIdx) {
+  constructor(sessionIdx, behind = 0) {
     this.sessionIdx = sessionIdx;
     this.sessionId = sessionIds[sessionIdx];
-    this.lastSeq = initialHead[sessionIdx];
+    this.lastSeq = Math.max(0, initialHead[sessionIdx] - behind);
+    this.startSeq = this.lastSeq;
+    this.t0 = 0;
+    this.caughtUp = this.lastSeq >= initialHead[sessionIdx];
     this.lastEventId = String(this.lastSeq);
     this.retry = 3000;
     this.ready = false;
@@ -181,6 +194,8 @@ class Stream {
     this.onSettled = onSettled;
     this.rest = ''; this.skipLF = false; this.data = null; this.type = ''; this.id = null;
     const headers = { accept: 'text/event-stream', 'cache-control': 'no-cache' };
+    const first = this.t0 === 0;
+    if (first) this.t0 = performance.now();
     if (opts.target === 'collab') headers['last-event-id'] = this.lastEventId;
     const req = http.request({ host: STREAM_HOST, port: STREAM_PORT, path: this.path(), agent: false, headers }, (res) => {
       if (res.statusCode !== 200) {
@@ -190,6 +205,7 @@ class Stream {
         this.settle(false);
         return;
       }
+      if (first) firstByte.push(performance.now() - this.t0);
       this.ready = true;
       this.everReady = true;
       stats.streamsReady++;
@@ -320,6 +336,10 @@ class Stream {
     if (seq !== this.lastSeq + 1) { stats.gaps++; stats.missingBySeq += seq - this.lastSeq - 1; }
     this.lastSeq = seq;
     stats.received++;
+    if (!this.caughtUp && seq >= initialHead[this.sessionIdx]) {
+      this.caughtUp = true;
+      caughtUp.push(performance.now() - this.t0);
+    }
     if (seq >= measuredFrom[this.sessionIdx]) {
       if (event.at !== lastAt) { lastAt = event.at; lastAtMs = Date.parse(lastAt); }
       latencies.push(now - lastAtMs);
@@ -348,9 +368,35 @@ async function setupSessions() {
   });
 }
 
+/** --history: N events appended to every session before the streams open (node: published to nobody). */
+async function appendHistory() {
+  if (!opts.history) return;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  await pool(Array.from({ length: S }, (_, i) => i), 8, async (i) => {
+    if (opts.target === 'collab') {
+      const r = await request(agent, 'POST', `/test/sessions/${sessionIds[i]}/events?count=${opts.history}`);
+      if (r.status !== 200) throw new Error(`history: ${r.status} ${JSON.stringify(r.body)}`);
+      initialHead[i] = Number(r.body);
+    } else {
+      for (let k = 0; k < opts.history; k++) {
+        const r = await request(agent, 'POST', `/sessions/${sessionIds[i]}/events`);
+        if (r.status !== 200) throw new Error(`history: ${r.status} ${JSON.stringify(r.body)}`);
+        initialHead[i] = r.body.seq;
+      }
+    }
+  });
+  agent.destroy();
+}
+
 async function openStreams() {
   const streams = [];
-  for (let w = 0; w < W; w++) for (let i = 0; i < S; i++) streams.push(new Stream(i));
+  for (let w = 0; w < W; w++) {
+    for (let i = 0; i < S; i++) {
+      const behind = opts.target === 'collab' && opts.behind ? (w * S + i) % (opts.behind + 1) : 0;
+      streams.push(new Stream(i, behind));
+    }
+  }
+  const ramp = opts.storm ? streams.length : opts.ramp;
   let next = 0;
   let settled = 0;
   let lastLog = performance.now();
@@ -368,7 +414,7 @@ async function openStreams() {
       });
     };
     if (streams.length === 0) resolve();
-    for (let k = 0; k < Math.min(opts.ramp, streams.length); k++) startOne();
+    for (let k = 0; k < Math.min(ramp, streams.length); k++) startOne();
   });
   return streams;
 }
@@ -404,6 +450,7 @@ function publish(i, count, done) {
   const finish = (ok, status) => {
     stats.publishInFlight--;
     if (ok) {
+      okTo[i] += count;
       stats.publishedOk += count;
       if (measured) stats.publishedMeasuredOk += count;
       publishRtt.push(performance.now() - t);
@@ -493,11 +540,18 @@ async function main() {
   const cpu0 = ownCpuSeconds();
   const t0 = performance.now();
   await setupSessions();
+  await appendHistory();
   const tSetup = performance.now();
   phase = 'ramp';
   log(`${S} session(s) ready in ${Math.round(tSetup - t0)} ms; opening ${S * W} streams`);
+  const rampCpu0 = { server: cpuOf(opts.serverPid), db: cpuOf(opts.dbPid), own: ownCpuSeconds() };
   const streams = await openStreams();
   const tReady = performance.now();
+  const rampCpu = {
+    loadgenCpuSecondsRamp: round(ownCpuSeconds() - rampCpu0.own, 3),
+    ...(opts.serverPid ? { serverCpuSecondsRamp: diff(rampCpu0.server, cpuOf(opts.serverPid)) } : {}),
+    ...(opts.dbPid ? { dbCpuSecondsRamp: diff(rampCpu0.db, cpuOf(opts.dbPid)) } : {}),
+  };
   const readyStreams = stats.streamsReady;
   log(`${readyStreams} streams ready in ${Math.round(tReady - tSetup)} ms, ${stats.connectErrors} failed`);
   if (opts.readyFile) fs.writeFileSync(opts.readyFile, `${Date.now()}\n`);
@@ -509,6 +563,10 @@ async function main() {
   const tDrained = performance.now();
   phase = 'done';
   const droppedDuringRun = stats.streamsDropped;
+  // Every stream got every event: its last one is its session's last appended one (gaps and duplicates
+  // are counted in `order`).
+  let complete = 0;
+  for (const st of streams) if (st.everReady && st.lastSeq === initialHead[st.sessionIdx] + okTo[st.sessionIdx]) complete++;
   for (const s of streams) s.close();
   pubAgent.destroy();
   apiAgent.destroy();
@@ -555,6 +613,11 @@ async function main() {
     eventsReceivedTotal: stats.received,
     pings: stats.pings,
     connectionErrors: stats.connectErrors,
+    ...(opts.storm || opts.history ? {
+      storm: opts.storm, history: opts.history, behind: opts.target === 'collab' ? opts.behind : 0,
+      firstByteMs: firstByte.percentiles(), caughtUpMs: caughtUp.percentiles(),
+      streamsComplete: complete, streamsIncomplete: streams.length - complete, ...rampCpu,
+    } : {}),
     ...(stats.connectErrors ? { connectStatus: stats.connectStatus } : {}),
     streamsDropped: droppedDuringRun,
     reconnects: stats.reconnects,

@@ -109,7 +109,10 @@ setInterval(() => {
   for (const s of sessions.values()) for (const res of s.subscribers) res.write(': ping\n\n');
 }, PING_MS).unref();
 
-server.listen(port, () => console.log(`node-hub listening on ${server.address().port} (pid ${process.pid})`));
+// The same listen backlog as collab-server (its AcceptQueueConfiguration): with Node's default of 511,
+// thousands of streams connecting at once (the reconnect-storm cases) had their SYNs dropped and
+// retried after 1 s and 3 s, which measured the kernel, not the hub.
+server.listen({ port, backlog: 4096 }, () => console.log(`node-hub listening on ${server.address().port} (pid ${process.pid})`));
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {

@@ -12,16 +12,24 @@
 #     idle         100 sessions x 100 watchers (10,000 streams), no events, held 20 s; collab only:
 #                  heap (also after a full GC), live threads, RSS
 #     throughput   100 sessions x 1 stream; 8 concurrent POST /test/sessions/{id}/events?count=50, 20 s
+#     storm5000    reconnect storm (issue 11): 1 session with 100 events of history, 5000 streams opening at
+#                  once (collab: Last-Event-ID spread over head-50..head), then 4 events/s, 20 s; both servers
+#     storm10000   100 sessions x 100 streams (10,000) opening at once, 100 events of history each (collab:
+#                  cursors over head-50..head), then 50 events/s over the sessions, 20 s; both servers
 #   and the same at other sizes (e.g. for a quick check):
 #     fanout-W-R-D          1 session x W watchers, R events/s, D s; both servers (e.g. fanout-50-20-5)
 #     realistic-S-W-R-D     S sessions x W watchers, R events/s, D s; collab only
 #     idle-S-W-D            S sessions x W watchers, no events, held D s; collab only
 #     throughput-S-C-D      S sessions x 1 stream, C concurrent requests of 50 events, D s; collab only
+#     storm-S-W-H-B-R-D     storm: S sessions x W streams at once, H events of history, cursors up to B behind,
+#                           R events/s, D s; both servers
 #
 # For each run it prints the loadgen's JSON line, then a "server" JSON line: CPU seconds of the server
 # process over the whole loadgen run (setup, ramp, window, drain) and of PostgreSQL (collab), and memory
 # sampled in the middle of the measured window (collab: heap from /actuator/prometheus, live threads; node:
-# /stats), RSS from /proc. The loadgen line has the same CPU figures for the measured window only.
+# /stats), RSS from /proc, and listenOverflows: connections the kernel dropped during the run because a
+# listen backlog was full (machine-wide, from /proc/net/netstat: other processes' listeners count too).
+# The loadgen line has the same CPU figures for the measured window only.
 #
 # Environment: JAVA_HOME (default temurin 25), JAVA_OPTS (collab JVM options), COLLAB_PORT (18480),
 # NODE_PORT (18481), WARMUP seconds (5; smoke: 1), FRESH=1 (a new collab-server, fresh database, for
@@ -53,8 +61,8 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 needs_node=
 for s in "$@"; do
   case $s in
-    smoke|fanout1000|fanout5000) needs_node=1 ;;
-    fanout-[0-9]*-[0-9]*-[0-9]*) needs_node=1 ;;
+    smoke|fanout1000|fanout5000|storm5000|storm10000) needs_node=1 ;;
+    fanout-[0-9]*-[0-9]*-[0-9]*|storm-[0-9]*-[0-9]*-[0-9]*-[0-9]*-[0-9]*-[0-9]*) needs_node=1 ;;
     realistic|idle|throughput) ;;
     realistic-[0-9]*-[0-9]*-[0-9]*-[0-9]*|idle-[0-9]*-[0-9]*-[0-9]*|throughput-[0-9]*-[0-9]*-[0-9]*) ;;
     *) echo "unknown scenario: $s (run without arguments for the list)" >&2; exit 2 ;;
@@ -153,6 +161,10 @@ tree_ticks() {
   for c in $(cat "/proc/$pid/task/$pid/children" 2>/dev/null); do t=$((t + $(tree_ticks "$c"))); done
   echo "$t"
 }
+# Connections the kernel dropped because a listen backlog was full (machine-wide: TcpExt ListenOverflows).
+listen_overflows() {
+  awk '/^TcpExt:/ {if (!h) {for (i = 2; i <= NF; i++) n[$i] = i; h = 1} else {print $(n["ListenOverflows"]); exit}}' /proc/net/netstat
+}
 secs() { awk -v t="$1" -v h="$CLK_TCK" 'BEGIN {printf "%.2f", t / h}'; }
 rss_mb() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo null; }
 os_threads() { awk '/^Threads/ {print $2}' "/proc/$1/status" 2>/dev/null || echo null; }
@@ -209,7 +221,8 @@ run_load() {
   echo "== $scenario: $target, $s session(s) x $w watcher(s), $rate events/s, ${duration} s (+${warmup} s warm-up)" >&2
   settle "$target"
   rm -f "$ready"
-  local c0 p0=0 c1 p1=0 rc=0 mem=
+  local c0 p0=0 c1 p1=0 rc=0 mem= lo0 lo1
+  lo0=$(listen_overflows)
   c0=$(tree_ticks "$pid")
   [[ -n "$pm" ]] && p0=$(tree_ticks "$pm")
   node "$HERE/loadgen.mjs" --target "$target" --base "$base" --sessions "$s" --watchers "$w" --rate "$rate" \
@@ -228,11 +241,13 @@ run_load() {
   wait "$LG" || rc=$?
   LG=
   c1=$(tree_ticks "$pid")
+  lo1=$(listen_overflows)
   [[ -n "$pm" ]] && p1=$(tree_ticks "$pm")
   if [[ $rc -ne 0 || ! -s "$out" ]]; then echo "loadgen failed (exit $rc)" >&2; return 1; fi
   cat "$out"
-  printf '{"server":"%s","scenario":"%s","cpuSeconds":%s%s%s}\n' "$target" "$scenario" "$(secs $((c1 - c0)))" \
-    "$([[ -n $pm ]] && printf ',"postgresCpuSeconds":%s' "$(secs $((p1 - p0)))")" "${mem:+,$mem}"
+  printf '{"server":"%s","scenario":"%s","cpuSeconds":%s%s,"listenOverflows":%s%s}\n' "$target" "$scenario" \
+    "$(secs $((c1 - c0)))" "$([[ -n $pm ]] && printf ',"postgresCpuSeconds":%s' "$(secs $((p1 - p0)))")" \
+    "$((lo1 - lo0))" "${mem:+,$mem}"
 }
 
 both() { # scenario sessions watchers rate duration warmup
@@ -263,6 +278,11 @@ for scenario in "$@"; do
       IFS=- read -r _ sn w d <<<"$scenario"
       run_load "$scenario" collab "$sn" "$w" 0 "$d" 0 ;;
     throughput) run_load throughput collab 100 1 0 20 2 --mode throughput --concurrency 8 --batch 50 ;;
+    storm5000)  both storm5000 1 5000 4 20 "$WARMUP" --storm --history 100 --behind 50 ;;
+    storm10000) both storm10000 100 100 50 20 "$WARMUP" --storm --history 100 --behind 50 ;;
+    storm-*)
+      IFS=- read -r _ sn w h b r d <<<"$scenario"
+      both "$scenario" "$sn" "$w" "$r" "$d" "$WARMUP" --storm --history "$h" --behind "$b" ;;
     throughput-*)
       IFS=- read -r _ sn c d <<<"$scenario"
       run_load "$scenario" collab "$sn" 1 0 "$d" 2 --mode throughput --concurrency "$c" --batch 50 ;;

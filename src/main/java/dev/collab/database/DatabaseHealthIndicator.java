@@ -1,32 +1,46 @@
 package dev.collab.database;
 
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
+
+import javax.sql.DataSource;
 
 import dev.collab.ops.BackgroundHealthIndicator;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationVersion;
 import org.springframework.boot.health.contributor.Health;
-import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
 /**
  * The {@code db} health component, part of readiness: the database answers and carries every
  * migration this build knows (a replica never takes traffic on a schema older than its code).
  * Replaces Boot's plain connectivity check under the same name.
+ *
+ * <p>It checks on a connection of its own, outside the pool ({@link DedicatedConnections}, application
+ * name {@code collab-health}), kept open between checks: an exhausted pool (thousands of streams
+ * opening at once, a burst of sends) is not a database that cannot be reached, and readiness must
+ * not fail, and take the instance out of the load balancer, because of it.
  */
 @Component("dbHealthIndicator")
 class DatabaseHealthIndicator extends BackgroundHealthIndicator {
 
-    private final JdbcClient jdbc;
+    private static final int QUERY_TIMEOUT_SECONDS = 5;
+
+    private final DataSource dataSource;
     private final Flyway flyway;
     private volatile String expectedVersion;
+    /** Only the health thread uses it; reopened after a failure. */
+    private volatile Connection connection;
 
-    DatabaseHealthIndicator(JdbcClient jdbc, Flyway flyway) {
+    DatabaseHealthIndicator(DataSource dataSource, Flyway flyway) {
         super("db", Duration.ofSeconds(2));
-        this.jdbc = jdbc;
+        this.dataSource = dataSource;
         this.flyway = flyway;
     }
 
@@ -36,17 +50,10 @@ class DatabaseHealthIndicator extends BackgroundHealthIndicator {
     }
 
     @Override
-    protected Health check() {
+    protected Health check() throws SQLException {
         Health.Builder builder = new Health.Builder();
         String expected = expectedVersion();
-        var state = jdbc.sql("""
-                        select exists (select 1 from flyway_schema_history where version = :expected and success) as migrated,
-                               exists (select 1 from flyway_schema_history where not success) as failed,
-                               (select max(installed_rank) from flyway_schema_history) as migrations
-                        """)
-                .param("expected", expected)
-                .query((rs, row) -> new SchemaState(rs.getBoolean("migrated"), rs.getBoolean("failed"), rs.getInt("migrations")))
-                .single();
+        SchemaState state = schemaState(expected);
         builder.withDetail("database", "PostgreSQL").withDetail("schemaVersion", expected);
         if (state.migrated() && !state.failed()) {
             builder.up();
@@ -55,6 +62,45 @@ class DatabaseHealthIndicator extends BackgroundHealthIndicator {
                     state.failed() ? "a migration failed" : "schema not migrated to version " + expected);
         }
         return builder.build();
+    }
+
+    private SchemaState schemaState(String expected) throws SQLException {
+        if (connection == null) {
+            connection = DedicatedConnections.open(dataSource, "collab-health");
+        }
+        try (PreparedStatement statement = connection.prepareStatement("""
+                select exists (select 1 from flyway_schema_history where version = ? and success) as migrated,
+                       exists (select 1 from flyway_schema_history where not success) as failed,
+                       (select max(installed_rank) from flyway_schema_history) as migrations
+                """)) {
+            statement.setQueryTimeout(QUERY_TIMEOUT_SECONDS);
+            statement.setString(1, expected);
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                return new SchemaState(rs.getBoolean("migrated"), rs.getBoolean("failed"), rs.getInt("migrations"));
+            }
+        } catch (SQLException | RuntimeException e) {
+            closeConnection(); // a broken connection is not reused: the next check opens a new one
+            throw e;
+        }
+    }
+
+    private void closeConnection() {
+        Connection open = connection;
+        connection = null;
+        if (open != null) {
+            try {
+                open.close();
+            } catch (SQLException e) {
+                // already broken
+            }
+        }
+    }
+
+    @Override
+    public void destroy() {
+        super.destroy();
+        closeConnection();
     }
 
     private String expectedVersion() {

@@ -70,7 +70,7 @@ class EventController {
             throws IOException {
         long cursor = lastEventId != null && !lastEventId.isBlank() ? QueryParameters.seq("Last-Event-ID", lastEventId)
                 : QueryParameters.seq("after", after);
-        EventLog.SessionHead head = eventLog.sessionHead(id)
+        EventLog.SessionHead head = streams.sessionHead(id, cursor)
                 .orElseThrow(() -> ApiException.notFound("No session " + id + "."));
         if (head.ended() && cursor >= head.headSeq()) {
             // Everything of an ended session is with the client: 204 tells EventSource to stop reconnecting.

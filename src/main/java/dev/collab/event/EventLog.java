@@ -167,6 +167,20 @@ public class EventLog {
                 .query(EventLog::map).list();
     }
 
+    /**
+     * The session's last {@code count} events, ascending: what a stream hub keeps in memory of a
+     * watched session (read once for all the session's streams).
+     */
+    List<Event> latest(UUID sessionId, int count) {
+        List<Event> newestFirst = jdbc.sql("""
+                        select session_id, seq, type, data::text as data, created_at from events
+                        where session_id = :id order by seq desc limit :count
+                        """)
+                .param("id", sessionId).param("count", count)
+                .query(EventLog::map).list();
+        return newestFirst.reversed();
+    }
+
     /** The session's head seq and state, or empty for an unknown session. */
     OptionalLong head(UUID sessionId) {
         return jdbc.sql("select head_seq from sessions where id = :id").param("id", sessionId)

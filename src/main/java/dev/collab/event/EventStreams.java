@@ -40,6 +40,7 @@ class EventStreams {
 
     private final EventLog eventLog;
     private final StreamHub hub;
+    private final StreamReads reads;
     private final StreamProperties properties;
     private final JsonMapper json;
     private final Clock clock;
@@ -50,10 +51,11 @@ class EventStreams {
     private final ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1,
             Thread.ofPlatform().daemon().name("stream-timers").factory());
 
-    EventStreams(EventLog eventLog, StreamHub hub, StreamProperties properties, JsonMapper json, Clock clock,
-            MeterRegistry registry) {
+    EventStreams(EventLog eventLog, StreamHub hub, StreamReads reads, StreamProperties properties, JsonMapper json,
+            Clock clock, MeterRegistry registry) {
         this.eventLog = eventLog;
         this.hub = hub;
+        this.reads = reads;
         this.properties = properties;
         this.json = json;
         this.clock = clock;
@@ -69,40 +71,69 @@ class EventStreams {
     }
 
     /**
+     * The session's head and state for a stream opening at {@code cursor}, or empty for an unknown
+     * session: mostly from the hub's memory, else one query shared by the streams opening together
+     * ({@link StreamHub#sessionHead}).
+     */
+    java.util.Optional<EventLog.SessionHead> sessionHead(UUID sessionId, long cursor) {
+        return hub.sessionHead(sessionId, cursor);
+    }
+
+    /**
      * Streams the session's events after {@code cursor} until the session ends, the client goes,
      * it falls too far behind, the connection reaches its maximum age, or the server shuts down.
      * The replay is written here, on the request's thread; the live part goes on asynchronously
-     * ({@link LiveStream}) after this returns, unless the stream already ended.
+     * ({@link LiveStream}) after this returns, unless the stream already ended. Nothing is written
+     * before the replay's first part is in hand, so a read that cannot get its turn still becomes a
+     * problem answer ({@code 503 database-busy}), not a stream cut short.
      */
     void stream(UUID sessionId, long cursor, long head, HttpServletRequest request, ServletResponse response)
             throws IOException {
-        ServletOutputStream out = response.getOutputStream();
-        Sse sse = new Sse(out);
-        sse.retry(3000);
         int cap = properties.maxReplay();
+        String gap = null;
+        long gapTo = 0;
         if (head - cursor > cap) {
-            long to = head - cap;
-            sse.event(to, "gap", json.writeValueAsString(Map.of("from", cursor + 1, "to", to)));
-            cursor = to;
+            gapTo = head - cap;
+            gap = json.writeValueAsString(Map.of("from", cursor + 1, "to", gapTo));
+            cursor = gapTo;
         }
-        Subscription subscription = hub.subscribe(sessionId, properties.bufferEvents());
+        // Subscribed first, so nothing appended meanwhile can fall between replay and live.
+        Subscription subscription = hub.subscribe(sessionId, properties.bufferEvents(), head);
         boolean live = false;
         boolean stuckUntilTimeout = false;
+        Sse sse = null;
         try {
-            // Replay: subscribed first, so nothing appended meanwhile can fall between replay and live.
-            while (true) {
-                List<Event> page = eventLog.read(sessionId, cursor, REPLAY_PAGE);
-                for (Event event : page) {
-                    if (write(sse, Frame.of(event, json))) {
+            StreamHub.Replay recent = hub.replay(subscription, cursor);
+            long floor = recent.floor();
+            // Memory does not reach back to the cursor: the events before it come from the log, in
+            // pages, the first one before anything is written.
+            List<Frame> older = cursor < floor ? readPage(sessionId, cursor, floor) : List.of();
+            ServletOutputStream out = response.getOutputStream();
+            sse = new Sse(out);
+            sse.retry(3000);
+            if (gap != null) {
+                sse.event(gapTo, "gap", gap);
+            }
+            while (!older.isEmpty()) {
+                for (Frame frame : older) {
+                    if (write(sse, frame)) {
                         return;
                     }
-                    cursor = event.seq();
+                    cursor = frame.seq();
                 }
                 sse.flush();
-                if (page.size() < REPLAY_PAGE) {
-                    break;
-                }
+                older = cursor < floor ? readPage(sessionId, cursor, floor) : List.of();
             }
+            for (Frame frame : recent.frames()) {
+                if (frame.seq() <= cursor) {
+                    continue;
+                }
+                if (write(sse, frame)) {
+                    return;
+                }
+                cursor = frame.seq();
+            }
+            sse.flush();
             if (subscription.closed() || subscription.overflowed()) {
                 return; // shutting down (or already too far behind): replayed, and ends here
             }
@@ -123,6 +154,12 @@ class EventStreams {
         } catch (IOException e) {
             stuckUntilTimeout = timedOut(e);
             throw e;
+        } catch (RuntimeException e) {
+            if (sse == null) {
+                throw e; // nothing written yet: the client gets a problem answer
+            }
+            // A read failed mid-replay: the client resumes with Last-Event-ID.
+            log.debug("Replay of session {} failed: {}", sessionId, e.toString());
         } finally {
             if (!live) {
                 hub.unsubscribe(subscription);
@@ -130,13 +167,21 @@ class EventStreams {
                     // Too slow: its buffer overflowed, or a write to it was stuck until the idle timeout.
                     slowClientsClosed.increment();
                 }
-                try {
-                    sse.flush();
-                } catch (IOException e) {
-                    // the client is gone
+                if (sse != null) {
+                    try {
+                        sse.flush();
+                    } catch (IOException e) {
+                        // the client is gone
+                    }
                 }
             }
         }
+    }
+
+    /** Up to a page of events {@code after < seq <= upTo} from the log, in turn with other streams' reads. */
+    private List<Frame> readPage(UUID sessionId, long after, long upTo) {
+        return reads.read("replay", () -> eventLog.readRange(sessionId, after, Math.min(upTo, after + REPLAY_PAGE)))
+                .stream().map(event -> Frame.of(event, json)).toList();
     }
 
     StreamHub hub() {
@@ -161,9 +206,17 @@ class EventStreams {
         slowClientsClosed.increment();
     }
 
-    /** Events {@code after < seq <= upTo} from the log, encoded (a live stream's catch-up; blocks). */
+    /**
+     * Events {@code after < seq <= upTo}, encoded (a live stream's catch-up; blocks): from the hub's
+     * memory when it holds them, else from the log, in turn with other streams' reads.
+     */
     List<Frame> framesFromLog(UUID sessionId, long after, long upTo) {
-        return eventLog.readRange(sessionId, after, upTo).stream().map(event -> Frame.of(event, json)).toList();
+        List<Frame> recent = hub.recentFrames(sessionId, after, upTo);
+        if (recent != null) {
+            return recent;
+        }
+        return reads.read("catch-up", () -> eventLog.readRange(sessionId, after, upTo)).stream()
+                .map(event -> Frame.of(event, json)).toList();
     }
 
     @PreDestroy

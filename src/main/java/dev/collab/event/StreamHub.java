@@ -1,11 +1,15 @@
 package dev.collab.event;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -32,6 +36,13 @@ import tools.jackson.databind.json.JsonMapper;
  * cursor (see {@link EventStreams}), never from the notification, so a lost, late or duplicate
  * wake-up cannot lose or repeat an event. A periodic check of every watched session's head
  * covers notifications that never came.
+ *
+ * <p>Reconnect storms (thousands of streams of one session opening at once, after a restart) are
+ * served from memory: each channel keeps the session's most recent events (at most
+ * {@code max-replay} of them, and {@code recent-events-size} bytes), loaded once for all its
+ * streams; a stream at or near the head replays from there without a query. Head look-ups of
+ * streams opening together share one query (single flight), and every read of the log goes
+ * through {@link StreamReads}, so streams never take more than their share of the pool.
  */
 @Component
 class StreamHub implements DisposableBean {
@@ -43,12 +54,16 @@ class StreamHub implements DisposableBean {
     private static final int WRITERS = Runtime.getRuntime().availableProcessors();
     /** Fewer streams per thread than this are written by one thread. */
     private static final int MIN_PER_WRITER = 64;
-    private static final long UNKNOWN_HEAD = -1;
 
     private final EventLog eventLog;
     private final JsonMapper json;
     private final JdbcClient jdbc;
+    private final StreamReads reads;
+    private final int recentEvents;
+    private final long recentBytes;
     private final Map<UUID, Channel> channels = new ConcurrentHashMap<>();
+    /** Head look-ups under way, one per session: streams opening together share it. */
+    private final Map<UUID, CompletableFuture<Optional<EventLog.SessionHead>>> headReads = new ConcurrentHashMap<>();
     private final ExecutorService delivery = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("event-fanout-", 0).factory());
     private final ScheduledExecutorService tailCheck = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("event-tail-check").factory());
@@ -56,10 +71,14 @@ class StreamHub implements DisposableBean {
     private volatile boolean closing;
     private final Counter fanOutReads;
 
-    StreamHub(EventLog eventLog, EventPublisher publisher, JdbcClient jdbc, JsonMapper json, MeterRegistry registry) {
+    StreamHub(EventLog eventLog, EventPublisher publisher, JdbcClient jdbc, JsonMapper json, StreamReads reads,
+            StreamProperties properties, MeterRegistry registry) {
         this.eventLog = eventLog;
         this.json = json;
         this.jdbc = jdbc;
+        this.reads = reads;
+        this.recentEvents = properties.maxReplay();
+        this.recentBytes = properties.recentEventsSize().toBytes();
         publisher.onLocalAppend(this::deliverLocal);
         registry.gauge("collab.stream.subscribers", subscribers);
         this.fanOutReads = Counter.builder("collab.stream.fanout.reads")
@@ -67,35 +86,117 @@ class StreamHub implements DisposableBean {
         tailCheck.scheduleWithFixedDelay(this::checkTails, TAIL_CHECK.toMillis(), TAIL_CHECK.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    Subscription subscribe(UUID sessionId, int capacity) {
-        Subscription subscription = new Subscription(sessionId, capacity);
-        boolean channelWentAway = false;
-        while (true) {
-            // The head is read outside the map's lock, and only for a new channel; one that is stale
-            // by then only means one more read later. A second round always has it: at most two.
-            long head = !channelWentAway && channels.containsKey(sessionId) ? UNKNOWN_HEAD
-                    : eventLog.head(sessionId).orElse(0);
-            Channel joined = channels.compute(sessionId, (id, channel) -> {
-                if (channel == null && head == UNKNOWN_HEAD) {
-                    // The channel went away meanwhile (its last stream left). Never start one at 0:
-                    // it would read the whole log again and overflow every stream with old events.
-                    return null;
-                }
-                Channel target = channel != null ? channel : new Channel(id, head);
-                target.subscribers.add(subscription);
-                return target;
-            });
-            if (joined != null) {
-                break;
+    /**
+     * The session's head and whether it ended, for a stream opening at {@code cursor}: from the
+     * session's channel when there is one (its tail is a head that was true a moment ago, which is
+     * all a stream needs), else from the log, one query shared by every stream of the session that
+     * opens meanwhile. A shared answer may be older than the client's cursor (an event committed
+     * while the query ran, received and resumed from): then it is read again for this stream alone,
+     * so that a cursor is never taken for one from the future. Empty for an unknown session.
+     */
+    Optional<EventLog.SessionHead> sessionHead(UUID sessionId, long cursor) {
+        Channel channel = channels.get(sessionId);
+        // Only once its recent events are loaded does a channel know whether the session ended
+        // (session.ended is the last event); before that its tail is a head, its `ended` not yet.
+        if (channel != null && channel.recentLoaded) {
+            boolean ended = channel.ended; // read before the tail: ended is set after its tail is
+            long tail = channel.tail;
+            if (cursor <= tail) {
+                return Optional.of(new EventLog.SessionHead(tail, ended));
             }
-            channelWentAway = true;
         }
+        Optional<EventLog.SessionHead> shared = sharedHead(sessionId);
+        if (shared.isEmpty() || cursor <= shared.get().headSeq()) {
+            return shared;
+        }
+        return reads.read("head", () -> eventLog.sessionHead(sessionId));
+    }
+
+    private Optional<EventLog.SessionHead> sharedHead(UUID sessionId) {
+        CompletableFuture<Optional<EventLog.SessionHead>> mine = new CompletableFuture<>();
+        CompletableFuture<Optional<EventLog.SessionHead>> running = headReads.putIfAbsent(sessionId, mine);
+        if (running != null) {
+            return await(running);
+        }
+        try {
+            mine.complete(reads.read("head", () -> eventLog.sessionHead(sessionId)));
+        } catch (RuntimeException | Error e) {
+            mine.completeExceptionally(e);
+        } finally {
+            headReads.remove(sessionId, mine);
+        }
+        return await(mine);
+    }
+
+    /** The result of a shared read, or its failure as it was thrown (a 503 for every stream that waited on it). */
+    private static <T> T await(CompletableFuture<T> shared) {
+        try {
+            return shared.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException failure) {
+                throw failure;
+            }
+            if (e.getCause() instanceof Error error) {
+                throw error;
+            }
+            throw e;
+        }
+    }
+
+    /** Subscribes at the session's head as read now (tests). */
+    Subscription subscribe(UUID sessionId, int capacity) {
+        return subscribe(sessionId, capacity, eventLog.head(sessionId).orElse(0));
+    }
+
+    /**
+     * Joins the session's channel; a new channel starts at {@code head}, a head of the session that
+     * was true when the stream opened (never 0 for a session with events: that would read the whole
+     * log again and overflow every stream with old events). A head that is a little old only means
+     * the channel's first load of recent events moves it on.
+     */
+    Subscription subscribe(UUID sessionId, int capacity, long head) {
+        Subscription subscription = new Subscription(sessionId, capacity);
+        channels.compute(sessionId, (id, channel) -> {
+            Channel target = channel != null ? channel : new Channel(id, head);
+            target.subscribers.add(subscription);
+            return target;
+        });
         subscribers.incrementAndGet();
         if (closing) {
             // Shutting down (checked after joining, so closeAll cannot miss it): replay and end.
             subscription.close();
         }
         return subscription;
+    }
+
+    /**
+     * What a subscribed stream replays after {@code cursor}: the session's events up to its
+     * channel's tail from memory, and {@code floor}, the seq up to which memory does not reach (the
+     * caller reads {@code cursor < seq <= floor} from the log when its cursor is below it). Events
+     * after the returned ones come to the subscription: it joined before this looked.
+     * The first stream of a new channel waits for the channel's one load of recent events (streams
+     * arriving meanwhile wait for the same load).
+     */
+    Replay replay(Subscription subscription, long cursor) {
+        Channel channel = channels.get(subscription.sessionId);
+        if (channel == null) {
+            return new Replay(Long.MAX_VALUE, List.of()); // unsubscribed meanwhile (shutdown): all from the log
+        }
+        channel.awaitRecent();
+        return channel.recentAfter(cursor);
+    }
+
+    /**
+     * Events {@code after < seq <= upTo} from memory, or null when memory does not hold them all
+     * (a stream's catch-up then reads the log).
+     */
+    List<Frame> recentFrames(UUID sessionId, long after, long upTo) {
+        Channel channel = channels.get(sessionId);
+        return channel == null ? null : channel.recentBetween(after, upTo);
+    }
+
+    /** A stream's replay from memory: events after its cursor, and the seq below which memory has none. */
+    record Replay(long floor, List<Frame> frames) {
     }
 
     void unsubscribe(Subscription subscription) {
@@ -153,11 +254,12 @@ class StreamHub implements DisposableBean {
                 return;
             }
             UUID[] ids = channels.keySet().toArray(UUID[]::new);
-            jdbc.sql("select id, head_seq from sessions where id = any(:ids)").param("ids", ids)
+            reads.read("tail-check", () -> jdbc.sql("select id, head_seq from sessions where id = any(:ids)")
+                    .param("ids", ids)
                     .query((rs, row) -> {
                         wake(rs.getObject(1, UUID.class), rs.getLong(2));
                         return null;
-                    }).list();
+                    }).list());
         } catch (RuntimeException e) {
             log.debug("Tail check failed: {}", e.toString());
         }
@@ -177,25 +279,163 @@ class StreamHub implements DisposableBean {
         delivery.shutdownNow();
     }
 
-    /** The streams of one session on this instance and how far their shared read got. */
+    /**
+     * The streams of one session on this instance, how far their shared read got, and the
+     * session's most recent events up to there. One thread at a time (the holder of
+     * {@code draining}) reads, moves the tail, fills the memory and hands out; streams read the
+     * memory under its lock.
+     */
     private final class Channel {
 
         final UUID sessionId;
-        final List<Subscription> subscribers = new CopyOnWriteArrayList<>();
+        /**
+         * A concurrent set, not a copy-on-write list: 5,000 streams joining at once made 5,000 copies
+         * of a growing array under the map's lock (8 % of the samples of a 3,000-stream storm).
+         */
+        final java.util.Set<Subscription> subscribers = ConcurrentHashMap.newKeySet();
         private final AtomicLong wanted;
         private final AtomicBoolean draining = new AtomicBoolean();
         private volatile long tail;
+        /** The session.ended event is among those handed out (set after the tail that includes it). */
+        private volatile boolean ended;
+
+        // The most recent events: consecutive, seq floor+1 .. tail. Guarded by `recent`.
+        private final ArrayDeque<Frame> recent = new ArrayDeque<>();
+        private long floor;
+        private long recentSize;
+        /** The last events of the log were loaded into memory once (later ones are added as they come). */
+        private volatile boolean recentLoaded;
+        private volatile boolean loadWanted;
+        private volatile CompletableFuture<Void> recentLoad = new CompletableFuture<>();
 
         Channel(UUID sessionId, long head) {
             this.sessionId = sessionId;
             this.tail = head;
+            this.floor = head;
             this.wanted = new AtomicLong(head);
         }
 
         void wake(long seq) {
             wanted.accumulateAndGet(seq, Math::max);
-            if (wanted.get() > tail && draining.compareAndSet(false, true)) {
+            kick();
+        }
+
+        private boolean workPending() {
+            return wanted.get() > tail || (loadWanted && !recentLoaded);
+        }
+
+        private void kick() {
+            if (workPending() && draining.compareAndSet(false, true)) {
                 delivery.execute(this::drain);
+            }
+        }
+
+        /** Waits until the session's last events are in memory: loaded once, by the drainer, for all streams. */
+        void awaitRecent() {
+            if (recentLoaded) {
+                return;
+            }
+            CompletableFuture<Void> load = recentLoad;
+            loadWanted = true;
+            kick();
+            await(load);
+        }
+
+        /** Memory's events after {@code cursor}, and where memory begins. */
+        Replay recentAfter(long cursor) {
+            synchronized (recent) {
+                List<Frame> frames = new ArrayList<>((int) Math.max(0, Math.min(recent.size(), tail - cursor)));
+                for (Frame frame : recent) {
+                    if (frame.seq() > cursor) {
+                        frames.add(frame);
+                    }
+                }
+                return new Replay(floor, frames);
+            }
+        }
+
+        List<Frame> recentBetween(long after, long upTo) {
+            synchronized (recent) {
+                if (!recentLoaded || after < floor || upTo > tail) {
+                    return null;
+                }
+                List<Frame> frames = new ArrayList<>((int) (upTo - after));
+                for (Frame frame : recent) {
+                    if (frame.seq() > after && frame.seq() <= upTo) {
+                        frames.add(frame);
+                    }
+                }
+                return frames;
+            }
+        }
+
+        /** Consecutive frames from tail + 1 on: into memory, and the tail moves (by the drainer only). */
+        private void advance(List<Frame> frames) {
+            boolean endedNow = false;
+            synchronized (recent) {
+                for (Frame frame : frames) {
+                    recent.addLast(frame);
+                    recentSize += frame.bytes().length;
+                    endedNow |= EventStreams.SESSION_ENDED.equals(frame.event().type());
+                }
+                trim();
+                tail = frames.getLast().seq();
+            }
+            if (endedNow) {
+                ended = true;
+            }
+        }
+
+        /** Oldest out first, down to max-replay events and recent-events-size bytes. */
+        private void trim() {
+            while (!recent.isEmpty() && (recent.size() > recentEvents || recentSize > recentBytes)) {
+                Frame oldest = recent.removeFirst();
+                recentSize -= oldest.bytes().length;
+                floor = oldest.seq();
+            }
+        }
+
+        /**
+         * The log's last events into memory, once per channel, for all its streams; events newer
+         * than the tail (the channel started from a head that is a little old) go out to the streams.
+         */
+        private void loadRecent() {
+            List<Frame> latest;
+            try {
+                latest = reads.read("recent", () -> eventLog.latest(sessionId, recentEvents)).stream()
+                        .map(event -> Frame.of(event, json)).toList();
+            } catch (RuntimeException | Error e) {
+                // The waiting streams answer 503; the next stream to arrive tries again.
+                CompletableFuture<Void> failed = recentLoad;
+                recentLoad = new CompletableFuture<>();
+                loadWanted = false;
+                failed.completeExceptionally(e);
+                throw e;
+            }
+            List<Frame> fresh = List.of();
+            if (!latest.isEmpty() && latest.getLast().seq() >= tail) {
+                long before = tail;
+                fresh = latest.stream().filter(frame -> frame.seq() > before).toList();
+                boolean endedNow = latest.getLast().event().type().equals(EventStreams.SESSION_ENDED);
+                synchronized (recent) {
+                    recent.clear();
+                    recentSize = 0;
+                    for (Frame frame : latest) {
+                        recent.addLast(frame);
+                        recentSize += frame.bytes().length;
+                    }
+                    floor = latest.getFirst().seq() - 1;
+                    trim();
+                    tail = latest.getLast().seq();
+                }
+                if (endedNow) {
+                    ended = true;
+                }
+            }
+            recentLoaded = true;
+            recentLoad.complete(null);
+            if (!fresh.isEmpty()) {
+                offerAll(fresh);
             }
         }
 
@@ -208,16 +448,14 @@ class StreamHub implements DisposableBean {
             try {
                 if (event.seq() == tail + 1) {
                     List<Frame> frames = List.of(Frame.of(event, json));
-                    tail = event.seq();
+                    advance(frames);
                     offerAll(frames);
                 } else {
                     wanted.accumulateAndGet(event.seq(), Math::max);
                 }
             } finally {
                 draining.set(false);
-                if (wanted.get() > tail && draining.compareAndSet(false, true)) {
-                    delivery.execute(this::drain);
-                }
+                kick();
             }
         }
 
@@ -271,36 +509,41 @@ class StreamHub implements DisposableBean {
             }
         }
 
-        /** One drainer at a time per session: reads the new events once, hands them to every stream. */
+        /**
+         * One drainer at a time per session: loads the recent events when a stream waits for them,
+         * reads the new events once, hands them to every stream.
+         */
         private void drain() {
             try {
                 while (true) {
+                    if (loadWanted && !recentLoaded) {
+                        loadRecent();
+                        continue;
+                    }
                     long target = wanted.get();
                     if (target <= tail) {
                         break;
                     }
-                    List<Event> batch = eventLog.read(sessionId, tail, READ_BATCH);
+                    List<Event> batch = reads.read("fanout", () -> eventLog.read(sessionId, tail, READ_BATCH));
                     fanOutReads.increment();
                     if (batch.isEmpty()) {
                         // Woken beyond what is committed (a re-read after reconnect): settle at the tail.
                         wanted.compareAndSet(target, tail);
                         continue;
                     }
-                    tail = batch.getLast().seq();
                     List<Frame> frames = batch.stream().map(event -> Frame.of(event, json)).toList();
+                    advance(frames);
                     offerAll(frames);
                 }
             } catch (RuntimeException e) {
-                // No immediate retry (that would spin while the database is away): the next wake
-                // or the periodic tail check tries again.
-                log.warn("Could not read new events of session {}: {}", sessionId, e.toString());
+                // No immediate retry (that would spin while the database is away): the next wake,
+                // stream or the periodic tail check tries again.
+                log.warn("Could not read events of session {}: {}", sessionId, e.toString());
                 draining.set(false);
                 return;
             }
             draining.set(false);
-            if (wanted.get() > tail && draining.compareAndSet(false, true)) {
-                delivery.execute(this::drain);
-            }
+            kick();
         }
     }
 }

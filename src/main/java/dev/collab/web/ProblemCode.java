@@ -19,6 +19,8 @@ public enum ProblemCode {
     PAYLOAD_TOO_LARGE("payload-too-large", HttpStatus.CONTENT_TOO_LARGE, "Payload too large"),
     SHUTTING_DOWN("shutting-down", HttpStatus.SERVICE_UNAVAILABLE, "Shutting down"),
     SERVICE_UNAVAILABLE("service-unavailable", HttpStatus.SERVICE_UNAVAILABLE, "Service unavailable"),
+    /** The database answers, but no pooled connection (or no turn to read) became free in time. */
+    DATABASE_BUSY("database-busy", HttpStatus.SERVICE_UNAVAILABLE, "Database busy"),
     INTERNAL_ERROR("internal-error", HttpStatus.INTERNAL_SERVER_ERROR, "Internal error");
 
     private final String slug;

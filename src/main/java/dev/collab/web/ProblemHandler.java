@@ -65,6 +65,15 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
             return Problems.response(Problems.of(ProblemCode.NOT_FOUND,
                     "No such resource: " + request.getMethod() + " " + request.getRequestURI(), request));
         }
+        if (isDatabaseBusy(exception)) {
+            // Counted by hikaricp_connections_timeout_total (or collab_stream_reads_queue_timeouts_total).
+            log.warn("Database busy while serving {} {}: {}", request.getMethod(), request.getRequestURI(),
+                    exception.getMessage());
+            ProblemDetail problem = Problems.of(ProblemCode.DATABASE_BUSY,
+                    "The database is busy right now (no connection became free in time); retry shortly.", request);
+            return ResponseEntity.status(problem.getStatus()).header(HttpHeaders.RETRY_AFTER, "1")
+                    .contentType(Problems.PROBLEM_JSON).body(problem);
+        }
         if (isDatabaseUnavailable(exception)) {
             log.warn("Database unavailable while serving {} {}: {}", request.getMethod(), request.getRequestURI(),
                     exception.getMessage());
@@ -108,6 +117,25 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     private static boolean isUnknownHealthPath(Exception exception, HttpServletRequest request) {
         return exception instanceof IllegalStateException && request.getRequestURI().contains("/health/")
                 && "'contributor' must not be null".equals(exception.getMessage());
+    }
+
+    /**
+     * An exhausted pool, not an unreachable database: Hikari's timeout without a connection failure
+     * behind it (when the database cannot be reached, Hikari gives the last connection failure as
+     * the cause and its SQL state), or a feature's own read queue that did not give a turn in time.
+     */
+    static boolean isDatabaseBusy(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof DatabaseBusyException) {
+                return true;
+            }
+            if (t instanceof SQLTransientConnectionException timeout && timeout.getCause() == null
+                    && timeout.getSQLState() == null && timeout.getMessage() != null
+                    && timeout.getMessage().contains("Connection is not available, request timed out")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -1,0 +1,291 @@
+package dev.collab.event;
+
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import javax.sql.DataSource;
+
+import dev.collab.support.Api;
+import dev.collab.support.IntegrationTest;
+import dev.collab.support.SseClient;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.TestPropertySource;
+import tools.jackson.databind.JsonNode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Reconnect storms (issue 11): many streams of one session opening at once are all served, from
+ * one shared read and the hub's memory of the session's recent events, on a pool far smaller than
+ * the burst; replays stay exact (seq order, no gaps, no duplicates, the gap rule) whether they come
+ * from memory, from the log or from both; an exhausted pool is {@code 503 database-busy}, and
+ * readiness stays UP meanwhile.
+ */
+@IntegrationTest
+@TestPropertySource(properties = {
+        "spring.datasource.hikari.maximum-pool-size=4",
+        "spring.datasource.hikari.connection-timeout=1000",
+        "collab.stream.max-replay=50",
+        // Small, so that big events overflow it: about 40 small events or 6 of 1,000 characters.
+        "collab.stream.recent-events-size=8KB"})
+class ReconnectStormTest {
+
+    static final Duration WAIT = Duration.ofSeconds(60);
+    static final List<String> QUERIES = List.of("head", "recent", "replay", "catch-up");
+
+    @LocalServerPort
+    int port;
+    @Autowired
+    EventLog eventLog;
+    @Autowired
+    MeterRegistry registry;
+    @Autowired
+    DataSource dataSource;
+    @Autowired
+    StreamReads reads;
+    @Autowired
+    StreamHub hub;
+    @Autowired
+    org.springframework.boot.web.server.servlet.context.ServletWebServerApplicationContext context;
+    Api api;
+
+    @BeforeEach
+    void setUp() {
+        api = new Api(port);
+    }
+
+    @Test
+    void aBurstOfStreamsLargerThanThePoolIsServedAndEveryStreamGetsEveryEvent() throws Exception {
+        assertThat(reads.limit()).as("stream reads are bounded below the pool of 4").isEqualTo(2);
+        UUID session = api.newSession(api.newProject("storm"));
+        append(session, 30, 10);
+        long head = eventLog.head(session).orElseThrow();
+        double queriesBefore = queries();
+        double loadsBefore = count("recent");
+
+        int streams = 60;
+        List<SseClient> clients = new ArrayList<>();
+        List<Long> cursors = new ArrayList<>();
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            CyclicBarrier together = new CyclicBarrier(streams);
+            List<Future<SseClient>> opening = new ArrayList<>();
+            for (int i = 0; i < streams; i++) {
+                // Fresh viewers (the whole history), viewers at the head and a little behind it.
+                long cursor = switch (i % 3) {
+                    case 0 -> 0;
+                    case 1 -> head;
+                    default -> head - 5;
+                };
+                cursors.add(cursor);
+                opening.add(threads.submit(() -> {
+                    together.await();
+                    return stream(session, cursor);
+                }));
+            }
+            for (Future<SseClient> open : opening) {
+                clients.add(open.get());
+            }
+        }
+        try {
+            for (SseClient client : clients) {
+                assertThat(client.status()).as("every stream opens, none gets a 503").isEqualTo(200);
+            }
+            append(session, 20, 10);
+            for (int i = 0; i < streams; i++) {
+                long cursor = cursors.get(i);
+                assertConsecutive(clients.get(i).take((int) (head + 20 - cursor), WAIT), cursor + 1, head + 20);
+            }
+            assertThat(count("recent") - loadsBefore).as("the session's recent events were read once for all")
+                    .isEqualTo(1);
+            assertThat(queries() - queriesBefore).as("queries of 60 streams opening at once: shared")
+                    .isLessThan(streams / 4.0);
+        } finally {
+            clients.forEach(SseClient::close);
+        }
+    }
+
+    @Test
+    void aStreamAtOrNearTheHeadIsServedFromMemoryWithoutAQuery() {
+        UUID session = api.newSession(api.newProject("storm-head"));
+        append(session, 30, 10);
+        long head = eventLog.head(session).orElseThrow();
+        try (SseClient first = stream(session, head)) {
+            assertThat(first.status()).isEqualTo(200);
+            double before = queries();
+            try (SseClient atHead = stream(session, head); SseClient nearHead = stream(session, head - 10)) {
+                assertThat(atHead.status()).isEqualTo(200);
+                assertThat(nearHead.status()).isEqualTo(200);
+                assertConsecutive(nearHead.take(10, WAIT), head - 9, head);
+                assertThat(queries() - before).as("head, replay: from the hub's memory").isZero();
+                append(session, 3, 10);
+                assertConsecutive(atHead.take(3, WAIT), head + 1, head + 3);
+                assertConsecutive(nearHead.take(3, WAIT), head + 1, head + 3);
+                assertConsecutive(first.take(3, WAIT), head + 1, head + 3);
+            }
+        }
+    }
+
+    @Test
+    void aReplayReachingBehindTheMemoryReadsTheRestFromTheLogExactlyOnce() {
+        UUID session = api.newSession(api.newProject("storm-behind"));
+        append(session, 30, 1000); // about 6 of these fit in the 8 KB of memory
+        long head = eventLog.head(session).orElseThrow();
+        try (SseClient first = stream(session, head)) {
+            assertThat(first.status()).isEqualTo(200);
+            double replayReads = count("replay");
+            try (SseClient behind = stream(session, head - 25)) {
+                assertThat(behind.status()).isEqualTo(200);
+                assertConsecutive(behind.take(25, WAIT), head - 24, head);
+                assertThat(count("replay") - replayReads).as("the part memory does not hold: one read").isEqualTo(1);
+                append(session, 2, 1000);
+                assertConsecutive(behind.take(2, WAIT), head + 1, head + 2);
+                assertThat(behind.next(Duration.ofMillis(300))).as("nothing twice").isNull();
+            }
+        }
+    }
+
+    @Test
+    void aClientFurtherBehindThanTheCapGetsTheGapThenTheLastCapEvents() {
+        UUID session = api.newSession(api.newProject("storm-gap"));
+        append(session, 80, 10);
+        long head = eventLog.head(session).orElseThrow(); // 81
+        long cap = 50;
+        // Without a channel (its first load), then with one (memory and log together).
+        for (long cursor : new long[] {0, 5}) {
+            try (SseClient client = stream(session, cursor); SseClient second = stream(session, cursor)) {
+                for (SseClient c : List.of(client, second)) {
+                    assertThat(c.status()).isEqualTo(200);
+                    SseClient.Message gap = c.take(1, WAIT).getFirst();
+                    assertThat(gap.event()).isEqualTo("gap");
+                    assertThat(gap.seq()).isEqualTo(head - cap);
+                    assertThat(gap.json().get("from").asLong()).isEqualTo(cursor + 1);
+                    assertThat(gap.json().get("to").asLong()).isEqualTo(head - cap);
+                    assertConsecutive(c.take((int) cap, WAIT), head - cap + 1, head);
+                }
+            }
+        }
+    }
+
+    @Test
+    void anExhaustedPoolIsDatabaseBusyAndReadinessAndStreamsAtTheHeadStayUp() throws Exception {
+        UUID session = api.newSession(api.newProject("storm-busy"));
+        append(session, 5, 10);
+        long head = eventLog.head(session).orElseThrow();
+        double timeoutsBefore = hikariTimeouts();
+        try (SseClient watching = stream(session, head)) {
+            assertThat(watching.status()).isEqualTo(200);
+            List<Connection> held = new ArrayList<>();
+            try {
+                for (int i = 0; i < 4; i++) {
+                    held.add(dataSource.getConnection());
+                }
+                String heldSince = java.time.Instant.now().toString();
+
+                Api.Response busy = api.get("/api/sessions/" + session);
+                assertThat(busy.status()).isEqualTo(503);
+                assertThat(busy.contentType()).startsWith("application/problem+json");
+                JsonNode problem = busy.json();
+                assertThat(problem.get("code").asString()).isEqualTo("database-busy");
+                assertThat(problem.get("type").asString()).isEqualTo("/problems/database-busy");
+                assertThat(problem.get("requestId")).isNotNull();
+                assertThat(busy.header("Retry-After")).isPresent();
+                assertThat(busy.text()).doesNotContain("Exception", "total=", "jdbc");
+                assertThat(hikariTimeouts()).as("hikaricp_connections_timeout_total").isGreaterThan(timeoutsBefore);
+
+                // A stream at the head of a watched session needs no connection at all.
+                try (SseClient another = stream(session, head)) {
+                    assertThat(another.status()).isEqualTo(200);
+                }
+                // Readiness checks the database on a connection of its own: UP, from a check made
+                // while every pooled connection was taken.
+                await().atMost(WAIT).untilAsserted(() -> {
+                    Api.Response readiness = api.get("/actuator/health/readiness");
+                    JsonNode db = readiness.json().get("components").get("db");
+                    assertThat(db.get("details").get("checkedAt").asString()).isGreaterThan(heldSince);
+                    assertThat(readiness.status()).isEqualTo(200);
+                    assertThat(db.get("status").asString()).isEqualTo("UP");
+                });
+            } finally {
+                for (Connection connection : held) {
+                    connection.close();
+                }
+            }
+            append(session, 1, 10);
+            assertConsecutive(watching.take(1, WAIT), head + 1, head + 1);
+        }
+    }
+
+    @Test
+    void anEndedSessionIsNeverTakenForALiveOneWhileItsChannelIsStillLoading() {
+        UUID session = api.newSession(api.newProject("storm-ended"));
+        append(session, 3, 10);
+        assertThat(api.delete("/api/sessions/" + session).status()).isEqualTo(204);
+        long head = eventLog.head(session).orElseThrow();
+        // A channel that has not loaded the session's recent events yet (the first stream of a storm).
+        Subscription first = hub.subscribe(session, 10, head);
+        try {
+            assertThat(hub.sessionHead(session, head)).hasValueSatisfying(known -> {
+                assertThat(known.ended()).isTrue();
+                assertThat(known.headSeq()).isEqualTo(head);
+            });
+            try (SseClient client = stream(session, head)) {
+                assertThat(client.status()).as("everything of an ended session: 204").isEqualTo(204);
+            }
+        } finally {
+            hub.unsubscribe(first);
+        }
+    }
+
+    @Test
+    void theServerListensWithABacklogForAStormOfConnections() {
+        var server = ((org.springframework.boot.jetty.JettyWebServer) context.getWebServer()).getServer();
+        assertThat(server.getConnectors()).filteredOn(org.eclipse.jetty.server.ServerConnector.class::isInstance)
+                .isNotEmpty()
+                .allSatisfy(connector -> assertThat(((org.eclipse.jetty.server.ServerConnector) connector)
+                        .getAcceptQueueSize()).as("not the JDK's 50").isGreaterThanOrEqualTo(4096));
+    }
+
+    private SseClient stream(UUID session, long cursor) {
+        return SseClient.connect(api.uri("/api/sessions/" + session + "/events/stream"), Long.toString(cursor));
+    }
+
+    private void append(UUID session, int count, int size) {
+        String text = "x".repeat(size);
+        for (int i = 0; i < count; i++) {
+            eventLog.append(session, "output", Map.of("runId", session.toString(), "stream", "stdout", "text", text));
+        }
+    }
+
+    private static void assertConsecutive(List<SseClient.Message> messages, long from, long to) {
+        assertThat(messages).extracting(SseClient.Message::seq)
+                .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(from, to).boxed().toList());
+    }
+
+    private double count(String purpose) {
+        Counter counter = registry.find("collab.stream.reads").tag("purpose", purpose).counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    private double queries() {
+        return QUERIES.stream().mapToDouble(this::count).sum();
+    }
+
+    private double hikariTimeouts() {
+        Counter counter = registry.find("hikaricp.connections.timeout").counter();
+        return counter == null ? 0 : counter.count();
+    }
+}
