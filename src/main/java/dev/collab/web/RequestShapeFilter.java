@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.List;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import jakarta.servlet.FilterChain;
@@ -41,8 +42,10 @@ import org.springframework.web.util.UrlPathHelper;
  * <li>a header that must appear once ({@code Idempotency-Key}, {@code Last-Event-ID}) sent twice
  *     (the servlet API would join them into {@code a,b}): {@code 400 validation-failed};
  * <li>empty elements of an {@code Accept} list ({@code Accept: ,} or {@code application/json,,}, which
- *     probes send) are dropped, as HTTP says a recipient must ignore them; Actuator splits the header
- *     itself and failed on the empty element;
+ *     probes send) are dropped, as HTTP says a recipient must ignore them (Actuator splits the header
+ *     itself and failed on the empty element), and so are {@code charset} parameters: every answer
+ *     is UTF-8 ({@code application/json} defines no charset), and with {@code charset=utf-16} the
+ *     handler ran and then no converter would write its answer (a 500 after a session was created);
  * <li>the error page asked for directly: {@code 404}, whatever the method (it is no resource);
  * <li>{@code TRACE} is never echoed (see below).
  * </ul>
@@ -52,6 +55,9 @@ import org.springframework.web.util.UrlPathHelper;
 class RequestShapeFilter extends OncePerRequestFilter {
 
     private static final List<String> SINGLE_VALUED = List.of("Idempotency-Key", "Last-Event-ID");
+    /** A {@code ;charset=…} media type parameter (token or quoted value), with the blanks around it. */
+    private static final Pattern CHARSET_PARAMETER =
+            Pattern.compile("\\s*;\\s*charset\\s*=\\s*(\"[^\"]*\"|[^;,\\s]*)\\s*", Pattern.CASE_INSENSITIVE);
 
     private final String errorPath;
 
@@ -91,7 +97,7 @@ class RequestShapeFilter extends OncePerRequestFilter {
             // such as */*) and would throw while reading the headers of a GET.
             request = withHeader(request, HttpHeaders.CONTENT_TYPE, List.of());
         }
-        List<String> accept = acceptWithoutEmptyElements(request);
+        List<String> accept = normalizedAccept(request);
         if (accept != null) {
             request = withHeader(request, HttpHeaders.ACCEPT, accept);
         }
@@ -123,18 +129,18 @@ class RequestShapeFilter extends OncePerRequestFilter {
     }
 
     /**
-     * The {@code Accept} values with their empty list elements dropped (RFC 9110, 5.6.1: a
-     * recipient must accept and ignore them; Actuator splits the header itself and failed on
-     * them), or null when there are none to drop.
+     * The {@code Accept} values without empty list elements (RFC 9110, 5.6.1: a recipient must
+     * accept and ignore them) and without {@code charset} parameters, or null when there is
+     * nothing to drop.
      */
-    private static List<String> acceptWithoutEmptyElements(HttpServletRequest request) {
+    private static List<String> normalizedAccept(HttpServletRequest request) {
         List<String> values = Collections.list(request.getHeaders(HttpHeaders.ACCEPT));
-        if (values.stream().noneMatch(RequestShapeFilter::hasEmptyElement)) {
+        if (values.stream().noneMatch(value -> hasEmptyElement(value) || CHARSET_PARAMETER.matcher(value).find())) {
             return null;
         }
         return values.stream()
-                .map(value -> Arrays.stream(value.split(",")).map(String::trim).filter(element -> !element.isEmpty())
-                        .collect(Collectors.joining(", ")))
+                .map(value -> Arrays.stream(CHARSET_PARAMETER.matcher(value).replaceAll("").split(","))
+                        .map(String::trim).filter(element -> !element.isEmpty()).collect(Collectors.joining(", ")))
                 .filter(value -> !value.isEmpty()).toList();
     }
 

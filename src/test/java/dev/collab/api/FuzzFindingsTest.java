@@ -82,6 +82,29 @@ class FuzzFindingsTest {
         assertThat(response.contentType()).startsWith("application/problem+json");
     }
 
+    /**
+     * An {@code Accept} naming a charset other than UTF-8 (which {@code application/json} does not
+     * even define): the handler ran (a session was created) and then no converter would write the
+     * answer, a 500. Found by the fuzzer once it sent such lists.
+     */
+    @Test
+    void aCharsetInAcceptIsIgnored() {
+        String key = api.newProject("acs");
+        for (String accept : List.of("application/json; charset=utf-16", "application/json;charset=ISO-8859-1",
+                "application/json;charset=utf-32", "application/json; charset=nonsense", "*/*; charset=utf-16",
+                "application/json,,application/json; charset=utf-16")) {
+            Api.Response created = api.send(HttpRequest.newBuilder(api.uri("/api/projects/" + key + "/sessions"))
+                    .header("Accept", accept).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{}")));
+            assertThat(created.status()).as(accept + ": " + created).isEqualTo(201);
+            assertThat(created.contentType()).startsWith("application/json");
+            for (String path : List.of("/api/projects/" + key, "/actuator/sweeper", "/actuator/health")) {
+                Api.Response got = api.send(HttpRequest.newBuilder(api.uri(path)).header("Accept", accept));
+                assertThat(got.status()).as(accept + " " + path + ": " + got).isEqualTo(200);
+            }
+        }
+    }
+
     /** springdoc built {@code servers[0].url} from the request's Host header, so any client could set it. */
     @Test
     void theDocumentDoesNotEchoTheHostHeader() {

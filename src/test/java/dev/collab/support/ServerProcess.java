@@ -121,11 +121,12 @@ public final class ServerProcess implements AutoCloseable {
     }
 
     public int awaitExit(Duration within) {
-        ContractValidator.forget(api().base());
         try {
             if (!process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS)) {
                 throw new IllegalStateException("server did not exit within " + within + ":\n" + output());
             }
+            // Only once it is gone: requests still in flight while it drains are checked as usual.
+            ContractValidator.forget(api().base());
             return process.exitValue();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -150,7 +151,6 @@ public final class ServerProcess implements AutoCloseable {
     /** Never leaves a JVM or a postmaster behind, whatever the test did. */
     @Override
     public void close() {
-        ContractValidator.forget(api().base());
         if (process.isAlive()) {
             process.destroy();
             try {
@@ -162,6 +162,7 @@ public final class ServerProcess implements AutoCloseable {
             }
         }
         postmaster().ifPresent(ProcessHandle::destroy);
+        ContractValidator.forget(api().base());
     }
 
     /** Alive and not a zombie: where nothing reaps orphans, a stopped postmaster lingers as one. */
