@@ -25,11 +25,13 @@ import io.swagger.v3.oas.models.media.MediaType;
 import io.swagger.v3.oas.models.media.Schema;
 import io.swagger.v3.oas.models.responses.ApiResponse;
 import io.swagger.v3.oas.models.responses.ApiResponses;
+import io.swagger.v3.oas.models.servers.Server;
 import org.springdoc.core.customizers.OpenApiCustomizer;
 import org.springdoc.core.customizers.OperationCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PutMapping;
 
 /**
  * The parts of the OpenAPI document that no single controller says: the {@code Problem} schema,
@@ -53,9 +55,14 @@ class OpenApiConfiguration {
     static final Map<Integer, String> STANDARD_PROBLEMS = orderedMap(
             400, "`malformed-request`: a value that cannot be read (bad percent-encoding, not JSON, a wrong JSON type, "
                     + "a wrong content type or charset); `validation-failed`: a value that breaks its rule (`errors` lists them)",
+            405, "`method-not-allowed`: the path exists but not with this method (`Allow` lists those it has)",
             406, "`not-acceptable`: the `Accept` header rules out what this operation answers with",
+            408, "the request head was not complete within `collab.http.request-head-timeout` (or the connection "
+                    + "is closed without an answer)",
             413, "`payload-too-large`: the body is larger than `collab.http.max-body-size`",
             414, "the request target is longer than the web server accepts",
+            417, "`malformed-request`: an `Expect` header other than `100-continue`",
+            426, "`malformed-request`: an HTTP/2 preface or an upgrade this server does not speak",
             431, "the request headers are larger than the web server accepts",
             500, "`internal-error`: anything unexpected; the `requestId` is in the log line",
             503, "`shutting-down` (a write while this instance drains) or `service-unavailable` (the database is not "
@@ -64,6 +71,9 @@ class OpenApiConfiguration {
     @Bean
     OpenAPI collabOpenApi() {
         return new OpenAPI()
+                // Relative: springdoc would otherwise build the URL from the request's Host header,
+                // so any client could make the document point elsewhere.
+                .servers(List.of(new Server().url("/")))
                 .info(new Info().title("collab-server").version("1")
                         .description("The HTTP contract of collab-server (docs/api.md says it in prose). Every 4xx/5xx "
                                 + "answer is `application/problem+json` with `code` and `requestId`. Every request may send "
@@ -90,8 +100,10 @@ class OpenApiConfiguration {
     OperationCustomizer problemResponses() {
         return (operation, handlerMethod) -> {
             Map<Integer, String> problems = new TreeMap<>(STANDARD_PROBLEMS);
-            boolean namesResource = Arrays.stream(handlerMethod.getMethodParameters())
-                    .anyMatch(parameter -> parameter.hasParameterAnnotation(PathVariable.class));
+            // PUT creates the resource it names, so it cannot be missing.
+            boolean namesResource = !handlerMethod.hasMethodAnnotation(PutMapping.class)
+                    && Arrays.stream(handlerMethod.getMethodParameters())
+                            .anyMatch(parameter -> parameter.hasParameterAnnotation(PathVariable.class));
             if (namesResource) {
                 problems.put(404, "`not-found`: no such resource");
             }

@@ -31,6 +31,8 @@ class SessionController {
 
     static final int DEFAULT_LIMIT = 50;
     static final int MAX_LIMIT = 200;
+    /** The {@code state} filter: a state's name in any case of ASCII letters (no {@code (?i)}: the document's regex dialect lacks it). */
+    static final String STATE_PATTERN = "^([Ii][Dd][Ll][Ee]|[Rr][Uu][Nn][Nn][Ii][Nn][Gg]|[Ee][Nn][Dd][Ee][Dd])$";
 
     private final Sessions sessions;
     private final Projects projects;
@@ -58,8 +60,8 @@ class SessionController {
                     minimum = "1", maximum = "" + MAX_LIMIT, defaultValue = "" + DEFAULT_LIMIT)) String limit,
             @RequestParam(required = false) @Parameter(description = "opaque: the `nextCursor` of the page before")
             String cursor,
-            @RequestParam(required = false) @Parameter(schema = @Schema(type = "string",
-                    allowableValues = {"IDLE", "RUNNING", "ENDED"})) String state) {
+            @RequestParam(required = false) @Parameter(description = "IDLE, RUNNING or ENDED, in any case",
+                    schema = @Schema(type = "string", pattern = STATE_PATTERN)) String state) {
         ProjectKey.require(key);
         int pageSize = QueryParameters.limit(limit, DEFAULT_LIMIT, MAX_LIMIT);
         SessionState stateFilter = parseState(state);
@@ -95,11 +97,11 @@ class SessionController {
         if (state == null || state.isEmpty()) {
             return null;
         }
-        try {
-            return SessionState.valueOf(state.trim().toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            throw ApiException.invalid("state", "must be one of IDLE, RUNNING, ENDED");
+        // ASCII letters in any case, nothing around them: toUpperCase alone would also take "ıdle" (dotless i).
+        if (state.matches(STATE_PATTERN)) {
+            return SessionState.valueOf(state.toUpperCase(Locale.ROOT));
         }
+        throw ApiException.invalid("state", "must be one of IDLE, RUNNING, ENDED");
     }
 
     record NewSession(@Schema(types = {"string", "null"}) @Size(max = 200) String title) {

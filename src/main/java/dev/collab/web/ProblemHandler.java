@@ -1,5 +1,6 @@
 package dev.collab.web;
 
+import java.nio.charset.CharacterCodingException;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientConnectionException;
@@ -16,12 +17,14 @@ import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.dao.TransientDataAccessException;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatusCode;
+import org.springframework.http.InvalidMediaTypeException;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.jdbc.CannotGetJdbcConnectionException;
 import org.springframework.transaction.CannotCreateTransactionException;
 import org.springframework.transaction.TransactionSystemException;
+import org.springframework.util.InvalidMimeTypeException;
 import org.springframework.validation.BindingResult;
 import org.springframework.web.HttpMediaTypeNotSupportedException;
 import org.springframework.web.HttpRequestMethodNotSupportedException;
@@ -99,6 +102,12 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof HttpMessageNotReadableException unreadable) {
                 return unreadable(unreadable, request);
+            }
+            if (t instanceof InvalidMimeTypeException || t instanceof InvalidMediaTypeException) {
+                // Actuator parses Accept itself (an element such as a/b/c); Spring MVC's own
+                // negotiation already answers 406 for what it cannot read.
+                return Problems.of(ProblemCode.MALFORMED_REQUEST,
+                        "A media type in the request's headers (Accept, Content-Type) is not valid.", request);
             }
             if (t instanceof HttpException http && http.getCode() >= 400 && http.getCode() < 500) {
                 return Problems.of(ProblemCode.forStatus(http.getCode()),
@@ -221,6 +230,9 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
             }
         }
         String detail = "The request body is missing or is not valid JSON.";
+        if (exception.getCause() instanceof CharacterCodingException) {
+            return Problems.of(ProblemCode.MALFORMED_REQUEST, exception.getMessage(), request);
+        }
         if (exception.getCause() instanceof StrictJsonConfiguration.InvalidTextException invalid) {
             // Well-formed JSON whose string breaks a Text rule (U+0000, a lone surrogate): a value's rule.
             return Problems.of(ApiException.invalid(field(invalid), invalid.problem()), request);

@@ -1,15 +1,19 @@
 package dev.collab.api;
 
+import java.io.IOException;
+import java.net.ServerSocket;
 import java.net.http.HttpRequest;
 import java.util.List;
 
 import dev.collab.support.Api;
+import dev.collab.support.ContractValidator;
 import dev.collab.support.IntegrationTest;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Regression tests for what {@link ContractFuzzTest} found beyond issue 11's list, each one a
@@ -76,5 +80,81 @@ class FuzzFindingsTest {
                 .POST(HttpRequest.BodyPublishers.ofString("{}")));
         assertThat(response.status()).as(response.toString()).isBetween(400, 499);
         assertThat(response.contentType()).startsWith("application/problem+json");
+    }
+
+    /**
+     * An {@code Accept} naming a charset other than UTF-8 (which {@code application/json} does not
+     * even define): the handler ran (a session was created) and then no converter would write the
+     * answer, a 500. Found by the fuzzer once it sent such lists.
+     */
+    @Test
+    void aCharsetInAcceptIsIgnored() {
+        String key = api.newProject("acs");
+        for (String accept : List.of("application/json; charset=utf-16", "application/json;charset=ISO-8859-1",
+                "application/json;charset=utf-32", "application/json; charset=nonsense", "*/*; charset=utf-16",
+                "application/json,,application/json; charset=utf-16")) {
+            Api.Response created = api.send(HttpRequest.newBuilder(api.uri("/api/projects/" + key + "/sessions"))
+                    .header("Accept", accept).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{}")));
+            assertThat(created.status()).as(accept + ": " + created).isEqualTo(201);
+            assertThat(created.contentType()).startsWith("application/json");
+            for (String path : List.of("/api/projects/" + key, "/actuator/sweeper", "/actuator/health")) {
+                Api.Response got = api.send(HttpRequest.newBuilder(api.uri(path)).header("Accept", accept));
+                assertThat(got.status()).as(accept + " " + path + ": " + got).isEqualTo(200);
+            }
+        }
+    }
+
+    /** springdoc built {@code servers[0].url} from the request's Host header, so any client could set it. */
+    @Test
+    void theDocumentDoesNotEchoTheHostHeader() {
+        for (List<String[]> headers : List.of(List.<String[]>of(new String[] {"Host", "evil.example:666"}),
+                List.<String[]>of(new String[] {"Host", "localhost"}, new String[] {"X-Forwarded-Host", "evil.example"},
+                        new String[] {"Forwarded", "host=evil.example;proto=https"}))) {
+            List<String[]> all = new java.util.ArrayList<>(headers);
+            all.add(new String[] {"Connection", "close"});
+            RawHttp.Response response = RawHttp.exchange(port, new RawHttp.Request("GET", "/v3/api-docs", all, null),
+                    20_000);
+            assertThat(response.status()).as(response.toString()).isEqualTo(200);
+            assertThat(response.body()).doesNotContain("evil.example");
+            assertThat(Api.JSON.readTree(response.body()).at("/servers/0/url").asString()).isEqualTo("/");
+        }
+    }
+
+    /** The document listed a 404 for creating a project (PUT never answers it) and refused ?state=idle, which the server takes. */
+    @Test
+    void theDocumentSaysWhatTheServerAnswers() {
+        var document = api.get("/v3/api-docs").json();
+        assertThat(document.at("/paths/~1api~1projects~1{key}/put/responses").has("404")).isFalse();
+        assertThat(document.at("/paths/~1api~1projects~1{key}/get/responses").has("404")).isTrue();
+        String key = api.newProject("state");
+        for (String state : List.of("idle", "IDLE", "Running", "ended")) {
+            assertThat(api.checkingRequests().get("/api/projects/" + key + "/sessions?state=" + state).status())
+                    .as(state).isEqualTo(200);
+        }
+        assertThat(api.get("/api/projects/" + key + "/sessions?state=%20idle").status()).isEqualTo(400);
+    }
+
+    /** The validator hook said nothing when it could not get the document: every check was skipped. */
+    @Test
+    void theValidatorFailsLoudlyWithoutADocument() throws IOException {
+        int closed;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closed = socket.getLocalPort();
+        }
+        String base = "http://localhost:" + closed;
+        assertThatThrownBy(() -> ContractValidator.forServer(base)).isInstanceOf(AssertionError.class)
+                .hasMessageContaining("/v3/api-docs");
+        assertThat(Api.withoutContract(base).base()).isEqualTo(base);
+    }
+
+    /** A later server on a reused port got the earlier server's document: the cache is per server instance. */
+    @Test
+    void theValidatorForgetsAServerThatStopped() {
+        String base = "http://localhost:" + port;
+        ContractValidator first = ContractValidator.forServer(base);
+        assertThat(ContractValidator.forServer(base)).isSameAs(first);
+        ContractValidator.forget(base);
+        assertThat(ContractValidator.forServer(base)).isNotSameAs(first);
     }
 }

@@ -91,7 +91,7 @@ class OpenApiDocumentTest {
         Set<String> without = new TreeSet<>();
         document.path("paths").properties().forEach(path -> path.getValue().properties().forEach(operation -> {
             JsonNode responses = operation.getValue().path("responses");
-            for (String status : List.of("400", "406", "500", "503")) {
+            for (String status : List.of("400", "405", "406", "408", "417", "426", "500", "503")) {
                 if (responses.path(status).path("content").path("application/problem+json").path("schema")
                         .path("$ref").asString("").isEmpty()) {
                     without.add(operation.getKey() + " " + path.getKey() + " " + status);

@@ -43,6 +43,15 @@ public class CollabTestInitializer implements ApplicationContextInitializer<Conf
                 "collab.runner.interrupt-grace=1s"
         ).and(java.util.stream.Stream.<String>empty()).applyTo(context.getEnvironment(),
                 TestPropertyValues.Type.MAP, "collabTestDefaults");
+        // The server stops with its context, and a later one may get its port: drop its cached document.
+        context.addApplicationListener(event -> {
+            if (event instanceof org.springframework.context.event.ContextClosedEvent) {
+                String port = context.getEnvironment().getProperty("local.server.port");
+                if (port != null) {
+                    ContractValidator.forget("http://localhost:" + port);
+                }
+            }
+        });
         var sources = context.getEnvironment().getPropertySources();
         String inlined = org.springframework.test.context.support.TestPropertySourceUtils.INLINED_PROPERTIES_PROPERTY_SOURCE_NAME;
         if (sources.contains(inlined)) {

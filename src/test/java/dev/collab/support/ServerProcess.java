@@ -80,7 +80,8 @@ public final class ServerProcess implements AutoCloseable {
                 throw new IllegalStateException("server exited with " + process.exitValue() + ":\n" + output());
             }
             try {
-                return api().get("/actuator/health/readiness").status() == 200;
+                // Still starting: it may have no document to give yet.
+                return Api.withoutContract(api().base()).get("/actuator/health/readiness").status() == 200;
             } catch (UncheckedIOException e) {
                 return false;
             }
@@ -124,6 +125,8 @@ public final class ServerProcess implements AutoCloseable {
             if (!process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS)) {
                 throw new IllegalStateException("server did not exit within " + within + ":\n" + output());
             }
+            // Only once it is gone: requests still in flight while it drains are checked as usual.
+            ContractValidator.forget(api().base());
             return process.exitValue();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -159,6 +162,7 @@ public final class ServerProcess implements AutoCloseable {
             }
         }
         postmaster().ifPresent(ProcessHandle::destroy);
+        ContractValidator.forget(api().base());
     }
 
     /** Alive and not a zombie: where nothing reaps orphans, a stopped postmaster lingers as one. */

@@ -76,9 +76,6 @@ public final class SseClient implements AutoCloseable {
     private static void check(HttpRequest request, HttpResponse<InputStream> response) throws IOException {
         URI uri = request.uri();
         ContractValidator validator = ContractValidator.forServer(uri.getScheme() + "://" + uri.getRawAuthority());
-        if (validator == null) {
-            return;
-        }
         String body = null;
         if (response.statusCode() != 200) {
             byte[] bytes = response.body().readAllBytes();

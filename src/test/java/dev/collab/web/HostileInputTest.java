@@ -83,7 +83,8 @@ class HostileInputTest {
         assertField(api.put("/api/projects/" + key, "{\"name\":\"a\\u0000b\"}"), "name");
         assertField(api.put("/api/projects/" + key, "{\"name\":\"ok\",\"repoUrl\":\"https://x.example/a\\u0000.git\"}"),
                 "repoUrl");
-        assertField(put("/api/projects/" + key, bytes("{\"name\":\"a", 0xC0, 0x80, "b\"}")), "name");
+        // The "modified UTF-8" NUL is an overlong sequence: the body cannot be decoded at all.
+        assertProblem(put("/api/projects/" + key, bytes("{\"name\":\"a", 0xC0, 0x80, "b\"}")), 400, "malformed-request");
         assertThat(api.get("/api/projects/" + key).status()).as("nothing stored").isEqualTo(404);
 
         assertField(api.post("/api/projects/" + project + "/sessions", "{\"title\":\"a\\u0000\"}"), "title");
@@ -454,6 +455,108 @@ class HostileInputTest {
         assertThat(forwarded.body()).doesNotContain("evil.example");
     }
 
+    // ---- found by review (after issue 11)
+
+    @Test
+    void anAcceptListWithEmptyElementsIsNoServerFault(CapturedOutput output) throws IOException {
+        // Actuator splits Accept on commas itself and threw on the empty element (a 500 and an ERROR line).
+        for (String path : List.of("/actuator/health", "/actuator/health/liveness", "/actuator/health/readiness",
+                "/actuator/prometheus", "/actuator/info", "/actuator", "/api/projects")) {
+            for (String accept : List.of(",", "application/json,,", "*/*;q=0.5,,", " ,", ", ,*/*")) {
+                if (path.equals("/actuator/health/liveness") || path.equals("/actuator/health/readiness")) {
+                    // What a probe gets: an answer, not a problem.
+                    assertThat(raw("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nAccept: " + accept
+                            + "\r\nConnection: close\r\n\r\n").status()).as(path + " " + accept).isEqualTo(200);
+                }
+                Raw response = raw("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nAccept: " + accept
+                        + "\r\nConnection: close\r\n\r\n");
+                assertThat(response.status()).as(path + " Accept '" + accept + "': " + response).isLessThan(500);
+                if (response.status() >= 400) {
+                    // Prometheus has no JSON: application/json,, is read as application/json.
+                    assertRawProblem(response, 406, "not-acceptable");
+                }
+            }
+        }
+        // An element that is no media type at all: the client's fault, said as a problem.
+        for (String path : List.of("/actuator/health/liveness", "/actuator/prometheus", "/api/projects")) {
+            Raw bogus = raw("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nAccept: a/b/c\r\nConnection: close\r\n\r\n");
+            assertThat(bogus.status()).as(path + ": " + bogus).isIn(400, 406);
+            assertRawProblem(bogus, bogus.status(), bogus.status() == 406 ? "not-acceptable" : "malformed-request");
+        }
+        assertNoErrorLogged(output);
+    }
+
+    @Test
+    void overlongAndOutOfRangeUtf8InABodyIsMalformedNotDecoded(CapturedOutput output) {
+        // Jackson's UTF-8 reader decoded C1 81 as "A" and E0 80 81 as U+0001: the same text two ways.
+        List<byte[]> sequences = List.of(new byte[] {(byte) 0xC1, (byte) 0x81}, new byte[] {(byte) 0xE0, (byte) 0x80,
+                (byte) 0x81}, new byte[] {(byte) 0xF0, (byte) 0x80, (byte) 0x80, (byte) 0x81}, new byte[] {(byte) 0xF4,
+                (byte) 0x90, (byte) 0x80, (byte) 0x80}, new byte[] {(byte) 0xC0, (byte) 0xAF});
+        String key = "overlong-" + System.nanoTime();
+        String project = api.newProject("hostile");
+        UUID session = api.newSession(project);
+        for (byte[] sequence : sequences) {
+            Api.Response response = put("/api/projects/" + key, bytes("{\"name\":\"a", sequence, "b\"}"));
+            assertProblem(response, 400, "malformed-request");
+            assertThat(response.json().get("detail").asString()).contains("UTF-8").doesNotContain("surrogate");
+            assertProblem(api.send(HttpRequest.newBuilder(api.uri("/api/projects/" + project + "/sessions"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(bytes("{\"title\":\"a", sequence, "\"}")))), 400,
+                    "malformed-request");
+            assertProblem(api.send(HttpRequest.newBuilder(api.uri("/api/sessions/" + session + "/messages"))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(
+                            bytes("{\"text\":\"a", sequence, "\",\"author\":\"ada\"}")))), 400, "malformed-request");
+        }
+        assertThat(api.get("/api/projects/" + key).status()).as("nothing stored").isEqualTo(404);
+        assertThat(head(session)).as("nothing appended").isEqualTo(1);
+        assertNoErrorLogged(output);
+    }
+
+    @Test
+    void aContentTypeOnARequestWithoutABodyIsIgnored(CapturedOutput output) throws IOException {
+        // Probes and proxies send all sorts; with no body there is nothing to mis-decode.
+        for (String contentType : List.of("text/plain; charset=ISO-8859-1", "*/*", "application/json; charset=utf-16",
+                "nonsense")) {
+            for (String path : List.of("/actuator/health/liveness", "/actuator/health", "/api/projects")) {
+                Raw response = raw("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: " + contentType
+                        + "\r\nConnection: close\r\n\r\n");
+                assertThat(response.status()).as(path + " " + contentType + ": " + response).isEqualTo(200);
+            }
+        }
+        // With a body it still counts.
+        Raw withBody = raw("GET /actuator/health HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain; charset=ISO-8859-1"
+                + "\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
+        assertRawProblem(withBody, 400, "malformed-request");
+        assertNoErrorLogged(output);
+    }
+
+    @Test
+    void rawNonAsciiBytesInAQueryAreMalformed(CapturedOutput output) throws IOException {
+        String project = api.newProject("hostile");
+        // ISO-8859-1 on the wire: \u00ff is the raw byte FF, \u00c3\u00a9 the raw UTF-8 of é (not percent-encoded).
+        for (String query : List.of("x=\u00ff", "x=\u00c3\u00a9", "limit=5&x=\u00e9")) {
+            for (String path : List.of("/api/projects", "/api/projects/" + project + "/sessions", "/actuator/health")) {
+                assertRawProblem(raw("GET " + path + "?" + query + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
+                        400, "malformed-request");
+            }
+        }
+        assertThat(raw("GET /api/projects?x=%C3%A9 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").status())
+                .isEqualTo(200);
+        assertNoErrorLogged(output);
+    }
+
+    @Test
+    void clientsCannotWriteWarnLinesAtWill(CapturedOutput output) throws IOException {
+        assertProblem(api.get("/nope"), 404, "not-found");
+        assertProblem(api.delete("/api/projects"), 405, "method-not-allowed");
+        raw("TRACE /api/projects HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        Raw twoHosts = raw("GET /api/projects HTTP/1.1\r\nHost: localhost\r\nHost: other\r\nConnection: close\r\n\r\n");
+        assertRawProblem(twoHosts, 400, "malformed-request");
+        assertThat(output.getAll().lines().filter(line -> line.matches("^\\S+\\s+WARN .*"))
+                .filter(line -> line.contains("PageNotFound") || line.contains("HttpParser")).toList())
+                .as("WARN lines caused by the client").isEmpty();
+    }
+
     // ---- helpers
 
     private Api.Response put(String path, byte[] body) {
@@ -481,6 +584,8 @@ class HostileInputTest {
         for (Object part : parts) {
             if (part instanceof Integer b) {
                 out.write(b);
+            } else if (part instanceof byte[] b) {
+                out.writeBytes(b);
             } else {
                 out.writeBytes(part.toString().getBytes(StandardCharsets.UTF_8));
             }
