@@ -74,6 +74,13 @@ final class Outage {
         });
     }
 
+    /** The database comes back, then the agent is stopped; returns once its run has finished. */
+    void endThenStop(UUID session, Path workspace) throws IOException {
+        end();
+        stopAgent(workspace);
+        awaitFinished(session);
+    }
+
     /** The agent prints "done" and exits. */
     static void stopAgent(Path workspace) throws IOException {
         Files.writeString(workspace.resolve("stop"), "");

@@ -5,19 +5,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.UUID;
 
-import javax.sql.DataSource;
-
-import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
-import dev.collab.workspace.Workspaces;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.annotation.DirtiesContext;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.context.TestPropertySource;
 import tools.jackson.databind.JsonNode;
 
@@ -37,32 +27,7 @@ import static org.awaitility.Awaitility.await;
         "spring.datasource.hikari.connection-timeout=1000",
         "collab.runner.timeout=5m",
         "collab.runner.lease=2s"})
-class OutputAtTheEndOfAnOutageTest {
-
-    @LocalServerPort
-    int port;
-    @Autowired
-    DataSource dataSource;
-    @Autowired
-    Workspaces workspaces;
-    Api api;
-    Outage outage;
-
-    @DynamicPropertySource
-    static void agent(DynamicPropertyRegistry registry) throws IOException {
-        Outage.useOutageAgent(registry);
-    }
-
-    @BeforeEach
-    void setUp() {
-        api = new Api(port);
-        outage = new Outage(api, dataSource);
-    }
-
-    @AfterEach
-    void restore() {
-        outage.end();
-    }
+class OutputAtTheEndOfAnOutageTest extends OutageTestBase {
 
     @Test
     void outputGivenUpAtTheEndOfARunIsCountedAsDropped() throws IOException {

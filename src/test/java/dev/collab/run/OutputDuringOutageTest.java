@@ -6,19 +6,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 
-import javax.sql.DataSource;
-
-import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
-import dev.collab.workspace.Workspaces;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.annotation.DirtiesContext;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.context.TestPropertySource;
 import tools.jackson.databind.JsonNode;
 
@@ -41,32 +31,7 @@ import static org.awaitility.Awaitility.await;
         // The smallest bound: the flood is far past it, the outage of the slow agent stays within it.
         "collab.runner.output-max-pending-chars=16384",
         "collab.runner.lease=30s"})
-class OutputDuringOutageTest {
-
-    @LocalServerPort
-    int port;
-    @Autowired
-    DataSource dataSource;
-    @Autowired
-    Workspaces workspaces;
-    Api api;
-    Outage outage;
-
-    @DynamicPropertySource
-    static void agent(DynamicPropertyRegistry registry) throws IOException {
-        Outage.useOutageAgent(registry);
-    }
-
-    @BeforeEach
-    void setUp() {
-        api = new Api(port);
-        outage = new Outage(api, dataSource);
-    }
-
-    @AfterEach
-    void restore() {
-        outage.end();
-    }
+class OutputDuringOutageTest extends OutageTestBase {
 
     @Test
     void everyLinePrintedDuringAnOutageIsInTheLogAfterIt() throws IOException {
@@ -80,9 +45,7 @@ class OutputDuringOutageTest {
         await().atMost(WAIT).until(() -> outage.appendFailures() > failuresBefore && Outage.progress(workspace) >= atOutage + 100);
         int duringOutage = Outage.progress(workspace);
 
-        outage.end();
-        Outage.stopAgent(workspace);
-        outage.awaitFinished(session);
+        outage.endThenStop(session, workspace);
 
         List<JsonNode> events = SessionLog.events(api, session);
         String stdout = SessionLog.output(events, "stdout");
@@ -106,9 +69,7 @@ class OutputDuringOutageTest {
         int atDrop = Outage.progress(workspace);
         await().atMost(WAIT).until(() -> Outage.progress(workspace) > atDrop);
 
-        outage.end();
-        Outage.stopAgent(workspace);
-        outage.awaitFinished(session);
+        outage.endThenStop(session, workspace);
 
         String stdout = SessionLog.output(SessionLog.events(api, session), "stdout");
         String expected = Outage.printed(workspace);

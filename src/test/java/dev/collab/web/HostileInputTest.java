@@ -24,7 +24,6 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.TestPropertySource;
-import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -66,7 +65,7 @@ class HostileInputTest {
                 assertRawProblem(response, 400, "malformed-request");
             }
         }
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
     }
 
     // ---- 2. U+0000 in client strings
@@ -98,7 +97,7 @@ class HostileInputTest {
                 + "\r\n\r\n" + body));
         assertRawProblem(raw, 400, "malformed-request");
         assertThat(head(session)).isEqualTo(1);
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
     }
 
     // ---- 3. wrong JSON types
@@ -121,7 +120,7 @@ class HostileInputTest {
         assertThat(api.get("/api/projects/" + key).status()).isEqualTo(404);
         assertProblem(api.post("/api/projects/" + project + "/sessions", "{\"title\":1}"), 400, "malformed-request");
         assertProblem(api.post("/api/projects/" + project + "/sessions", "{\"title\":false}"), 400, "malformed-request");
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
     }
 
     // ---- 4. lone surrogates and invalid UTF-8
@@ -148,7 +147,7 @@ class HostileInputTest {
         // A valid pair is fine.
         assertThat(api.put("/api/projects/" + key, "{\"name\":\"a\\ud83d\\ude00b\"}").json().get("name").asString())
                 .isEqualTo("a\uD83D\uDE00b");
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
     }
 
     // ---- 5. framing errors Jetty rejects before Spring
@@ -185,7 +184,7 @@ class HostileInputTest {
         assertRawProblem(raw("GET /actuator/health/nope HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"), 404,
                 "not-found");
         assertProblem(api.get("/actuator/health/nope/deeper"), 404, "not-found");
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
     }
 
     // ---- 6. a deadline for the request head
@@ -205,7 +204,7 @@ class HostileInputTest {
             socket.getOutputStream().write("GET /api/projects HTTP/1.1\r\nHost: loc".getBytes(StandardCharsets.US_ASCII));
             assertThat(RawHttp.readToEnd(socket.getInputStream())).doesNotContain("500");
         }
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
         assertThat(output.getAll()).doesNotContain("/badRequest");
         assertThat(output.getAll().lines().filter(line -> line.contains(AccessLog.LOGGER) && line.matches(".* 500 \\d+ ms.*")))
                 .as("no 500 access line").isEmpty();
@@ -252,7 +251,7 @@ class HostileInputTest {
         int sent = RawHttp.trickleHead(port, "GET /api/projects HTTP/1.1\r\nHost: localhost\r\n");
         assertThat(sent).isLessThan(300);
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofSeconds(2));
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
     }
 
     // ---- 7. TRACE and OPTIONS
@@ -323,7 +322,7 @@ class HostileInputTest {
             assertThat(response.status()).as(contentType + ": " + response).isIn(200, 201);
             assertThat(response.json().get("name").asString()).isEqualTo("café");
         }
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
     }
 
     // ---- 10. lengths in code points
@@ -445,7 +444,7 @@ class HostileInputTest {
             assertThat(bogus.status()).as(path + ": " + bogus).isIn(400, 406);
             assertRawProblem(bogus, bogus.status(), bogus.status() == 406 ? "not-acceptable" : "malformed-request");
         }
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
     }
 
     @Test
@@ -471,7 +470,7 @@ class HostileInputTest {
         }
         assertThat(api.get("/api/projects/" + key).status()).as("nothing stored").isEqualTo(404);
         assertThat(head(session)).as("nothing appended").isEqualTo(1);
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
     }
 
     @Test
@@ -489,7 +488,7 @@ class HostileInputTest {
         RawHttp.Response withBody = raw("GET /actuator/health HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain; charset=ISO-8859-1"
                 + "\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
         assertRawProblem(withBody, 400, "malformed-request");
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
     }
 
     @Test
@@ -504,7 +503,7 @@ class HostileInputTest {
         }
         assertThat(raw("GET /api/projects?x=%C3%A9 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").status())
                 .isEqualTo(200);
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
     }
 
     @Test
@@ -556,13 +555,7 @@ class HostileInputTest {
     }
 
     private static void assertProblem(Api.Response response, int status, String code) {
-        assertThat(response.status()).as(response.toString()).isEqualTo(status);
-        assertThat(response.contentType()).as(response.toString()).startsWith("application/problem+json");
-        JsonNode problem = response.json();
-        assertThat(problem.get("code").asString()).as(response.toString()).isEqualTo(code);
-        assertThat(problem.get("status").asInt()).isEqualTo(status);
-        assertThat(problem.get("type").asString()).isEqualTo("/problems/" + code);
-        assertThat(problem.get("requestId").asString()).isEqualTo(response.header("X-Request-Id").orElseThrow());
+        ProblemAssertions.assertProblem(response, status, code);
         assertThat(response.text()).doesNotContain("Exception", "\tat ", "dev.collab", "SQL");
     }
 
@@ -572,25 +565,13 @@ class HostileInputTest {
     }
 
     private static void assertRawProblem(RawHttp.Response response, int status, String code) {
-        assertThat(response.status()).as(response.toString()).isEqualTo(status);
-        assertThat(response.header("content-type")).as(response.toString()).startsWith("application/problem+json");
-        JsonNode problem = response.json();
-        assertThat(problem.get("code").asString()).as(response.toString()).isEqualTo(code);
-        assertThat(problem.get("status").asInt()).as(response.toString()).isEqualTo(status);
-        assertThat(problem.get("requestId").asString()).as(response.toString()).isNotBlank()
-                .isEqualTo(response.header("x-request-id"));
+        ProblemAssertions.assertRawProblem(response, status, code);
         assertThat(response.body()).doesNotContain("Exception", "\tat ", "<html");
     }
 
     private static void assertRawField(RawHttp.Response response, String field) {
         assertRawProblem(response, 400, "validation-failed");
         assertThat(response.json().get("errors").findValuesAsString("field")).as(response.toString()).contains(field);
-    }
-
-    /** No line of this test's output was logged at ERROR (the log pattern puts the level second). */
-    private static void assertNoErrorLogged(CapturedOutput output) {
-        assertThat(output.getAll().lines().filter(line -> line.matches("^\\S+\\s+ERROR .*")).toList())
-                .as("ERROR lines").isEmpty();
     }
 
     /** An HTTP/1.1 exchange over a plain socket: for requests that HttpClient refuses to send. */
