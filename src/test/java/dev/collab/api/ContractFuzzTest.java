@@ -17,6 +17,7 @@ import java.util.regex.Pattern;
 
 import dev.collab.support.Api;
 import dev.collab.support.ContractValidator;
+import dev.collab.support.RawHttp;
 import dev.collab.support.ServerProcess;
 import dev.collab.support.TempDirectories;
 import dev.collab.support.TestDatabase;

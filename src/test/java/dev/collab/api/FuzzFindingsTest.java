@@ -8,6 +8,7 @@ import java.util.List;
 import dev.collab.support.Api;
 import dev.collab.support.ContractValidator;
 import dev.collab.support.IntegrationTest;
+import dev.collab.support.RawHttp;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.web.server.LocalServerPort;

@@ -1,33 +1,18 @@
 package dev.collab.run;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 
-import javax.sql.DataSource;
-
-import com.zaxxer.hikari.HikariDataSource;
-import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
-import dev.collab.support.TestDatabase;
-import dev.collab.workspace.Workspaces;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.core.io.ClassPathResource;
-import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.jdbc.datasource.DriverManagerDataSource;
 import org.springframework.test.annotation.DirtiesContext;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.context.TestPropertySource;
 import tools.jackson.databind.JsonNode;
 
+import static dev.collab.run.Outage.WAIT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -46,115 +31,51 @@ import static org.awaitility.Awaitility.await;
         // The smallest bound: the flood is far past it, the outage of the slow agent stays within it.
         "collab.runner.output-max-pending-chars=16384",
         "collab.runner.lease=30s"})
-class OutputDuringOutageTest {
-
-    static final Duration WAIT = Duration.ofSeconds(60);
-
-    @LocalServerPort
-    int port;
-    @Autowired
-    DataSource dataSource;
-    @Autowired
-    Workspaces workspaces;
-    Api api;
-    String database;
-    JdbcClient admin;
-
-    @DynamicPropertySource
-    static void agent(DynamicPropertyRegistry registry) throws IOException {
-        String script = new ClassPathResource("outage-agent.sh").getFile().getAbsolutePath();
-        registry.add("collab.runner.command", () -> "sh," + script);
-    }
-
-    @BeforeEach
-    void setUp() {
-        api = new Api(port);
-        String url = ((HikariDataSource) dataSource).getJdbcUrl();
-        database = url.substring(url.lastIndexOf('/') + 1);
-        TestDatabase.Server server = TestDatabase.server();
-        admin = JdbcClient.create(new DriverManagerDataSource(server.url("postgres"), server.user(), server.password()));
-    }
-
-    @AfterEach
-    void restore() {
-        admin.sql("alter database " + database + " allow_connections true").update();
-    }
+class OutputDuringOutageTest extends OutageTestBase {
 
     @Test
     void everyLinePrintedDuringAnOutageIsInTheLogAfterIt() throws IOException {
-        UUID session = api.newSession(api.newProject("outage-run"));
-        assertThat(api.sendMessage(session, "print until stopped", null).status()).isEqualTo(202);
+        UUID session = outage.startRun("outage-run", "print until stopped");
         Path workspace = workspaces.directoryOf(session);
-        await().atMost(WAIT).until(() -> SessionLog.output(SessionLog.events(api, session), "stdout").contains("line 3\n"));
-        double failuresBefore = appendFailures();
+        double failuresBefore = outage.appendFailures();
 
-        admin.sql("alter database " + database + " allow_connections false").update();
-        admin.sql("select pg_terminate_backend(pid) from pg_stat_activity where datname = :db")
-                .param("db", database).query().listOfRows();
-        int atOutage = progress(workspace);
+        outage.begin();
+        int atOutage = Outage.progress(workspace);
         // The agent kept printing while appends failed (a few hundred characters: within the bound).
-        await().atMost(WAIT).until(() -> appendFailures() > failuresBefore && progress(workspace) >= atOutage + 100);
-        int duringOutage = progress(workspace);
+        await().atMost(WAIT).until(() -> outage.appendFailures() > failuresBefore && Outage.progress(workspace) >= atOutage + 100);
+        int duringOutage = Outage.progress(workspace);
 
-        admin.sql("alter database " + database + " allow_connections true").update();
-        Files.writeString(workspace.resolve("stop"), "");
-        await().atMost(WAIT).until(() -> {
-            try {
-                return SessionLog.finished(SessionLog.events(api, session));
-            } catch (RuntimeException e) {
-                return false;   // the server may still be reconnecting
-            }
-        });
+        outage.endThenStop(session, workspace);
 
         List<JsonNode> events = SessionLog.events(api, session);
         String stdout = SessionLog.output(events, "stdout");
-        int printed = progress(workspace);
-        StringBuilder expected = new StringBuilder();
-        for (int i = 1; i <= printed; i++) {
-            expected.append("line ").append(i).append('\n');
-        }
-        expected.append("done\n");
+        int printed = Outage.progress(workspace);
+        String expected = Outage.printed(workspace);
         assertThat(printed).isGreaterThanOrEqualTo(duringOutage);
-        assertThat(stdout).isEqualTo(expected.toString());
+        assertThat(stdout).isEqualTo(expected);
         assertThat(events.stream().filter(e -> e.get("type").asString().equals("run.finished")).findFirst().orElseThrow()
                 .get("data").get("status").asString()).isEqualTo("succeeded");
     }
 
     @Test
     void pastTheBoundTheOldestOutputGoesAndMarkerLinesSayWhereAndHowMuch() throws IOException {
-        UUID session = api.newSession(api.newProject("outage-bound"));
-        assertThat(api.sendMessage(session, "fast", null).status()).isEqualTo(202);
+        UUID session = outage.startRun("outage-bound", "fast");
         Path workspace = workspaces.directoryOf(session);
-        await().atMost(WAIT).until(() -> SessionLog.output(SessionLog.events(api, session), "stdout").contains("line 3\n"));
-        double droppedBefore = droppedBytes();
+        double droppedBefore = outage.droppedBytes();
 
-        admin.sql("alter database " + database + " allow_connections false").update();
-        admin.sql("select pg_terminate_backend(pid) from pg_stat_activity where datname = :db")
-                .param("db", database).query().listOfRows();
+        outage.begin();
         // Past the bound (16,384 chars): output is dropped, and counted as it is, while the agent still runs.
-        await().atMost(WAIT).until(() -> droppedBytes() > droppedBefore);
-        int atDrop = progress(workspace);
-        await().atMost(WAIT).until(() -> progress(workspace) > atDrop);
+        await().atMost(WAIT).until(() -> outage.droppedBytes() > droppedBefore);
+        int atDrop = Outage.progress(workspace);
+        await().atMost(WAIT).until(() -> Outage.progress(workspace) > atDrop);
 
-        admin.sql("alter database " + database + " allow_connections true").update();
-        Files.writeString(workspace.resolve("stop"), "");
-        await().atMost(WAIT).until(() -> {
-            try {
-                return SessionLog.finished(SessionLog.events(api, session));
-            } catch (RuntimeException e) {
-                return false;   // the server may still be reconnecting
-            }
-        });
+        outage.endThenStop(session, workspace);
 
         String stdout = SessionLog.output(SessionLog.events(api, session), "stdout");
-        StringBuilder printed = new StringBuilder();
-        for (int i = 1; i <= progress(workspace); i++) {
-            printed.append("line ").append(i).append('\n');
-        }
-        String expected = printed.append("done\n").toString();
+        String expected = Outage.printed(workspace);
         SessionLog.Gaps gaps = SessionLog.gaps(expected, stdout);
         assertThat(gaps.markers()).isPositive();
-        assertThat(droppedBytes() - droppedBefore).as("dropped bytes counted = bytes marked").isEqualTo(gaps.bytes());
+        assertThat(outage.droppedBytes() - droppedBefore).as("dropped bytes counted = bytes marked").isEqualTo(gaps.bytes());
     }
 
     @Test
@@ -174,28 +95,5 @@ class OutputDuringOutageTest {
         assertThat(stdout.equals("abcdefghij\n".repeat(1_000_000))).as("every line, in order").isTrue();
         assertThat(events.stream().filter(e -> e.get("type").asString().equals("run.finished")).findFirst()
                 .orElseThrow().get("data").get("status").asString()).isEqualTo("succeeded");
-    }
-
-    private double droppedBytes() {
-        return api.get("/actuator/prometheus").text().lines()
-                .filter(line -> line.startsWith("collab_run_output_dropped_bytes_total"))
-                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
-                .sum();
-    }
-
-    private double appendFailures() {
-        return api.get("/actuator/prometheus").text().lines()
-                .filter(line -> line.startsWith("collab_run_output_append_failures_total"))
-                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
-                .sum();
-    }
-
-    private static int progress(Path workspace) {
-        try {
-            String text = Files.readString(workspace.resolve("progress")).strip();
-            return text.isEmpty() ? 0 : Integer.parseInt(text);
-        } catch (IOException | NumberFormatException e) {
-            return 0;
-        }
     }
 }

@@ -3,24 +3,19 @@ package dev.collab.web;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.Socket;
-import java.net.SocketException;
-import java.net.SocketTimeoutException;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
+import dev.collab.support.RawHttp;
 import dev.collab.support.SseClient;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,7 +24,6 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.TestPropertySource;
-import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -67,11 +61,11 @@ class HostileInputTest {
                 "after=%E0%80", "x=%ED%A0%80");
         for (String path : paths) {
             for (String query : queries) {
-                Raw response = raw("GET " + path + "?" + query + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+                RawHttp.Response response = raw("GET " + path + "?" + query + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
                 assertRawProblem(response, 400, "malformed-request");
             }
         }
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
     }
 
     // ---- 2. U+0000 in client strings
@@ -98,12 +92,12 @@ class HostileInputTest {
         // An Idempotency-Key with a NUL cannot even be sent by HttpClient: over a socket (the web
         // server refuses the header line itself).
         String body = "{\"text\":\"hi\",\"author\":\"ada\"}";
-        Raw raw = raw(("POST /api/sessions/" + session + "/messages HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+        RawHttp.Response raw = raw(("POST /api/sessions/" + session + "/messages HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
                 + "Content-Type: application/json\r\nIdempotency-Key: a\u0000b\r\nContent-Length: " + body.length()
                 + "\r\n\r\n" + body));
         assertRawProblem(raw, 400, "malformed-request");
         assertThat(head(session)).isEqualTo(1);
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
     }
 
     // ---- 3. wrong JSON types
@@ -126,7 +120,7 @@ class HostileInputTest {
         assertThat(api.get("/api/projects/" + key).status()).isEqualTo(404);
         assertProblem(api.post("/api/projects/" + project + "/sessions", "{\"title\":1}"), 400, "malformed-request");
         assertProblem(api.post("/api/projects/" + project + "/sessions", "{\"title\":false}"), 400, "malformed-request");
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
     }
 
     // ---- 4. lone surrogates and invalid UTF-8
@@ -153,7 +147,7 @@ class HostileInputTest {
         // A valid pair is fine.
         assertThat(api.put("/api/projects/" + key, "{\"name\":\"a\\ud83d\\ude00b\"}").json().get("name").asString())
                 .isEqualTo("a\uD83D\uDE00b");
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
     }
 
     // ---- 5. framing errors Jetty rejects before Spring
@@ -179,43 +173,38 @@ class HostileInputTest {
         cases.put("invalid Host", "GET /actuator HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n");
         cases.put("OPTIONS *", "OPTIONS * HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
         for (Map.Entry<String, String> c : cases.entrySet()) {
-            Raw response = raw(c.getValue());
+            RawHttp.Response response = raw(c.getValue());
             assertThat(response.status()).as(c.getKey() + ": " + response).isBetween(400, 499);
             assertRawProblem(response, response.status(), response.json().get("code").asString());
         }
         // Expect with something other than 100-continue: 417, still a problem.
-        Raw expect = raw(start + "Expect: x\r\nContent-Length: 2\r\n\r\n{}");
+        RawHttp.Response expect = raw(start + "Expect: x\r\nContent-Length: 2\r\n\r\n{}");
         assertRawProblem(expect, 417, "malformed-request");
         // Actuator answers an unknown health component with an empty 404 of its own.
         assertRawProblem(raw("GET /actuator/health/nope HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"), 404,
                 "not-found");
         assertProblem(api.get("/actuator/health/nope/deeper"), 404, "not-found");
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
     }
 
     // ---- 6. a deadline for the request head
 
     @Test
     void aClientThatStallsInItsHeadIsClosedQuietly(CapturedOutput output) throws IOException {
-        try (Socket socket = new Socket("localhost", port)) {
-            socket.setSoTimeout(60_000);
-            socket.getOutputStream().write("GET /api/projects HTTP/1.1\r\nHost: localhost\r\n"
-                    .getBytes(StandardCharsets.US_ASCII));
-            // Closed by the server: an end of stream (possibly after a 408), never an answer to the request.
-            String answer = readToEnd(socket.getInputStream());
-            assertThat(answer).doesNotStartWith("HTTP/1.1 200").doesNotContain("500");
-        }
+        // Closed by the server: an end of stream (possibly after a 408), never an answer to the request.
+        String answer = RawHttp.stallInHead(port, "GET /api/projects HTTP/1.1\r\nHost: localhost\r\n");
+        assertThat(answer).doesNotStartWith("HTTP/1.1 200").doesNotContain("500");
         // The same on a kept-alive connection, in the head of its second request.
         try (Socket socket = new Socket("localhost", port)) {
             socket.setSoTimeout(60_000);
             socket.getOutputStream().write("GET /api/projects HTTP/1.1\r\nHost: localhost\r\n\r\n"
                     .getBytes(StandardCharsets.US_ASCII));
-            Raw first = Raw.read(socket.getInputStream());
+            RawHttp.Response first = RawHttp.read(socket.getInputStream());
             assertThat(first.status()).isEqualTo(200);
             socket.getOutputStream().write("GET /api/projects HTTP/1.1\r\nHost: loc".getBytes(StandardCharsets.US_ASCII));
-            assertThat(readToEnd(socket.getInputStream())).doesNotContain("500");
+            assertThat(RawHttp.readToEnd(socket.getInputStream())).doesNotContain("500");
         }
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
         assertThat(output.getAll()).doesNotContain("/badRequest");
         assertThat(output.getAll().lines().filter(line -> line.contains(AccessLog.LOGGER) && line.matches(".* 500 \\d+ ms.*")))
                 .as("no 500 access line").isEmpty();
@@ -257,40 +246,12 @@ class HostileInputTest {
 
     @Test
     void aClientTricklingItsHeadIsClosedAtTheDeadline(CapturedOutput output) throws Exception {
-        AtomicBoolean closed = new AtomicBoolean();
-        AtomicInteger sent = new AtomicInteger();
         long started = System.nanoTime();
-        try (Socket socket = new Socket("localhost", port)) {
-            OutputStream out = socket.getOutputStream();
-            out.write("GET /api/projects HTTP/1.1\r\nHost: localhost\r\n".getBytes(StandardCharsets.US_ASCII));
-            Thread reader = Thread.ofVirtual().start(() -> {
-                try {
-                    readToEnd(socket.getInputStream());
-                } catch (IOException e) {
-                    // a reset is a close too
-                }
-                closed.set(true);
-            });
-            // One header line every 500 ms: well inside the idle timeout (3 s in tests), so only
-            // the head deadline (2 s here) can end it. It would take 150 s to finish the head.
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
-                if (closed.get()) {
-                    return true;
-                }
-                try {
-                    out.write(("X-Slow-" + sent.incrementAndGet() + ": a\r\n").getBytes(StandardCharsets.US_ASCII));
-                    out.flush();
-                } catch (SocketException e) {
-                    return true; // the server closed it under our write
-                }
-                return sent.get() > 300;
-            });
-            reader.join(Duration.ofSeconds(30));
-            assertThat(closed.get()).as("closed by the server while the client was still sending").isTrue();
-        }
-        assertThat(sent.get()).isLessThan(300);
+        // It would take 150 s to finish the head; the head deadline is 2 s here.
+        int sent = RawHttp.trickleHead(port, "GET /api/projects HTTP/1.1\r\nHost: localhost\r\n");
+        assertThat(sent).isLessThan(300);
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofSeconds(2));
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
     }
 
     // ---- 7. TRACE and OPTIONS
@@ -305,7 +266,7 @@ class HostileInputTest {
         // Like any other method: 405 where the path exists, 404 where it does not; never an echo.
         Map<String, Integer> traces = Map.of("/actuator/health", 405, "/nope", 404, "/error", 404);
         for (Map.Entry<String, Integer> t : traces.entrySet()) {
-            Raw raw = raw("TRACE " + t.getKey() + " HTTP/1.1\r\nHost: localhost\r\nX-Secret: s3cret\r\nConnection: close\r\n\r\n");
+            RawHttp.Response raw = raw("TRACE " + t.getKey() + " HTTP/1.1\r\nHost: localhost\r\nX-Secret: s3cret\r\nConnection: close\r\n\r\n");
             assertRawProblem(raw, t.getValue(), t.getValue() == 405 ? "method-not-allowed" : "not-found");
             assertThat(raw.body()).doesNotContain("s3cret");
         }
@@ -361,7 +322,7 @@ class HostileInputTest {
             assertThat(response.status()).as(contentType + ": " + response).isIn(200, 201);
             assertThat(response.json().get("name").asString()).isEqualTo("café");
         }
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
     }
 
     // ---- 10. lengths in code points
@@ -447,10 +408,10 @@ class HostileInputTest {
 
     @Test
     void actuatorLinksDoNotEchoTheHostHeader() throws IOException {
-        Raw links = raw("GET /actuator HTTP/1.1\r\nHost: evil.example:666\r\nConnection: close\r\n\r\n");
+        RawHttp.Response links = raw("GET /actuator HTTP/1.1\r\nHost: evil.example:666\r\nConnection: close\r\n\r\n");
         assertThat(links.status()).isEqualTo(200);
         assertThat(links.body()).doesNotContain("evil.example").contains("\"href\":\"/actuator/health\"");
-        Raw forwarded = raw("GET /actuator/ HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-Host: evil.example\r\n"
+        RawHttp.Response forwarded = raw("GET /actuator/ HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-Host: evil.example\r\n"
                 + "Connection: close\r\n\r\n");
         assertThat(forwarded.body()).doesNotContain("evil.example");
     }
@@ -468,7 +429,7 @@ class HostileInputTest {
                     assertThat(raw("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nAccept: " + accept
                             + "\r\nConnection: close\r\n\r\n").status()).as(path + " " + accept).isEqualTo(200);
                 }
-                Raw response = raw("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nAccept: " + accept
+                RawHttp.Response response = raw("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nAccept: " + accept
                         + "\r\nConnection: close\r\n\r\n");
                 assertThat(response.status()).as(path + " Accept '" + accept + "': " + response).isLessThan(500);
                 if (response.status() >= 400) {
@@ -479,11 +440,11 @@ class HostileInputTest {
         }
         // An element that is no media type at all: the client's fault, said as a problem.
         for (String path : List.of("/actuator/health/liveness", "/actuator/prometheus", "/api/projects")) {
-            Raw bogus = raw("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nAccept: a/b/c\r\nConnection: close\r\n\r\n");
+            RawHttp.Response bogus = raw("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nAccept: a/b/c\r\nConnection: close\r\n\r\n");
             assertThat(bogus.status()).as(path + ": " + bogus).isIn(400, 406);
             assertRawProblem(bogus, bogus.status(), bogus.status() == 406 ? "not-acceptable" : "malformed-request");
         }
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
     }
 
     @Test
@@ -509,7 +470,7 @@ class HostileInputTest {
         }
         assertThat(api.get("/api/projects/" + key).status()).as("nothing stored").isEqualTo(404);
         assertThat(head(session)).as("nothing appended").isEqualTo(1);
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
     }
 
     @Test
@@ -518,16 +479,16 @@ class HostileInputTest {
         for (String contentType : List.of("text/plain; charset=ISO-8859-1", "*/*", "application/json; charset=utf-16",
                 "nonsense")) {
             for (String path : List.of("/actuator/health/liveness", "/actuator/health", "/api/projects")) {
-                Raw response = raw("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: " + contentType
+                RawHttp.Response response = raw("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: " + contentType
                         + "\r\nConnection: close\r\n\r\n");
                 assertThat(response.status()).as(path + " " + contentType + ": " + response).isEqualTo(200);
             }
         }
         // With a body it still counts.
-        Raw withBody = raw("GET /actuator/health HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain; charset=ISO-8859-1"
+        RawHttp.Response withBody = raw("GET /actuator/health HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/plain; charset=ISO-8859-1"
                 + "\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
         assertRawProblem(withBody, 400, "malformed-request");
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
     }
 
     @Test
@@ -542,7 +503,7 @@ class HostileInputTest {
         }
         assertThat(raw("GET /api/projects?x=%C3%A9 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").status())
                 .isEqualTo(200);
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
     }
 
     @Test
@@ -550,7 +511,7 @@ class HostileInputTest {
         assertProblem(api.get("/nope"), 404, "not-found");
         assertProblem(api.delete("/api/projects"), 405, "method-not-allowed");
         raw("TRACE /api/projects HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-        Raw twoHosts = raw("GET /api/projects HTTP/1.1\r\nHost: localhost\r\nHost: other\r\nConnection: close\r\n\r\n");
+        RawHttp.Response twoHosts = raw("GET /api/projects HTTP/1.1\r\nHost: localhost\r\nHost: other\r\nConnection: close\r\n\r\n");
         assertRawProblem(twoHosts, 400, "malformed-request");
         assertThat(output.getAll().lines().filter(line -> line.matches("^\\S+\\s+WARN .*"))
                 .filter(line -> line.contains("PageNotFound") || line.contains("HttpParser")).toList())
@@ -594,13 +555,7 @@ class HostileInputTest {
     }
 
     private static void assertProblem(Api.Response response, int status, String code) {
-        assertThat(response.status()).as(response.toString()).isEqualTo(status);
-        assertThat(response.contentType()).as(response.toString()).startsWith("application/problem+json");
-        JsonNode problem = response.json();
-        assertThat(problem.get("code").asString()).as(response.toString()).isEqualTo(code);
-        assertThat(problem.get("status").asInt()).isEqualTo(status);
-        assertThat(problem.get("type").asString()).isEqualTo("/problems/" + code);
-        assertThat(problem.get("requestId").asString()).isEqualTo(response.header("X-Request-Id").orElseThrow());
+        ProblemAssertions.assertProblem(response, status, code);
         assertThat(response.text()).doesNotContain("Exception", "\tat ", "dev.collab", "SQL");
     }
 
@@ -609,101 +564,18 @@ class HostileInputTest {
         assertThat(response.json().get("errors").findValuesAsString("field")).as(response.toString()).contains(field);
     }
 
-    private static void assertRawProblem(Raw response, int status, String code) {
-        assertThat(response.status()).as(response.toString()).isEqualTo(status);
-        assertThat(response.header("content-type")).as(response.toString()).startsWith("application/problem+json");
-        JsonNode problem = response.json();
-        assertThat(problem.get("code").asString()).as(response.toString()).isEqualTo(code);
-        assertThat(problem.get("status").asInt()).as(response.toString()).isEqualTo(status);
-        assertThat(problem.get("requestId").asString()).as(response.toString()).isNotBlank()
-                .isEqualTo(response.header("x-request-id"));
+    private static void assertRawProblem(RawHttp.Response response, int status, String code) {
+        ProblemAssertions.assertRawProblem(response, status, code);
         assertThat(response.body()).doesNotContain("Exception", "\tat ", "<html");
     }
 
-    private static void assertRawField(Raw response, String field) {
+    private static void assertRawField(RawHttp.Response response, String field) {
         assertRawProblem(response, 400, "validation-failed");
         assertThat(response.json().get("errors").findValuesAsString("field")).as(response.toString()).contains(field);
     }
 
-    /** No line of this test's output was logged at ERROR (the log pattern puts the level second). */
-    private static void assertNoErrorLogged(CapturedOutput output) {
-        assertThat(output.getAll().lines().filter(line -> line.matches("^\\S+\\s+ERROR .*")).toList())
-                .as("ERROR lines").isEmpty();
-    }
-
     /** An HTTP/1.1 exchange over a plain socket: for requests that HttpClient refuses to send. */
-    private Raw raw(String request) throws IOException {
-        try (Socket socket = new Socket("localhost", port)) {
-            socket.setSoTimeout(20_000);
-            socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
-            socket.getOutputStream().flush();
-            return Raw.read(socket.getInputStream());
-        }
-    }
-
-    private static String readToEnd(InputStream in) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        byte[] buffer = new byte[8192];
-        try {
-            int n;
-            while ((n = in.read(buffer)) > 0) {
-                out.write(buffer, 0, n);
-            }
-        } catch (SocketException e) {
-            // reset by the server: closed
-        } catch (SocketTimeoutException e) {
-            throw new AssertionError("the server kept the connection open", e);
-        }
-        return out.toString(StandardCharsets.UTF_8);
-    }
-
-    /** One response read off a socket: the status line, headers (lower-case names) and body. */
-    record Raw(int status, Map<String, String> headers, String body) {
-
-        static Raw read(InputStream in) throws IOException {
-            String statusLine = line(in);
-            int status = Integer.parseInt(statusLine.split(" ")[1]);
-            Map<String, String> headers = new LinkedHashMap<>();
-            for (String line = line(in); !line.isEmpty(); line = line(in)) {
-                int colon = line.indexOf(':');
-                headers.put(line.substring(0, colon).trim().toLowerCase(Locale.ROOT), line.substring(colon + 1).trim());
-            }
-            byte[] body;
-            if (headers.containsKey("content-length")) {
-                body = in.readNBytes(Integer.parseInt(headers.get("content-length")));
-            } else if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
-                ByteArrayOutputStream out = new ByteArrayOutputStream();
-                for (int size = Integer.parseInt(line(in).trim(), 16); size > 0; size = Integer.parseInt(line(in).trim(), 16)) {
-                    out.writeBytes(in.readNBytes(size));
-                    line(in);
-                }
-                body = out.toByteArray();
-            } else {
-                body = in.readAllBytes();
-            }
-            return new Raw(status, headers, new String(body, StandardCharsets.UTF_8));
-        }
-
-        private static String line(InputStream in) throws IOException {
-            List<Byte> bytes = new ArrayList<>();
-            for (int b = in.read(); b >= 0 && b != '\n'; b = in.read()) {
-                if (b != '\r') {
-                    bytes.add((byte) b);
-                }
-            }
-            byte[] array = new byte[bytes.size()];
-            for (int i = 0; i < array.length; i++) {
-                array[i] = bytes.get(i);
-            }
-            return new String(array, StandardCharsets.ISO_8859_1);
-        }
-
-        String header(String name) {
-            return headers.getOrDefault(name, "");
-        }
-
-        JsonNode json() {
-            return Api.JSON.readTree(body);
-        }
+    private RawHttp.Response raw(String request) {
+        return RawHttp.exchange(port, request);
     }
 }

@@ -1,24 +1,16 @@
 package dev.collab.web;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.Socket;
-import java.net.SocketException;
-import java.net.SocketTimeoutException;
 import java.net.http.HttpRequest;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.collab.support.Api;
 import dev.collab.support.ContractValidator;
 import dev.collab.support.IntegrationTest;
+import dev.collab.support.RawHttp;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -82,7 +74,7 @@ class ManagementPortTest {
         }
         // The API port has no Actuator: a 404 problem like any unknown path. (Over a socket: the
         // OpenAPI document the test client checks against lists the Actuator paths.)
-        assertRawProblem(raw(port, "GET /actuator/health/liveness HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
+        assertRawProblem(RawHttp.exchange(port, "GET /actuator/health/liveness HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
                 404, "not-found");
     }
 
@@ -106,7 +98,7 @@ class ManagementPortTest {
         assertThat(accessLines(output, "mgmt-liveness-1").getFirst()).contains("GET /actuator/health/liveness 200");
         assertThat(accessLines(output, "mgmt-nope-1").getFirst()).contains("GET /nope 404");
         assertThat(accessLines(output, "main-projects-1")).hasSize(1);
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
     }
 
     @Test
@@ -118,7 +110,7 @@ class ManagementPortTest {
                         400, "malformed-request");
             }
         }
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
     }
 
     @Test
@@ -132,7 +124,7 @@ class ManagementPortTest {
         for (String path : List.of("/nope", "/actuator/env", "/actuator/heapdump", "/error", "/api/projects")) {
             assertProblem(management.get(path), 404, "not-found");
         }
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
     }
 
     @Test
@@ -140,7 +132,7 @@ class ManagementPortTest {
         Map<String, Integer> traces = Map.of("/actuator/health", 405, "/actuator/health/liveness", 405, "/nope", 404,
                 "/error", 404);
         for (Map.Entry<String, Integer> t : traces.entrySet()) {
-            HostileInputTest.Raw trace = raw("TRACE " + t.getKey()
+            RawHttp.Response trace = raw("TRACE " + t.getKey()
                     + " HTTP/1.1\r\nHost: localhost\r\nX-Secret: s3cret\r\nConnection: close\r\n\r\n");
             assertRawProblem(trace, t.getValue(), t.getValue() == 405 ? "method-not-allowed" : "not-found");
             assertThat(trace.body()).doesNotContain("s3cret");
@@ -149,7 +141,7 @@ class ManagementPortTest {
                 .method("OPTIONS", HttpRequest.BodyPublishers.noBody()));
         assertThat(options.status()).isEqualTo(200);
         assertThat(options.header("Allow").orElseThrow()).contains("GET").doesNotContain("TRACE", "PATCH");
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
     }
 
     @Test
@@ -170,7 +162,7 @@ class ManagementPortTest {
         cases.put("charset", "POST /actuator/sweeper HTTP/1.1\r\nHost: localhost\r\n"
                 + "Content-Type: application/json; charset=ISO-8859-1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
         for (Map.Entry<String, String> c : cases.entrySet()) {
-            HostileInputTest.Raw response = raw(c.getValue());
+            RawHttp.Response response = raw(c.getValue());
             assertThat(response.status()).as(c.getKey() + ": " + response).isBetween(400, 499);
             assertRawProblem(response, response.status(), response.json().get("code").asString());
         }
@@ -178,12 +170,12 @@ class ManagementPortTest {
         // The body limit (1MB by default) holds here too.
         Api.Response tooLarge = management.post("/actuator/sweeper", "{\"x\":\"" + "x".repeat(1_100_000) + "\"}");
         assertProblem(tooLarge, 413, "payload-too-large");
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
     }
 
     @Test
     void actuatorLinksDoNotEchoTheHostHeader() throws IOException {
-        HostileInputTest.Raw links = raw("GET /actuator HTTP/1.1\r\nHost: evil.example:666\r\nConnection: close\r\n\r\n");
+        RawHttp.Response links = raw("GET /actuator HTTP/1.1\r\nHost: evil.example:666\r\nConnection: close\r\n\r\n");
         assertThat(links.status()).isEqualTo(200);
         assertThat(links.body()).doesNotContain("evil.example").contains("\"href\":\"/actuator/health\"");
         assertThat(links.header("x-request-id")).isNotBlank();
@@ -191,46 +183,15 @@ class ManagementPortTest {
 
     @Test
     void aClientThatStallsOrTricklesItsHeadIsClosedQuietly(CapturedOutput output) throws Exception {
-        try (Socket socket = new Socket("localhost", managementPort)) {
-            socket.setSoTimeout(60_000);
-            socket.getOutputStream().write("GET /actuator/health/liveness HTTP/1.1\r\nHost: localhost\r\n"
-                    .getBytes(StandardCharsets.US_ASCII));
-            assertThat(readToEnd(socket.getInputStream())).doesNotStartWith("HTTP/1.1 200").doesNotContain("500");
-        }
+        assertThat(RawHttp.stallInHead(managementPort, "GET /actuator/health/liveness HTTP/1.1\r\nHost: localhost\r\n"))
+                .doesNotStartWith("HTTP/1.1 200").doesNotContain("500");
         // One header line every 500 ms: well inside the idle timeout (3 s in tests), so only the
         // head deadline (2 s here) can end it.
-        AtomicBoolean closed = new AtomicBoolean();
-        AtomicInteger sent = new AtomicInteger();
         long started = System.nanoTime();
-        try (Socket socket = new Socket("localhost", managementPort)) {
-            OutputStream out = socket.getOutputStream();
-            out.write("GET /actuator/health/liveness HTTP/1.1\r\nHost: localhost\r\n".getBytes(StandardCharsets.US_ASCII));
-            Thread reader = Thread.ofVirtual().start(() -> {
-                try {
-                    readToEnd(socket.getInputStream());
-                } catch (IOException e) {
-                    // a reset is a close too
-                }
-                closed.set(true);
-            });
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).until(() -> {
-                if (closed.get()) {
-                    return true;
-                }
-                try {
-                    out.write(("X-Slow-" + sent.incrementAndGet() + ": a\r\n").getBytes(StandardCharsets.US_ASCII));
-                    out.flush();
-                } catch (SocketException e) {
-                    return true;
-                }
-                return sent.get() > 300;
-            });
-            reader.join(Duration.ofSeconds(30));
-            assertThat(closed.get()).as("closed by the server while the client was still sending").isTrue();
-        }
-        assertThat(sent.get()).isLessThan(300);
+        int sent = RawHttp.trickleHead(managementPort, "GET /actuator/health/liveness HTTP/1.1\r\nHost: localhost\r\n");
+        assertThat(sent).isLessThan(300);
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofSeconds(2));
-        assertNoErrorLogged(output);
+        ProblemAssertions.assertNoErrorLogged(output);
         assertThat(output.getAll()).doesNotContain("/badRequest");
     }
 
@@ -256,61 +217,19 @@ class ManagementPortTest {
     }
 
     private static void assertProblem(Api.Response response, int status, String code) {
-        assertThat(response.status()).as(response.toString()).isEqualTo(status);
-        assertThat(response.contentType()).as(response.toString()).startsWith("application/problem+json");
+        ProblemAssertions.assertProblem(response, status, code);
         JsonNode problem = response.json();
-        assertThat(problem.get("code").asString()).as(response.toString()).isEqualTo(code);
-        assertThat(problem.get("status").asInt()).isEqualTo(status);
-        assertThat(problem.get("type").asString()).isEqualTo("/problems/" + code);
         assertThat(problem.get("title").asString()).isNotBlank();
         assertThat(problem.get("detail").asString()).isNotBlank();
-        assertThat(problem.get("requestId").asString()).isEqualTo(response.header("X-Request-Id").orElseThrow());
         assertThat(response.text()).doesNotContain("Exception", "\tat ", "dev.collab", "timestamp");
     }
 
-    private static void assertRawProblem(HostileInputTest.Raw response, int status, String code) {
-        assertThat(response.status()).as(response.toString()).isEqualTo(status);
-        assertThat(response.header("content-type")).as(response.toString()).startsWith("application/problem+json");
-        JsonNode problem = response.json();
-        assertThat(problem.get("code").asString()).as(response.toString()).isEqualTo(code);
-        assertThat(problem.get("status").asInt()).as(response.toString()).isEqualTo(status);
-        assertThat(problem.get("requestId").asString()).as(response.toString()).isNotBlank()
-                .isEqualTo(response.header("x-request-id"));
+    private static void assertRawProblem(RawHttp.Response response, int status, String code) {
+        ProblemAssertions.assertRawProblem(response, status, code);
         assertThat(response.body()).doesNotContain("Exception", "\tat ", "<html", "timestamp");
     }
 
-    /** No line of this test's output was logged at ERROR (the log pattern puts the level second). */
-    private static void assertNoErrorLogged(CapturedOutput output) {
-        assertThat(output.getAll().lines().filter(line -> line.matches("^\\S+\\s+ERROR .*")).toList())
-                .as("ERROR lines").isEmpty();
-    }
-
-    private HostileInputTest.Raw raw(String request) throws IOException {
-        return raw(managementPort, request);
-    }
-
-    private static HostileInputTest.Raw raw(int port, String request) throws IOException {
-        try (Socket socket = new Socket("localhost", port)) {
-            socket.setSoTimeout(20_000);
-            socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
-            socket.getOutputStream().flush();
-            return HostileInputTest.Raw.read(socket.getInputStream());
-        }
-    }
-
-    private static String readToEnd(InputStream in) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        byte[] buffer = new byte[8192];
-        try {
-            int n;
-            while ((n = in.read(buffer)) > 0) {
-                out.write(buffer, 0, n);
-            }
-        } catch (SocketException e) {
-            // reset by the server: closed
-        } catch (SocketTimeoutException e) {
-            throw new AssertionError("the server kept the connection open", e);
-        }
-        return out.toString(StandardCharsets.UTF_8);
+    private RawHttp.Response raw(String request) {
+        return RawHttp.exchange(managementPort, request);
     }
 }
