@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
+import dev.collab.web.DatabaseBusyException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
@@ -50,6 +51,8 @@ class StreamHub implements DisposableBean {
     private static final Logger log = LoggerFactory.getLogger(StreamHub.class);
     private static final int READ_BATCH = 1_000;
     static final Duration TAIL_CHECK = Duration.ofSeconds(5);
+    /** How long the recent-events query itself may take before a waiting stream gives up (503 busy). */
+    private static final Duration RECENT_QUERY_WAIT = Duration.ofSeconds(30);
     /** Threads that write one batch to the streams of a session at the same time. */
     private static final int WRITERS = Runtime.getRuntime().availableProcessors();
     /** Fewer streams per thread than this are written by one thread. */
@@ -61,6 +64,8 @@ class StreamHub implements DisposableBean {
     private final StreamReads reads;
     private final int recentEvents;
     private final long recentBytes;
+    /** Longest a stream waits for its channel's load of recent events: a turn to read, then the query. */
+    private final Duration recentLoadWait;
     private final Map<UUID, Channel> channels = new ConcurrentHashMap<>();
     /** Head look-ups under way, one per session: streams opening together share it. */
     private final Map<UUID, CompletableFuture<Optional<EventLog.SessionHead>>> headReads = new ConcurrentHashMap<>();
@@ -79,6 +84,7 @@ class StreamHub implements DisposableBean {
         this.reads = reads;
         this.recentEvents = properties.maxReplay();
         this.recentBytes = properties.recentEventsSize().toBytes();
+        this.recentLoadWait = properties.readQueueTimeout().plus(RECENT_QUERY_WAIT);
         publisher.onLocalAppend(this::deliverLocal);
         registry.gauge("collab.stream.subscribers", subscribers);
         this.fanOutReads = Counter.builder("collab.stream.fanout.reads")
@@ -338,7 +344,24 @@ class StreamHub implements DisposableBean {
             CompletableFuture<Void> load = recentLoad;
             loadWanted = true;
             kick();
-            await(load);
+            // Bounded: a load that never starts or never ends must not hold the request for good.
+            // (get with a timeout, not orTimeout: that would fail the shared load for every stream.)
+            try {
+                load.get(recentLoadWait.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new DatabaseBusyException("The event log could not be read in time; retry shortly.");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new DatabaseBusyException("Interrupted while waiting for the event log.");
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException failure) {
+                    throw failure;
+                }
+                if (e.getCause() instanceof Error error) {
+                    throw error;
+                }
+                throw new IllegalStateException(e.getCause());
+            }
         }
 
         /** Memory's events after {@code cursor}, and where memory begins. */
@@ -405,10 +428,12 @@ class StreamHub implements DisposableBean {
                 latest = reads.read("recent", () -> eventLog.latest(sessionId, recentEvents)).stream()
                         .map(event -> Frame.of(event, json)).toList();
             } catch (RuntimeException | Error e) {
-                // The waiting streams answer 503; the next stream to arrive tries again.
+                // The waiting streams answer 503; the next stream to arrive tries again. loadWanted
+                // is cleared before the new future is published: a stream that takes the new future
+                // sets it again, and drain's failure path then starts that stream's load.
                 CompletableFuture<Void> failed = recentLoad;
-                recentLoad = new CompletableFuture<>();
                 loadWanted = false;
+                recentLoad = new CompletableFuture<>();
                 failed.completeExceptionally(e);
                 throw e;
             }
@@ -536,10 +561,15 @@ class StreamHub implements DisposableBean {
                     offerAll(frames);
                 }
             } catch (RuntimeException e) {
-                // No immediate retry (that would spin while the database is away): the next wake,
-                // stream or the periodic tail check tries again.
+                // No immediate retry of the same read (that would spin while the database is away):
+                // the next wake, stream or the periodic tail check tries again. Only a stream that
+                // began waiting for the recent events after a failed load is served now: nothing
+                // else would start its load.
                 log.warn("Could not read events of session {}: {}", sessionId, e.toString());
                 draining.set(false);
+                if (loadWanted && !recentLoaded) {
+                    kick();
+                }
                 return;
             }
             draining.set(false);

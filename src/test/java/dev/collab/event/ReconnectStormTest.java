@@ -230,6 +230,62 @@ class ReconnectStormTest {
     }
 
     @Test
+    void aFailedLoadOfTheRecentEventsNeverLeavesAStreamWaitingAndTheNextStreamLoadsThem() throws Exception {
+        UUID session = api.newSession(api.newProject("storm-load-fails"));
+        append(session, 5, 10);
+        long head = eventLog.head(session).orElseThrow();
+        // A channel whose recent events are not loaded yet (as right after a restart).
+        Subscription first = hub.subscribe(session, 100, head);
+        try {
+            List<Connection> held = new ArrayList<>();
+            try {
+                for (int i = 0; i < 4; i++) {
+                    held.add(dataSource.getConnection());
+                }
+                // Streams keep arriving while every load fails (the pool is taken): each gets an
+                // error, none waits for good (a stream arriving while a failed load was being
+                // replaced used to wait forever).
+                int threads = 6;
+                try (ExecutorService pool = Executors.newFixedThreadPool(threads)) {
+                    CyclicBarrier together = new CyclicBarrier(threads);
+                    List<Future<Integer>> waiters = new ArrayList<>();
+                    for (int t = 0; t < threads; t++) {
+                        waiters.add(pool.submit(() -> {
+                            together.await();
+                            int failures = 0;
+                            for (int attempt = 0; attempt < 3; attempt++) {
+                                try {
+                                    hub.replay(first, head);
+                                } catch (RuntimeException e) {
+                                    failures++;
+                                }
+                            }
+                            return failures;
+                        }));
+                    }
+                    for (Future<Integer> waiter : waiters) {
+                        assertThat(waiter.get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS))
+                                .as("every attempt failed: the pool was taken").isEqualTo(3);
+                    }
+                }
+            } finally {
+                for (Connection connection : held) {
+                    connection.close();
+                }
+            }
+            // The database is back: the next stream loads the memory and is served, then live.
+            try (SseClient next = stream(session, head - 3)) {
+                assertThat(next.status()).isEqualTo(200);
+                assertConsecutive(next.take(3, WAIT), head - 2, head);
+                append(session, 1, 10);
+                assertConsecutive(next.take(1, WAIT), head + 1, head + 1);
+            }
+        } finally {
+            hub.unsubscribe(first);
+        }
+    }
+
+    @Test
     void anEndedSessionIsNeverTakenForALiveOneWhileItsChannelIsStillLoading() {
         UUID session = api.newSession(api.newProject("storm-ended"));
         append(session, 3, 10);
