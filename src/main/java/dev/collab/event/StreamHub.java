@@ -539,6 +539,7 @@ class StreamHub implements DisposableBean {
          * reads the new events once, hands them to every stream.
          */
         private void drain() {
+            boolean again;
             try {
                 while (true) {
                     if (loadWanted && !recentLoaded) {
@@ -560,20 +561,21 @@ class StreamHub implements DisposableBean {
                     advance(frames);
                     offerAll(frames);
                 }
+                again = true; // what arrived while this drained
             } catch (RuntimeException e) {
                 // No immediate retry of the same read (that would spin while the database is away):
                 // the next wake, stream or the periodic tail check tries again. Only a stream that
                 // began waiting for the recent events after a failed load is served now: nothing
                 // else would start its load.
                 log.warn("Could not read events of session {}: {}", sessionId, e.toString());
+                again = loadWanted && !recentLoaded;
+            } finally {
+                // Also on an Error: a drainer that never let go would silence the session for good.
                 draining.set(false);
-                if (loadWanted && !recentLoaded) {
-                    kick();
-                }
-                return;
             }
-            draining.set(false);
-            kick();
+            if (again) {
+                kick();
+            }
         }
     }
 }
