@@ -72,6 +72,15 @@ class DatabaseOutageTest {
         assertThat(statuses).doesNotContain(500);
         assertThat(api.put("/api/projects/" + project, "{\"name\":\"x\"}").status()).isEqualTo(503);
         assertThat(api.get("/api/projects/" + project).status()).isEqualTo(503);
+        // The event stream answers no 503 (a browser's EventSource would never reconnect): 200,
+        // a `retry:` and the end, so that the client resumes with Last-Event-ID.
+        try (dev.collab.support.SseClient stream = dev.collab.support.SseClient.connect(
+                api.uri("/api/sessions/" + java.util.UUID.randomUUID() + "/events/stream"), "0")) {
+            assertThat(stream.status()).isEqualTo(200);
+            assertThat(stream.contentType()).startsWith("text/event-stream");
+            await().atMost(Duration.ofSeconds(30)).until(stream::ended);
+            assertThat(stream.retry()).isEqualTo(5000L);
+        }
 
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             long started = System.nanoTime();

@@ -184,6 +184,7 @@ class ReconnectStormTest {
     void anExhaustedPoolIsDatabaseBusyAndReadinessAndStreamsAtTheHeadStayUp() throws Exception {
         UUID session = api.newSession(api.newProject("storm-busy"));
         append(session, 5, 10);
+        UUID unwatched = api.newSession(api.newProject("storm-busy-unwatched"));
         long head = eventLog.head(session).orElseThrow();
         double timeoutsBefore = hikariTimeouts();
         try (SseClient watching = stream(session, head)) {
@@ -209,6 +210,15 @@ class ReconnectStormTest {
                 // A stream at the head of a watched session needs no connection at all.
                 try (SseClient another = stream(session, head)) {
                     assertThat(another.status()).isEqualTo(200);
+                }
+                // A stream that needs the log gets no 503 (a browser's EventSource would never
+                // reconnect): 200, a `retry:` and the end, so that it resumes with Last-Event-ID.
+                try (SseClient waiting = stream(unwatched, 0)) {
+                    assertThat(waiting.status()).isEqualTo(200);
+                    assertThat(waiting.contentType()).startsWith("text/event-stream");
+                    await().atMost(WAIT).until(waiting::ended);
+                    assertThat(waiting.retry()).as("retry: of the busy answer").isEqualTo(1000L);
+                    assertThat(waiting.next(Duration.ZERO)).as("no events").isNull();
                 }
                 // Readiness checks the database on a connection of its own: UP, from a check made
                 // while every pooled connection was taken.
