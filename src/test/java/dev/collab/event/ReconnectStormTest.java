@@ -78,10 +78,19 @@ class ReconnectStormTest {
         double loadsBefore = count("recent");
 
         int streams = 60;
+        int appendedDuring = 10;
         List<SseClient> clients = new ArrayList<>();
         List<Long> cursors = new ArrayList<>();
+        // One of the 4 connections is taken (3 left): the streams may use 2 of them at a time, the
+        // writer appending while they open needs the third.
+        Connection held = dataSource.getConnection();
         try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
-            CyclicBarrier together = new CyclicBarrier(streams);
+            CyclicBarrier together = new CyclicBarrier(streams + 1);
+            Future<?> writer = threads.submit(() -> {
+                together.await();
+                append(session, appendedDuring, 10);
+                return null;
+            });
             List<Future<SseClient>> opening = new ArrayList<>();
             for (int i = 0; i < streams; i++) {
                 // Fresh viewers (the whole history), viewers at the head and a little behind it.
@@ -99,20 +108,28 @@ class ReconnectStormTest {
             for (Future<SseClient> open : opening) {
                 clients.add(open.get());
             }
+            writer.get();
+        } finally {
+            held.close();
         }
         try {
             for (SseClient client : clients) {
                 assertThat(client.status()).as("every stream opens, none gets a 503").isEqualTo(200);
             }
+            assertThat(reads.mostRunning()).as("log reads of streams at once").isLessThanOrEqualTo(reads.limit());
             append(session, 20, 10);
+            long last = head + appendedDuring + 20;
+            // (Every event, below, also tells a full stream from a retry-later answer, which is a 200 too.)
             for (int i = 0; i < streams; i++) {
                 long cursor = cursors.get(i);
-                assertConsecutive(clients.get(i).take((int) (head + 20 - cursor), WAIT), cursor + 1, head + 20);
+                assertConsecutive(clients.get(i).take((int) (last - cursor), WAIT), cursor + 1, last);
             }
             assertThat(count("recent") - loadsBefore).as("the session's recent events were read once for all")
                     .isEqualTo(1);
+            // Unshared, every stream would query at least once (its head). Events appended while they
+            // open make some of them catch up from the log (23 queries in one run), so no tighter bound.
             assertThat(queries() - queriesBefore).as("queries of 60 streams opening at once: shared")
-                    .isLessThan(streams / 4.0);
+                    .isLessThan(streams);
         } finally {
             clients.forEach(SseClient::close);
         }
