@@ -11,6 +11,7 @@ import java.util.Objects;
 import javax.sql.DataSource;
 
 import dev.collab.ops.BackgroundHealthIndicator;
+import dev.collab.web.DatabaseReachability;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationVersion;
@@ -28,7 +29,7 @@ import org.springframework.stereotype.Component;
  * not fail, and take the instance out of the load balancer, because of it.
  */
 @Component("dbHealthIndicator")
-class DatabaseHealthIndicator extends BackgroundHealthIndicator {
+class DatabaseHealthIndicator extends BackgroundHealthIndicator implements DatabaseReachability {
 
     private static final int QUERY_TIMEOUT_SECONDS = 5;
     /**
@@ -89,6 +90,12 @@ class DatabaseHealthIndicator extends BackgroundHealthIndicator {
             closeConnection(); // a broken connection is not reused: the next check opens a new one
             throw e;
         }
+    }
+
+    /** The last check (not older than the background check's staleness limit) found the database UP. */
+    @Override
+    public boolean recentlyReachable() {
+        return org.springframework.boot.health.contributor.Status.UP.equals(health().getStatus());
     }
 
     /** The health connection's socket timeout in milliseconds, or -1 without a connection (tests). */

@@ -33,9 +33,12 @@ class EventController {
     private final EventLog eventLog;
     private final EventStreams streams;
 
-    EventController(EventLog eventLog, EventStreams streams) {
+    private final DatabaseFailures databaseFailures;
+
+    EventController(EventLog eventLog, EventStreams streams, DatabaseFailures databaseFailures) {
         this.eventLog = eventLog;
         this.streams = streams;
+        this.databaseFailures = databaseFailures;
     }
 
     @Operation(summary = "A session's events with seq > after, ascending")
@@ -76,7 +79,7 @@ class EventController {
         try {
             openStream(id, cursor, request, response);
         } catch (RuntimeException e) {
-            java.util.Optional<java.time.Duration> retry = DatabaseFailures.retryAfter(e);
+            java.util.Optional<java.time.Duration> retry = databaseFailures.retryAfter(e);
             if (retry.isEmpty() || response.isCommitted()) {
                 throw e;
             }

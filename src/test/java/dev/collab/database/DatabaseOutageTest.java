@@ -100,4 +100,34 @@ class DatabaseOutageTest {
             assertThat(api.post("/api/projects/" + project + "/sessions", "{}").status()).isEqualTo(201);
         });
     }
+    @Test
+    void aPoolWhoseConnectionsAllHangOnADeadDatabaseIsAnOutageNotBusy() throws Exception {
+        String project = api.newProject("outage-held");
+        HikariDataSource pool = (HikariDataSource) dataSource;
+        java.util.List<java.sql.Connection> held = new java.util.ArrayList<>();
+        try {
+            // Every pooled connection checked out: the pool's timeout then has no connection failure
+            // behind it, exactly like an exhausted pool's.
+            for (int i = 0; i < pool.getMaximumPoolSize(); i++) {
+                held.add(dataSource.getConnection());
+            }
+            admin.sql("alter database " + database + " allow_connections false").update();
+            admin.sql("select pg_terminate_backend(pid) from pg_stat_activity where datname = :db")
+                    .param("db", database).query().listOfRows();
+            // Once readiness's own check fails, it is an outage: service-unavailable, not database-busy.
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                Api.Response read = api.get("/api/projects/" + project);
+                assertThat(read.status()).isEqualTo(503);
+                assertThat(read.json().get("code").asString()).isEqualTo("service-unavailable");
+            });
+        } finally {
+            for (java.sql.Connection connection : held) {
+                try {
+                    connection.close();
+                } catch (java.sql.SQLException e) {
+                    // broken by the outage
+                }
+            }
+        }
+    }
 }
