@@ -11,6 +11,7 @@ import java.util.Objects;
 import javax.sql.DataSource;
 
 import dev.collab.ops.BackgroundHealthIndicator;
+import dev.collab.web.DatabaseReachability;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationVersion;
@@ -28,9 +29,15 @@ import org.springframework.stereotype.Component;
  * not fail, and take the instance out of the load balancer, because of it.
  */
 @Component("dbHealthIndicator")
-class DatabaseHealthIndicator extends BackgroundHealthIndicator {
+class DatabaseHealthIndicator extends BackgroundHealthIndicator implements DatabaseReachability {
 
     private static final int QUERY_TIMEOUT_SECONDS = 5;
+    /**
+     * Longer than the query timeout (which the server enforces), for what the server cannot: a
+     * half-open socket (a network partition) would otherwise hold the health thread, and readiness
+     * at its last result, until TCP gives up.
+     */
+    static final Duration SOCKET_TIMEOUT = Duration.ofSeconds(10);
 
     private final DataSource dataSource;
     private final Flyway flyway;
@@ -66,7 +73,7 @@ class DatabaseHealthIndicator extends BackgroundHealthIndicator {
 
     private SchemaState schemaState(String expected) throws SQLException {
         if (connection == null) {
-            connection = DedicatedConnections.open(dataSource, "collab-health");
+            connection = DedicatedConnections.open(dataSource, "collab-health", SOCKET_TIMEOUT);
         }
         try (PreparedStatement statement = connection.prepareStatement("""
                 select exists (select 1 from flyway_schema_history where version = ? and success) as migrated,
@@ -83,6 +90,18 @@ class DatabaseHealthIndicator extends BackgroundHealthIndicator {
             closeConnection(); // a broken connection is not reused: the next check opens a new one
             throw e;
         }
+    }
+
+    /** The last check (not older than the background check's staleness limit) found the database UP. */
+    @Override
+    public boolean recentlyReachable() {
+        return org.springframework.boot.health.contributor.Status.UP.equals(health().getStatus());
+    }
+
+    /** The health connection's socket timeout in milliseconds, or -1 without a connection (tests). */
+    int socketTimeoutMillis() throws SQLException {
+        Connection open = connection;
+        return open == null ? -1 : open.getNetworkTimeout();
     }
 
     private void closeConnection() {

@@ -24,6 +24,16 @@ public final class DedicatedConnections {
      * @param applicationName shows in {@code pg_stat_activity.application_name}
      */
     public static Connection open(DataSource dataSource, String applicationName) throws SQLException {
+        return open(dataSource, applicationName, null);
+    }
+
+    /**
+     * @param socketTimeout how long a read of the connection may wait (null: no limit, for a LISTEN
+     *                      that waits for notifications): a half-open socket otherwise blocks the
+     *                      caller until TCP gives up, 15 minutes and more
+     */
+    public static Connection open(DataSource dataSource, String applicationName, java.time.Duration socketTimeout)
+            throws SQLException {
         HikariDataSource pool = dataSource.unwrap(HikariDataSource.class);
         Properties properties = new Properties();
         properties.putAll(pool.getDataSourceProperties());
@@ -37,6 +47,9 @@ public final class DedicatedConnections {
         properties.setProperty("connectTimeout", "10");
         // Keeps an idle dedicated connection from being dropped silently by a NAT or proxy.
         properties.setProperty("tcpKeepAlive", "true");
+        if (socketTimeout != null) {
+            properties.setProperty("socketTimeout", Long.toString(Math.max(1, socketTimeout.toSeconds())));
+        }
         Connection connection = DriverManager.getConnection(pool.getJdbcUrl(), properties);
         try (var statement = connection.prepareStatement("select set_config('application_name', ?, false)")) {
             statement.setString(1, applicationName);

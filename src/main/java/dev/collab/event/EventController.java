@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.UUID;
 
 import dev.collab.web.ApiException;
+import dev.collab.web.DatabaseFailures;
 import dev.collab.web.QueryParameters;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
@@ -32,9 +33,12 @@ class EventController {
     private final EventLog eventLog;
     private final EventStreams streams;
 
-    EventController(EventLog eventLog, EventStreams streams) {
+    private final DatabaseFailures databaseFailures;
+
+    EventController(EventLog eventLog, EventStreams streams, DatabaseFailures databaseFailures) {
         this.eventLog = eventLog;
         this.streams = streams;
+        this.databaseFailures = databaseFailures;
     }
 
     @Operation(summary = "A session's events with seq > after, ascending")
@@ -56,7 +60,9 @@ class EventController {
      */
     @Operation(summary = "The live stream (Server-Sent Events): the events after the cursor, then live ones")
     @ApiResponse(responseCode = "200", description = "`retry: 3000`, then one SSE message per event (`id: <seq>`, "
-            + "`event: <type>`, `data: <Event JSON>`), a `gap` event past the replay cap, `: ping` comments",
+            + "`event: <type>`, `data: <Event JSON>`), a `gap` event past the replay cap, `: ping` comments. When the "
+            + "database is busy or unreachable before the first event, only `retry: <ms>` (1000 busy, 5000 unreachable) "
+            + "and the end, never a 503: the client resumes with Last-Event-ID",
             content = @Content(mediaType = "text/event-stream", schema = @Schema(type = "string")))
     @ApiResponse(responseCode = "204", description = "The session ended and the client has all of it: stop reconnecting")
     @GetMapping(path = "/api/sessions/{id}/events/stream")
@@ -70,6 +76,19 @@ class EventController {
             throws IOException {
         long cursor = lastEventId != null && !lastEventId.isBlank() ? QueryParameters.seq("Last-Event-ID", lastEventId)
                 : QueryParameters.seq("after", after);
+        try {
+            openStream(id, cursor, request, response);
+        } catch (RuntimeException e) {
+            java.util.Optional<java.time.Duration> retry = databaseFailures.retryAfter(e);
+            if (retry.isEmpty() || response.isCommitted()) {
+                throw e;
+            }
+            retryLater(retry.get(), request, response);
+        }
+    }
+
+    private void openStream(UUID id, long cursor, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
         EventLog.SessionHead head = streams.sessionHead(id, cursor)
                 .orElseThrow(() -> ApiException.notFound("No session " + id + "."));
         if (head.ended() && cursor >= head.headSeq()) {
@@ -91,6 +110,32 @@ class EventController {
             streams.stream(id, cursor, head.headSeq(), request, unwrapped(response));
         } catch (IOException e) {
             // The client went away: it resumes with Last-Event-ID.
+        }
+    }
+
+    /**
+     * The database is busy or unreachable before the stream's first byte: 200 with a {@code retry:}
+     * and the end, not a 503, which a browser's EventSource treats as final (it never reconnects).
+     * The client comes back after the delay with its Last-Event-ID; nothing is lost. Counted by the
+     * pool's and the read queue's timeout metrics.
+     */
+    private static void retryLater(java.time.Duration retry, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
+        response.resetBuffer();
+        response.setStatus(HttpServletResponse.SC_OK);
+        response.setContentType("text/event-stream;charset=UTF-8");
+        response.setHeader("Cache-Control", "no-cache, no-store");
+        response.setHeader("X-Accel-Buffering", "no");
+        if ("HEAD".equals(request.getMethod())) {
+            return;
+        }
+        try {
+            var out = response.getOutputStream();
+            out.write(("retry: " + retry.toMillis() + "\n: the database is busy or unreachable; resume later\n\n")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            out.flush();
+        } catch (IOException e) {
+            // The client went away.
         }
     }
 

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
+import dev.collab.web.DatabaseBusyException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
@@ -50,6 +51,8 @@ class StreamHub implements DisposableBean {
     private static final Logger log = LoggerFactory.getLogger(StreamHub.class);
     private static final int READ_BATCH = 1_000;
     static final Duration TAIL_CHECK = Duration.ofSeconds(5);
+    /** How long the recent-events query itself may take before a waiting stream gives up (503 busy). */
+    private static final Duration RECENT_QUERY_WAIT = Duration.ofSeconds(30);
     /** Threads that write one batch to the streams of a session at the same time. */
     private static final int WRITERS = Runtime.getRuntime().availableProcessors();
     /** Fewer streams per thread than this are written by one thread. */
@@ -61,6 +64,13 @@ class StreamHub implements DisposableBean {
     private final StreamReads reads;
     private final int recentEvents;
     private final long recentBytes;
+    /** Memory for the recent events of all watched sessions together (collab.stream.recent-events-total-size). */
+    private final long recentBudget;
+    /** What the channels' recent events take on the heap now (estimated: see {@link #heapSize}). */
+    private final AtomicLong recentHeld = new AtomicLong();
+    private final Object evicting = new Object();
+    /** Longest a stream waits for its channel's load of recent events: a turn to read, then the query. */
+    private final Duration recentLoadWait;
     private final Map<UUID, Channel> channels = new ConcurrentHashMap<>();
     /** Head look-ups under way, one per session: streams opening together share it. */
     private final Map<UUID, CompletableFuture<Optional<EventLog.SessionHead>>> headReads = new ConcurrentHashMap<>();
@@ -79,8 +89,11 @@ class StreamHub implements DisposableBean {
         this.reads = reads;
         this.recentEvents = properties.maxReplay();
         this.recentBytes = properties.recentEventsSize().toBytes();
+        this.recentBudget = properties.recentEventsTotalSize().toBytes();
+        this.recentLoadWait = properties.readQueueTimeout().plus(RECENT_QUERY_WAIT);
         publisher.onLocalAppend(this::deliverLocal);
         registry.gauge("collab.stream.subscribers", subscribers);
+        registry.gauge("collab.stream.recent.bytes", recentHeld);
         this.fanOutReads = Counter.builder("collab.stream.fanout.reads")
                 .description("Log reads done once for all live streams of a session").register(registry);
         tailCheck.scheduleWithFixedDelay(this::checkTails, TAIL_CHECK.toMillis(), TAIL_CHECK.toMillis(), TimeUnit.MILLISECONDS);
@@ -204,8 +217,46 @@ class StreamHub implements DisposableBean {
             if (channel.subscribers.remove(subscription)) {
                 subscribers.decrementAndGet();
             }
-            return channel.subscribers.isEmpty() ? null : channel;
+            if (channel.subscribers.isEmpty()) {
+                channel.release();
+                return null;
+            }
+            return channel;
         });
+    }
+
+    /** Heap estimate of the recent events (for tests and the gauge {@code collab.stream.recent.bytes}). */
+    long recentHeld() {
+        return recentHeld.get();
+    }
+
+    /**
+     * An entry's heap cost, estimated: its encoded frame, and the Event it keeps, whose JSON data is
+     * about as long as the frame. Twice the frame, not exact, but never the half of it that was counted.
+     */
+    private static long heapSize(Frame frame) {
+        return 2L * frame.bytes().length;
+    }
+
+    /**
+     * Over the budget for all sessions: the memory of the least recently used channels goes, whole,
+     * until it fits (their streams replay from the log; new events fill it again). One evictor at a
+     * time; a channel of a session watched right now may go too, which costs queries, never events.
+     */
+    private void enforceBudget() {
+        if (recentHeld.get() <= recentBudget) {
+            return;
+        }
+        synchronized (evicting) {
+            List<Channel> byUse = new ArrayList<>(channels.values());
+            byUse.sort(java.util.Comparator.comparingLong(channel -> channel.lastUsed));
+            for (Channel channel : byUse) {
+                if (recentHeld.get() <= recentBudget) {
+                    break;
+                }
+                channel.forget();
+            }
+        }
     }
 
     long subscriberCount() {
@@ -303,6 +354,10 @@ class StreamHub implements DisposableBean {
         private final ArrayDeque<Frame> recent = new ArrayDeque<>();
         private long floor;
         private long recentSize;
+        /** Left the hub: its memory no longer counts towards the budget. Guarded by `recent`. */
+        private boolean released;
+        /** When a stream last replayed from this memory (System.nanoTime), for eviction by least recent use. */
+        volatile long lastUsed = System.nanoTime();
         /** The last events of the log were loaded into memory once (later ones are added as they come). */
         private volatile boolean recentLoaded;
         private volatile boolean loadWanted;
@@ -338,11 +393,29 @@ class StreamHub implements DisposableBean {
             CompletableFuture<Void> load = recentLoad;
             loadWanted = true;
             kick();
-            await(load);
+            // Bounded: a load that never starts or never ends must not hold the request for good.
+            // (get with a timeout, not orTimeout: that would fail the shared load for every stream.)
+            try {
+                load.get(recentLoadWait.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new DatabaseBusyException("The event log could not be read in time; retry shortly.");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new DatabaseBusyException("Interrupted while waiting for the event log.");
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException failure) {
+                    throw failure;
+                }
+                if (e.getCause() instanceof Error error) {
+                    throw error;
+                }
+                throw new IllegalStateException(e.getCause());
+            }
         }
 
         /** Memory's events after {@code cursor}, and where memory begins. */
         Replay recentAfter(long cursor) {
+            lastUsed = System.nanoTime();
             synchronized (recent) {
                 List<Frame> frames = new ArrayList<>((int) Math.max(0, Math.min(recent.size(), tail - cursor)));
                 for (Frame frame : recent) {
@@ -355,6 +428,7 @@ class StreamHub implements DisposableBean {
         }
 
         List<Frame> recentBetween(long after, long upTo) {
+            lastUsed = System.nanoTime();
             synchronized (recent) {
                 if (!recentLoaded || after < floor || upTo > tail) {
                     return null;
@@ -375,7 +449,7 @@ class StreamHub implements DisposableBean {
             synchronized (recent) {
                 for (Frame frame : frames) {
                     recent.addLast(frame);
-                    recentSize += frame.bytes().length;
+                    added(frame);
                     endedNow |= EventStreams.SESSION_ENDED.equals(frame.event().type());
                 }
                 trim();
@@ -384,13 +458,47 @@ class StreamHub implements DisposableBean {
             if (endedNow) {
                 ended = true;
             }
+            enforceBudget();
+        }
+
+        /** Counts a frame into memory, here and (while in the hub) in the budget. Under `recent`'s lock. */
+        private void added(Frame frame) {
+            recentSize += frame.bytes().length;
+            if (!released) {
+                recentHeld.addAndGet(heapSize(frame));
+            }
+        }
+
+        private void removed(Frame frame) {
+            recentSize -= frame.bytes().length;
+            if (!released) {
+                recentHeld.addAndGet(-heapSize(frame));
+            }
+        }
+
+        /** Memory emptied (over the budget): consecutive still, nothing after the floor, the floor at the tail. */
+        void forget() {
+            synchronized (recent) {
+                while (!recent.isEmpty()) {
+                    removed(recent.removeFirst());
+                }
+                floor = tail;
+            }
+        }
+
+        /** The channel left the hub (no streams): its memory is no longer counted. */
+        void release() {
+            synchronized (recent) {
+                forget();
+                released = true;
+            }
         }
 
         /** Oldest out first, down to max-replay events and recent-events-size bytes. */
         private void trim() {
             while (!recent.isEmpty() && (recent.size() > recentEvents || recentSize > recentBytes)) {
                 Frame oldest = recent.removeFirst();
-                recentSize -= oldest.bytes().length;
+                removed(oldest);
                 floor = oldest.seq();
             }
         }
@@ -405,10 +513,12 @@ class StreamHub implements DisposableBean {
                 latest = reads.read("recent", () -> eventLog.latest(sessionId, recentEvents)).stream()
                         .map(event -> Frame.of(event, json)).toList();
             } catch (RuntimeException | Error e) {
-                // The waiting streams answer 503; the next stream to arrive tries again.
+                // The waiting streams answer 503; the next stream to arrive tries again. loadWanted
+                // is cleared before the new future is published: a stream that takes the new future
+                // sets it again, and drain's failure path then starts that stream's load.
                 CompletableFuture<Void> failed = recentLoad;
-                recentLoad = new CompletableFuture<>();
                 loadWanted = false;
+                recentLoad = new CompletableFuture<>();
                 failed.completeExceptionally(e);
                 throw e;
             }
@@ -418,11 +528,12 @@ class StreamHub implements DisposableBean {
                 fresh = latest.stream().filter(frame -> frame.seq() > before).toList();
                 boolean endedNow = latest.getLast().event().type().equals(EventStreams.SESSION_ENDED);
                 synchronized (recent) {
-                    recent.clear();
-                    recentSize = 0;
+                    while (!recent.isEmpty()) {
+                        removed(recent.removeFirst());
+                    }
                     for (Frame frame : latest) {
                         recent.addLast(frame);
-                        recentSize += frame.bytes().length;
+                        added(frame);
                     }
                     floor = latest.getFirst().seq() - 1;
                     trim();
@@ -431,6 +542,7 @@ class StreamHub implements DisposableBean {
                 if (endedNow) {
                     ended = true;
                 }
+                enforceBudget();
             }
             recentLoaded = true;
             recentLoad.complete(null);
@@ -514,6 +626,7 @@ class StreamHub implements DisposableBean {
          * reads the new events once, hands them to every stream.
          */
         private void drain() {
+            boolean again;
             try {
                 while (true) {
                     if (loadWanted && !recentLoaded) {
@@ -535,15 +648,21 @@ class StreamHub implements DisposableBean {
                     advance(frames);
                     offerAll(frames);
                 }
+                again = true; // what arrived while this drained
             } catch (RuntimeException e) {
-                // No immediate retry (that would spin while the database is away): the next wake,
-                // stream or the periodic tail check tries again.
+                // No immediate retry of the same read (that would spin while the database is away):
+                // the next wake, stream or the periodic tail check tries again. Only a stream that
+                // began waiting for the recent events after a failed load is served now: nothing
+                // else would start its load.
                 log.warn("Could not read events of session {}: {}", sessionId, e.toString());
+                again = loadWanted && !recentLoaded;
+            } finally {
+                // Also on an Error: a drainer that never let go would silence the session for good.
                 draining.set(false);
-                return;
             }
-            draining.set(false);
-            kick();
+            if (again) {
+                kick();
+            }
         }
     }
 }

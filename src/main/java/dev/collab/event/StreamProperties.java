@@ -21,6 +21,9 @@ import org.springframework.validation.annotation.Validated;
  * @param maxConnectionAge a stream is closed after this long (the client resumes with Last-Event-ID)
  * @param recentEventsSize memory for the most recent events of one watched session (their encoded size);
  *                         a replay reaching further back reads the log
+ * @param recentEventsTotalSize memory for the recent events of all watched sessions together (estimated heap:
+ *                         each event's encoded form and its JSON); over it, the memory of the least recently
+ *                         used sessions goes first (their streams replay from the log)
  * @param concurrentReads  log reads of streams at once (replays, catch-ups, the hub's shared reads); the rest
  *                         wait their turn. Kept below the connection pool's size (at most half of it), so
  *                         that streams opening together never take every connection
@@ -35,6 +38,7 @@ record StreamProperties(
         @Min(1000) @DefaultValue("2000") int bufferEvents,
         @NotNull @DefaultValue("30m") Duration maxConnectionAge,
         @NotNull @DefaultValue("1MB") DataSize recentEventsSize,
+        @NotNull @DefaultValue("256MB") DataSize recentEventsTotalSize,
         @Min(1) @Max(1000) @DefaultValue("8") int concurrentReads,
         @NotNull @DefaultValue("30s") Duration readQueueTimeout) {
 
@@ -47,6 +51,10 @@ record StreamProperties(
         }
         if (recentEventsSize != null && recentEventsSize.isNegative()) {
             throw new IllegalArgumentException("collab.stream.recent-events-size must not be negative, was " + recentEventsSize);
+        }
+        if (recentEventsTotalSize != null && recentEventsTotalSize.isNegative()) {
+            throw new IllegalArgumentException("collab.stream.recent-events-total-size must not be negative, was "
+                    + recentEventsTotalSize);
         }
         if (readQueueTimeout != null && (readQueueTimeout.isZero() || readQueueTimeout.isNegative())) {
             throw new IllegalArgumentException("collab.stream.read-queue-timeout must be positive, was " + readQueueTimeout);

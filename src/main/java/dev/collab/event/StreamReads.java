@@ -38,6 +38,9 @@ class StreamReads {
     private final int limit;
     private final long queueTimeoutNanos;
     private final AtomicInteger waiting = new AtomicInteger();
+    /** Reads running now and the most there ever were at once, counted apart from the permits (tests check the bound). */
+    private final AtomicInteger running = new AtomicInteger();
+    private final AtomicInteger mostRunning = new AtomicInteger();
     private final MeterRegistry registry;
     private final Counter queueTimeouts;
 
@@ -64,6 +67,11 @@ class StreamReads {
         return limit;
     }
 
+    /** The most reads that ever ran at once (for tests: the bound holds). */
+    int mostRunning() {
+        return mostRunning.get();
+    }
+
     /**
      * Runs {@code query} once a turn is free (waits, in order, up to the read-queue timeout).
      *
@@ -85,10 +93,12 @@ class StreamReads {
             queueTimeouts.increment();
             throw new DatabaseBusyException("Too many streams are reading the event log right now; retry shortly.");
         }
+        mostRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
         try {
             registry.counter("collab.stream.reads", "purpose", purpose).increment();
             return query.get();
         } finally {
+            running.decrementAndGet();
             permits.release();
         }
     }

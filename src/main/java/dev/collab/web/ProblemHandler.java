@@ -53,6 +53,12 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
 
     private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
 
+    private final DatabaseFailures databaseFailures;
+
+    ProblemHandler(DatabaseFailures databaseFailures) {
+        this.databaseFailures = databaseFailures;
+    }
+
     @ExceptionHandler(ApiException.class)
     ResponseEntity<Object> api(ApiException exception, HttpServletRequest request) {
         return Problems.response(Problems.of(exception, request));
@@ -68,7 +74,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
             return Problems.response(Problems.of(ProblemCode.NOT_FOUND,
                     "No such resource: " + request.getMethod() + " " + request.getRequestURI(), request));
         }
-        if (isDatabaseBusy(exception)) {
+        if (databaseFailures.busy(exception)) {
             // Counted by hikaricp_connections_timeout_total (or collab_stream_reads_queue_timeouts_total).
             log.warn("Database busy while serving {} {}: {}", request.getMethod(), request.getRequestURI(),
                     exception.getMessage());
@@ -77,7 +83,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
             return ResponseEntity.status(problem.getStatus()).header(HttpHeaders.RETRY_AFTER, "1")
                     .contentType(Problems.PROBLEM_JSON).body(problem);
         }
-        if (isDatabaseUnavailable(exception)) {
+        if (databaseFailures.unavailable(exception)) {
             log.warn("Database unavailable while serving {} {}: {}", request.getMethod(), request.getRequestURI(),
                     exception.getMessage());
             ProblemDetail problem = Problems.of(ProblemCode.SERVICE_UNAVAILABLE,
