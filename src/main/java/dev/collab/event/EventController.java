@@ -98,12 +98,7 @@ class EventController {
         }
         // A cursor from the future (a restored database) is treated as the head: nothing is skipped.
         cursor = Math.min(cursor, head.headSeq());
-        response.setStatus(HttpServletResponse.SC_OK);
-        response.setContentType("text/event-stream;charset=UTF-8");
-        response.setHeader("Cache-Control", "no-cache, no-store");
-        response.setHeader("X-Accel-Buffering", "no");
-        if ("HEAD".equals(request.getMethod())) {
-            // The headers a GET would get, and no stream: a HEAD has no body to stream into.
+        if (!streamHeaders(request, response)) {
             return;
         }
         try {
@@ -111,6 +106,18 @@ class EventController {
         } catch (IOException e) {
             // The client went away: it resumes with Last-Event-ID.
         }
+    }
+
+    /**
+     * Sets a stream's status and headers; false for a HEAD, which gets the headers a GET would and
+     * no stream (it has no body to stream into).
+     */
+    private static boolean streamHeaders(HttpServletRequest request, HttpServletResponse response) {
+        response.setStatus(HttpServletResponse.SC_OK);
+        response.setContentType("text/event-stream;charset=UTF-8");
+        response.setHeader("Cache-Control", "no-cache, no-store");
+        response.setHeader("X-Accel-Buffering", "no");
+        return !"HEAD".equals(request.getMethod());
     }
 
     /**
@@ -122,11 +129,7 @@ class EventController {
     private static void retryLater(java.time.Duration retry, HttpServletRequest request, HttpServletResponse response)
             throws IOException {
         response.resetBuffer();
-        response.setStatus(HttpServletResponse.SC_OK);
-        response.setContentType("text/event-stream;charset=UTF-8");
-        response.setHeader("Cache-Control", "no-cache, no-store");
-        response.setHeader("X-Accel-Buffering", "no");
-        if ("HEAD".equals(request.getMethod())) {
+        if (!streamHeaders(request, response)) {
             return;
         }
         try {
