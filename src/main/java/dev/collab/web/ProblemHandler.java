@@ -76,26 +76,29 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
         }
         if (databaseFailures.busy(exception)) {
             // Counted by hikaricp_connections_timeout_total (or collab_stream_reads_queue_timeouts_total).
-            log.warn("Database busy while serving {} {}: {}", request.getMethod(), request.getRequestURI(),
-                    exception.getMessage());
-            ProblemDetail problem = Problems.of(ProblemCode.DATABASE_BUSY,
-                    "The database is busy right now (no connection became free in time); retry shortly.", request);
-            return ResponseEntity.status(problem.getStatus()).header(HttpHeaders.RETRY_AFTER, "1")
-                    .contentType(Problems.PROBLEM_JSON).body(problem);
+            return retryLater("Database busy", ProblemCode.DATABASE_BUSY,
+                    "The database is busy right now (no connection became free in time); retry shortly.", "1",
+                    exception, request);
         }
         if (databaseFailures.unavailable(exception)) {
-            log.warn("Database unavailable while serving {} {}: {}", request.getMethod(), request.getRequestURI(),
-                    exception.getMessage());
-            ProblemDetail problem = Problems.of(ProblemCode.SERVICE_UNAVAILABLE,
-                    "The database is not reachable right now; retry shortly.", request);
-            return ResponseEntity.status(problem.getStatus()).header(HttpHeaders.RETRY_AFTER, "5")
-                    .contentType(Problems.PROBLEM_JSON).body(problem);
+            return retryLater("Database unavailable", ProblemCode.SERVICE_UNAVAILABLE,
+                    "The database is not reachable right now; retry shortly.", "5", exception, request);
         }
         ProblemDetail problem = Problems.of(ProblemCode.INTERNAL_ERROR,
                 "Something went wrong on our side; quote the requestId when reporting it.", request);
         log.error("Unexpected error serving {} {} (requestId {})", request.getMethod(), request.getRequestURI(),
                 problem.getProperties() == null ? null : problem.getProperties().get("requestId"), exception);
         return Problems.response(problem);
+    }
+
+    /** A 503 the client may retry after {@code retryAfterSeconds}; a WARN line, not an ERROR: nothing is broken here. */
+    private static ResponseEntity<Object> retryLater(String what, ProblemCode code, String detail,
+            String retryAfterSeconds, Exception exception, HttpServletRequest request) {
+        log.warn("{} while serving {} {}: {}", what, request.getMethod(), request.getRequestURI(),
+                exception.getMessage());
+        ProblemDetail problem = Problems.of(code, detail, request);
+        return ResponseEntity.status(problem.getStatus()).header(HttpHeaders.RETRY_AFTER, retryAfterSeconds)
+                .contentType(Problems.PROBLEM_JSON).body(problem);
     }
 
     /**

@@ -4,7 +4,6 @@ import java.sql.Connection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
@@ -354,19 +353,15 @@ class ReconnectStormTest {
     }
 
     private SseClient stream(UUID session, long cursor) {
-        return SseClient.connect(api.uri("/api/sessions/" + session + "/events/stream"), Long.toString(cursor));
+        return Streams.open(api, session, cursor);
     }
 
     private void append(UUID session, int count, int size) {
-        String text = "x".repeat(size);
-        for (int i = 0; i < count; i++) {
-            eventLog.append(session, "output", Map.of("runId", session.toString(), "stream", "stdout", "text", text));
-        }
+        Streams.appendOutput(eventLog, session, count, size);
     }
 
     private static void assertConsecutive(List<SseClient.Message> messages, long from, long to) {
-        assertThat(messages).extracting(SseClient.Message::seq)
-                .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(from, to).boxed().toList());
+        Streams.assertConsecutive(messages, from, to);
     }
 
     private double count(String purpose) {
