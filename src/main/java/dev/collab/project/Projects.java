@@ -38,6 +38,8 @@ public class Projects {
     /**
      * Creates the project or brings it to these settings, atomically also when two replicas race.
      * With {@code createOnly}, an existing project with other settings is left alone.
+     *
+     * @throws ProjectExistsException with {@code createOnly}, when the project exists with other settings
      */
     @Transactional
     Saved save(String key, ProjectSettings settings, boolean createOnly) {
@@ -60,7 +62,7 @@ public class Projects {
             return new Saved(existing, Outcome.UNCHANGED);
         }
         if (createOnly) {
-            return new Saved(existing, Outcome.CONFLICT);
+            throw new ProjectExistsException(key);
         }
         Project updated = jdbc.sql("""
                         update projects set name = :name, repo_url = :repoUrl where key = :key
@@ -76,7 +78,7 @@ public class Projects {
                 rs.getObject("created_at", OffsetDateTime.class).toInstant());
     }
 
-    enum Outcome { CREATED, UPDATED, UNCHANGED, CONFLICT }
+    enum Outcome { CREATED, UPDATED, UNCHANGED }
 
     record Saved(Project project, Outcome outcome) {
     }

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
-import dev.collab.web.ApiException;
+import dev.collab.project.ProjectNotFoundException;
 import dev.collab.workspace.Workspaces;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -40,7 +40,7 @@ public class Sessions {
     /**
      * Creates an IDLE session in the project; its workspace directory exists before this returns.
      *
-     * @throws ApiException {@code not-found} for an unknown project
+     * @throws ProjectNotFoundException for an unknown project
      */
     @Transactional
     public Session create(String project, String title) {
@@ -53,7 +53,7 @@ public class Sessions {
                 .param("id", id).param("title", title).param("now", now).param("project", project)
                 .update();
         if (inserted == 0) {
-            throw ApiException.notFound("No project '" + project + "'.");
+            throw new ProjectNotFoundException(project);
         }
         // Inside the transaction: if the directory cannot be made, the session is not created either.
         workspaces.create(id);
