@@ -18,7 +18,13 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
-/** Creates, finds, lists and ends sessions. */
+/**
+ * Creates, finds, lists and ends sessions. Reads of one session go through
+ * {@link SessionRepository}; every write is one conditional statement with {@code JdbcClient}
+ * (insert only into an existing project, IDLE → RUNNING only if IDLE, end only if not ENDED),
+ * which is what keeps racing requests on any number of instances correct without locks held
+ * across round trips, and the list is the measured hot query (docs/performance.md).
+ */
 @Service
 public class Sessions {
 
@@ -26,12 +32,15 @@ public class Sessions {
             id, project_key, title, state, created_at, last_activity_at, head_seq, current_run_id""";
 
     private final JdbcClient jdbc;
+    private final SessionRepository repository;
     private final Workspaces workspaces;
     private final ApplicationEventPublisher events;
     private final Clock clock;
 
-    Sessions(JdbcClient jdbc, Workspaces workspaces, ApplicationEventPublisher events, Clock clock) {
+    Sessions(JdbcClient jdbc, SessionRepository repository, Workspaces workspaces, ApplicationEventPublisher events,
+            Clock clock) {
         this.jdbc = jdbc;
+        this.repository = repository;
         this.workspaces = workspaces;
         this.events = events;
         this.clock = clock;
@@ -62,8 +71,7 @@ public class Sessions {
     }
 
     public Optional<Session> find(UUID id) {
-        return jdbc.sql("select " + COLUMNS + " from sessions where id = :id")
-                .param("id", id).query(Sessions::map).optional();
+        return repository.findById(id);
     }
 
     /**

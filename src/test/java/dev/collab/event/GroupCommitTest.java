@@ -10,6 +10,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 
 import dev.collab.support.Api;
@@ -133,31 +134,35 @@ class GroupCommitTest {
         double fallbacksBefore = registry.get("collab.events.append.batch.fallbacks").counter().count();
         CountDownLatch directTaken = new CountDownLatch(GroupCommit.MAX_DIRECT);
         CountDownLatch release = new CountDownLatch(1);
-        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+        try {
             // Hold every plain (direct) slot, so that what follows is committed in shared batches.
-            List<Future<Event>> direct = new ArrayList<>();
             for (int i = 0; i < GroupCommit.MAX_DIRECT; i++) {
-                direct.add(pool.submit(() -> groupCommit.append(append(session, "{}"), () -> {
+                pool.submit(() -> groupCommit.append(append(session, "{}"), () -> {
                     directTaken.countDown();
                     awaitQuietly(release);
                     return null;
-                })));
+                }));
             }
-            assertThat(directTaken.await(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(directTaken.await(60, TimeUnit.SECONDS)).isTrue();
             List<Future<Event>> good = new ArrayList<>();
             List<Future<Event>> bad = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
-                good.add(pool.submit(() -> groupCommit.append(append(session, "{\"text\": \"ok\"}"), GroupCommitTest::notAlone)));
+                good.add(pool.submit(() -> groupCommit.append(append(session, "{\"text\": \"ok\"}"),
+                        GroupCommitTest::notAlone)));
                 // Not JSON: PostgreSQL rejects the cast (SQLSTATE 22P02), a fault of this one event.
                 bad.add(pool.submit(() -> groupCommit.append(append(session, "{not json"), GroupCommitTest::notAlone)));
             }
             for (Future<Event> append : good) {
-                assertThat(append.get(60, java.util.concurrent.TimeUnit.SECONDS).sessionId()).isEqualTo(session);
+                assertThat(append.get(60, TimeUnit.SECONDS).sessionId()).isEqualTo(session);
             }
             for (Future<Event> append : bad) {
-                assertThatThrownBy(append::get).cause().isInstanceOf(DataIntegrityViolationException.class);
+                assertThatThrownBy(() -> append.get(60, TimeUnit.SECONDS)).cause()
+                        .isInstanceOf(DataIntegrityViolationException.class);
             }
-            release.countDown();
+        } finally {
+            release.countDown(); // else closing the pool would wait for the held slots forever
+            pool.close();
         }
         assertThat(registry.get("collab.events.append.batch.fallbacks").counter().count())
                 .as("a batch with a bad event was committed in halves").isGreaterThan(fallbacksBefore);
