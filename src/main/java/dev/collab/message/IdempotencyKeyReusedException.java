@@ -6,6 +6,8 @@ package dev.collab.message;
  */
 public class IdempotencyKeyReusedException extends RuntimeException {
 
+    private static final long serialVersionUID = 1L;
+
     IdempotencyKeyReusedException() {
         super("This Idempotency-Key was used on this session with a different body; use a new key.", null, false,
                 false);

@@ -6,6 +6,8 @@ package dev.collab.project;
  */
 public class InvalidProjectKeyException extends RuntimeException {
 
+    private static final long serialVersionUID = 1L;
+
     InvalidProjectKeyException() {
         super("key: must match " + ProjectKey.PATTERN, null, false, false);
     }

@@ -3,6 +3,8 @@ package dev.collab.project;
 /** There is no project with this key (answered as {@code 404 not-found}). */
 public class ProjectNotFoundException extends RuntimeException {
 
+    private static final long serialVersionUID = 1L;
+
     private final String key;
 
     public ProjectNotFoundException(String key) {

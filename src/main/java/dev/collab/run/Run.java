@@ -18,6 +18,7 @@ import org.springframework.data.relational.core.mapping.Table;
  * @param instanceId     the instance that runs it (holds its lease)
  * @param leaseExpiresAt past this, without renewal, any instance ends it as lost
  */
+@Table("runs")
 record Run(@Id UUID id, UUID sessionId, UUID messageId, State state, String status, Integer exitCode,
         String instanceId, Instant leaseExpiresAt, Instant startedAt, Instant finishedAt) {
 

@@ -6,6 +6,8 @@ package dev.collab.session;
  */
 public class InvalidCursorException extends RuntimeException {
 
+    private static final long serialVersionUID = 1L;
+
     InvalidCursorException() {
         super("cursor: is not a cursor returned by this API", null, false, false);
     }

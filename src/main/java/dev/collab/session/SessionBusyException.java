@@ -5,6 +5,8 @@ import java.util.UUID;
 /** A run is in progress in the session, so it takes no new message (answered as {@code 409 session-busy}). */
 public class SessionBusyException extends RuntimeException {
 
+    private static final long serialVersionUID = 1L;
+
     private final UUID sessionId;
     private final UUID runId;
 

@@ -8,6 +8,8 @@ import java.util.UUID;
  */
 public class SessionEndedException extends RuntimeException {
 
+    private static final long serialVersionUID = 1L;
+
     private final UUID sessionId;
 
     /** @param detail the sentence the client is shown, such as "Session … has ended; start a new session." */

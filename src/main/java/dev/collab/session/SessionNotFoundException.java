@@ -5,6 +5,8 @@ import java.util.UUID;
 /** There is no session with this id (answered as {@code 404 not-found}). */
 public class SessionNotFoundException extends RuntimeException {
 
+    private static final long serialVersionUID = 1L;
+
     private final UUID sessionId;
 
     public SessionNotFoundException(UUID sessionId) {

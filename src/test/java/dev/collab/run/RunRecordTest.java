@@ -23,6 +23,8 @@ class RunRecordTest {
     int port;
     @Autowired
     Runs runs;
+    @Autowired
+    InstanceId instanceId;
 
     @Test
     void aSendRecordsItsRunAndTheRunnerFinishesIt() {
@@ -36,7 +38,7 @@ class RunRecordTest {
         Run started = runs.find(runId).orElseThrow();
         assertThat(started.sessionId()).isEqualTo(session);
         assertThat(started.messageId()).isEqualTo(messageId);
-        assertThat(started.instanceId()).isEqualTo(runs.instanceId);
+        assertThat(started.instanceId()).isEqualTo(instanceId.value());
         assertThat(started.leaseExpiresAt()).isAfter(started.startedAt());
 
         await().atMost(Duration.ofSeconds(30)).until(() -> runs.find(runId).orElseThrow().state() == Run.State.FINISHED);
