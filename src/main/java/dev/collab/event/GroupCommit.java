@@ -220,18 +220,14 @@ class GroupCommit implements SmartLifecycle {
     }
 
     /**
-     * Errors that belong to one event, raised before commit: bad data or a constraint (SQLSTATE
-     * classes 22 and 23), or a deadlock. A lost
-     * connection fails the whole batch instead: retrying would only wait again.
+     * Errors that belong to one event, raised before commit, as Spring translates PostgreSQL's:
+     * bad data or a constraint (SQLSTATE classes 22 and 23: {@code DataIntegrityViolationException})
+     * or a deadlock (40P01: {@code PessimisticLockingFailureException}). A lost connection
+     * ({@code DataAccessResourceFailureException}) fails the whole batch instead: retrying would only wait again.
      */
     private static boolean isOneEventsFault(Throwable failure) {
-        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-            if (cause instanceof java.sql.SQLException sql && sql.getSQLState() != null) {
-                String state = sql.getSQLState();
-                return state.startsWith("22") || state.startsWith("23") || state.equals("40P01");
-            }
-        }
-        return false;
+        return failure instanceof org.springframework.dao.DataIntegrityViolationException
+                || failure instanceof org.springframework.dao.PessimisticLockingFailureException;
     }
 
     /** Marks a failure inside the batch's transaction, which was therefore rolled back. */

@@ -15,9 +15,10 @@ import dev.collab.event.Event;
 import dev.collab.event.EventLog;
 import dev.collab.run.AgentRunner;
 import dev.collab.run.Runs;
+import dev.collab.session.SessionBusyException;
+import dev.collab.session.SessionEndedException;
+import dev.collab.session.SessionNotFoundException;
 import dev.collab.session.Sessions;
-import dev.collab.web.ApiException;
-import dev.collab.web.ProblemCode;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
@@ -76,12 +77,10 @@ class Sends {
         UUID runId = UUID.randomUUID();
         UUID messageId = UUID.randomUUID();
         switch (sessions.startRun(sessionId, runId)) {
-            case Sessions.RunClaim.NotFound notFound -> throw ApiException.notFound("No session " + sessionId + ".");
-            case Sessions.RunClaim.Ended ended -> throw new ApiException(ProblemCode.SESSION_ENDED,
+            case Sessions.RunClaim.NotFound notFound -> throw new SessionNotFoundException(sessionId);
+            case Sessions.RunClaim.Ended ended -> throw new SessionEndedException(sessionId,
                     "Session " + sessionId + " has ended; start a new session.");
-            case Sessions.RunClaim.Busy busy -> throw new ApiException(ProblemCode.SESSION_BUSY,
-                    "A run is in progress in this session; wait for it to finish or interrupt it.")
-                    .with("runId", busy.runId());
+            case Sessions.RunClaim.Busy busy -> throw new SessionBusyException(sessionId, busy.runId());
             case Sessions.RunClaim.Claimed claimed -> { }
         }
         Map<String, Object> messageData = new LinkedHashMap<>();
@@ -118,11 +117,10 @@ class Sends {
                 .param("session", sessionId).param("key", key)
                 .query((rs, row) -> new Stored(rs.getString("fingerprint"), rs.getString("response"))).list();
         if (stored.isEmpty()) {
-            throw ApiException.notFound("No session " + sessionId + ".");
+            throw new SessionNotFoundException(sessionId);
         }
         if (!stored.getFirst().fingerprint().equals(fingerprint)) {
-            throw new ApiException(ProblemCode.IDEMPOTENCY_KEY_REUSED,
-                    "This Idempotency-Key was used on this session with a different body; use a new key.");
+            throw new IdempotencyKeyReusedException();
         }
         @SuppressWarnings("unchecked")
         Map<String, Object> body = json.readValue(stored.getFirst().response(), LinkedHashMap.class);

@@ -20,4 +20,9 @@ public record Project(@Id String key, String name, @Schema(types = {"string", "n
     boolean hasSettings(ProjectSettings settings) {
         return name.equals(settings.name()) && java.util.Objects.equals(repoUrl, settings.repoUrl());
     }
+
+    /** The same project (key, creation time) with these settings. */
+    Project with(ProjectSettings settings) {
+        return new Project(key, settings.name(), settings.repoUrl(), createdAt);
+    }
 }

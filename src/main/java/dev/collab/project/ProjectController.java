@@ -3,7 +3,6 @@ package dev.collab.project;
 import java.util.List;
 
 import dev.collab.api.ProblemResponses;
-import dev.collab.web.ApiException;
 import dev.collab.web.ProblemCode;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
@@ -54,8 +53,6 @@ class ProjectController {
             case CREATED -> ResponseEntity.status(HttpStatus.CREATED)
                     .header("Location", "/api/projects/" + key).body(saved.project());
             case UPDATED, UNCHANGED -> ResponseEntity.ok(saved.project());
-            case CONFLICT -> throw new ApiException(ProblemCode.PROJECT_EXISTS,
-                    "Project '" + key + "' exists with other settings.");
         };
     }
 
@@ -69,7 +66,7 @@ class ProjectController {
     @GetMapping("/{key}")
     Project get(@PathVariable @Parameter(schema = @Schema(pattern = ProjectKey.PATTERN)) String key) {
         ProjectKey.require(key);
-        return projects.find(key).orElseThrow(() -> ApiException.notFound("No project '" + key + "'."));
+        return projects.find(key).orElseThrow(() -> new ProjectNotFoundException(key));
     }
 
     record ProjectList(List<Project> items) {

@@ -2,8 +2,6 @@ package dev.collab.project;
 
 import java.util.regex.Pattern;
 
-import dev.collab.web.ApiException;
-
 /** The rule for project keys; checked before any query is made with one. */
 public final class ProjectKey {
 
@@ -15,10 +13,10 @@ public final class ProjectKey {
     private ProjectKey() {
     }
 
-    /** @throws ApiException {@code validation-failed} when the key breaks the rule */
+    /** @throws InvalidProjectKeyException when the key breaks the rule */
     public static String require(String key) {
         if (key == null || !RULE.matcher(key).matches()) {
-            throw ApiException.invalid("key", "must match ^[a-z0-9][a-z0-9._-]{0,63}$");
+            throw new InvalidProjectKeyException();
         }
         return key;
     }

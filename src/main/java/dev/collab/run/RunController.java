@@ -4,10 +4,11 @@ import java.util.Map;
 import java.util.UUID;
 
 import dev.collab.session.Session;
+import dev.collab.session.SessionEndedException;
+import dev.collab.session.SessionNotFoundException;
 import dev.collab.session.SessionState;
 import dev.collab.session.Sessions;
 import dev.collab.api.ProblemResponses;
-import dev.collab.web.ApiException;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
@@ -40,9 +41,9 @@ class RunController {
     @ProblemResponses(ProblemCode.SESSION_ENDED)
     @PostMapping(path = "/api/sessions/{id}/interrupt", produces = "application/json")
     ResponseEntity<Map<String, UUID>> interrupt(@PathVariable UUID id) {
-        Session session = sessions.find(id).orElseThrow(() -> ApiException.notFound("No session " + id + "."));
+        Session session = sessions.find(id).orElseThrow(() -> new SessionNotFoundException(id));
         if (session.state() == SessionState.ENDED) {
-            throw new ApiException(ProblemCode.SESSION_ENDED, "Session " + id + " has ended.");
+            throw new SessionEndedException(id, "Session " + id + " has ended.");
         }
         UUID runId = runner.interrupt(id);
         return runId == null ? ResponseEntity.noContent().build()

@@ -24,6 +24,7 @@ import org.springframework.transaction.annotation.Transactional;
 public class Runs {
 
     private final JdbcClient jdbc;
+    private final RunRepository repository;
     private final EventLog eventLog;
     private final Sessions sessions;
     private final RunnerProperties properties;
@@ -31,10 +32,11 @@ public class Runs {
     private final ControlChannel control;
     final String instanceId;
 
-    Runs(JdbcClient jdbc, EventLog eventLog, Sessions sessions, RunnerProperties properties, MeterRegistry registry,
-            InstanceId instanceId, ControlChannel control) {
+    Runs(JdbcClient jdbc, RunRepository repository, EventLog eventLog, Sessions sessions, RunnerProperties properties,
+            MeterRegistry registry, InstanceId instanceId, ControlChannel control) {
         this.control = control;
         this.jdbc = jdbc;
+        this.repository = repository;
         this.eventLog = eventLog;
         this.sessions = sessions;
         this.properties = properties;
@@ -118,20 +120,12 @@ public class Runs {
 
     /** The run in progress in a session and the instance running it. */
     Optional<RunningRun> running(UUID sessionId) {
-        return jdbc.sql("""
-                        select r.id, r.instance_id, r.lease_expires_at < now() as expired
-                        from sessions s join runs r on r.id = s.current_run_id
-                        where s.id = :id and s.state = 'RUNNING' and r.state = 'RUNNING'
-                        """)
-                .param("id", sessionId)
-                .query((rs, row) -> new RunningRun(rs.getObject(1, UUID.class), rs.getString(2), rs.getBoolean(3)))
-                .optional();
+        return repository.findRunningIn(sessionId);
     }
 
-    /** Whether a run is still RUNNING in the database. */
-    boolean isRunning(UUID runId) {
-        return jdbc.sql("select exists (select 1 from runs where id = :id and state = 'RUNNING')").param("id", runId)
-                .query(Boolean.class).single();
+    /** The run, whatever its state. */
+    Optional<Run> find(UUID runId) {
+        return repository.findById(runId);
     }
 
     record RunningRun(UUID runId, String instanceId, boolean leaseExpired) {

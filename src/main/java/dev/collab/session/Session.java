@@ -4,14 +4,19 @@ import java.time.Instant;
 import java.util.UUID;
 
 import io.swagger.v3.oas.annotations.media.Schema;
+import org.springframework.data.annotation.Id;
+import org.springframework.data.relational.core.mapping.Column;
+import org.springframework.data.relational.core.mapping.Table;
 
 /**
- * A session as clients see it.
+ * A session as clients see it; the aggregate root of a session's row, read through
+ * {@link SessionRepository}. Its writes are conditional UPDATEs in {@link Sessions} (see there).
  *
  * @param headSeq      seq of the last event in the session's log, 0 if none
  * @param currentRunId the run in progress, or {@code null}
  */
-public record Session(UUID id, String project, @Schema(types = {"string", "null"}) String title, SessionState state, Instant createdAt,
+@Table("sessions")
+public record Session(@Id UUID id, @Column("project_key") String project, @Schema(types = {"string", "null"}) String title, SessionState state, Instant createdAt,
         Instant lastActivityAt, long headSeq,
         @Schema(types = {"string", "null"}, format = "uuid") UUID currentRunId) {
 }

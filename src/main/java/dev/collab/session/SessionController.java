@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.UUID;
 
 import dev.collab.project.ProjectKey;
+import dev.collab.project.ProjectNotFoundException;
 import dev.collab.project.Projects;
 import dev.collab.web.ApiException;
 import dev.collab.web.QueryParameters;
@@ -69,7 +70,7 @@ class SessionController {
         Sessions.Page page = sessions.page(key, stateFilter, after, pageSize);
         // An empty page may mean "no such project": only then is the project looked up.
         if (page.items().isEmpty() && projects.find(key).isEmpty()) {
-            throw ApiException.notFound("No project '" + key + "'.");
+            throw new ProjectNotFoundException(key);
         }
         return new SessionList(page.items(), page.next() == null ? null : page.next().encode());
     }
@@ -89,8 +90,8 @@ class SessionController {
         return ResponseEntity.noContent().build();
     }
 
-    private static ApiException notFound(UUID id) {
-        return ApiException.notFound("No session " + id + ".");
+    private static SessionNotFoundException notFound(UUID id) {
+        return new SessionNotFoundException(id);
     }
 
     private static SessionState parseState(String state) {

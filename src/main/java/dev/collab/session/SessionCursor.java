@@ -5,8 +5,6 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.UUID;
 
-import dev.collab.web.ApiException;
-
 /**
  * Opaque keyset cursor of the session list: the sort key {@code (lastActivityAt, id)} of the
  * last session of a page. Encoded as base64url text so clients treat it as a token.
@@ -26,7 +24,7 @@ record SessionCursor(Instant lastActivityAt, UUID id) {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(plain.getBytes(StandardCharsets.US_ASCII));
     }
 
-    /** @throws ApiException {@code validation-failed} for anything this server did not hand out */
+    /** @throws InvalidCursorException for anything this server did not hand out */
     static SessionCursor decode(String token) {
         try {
             if (token.length() > 128) {
@@ -45,7 +43,7 @@ record SessionCursor(Instant lastActivityAt, UUID id) {
             return new SessionCursor(Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L),
                     Math.floorMod(micros, 1_000_000L) * 1_000L), id);
         } catch (IllegalArgumentException | ArithmeticException e) {
-            throw ApiException.invalid("cursor", "is not a cursor returned by this API");
+            throw new InvalidCursorException();
         }
     }
 }

@@ -15,7 +15,7 @@ import java.util.UUID;
 
 import dev.collab.event.Event;
 import dev.collab.event.EventLog;
-import dev.collab.web.ApiException;
+import dev.collab.project.ProjectNotFoundException;
 import dev.collab.workspace.Workspaces;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.ApplicationEventPublisher;
@@ -23,7 +23,13 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
-/** Creates, finds, lists and ends sessions. */
+/**
+ * Creates, finds, lists and ends sessions. Reads of one session go through
+ * {@link SessionRepository}; every write is one conditional statement with {@code JdbcClient}
+ * (insert only into an existing project, IDLE → RUNNING only if IDLE, end only if not ENDED),
+ * which is what keeps racing requests on any number of instances correct without locks held
+ * across round trips, and the list is the measured hot query (docs/performance.md).
+ */
 @Service
 public class Sessions {
 
@@ -31,6 +37,7 @@ public class Sessions {
             id, project_key, title, state, created_at, last_activity_at, head_seq, current_run_id""";
 
     private final JdbcClient jdbc;
+    private final SessionRepository repository;
     private final Workspaces workspaces;
     private final EventLog eventLog;
     /** Lazy: the run module needs sessions too (a bean cycle, not a module one). */
@@ -38,9 +45,10 @@ public class Sessions {
     private final ApplicationEventPublisher events;
     private final Clock clock;
 
-    Sessions(JdbcClient jdbc, Workspaces workspaces, EventLog eventLog, ObjectProvider<InterruptedRuns> interruptedRuns,
-            ApplicationEventPublisher events, Clock clock) {
+    Sessions(JdbcClient jdbc, SessionRepository repository, Workspaces workspaces, EventLog eventLog,
+            ObjectProvider<InterruptedRuns> interruptedRuns, ApplicationEventPublisher events, Clock clock) {
         this.jdbc = jdbc;
+        this.repository = repository;
         this.workspaces = workspaces;
         this.eventLog = eventLog;
         this.interruptedRuns = interruptedRuns;
@@ -51,7 +59,7 @@ public class Sessions {
     /**
      * Creates an IDLE session in the project; its workspace directory exists before this returns.
      *
-     * @throws ApiException {@code not-found} for an unknown project
+     * @throws ProjectNotFoundException for an unknown project
      */
     @Transactional
     public Session create(String project, String title) {
@@ -64,7 +72,7 @@ public class Sessions {
                 .param("id", id).param("title", title).param("now", now).param("project", project)
                 .update();
         if (inserted == 0) {
-            throw ApiException.notFound("No project '" + project + "'.");
+            throw new ProjectNotFoundException(project);
         }
         // Inside the transaction: if the directory cannot be made, the session is not created either.
         workspaces.create(id);
@@ -76,8 +84,7 @@ public class Sessions {
     }
 
     public Optional<Session> find(UUID id) {
-        return jdbc.sql("select " + COLUMNS + " from sessions where id = :id")
-                .param("id", id).query(Sessions::map).optional();
+        return repository.findById(id);
     }
 
     /**

@@ -2,12 +2,19 @@ package dev.collab.web;
 
 import java.nio.charset.CharacterCodingException;
 import java.sql.SQLException;
-import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientConnectionException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
+import dev.collab.message.IdempotencyKeyReusedException;
+import dev.collab.project.InvalidProjectKeyException;
+import dev.collab.project.ProjectExistsException;
+import dev.collab.project.ProjectNotFoundException;
+import dev.collab.session.InvalidCursorException;
+import dev.collab.session.SessionBusyException;
+import dev.collab.session.SessionEndedException;
+import dev.collab.session.SessionNotFoundException;
 import jakarta.servlet.http.HttpServletRequest;
 import org.eclipse.jetty.http.HttpException;
 import org.slf4j.Logger;
@@ -22,6 +29,8 @@ import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
 import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.jdbc.CannotGetJdbcConnectionException;
+import org.springframework.jdbc.support.SQLExceptionSubclassTranslator;
+import org.springframework.jdbc.support.SQLExceptionTranslator;
 import org.springframework.transaction.CannotCreateTransactionException;
 import org.springframework.transaction.TransactionSystemException;
 import org.springframework.util.InvalidMimeTypeException;
@@ -44,14 +53,22 @@ import tools.jackson.databind.DatabindException;
 
 /**
  * Renders every exception that leaves a controller as problem+json with a {@code code}:
- * our {@link ApiException}s, Spring MVC's own (bad JSON, wrong method, unknown path…) and
- * anything unexpected, which is logged with the request id the body carries. Bodies never
- * contain stack traces, SQL, class names or file paths.
+ * the domain's exceptions (unknown project or session, busy, ended…), the web layer's
+ * {@link ApiException}s for requests of the wrong shape, Spring MVC's own (bad JSON, wrong
+ * method, unknown path…) and anything unexpected, which is logged with the request id the body
+ * carries. Bodies never contain stack traces, SQL, class names or file paths.
  */
 @RestControllerAdvice
 class ProblemHandler extends ResponseEntityExceptionHandler {
 
     private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
+
+    /** Translates raw {@link SQLException}s as JdbcTemplate does (subclass, then SQL state class). */
+    private static final SQLExceptionTranslator TRANSLATOR = new SQLExceptionSubclassTranslator();
+    /** Hikari's message for a pool that had no connection free in time (see {@link #isDatabaseBusy}). */
+    private static final String HIKARI_POOL_TIMEOUT = "Connection is not available, request timed out";
+    /** Hikari's message for a pooled connection used after it was closed (see {@link #isClosedPooledConnection}). */
+    private static final String HIKARI_CLOSED_CONNECTION = "Connection is closed";
 
     private final DatabaseFailures databaseFailures;
 
@@ -62,6 +79,57 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     @ExceptionHandler(ApiException.class)
     ResponseEntity<Object> api(ApiException exception, HttpServletRequest request) {
         return Problems.response(Problems.of(exception, request));
+    }
+
+    // The domain's exceptions, each answered with its problem. The domain packages know nothing of
+    // HTTP; this is the one place that says which status and code each outcome gets.
+
+    @ExceptionHandler(ProjectNotFoundException.class)
+    ResponseEntity<Object> projectNotFound(ProjectNotFoundException exception, HttpServletRequest request) {
+        return problem(ProblemCode.NOT_FOUND, exception, request);
+    }
+
+    @ExceptionHandler(SessionNotFoundException.class)
+    ResponseEntity<Object> sessionNotFound(SessionNotFoundException exception, HttpServletRequest request) {
+        return problem(ProblemCode.NOT_FOUND, exception, request);
+    }
+
+    @ExceptionHandler(ProjectExistsException.class)
+    ResponseEntity<Object> projectExists(ProjectExistsException exception, HttpServletRequest request) {
+        return problem(ProblemCode.PROJECT_EXISTS, exception, request);
+    }
+
+    @ExceptionHandler(SessionBusyException.class)
+    ResponseEntity<Object> sessionBusy(SessionBusyException exception, HttpServletRequest request) {
+        ProblemDetail problem = Problems.of(ProblemCode.SESSION_BUSY, exception.getMessage(), request);
+        problem.setProperty("runId", exception.runId());
+        return Problems.response(problem);
+    }
+
+    @ExceptionHandler(SessionEndedException.class)
+    ResponseEntity<Object> sessionEnded(SessionEndedException exception, HttpServletRequest request) {
+        return problem(ProblemCode.SESSION_ENDED, exception, request);
+    }
+
+    @ExceptionHandler(IdempotencyKeyReusedException.class)
+    ResponseEntity<Object> idempotencyKeyReused(IdempotencyKeyReusedException exception,
+            HttpServletRequest request) {
+        return problem(ProblemCode.IDEMPOTENCY_KEY_REUSED, exception, request);
+    }
+
+    @ExceptionHandler(InvalidProjectKeyException.class)
+    ResponseEntity<Object> invalidProjectKey(InvalidProjectKeyException exception, HttpServletRequest request) {
+        return Problems.response(Problems.of(ApiException.invalid(exception.field(), exception.reason()), request));
+    }
+
+    @ExceptionHandler(InvalidCursorException.class)
+    ResponseEntity<Object> invalidCursor(InvalidCursorException exception, HttpServletRequest request) {
+        return Problems.response(Problems.of(ApiException.invalid(exception.field(), exception.reason()), request));
+    }
+
+    private static ResponseEntity<Object> problem(ProblemCode code, RuntimeException exception,
+            HttpServletRequest request) {
+        return Problems.response(Problems.of(code, exception.getMessage(), request));
     }
 
     @ExceptionHandler(Exception.class)
@@ -147,9 +215,11 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
             if (t instanceof DatabaseBusyException) {
                 return true;
             }
+            // Spring wraps both kinds of pool timeout in the same CannotGetJdbcConnectionException:
+            // only Hikari's own exception tells them apart (no cause, no SQL state, this message).
             if (t instanceof SQLTransientConnectionException timeout && timeout.getCause() == null
                     && timeout.getSQLState() == null && timeout.getMessage() != null
-                    && timeout.getMessage().contains("Connection is not available, request timed out")) {
+                    && timeout.getMessage().contains(HIKARI_POOL_TIMEOUT)) {
                 return true;
             }
         }
@@ -162,12 +232,14 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
      */
     static boolean isDatabaseUnavailable(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof CannotGetJdbcConnectionException || t instanceof DataAccessResourceFailureException
-                    || t instanceof TransientDataAccessException || t instanceof SQLTransientConnectionException
-                    || t instanceof SQLNonTransientConnectionException || t instanceof CannotCreateTransactionException) {
+            if (isUnavailable(t)) {
                 return true;
             }
-            if (t instanceof SQLException sql && isConnectionLoss(sql)) {
+            // Raw JDBC (the streams' dedicated connections, a commit outside a template): the same
+            // translation JdbcTemplate applies, so a lost connection (class 08) or a server shutting
+            // down (57P0x) reads the same whichever way it came.
+            if (t instanceof SQLException sql && (isUnavailable(TRANSLATOR.translate("", null, sql))
+                    || isClosedPooledConnection(sql))) {
                 return true;
             }
             // A rollback that failed on a dead connection hides the failure that caused it.
@@ -214,13 +286,23 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
                 .body(problem);
     }
 
-    /** Connection exceptions (class 08), an administrator or crash shutdown (57P0x), a closed pooled connection. */
-    private static boolean isConnectionLoss(SQLException sql) {
-        String state = sql.getSQLState();
-        if (state != null && (state.startsWith("08") || state.startsWith("57P"))) {
-            return true;
-        }
-        return state == null && "Connection is closed".equals(sql.getMessage());
+    /**
+     * Spring's data-access exceptions that mean "the database cannot be used right now": no
+     * connection ({@link CannotGetJdbcConnectionException}, a {@link DataAccessResourceFailureException}),
+     * PostgreSQL's class 08 and 57P0x ({@link DataAccessResourceFailureException}), transient failures
+     * ({@link TransientDataAccessException}), or no transaction could begin.
+     */
+    private static boolean isUnavailable(Throwable t) {
+        return t instanceof DataAccessResourceFailureException || t instanceof TransientDataAccessException
+                || t instanceof CannotCreateTransactionException;
+    }
+
+    /**
+     * A pooled connection used after Hikari closed it (its connection broke): Hikari sets no SQL
+     * state, so Spring's translation has no type for it and only the message tells.
+     */
+    private static boolean isClosedPooledConnection(SQLException sql) {
+        return sql.getSQLState() == null && HIKARI_CLOSED_CONNECTION.equals(sql.getMessage());
     }
 
     private static ProblemDetail invalidBody(BindingResult result, HttpServletRequest request) {

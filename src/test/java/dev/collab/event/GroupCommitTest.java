@@ -1,12 +1,16 @@
 package dev.collab.event;
 
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 
 import dev.collab.support.Api;
@@ -15,6 +19,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -23,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * Appends outside a transaction are committed in shared batches: seqs stay 1..N per session in
  * each writer's order, every event is in the log exactly once with its head moved, and an
- * unknown or closed session fails only its own append.
+ * unknown or closed session, or an event the database rejects, fails only its own append.
  */
 @IntegrationTest
 class GroupCommitTest {
@@ -38,6 +43,8 @@ class GroupCommitTest {
     MeterRegistry registry;
     @Autowired
     javax.sql.DataSource dataSource;
+    @Autowired
+    GroupCommit groupCommit;
 
     @Test
     void concurrentWritersShareBatchesAndKeepEverySessionGapFree() throws Exception {
@@ -118,6 +125,78 @@ class GroupCommitTest {
         assertThat(eventLog.read(open, 0, 1000)).extracting(Event::seq)
                 .containsExactlyElementsOf(LongStream.rangeClosed(1, 51).boxed().toList());
         assertThat(eventLog.read(ended, 0, 1000)).extracting(Event::type).containsExactly("session.created", "session.ended");
+    }
+
+    @Test
+    void anEventTheDatabaseRejectsFailsOnlyItsOwnAppendInABatch() throws Exception {
+        Api api = new Api(port);
+        String project = api.newProject("group-bad-data");
+        UUID session = api.newSession(project);
+        // One session per append: two batches never contend for a session row (that would send
+        // an append the plain way, which this test keeps busy).
+        List<UUID> goodSessions = new ArrayList<>();
+        List<UUID> badSessions = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            goodSessions.add(api.newSession(project));
+            badSessions.add(api.newSession(project));
+        }
+        double fallbacksBefore = registry.get("collab.events.append.batch.fallbacks").counter().count();
+        CountDownLatch directTaken = new CountDownLatch(GroupCommit.MAX_DIRECT);
+        CountDownLatch release = new CountDownLatch(1);
+        ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
+        try {
+            // Hold every plain (direct) slot, so that what follows is committed in shared batches.
+            for (int i = 0; i < GroupCommit.MAX_DIRECT; i++) {
+                pool.submit(() -> groupCommit.append(append(session, "{}"), () -> {
+                    directTaken.countDown();
+                    awaitQuietly(release);
+                    return null;
+                }));
+            }
+            assertThat(directTaken.await(60, TimeUnit.SECONDS)).isTrue();
+            List<Future<Event>> good = new ArrayList<>();
+            List<Future<Event>> bad = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                UUID goodSession = goodSessions.get(i);
+                UUID badSession = badSessions.get(i);
+                good.add(pool.submit(() -> groupCommit.append(append(goodSession, "{\"text\": \"ok\"}"),
+                        GroupCommitTest::notAlone)));
+                // Not JSON: PostgreSQL rejects the cast (SQLSTATE 22P02), a fault of this one event.
+                bad.add(pool.submit(() -> groupCommit.append(append(badSession, "{not json"), GroupCommitTest::notAlone)));
+            }
+            for (int i = 0; i < 20; i++) {
+                assertThat(good.get(i).get(60, TimeUnit.SECONDS).sessionId()).isEqualTo(goodSessions.get(i));
+            }
+            for (Future<Event> append : bad) {
+                assertThatThrownBy(() -> append.get(60, TimeUnit.SECONDS)).cause()
+                        .isInstanceOf(DataIntegrityViolationException.class);
+            }
+        } finally {
+            release.countDown(); // else closing the pool would wait for the held slots forever
+            pool.close();
+        }
+        assertThat(registry.get("collab.events.append.batch.fallbacks").counter().count())
+                .as("a batch with a bad event was committed in halves").isGreaterThan(fallbacksBefore);
+        for (int i = 0; i < 20; i++) {
+            assertThat(eventLog.read(goodSessions.get(i), 0, 1000)).extracting(Event::seq).containsExactly(1L, 2L);
+            assertThat(eventLog.read(badSessions.get(i), 0, 1000)).extracting(Event::seq).containsExactly(1L);
+        }
+    }
+
+    private static GroupCommit.Append append(UUID session, String payload) {
+        return new GroupCommit.Append(session, "output", payload, OffsetDateTime.now(ZoneOffset.UTC));
+    }
+
+    private static Event notAlone() {
+        throw new AssertionError("an append queued while no other batch holds its session is committed in a batch");
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     @Test

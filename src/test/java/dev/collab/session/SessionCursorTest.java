@@ -4,7 +4,6 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.UUID;
 
-import dev.collab.web.ApiException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -36,7 +35,7 @@ class SessionCursorTest {
     @ParameterizedTest
     @ValueSource(strings = {"", "%%%", "czEuMTIz", "bm90LWEtY3Vyc29y"})
     void rejectsGarbage(String token) {
-        assertThatThrownBy(() -> SessionCursor.decode(token)).isInstanceOf(ApiException.class)
+        assertThatThrownBy(() -> SessionCursor.decode(token)).isInstanceOf(InvalidCursorException.class)
                 .hasMessageContaining("cursor");
     }
 
@@ -47,8 +46,8 @@ class SessionCursorTest {
         String notANumber = "s1.abc." + UUID.randomUUID();
         for (String plain : new String[] {nonCanonicalId, wrongVersion, notANumber}) {
             String token = Base64.getUrlEncoder().withoutPadding().encodeToString(plain.getBytes(US_ASCII));
-            assertThatThrownBy(() -> SessionCursor.decode(token)).as(plain).isInstanceOf(ApiException.class);
+            assertThatThrownBy(() -> SessionCursor.decode(token)).as(plain).isInstanceOf(InvalidCursorException.class);
         }
-        assertThatThrownBy(() -> SessionCursor.decode("A".repeat(500))).isInstanceOf(ApiException.class);
+        assertThatThrownBy(() -> SessionCursor.decode("A".repeat(500))).isInstanceOf(InvalidCursorException.class);
     }
 }
