@@ -47,7 +47,7 @@ record StreamProperties(
         @Min(1) @Max(1000) @DefaultValue("8") int concurrentReads,
         @NotNull @DurationMin(nanos = 0, inclusive = false) @DefaultValue("30s") Duration readQueueTimeout) {
 
-    // Neither Jakarta nor Spring Boot has a constraint for a DataSize; these two are the only ones.
+    // No Jakarta or Spring Boot constraint applies to a DataSize, hence these two rules as methods.
 
     @AssertTrue(message = "collab.stream.recent-events-size must not be negative")
     boolean isRecentEventsSizeNotNegative() {

@@ -46,12 +46,12 @@ record RunnerProperties(
         List<@Pattern(regexp = VARIABLE_NAME, message = NOT_A_NAME)
                 @Pattern(regexp = NOT_THE_SERVERS, message = THE_SERVERS) String> environment) {
 
-    static final String VARIABLE_NAME = "[A-Za-z_][A-Za-z0-9_]*";
+    private static final String VARIABLE_NAME = "[A-Za-z_][A-Za-z0-9_]*";
     /**
      * Where the server's own secrets and settings live. Spring binds environment variables in any case
      * ({@code spring_datasource_password} too), so the comparison ignores case.
      */
-    static final String NOT_THE_SERVERS = "(?i)(?!SPRING_|COLLAB_|(?:DATABASE_URL|PGPASSWORD|PGPASSFILE)$).*";
+    private static final String NOT_THE_SERVERS = "(?i)(?!SPRING_|COLLAB_|(?:DATABASE_URL|PGPASSWORD|PGPASSFILE)$).*";
     private static final String NOT_A_NAME = "is not an environment variable name: list names only (letters, "
             + "digits and _), separated by commas";
     private static final String THE_SERVERS = "is one of the server's own variables (SPRING_*, COLLAB_*, "
