@@ -2,87 +2,71 @@ package dev.collab.run;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
-import java.util.regex.Pattern;
 
-import dev.collab.ops.StartupCheckException;
+import jakarta.validation.constraints.AssertTrue;
+import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
+import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
 
 /**
- * The agent runner ({@code collab.runner.*}, CONTRACT.md).
+ * The agent runner ({@code collab.runner.*}, docs/runner.md). The defaults are the
+ * {@code @DefaultValue}s here and nowhere else; a value that breaks a constraint stops the server at
+ * startup with Spring Boot's binding report.
  *
- * @param command        the agent command as a list, no shell; empty: the shipped demo agent
- * @param timeout        a run longer than this is interrupted ({@code runner-timeout})
- * @param lease          a run whose lease is not renewed for this long is {@code lost}
- * @param interruptGrace after the polite signal, how long before the agent's processes are killed
- * @param outputFlush    output is batched into {@code output} events at most this often…
- * @param outputMaxChars …or as soon as this many characters are waiting
- * @param outputMaxPendingChars output all runs of this instance together keep while it cannot be
- *                       appended (the database is unavailable); past it a run whose appends fail
- *                       drops its oldest, with a marker line (docs/runner.md)
- * @param environment    the names of the server's environment variables an agent gets (when set);
- *                       besides these it gets only the run's own {@code COLLAB_SESSION_ID} and
- *                       {@code COLLAB_RUN_ID}. The server's credentials and settings
- *                       ({@code SPRING_*}, {@code COLLAB_*}, {@code DATABASE_URL}, {@code PGPASSWORD},
- *                       {@code PGPASSFILE}) are refused at startup even when listed.
+ * @param command the agent command as a list, no shell (--collab.runner.command=opencode,run); empty:
+ *        the shipped demo agent
+ * @param timeout a run longer than this is interrupted (runner-timeout)
+ * @param lease a run whose lease is not renewed for this long is lost (at least 1s; renewed every third
+ *        of it)
+ * @param interruptGrace after the polite signal (SIGTERM), how long before the agent's processes are killed
+ * @param outputFlush waiting output becomes an output event at most this often…
+ * @param outputMaxChars …or as soon as this many characters are waiting (at least 256)
+ * @param outputMaxPendingChars output all runs of this instance together keep while it cannot be appended
+ *        (the database is unavailable); past it a run whose appends fail drops its oldest, with a marker
+ *        line (at least output-max-chars)
+ * @param environment the names of the server's environment variables an agent gets; besides these it gets
+ *        only the run's own COLLAB_SESSION_ID and COLLAB_RUN_ID. The server's credentials and settings
+ *        (SPRING_*, COLLAB_*, DATABASE_URL, PGPASSWORD, PGPASSFILE) are refused at startup even when listed.
  */
 @Validated
 @ConfigurationProperties("collab.runner")
 record RunnerProperties(
         List<String> command,
-        @NotNull @DefaultValue("30m") Duration timeout,
-        @NotNull @DefaultValue("30s") Duration lease,
+        @NotNull @DurationMin(nanos = 0, inclusive = false) @DefaultValue("30m") Duration timeout,
+        @NotNull @DurationMin(seconds = 1) @DefaultValue("30s") Duration lease,
         @NotNull @DefaultValue("3s") Duration interruptGrace,
         @NotNull @DefaultValue("30ms") Duration outputFlush,
-        @DefaultValue("16384") int outputMaxChars,
+        @Min(256) @DefaultValue("16384") int outputMaxChars,
         @DefaultValue("4194304") int outputMaxPendingChars,
         @DefaultValue({"PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TERM", "TMPDIR"})
-        List<String> environment) {
+        List<@Pattern(regexp = VARIABLE_NAME, message = NOT_A_NAME)
+                @Pattern(regexp = NOT_THE_SERVERS, message = THE_SERVERS) String> environment) {
 
-    private static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
-    /** Where the server's own secrets and settings live; Spring also binds them in lower case. */
-    private static final List<String> SERVER_PREFIXES = List.of("SPRING_", "COLLAB_");
-    private static final List<String> SERVER_NAMES = List.of("DATABASE_URL", "PGPASSWORD", "PGPASSFILE");
+    private static final String VARIABLE_NAME = "[A-Za-z_][A-Za-z0-9_]*";
+    /**
+     * Where the server's own secrets and settings live. Spring binds environment variables in any case
+     * ({@code spring_datasource_password} too), so the comparison ignores case.
+     */
+    private static final String NOT_THE_SERVERS = "(?i)(?!SPRING_|COLLAB_|(?:DATABASE_URL|PGPASSWORD|PGPASSFILE)$).*";
+    private static final String NOT_A_NAME = "is not an environment variable name: list names only (letters, "
+            + "digits and _), separated by commas";
+    private static final String THE_SERVERS = "is one of the server's own variables (SPRING_*, COLLAB_*, "
+            + "DATABASE_URL, PGPASSWORD, PGPASSFILE), which agents never get: remove it; an agent that needs a "
+            + "value of its own gets it under another name";
 
     RunnerProperties {
+        // Normalised, not checked: the constraints above see the list as the runner uses it.
         command = command == null ? List.of() : List.copyOf(command);
-        if (lease != null && lease.compareTo(Duration.ofSeconds(1)) < 0) {
-            throw new IllegalArgumentException("collab.runner.lease must be at least 1s, was " + lease);
-        }
-        if (timeout != null && (timeout.isZero() || timeout.isNegative())) {
-            throw new IllegalArgumentException("collab.runner.timeout must be positive, was " + timeout);
-        }
         environment = environment == null ? List.of() : environment.stream().map(String::strip)
                 .filter(name -> !name.isEmpty()).distinct().toList();
-        for (String name : environment) {
-            requireAgentVariable(name);
-        }
-        if (outputMaxChars < 256) {
-            throw new IllegalArgumentException("collab.runner.output-max-chars must be at least 256, was " + outputMaxChars);
-        }
-        if (outputMaxPendingChars < outputMaxChars) {
-            throw new IllegalArgumentException("collab.runner.output-max-pending-chars must be at least "
-                    + "collab.runner.output-max-chars (" + outputMaxChars + "), was " + outputMaxPendingChars);
-        }
     }
 
-    /** A name an operator may pass through to agents: a plain variable name, none of the server's own. */
-    private static void requireAgentVariable(String name) {
-        if (!NAME.matcher(name).matches()) {
-            throw new StartupCheckException("collab.runner.environment lists '" + name
-                    + "', which is not an environment variable name.",
-                    "List variable names only (letters, digits and _), separated by commas.");
-        }
-        String upper = name.toUpperCase(Locale.ROOT);
-        if (SERVER_PREFIXES.stream().anyMatch(upper::startsWith) || SERVER_NAMES.contains(upper)) {
-            throw new StartupCheckException("collab.runner.environment lists " + name
-                    + ", but agents never get the server's credentials or settings (SPRING_*, COLLAB_*, "
-                    + "DATABASE_URL, PGPASSWORD, PGPASSFILE).",
-                    "Remove " + name + " from collab.runner.environment (COLLAB_RUNNER_ENVIRONMENT); "
-                            + "an agent that needs a value of its own gets it under another name.");
-        }
+    @AssertTrue(message = "collab.runner.output-max-pending-chars must be at least collab.runner.output-max-chars")
+    boolean isOutputMaxPendingCharsAtLeastOutputMaxChars() {
+        return outputMaxPendingChars >= outputMaxChars;
     }
 }

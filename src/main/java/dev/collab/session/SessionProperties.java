@@ -21,7 +21,7 @@ import org.springframework.validation.annotation.Validated;
 @Validated
 @ConfigurationProperties("collab.session")
 record SessionProperties(
-        @DurationMin(millis = 1) Duration endIdleAfter,
-        @NotNull @DurationMin(millis = 1) @DefaultValue("1m") Duration idleCheckInterval,
+        @DurationMin(nanos = 0, inclusive = false) Duration endIdleAfter,
+        @NotNull @DurationMin(nanos = 0, inclusive = false) @DefaultValue("1m") Duration idleCheckInterval,
         @Min(1) @Max(10_000) @DefaultValue("100") int idleEndBatch) {
 }

@@ -21,8 +21,7 @@ public class Workspaces {
     private final Path root;
 
     Workspaces(WorkspaceProperties properties, CollabProperties collab) {
-        Path configured = properties.root() != null ? properties.root() : collab.dataDir().resolve("workspaces");
-        this.root = WritableDirectories.require(configured.toAbsolutePath().normalize(), "collab.workspace.root");
+        this.root = WritableDirectories.require(properties.rootUnder(collab.dataDir()), "collab.workspace.root");
     }
 
     public Path root() {

@@ -75,8 +75,9 @@ class AgentEnvironmentProcessTest {
             int exit = server.awaitExit(Duration.ofSeconds(120));
             String output = server.output();
             assertThat(exit).isNotZero();
-            assertThat(output).contains("collab.runner.environment lists SPRING_DATASOURCE_PASSWORD, but agents never get")
-                    .contains("Remove SPRING_DATASOURCE_PASSWORD from collab.runner.environment");
+            assertThat(output).contains("Property: collab.runner.environment[1]")
+                    .contains("Value: \"SPRING_DATASOURCE_PASSWORD\"")
+                    .contains("Reason: is one of the server's own variables");
             assertThat(output).doesNotContain("\tat ");
         }
     }

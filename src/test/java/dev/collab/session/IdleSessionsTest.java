@@ -14,11 +14,6 @@ import dev.collab.workspace.Workspaces;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.runner.ApplicationContextRunner;
-import org.springframework.boot.context.properties.EnableConfigurationProperties;
-import org.springframework.boot.autoconfigure.context.ConfigurationPropertiesAutoConfiguration;
-import org.springframework.boot.autoconfigure.AutoConfigurations;
-import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
@@ -61,24 +56,5 @@ class IdleSessionsTest {
         assertThat(events.get(events.size() - 1).get("type").asString()).isEqualTo("session.ended");
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> !Files.exists(workspaces.directoryOf(UUID.fromString(idle))));
-    }
-
-    @Test
-    void retentionIsOffUnlessSetAndRejectsANonPositiveAge() {
-        new ApplicationContextRunner()
-                .withConfiguration(AutoConfigurations.of(ConfigurationPropertiesAutoConfiguration.class,
-                        ValidationAutoConfiguration.class))
-                .withUserConfiguration(PropertiesOnly.class)
-                .run(context -> assertThat(context.getBean(SessionProperties.class).endIdleAfter()).isNull());
-        new ApplicationContextRunner()
-                .withConfiguration(AutoConfigurations.of(ConfigurationPropertiesAutoConfiguration.class,
-                        ValidationAutoConfiguration.class))
-                .withUserConfiguration(PropertiesOnly.class)
-                .withPropertyValues("collab.session.end-idle-after=0s")
-                .run(context -> assertThat(context).hasFailed());
-    }
-
-    @EnableConfigurationProperties(SessionProperties.class)
-    static class PropertiesOnly {
     }
 }

@@ -277,26 +277,6 @@ class WorkspaceSweeperTest {
     }
 
     @Test
-    void minAgeHasAFloorAndBadSettingsAreRejected() {
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SweeperProperties(true, Duration.ofSeconds(1),
-                Duration.ofMinutes(1), 10, Duration.ZERO, 4, 0.5, 2)).hasMessageContaining("min-age");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SweeperProperties(true, Duration.ofSeconds(1),
-                Duration.ZERO, 10, Duration.ofHours(1), 4, 0.5, 2)).hasMessageContaining("interval");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SweeperProperties(true, Duration.ofSeconds(-1),
-                Duration.ofMinutes(1), 10, Duration.ofHours(1), 4, 0.5, 2)).hasMessageContaining("initial-delay");
-        for (double fraction : new double[] {-0.01, 1.01, Double.NaN}) {
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SweeperProperties(true, Duration.ofSeconds(1),
-                    Duration.ofMinutes(1), 10, Duration.ofHours(1), 4, fraction, 2))
-                    .hasMessageContaining("max-orphan-fraction");
-        }
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SweeperProperties(true, Duration.ofSeconds(1),
-                Duration.ofMinutes(1), 10, Duration.ofHours(1), 4, 0.5, -1))
-                .hasMessageContaining("unknown-orphans-tolerated");
-        assertThat(new SweeperProperties(true, Duration.ofSeconds(1), Duration.ofMinutes(1), 10, Duration.ofHours(1),
-                4, 1.0, 0).maxOrphanFraction()).isEqualTo(1.0);
-    }
-
-    @Test
     void deletingASessionRemovesItsWorkspaceInTheBackground() {
         String project = api.newProject("delete");
         String id = api.post("/api/projects/" + project + "/sessions", "{}").json().get("id").asString();
