@@ -124,7 +124,7 @@ class Sends {
             throw new ApiException(ProblemCode.IDEMPOTENCY_KEY_REUSED,
                     "This Idempotency-Key was used on this session with a different body; use a new key.");
         }
-        @SuppressWarnings("unchecked")
+        @SuppressWarnings("unchecked") // the stored response is the JSON object this class wrote (a map)
         Map<String, Object> body = json.readValue(stored.getFirst().response(), LinkedHashMap.class);
         return new Sent(body, true);
     }

@@ -132,7 +132,8 @@ class BuiltInDatabaseSecurityProcessTest {
 
         // As the message says: without the file, the next start sets a new password; the data stays.
         Files.delete(dataDir.resolve("postgres-password"));
-        try (ServerProcess server = ServerProcess.start(dataDir).awaitReady()) {
+        try (ServerProcess server = ServerProcess.start(dataDir)) {
+            server.awaitReady();
             assertThat(canQuery(dataDir, password(dataDir))).isTrue();
         }
     }

@@ -308,6 +308,7 @@ class WorkspaceSweeperTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the other instance's lock is held for the block, never used in it
     void anotherInstanceHoldingTheLockMeansNoSweepHere() throws Exception {
         orphan(Duration.ofHours(2), 1);
         try (SweepLock other = SweepLock.tryAcquire(dataSource).orElseThrow()) {
@@ -560,6 +561,7 @@ class WorkspaceSweeperTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the other instance's lock is held for the block, never used in it
     void aReplicaThatFindsTheLockTakenStillSeesTheMarkerChange() throws Exception {
         Path marker = workspaces.root().resolve(WorkspaceBinding.MARKER);
         String ours = Files.readString(marker);
