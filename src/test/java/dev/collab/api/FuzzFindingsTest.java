@@ -17,7 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Regression tests for what {@link ContractFuzzTest} found beyond issue 11's list, each one a
+ * Regression tests for what {@link ContractFuzzIT} found beyond issue 11's list, each one a
  * request that got a 500 and an ERROR line before.
  */
 @IntegrationTest

@@ -16,7 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * What happens the moment shutdown begins (Spring Boot then publishes REFUSING_TRAFFIC before
  * anything else stops): readiness turns OUT_OF_SERVICE, liveness stays UP, and writes are
- * refused with 503 shutting-down. The real SIGTERM path is in {@code ServerProcessTest}.
+ * refused with 503 shutting-down. The real SIGTERM path is in {@code BuiltInDatabaseProcessIT}.
  */
 @IntegrationTest
 class DrainTest {

@@ -31,7 +31,7 @@ import static org.awaitility.Awaitility.await;
  * connection) is switched over on start, a lost password file is replaced by a new password, and
  * the password file of another installation is named as such at once.
  */
-class BuiltInDatabaseSecurityProcessTest {
+class BuiltInDatabaseSecurityProcessIT {
 
     @Test
     void connectionsNeedThePasswordAndNothingIsWritableByOthers() throws Exception {

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** A configuration that cannot work stops the server with one clear line and a non-zero exit. */
-class StartupFailureProcessTest {
+class StartupFailureProcessIT {
 
     @Test
     void unwritableWorkspaceRootFailsWithOneClearLine() throws Exception {

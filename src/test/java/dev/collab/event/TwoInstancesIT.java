@@ -42,7 +42,7 @@ import static org.awaitility.Awaitility.await;
  */
 @IntegrationTest
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class TwoInstancesTest {
+class TwoInstancesIT {
 
     @LocalServerPort
     int port;
