@@ -119,7 +119,7 @@ class OpenApiConfiguration {
     }
 
     /**
-     * The Actuator endpoints that CONTRACT.md names, and what springdoc cannot infer: the raw JSON
+     * The Actuator endpoints that docs/api.md lists, and what springdoc cannot infer: the raw JSON
      * of {@code Event.data}, and that every member of a response body is always present
      * ({@code spring.jackson.default-property-inclusion: always}; null ones are declared nullable).
      */

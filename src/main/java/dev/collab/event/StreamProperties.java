@@ -11,7 +11,7 @@ import org.springframework.util.unit.DataSize;
 import org.springframework.validation.annotation.Validated;
 
 /**
- * Live streams ({@code collab.stream.*}, CONTRACT.md, docs/configuration.md).
+ * Live streams ({@code collab.stream.*}, docs/configuration.md).
  *
  * @param maxReplay        a client further behind than this gets a {@code gap} event and only the last ones;
  *                         also how many of a watched session's most recent events the hub keeps in memory

@@ -12,7 +12,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
 
 /**
- * The agent runner ({@code collab.runner.*}, CONTRACT.md).
+ * The agent runner ({@code collab.runner.*}, docs/configuration.md, docs/runner.md).
  *
  * @param command        the agent command as a list, no shell; empty: the shipped demo agent
  * @param timeout        a run longer than this is interrupted ({@code runner-timeout})

@@ -10,7 +10,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
 
 /**
- * The orphan-workspace sweeper ({@code collab.sweeper.*}, CONTRACT.md).
+ * The orphan-workspace sweeper ({@code collab.sweeper.*}, docs/configuration.md).
  *
  * @param enabled        whether sweeps run on a schedule (a manual sweep always works)
  * @param initialDelay   first sweep this long after the server is ready

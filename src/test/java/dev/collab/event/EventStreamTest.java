@@ -9,10 +9,8 @@ import java.util.UUID;
 import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
 import dev.collab.support.SseClient;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -24,16 +22,10 @@ class EventStreamTest {
 
     static final Duration WAIT = Duration.ofSeconds(20);
 
-    @LocalServerPort
-    int port;
     @Autowired
     EventLog eventLog;
+    @Autowired
     Api api;
-
-    @BeforeEach
-    void setUp() {
-        api = new Api(port);
-    }
 
     private UUID newSession() {
         String project = api.newProject("events");

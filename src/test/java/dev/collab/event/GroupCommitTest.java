@@ -14,7 +14,6 @@ import dev.collab.support.IntegrationTest;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -28,8 +27,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 @IntegrationTest
 class GroupCommitTest {
 
-    @LocalServerPort
-    int port;
+    @Autowired
+    Api api;
     @Autowired
     EventLog eventLog;
     @Autowired
@@ -41,7 +40,6 @@ class GroupCommitTest {
 
     @Test
     void concurrentWritersShareBatchesAndKeepEverySessionGapFree() throws Exception {
-        Api api = new Api(port);
         String project = api.newProject("group");
         List<UUID> sessions = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
@@ -92,7 +90,6 @@ class GroupCommitTest {
 
     @Test
     void anUnknownOrClosedSessionFailsOnlyItsOwnAppend() throws Exception {
-        Api api = new Api(port);
         String project = api.newProject("group-fail");
         UUID open = api.newSession(project);
         UUID ended = api.newSession(project);
@@ -122,7 +119,6 @@ class GroupCommitTest {
 
     @Test
     void aSessionLockedElsewhereHoldsUpOnlyItsOwnAppends() throws Exception {
-        Api api = new Api(port);
         String project = api.newProject("group-lock");
         UUID locked = api.newSession(project);
         List<UUID> others = new ArrayList<>();

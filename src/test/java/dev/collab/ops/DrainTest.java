@@ -3,12 +3,10 @@ package dev.collab.ops;
 import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.availability.AvailabilityChangeEvent;
 import org.springframework.boot.availability.ReadinessState;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.ApplicationContext;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -21,16 +19,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 @IntegrationTest
 class DrainTest {
 
-    @LocalServerPort
-    int port;
     @Autowired
     ApplicationContext context;
+    @Autowired
     Api api;
-
-    @BeforeEach
-    void setUp() {
-        api = new Api(port);
-    }
 
     @AfterEach
     void acceptTrafficAgain() {

@@ -17,9 +17,9 @@ import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
 import dev.collab.support.RawHttp;
 import dev.collab.support.SseClient;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -42,12 +42,8 @@ class HostileInputTest {
 
     @LocalServerPort
     int port;
+    @Autowired
     Api api;
-
-    @BeforeEach
-    void setUp() {
-        api = new Api(port);
-    }
 
     // ---- 1. bad percent-encoding in a query string
 
