@@ -3,12 +3,14 @@ package dev.collab;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
 import org.springframework.boot.context.properties.ConfigurationPropertiesScan;
+import org.springframework.scheduling.annotation.EnableScheduling;
 
 /**
  * Entry point of collab-server: a team service that hosts coding-agent sessions.
  */
 @SpringBootApplication
 @ConfigurationPropertiesScan
+@EnableScheduling
 public class CollabServerApplication {
 
     static final String CARRIER_PARALLELISM = "jdk.virtualThreadScheduler.parallelism";

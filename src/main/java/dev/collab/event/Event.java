@@ -12,4 +12,10 @@ import com.fasterxml.jackson.annotation.JsonRawValue;
  * @param data the type's payload, as stored (JSON text)
  */
 public record Event(long seq, UUID sessionId, String type, Instant at, @JsonRawValue String data) {
+
+    /** The first event of every session's log. */
+    public static final String SESSION_CREATED = "session.created";
+
+    /** The last event of an ended session's log: nothing is appended after it. */
+    public static final String SESSION_ENDED = "session.ended";
 }

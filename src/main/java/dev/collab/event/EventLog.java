@@ -35,19 +35,19 @@ public class EventLog {
     private final JdbcClient jdbc;
     private final JsonMapper json;
     private final Clock clock;
-    private final EventPublisher publisher;
+    private final List<AppendObserver> observers;
     private final GroupCommit groupCommit;
     private final TransactionTemplate transaction;
     private final Counter appended;
 
-    EventLog(JdbcClient jdbc, JsonMapper json, Clock clock, EventPublisher publisher, GroupCommit groupCommit,
+    EventLog(JdbcClient jdbc, JsonMapper json, Clock clock, List<AppendObserver> observers, GroupCommit groupCommit,
             PlatformTransactionManager transactions, MeterRegistry registry) {
         this.jdbc = jdbc;
         this.groupCommit = groupCommit;
         this.transaction = new TransactionTemplate(transactions);
         this.json = json;
         this.clock = clock;
-        this.publisher = publisher;
+        this.observers = List.copyOf(observers);
         this.appended = Counter.builder("collab.events.appended").description("Events appended to session logs")
                 .register(registry);
     }
@@ -64,7 +64,7 @@ public class EventLog {
     public Event append(UUID sessionId, String type, Map<String, ?> data) {
         OffsetDateTime now = clock.instant().truncatedTo(ChronoUnit.MICROS).atOffset(ZoneOffset.UTC);
         String payload = json.writeValueAsString(withoutNul(data));
-        boolean closing = EventStreams.SESSION_ENDED.equals(type);
+        boolean closing = Event.SESSION_ENDED.equals(type);
         Event event;
         if (closing || TransactionSynchronizationManager.isActualTransactionActive()) {
             // Joins the caller's transaction, and marks it rollback-only if the append fails.
@@ -83,7 +83,7 @@ public class EventLog {
         TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
             @Override
             public void afterCommit() {
-                publisher.appended(event);
+                tellObservers(event);
             }
         });
         return event;
@@ -98,8 +98,14 @@ public class EventLog {
      */
     private Event appendAlone(UUID sessionId, String type, String payload, OffsetDateTime now) {
         Event event = insert(sessionId, type, payload, now, false);
-        publisher.appended(event);
+        tellObservers(event);
         return event;
+    }
+
+    private void tellObservers(Event event) {
+        for (AppendObserver observer : observers) {
+            observer.appended(event);
+        }
     }
 
     /** Moves the head and inserts the event in one statement; the row stays locked until the transaction ends. */
@@ -158,7 +164,7 @@ public class EventLog {
     }
 
     /** Events with {@code after < seq <= upTo}, ascending. */
-    List<Event> readRange(UUID sessionId, long after, long upTo) {
+    public List<Event> readRange(UUID sessionId, long after, long upTo) {
         return jdbc.sql("""
                         select session_id, seq, type, data::text as data, created_at from events
                         where session_id = :id and seq > :after and seq <= :upTo order by seq
@@ -171,7 +177,7 @@ public class EventLog {
      * The session's last {@code count} events, ascending: what a stream hub keeps in memory of a
      * watched session (read once for all the session's streams).
      */
-    List<Event> latest(UUID sessionId, int count) {
+    public List<Event> latest(UUID sessionId, int count) {
         List<Event> newestFirst = jdbc.sql("""
                         select session_id, seq, type, data::text as data, created_at from events
                         where session_id = :id order by seq desc limit :count
@@ -182,20 +188,20 @@ public class EventLog {
     }
 
     /** The session's head seq and state, or empty for an unknown session. */
-    OptionalLong head(UUID sessionId) {
+    public OptionalLong head(UUID sessionId) {
         return jdbc.sql("select head_seq from sessions where id = :id").param("id", sessionId)
                 .query(Long.class).optional().map(OptionalLong::of).orElse(OptionalLong.empty());
     }
 
     /** Head seq and whether the session has ended, in one read. */
-    java.util.Optional<SessionHead> sessionHead(UUID sessionId) {
+    public java.util.Optional<SessionHead> sessionHead(UUID sessionId) {
         return jdbc.sql("select head_seq, state = 'ENDED' as ended from sessions where id = :id")
                 .param("id", sessionId)
                 .query((rs, row) -> new SessionHead(rs.getLong("head_seq"), rs.getBoolean("ended")))
                 .optional();
     }
 
-    record SessionHead(long headSeq, boolean ended) {
+    public record SessionHead(long headSeq, boolean ended) {
     }
 
     private static Event map(ResultSet rs, int row) throws SQLException {

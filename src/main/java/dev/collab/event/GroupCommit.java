@@ -58,7 +58,7 @@ class GroupCommit implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(GroupCommit.class);
 
     private final JdbcClient jdbc;
-    private final EventPublisher publisher;
+    private final List<AppendObserver> observers;
     private final TransactionTemplate transaction;
     private final DistributionSummary batchSizes;
     private final Counter fallbacks;
@@ -67,10 +67,10 @@ class GroupCommit implements SmartLifecycle {
     private final List<Thread> writers = new ArrayList<>();
     private volatile boolean running;
 
-    GroupCommit(JdbcClient jdbc, EventPublisher publisher, PlatformTransactionManager transactions,
+    GroupCommit(JdbcClient jdbc, List<AppendObserver> observers, PlatformTransactionManager transactions,
             MeterRegistry registry) {
         this.jdbc = jdbc;
-        this.publisher = publisher;
+        this.observers = List.copyOf(observers);
         this.transaction = new TransactionTemplate(transactions);
         this.batchSizes = DistributionSummary.builder("collab.events.append.batch")
                 .description("Events committed together in one transaction")
@@ -192,7 +192,7 @@ class GroupCommit implements SmartLifecycle {
                 batchSizes.record(inserted.events().size());
             }
             try {
-                inserted.events().values().forEach(publisher::appended);
+                inserted.events().values().forEach(event -> observers.forEach(observer -> observer.appended(event)));
             } finally {
                 inserted.events().forEach((pending, event) -> pending.result().complete(event));
             }

@@ -19,7 +19,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
-import dev.collab.event.ControlChannel;
 import dev.collab.event.EventLog;
 import dev.collab.workspace.Workspaces;
 import io.micrometer.core.instrument.Counter;

@@ -2,16 +2,14 @@ package dev.collab.run;
 
 import java.util.UUID;
 
+import dev.collab.session.InterruptedRuns;
 import dev.collab.session.SessionEnded;
-import org.springframework.context.event.EventListener;
-import org.springframework.core.Ordered;
-import org.springframework.core.annotation.Order;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.event.TransactionalEventListener;
 
-/** A session that ended with a run in progress: the run is interrupted (after the end committed). */
+/** A session that ended with a run in progress: the run is finished as interrupted and its processes stopped. */
 @Component
-class EndedSessionRuns {
+class EndedSessionRuns implements InterruptedRuns {
 
     private final AgentRunner runner;
     private final Runs runs;
@@ -21,17 +19,9 @@ class EndedSessionRuns {
         this.runs = runs;
     }
 
-    /**
-     * In the ending transaction, before {@code session.ended} is appended: the run in progress is
-     * finished as interrupted, so {@code run.finished} comes before {@code session.ended}, which
-     * stays the last event of the log.
-     */
-    @EventListener
-    @Order(Ordered.HIGHEST_PRECEDENCE)
-    void onEnding(SessionEnded ended) {
-        if (ended.interruptedRunId() != null) {
-            runs.finish(ended.interruptedRunId(), new Runs.Outcome("interrupted", null, null, null));
-        }
+    @Override
+    public void finishInterrupted(UUID runId) {
+        runs.finish(runId, new Runs.Outcome("interrupted", null, null, null));
     }
 
     /** After the commit: the agent's processes are stopped, here or on the instance that runs them. */

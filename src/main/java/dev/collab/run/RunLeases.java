@@ -24,7 +24,6 @@ class RunLeases implements DisposableBean {
     private final AgentRunner runner;
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("run-leases").factory());
-    private long ticks;
 
     RunLeases(Runs runs, AgentRunner runner, RunnerProperties properties) {
         this.runs = runs;
@@ -48,9 +47,6 @@ class RunLeases implements DisposableBean {
                         "The server running this agent went away; send the message again."))) {
                     log.warn("Run {} lost its instance (lease expired); ended as lost", expired);
                 }
-            }
-            if (++ticks % 1_000 == 0) {
-                runs.purgeIdempotencyKeys();
             }
         } catch (RuntimeException e) {
             log.warn("Lease check failed: {}", e.toString());

@@ -28,11 +28,11 @@ public class Runs {
     private final Sessions sessions;
     private final RunnerProperties properties;
     private final MeterRegistry registry;
-    private final dev.collab.event.ControlChannel control;
+    private final ControlChannel control;
     final String instanceId;
 
     Runs(JdbcClient jdbc, EventLog eventLog, Sessions sessions, RunnerProperties properties, MeterRegistry registry,
-            InstanceId instanceId, dev.collab.event.ControlChannel control) {
+            InstanceId instanceId, ControlChannel control) {
         this.control = control;
         this.jdbc = jdbc;
         this.eventLog = eventLog;
@@ -140,11 +140,6 @@ public class Runs {
     /** Asks whichever instance runs it to stop it (control channel). */
     void interruptElsewhere(UUID runId) {
         control.send("interrupt:" + runId);
-    }
-
-    /** Purges idempotency keys older than 24 h (they are kept at least that long). */
-    int purgeIdempotencyKeys() {
-        return jdbc.sql("delete from idempotency_keys where created_at < now() - interval '24 hours'").update();
     }
 
 }

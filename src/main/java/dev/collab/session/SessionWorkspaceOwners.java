@@ -42,20 +42,4 @@ class SessionWorkspaceOwners implements WorkspaceOwners {
                 .param("ids", ids.toArray(UUID[]::new))
                 .query(UUID.class).list());
     }
-
-    @Override
-    public int endIdleSince(Instant cutoff, int limit) {
-        var idle = jdbc.sql("""
-                        select id from sessions where state = 'IDLE' and last_activity_at < :cutoff
-                        order by last_activity_at limit :limit""")
-                .param("cutoff", cutoff.atOffset(ZoneOffset.UTC)).param("limit", limit).query(UUID.class).list();
-        int ended = 0;
-        for (UUID id : idle) {
-            // One by one through the normal path: each ended session publishes SessionEnded.
-            if (sessions.endIfIdleSince(id, cutoff)) {
-                ended++;
-            }
-        }
-        return ended;
-    }
 }

@@ -7,12 +7,17 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
+import dev.collab.event.Event;
+import dev.collab.event.EventLog;
 import dev.collab.web.ApiException;
 import dev.collab.workspace.Workspaces;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
@@ -27,12 +32,18 @@ public class Sessions {
 
     private final JdbcClient jdbc;
     private final Workspaces workspaces;
+    private final EventLog eventLog;
+    /** Lazy: the run module needs sessions too (a bean cycle, not a module one). */
+    private final ObjectProvider<InterruptedRuns> interruptedRuns;
     private final ApplicationEventPublisher events;
     private final Clock clock;
 
-    Sessions(JdbcClient jdbc, Workspaces workspaces, ApplicationEventPublisher events, Clock clock) {
+    Sessions(JdbcClient jdbc, Workspaces workspaces, EventLog eventLog, ObjectProvider<InterruptedRuns> interruptedRuns,
+            ApplicationEventPublisher events, Clock clock) {
         this.jdbc = jdbc;
         this.workspaces = workspaces;
+        this.eventLog = eventLog;
+        this.interruptedRuns = interruptedRuns;
         this.events = events;
         this.clock = clock;
     }
@@ -57,7 +68,10 @@ public class Sessions {
         }
         // Inside the transaction: if the directory cannot be made, the session is not created either.
         workspaces.create(id);
-        events.publishEvent(new SessionCreated(id, project, title));
+        Map<String, Object> data = new HashMap<>();
+        data.put("title", title);
+        // In the creating transaction: the log and the session row never disagree.
+        eventLog.append(id, Event.SESSION_CREATED, data);
         return find(id).orElseThrow();
     }
 
@@ -151,7 +165,9 @@ public class Sessions {
     }
 
     /**
-     * Ends the session (idempotent). The first call publishes {@link SessionEnded}.
+     * Ends the session (idempotent). The first call, in one transaction: the run in progress is
+     * finished as interrupted, then {@code session.ended} is appended, the last event of the log;
+     * after the commit, {@link SessionEnded} is published (the agent's processes and the workspace go).
      *
      * @return the session, or empty when there is no such session
      */
@@ -182,7 +198,14 @@ public class Sessions {
             statement = statement.param("cutoff", idleBefore.atOffset(ZoneOffset.UTC));
         }
         List<SessionEnded> ended = statement.query((rs, row) -> new SessionEnded(id, rs.getObject(1, UUID.class))).list();
-        ended.forEach(events::publishEvent);
+        for (SessionEnded end : ended) {
+            // The ending steps, in their order: run.finished comes before session.ended, which is last.
+            if (end.interruptedRunId() != null) {
+                interruptedRuns.getObject().finishInterrupted(end.interruptedRunId());
+            }
+            eventLog.append(id, Event.SESSION_ENDED, Map.of());
+            events.publishEvent(end);
+        }
         return !ended.isEmpty();
     }
 

@@ -17,7 +17,6 @@ import org.springframework.validation.annotation.Validated;
  * @param interval       delay between the end of one sweep and the start of the next
  * @param maxPerRun      at most this many workspaces removed per sweep; the rest is backlog
  * @param minAge         a directory younger than this is never touched
- * @param endIdleAfter   retention: sessions IDLE longer than this are ended (null: never)
  * @param deleteWorkers  threads deleting files in parallel (network filesystems need a few)
  * @param maxOrphanFraction a sweep deletes nothing when more than this share of the orphans it
  *                       found belong to no session at all (a wrong or an older, restored database
@@ -28,14 +27,15 @@ import org.springframework.validation.annotation.Validated;
  *                       made in the transaction that creates its session, which then failed)
  */
 @Validated
-@ConfigurationProperties("collab.sweeper")
+// Unknown names stop startup: collab.sweeper.end-idle-after moved to collab.session, and a
+// setting that is silently ignored is worse than one that fails.
+@ConfigurationProperties(prefix = "collab.sweeper", ignoreUnknownFields = false)
 record SweeperProperties(
         @DefaultValue("true") boolean enabled,
         @NotNull @DefaultValue("90s") Duration initialDelay,
         @NotNull @DefaultValue("10m") Duration interval,
         @Min(1) @DefaultValue("10") int maxPerRun,
         @NotNull @DefaultValue("1h") Duration minAge,
-        Duration endIdleAfter,
         @Min(1) @Max(64) @DefaultValue("4") int deleteWorkers,
         @DefaultValue("0.5") double maxOrphanFraction,
         @Min(0) @DefaultValue("2") int unknownOrphansTolerated) {
@@ -59,9 +59,6 @@ record SweeperProperties(
         if (unknownOrphansTolerated < 0) {
             throw new IllegalArgumentException(
                     "collab.sweeper.unknown-orphans-tolerated must not be negative, was " + unknownOrphansTolerated);
-        }
-        if (endIdleAfter != null && (endIdleAfter.isZero() || endIdleAfter.isNegative())) {
-            throw new IllegalArgumentException("collab.sweeper.end-idle-after must be positive when set, was " + endIdleAfter);
         }
     }
 

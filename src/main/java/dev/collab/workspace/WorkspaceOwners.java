@@ -1,6 +1,5 @@
 package dev.collab.workspace;
 
-import java.time.Instant;
 import java.util.Collection;
 import java.util.Set;
 import java.util.UUID;
@@ -20,7 +19,4 @@ public interface WorkspaceOwners {
      * is not is either a crash leftover or a sign of a wrong or older database.
      */
     Set<UUID> known(Collection<UUID> ids);
-
-    /** Retention: ends at most {@code limit} IDLE sessions whose last activity is before the cutoff; returns how many. */
-    int endIdleSince(Instant cutoff, int limit);
 }

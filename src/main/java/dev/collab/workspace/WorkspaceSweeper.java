@@ -387,14 +387,6 @@ public class WorkspaceSweeper implements DisposableBean {
             }
         }
 
-        if (properties.endIdleAfter() != null) {
-            // Bounded like everything else: at most max-per-run sessions ended per sweep.
-            int ended = owners.endIdleSince(startedAt.minus(properties.endIdleAfter()), properties.maxPerRun());
-            if (ended > 0) {
-                log.info("Ended {} sessions idle for more than {}", ended, properties.endIdleAfter());
-            }
-        }
-
         // Trees a delete left in quarantine (killed, NFS trouble, read-only files) are retried
         // with a budget of their own, so a few undeletable trees never starve orphan removal.
         int retries = properties.maxPerRun();

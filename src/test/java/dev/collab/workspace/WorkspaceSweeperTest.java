@@ -276,21 +276,21 @@ class WorkspaceSweeperTest {
     @Test
     void minAgeHasAFloorAndBadSettingsAreRejected() {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SweeperProperties(true, Duration.ofSeconds(1),
-                Duration.ofMinutes(1), 10, Duration.ZERO, null, 4, 0.5, 2)).hasMessageContaining("min-age");
+                Duration.ofMinutes(1), 10, Duration.ZERO, 4, 0.5, 2)).hasMessageContaining("min-age");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SweeperProperties(true, Duration.ofSeconds(1),
-                Duration.ZERO, 10, Duration.ofHours(1), null, 4, 0.5, 2)).hasMessageContaining("interval");
+                Duration.ZERO, 10, Duration.ofHours(1), 4, 0.5, 2)).hasMessageContaining("interval");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SweeperProperties(true, Duration.ofSeconds(-1),
-                Duration.ofMinutes(1), 10, Duration.ofHours(1), null, 4, 0.5, 2)).hasMessageContaining("initial-delay");
+                Duration.ofMinutes(1), 10, Duration.ofHours(1), 4, 0.5, 2)).hasMessageContaining("initial-delay");
         for (double fraction : new double[] {-0.01, 1.01, Double.NaN}) {
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SweeperProperties(true, Duration.ofSeconds(1),
-                    Duration.ofMinutes(1), 10, Duration.ofHours(1), null, 4, fraction, 2))
+                    Duration.ofMinutes(1), 10, Duration.ofHours(1), 4, fraction, 2))
                     .hasMessageContaining("max-orphan-fraction");
         }
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SweeperProperties(true, Duration.ofSeconds(1),
-                Duration.ofMinutes(1), 10, Duration.ofHours(1), null, 4, 0.5, -1))
+                Duration.ofMinutes(1), 10, Duration.ofHours(1), 4, 0.5, -1))
                 .hasMessageContaining("unknown-orphans-tolerated");
         assertThat(new SweeperProperties(true, Duration.ofSeconds(1), Duration.ofMinutes(1), 10, Duration.ofHours(1),
-                null, 4, 1.0, 0).maxOrphanFraction()).isEqualTo(1.0);
+                4, 1.0, 0).maxOrphanFraction()).isEqualTo(1.0);
     }
 
     @Test
@@ -313,26 +313,6 @@ class WorkspaceSweeperTest {
             assertThat(SweepLock.tryAcquire(dataSource)).isEmpty();
         }
         assertThat(sweeper.sweep(SweepReport.Trigger.MANUAL)).isPresent();
-    }
-
-    @Test
-    void retentionEndsIdleSessionsSoTheirWorkspacesGo() throws IOException {
-        String project = api.newProject("retention");
-        String idle = api.post("/api/projects/" + project + "/sessions", "{}").json().get("id").asString();
-        jdbc.sql("update sessions set last_activity_at = now() - interval '3 days' where id = :id")
-                .param("id", UUID.fromString(idle)).update();
-        String recent = api.post("/api/projects/" + project + "/sessions", "{}").json().get("id").asString();
-        var retaining = new WorkspaceSweeper(workspaces, removal, owners, binding, dataSource,
-                new SweeperProperties(true, Duration.ofHours(1), Duration.ofMinutes(10), 10, Duration.ofHours(1),
-                        Duration.ofDays(1), 2, 0.5, 2), clock, registry);
-        try {
-            retaining.sweep(SweepReport.Trigger.MANUAL).orElseThrow();
-        } finally {
-            retaining.destroy();
-        }
-        assertThat(api.get("/api/sessions/" + idle).json().get("state").asString()).isEqualTo("ENDED");
-        assertThat(api.get("/api/sessions/" + recent).json().get("state").asString()).isEqualTo("IDLE");
-        await().atMost(Duration.ofSeconds(30)).until(() -> !Files.exists(workspaces.directoryOf(UUID.fromString(idle))));
     }
 
     @Test

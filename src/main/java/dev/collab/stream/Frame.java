@@ -1,7 +1,8 @@
-package dev.collab.event;
+package dev.collab.stream;
 
 import java.nio.charset.StandardCharsets;
 
+import dev.collab.event.Event;
 import tools.jackson.databind.json.JsonMapper;
 
 /**

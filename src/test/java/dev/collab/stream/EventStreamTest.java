@@ -1,4 +1,4 @@
-package dev.collab.event;
+package dev.collab.stream;
 
 import java.net.http.HttpRequest;
 import java.time.Duration;
@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import dev.collab.event.EventLog;
 import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
 import dev.collab.support.SseClient;

@@ -1,12 +1,12 @@
-package dev.collab.event;
+package dev.collab.run;
 
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
+import dev.collab.cluster.ClusterNotifications;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
 /**
@@ -16,26 +16,26 @@ import org.springframework.stereotype.Component;
  * whatever it was about is settled by leases.
  */
 @Component
-public class ControlChannel {
+class ControlChannel {
 
     static final String CHANNEL = "collab_control";
     private static final Logger log = LoggerFactory.getLogger(ControlChannel.class);
 
-    private final JdbcClient jdbc;
+    private final ClusterNotifications notifications;
     private final List<Consumer<String>> handlers = new CopyOnWriteArrayList<>();
 
-    ControlChannel(JdbcClient jdbc) {
-        this.jdbc = jdbc;
+    ControlChannel(ClusterNotifications notifications) {
+        this.notifications = notifications;
+        notifications.listen(CHANNEL, this::received);
     }
 
     /** Sends a command to every instance (this one included); at most a few hundred bytes. */
-    public void send(String command) {
-        jdbc.sql("select pg_notify(:channel, :command)").param("channel", CHANNEL).param("command", command)
-                .query().singleValue();
+    void send(String command) {
+        notifications.send(CHANNEL, command);
     }
 
     /** Registers a handler for every command received. */
-    public void onCommand(Consumer<String> handler) {
+    void onCommand(Consumer<String> handler) {
         handlers.add(handler);
     }
 

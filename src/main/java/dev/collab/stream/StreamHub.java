@@ -1,4 +1,4 @@
-package dev.collab.event;
+package dev.collab.stream;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -18,6 +18,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
+import dev.collab.event.Event;
+import dev.collab.event.EventLog;
 import dev.collab.web.DatabaseBusyException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -92,6 +94,7 @@ class StreamHub implements DisposableBean {
         this.recentBudget = properties.recentEventsTotalSize().toBytes();
         this.recentLoadWait = properties.readQueueTimeout().plus(RECENT_QUERY_WAIT);
         publisher.onLocalAppend(this::deliverLocal);
+        publisher.onRemoteMoves(this::wake, this::wakeAll);
         registry.gauge("collab.stream.subscribers", subscribers);
         registry.gauge("collab.stream.recent.bytes", recentHeld);
         this.fanOutReads = Counter.builder("collab.stream.fanout.reads")

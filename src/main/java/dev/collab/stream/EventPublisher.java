@@ -1,4 +1,4 @@
-package dev.collab.event;
+package dev.collab.stream;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -7,11 +7,14 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 
+import dev.collab.cluster.ClusterNotifications;
+import dev.collab.event.AppendObserver;
+import dev.collab.event.Event;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
-import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
 /**
@@ -22,7 +25,7 @@ import org.springframework.stereotype.Component;
  * payloads: a notification carries at most 8,000 bytes).
  */
 @Component
-class EventPublisher implements DisposableBean {
+class EventPublisher implements AppendObserver, DisposableBean {
 
     static final String CHANNEL = "collab_events";
     /** Payloads stay well under PostgreSQL's 8,000-byte limit. */
@@ -31,17 +34,17 @@ class EventPublisher implements DisposableBean {
 
     private static final Logger log = LoggerFactory.getLogger(EventPublisher.class);
 
-    /** Lets listeners drop their own instance's notifications (they woke local streams already). */
-    final String instanceId = UUID.randomUUID().toString().substring(0, 8);
-    private final JdbcClient jdbc;
+    /** Lets this instance drop its own notifications (it woke its local streams already). */
+    private final String instanceId = UUID.randomUUID().toString().substring(0, 8);
+    private final ClusterNotifications notifications;
     private final Map<UUID, Long> moved = new ConcurrentHashMap<>();
     private final Semaphore signal = new Semaphore(0);
     private final Thread flusher;
     private volatile boolean running = true;
     private volatile java.util.function.Consumer<Event> localDelivery = event -> { };
 
-    EventPublisher(JdbcClient jdbc) {
-        this.jdbc = jdbc;
+    EventPublisher(ClusterNotifications notifications) {
+        this.notifications = notifications;
         this.flusher = Thread.ofPlatform().daemon().name("event-notify").start(this::flushLoop);
     }
 
@@ -49,8 +52,37 @@ class EventPublisher implements DisposableBean {
         this.localDelivery = delivery;
     }
 
+    /**
+     * Calls {@code wake} with every session that moved on another instance, and {@code wakeAll}
+     * when notifications may have been lost (the LISTEN connection came back).
+     */
+    void onRemoteMoves(BiConsumer<UUID, Long> wake, Runnable wakeAll) {
+        notifications.listen(CHANNEL, payload -> dispatch(payload, wake));
+        notifications.onReconnect(wakeAll);
+    }
+
+    /** {@code <instance>|<session id>:<seq>,…}; this instance's own are skipped (woken locally already). */
+    private void dispatch(String payload, BiConsumer<UUID, Long> wake) {
+        int bar = payload.indexOf('|');
+        if (bar < 0 || payload.substring(0, bar).equals(instanceId)) {
+            return;
+        }
+        for (String entry : payload.substring(bar + 1).split(",")) {
+            int colon = entry.indexOf(':');
+            if (colon < 0) {
+                continue;
+            }
+            try {
+                wake.accept(UUID.fromString(entry.substring(0, colon)), Long.parseLong(entry.substring(colon + 1)));
+            } catch (IllegalArgumentException e) {
+                log.debug("Ignoring a malformed notification entry: {}", entry);
+            }
+        }
+    }
+
     /** Called after an append committed: local streams get the event in hand, other instances a NOTIFY. */
-    void appended(Event event) {
+    @Override
+    public void appended(Event event) {
         try {
             localDelivery.accept(event);
         } catch (RuntimeException e) {
@@ -104,8 +136,7 @@ class EventPublisher implements DisposableBean {
             payloads.add(payload.toString());
         }
         for (String message : payloads) {
-            jdbc.sql("select pg_notify(:channel, :payload)").param("channel", CHANNEL).param("payload", message)
-                    .query().singleValue();
+            notifications.send(CHANNEL, message);
         }
     }
 

@@ -1,4 +1,4 @@
-package dev.collab.event;
+package dev.collab.stream;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -12,6 +12,8 @@ import java.util.UUID;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 
+import dev.collab.event.Event;
+import dev.collab.event.EventLog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -34,7 +36,7 @@ import tools.jackson.databind.json.JsonMapper;
 @Component
 class EventStreams {
 
-    static final String SESSION_ENDED = "session.ended";
+    static final String SESSION_ENDED = Event.SESSION_ENDED;
     private static final int REPLAY_PAGE = 500;
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(EventStreams.class);
 

@@ -1,4 +1,4 @@
-package dev.collab.event;
+package dev.collab.stream;
 
 import java.io.InputStream;
 import java.net.Socket;
@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.stream.LongStream;
 
+import dev.collab.event.EventLog;
 import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
 import dev.collab.support.SseClient;

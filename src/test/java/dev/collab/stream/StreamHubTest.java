@@ -1,4 +1,4 @@
-package dev.collab.event;
+package dev.collab.stream;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -10,6 +10,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 
+import dev.collab.event.EventLog;
 import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
 import org.junit.jupiter.api.Test;

@@ -1,39 +1,48 @@
-package dev.collab.event;
+package dev.collab.cluster;
 
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.UUID;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 import javax.sql.DataSource;
 
 import dev.collab.database.DedicatedConnections;
+import io.micrometer.core.instrument.MeterRegistry;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
 /**
- * The one LISTEN connection of this instance (dedicated, not from the pool): wakes the local
- * streams of sessions that moved on other instances. If the connection drops it reconnects with
- * backoff and then re-reads every watched session's tail, so nothing appended meanwhile is missed.
+ * Messages between the instances of a cluster over PostgreSQL NOTIFY, received on the one LISTEN
+ * connection of this instance (dedicated, not from the pool). Modules {@link #listen} to their
+ * channels before the context starts and {@link #send} on them. Delivery is best effort: if the
+ * connection drops it reconnects with backoff and tells {@link #onReconnect} callbacks, which
+ * re-read whatever a lost notification could have been about.
  */
 @Component
-class NotificationListener implements SmartLifecycle {
+public class ClusterNotifications implements SmartLifecycle {
 
-    private static final Logger log = LoggerFactory.getLogger(NotificationListener.class);
+    private static final Logger log = LoggerFactory.getLogger(ClusterNotifications.class);
     static final String APPLICATION_NAME = "collab-listener";
     private static final Duration PROBE_EVERY = Duration.ofSeconds(15);
 
-    enum State { STARTING, CONNECTED, RECONNECTING, STOPPED }
+    /** Where the LISTEN connection is. */
+    public enum State { STARTING, CONNECTED, RECONNECTING, STOPPED }
 
     private final DataSource dataSource;
-    private final StreamHub hub;
-    private final EventPublisher publisher;
-    private final ControlChannel control;
+    private final JdbcClient jdbc;
+    private final Map<String, List<Consumer<String>>> handlers = new ConcurrentHashMap<>();
+    private final List<Runnable> reconnectCallbacks = new CopyOnWriteArrayList<>();
     private final AtomicInteger connected = new AtomicInteger();
     private final AtomicInteger reconnects = new AtomicInteger();
     private volatile State state = State.STOPPED;
@@ -41,21 +50,40 @@ class NotificationListener implements SmartLifecycle {
     private volatile Thread thread;
     private volatile Connection connection;
 
-    NotificationListener(DataSource dataSource, StreamHub hub, EventPublisher publisher, ControlChannel control,
-            io.micrometer.core.instrument.MeterRegistry registry) {
+    ClusterNotifications(DataSource dataSource, JdbcClient jdbc, MeterRegistry registry) {
         this.dataSource = dataSource;
-        this.hub = hub;
-        this.publisher = publisher;
-        this.control = control;
+        this.jdbc = jdbc;
         registry.gauge("collab.stream.listener.connected", connected);
         registry.gauge("collab.stream.listener.reconnects", reconnects);
     }
 
-    State state() {
+    /**
+     * Calls the handler with the payload of every notification on the channel, from any instance
+     * (this one included), on the LISTEN thread: keep it short. Register before the context starts.
+     */
+    public void listen(String channel, Consumer<String> handler) {
+        if (!channel.matches("[a-z_]{1,63}")) {
+            throw new IllegalArgumentException("Not a channel name: " + channel);
+        }
+        handlers.computeIfAbsent(channel, name -> new CopyOnWriteArrayList<>()).add(handler);
+    }
+
+    /** Called on the LISTEN thread after a lost connection is back: notifications may have been missed. */
+    public void onReconnect(Runnable callback) {
+        reconnectCallbacks.add(callback);
+    }
+
+    /** Notifies every instance (this one included); the payload is at most 7,500 bytes. */
+    public void send(String channel, String payload) {
+        jdbc.sql("select pg_notify(:channel, :payload)").param("channel", channel).param("payload", payload)
+                .query().singleValue();
+    }
+
+    public State state() {
         return state;
     }
 
-    int reconnects() {
+    public int reconnects() {
         return reconnects.get();
     }
 
@@ -73,15 +101,17 @@ class NotificationListener implements SmartLifecycle {
             try (Connection listen = DedicatedConnections.open(dataSource, APPLICATION_NAME)) {
                 connection = listen;
                 try (var statement = listen.createStatement()) {
-                    statement.execute("LISTEN " + EventPublisher.CHANNEL);
-                    statement.execute("LISTEN " + ControlChannel.CHANNEL);
+                    for (String channel : handlers.keySet()) {
+                        // Channel names are checked in listen(): no quoting needed.
+                        statement.execute("LISTEN " + channel);
+                    }
                 }
                 state = State.CONNECTED;
                 connected.set(1);
                 backoff = Duration.ofMillis(100);
                 if (!first) {
-                    log.info("Event notifications connected again; re-reading every watched session");
-                    hub.wakeAll();
+                    log.info("Cluster notifications connected again; catching up on what they could have said");
+                    reconnectCallbacks.forEach(ClusterNotifications::runQuietly);
                 }
                 first = false;
                 PGConnection pg = listen.unwrap(PGConnection.class);
@@ -100,15 +130,13 @@ class NotificationListener implements SmartLifecycle {
                         for (PGNotification notification : notifications) {
                             // One notification that cannot be handled must not cost the connection
                             // (a reconnect re-reads every watched session) nor the rest of the batch.
-                            try {
-                                if (ControlChannel.CHANNEL.equals(notification.getName())) {
-                                    control.received(notification.getParameter());
-                                } else {
-                                    dispatch(notification.getParameter());
+                            for (Consumer<String> handler : handlers.getOrDefault(notification.getName(), List.of())) {
+                                try {
+                                    handler.accept(notification.getParameter());
+                                } catch (RuntimeException e) {
+                                    log.warn("Could not handle notification {} on {}: {}",
+                                            notification.getParameter(), notification.getName(), e.toString());
                                 }
-                            } catch (RuntimeException e) {
-                                log.warn("Could not handle notification {} on {}: {}", notification.getParameter(),
-                                        notification.getName(), e.toString());
                             }
                         }
                     }
@@ -120,7 +148,7 @@ class NotificationListener implements SmartLifecycle {
                 connected.set(0);
                 state = State.RECONNECTING;
                 reconnects.incrementAndGet();
-                log.warn("Event notification connection lost ({}); reconnecting in {} ms", e.getMessage(),
+                log.warn("Cluster notification connection lost ({}); reconnecting in {} ms", e.getMessage(),
                         backoff.toMillis());
                 sleep(backoff);
                 backoff = backoff.multipliedBy(2).compareTo(Duration.ofSeconds(5)) > 0 ? Duration.ofSeconds(5)
@@ -131,22 +159,11 @@ class NotificationListener implements SmartLifecycle {
         state = State.STOPPED;
     }
 
-    /** {@code <instance>|<session id>:<seq>,…}; this instance's own are skipped (woken locally already). */
-    private void dispatch(String payload) {
-        int bar = payload.indexOf('|');
-        if (bar < 0 || payload.substring(0, bar).equals(publisher.instanceId)) {
-            return;
-        }
-        for (String entry : payload.substring(bar + 1).split(",")) {
-            int colon = entry.indexOf(':');
-            if (colon < 0) {
-                continue;
-            }
-            try {
-                hub.wake(UUID.fromString(entry.substring(0, colon)), Long.parseLong(entry.substring(colon + 1)));
-            } catch (IllegalArgumentException e) {
-                log.debug("Ignoring a malformed notification entry: {}", entry);
-            }
+    private static void runQuietly(Runnable callback) {
+        try {
+            callback.run();
+        } catch (RuntimeException e) {
+            log.warn("A reconnect callback failed: {}", e.toString());
         }
     }
 

@@ -1,5 +1,6 @@
-package dev.collab.event;
+package dev.collab.stream;
 
+import dev.collab.cluster.ClusterNotifications;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.stereotype.Component;
@@ -13,17 +14,17 @@ import org.springframework.stereotype.Component;
 class StreamsHealthIndicator implements HealthIndicator {
 
     private final StreamHub hub;
-    private final NotificationListener listener;
+    private final ClusterNotifications listener;
 
-    StreamsHealthIndicator(StreamHub hub, NotificationListener listener) {
+    StreamsHealthIndicator(StreamHub hub, ClusterNotifications listener) {
         this.hub = hub;
         this.listener = listener;
     }
 
     @Override
     public Health health() {
-        NotificationListener.State state = listener.state();
-        return (state == NotificationListener.State.RECONNECTING ? Health.down() : Health.up())
+        ClusterNotifications.State state = listener.state();
+        return (state == ClusterNotifications.State.RECONNECTING ? Health.down() : Health.up())
                 .withDetail("subscribers", hub.subscriberCount())
                 .withDetail("sessionsWatched", hub.channelCount())
                 .withDetail("listener", state.name())

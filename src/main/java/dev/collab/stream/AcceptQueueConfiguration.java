@@ -1,4 +1,4 @@
-package dev.collab.event;
+package dev.collab.stream;
 
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.ServerConnector;

@@ -1,4 +1,4 @@
-package dev.collab.event;
+package dev.collab.stream;
 
 import java.sql.Connection;
 import java.time.Duration;
@@ -12,6 +12,7 @@ import java.util.concurrent.Future;
 
 import javax.sql.DataSource;
 
+import dev.collab.event.EventLog;
 import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
 import dev.collab.support.SseClient;

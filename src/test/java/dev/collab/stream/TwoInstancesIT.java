@@ -1,4 +1,4 @@
-package dev.collab.event;
+package dev.collab.stream;
 
 import java.net.http.HttpRequest;
 import java.time.Duration;
@@ -16,6 +16,7 @@ import java.util.stream.LongStream;
 
 import javax.sql.DataSource;
 
+import dev.collab.event.EventLog;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;

@@ -1,10 +1,11 @@
-package dev.collab.event;
+package dev.collab.run;
 
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import dev.collab.cluster.ClusterNotifications;
 import dev.collab.support.IntegrationTest;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -21,7 +22,7 @@ class ControlChannelTest {
     @Autowired
     ControlChannel control;
     @Autowired
-    NotificationListener listener;
+    ClusterNotifications listener;
     @Autowired
     PlatformTransactionManager transactions;
 
@@ -39,7 +40,7 @@ class ControlChannelTest {
                 seen.add(command);
             }
         });
-        await().atMost(Duration.ofSeconds(30)).until(() -> listener.state() == NotificationListener.State.CONNECTED);
+        await().atMost(Duration.ofSeconds(30)).until(() -> listener.state() == ClusterNotifications.State.CONNECTED);
         int reconnects = listener.reconnects();
 
         // Sent in one transaction: delivered together, as one batch of the listener.
@@ -50,6 +51,6 @@ class ControlChannelTest {
 
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(seen).containsExactly(tag + ":1", tag + ":2"));
         assertThat(listener.reconnects()).as("the LISTEN connection was kept").isEqualTo(reconnects);
-        assertThat(listener.state()).isEqualTo(NotificationListener.State.CONNECTED);
+        assertThat(listener.state()).isEqualTo(ClusterNotifications.State.CONNECTED);
     }
 }

@@ -1,10 +1,11 @@
-package dev.collab.event;
+package dev.collab.stream;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
+import dev.collab.event.EventLog;
 import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
 import dev.collab.support.SseClient;

@@ -1,0 +1,37 @@
+package dev.collab.message;
+
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.scheduling.annotation.Scheduled;
+import org.springframework.stereotype.Component;
+
+/**
+ * Idempotency keys are kept 24 hours (docs/api.md): a client retries within minutes, and a
+ * table that only grows slows every send's key claim. Every instance purges; the delete is
+ * idempotent.
+ */
+@Component
+class IdempotencyKeyPurge {
+
+    private static final Logger log = LoggerFactory.getLogger(IdempotencyKeyPurge.class);
+
+    private final JdbcClient jdbc;
+
+    IdempotencyKeyPurge(JdbcClient jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    @Scheduled(initialDelay = 10, fixedDelay = 60, timeUnit = TimeUnit.MINUTES)
+    void purge() {
+        try {
+            int purged = jdbc.sql("delete from idempotency_keys where created_at < now() - interval '24 hours'")
+                    .update();
+            log.debug("Purged {} idempotency keys older than 24 hours", purged);
+        } catch (RuntimeException e) {
+            log.warn("Could not purge old idempotency keys: {}", e.toString());
+        }
+    }
+}
