@@ -11,7 +11,6 @@ import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
 import dev.collab.support.MutableClock;
 import dev.collab.workspace.Workspaces;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -19,15 +18,12 @@ import org.springframework.boot.context.properties.EnableConfigurationProperties
 import org.springframework.boot.autoconfigure.context.ConfigurationPropertiesAutoConfiguration;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.validation.autoconfigure.ValidationAutoConfiguration;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 /** Retention: sessions idle for longer than {@code collab.session.end-idle-after} are ended. */
 @IntegrationTest
 class IdleSessionsTest {
 
-    @LocalServerPort
-    int port;
     @Autowired
     JdbcClient jdbc;
     @Autowired
@@ -36,12 +32,8 @@ class IdleSessionsTest {
     MutableClock clock;
     @Autowired
     Workspaces workspaces;
+    @Autowired
     Api api;
-
-    @BeforeEach
-    void setUp() {
-        api = new Api(port);
-    }
 
     @Test
     void sessionsIdleForLongerThanTheRetentionEndAndTheirWorkspacesGo() {
