@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 import dev.collab.web.ProblemCode;
@@ -118,7 +119,7 @@ class OpenApiConfiguration {
     }
 
     /**
-     * The Actuator endpoints that CONTRACT.md names, and what springdoc cannot infer: the raw JSON
+     * The Actuator endpoints that docs/api.md lists, and what springdoc cannot infer: the raw JSON
      * of {@code Event.data}, and that every member of a response body is always present
      * ({@code spring.jackson.default-property-inclusion: always}; null ones are declared nullable).
      */
@@ -161,6 +162,7 @@ class OpenApiConfiguration {
     }
 
     /** Schemas only answered with (not request bodies) that list no required members: all are. */
+    @SuppressWarnings("rawtypes") // swagger-models declares Components.getSchemas() with the raw Schema type
     private static void requireEveryResponseMember(OpenAPI openApi) {
         Map<String, Schema> schemas = openApi.getComponents() == null ? null : openApi.getComponents().getSchemas();
         if (schemas == null || openApi.getPaths() == null) {
@@ -170,24 +172,25 @@ class OpenApiConfiguration {
         openApi.getPaths().values().forEach(item -> item.readOperations().forEach(operation -> {
             if (operation.getRequestBody() != null && operation.getRequestBody().getContent() != null) {
                 operation.getRequestBody().getContent().values()
-                        .forEach(media -> collectRefs(media.getSchema(), schemas, requestSchemas));
+                        .forEach(media -> collectRefs(media.getSchema(), schemas::get, requestSchemas));
             }
         }));
-        schemas.forEach((name, schema) -> {
+        schemas.forEach((name, raw) -> {
+            Schema<?> schema = raw;
             if (!requestSchemas.contains(name) && schema.getRequired() == null && schema.getProperties() != null) {
                 schema.setRequired(new ArrayList<>(schema.getProperties().keySet()));
             }
         });
     }
 
-    private static void collectRefs(Schema<?> schema, Map<String, Schema> schemas, Set<String> names) {
+    private static void collectRefs(Schema<?> schema, Function<String, Schema<?>> schemas, Set<String> names) {
         if (schema == null) {
             return;
         }
         if (schema.get$ref() != null) {
             String name = schema.get$ref().substring(schema.get$ref().lastIndexOf('/') + 1);
             if (names.add(name)) {
-                collectRefs(schemas.get(name), schemas, names);
+                collectRefs(schemas.apply(name), schemas, names);
             }
             return;
         }
@@ -203,9 +206,8 @@ class OpenApiConfiguration {
                 "status", string()._enum(List.of("UP", "DOWN", "OUT_OF_SERVICE", "UNKNOWN")),
                 "components", object(Map.of()),
                 "groups", array(string())), "status"));
-        Map<String, Schema> reports = ModelConverters.getInstance(true)
-                .readAll(new AnnotatedType(SweepReport.class).resolveAsRef(false));
-        reports.forEach(components::addSchemas);
+        ModelConverters.getInstance(true).readAll(new AnnotatedType(SweepReport.class).resolveAsRef(false))
+                .forEach(components::addSchemas);
         Schema<?> blocked = nullable(object(Map.of("reason", string(), "detail", string(), "since", dateTime()),
                 "reason", "detail", "since")).description("why sweeps are stopped, or null");
         components.addSchemas("SweeperStatus", object(Map.of(
@@ -299,6 +301,8 @@ class OpenApiConfiguration {
 
     // Schemas written for OpenAPI 3.1 (JSON Schema 2020-12: "types") and 3.0 ("type", "nullable") alike.
 
+    // Schema.setProperties takes Map<String, Schema> with the raw type (swagger-models' declaration):
+    // the values are schemas of any type, which the raw type is the only way to pass.
     @SuppressWarnings({"rawtypes", "unchecked"})
     static Schema<?> object(Map<String, ? extends Schema> properties, String... required) {
         Schema<?> schema = typed("object");

@@ -122,7 +122,7 @@ class Sends {
         if (!stored.getFirst().fingerprint().equals(fingerprint)) {
             throw new IdempotencyKeyReusedException();
         }
-        @SuppressWarnings("unchecked")
+        @SuppressWarnings("unchecked") // the stored response is the JSON object this class wrote (a map)
         Map<String, Object> body = json.readValue(stored.getFirst().response(), LinkedHashMap.class);
         return new Sent(body, true);
     }

@@ -271,11 +271,6 @@ class EventStreams {
             out.write(encoded);
         }
 
-        void comment(String text) throws IOException {
-            out.write((": " + text + "\n\n").getBytes(StandardCharsets.UTF_8));
-            out.flush();
-        }
-
         void flush() throws IOException {
             out.flush();
         }

@@ -4,7 +4,7 @@ import org.springframework.http.HttpStatus;
 
 /**
  * Every problem the API answers with: its {@code code} slug, HTTP status and title.
- * The type URI of a problem is {@code /problems/<code>} (CONTRACT.md, docs/api.md).
+ * The type URI of a problem is {@code /problems/<code>} (docs/api.md).
  */
 public enum ProblemCode {
     VALIDATION_FAILED("validation-failed", HttpStatus.BAD_REQUEST, "Validation failed"),

@@ -6,8 +6,6 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-import org.eclipse.jetty.http.HttpField;
-import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.io.EofException;
@@ -25,6 +23,8 @@ import org.slf4j.MDC;
  * line): problem+json like every other error, instead of Jetty's HTML page. These requests never
  * reach {@link RequestIdFilter}, so the id is made here (the caller's sane {@code X-Request-Id}
  * or a new one): it is in the {@code X-Request-Id} header, the body and the access log line.
+ * Requests too broken to parse come here too, with a placeholder path (Jetty 12.1 no longer calls
+ * the deprecated-for-removal {@code badMessageError}, which this class used to override).
  */
 class ProblemErrorHandler extends ErrorHandler {
 
@@ -81,16 +81,6 @@ class ProblemErrorHandler extends ErrorHandler {
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - request.getBeginNanoTime()),
                 code < 500 ? message : null);
         response.write(true, ByteBuffer.wrap(body(code, requestId).getBytes(StandardCharsets.UTF_8)), callback);
-    }
-
-    /** A request too broken to parse: there is no method or path to log, only the status and why. */
-    @Override
-    public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
-        String requestId = RequestIdFilter.requestIdFor(null);
-        fields.put(new HttpField(RequestIdFilter.HEADER, requestId));
-        fields.put(new HttpField(HttpHeader.CONTENT_TYPE, PROBLEM_JSON));
-        accessLog.completed(requestId, null, null, status, 0, reason);
-        return ByteBuffer.wrap(body(status, requestId).getBytes(StandardCharsets.UTF_8));
     }
 
     /** The connection failed under the request (end of stream, timeout) rather than anything failing here. */

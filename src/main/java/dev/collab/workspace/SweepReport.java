@@ -3,7 +3,7 @@ package dev.collab.workspace;
 import java.time.Instant;
 
 /**
- * One sweep, as {@code GET /actuator/sweeper} lists it (CONTRACT.md).
+ * One sweep, as {@code GET /actuator/sweeper} lists it (docs/api.md).
  *
  * @param removed      workspaces deleted completely (orphans and leftovers in quarantine)
  * @param failed       workspaces that could not be deleted completely (left in quarantine for the next run),

@@ -88,8 +88,9 @@ class WorkspaceRemoval implements DisposableBean {
         this.registry = registry;
         this.filesDeleted = Counter.builder("collab.sweeper.files.deleted")
                 .description("Files and links deleted from workspaces").register(registry);
-        try (var ignored = openQuarantine()) {
+        try {
             // created (or repaired) at startup, so a broken root shows at once
+            openQuarantine().close();
         } catch (UnsupportedOperationException e) {
             // No secure directory streams (Windows): serving works, deleting never does (fail closed).
             log.warn("Workspaces will not be removed on this platform: {}", e.getMessage());

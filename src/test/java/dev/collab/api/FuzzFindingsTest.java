@@ -9,15 +9,15 @@ import dev.collab.support.Api;
 import dev.collab.support.ContractValidator;
 import dev.collab.support.IntegrationTest;
 import dev.collab.support.RawHttp;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Regression tests for what {@link ContractFuzzTest} found beyond issue 11's list, each one a
+ * Regression tests for what {@link ContractFuzzIT} found beyond issue 11's list, each one a
  * request that got a 500 and an ERROR line before.
  */
 @IntegrationTest
@@ -25,12 +25,8 @@ class FuzzFindingsTest {
 
     @LocalServerPort
     int port;
+    @Autowired
     Api api;
-
-    @BeforeEach
-    void setUp() {
-        api = new Api(port);
-    }
 
     /** Spring refuses to hold a wildcard Content-Type ({@code HttpHeaders.setContentType}) and threw. */
     @Test

@@ -15,7 +15,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Qualifier;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.web.bind.annotation.RequestMethod;
 import org.springframework.web.method.HandlerMethod;
 import org.springframework.web.servlet.mvc.method.RequestMappingInfo;
@@ -27,22 +26,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The OpenAPI document at {@code /v3/api-docs} covers the whole contract: every controller
  * mapping (so a new endpoint without docs fails the build), the problem responses, the SSE stream,
- * and the Actuator endpoints of CONTRACT.md.
+ * and the Actuator endpoints of docs/api.md.
  */
 @IntegrationTest
 class OpenApiDocumentTest {
 
-    @LocalServerPort
-    int port;
     @Autowired
     @Qualifier("requestMappingHandlerMapping")
     RequestMappingHandlerMapping mappings;
+    @Autowired
     Api api;
     JsonNode document;
 
     @BeforeEach
     void setUp() throws Exception {
-        api = new Api(port);
         Api.Response response = api.get("/v3/api-docs");
         assertThat(response.status()).as(response.toString()).isEqualTo(200);
         assertThat(response.contentType()).startsWith("application/json");

@@ -8,7 +8,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.TestPropertySource;
@@ -29,17 +28,15 @@ import static org.awaitility.Awaitility.await;
 @TestPropertySource(properties = "spring.datasource.hikari.connection-timeout=1000")
 class DatabaseOutageTest {
 
-    @LocalServerPort
-    int port;
     @Autowired
     DataSource dataSource;
+    @Autowired
     Api api;
     String database;
     JdbcClient admin;
 
     @BeforeEach
     void setUp() {
-        api = new Api(port);
         HikariDataSource pool = (HikariDataSource) dataSource;
         String url = pool.getJdbcUrl();
         database = url.substring(url.lastIndexOf('/') + 1);

@@ -18,7 +18,6 @@ import dev.collab.support.IntegrationTest;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
@@ -33,8 +32,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 @IntegrationTest
 class GroupCommitTest {
 
-    @LocalServerPort
-    int port;
+    @Autowired
+    Api api;
     @Autowired
     EventLog eventLog;
     @Autowired
@@ -48,7 +47,6 @@ class GroupCommitTest {
 
     @Test
     void concurrentWritersShareBatchesAndKeepEverySessionGapFree() throws Exception {
-        Api api = new Api(port);
         String project = api.newProject("group");
         List<UUID> sessions = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
@@ -99,7 +97,6 @@ class GroupCommitTest {
 
     @Test
     void anUnknownOrClosedSessionFailsOnlyItsOwnAppend() throws Exception {
-        Api api = new Api(port);
         String project = api.newProject("group-fail");
         UUID open = api.newSession(project);
         UUID ended = api.newSession(project);
@@ -129,7 +126,6 @@ class GroupCommitTest {
 
     @Test
     void anEventTheDatabaseRejectsFailsOnlyItsOwnAppendInABatch() throws Exception {
-        Api api = new Api(port);
         String project = api.newProject("group-bad-data");
         UUID session = api.newSession(project);
         // One session per append: two batches never contend for a session row (that would send
@@ -201,7 +197,6 @@ class GroupCommitTest {
 
     @Test
     void aSessionLockedElsewhereHoldsUpOnlyItsOwnAppends() throws Exception {
-        Api api = new Api(port);
         String project = api.newProject("group-lock");
         UUID locked = api.newSession(project);
         List<UUID> others = new ArrayList<>();

@@ -5,9 +5,8 @@ import java.util.List;
 
 import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.beans.factory.annotation.Autowired;
 import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -15,14 +14,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @IntegrationTest
 class ActuatorTest {
 
-    @LocalServerPort
-    int port;
+    @Autowired
     Api api;
-
-    @BeforeEach
-    void setUp() {
-        api = new Api(port);
-    }
 
     @Test
     void livenessDependsOnNothingButTheProcess() {

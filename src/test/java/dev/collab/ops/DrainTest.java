@@ -3,12 +3,10 @@ package dev.collab.ops;
 import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.availability.AvailabilityChangeEvent;
 import org.springframework.boot.availability.ReadinessState;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.ApplicationContext;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -16,21 +14,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * What happens the moment shutdown begins (Spring Boot then publishes REFUSING_TRAFFIC before
  * anything else stops): readiness turns OUT_OF_SERVICE, liveness stays UP, and writes are
- * refused with 503 shutting-down. The real SIGTERM path is in {@code ServerProcessTest}.
+ * refused with 503 shutting-down. The real SIGTERM path is in {@code BuiltInDatabaseProcessIT}.
  */
 @IntegrationTest
 class DrainTest {
 
-    @LocalServerPort
-    int port;
     @Autowired
     ApplicationContext context;
+    @Autowired
     Api api;
-
-    @BeforeEach
-    void setUp() {
-        api = new Api(port);
-    }
 
     @AfterEach
     void acceptTrafficAgain() {

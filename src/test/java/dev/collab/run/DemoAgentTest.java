@@ -8,7 +8,7 @@ import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
 import dev.collab.support.SseClient;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.TestPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -18,12 +18,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestPropertySource(properties = {"collab.runner.command=", "collab.runner.timeout=60s"})
 class DemoAgentTest {
 
-    @LocalServerPort
-    int port;
+    @Autowired
+    Api api;
 
     @Test
     void theDemoAgentRepliesWordByWord() {
-        Api api = new Api(port);
         String project = api.newProject("demo");
         UUID session = api.newSession(project);
         assertThat(api.post("/api/sessions/" + session + "/messages", Api.json(Map.of("text", "hello demo", "author", "ada")))

@@ -9,7 +9,6 @@ import dev.collab.workspace.Workspaces;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -20,12 +19,11 @@ import org.springframework.test.context.DynamicPropertySource;
  */
 abstract class OutageTestBase {
 
-    @LocalServerPort
-    int port;
     @Autowired
     DataSource dataSource;
     @Autowired
     Workspaces workspaces;
+    @Autowired
     Api api;
     Outage outage;
 
@@ -36,7 +34,6 @@ abstract class OutageTestBase {
 
     @BeforeEach
     void setUp() {
-        api = new Api(port);
         outage = new Outage(api, dataSource);
     }
 

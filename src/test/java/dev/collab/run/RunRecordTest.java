@@ -7,7 +7,6 @@ import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -19,8 +18,8 @@ import static org.awaitility.Awaitility.await;
 @IntegrationTest
 class RunRecordTest {
 
-    @LocalServerPort
-    int port;
+    @Autowired
+    Api api;
     @Autowired
     Runs runs;
     @Autowired
@@ -28,7 +27,6 @@ class RunRecordTest {
 
     @Test
     void aSendRecordsItsRunAndTheRunnerFinishesIt() {
-        Api api = new Api(port);
         UUID session = api.newSession(api.newProject("run-record"));
         Api.Response sent = api.sendMessage(session, "lines 3", null);
         assertThat(sent.status()).isEqualTo(202);

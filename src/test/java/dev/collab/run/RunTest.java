@@ -15,10 +15,8 @@ import dev.collab.support.IntegrationTest;
 import dev.collab.support.ServerProcess;
 import dev.collab.support.SseClient;
 import dev.collab.workspace.Workspaces;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -30,18 +28,12 @@ class RunTest {
 
     static final Duration WAIT = Duration.ofSeconds(30);
 
-    @LocalServerPort
-    int port;
     @Autowired
     Workspaces workspaces;
     @Autowired
     AgentRunner runner;
+    @Autowired
     Api api;
-
-    @BeforeEach
-    void setUp() {
-        api = new Api(port);
-    }
 
     UUID newSession() {
         String project = api.newProject("runs");
@@ -218,19 +210,19 @@ class RunTest {
 
     /** Ten different sends race (spread over the given instances): one 202, nine 409 session-busy. */
     static void assertExactlyOneRunStarts(UUID session, List<Api> instances) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(10);
-        List<Future<Integer>> statuses = new ArrayList<>();
-        for (int i = 0; i < 10; i++) {
-            Api instance = instances.get(i % instances.size());
-            int n = i;
-            // Long enough that the winner is still running when the last racer arrives.
-            statuses.add(pool.submit(() -> instance.sendMessage(session, "sleep 3 " + n, null).status()));
-        }
         List<Integer> answers = new ArrayList<>();
-        for (Future<Integer> status : statuses) {
-            answers.add(status.get());
+        try (ExecutorService pool = Executors.newFixedThreadPool(10)) {
+            List<Future<Integer>> statuses = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                Api instance = instances.get(i % instances.size());
+                int n = i;
+                // Long enough that the winner is still running when the last racer arrives.
+                statuses.add(pool.submit(() -> instance.sendMessage(session, "sleep 3 " + n, null).status()));
+            }
+            for (Future<Integer> status : statuses) {
+                answers.add(status.get());
+            }
         }
-        pool.shutdown();
         assertThat(answers).filteredOn(s -> s == 202).hasSize(1);
         assertThat(answers).filteredOn(s -> s == 409).hasSize(9);
     }
@@ -269,18 +261,18 @@ class RunTest {
     @Test
     void twentyRacingIdenticalRetriesMakeOneMessage() throws Exception {
         UUID session = newSession();
-        ExecutorService pool = Executors.newFixedThreadPool(20);
-        List<Future<Api.Response>> answers = new ArrayList<>();
-        for (int i = 0; i < 20; i++) {
-            answers.add(pool.submit(() -> send(session, "lines 2", "race-key")));
-        }
         List<String> bodies = new ArrayList<>();
-        for (Future<Api.Response> answer : answers) {
-            Api.Response response = answer.get();
-            assertThat(response.status()).isEqualTo(202);
-            bodies.add(response.text());
+        try (ExecutorService pool = Executors.newFixedThreadPool(20)) {
+            List<Future<Api.Response>> answers = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                answers.add(pool.submit(() -> send(session, "lines 2", "race-key")));
+            }
+            for (Future<Api.Response> answer : answers) {
+                Api.Response response = answer.get();
+                assertThat(response.status()).isEqualTo(202);
+                bodies.add(response.text());
+            }
         }
-        pool.shutdown();
         assertThat(bodies.stream().map(b -> Api.JSON.readTree(b)).distinct()).hasSize(1);
         untilFinished(session);
         assertThat(api.get("/api/sessions/" + session + "/events?limit=1000").json().get("items"))

@@ -8,7 +8,7 @@ import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
 import dev.collab.support.SseClient;
 import org.junit.jupiter.api.Test;
-import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.TestPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -19,12 +19,11 @@ import static org.awaitility.Awaitility.await;
 @TestPropertySource(properties = "collab.runner.command=/nonexistent/agent-for-tests")
 class UnavailableAgentTest {
 
-    @LocalServerPort
-    int port;
+    @Autowired
+    Api api;
 
     @Test
     void aCommandThatCannotStartIsRunnerUnavailable() {
-        Api api = new Api(port);
         String project = api.newProject("unavailable");
         UUID session = api.newSession(project);
         assertThat(api.post("/api/sessions/" + session + "/messages", Api.json(Map.of("text", "hi", "author", "ada"))).status())

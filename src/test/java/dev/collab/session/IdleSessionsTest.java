@@ -11,18 +11,14 @@ import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
 import dev.collab.support.MutableClock;
 import dev.collab.workspace.Workspaces;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 /** Retention: sessions idle for longer than {@code collab.session.end-idle-after} are ended. */
 @IntegrationTest
 class IdleSessionsTest {
 
-    @LocalServerPort
-    int port;
     @Autowired
     JdbcClient jdbc;
     @Autowired
@@ -31,12 +27,8 @@ class IdleSessionsTest {
     MutableClock clock;
     @Autowired
     Workspaces workspaces;
+    @Autowired
     Api api;
-
-    @BeforeEach
-    void setUp() {
-        api = new Api(port);
-    }
 
     @Test
     void sessionsIdleForLongerThanTheRetentionEndAndTheirWorkspacesGo() {

@@ -16,10 +16,8 @@ import dev.collab.support.IntegrationTest;
 import dev.collab.support.MutableClock;
 import dev.collab.workspace.Workspaces;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -27,18 +25,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 @IntegrationTest
 class SessionApiTest {
 
-    @LocalServerPort
-    int port;
     @Autowired
     MutableClock clock;
     @Autowired
     Workspaces workspaces;
+    @Autowired
     Api api;
-
-    @BeforeEach
-    void setUp() {
-        api = new Api(port);
-    }
 
     @AfterEach
     void releaseClock() {

@@ -10,10 +10,8 @@ import dev.collab.event.EventLog;
 import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
 import dev.collab.support.SseClient;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -25,16 +23,10 @@ class EventStreamTest {
 
     static final Duration WAIT = Duration.ofSeconds(20);
 
-    @LocalServerPort
-    int port;
     @Autowired
     EventLog eventLog;
+    @Autowired
     Api api;
-
-    @BeforeEach
-    void setUp() {
-        api = new Api(port);
-    }
 
     private UUID newSession() {
         String project = api.newProject("events");

@@ -18,10 +18,8 @@ import dev.collab.support.IntegrationTest;
 import dev.collab.support.SseClient;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.TestPropertySource;
 import tools.jackson.databind.JsonNode;
 
@@ -47,8 +45,6 @@ class ReconnectStormTest {
     static final Duration WAIT = Duration.ofSeconds(60);
     static final List<String> QUERIES = List.of("head", "recent", "replay", "catch-up");
 
-    @LocalServerPort
-    int port;
     @Autowired
     EventLog eventLog;
     @Autowired
@@ -61,12 +57,8 @@ class ReconnectStormTest {
     StreamHub hub;
     @Autowired
     org.springframework.boot.web.server.servlet.context.ServletWebServerApplicationContext context;
+    @Autowired
     Api api;
-
-    @BeforeEach
-    void setUp() {
-        api = new Api(port);
-    }
 
     @Test
     void aBurstOfStreamsLargerThanThePoolIsServedAndEveryStreamGetsEveryEvent() throws Exception {

@@ -15,7 +15,6 @@ import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -27,8 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @IntegrationTest
 class StreamHubTest {
 
-    @LocalServerPort
-    int port;
+    @Autowired
+    Api api;
     @Autowired
     StreamHub hub;
     @Autowired
@@ -36,7 +35,6 @@ class StreamHubTest {
 
     @Test
     void aStreamArrivingAsTheLastOneLeavesStartsAtTheHead() throws Exception {
-        Api api = new Api(port);
         String project = api.newProject("hub-race");
         UUID session = api.newSession(project);
         for (int i = 0; i < 50; i++) {

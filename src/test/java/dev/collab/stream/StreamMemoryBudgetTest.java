@@ -11,7 +11,6 @@ import dev.collab.support.IntegrationTest;
 import dev.collab.support.SseClient;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.TestPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -31,8 +30,8 @@ class StreamMemoryBudgetTest {
 
     static final Duration WAIT = Duration.ofSeconds(60);
 
-    @LocalServerPort
-    int port;
+    @Autowired
+    Api api;
     @Autowired
     EventLog eventLog;
     @Autowired
@@ -40,7 +39,6 @@ class StreamMemoryBudgetTest {
 
     @Test
     void manyWatchedSessionsStayWithinTheBudgetAndEveryStreamGetsEveryEvent() {
-        Api api = new Api(port);
         String project = api.newProject("budget");
         List<UUID> sessions = new ArrayList<>();
         List<SseClient> clients = new ArrayList<>();

@@ -5,8 +5,8 @@ import java.util.List;
 
 import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.JsonNode;
 
@@ -18,12 +18,8 @@ class ErrorContractTest {
 
     @LocalServerPort
     int port;
+    @Autowired
     Api api;
-
-    @BeforeEach
-    void setUp() {
-        api = new Api(port);
-    }
 
     private static void assertProblem(Api.Response response, int status, String code) {
         assertThat(response.status()).as(response.toString()).isEqualTo(status);
@@ -94,7 +90,7 @@ class ErrorContractTest {
     }
 
     @Test
-    void requestsTomcatRejectsAreProblemsToo() throws Exception {
+    void malformedPathsThatJettyRejectsBeforeTheAppAreProblemsToo() throws Exception {
         for (String target : List.of("/api/projects/a%zz", "/api/projects/a%2Fb")) {
             String raw = rawGet(target);
             assertThat(raw).as(target).startsWith("HTTP/1.1 400");

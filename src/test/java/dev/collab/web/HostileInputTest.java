@@ -17,9 +17,9 @@ import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
 import dev.collab.support.RawHttp;
 import dev.collab.support.SseClient;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -42,12 +42,8 @@ class HostileInputTest {
 
     @LocalServerPort
     int port;
+    @Autowired
     Api api;
-
-    @BeforeEach
-    void setUp() {
-        api = new Api(port);
-    }
 
     // ---- 1. bad percent-encoding in a query string
 
@@ -402,6 +398,11 @@ class HostileInputTest {
         }
         assertField(api.send(HttpRequest.newBuilder(api.uri("/api/sessions/" + session + "/events/stream"))
                 .header("Last-Event-ID", "+1")), "Last-Event-ID");
+        // A repeated parameter is not "the first one wins" (Spring's Integer conversion would take it).
+        assertRawField(raw("GET /api/projects/" + project + "/sessions?limit=5&limit=6"
+                + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"), "limit");
+        assertRawField(raw("GET /api/sessions/" + session + "/events?after=1&after=2"
+                + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"), "after");
         assertThat(api.get("/api/projects/" + project + "/sessions?limit=5").status()).isEqualTo(200);
         assertThat(api.get("/api/sessions/" + session + "/events?after=0&limit=007").status()).isEqualTo(200);
     }

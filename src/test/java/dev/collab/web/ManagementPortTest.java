@@ -14,6 +14,7 @@ import dev.collab.support.RawHttp;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalManagementPort;
@@ -45,13 +46,13 @@ class ManagementPortTest {
     @LocalManagementPort
     int managementPort;
     Api management;
+    @Autowired
     Api api;
 
     @BeforeEach
     void setUp() {
         // Checked against the main port's document (assertKeptByTheDocument): this port serves none.
         management = Api.withoutContract("http://localhost:" + managementPort);
-        api = new Api(port);
     }
 
     @Test

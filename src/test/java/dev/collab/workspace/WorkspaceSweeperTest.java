@@ -27,7 +27,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.test.context.TestPropertySource;
 
@@ -49,8 +48,6 @@ class WorkspaceSweeperTest {
 
     private static final int LIVE_BASELINE = 20;
 
-    @LocalServerPort
-    int port;
     @Autowired
     WorkspaceSweeper sweeper;
     @Autowired
@@ -69,13 +66,13 @@ class WorkspaceSweeperTest {
     WorkspaceBinding binding;
     @Autowired
     MeterRegistry registry;
+    @Autowired
     Api api;
     Path outside;
     String endedProject;
 
     @BeforeEach
     void setUp() throws IOException {
-        api = new Api(port);
         outside = Files.createTempDirectory("outside");
         Files.writeString(outside.resolve("precious.txt"), "keep");
         int live = jdbc.sql("select count(*) from sessions where state in ('IDLE', 'RUNNING')").query(Integer.class).single();
@@ -288,6 +285,7 @@ class WorkspaceSweeperTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the other instance's lock is held for the block, never used in it
     void anotherInstanceHoldingTheLockMeansNoSweepHere() throws Exception {
         orphan(Duration.ofHours(2), 1);
         try (SweepLock other = SweepLock.tryAcquire(dataSource).orElseThrow()) {
@@ -520,6 +518,7 @@ class WorkspaceSweeperTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the other instance's lock is held for the block, never used in it
     void aReplicaThatFindsTheLockTakenStillSeesTheMarkerChange() throws Exception {
         Path marker = workspaces.root().resolve(WorkspaceBinding.MARKER);
         String ours = Files.readString(marker);

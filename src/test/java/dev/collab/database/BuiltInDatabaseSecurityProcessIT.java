@@ -31,7 +31,7 @@ import static org.awaitility.Awaitility.await;
  * connection) is switched over on start, a lost password file is replaced by a new password, and
  * the password file of another installation is named as such at once.
  */
-class BuiltInDatabaseSecurityProcessTest {
+class BuiltInDatabaseSecurityProcessIT {
 
     @Test
     void connectionsNeedThePasswordAndNothingIsWritableByOthers() throws Exception {
@@ -132,7 +132,8 @@ class BuiltInDatabaseSecurityProcessTest {
 
         // As the message says: without the file, the next start sets a new password; the data stays.
         Files.delete(dataDir.resolve("postgres-password"));
-        try (ServerProcess server = ServerProcess.start(dataDir).awaitReady()) {
+        try (ServerProcess server = ServerProcess.start(dataDir)) {
+            server.awaitReady();
             assertThat(canQuery(dataDir, password(dataDir))).isTrue();
         }
     }

@@ -28,7 +28,7 @@ import static org.awaitility.Awaitility.await;
  * {@code LOG_FORMAT=json}, the human-readable pattern otherwise, and in both one access line per
  * request whose request id is the {@code X-Request-Id} header and the problem body's {@code requestId}.
  */
-class LogsProcessTest {
+class LogsProcessIT {
 
     private static final String ACCESS = "dev.collab.web.access";
 

@@ -23,7 +23,7 @@ import static org.awaitility.Awaitility.await;
  * allow-listed variables and its run's ids, nothing else. Listing a server variable stops the
  * server with one clear line.
  */
-class AgentEnvironmentProcessTest {
+class AgentEnvironmentProcessIT {
 
     @Test
     void anEnvAgentSeesOnlyTheAllowListAndItsIds() {

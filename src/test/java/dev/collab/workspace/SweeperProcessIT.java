@@ -28,7 +28,7 @@ import static org.awaitility.Awaitility.await;
  * trees must stay healthy (every probe answers 200, quickly) and become ready on time while the
  * sweep deletes; and two instances on one database never sweep at the same time.
  */
-class SweeperProcessTest {
+class SweeperProcessIT {
 
     private static String[] teamMode(Path root, String... more) {
         TestDatabase.Server db = TestDatabase.server();

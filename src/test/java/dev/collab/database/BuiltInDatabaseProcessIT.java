@@ -19,7 +19,7 @@ import static org.awaitility.Awaitility.await;
  * {@code kill -9} leaves a postmaster behind that the next start deals with, and SIGTERM
  * drains in-flight requests before PostgreSQL stops, then exits cleanly.
  */
-class BuiltInDatabaseProcessTest {
+class BuiltInDatabaseProcessIT {
 
     @Test
     void survivesKillNineDrainsOnSigtermAndKeepsData() {

@@ -38,7 +38,7 @@ import static org.awaitility.Awaitility.await;
  */
 @IntegrationTest
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class RunsAcrossInstancesTest {
+class RunsAcrossInstancesIT {
 
     static final Duration WAIT = Duration.ofSeconds(40);
 

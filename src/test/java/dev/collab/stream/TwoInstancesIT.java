@@ -30,7 +30,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -43,10 +42,8 @@ import static org.awaitility.Awaitility.await;
  */
 @IntegrationTest
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class TwoInstancesTest {
+class TwoInstancesIT {
 
-    @LocalServerPort
-    int port;
     @Autowired
     DataSource dataSource;
     @Autowired
@@ -54,6 +51,7 @@ class TwoInstancesTest {
     @Autowired
     JdbcClient jdbc;
     ServerProcess other;
+    @Autowired
     Api here;
     Api there;
 
@@ -74,7 +72,6 @@ class TwoInstancesTest {
 
     @BeforeEach
     void setUp() {
-        here = new Api(port);
         there = other.api();
     }
 
@@ -96,26 +93,26 @@ class TwoInstancesTest {
     @Test
     void seqsAreGapFreeWithWritersOnBothInstances() throws Exception {
         UUID session = newSession();
-        ExecutorService writers = Executors.newFixedThreadPool(10);
-        List<Future<?>> done = new ArrayList<>();
-        for (int t = 0; t < 6; t++) {
-            done.add(writers.submit(() -> {
-                for (int i = 0; i < 50; i++) {
-                    appendHere(session);
-                }
-            }));
+        try (ExecutorService writers = Executors.newFixedThreadPool(10)) {
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < 6; t++) {
+                done.add(writers.submit(() -> {
+                    for (int i = 0; i < 50; i++) {
+                        appendHere(session);
+                    }
+                }));
+            }
+            for (int t = 0; t < 4; t++) {
+                done.add(writers.submit(() -> {
+                    for (int i = 0; i < 5; i++) {
+                        appendThere(session, 5);
+                    }
+                }));
+            }
+            for (Future<?> future : done) {
+                future.get();
+            }
         }
-        for (int t = 0; t < 4; t++) {
-            done.add(writers.submit(() -> {
-                for (int i = 0; i < 5; i++) {
-                    appendThere(session, 5);
-                }
-            }));
-        }
-        for (Future<?> future : done) {
-            future.get();
-        }
-        writers.shutdown();
         List<Long> seqs = jdbc.sql("select seq from events where session_id = :id order by seq").param("id", session)
                 .query(Long.class).list();
         assertThat(seqs).containsExactlyElementsOf(LongStream.rangeClosed(1, 1 + 300 + 100).boxed().toList());
@@ -127,41 +124,45 @@ class TwoInstancesTest {
         UUID session = newSession();
         int total = 1 + 240;
         ExecutorService pool = Executors.newFixedThreadPool(6);
-        Future<?> writer = pool.submit(() -> {
-            for (int i = 0; i < 120; i++) {
-                appendHere(session);
-                appendThere(session, 1);
-            }
-        });
-        List<Future<List<Long>>> clients = new ArrayList<>();
-        for (int c = 0; c < 4; c++) {
-            clients.add(pool.submit(() -> {
-                List<Long> received = new ArrayList<>();
-                long cursor = 0;
-                while (cursor < total) {
-                    Api instance = ThreadLocalRandom.current().nextBoolean() ? here : there;
-                    int wanted = 1 + ThreadLocalRandom.current().nextInt(40);
-                    try (SseClient client = SseClient.connect(instance.uri("/api/sessions/" + session + "/events/stream"),
-                            cursor == 0 ? null : Long.toString(cursor))) {
-                        for (int i = 0; i < wanted && cursor < total; i++) {
-                            SseClient.Message message = client.next(Duration.ofSeconds(2));
-                            if (message == null) {
-                                break;
+        try {
+            Future<?> writer = pool.submit(() -> {
+                for (int i = 0; i < 120; i++) {
+                    appendHere(session);
+                    appendThere(session, 1);
+                }
+            });
+            List<Future<List<Long>>> clients = new ArrayList<>();
+            for (int c = 0; c < 4; c++) {
+                clients.add(pool.submit(() -> {
+                    List<Long> received = new ArrayList<>();
+                    long cursor = 0;
+                    while (cursor < total && !Thread.currentThread().isInterrupted()) {
+                        Api instance = ThreadLocalRandom.current().nextBoolean() ? here : there;
+                        int wanted = 1 + ThreadLocalRandom.current().nextInt(40);
+                        try (SseClient client = SseClient.connect(instance.uri("/api/sessions/" + session + "/events/stream"),
+                                cursor == 0 ? null : Long.toString(cursor))) {
+                            for (int i = 0; i < wanted && cursor < total; i++) {
+                                SseClient.Message message = client.next(Duration.ofSeconds(2));
+                                if (message == null) {
+                                    break;
+                                }
+                                received.add(message.seq());
+                                cursor = message.seq();
                             }
-                            received.add(message.seq());
-                            cursor = message.seq();
                         }
                     }
-                }
-                return received;
-            }));
+                    return received;
+                }));
+            }
+            writer.get();
+            for (Future<List<Long>> client : clients) {
+                List<Long> received = client.get();
+                assertThat(received).containsExactlyElementsOf(LongStream.rangeClosed(1, total).boxed().toList());
+            }
+        } finally {
+            // The clients read until they have every event: when the test fails first, interrupt them.
+            pool.shutdownNow();
         }
-        writer.get();
-        for (Future<List<Long>> client : clients) {
-            List<Long> received = client.get();
-            assertThat(received).containsExactlyElementsOf(LongStream.rangeClosed(1, total).boxed().toList());
-        }
-        pool.shutdown();
     }
 
     @Test

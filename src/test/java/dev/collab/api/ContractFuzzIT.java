@@ -46,7 +46,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * release on Platform 1.x, and 1.10.1 prints into every run's output a notice that coding agents
  * must not use it; a generator driven by the document needs no more than a seeded {@code Random}.
  */
-class ContractFuzzTest {
+class ContractFuzzIT {
 
     private static final long SEED = Long.getLong("fuzz.seed", new SecureRandom().nextLong());
     private static final int TRIES = Integer.getInteger("fuzz.tries", 3000);
@@ -78,7 +78,7 @@ class ContractFuzzTest {
 
     @Test
     void requestsGeneratedFromTheDocumentKeepIt() {
-        System.out.println("ContractFuzzTest: seed " + SEED + " (replay with -Dfuzz.seed=" + SEED + "), at most "
+        System.out.println("ContractFuzzIT: seed " + SEED + " (replay with -Dfuzz.seed=" + SEED + "), at most "
                 + TRIES + " requests or " + BUDGET.toSeconds() + " s");
         Path dataDir = TempDirectories.create("fuzz-");
         try (ServerProcess server = ServerProcess.start(Map.of("LOG_FORMAT", "json"), dataDir, serverArgs())
@@ -119,8 +119,8 @@ class ContractFuzzTest {
             }
             List<String> errors = errorLines(server);
             List<String> warnings = clientWarnLines(server);
-            System.out.println("ContractFuzzTest: " + sent + " requests, statuses per operation: " + statuses);
-            errors.stream().limit(10).forEach(line -> System.out.println("ContractFuzzTest: ERROR line: " + line));
+            System.out.println("ContractFuzzIT: " + sent + " requests, statuses per operation: " + statuses);
+            errors.stream().limit(10).forEach(line -> System.out.println("ContractFuzzIT: ERROR line: " + line));
             StringBuilder report = new StringBuilder();
             failures.forEach((what, why) -> report.append("\n- ").append(what).append(": ").append(why));
             assertThat(failures).as("seed " + SEED + ": requests whose answers break the contract:" + report).isEmpty();
