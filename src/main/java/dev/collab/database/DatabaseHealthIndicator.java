@@ -16,6 +16,7 @@ import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationVersion;
 import org.springframework.boot.health.contributor.Health;
+import org.springframework.scheduling.TaskScheduler;
 import org.springframework.stereotype.Component;
 
 /**
@@ -29,7 +30,7 @@ import org.springframework.stereotype.Component;
  * not fail, and take the instance out of the load balancer, because of it.
  */
 @Component("dbHealthIndicator")
-class DatabaseHealthIndicator extends BackgroundHealthIndicator implements DatabaseReachability {
+class DatabaseHealthIndicator extends BackgroundHealthIndicator implements DatabaseReachability, AutoCloseable {
 
     private static final int QUERY_TIMEOUT_SECONDS = 5;
     /**
@@ -45,8 +46,8 @@ class DatabaseHealthIndicator extends BackgroundHealthIndicator implements Datab
     /** Only the health thread uses it; reopened after a failure. */
     private volatile Connection connection;
 
-    DatabaseHealthIndicator(DataSource dataSource, Flyway flyway) {
-        super("db", Duration.ofSeconds(2));
+    DatabaseHealthIndicator(DataSource dataSource, Flyway flyway, TaskScheduler scheduler) {
+        super("db", Duration.ofSeconds(2), scheduler);
         this.dataSource = dataSource;
         this.flyway = flyway;
     }
@@ -116,9 +117,9 @@ class DatabaseHealthIndicator extends BackgroundHealthIndicator implements Datab
         }
     }
 
+    /** The health connection is a resource of this bean, closed with it (the checks stopped in their phase). */
     @Override
-    public void destroy() {
-        super.destroy();
+    public void close() {
         closeConnection();
     }
 
