@@ -35,15 +35,15 @@ class DatabaseHealthIndicator extends BackgroundHealthIndicator implements Datab
     private static final int QUERY_TIMEOUT_SECONDS = 5;
     /**
      * Longer than the query timeout (which the server enforces), for what the server cannot: a
-     * half-open socket (a network partition) would otherwise hold the health thread, and readiness
-     * at its last result, until TCP gives up.
+     * half-open socket (a network partition) would otherwise hold the check (the next ones skip
+     * meanwhile), and readiness at its last result, until TCP gives up.
      */
     static final Duration SOCKET_TIMEOUT = Duration.ofSeconds(10);
 
     private final DataSource dataSource;
     private final Flyway flyway;
     private volatile String expectedVersion;
-    /** Only the health thread uses it; reopened after a failure. */
+    /** Used by one check at a time (a check still running makes the next ones skip); reopened after a failure. */
     private volatile Connection connection;
 
     DatabaseHealthIndicator(DataSource dataSource, Flyway flyway, TaskScheduler scheduler) {

@@ -56,10 +56,10 @@ class EventStreams implements SmartLifecycle {
      * fires (thousands of heartbeats every interval) and keeps a cancelled timer queued until it
      * is due, where a 30-minute age timer of every stream that closed early would pile up during
      * a reconnect storm; here a cancelled timer leaves the queue at once. Made with this bean, as
-     * streams go live once the web server runs, before this phase starts; stopped in {@link #stop()}.
+     * streams go live once the web server runs, before this phase starts; stopped in {@link #stop()},
+     * made again by a {@link #start()} after a stop (a test context that Spring paused and resumes).
      */
-    private final ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1,
-            Thread.ofPlatform().daemon().name("stream-timers").factory());
+    private volatile ScheduledThreadPoolExecutor timers = newTimers();
     private volatile boolean running;
 
     EventStreams(EventLog eventLog, StreamHub hub, StreamReads reads, StreamProperties properties, JsonMapper json,
@@ -74,8 +74,6 @@ class EventStreams implements SmartLifecycle {
                 .register(registry);
         this.slowClientsClosed = Counter.builder("collab.stream.slow.clients.closed")
                 .description("Streams closed because the client could not keep up").register(registry);
-        // A closed stream's timers leave the queue at once (not only when due: the age timer is 30 min away).
-        timers.setRemoveOnCancelPolicy(true);
         this.latency = Timer.builder("collab.stream.delivery.latency")
                 .description("From an event's append to its write on a live stream").publishPercentileHistogram()
                 .register(registry);
@@ -232,7 +230,18 @@ class EventStreams implements SmartLifecycle {
 
     @Override
     public void start() {
+        if (timers.isShutdown()) {
+            timers = newTimers();
+        }
         running = true;
+    }
+
+    private static ScheduledThreadPoolExecutor newTimers() {
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1,
+                Thread.ofPlatform().daemon().name("stream-timers").factory());
+        // A closed stream's timers leave the queue at once (not only when due: the age timer is 30 min away).
+        executor.setRemoveOnCancelPolicy(true);
+        return executor;
     }
 
     /**

@@ -86,9 +86,10 @@ class StreamHub implements SmartLifecycle {
      * written to thousands of connections here and must neither hold up the appender nor queue
      * behind periodic jobs. Made with the hub, not in {@link #start()}: wake-ups arrive from the
      * cluster listener and streams open as soon as the web server runs, both before this phase
-     * starts (phases start in the reverse of their stop order). Shut down in {@link #stop()}.
+     * starts (phases start in the reverse of their stop order). Shut down in {@link #stop()}, made
+     * again by a {@link #start()} after a stop (a test context that Spring paused and resumes).
      */
-    private final ExecutorService delivery = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("event-fanout-", 0).factory());
+    private volatile ExecutorService delivery = newDelivery();
     private final AtomicLong subscribers = new AtomicLong();
     /** A tail check is under way: a check that hangs (the database is away) is not joined by the next ones. */
     private final AtomicBoolean checkingTails = new AtomicBoolean();
@@ -349,7 +350,15 @@ class StreamHub implements SmartLifecycle {
 
     @Override
     public void start() {
+        if (delivery.isShutdown()) {
+            delivery = newDelivery();
+        }
+        closing = false;
         running = true;
+    }
+
+    private static ExecutorService newDelivery() {
+        return Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("event-fanout-", 0).factory());
     }
 
     /**

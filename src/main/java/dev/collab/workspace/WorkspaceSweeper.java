@@ -102,6 +102,8 @@ public class WorkspaceSweeper implements SmartLifecycle {
     private volatile boolean stopping;
     /** Spring's stop callback, run when the sweep under way has ended. Guarded by this. */
     private Runnable stopped;
+    /** The server was ready once: sweeps are scheduled (again, after a stop and a start). */
+    private volatile boolean ready;
     private volatile Blocked blocked;
     /** What the marker said at the last check; null before the first one. */
     private volatile WorkspaceBinding.Status binding;
@@ -135,6 +137,7 @@ public class WorkspaceSweeper implements SmartLifecycle {
     /** The first sweep is scheduled only once the server is ready, never on the startup path. */
     @EventListener(ApplicationReadyEvent.class)
     void scheduleFirstSweep() {
+        ready = true;
         if (properties.enabled()) {
             // Check the root at once, off the startup path, so that a wrong database shows in
             // health right after the start rather than at the first sweep.
@@ -593,9 +596,19 @@ public class WorkspaceSweeper implements SmartLifecycle {
         }
     }
 
+    /**
+     * Sweeps may run. The first one is scheduled when the server is ready (never on the startup
+     * path); after a stop, a start schedules the next one {@code initial-delay} later.
+     */
     @Override
     public void start() {
-        started = true;
+        synchronized (this) {
+            stopping = false;
+            started = true;
+        }
+        if (ready && properties.enabled()) {
+            schedule(properties.initialDelay());
+        }
     }
 
     @Override
