@@ -13,6 +13,7 @@ import java.util.function.Consumer;
 import javax.sql.DataSource;
 
 import dev.collab.database.DedicatedConnections;
+import dev.collab.ops.ShutdownOrder;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -28,6 +29,11 @@ import org.springframework.stereotype.Component;
  * channels before the context starts and {@link #send} on them. Delivery is best effort: if the
  * connection drops it reconnects with backoff and tells {@link #onReconnect} callbacks, which
  * re-read whatever a lost notification could have been about.
+ *
+ * <p>The LISTEN loop is this bean's lifecycle, in phase {@link ShutdownOrder#NOTIFICATIONS}: it
+ * starts before the web server and the runs, and stops after them (and after the publisher's last
+ * flush), so that this instance hears the others for as long as it serves anything. A thread of
+ * its own, not a scheduled job: it blocks on the connection for whole seconds at a time.
  */
 @Component
 public class ClusterNotifications implements SmartLifecycle {
@@ -189,11 +195,22 @@ public class ClusterNotifications implements SmartLifecycle {
         Thread listening = thread;
         if (listening != null) {
             listening.interrupt();
+            try {
+                // Bounded: the loop leaves within one poll (0.5 s) once its connection is closed.
+                listening.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
     @Override
     public boolean isRunning() {
         return running;
+    }
+
+    @Override
+    public int getPhase() {
+        return ShutdownOrder.NOTIFICATIONS;
     }
 }

@@ -35,6 +35,10 @@ class BuiltInPostgresStartup implements ApplicationContextInitializer<Configurab
         }
         CollabProperties properties = Binder.get(context.getEnvironment()).bind("collab", CollabProperties.class)
                 .orElseGet(() -> new CollabProperties(null));
+        // A thread of its own, not a scheduled task or a lifecycle: this runs before any bean
+        // exists (the scheduler among them), and the start must overlap the making of the beans.
+        // It ends when PostgreSQL is up; the builtInPostgres bean owns the server from then on and
+        // stops it at bean destruction, after every lifecycle (ops.ShutdownOrder).
         Pending pending = new Pending(CompletableFuture.supplyAsync(
                 () -> BuiltInPostgres.start(properties.dataDir().resolve("postgres"),
                         properties.dataDir().resolve("postgres-binaries")),

@@ -16,6 +16,7 @@ import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationVersion;
 import org.springframework.boot.health.contributor.Health;
+import org.springframework.scheduling.TaskScheduler;
 import org.springframework.stereotype.Component;
 
 /**
@@ -29,24 +30,24 @@ import org.springframework.stereotype.Component;
  * not fail, and take the instance out of the load balancer, because of it.
  */
 @Component("dbHealthIndicator")
-class DatabaseHealthIndicator extends BackgroundHealthIndicator implements DatabaseReachability {
+class DatabaseHealthIndicator extends BackgroundHealthIndicator implements DatabaseReachability, AutoCloseable {
 
     private static final int QUERY_TIMEOUT_SECONDS = 5;
     /**
      * Longer than the query timeout (which the server enforces), for what the server cannot: a
-     * half-open socket (a network partition) would otherwise hold the health thread, and readiness
-     * at its last result, until TCP gives up.
+     * half-open socket (a network partition) would otherwise hold the check (the next ones skip
+     * meanwhile), and readiness at its last result, until TCP gives up.
      */
     static final Duration SOCKET_TIMEOUT = Duration.ofSeconds(10);
 
     private final DataSource dataSource;
     private final Flyway flyway;
     private volatile String expectedVersion;
-    /** Only the health thread uses it; reopened after a failure. */
+    /** Used by one check at a time (a check still running makes the next ones skip); reopened after a failure. */
     private volatile Connection connection;
 
-    DatabaseHealthIndicator(DataSource dataSource, Flyway flyway) {
-        super("db", Duration.ofSeconds(2));
+    DatabaseHealthIndicator(DataSource dataSource, Flyway flyway, TaskScheduler scheduler) {
+        super("db", Duration.ofSeconds(2), scheduler);
         this.dataSource = dataSource;
         this.flyway = flyway;
     }
@@ -116,9 +117,9 @@ class DatabaseHealthIndicator extends BackgroundHealthIndicator implements Datab
         }
     }
 
+    /** The health connection is a resource of this bean, closed with it (the checks stopped in their phase). */
     @Override
-    public void destroy() {
-        super.destroy();
+    public void close() {
         closeConnection();
     }
 

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
+import dev.collab.ops.ShutdownOrder;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -346,6 +347,7 @@ class GroupCommit implements SmartLifecycle {
         return locked;
     }
 
+    /** The writers are threads of their own: they wait on the queue for good, which no scheduled job should. */
     @Override
     public void start() {
         running = true;
@@ -380,6 +382,6 @@ class GroupCommit implements SmartLifecycle {
     /** Stops last of all lifecycles (the runners append while they stop), before the pool closes. */
     @Override
     public int getPhase() {
-        return Integer.MIN_VALUE + 1000;
+        return ShutdownOrder.EVENT_LOG;
     }
 }

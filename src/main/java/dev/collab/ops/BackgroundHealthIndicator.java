@@ -3,51 +3,52 @@ package dev.collab.ops;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.DisposableBean;
-import org.springframework.beans.factory.InitializingBean;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.health.contributor.Status;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.scheduling.TaskScheduler;
 
 /**
- * A health check that never runs on the request path: it runs on its own thread every
+ * A health check that never runs on the request path: Spring's task scheduler runs it every
  * {@code interval} and the endpoint serves the last result, so health answers in milliseconds
  * even while the database or a network filesystem hangs. A check that stops finishing is
  * itself reported (OUT_OF_SERVICE, "stale").
+ *
+ * <p>At a fixed rate, not a fixed delay: the scheduler runs fixed-delay jobs one after the other
+ * on its single thread, so a check that hangs (statfs on a stuck network filesystem) would stop
+ * every other check and periodic job with it. At a fixed rate each check runs on a thread of its
+ * own; while one has not finished, the next ones are skipped, so hung checks never pile up.
+ *
+ * <p>The checks start in phase {@link ShutdownOrder#BACKGROUND}, before the web server, and the
+ * start waits briefly for the first result, so the first probe has an answer. They stop firing
+ * when shutdown begins (the scheduler stops its periodic jobs then), and are cancelled in that phase.
  */
-public abstract class BackgroundHealthIndicator implements HealthIndicator, InitializingBean, DisposableBean {
+public abstract class BackgroundHealthIndicator implements HealthIndicator, SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(BackgroundHealthIndicator.class);
 
     private final String name;
     private final Duration interval;
     private final Duration staleAfter;
-    private final ScheduledExecutorService executor;
+    private final TaskScheduler scheduler;
     private final CountDownLatch firstCheck = new CountDownLatch(1);
+    /** A check is under way (the next ones skip until it finishes). */
+    private final AtomicBoolean checking = new AtomicBoolean();
+    private volatile ScheduledFuture<?> checks;
     private volatile Result last;
 
-    protected BackgroundHealthIndicator(String name, Duration interval) {
+    protected BackgroundHealthIndicator(String name, Duration interval, TaskScheduler scheduler) {
         this.name = name;
         this.interval = interval;
         this.staleAfter = interval.multipliedBy(3).plusSeconds(5);
-        this.executor = Executors.newSingleThreadScheduledExecutor(
-                Thread.ofPlatform().daemon().name("health-" + name).factory());
-    }
-
-    /**
-     * Starts checking once the subclass is fully built, and waits briefly for the first result
-     * so that the first probe after startup has an answer (never long: the check may hang).
-     */
-    @Override
-    public void afterPropertiesSet() throws InterruptedException {
-        executor.scheduleWithFixedDelay(this::refresh, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
-        firstCheck.await(2, TimeUnit.SECONDS);
+        this.scheduler = scheduler;
     }
 
     /** Runs the check; may block. An exception is reported as DOWN with a generic reason. */
@@ -74,6 +75,9 @@ public abstract class BackgroundHealthIndicator implements HealthIndicator, Init
     }
 
     private void refresh() {
+        if (!checking.compareAndSet(false, true)) {
+            return; // the last check still runs (it hangs): health reports it stale once it is
+        }
         Health health;
         try {
             health = check();
@@ -83,14 +87,42 @@ public abstract class BackgroundHealthIndicator implements HealthIndicator, Init
         } catch (Throwable t) {
             log.error("Health check '{}' failed", name, t);
             health = Health.status(Status.DOWN).withDetail("reason", name + " check failed").build();
+        } finally {
+            checking.set(false);
         }
         last = new Result(health, Instant.now());
         firstCheck.countDown();
     }
 
+    /** Starts checking, and waits briefly for the first result (never long: the check may hang). */
     @Override
-    public void destroy() {
-        executor.shutdownNow();
+    public void start() {
+        checks = scheduler.scheduleAtFixedRate(this::refresh, interval);
+        try {
+            firstCheck.await(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** No further checks; one under way finishes on its own thread. */
+    @Override
+    public void stop() {
+        ScheduledFuture<?> running = checks;
+        checks = null;
+        if (running != null) {
+            running.cancel(false);
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return checks != null;
+    }
+
+    @Override
+    public int getPhase() {
+        return ShutdownOrder.BACKGROUND;
     }
 
     private record Result(Health health, Instant checkedAt) {

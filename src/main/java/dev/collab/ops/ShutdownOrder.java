@@ -11,7 +11,10 @@ import org.springframework.context.SmartLifecycle;
  * <ol>
  * <li><b>Stop intake</b> (when the context starts closing, before any phase): readiness turns
  * {@code REFUSING_TRAFFIC}, so the load balancer stops sending, and writes get
- * {@code 503 shutting-down} (the web module's drain filter); reads are still served.</li>
+ * {@code 503 shutting-down} (the web module's drain filter); reads are still served. Spring's
+ * task scheduler stops firing periodic jobs ({@code @Scheduled}, {@code SchedulingConfigurer},
+ * the health checks' refresh) at the same moment (it shuts its trigger threads down on
+ * {@code ContextClosedEvent}); a job under way finishes on its own thread.</li>
  * <li><b>{@link #STREAMS}</b>: live streams are closed cleanly; their clients resume on another
  * instance with Last-Event-ID. Before the web server's graceful drain, which would otherwise wait
  * its whole timeout for streams that never end.</li>
@@ -20,9 +23,11 @@ import org.springframework.context.SmartLifecycle;
  * in flight finish, within {@code spring.lifecycle.timeout-per-shutdown-phase}.</li>
  * <li><b>{@link #RUNS}</b>: agents still running are stopped; each run ends with
  * {@code error instance-shutdown} and {@code run.finished}, written to the log.</li>
- * <li><b>{@link #BACKGROUND}</b>: periodic and background work (sweeper, leases, the
- * scheduler's jobs) stops.</li>
- * <li><b>{@link #NOTIFICATIONS}</b>: this instance stops notifying and listening to the others.</li>
+ * <li><b>{@link #BACKGROUND}</b>: background work stops: the sweeper (no sweep starts, one under
+ * way ends before its next workspace), the workspace removal pools (a delete cut short waits in
+ * quarantine for a later sweep), the background health checks, leases.</li>
+ * <li><b>{@link #NOTIFICATIONS}</b>: this instance stops notifying and listening to the others
+ * (the publisher flushes a last NOTIFY of the runs' final events first).</li>
  * <li><b>{@link #EVENT_LOG}</b>: the last appends (the runs' final events) are committed.</li>
  * <li><b>Stop PostgreSQL</b>: bean destruction closes the pool and stops the built-in database.</li>
  * </ol>

@@ -12,9 +12,10 @@ import java.util.function.BiConsumer;
 import dev.collab.cluster.ClusterNotifications;
 import dev.collab.event.AppendObserver;
 import dev.collab.event.Event;
+import dev.collab.ops.ShutdownOrder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.DisposableBean;
+import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
 /**
@@ -23,14 +24,19 @@ import org.springframework.stereotype.Component;
  * at commit, so one per append would cap appends at about 2,000/s. One publisher thread flushes
  * every few milliseconds a NOTIFY naming every session that moved (ids and head seqs only, never
  * payloads: a notification carries at most 8,000 bytes).
+ *
+ * <p>The publisher thread runs from {@link ShutdownOrder#NOTIFICATIONS} on; at shutdown it stops
+ * after the runs did, with a last flush, so other instances hear of the runs' final events.
  */
 @Component
-class EventPublisher implements AppendObserver, DisposableBean {
+class EventPublisher implements AppendObserver, SmartLifecycle {
 
     static final String CHANNEL = "collab_events";
     /** Payloads stay well under PostgreSQL's 8,000-byte limit. */
     private static final int MAX_PAYLOAD = 7_500;
     private static final long BATCH_WINDOW_MILLIS = 2;
+    /** Longest a stop waits for the last flush (one NOTIFY per 7,500 bytes, each a short statement). */
+    private static final java.time.Duration STOP_WAIT = java.time.Duration.ofSeconds(10);
 
     private static final Logger log = LoggerFactory.getLogger(EventPublisher.class);
 
@@ -39,13 +45,12 @@ class EventPublisher implements AppendObserver, DisposableBean {
     private final ClusterNotifications notifications;
     private final Map<UUID, Long> moved = new ConcurrentHashMap<>();
     private final Semaphore signal = new Semaphore(0);
-    private final Thread flusher;
-    private volatile boolean running = true;
+    private volatile Thread flusher;
+    private volatile boolean running;
     private volatile java.util.function.Consumer<Event> localDelivery = event -> { };
 
     EventPublisher(ClusterNotifications notifications) {
         this.notifications = notifications;
-        this.flusher = Thread.ofPlatform().daemon().name("event-notify").start(this::flushLoop);
     }
 
     void onLocalAppend(java.util.function.Consumer<Event> delivery) {
@@ -111,6 +116,11 @@ class EventPublisher implements AppendObserver, DisposableBean {
                 log.warn("Could not notify other instances of new events: {}", e.toString());
             }
         }
+        try {
+            flush(); // what moved since the last flush: the final events of the runs this instance stopped
+        } catch (RuntimeException e) {
+            log.warn("Could not notify other instances of the last events: {}", e.toString());
+        }
     }
 
     private void flush() {
@@ -140,9 +150,39 @@ class EventPublisher implements AppendObserver, DisposableBean {
         }
     }
 
+    /**
+     * A dedicated thread, not a scheduled job: it waits for appends and flushes within
+     * milliseconds of them, which a periodic job could only do by firing hundreds of times a
+     * second for nothing.
+     */
     @Override
-    public void destroy() {
+    public void start() {
+        running = true;
+        flusher = Thread.ofPlatform().daemon().name("event-notify").start(this::flushLoop);
+    }
+
+    /** The thread flushes what is left and ends (not interrupted: that could cut a NOTIFY short). */
+    @Override
+    public void stop() {
         running = false;
-        flusher.interrupt();
+        signal.release();
+        Thread thread = flusher;
+        if (thread != null) {
+            try {
+                thread.join(STOP_WAIT.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    @Override
+    public int getPhase() {
+        return ShutdownOrder.NOTIFICATIONS;
     }
 }

@@ -14,14 +14,15 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 
 import dev.collab.event.Event;
 import dev.collab.event.EventLog;
+import dev.collab.ops.ShutdownOrder;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import jakarta.annotation.PreDestroy;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
+import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -34,7 +35,7 @@ import tools.jackson.databind.json.JsonMapper;
  * log itself whatever a batch from the hub does not connect to.
  */
 @Component
-class EventStreams {
+class EventStreams implements SmartLifecycle {
 
     static final String SESSION_ENDED = Event.SESSION_ENDED;
     private static final int REPLAY_PAGE = 500;
@@ -49,9 +50,17 @@ class EventStreams {
     private final Counter delivered;
     private final Counter slowClientsClosed;
     private final Timer latency;
-    /** Heartbeats and maximum ages of live streams: one thread for all (each task only signals a stream). */
-    private final ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1,
-            Thread.ofPlatform().daemon().name("stream-timers").factory());
+    /**
+     * Heartbeats and maximum ages of live streams: one thread for all (each task only signals a
+     * stream). Not Spring's task scheduler: that one starts a new thread for every timer that
+     * fires (thousands of heartbeats every interval) and keeps a cancelled timer queued until it
+     * is due, where a 30-minute age timer of every stream that closed early would pile up during
+     * a reconnect storm; here a cancelled timer leaves the queue at once. Made with this bean, as
+     * streams go live once the web server runs, before this phase starts; stopped in {@link #stop()},
+     * made again by a {@link #start()} after a stop (a test context that Spring paused and resumes).
+     */
+    private volatile ScheduledThreadPoolExecutor timers = newTimers();
+    private volatile boolean running;
 
     EventStreams(EventLog eventLog, StreamHub hub, StreamReads reads, StreamProperties properties, JsonMapper json,
             Clock clock, MeterRegistry registry) {
@@ -65,8 +74,6 @@ class EventStreams {
                 .register(registry);
         this.slowClientsClosed = Counter.builder("collab.stream.slow.clients.closed")
                 .description("Streams closed because the client could not keep up").register(registry);
-        // A closed stream's timers leave the queue at once (not only when due: the age timer is 30 min away).
-        timers.setRemoveOnCancelPolicy(true);
         this.latency = Timer.builder("collab.stream.delivery.latency")
                 .description("From an event's append to its write on a live stream").publishPercentileHistogram()
                 .register(registry);
@@ -221,9 +228,40 @@ class EventStreams {
                 .map(event -> Frame.of(event, json)).toList();
     }
 
-    @PreDestroy
-    void stopTimers() {
+    @Override
+    public void start() {
+        if (timers.isShutdown()) {
+            timers = newTimers();
+        }
+        running = true;
+    }
+
+    private static ScheduledThreadPoolExecutor newTimers() {
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1,
+                Thread.ofPlatform().daemon().name("stream-timers").factory());
+        // A closed stream's timers leave the queue at once (not only when due: the age timer is 30 min away).
+        executor.setRemoveOnCancelPolicy(true);
+        return executor;
+    }
+
+    /**
+     * Shutdown ({@link ShutdownOrder#STREAMS}, with the hub that closes the streams): the timers
+     * go; a stream that would still set one ends without it.
+     */
+    @Override
+    public void stop() {
         timers.shutdownNow();
+        running = false;
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    @Override
+    public int getPhase() {
+        return ShutdownOrder.STREAMS;
     }
 
     /** A write that failed because it was blocked until the connection's idle timeout, not a hang-up. */

@@ -13,22 +13,22 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import dev.collab.event.Event;
 import dev.collab.event.EventLog;
+import dev.collab.ops.ShutdownOrder;
 import dev.collab.web.DatabaseBusyException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.DisposableBean;
-import org.springframework.context.event.ContextClosedEvent;
-import org.springframework.context.event.EventListener;
+import org.springframework.context.SmartLifecycle;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -46,13 +46,18 @@ import tools.jackson.databind.json.JsonMapper;
  * streams; a stream at or near the head replays from there without a query. Head look-ups of
  * streams opening together share one query (single flight), and every read of the log goes
  * through {@link StreamReads}, so streams never take more than their share of the pool.
+ *
+ * <p>At shutdown ({@link ShutdownOrder#STREAMS}, before the web server drains) every stream is
+ * closed cleanly and its client resumes elsewhere with Last-Event-ID; streams opening later
+ * replay and end at once.
  */
 @Component
-class StreamHub implements DisposableBean {
+class StreamHub implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(StreamHub.class);
     private static final int READ_BATCH = 1_000;
-    static final Duration TAIL_CHECK = Duration.ofSeconds(5);
+    /** How often every watched session's head is checked (the {@code @Scheduled} rate of {@link #checkTails}). */
+    static final long TAIL_CHECK_SECONDS = 5;
     /** How long the recent-events query itself may take before a waiting stream gives up (503 busy). */
     private static final Duration RECENT_QUERY_WAIT = Duration.ofSeconds(30);
     /** Threads that write one batch to the streams of a session at the same time. */
@@ -76,11 +81,20 @@ class StreamHub implements DisposableBean {
     private final Map<UUID, Channel> channels = new ConcurrentHashMap<>();
     /** Head look-ups under way, one per session: streams opening together share it. */
     private final Map<UUID, CompletableFuture<Optional<EventLog.SessionHead>>> headReads = new ConcurrentHashMap<>();
-    private final ExecutorService delivery = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("event-fanout-", 0).factory());
-    private final ScheduledExecutorService tailCheck = Executors.newSingleThreadScheduledExecutor(
-            Thread.ofPlatform().daemon().name("event-tail-check").factory());
+    /**
+     * The fan-out's own virtual threads, not the shared scheduler's or the request's: a batch is
+     * written to thousands of connections here and must neither hold up the appender nor queue
+     * behind periodic jobs. Made with the hub, not in {@link #start()}: wake-ups arrive from the
+     * cluster listener and streams open as soon as the web server runs, both before this phase
+     * starts (phases start in the reverse of their stop order). Shut down in {@link #stop()}, made
+     * again by a {@link #start()} after a stop (a test context that Spring paused and resumes).
+     */
+    private volatile ExecutorService delivery = newDelivery();
     private final AtomicLong subscribers = new AtomicLong();
+    /** A tail check is under way: a check that hangs (the database is away) is not joined by the next ones. */
+    private final AtomicBoolean checkingTails = new AtomicBoolean();
     private volatile boolean closing;
+    private volatile boolean running;
     private final Counter fanOutReads;
 
     StreamHub(EventLog eventLog, EventPublisher publisher, JdbcClient jdbc, JsonMapper json, StreamReads reads,
@@ -99,7 +113,6 @@ class StreamHub implements DisposableBean {
         registry.gauge("collab.stream.recent.bytes", recentHeld);
         this.fanOutReads = Counter.builder("collab.stream.fanout.reads")
                 .description("Log reads done once for all live streams of a session").register(registry);
-        tailCheck.scheduleWithFixedDelay(this::checkTails, TAIL_CHECK.toMillis(), TAIL_CHECK.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -179,7 +192,7 @@ class StreamHub implements DisposableBean {
         });
         subscribers.incrementAndGet();
         if (closing) {
-            // Shutting down (checked after joining, so closeAll cannot miss it): replay and end.
+            // Shutting down (checked after joining, so stop() cannot miss it): replay and end.
             subscription.close();
         }
         return subscription;
@@ -195,8 +208,10 @@ class StreamHub implements DisposableBean {
      */
     Replay replay(Subscription subscription, long cursor) {
         Channel channel = channels.get(subscription.sessionId);
-        if (channel == null) {
-            return new Replay(Long.MAX_VALUE, List.of()); // unsubscribed meanwhile (shutdown): all from the log
+        if (channel == null || closing) {
+            // Unsubscribed meanwhile, or shutting down (the fan-out that loads memory is stopping):
+            // all from the log, on the stream's own thread, and the stream ends after its replay.
+            return new Replay(Long.MAX_VALUE, List.of());
         }
         channel.awaitRecent();
         return channel.recentAfter(cursor);
@@ -290,9 +305,13 @@ class StreamHub implements DisposableBean {
      */
     void deliverLocal(Event event) {
         Channel channel = channels.get(event.sessionId());
-        if (channel != null) {
+        if (channel != null && !closing) {
             // Off the committing thread: the request that appended answers without waiting for the fan-out.
-            delivery.execute(() -> channel.deliver(event));
+            try {
+                delivery.execute(() -> channel.deliver(event));
+            } catch (RejectedExecutionException e) {
+                // stopped meanwhile: its streams are closed
+            }
         }
     }
 
@@ -302,11 +321,19 @@ class StreamHub implements DisposableBean {
         channels.values().forEach(channel -> channel.wake(channel.tail + 1));
     }
 
-    private void checkTails() {
+    /**
+     * Covers notifications that never came: every watched session's head, read in one query.
+     * At a fixed rate, not a fixed delay: Spring's scheduler runs fixed-delay jobs one after the
+     * other on its single thread, where a check waiting on an unreachable database would hold
+     * up every other job (lease renewal among them); at a fixed rate each check runs on a thread
+     * of its own, and one still under way makes the next ones skip.
+     */
+    @Scheduled(initialDelay = TAIL_CHECK_SECONDS, fixedRate = TAIL_CHECK_SECONDS, timeUnit = TimeUnit.SECONDS)
+    void checkTails() {
+        if (channels.isEmpty() || !checkingTails.compareAndSet(false, true)) {
+            return;
+        }
         try {
-            if (channels.isEmpty()) {
-                return;
-            }
             UUID[] ids = channels.keySet().toArray(UUID[]::new);
             reads.read("tail-check", () -> jdbc.sql("select id, head_seq from sessions where id = any(:ids)")
                     .param("ids", ids)
@@ -316,21 +343,52 @@ class StreamHub implements DisposableBean {
                     }).list());
         } catch (RuntimeException e) {
             log.debug("Tail check failed: {}", e.toString());
+        } finally {
+            checkingTails.set(false);
         }
     }
 
-    /** Shutdown: every stream ends now, so the graceful drain is not held up by open streams. */
-    @EventListener(ContextClosedEvent.class)
-    void closeAll() {
+    @Override
+    public void start() {
+        if (delivery.isShutdown()) {
+            delivery = newDelivery();
+        }
+        closing = false;
+        running = true;
+    }
+
+    private static ExecutorService newDelivery() {
+        return Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("event-fanout-", 0).factory());
+    }
+
+    /**
+     * Shutdown: every stream ends now (clients resume on another instance with Last-Event-ID), so
+     * the graceful drain is not held up by streams that never end; then the fan-out stops.
+     */
+    @Override
+    public void stop() {
         closing = true;
-        channels.values().forEach(channel -> channel.subscribers.forEach(Subscription::close));
+        int closed = 0;
+        for (Channel channel : channels.values()) {
+            for (Subscription subscription : channel.subscribers) {
+                subscription.close();
+                closed++;
+            }
+        }
+        log.info("Closed {} live streams for shutdown; their clients resume on another instance", closed);
+        // Not shutdownNow: a read in flight finishes rather than failing the stream that waits on it.
+        delivery.shutdown();
+        running = false;
     }
 
     @Override
-    public void destroy() {
-        closeAll();
-        tailCheck.shutdownNow();
-        delivery.shutdownNow();
+    public boolean isRunning() {
+        return running;
+    }
+
+    @Override
+    public int getPhase() {
+        return ShutdownOrder.STREAMS;
     }
 
     /**
@@ -383,8 +441,13 @@ class StreamHub implements DisposableBean {
         }
 
         private void kick() {
-            if (workPending() && draining.compareAndSet(false, true)) {
-                delivery.execute(this::drain);
+            // Once closing, no stream is left to serve (they are closed, new ones replay from the log).
+            if (!closing && workPending() && draining.compareAndSet(false, true)) {
+                try {
+                    delivery.execute(this::drain);
+                } catch (RejectedExecutionException e) {
+                    draining.set(false); // stopped meanwhile
+                }
             }
         }
 
@@ -591,13 +654,18 @@ class StreamHub implements DisposableBean {
             for (int part = 1; part < parts; part++) {
                 int from = part * size;
                 int to = Math.min(targets.length, from + size);
-                delivery.execute(() -> {
+                Runnable share = () -> {
                     try {
                         offer(frames, targets, from, to);
                     } finally {
                         others.countDown();
                     }
-                });
+                };
+                try {
+                    delivery.execute(share);
+                } catch (RejectedExecutionException e) {
+                    share.run(); // stopping: this thread serves the share itself
+                }
             }
             offer(frames, targets, 0, Math.min(targets.length, size));
             boolean interrupted = false;

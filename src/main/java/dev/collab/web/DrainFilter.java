@@ -7,6 +7,8 @@ import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.boot.availability.AvailabilityChangeEvent;
 import org.springframework.boot.availability.ReadinessState;
 import org.springframework.context.event.EventListener;
@@ -26,11 +28,20 @@ import org.springframework.web.filter.OncePerRequestFilter;
 class DrainFilter extends OncePerRequestFilter {
 
     private static final Set<String> WRITES = Set.of("POST", "PUT", "PATCH", "DELETE");
+    private static final Logger log = LoggerFactory.getLogger(DrainFilter.class);
     private volatile boolean draining;
 
+    /**
+     * Spring Boot publishes REFUSING_TRAFFIC as the context starts closing, before any lifecycle
+     * stops: the first step of the shutdown order (ops.ShutdownOrder), said once in the log.
+     */
     @EventListener
     void onReadiness(AvailabilityChangeEvent<ReadinessState> event) {
-        draining = event.getState() == ReadinessState.REFUSING_TRAFFIC;
+        boolean refusing = event.getState() == ReadinessState.REFUSING_TRAFFIC;
+        if (refusing && !draining) {
+            log.info("Refusing writes from now on (readiness is {}); reads are still served", event.getState());
+        }
+        draining = refusing;
     }
 
     @Override

@@ -6,6 +6,7 @@ import java.time.Duration;
 
 import dev.collab.ops.BackgroundHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
+import org.springframework.scheduling.TaskScheduler;
 import org.springframework.stereotype.Component;
 import org.springframework.util.unit.DataSize;
 
@@ -20,8 +21,8 @@ class WorkspaceHealthIndicator extends BackgroundHealthIndicator {
 
     private final Workspaces workspaces;
 
-    WorkspaceHealthIndicator(Workspaces workspaces) {
-        super("workspace", Duration.ofSeconds(5));
+    WorkspaceHealthIndicator(Workspaces workspaces, TaskScheduler scheduler) {
+        super("workspace", Duration.ofSeconds(5), scheduler);
         this.workspaces = workspaces;
     }
 

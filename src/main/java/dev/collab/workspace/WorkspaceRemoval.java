@@ -28,7 +28,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.DisposableBean;
+import dev.collab.ops.ShutdownOrder;
+import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
 /**
@@ -39,9 +40,13 @@ import org.springframework.stereotype.Component;
  * Nothing here follows a link, the quarantine directory included: if someone replaced it with
  * a link, the link is removed and a real directory made. Deletion runs on its own bounded
  * pool, never on a request thread.
+ *
+ * <p>Its pools are its lifecycle's, in phase {@link ShutdownOrder#BACKGROUND}: made when it
+ * starts, shut down at once when it stops. A delete cut short by the stop stays in quarantine and
+ * a later sweep finishes it, so shutdown never waits for a tree on a slow filesystem.
  */
 @Component
-class WorkspaceRemoval implements DisposableBean {
+class WorkspaceRemoval implements SmartLifecycle {
 
     /** Under the workspace root; not a session id, so never taken for a workspace. */
     static final String QUARANTINE = ".collab-quarantine";
@@ -53,9 +58,14 @@ class WorkspaceRemoval implements DisposableBean {
 
     private final Path root;
     private final Clock clock;
-    private final ForkJoinPool deleteWorkers;
-    private final TreeDeleter deleter;
-    private final ThreadPoolExecutor background;
+    private final int deleteWorkerCount;
+    /**
+     * Pools of their own, not Spring's task scheduler or executor: a delete on a network
+     * filesystem (EFS) takes minutes and keeps {@code delete-workers} threads busy in blocking
+     * unlinks, which must never occupy the threads that run periodic jobs and health checks; and
+     * the workers are bounded on purpose (more parallel unlinks only slow the filesystem down).
+     */
+    private volatile Pools pools;
     private final Counter filesDeleted;
     private final MeterRegistry registry;
     private final AtomicLong sequence = new AtomicLong();
@@ -74,17 +84,7 @@ class WorkspaceRemoval implements DisposableBean {
             throws IOException {
         this.root = workspaces.root();
         this.clock = clock;
-        this.deleteWorkers = new ForkJoinPool(properties.deleteWorkers(), pool -> {
-            var thread = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
-            thread.setName("workspace-delete-" + thread.getPoolIndex());
-            thread.setDaemon(true);
-            return thread;
-        }, null, false);
-        this.deleter = new TreeDeleter(deleteWorkers);
-        // One removal at a time in the background (each uses all delete workers); a full queue
-        // is not a loss: the ENDED session's directory is an orphan the sweeper removes later.
-        this.background = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(10_000),
-                Thread.ofPlatform().daemon().name("workspace-removal").factory());
+        this.deleteWorkerCount = properties.deleteWorkers();
         this.registry = registry;
         this.filesDeleted = Counter.builder("collab.sweeper.files.deleted")
                 .description("Files and links deleted from workspaces").register(registry);
@@ -104,8 +104,13 @@ class WorkspaceRemoval implements DisposableBean {
 
     /** Removes a session's workspace in the background (after DELETE /api/sessions/{id}). */
     void removeInBackground(UUID sessionId) {
+        Pools current = pools;
+        if (current == null) {
+            log.info("Not removing the workspace of session {} now (shutting down); the sweeper will", sessionId);
+            return;
+        }
         try {
-            background.execute(() -> {
+            current.background().execute(() -> {
                 try {
                     quarantineWorkspace(sessionId).ifPresent(entry -> {
                         TreeDeleter.Result result = deleteQuarantined(entry);
@@ -118,7 +123,11 @@ class WorkspaceRemoval implements DisposableBean {
                 }
             });
         } catch (RejectedExecutionException e) {
-            log.warn("Workspace removal queue full; the sweeper will remove the workspace of session {}", sessionId);
+            if (current.background().isShutdown()) {
+                log.info("Not removing the workspace of session {} now (shutting down); the sweeper will", sessionId);
+            } else {
+                log.warn("Workspace removal queue full; the sweeper will remove the workspace of session {}", sessionId);
+            }
         }
     }
 
@@ -154,8 +163,12 @@ class WorkspaceRemoval implements DisposableBean {
 
     /** Deletes one quarantined tree by its name there; what cannot be deleted stays for later. */
     TreeDeleter.Result deleteQuarantined(Path name) {
+        Pools current = pools;
+        if (current == null) {
+            return new TreeDeleter.Result(0, 0, 1); // stopped: it stays in quarantine for a later sweep
+        }
         try (SecureDirectoryStream<Path> quarantine = openQuarantine()) {
-            TreeDeleter.Result result = deleter.delete(quarantine, name);
+            TreeDeleter.Result result = current.deleter().delete(quarantine, name);
             filesDeleted.increment(result.filesDeleted());
             if (!result.complete()) {
                 log.info("Quarantined workspace {} not fully deleted ({} entries left); a later sweep retries",
@@ -163,7 +176,11 @@ class WorkspaceRemoval implements DisposableBean {
             }
             return result;
         } catch (IOException | RuntimeException e) {
-            log.warn("Could not delete quarantined workspace {}: {}", name, e.toString());
+            if (current.deleteWorkers().isShutdown()) {
+                log.info("Deleting quarantined workspace {} stopped for shutdown; a later sweep finishes it", name);
+            } else {
+                log.warn("Could not delete quarantined workspace {}: {}", name, e.toString());
+            }
             return new TreeDeleter.Result(0, 0, 1);
         }
     }
@@ -232,8 +249,41 @@ class WorkspaceRemoval implements DisposableBean {
     }
 
     @Override
-    public void destroy() {
-        background.shutdownNow();
-        deleteWorkers.shutdownNow();
+    public void start() {
+        ForkJoinPool deleteWorkers = new ForkJoinPool(deleteWorkerCount, pool -> {
+            var thread = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+            thread.setName("workspace-delete-" + thread.getPoolIndex());
+            thread.setDaemon(true);
+            return thread;
+        }, null, false);
+        // One removal at a time in the background (each uses all delete workers); a full queue
+        // is not a loss: the ENDED session's directory is an orphan the sweeper removes later.
+        ThreadPoolExecutor background = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(10_000), Thread.ofPlatform().daemon().name("workspace-removal").factory());
+        pools = new Pools(deleteWorkers, new TreeDeleter(deleteWorkers), background);
+    }
+
+    /** Queued removals are dropped and deletes under way cut short: their trees wait for a sweep. */
+    @Override
+    public void stop() {
+        Pools current = pools;
+        pools = null;
+        if (current != null) {
+            current.background().shutdownNow();
+            current.deleteWorkers().shutdownNow();
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return pools != null;
+    }
+
+    @Override
+    public int getPhase() {
+        return ShutdownOrder.BACKGROUND;
+    }
+
+    private record Pools(ForkJoinPool deleteWorkers, TreeDeleter deleter, ThreadPoolExecutor background) {
     }
 }

@@ -22,23 +22,23 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import javax.sql.DataSource;
 
+import dev.collab.ops.ShutdownOrder;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.DisposableBean;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.SmartLifecycle;
 import org.springframework.context.event.EventListener;
+import org.springframework.core.task.TaskRejectedException;
+import org.springframework.scheduling.TaskScheduler;
 import org.springframework.stereotype.Component;
 
 /**
@@ -47,8 +47,13 @@ import org.springframework.stereotype.Component;
  *
  * <p>Built so that incident 1 (a synchronous boot-time sweep that blocked health checks until
  * ECS killed the task) cannot happen: nothing runs on the startup path; the first sweep starts
- * {@code initial-delay} after the server is ready, on this class's own thread, deletes on the
- * removal pool, at most {@code max-per-run} workspaces per run, and one instance at a time.
+ * {@code initial-delay} after the server is ready, each next one {@code interval} after the last
+ * one ended, on a thread of its own that Spring's task scheduler starts for it (never the
+ * scheduler's own thread, which other jobs share), deletes on the removal pool, at most
+ * {@code max-per-run} workspaces per run, and one instance at a time.
+ *
+ * <p>Shutdown ({@link ShutdownOrder#BACKGROUND}): no further sweep starts, and one under way
+ * stops before its next workspace; the rest is backlog for the next start.
  *
  * <p>It does not trust the database blindly: against a wrong database every workspace looks
  * orphaned, and against an older copy of the right one the newer workspaces do. A sweep deletes
@@ -59,7 +64,7 @@ import org.springframework.stereotype.Component;
  * when it starts.
  */
 @Component
-public class WorkspaceSweeper implements DisposableBean {
+public class WorkspaceSweeper implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(WorkspaceSweeper.class);
     private static final int KEPT_REPORTS = 20;
@@ -84,12 +89,21 @@ public class WorkspaceSweeper implements DisposableBean {
     private final MeterRegistry registry;
     private final Timer duration;
     private final AtomicInteger backlog = new AtomicInteger();
-    private final ScheduledExecutorService executor;
+    private final TaskScheduler scheduler;
+    /** A sweep runs on this instance (at most one at a time). */
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicBoolean manualPending = new AtomicBoolean();
     private final Deque<SweepReport> reports = new ArrayDeque<>();
     private volatile ScheduledFuture<?> next;
     private volatile Instant nextRunAt;
+    /** The lifecycle: sweeps may start (from the start of the BACKGROUND phase to its stop). */
+    private volatile boolean started;
+    /** Told to stop: no sweep starts, one under way ends before its next workspace. */
+    private volatile boolean stopping;
+    /** Spring's stop callback, run when the sweep under way has ended. Guarded by this. */
+    private Runnable stopped;
+    /** The server was ready once: sweeps are scheduled (again, after a stop and a start). */
+    private volatile boolean ready;
     private volatile Blocked blocked;
     /** What the marker said at the last check; null before the first one. */
     private volatile WorkspaceBinding.Status binding;
@@ -99,7 +113,8 @@ public class WorkspaceSweeper implements DisposableBean {
     volatile Runnable afterListing = () -> { };
 
     WorkspaceSweeper(Workspaces workspaces, WorkspaceRemoval removal, WorkspaceOwners owners, WorkspaceBinding binding,
-            DataSource dataSource, SweeperProperties properties, Clock clock, MeterRegistry registry) {
+            DataSource dataSource, SweeperProperties properties, Clock clock, MeterRegistry registry,
+            TaskScheduler scheduler) {
         this.root = workspaces.root();
         this.removal = removal;
         this.owners = owners;
@@ -116,17 +131,17 @@ public class WorkspaceSweeper implements DisposableBean {
                     .description("1 while the sweeper deletes nothing for this reason").tag("reason", reason)
                     .register(registry);
         }
-        this.executor = Executors.newSingleThreadScheduledExecutor(
-                Thread.ofPlatform().daemon().name("workspace-sweeper").factory());
+        this.scheduler = scheduler;
     }
 
     /** The first sweep is scheduled only once the server is ready, never on the startup path. */
     @EventListener(ApplicationReadyEvent.class)
     void scheduleFirstSweep() {
+        ready = true;
         if (properties.enabled()) {
-            // Check the root at once, on the sweeper's thread, so that a wrong database shows in
+            // Check the root at once, off the startup path, so that a wrong database shows in
             // health right after the start rather than at the first sweep.
-            executor.execute(this::checkBindingAtStart);
+            runSoon(this::checkBindingAtStart);
             schedule(properties.initialDelay());
         }
     }
@@ -146,34 +161,57 @@ public class WorkspaceSweeper implements DisposableBean {
         }
     }
 
+    /**
+     * The next scheduled sweep, {@code delay} from now: a one-off task, which the scheduler hands to
+     * a new thread when it is due, and which schedules the next one when it ends (a fixed delay
+     * after each sweep's end, without holding the scheduler's thread, where fixed-delay jobs run).
+     * The scheduler counts time on its own clock; {@code nextRunAt} is told on the server's.
+     */
     private synchronized void schedule(Duration delay) {
-        if (executor.isShutdown()) {
+        if (stopping) {
             return;
         }
         nextRunAt = clock.instant().plus(delay);
-        next = executor.schedule(() -> {
-            try {
-                sweep(SweepReport.Trigger.SCHEDULE);
-            } finally {
-                schedule(properties.interval());
-            }
-        }, delay.toMillis(), TimeUnit.MILLISECONDS);
+        try {
+            next = scheduler.schedule(() -> {
+                try {
+                    sweep(SweepReport.Trigger.SCHEDULE);
+                } finally {
+                    schedule(properties.interval());
+                }
+            }, scheduler.getClock().instant().plus(delay));
+        } catch (TaskRejectedException e) {
+            nextRunAt = null; // the scheduler is shutting down
+        }
+    }
+
+    /** Runs the task now on a thread the scheduler starts for it; false when it is shutting down. */
+    private boolean runSoon(Runnable task) {
+        try {
+            scheduler.schedule(task, scheduler.getClock().instant());
+            return true;
+        } catch (TaskRejectedException e) {
+            return false;
+        }
     }
 
     /**
      * Starts a sweep now, in the background.
      *
-     * @return false when a sweep is already running on this instance
+     * @return false when a sweep is already running on this instance (or it is shutting down)
      */
     public boolean requestSweep() {
-        if (running.get() || !manualPending.compareAndSet(false, true)) {
+        if (stopping || running.get() || !manualPending.compareAndSet(false, true)) {
             return false;
         }
-        executor.execute(() -> {
+        boolean accepted = runSoon(() -> {
             manualPending.set(false);
             sweep(SweepReport.Trigger.MANUAL);
         });
-        return true;
+        if (!accepted) {
+            manualPending.set(false);
+        }
+        return accepted;
     }
 
     public boolean enabled() {
@@ -300,6 +338,11 @@ public class WorkspaceSweeper implements DisposableBean {
             registry.counter("collab.sweeper.runs", "outcome", "busy").increment();
             return Optional.empty();
         }
+        if (stopping) {
+            // Checked after claiming the sweep (stop() checks the other way round): never both missed.
+            ended();
+            return Optional.empty();
+        }
         try (var lock = SweepLock.tryAcquire(dataSource).orElse(null)) {
             if (lock == null) {
                 log.debug("Another instance is sweeping; skipping this sweep");
@@ -325,7 +368,20 @@ public class WorkspaceSweeper implements DisposableBean {
             registry.counter("collab.sweeper.runs", "outcome", "failed").increment();
             return Optional.empty();
         } finally {
-            running.set(false);
+            ended();
+        }
+    }
+
+    /** The sweep under way ended: another may start, and a stop that waited for it completes. */
+    private void ended() {
+        running.set(false);
+        Runnable callback;
+        synchronized (this) {
+            callback = stopped;
+            stopped = null;
+        }
+        if (callback != null) {
+            callback.run();
         }
     }
 
@@ -391,7 +447,7 @@ public class WorkspaceSweeper implements DisposableBean {
         // with a budget of their own, so a few undeletable trees never starve orphan removal.
         int retries = properties.maxPerRun();
         for (Path leftover : removal.leftovers()) {
-            if (retries-- <= 0) {
+            if (retries-- <= 0 || stopping) {
                 tally.backlog++;
                 continue;
             }
@@ -408,7 +464,7 @@ public class WorkspaceSweeper implements DisposableBean {
                 tally.skipped++;
                 continue;
             }
-            if (tally.budget == 0 || moveFailuresLeft == 0) {
+            if (tally.budget == 0 || moveFailuresLeft == 0 || stopping) {
                 tally.backlog++;
                 continue;
             }
@@ -540,11 +596,57 @@ public class WorkspaceSweeper implements DisposableBean {
         }
     }
 
+    /**
+     * Sweeps may run. The first one is scheduled when the server is ready (never on the startup
+     * path); after a stop, a start schedules the next one {@code initial-delay} later.
+     */
     @Override
-    public void destroy() {
+    public void start() {
         synchronized (this) {
-            executor.shutdownNow();
+            stopping = false;
+            started = true;
         }
+        if (ready && properties.enabled()) {
+            schedule(properties.initialDelay());
+        }
+    }
+
+    @Override
+    public void stop() {
+        stop(() -> { });
+    }
+
+    /**
+     * No sweep starts from now on, the next scheduled one is cancelled, and the callback runs once
+     * the sweep under way (if any) has ended: it stops before its next workspace, and the removal
+     * pool, stopped in the same phase, cuts a delete under way short.
+     */
+    @Override
+    public void stop(Runnable callback) {
+        synchronized (this) {
+            stopping = true;
+            started = false;
+            ScheduledFuture<?> scheduled = next;
+            if (scheduled != null) {
+                scheduled.cancel(false);
+            }
+            nextRunAt = null;
+            if (running.get()) {
+                stopped = callback;
+                return;
+            }
+        }
+        callback.run();
+    }
+
+    @Override
+    public boolean isRunning() {
+        return started;
+    }
+
+    @Override
+    public int getPhase() {
+        return ShutdownOrder.BACKGROUND;
     }
 
     /**

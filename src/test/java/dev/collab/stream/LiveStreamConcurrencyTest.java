@@ -315,7 +315,7 @@ class LiveStreamConcurrencyTest {
             assertThat(violations).as("calls Jetty would reject").isEmpty();
             assertThat(ids(out.wireText())).as("round %d", round).isEqualTo(expected);
             out.net.shutdownNow();
-            streams.stopTimers();
+            streams.stop();
             hub = mock(StreamHub.class);
         }
     }
@@ -325,7 +325,7 @@ class LiveStreamConcurrencyTest {
         @Override
         public void close() {
             out.net.shutdownNow();
-            streams.stopTimers();
+            streams.stop();
         }
     }
 

@@ -13,10 +13,12 @@ import java.util.concurrent.atomic.AtomicLong;
 import dev.collab.event.EventLog;
 import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
+import dev.collab.support.SseClient;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The hub's channel of a session starts at the session's head: a stream arriving just as the
@@ -32,6 +34,34 @@ class StreamHubTest {
     StreamHub hub;
     @Autowired
     EventLog eventLog;
+    @Autowired
+    EventStreams streams;
+
+    /**
+     * The streams' lifecycle (phase STREAMS): a stop ends every live stream, and a start serves
+     * them again. Spring stops and starts a test context's lifecycles when it pauses and resumes
+     * the context, so this is also what keeps the other stream tests working.
+     */
+    @Test
+    void aStopEndsLiveStreamsAndAStartServesThemAgain() {
+        Api api = new Api(port);
+        UUID session = api.newSession(api.newProject("hub-restart"));
+        long head = eventLog.head(session).orElse(0);
+        try (SseClient before = Streams.open(api, session, head)) {
+            streams.stop();
+            hub.stop();
+            await().atMost(java.time.Duration.ofSeconds(20)).until(before::ended);
+        } finally {
+            hub.start();
+            streams.start();
+        }
+        try (SseClient after = Streams.open(api, session, head)) {
+            eventLog.append(session, "output", Map.of("runId", session.toString(), "stream", "stdout", "text", "again"));
+            SseClient.Message live = after.take(1, java.time.Duration.ofSeconds(20)).getFirst();
+            assertThat(live.event()).isEqualTo("output");
+            assertThat(live.json().get("data").get("text").asString()).isEqualTo("again");
+        }
+    }
 
     @Test
     void aStreamArrivingAsTheLastOneLeavesStartsAtTheHead() throws Exception {

@@ -158,6 +158,40 @@ class WorkspaceSweeperTest {
         return sweeper.sweep(SweepReport.Trigger.MANUAL).orElseThrow();
     }
 
+    /**
+     * Shutdown (the BACKGROUND phase): a sweep under way stops before its next workspace, leaves
+     * the rest as backlog, and the stop completes once it has ended; no sweep starts while stopped.
+     */
+    @Test
+    void aStopEndsTheSweepUnderWayBeforeItsNextWorkspaceAndWaitsForIt() throws IOException {
+        List<Path> orphans = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            orphans.add(orphan(Duration.ofHours(2), 5));
+        }
+        java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicLong pendingRightAfterStop = new java.util.concurrent.atomic.AtomicLong(-1);
+        sweeper.afterListing = () -> {
+            sweeper.stop(stopped::countDown);
+            pendingRightAfterStop.set(stopped.getCount());
+        };
+        try {
+            SweepReport report = sweep();
+            assertThat(pendingRightAfterStop.get()).as("the stop waited for the sweep under way").isEqualTo(1);
+            assertThat(stopped.getCount()).as("and completed when it ended").isZero();
+            assertThat(report.removed()).isZero();
+            assertThat(report.backlog()).isEqualTo(3);
+            assertThat(orphans).allMatch(Files::exists);
+            assertThat(sweeper.isRunning()).isFalse();
+            assertThat(sweeper.requestSweep()).as("no manual sweep while stopped").isFalse();
+            assertThat(sweeper.sweep(SweepReport.Trigger.MANUAL)).as("nor any other").isEmpty();
+        } finally {
+            sweeper.afterListing = () -> { };
+            sweeper.start();
+        }
+        assertThat(sweep().removed()).isEqualTo(3);
+        assertThat(orphans).noneMatch(Files::exists);
+    }
+
     @Test
     void removesAtMostMaxPerRunAndReportsTheBacklog() throws IOException {
         List<Path> orphans = new ArrayList<>();
