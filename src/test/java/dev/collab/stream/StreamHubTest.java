@@ -44,7 +44,6 @@ class StreamHubTest {
      */
     @Test
     void aStopEndsLiveStreamsAndAStartServesThemAgain() {
-        Api api = new Api(port);
         UUID session = api.newSession(api.newProject("hub-restart"));
         long head = eventLog.head(session).orElse(0);
         try (SseClient before = Streams.open(api, session, head)) {

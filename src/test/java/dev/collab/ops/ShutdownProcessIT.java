@@ -34,7 +34,7 @@ import static org.awaitility.Awaitility.await;
  * (DrainTest covers what intake stop answers; RunsAcrossInstancesTest the run's end.)
  */
 @IntegrationTest
-class ShutdownProcessTest {
+class ShutdownProcessIT {
 
     @LocalServerPort
     int port;
