@@ -26,6 +26,7 @@ import io.swagger.v3.oas.models.media.Schema;
 import io.swagger.v3.oas.models.responses.ApiResponse;
 import io.swagger.v3.oas.models.responses.ApiResponses;
 import io.swagger.v3.oas.models.servers.Server;
+import org.jspecify.annotations.Nullable;
 import org.springdoc.core.customizers.OpenApiCustomizer;
 import org.springdoc.core.customizers.OperationCustomizer;
 import org.springframework.context.annotation.Bean;
@@ -180,7 +181,7 @@ class OpenApiConfiguration {
         });
     }
 
-    private static void collectRefs(Schema<?> schema, Map<String, Schema> schemas, Set<String> names) {
+    private static void collectRefs(@Nullable Schema<?> schema, Map<String, Schema> schemas, Set<String> names) {
         if (schema == null) {
             return;
         }

@@ -15,6 +15,7 @@ import dev.collab.web.DatabaseReachability;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationVersion;
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.stereotype.Component;
 
@@ -41,9 +42,9 @@ class DatabaseHealthIndicator extends BackgroundHealthIndicator implements Datab
 
     private final DataSource dataSource;
     private final Flyway flyway;
-    private volatile String expectedVersion;
+    private volatile @Nullable String expectedVersion;
     /** Only the health thread uses it; reopened after a failure. */
-    private volatile Connection connection;
+    private volatile @Nullable Connection connection;
 
     DatabaseHealthIndicator(DataSource dataSource, Flyway flyway) {
         super("db", Duration.ofSeconds(2));

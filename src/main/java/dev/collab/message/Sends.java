@@ -18,6 +18,7 @@ import dev.collab.run.Runs;
 import dev.collab.session.Sessions;
 import dev.collab.web.ApiException;
 import dev.collab.web.ProblemCode;
+import org.jspecify.annotations.Nullable;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
@@ -58,7 +59,7 @@ class Sends {
     }
 
     @Transactional
-    Sent send(UUID sessionId, String idempotencyKey, NewMessage message) {
+    Sent send(UUID sessionId, @Nullable String idempotencyKey, NewMessage message) {
         String fingerprint = fingerprint(message);
         if (idempotencyKey != null) {
             // Racing retries (any instance) wait here on the primary key until the first commits or rolls back.

@@ -7,6 +7,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
@@ -30,7 +31,7 @@ public abstract class BackgroundHealthIndicator implements HealthIndicator, Init
     private final Duration staleAfter;
     private final ScheduledExecutorService executor;
     private final CountDownLatch firstCheck = new CountDownLatch(1);
-    private volatile Result last;
+    private volatile @Nullable Result last;
 
     protected BackgroundHealthIndicator(String name, Duration interval) {
         this.name = name;

@@ -4,6 +4,7 @@ import java.net.ConnectException;
 import java.net.UnknownHostException;
 import java.sql.SQLException;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.diagnostics.FailureAnalyzer;
 import org.springframework.core.env.Environment;
@@ -21,7 +22,7 @@ class StartupFailureAnalyzer implements FailureAnalyzer {
     }
 
     @Override
-    public FailureAnalysis analyze(Throwable failure) {
+    public @Nullable FailureAnalysis analyze(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof StartupCheckException check) {
                 return new FailureAnalysis(check.getMessage(), check.action(), check);
@@ -40,7 +41,7 @@ class StartupFailureAnalyzer implements FailureAnalyzer {
     }
 
     /** Connection failures (SQLState class 08), bad credentials (28) and a missing database (3D000). */
-    private static SQLException databaseConnectionFailure(Throwable failure) {
+    private static @Nullable SQLException databaseConnectionFailure(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof SQLException sql && sql.getSQLState() != null) {
                 String state = sql.getSQLState();
@@ -61,7 +62,7 @@ class StartupFailureAnalyzer implements FailureAnalyzer {
         return query < 0 ? url : url.substring(0, query);
     }
 
-    private static String firstLine(String message) {
+    private static String firstLine(@Nullable String message) {
         if (message == null) {
             return "no reason given";
         }

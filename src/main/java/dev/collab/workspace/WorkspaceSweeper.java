@@ -34,6 +34,7 @@ import javax.sql.DataSource;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.DisposableBean;
@@ -88,11 +89,11 @@ public class WorkspaceSweeper implements DisposableBean {
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicBoolean manualPending = new AtomicBoolean();
     private final Deque<SweepReport> reports = new ArrayDeque<>();
-    private volatile ScheduledFuture<?> next;
-    private volatile Instant nextRunAt;
-    private volatile Blocked blocked;
+    private volatile @Nullable ScheduledFuture<?> next;
+    private volatile @Nullable Instant nextRunAt;
+    private volatile @Nullable Blocked blocked;
     /** What the marker said at the last check; null before the first one. */
-    private volatile WorkspaceBinding.Status binding;
+    private volatile WorkspaceBinding.@Nullable Status binding;
     /** Orphans whose move failed, and when they may be tried again (sweeper thread only). */
     private final Map<UUID, Instant> moveFailures = new ConcurrentHashMap<>();
     /** Test seam: runs between listing the root and removing the first orphan. */
