@@ -2,6 +2,7 @@ package dev.collab.workspace;
 
 import java.nio.file.Path;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
@@ -11,5 +12,5 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *             default {@code <collab.data-dir>/workspaces})
  */
 @ConfigurationProperties("collab.workspace")
-record WorkspaceProperties(Path root) {
+record WorkspaceProperties(@Nullable Path root) {
 }
