@@ -27,6 +27,7 @@ import io.swagger.v3.oas.models.media.Schema;
 import io.swagger.v3.oas.models.responses.ApiResponse;
 import io.swagger.v3.oas.models.responses.ApiResponses;
 import io.swagger.v3.oas.models.servers.Server;
+import org.jspecify.annotations.Nullable;
 import org.springdoc.core.customizers.OpenApiCustomizer;
 import org.springdoc.core.customizers.OperationCustomizer;
 import org.springframework.context.annotation.Bean;
@@ -183,7 +184,7 @@ class OpenApiConfiguration {
         });
     }
 
-    private static void collectRefs(Schema<?> schema, Function<String, Schema<?>> schemas, Set<String> names) {
+    private static void collectRefs(@Nullable Schema<?> schema, Function<String, Schema<?>> schemas, Set<String> names) {
         if (schema == null) {
             return;
         }

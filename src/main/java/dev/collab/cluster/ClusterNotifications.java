@@ -15,6 +15,7 @@ import javax.sql.DataSource;
 import dev.collab.database.DedicatedConnections;
 import dev.collab.ops.ShutdownOrder;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.jspecify.annotations.Nullable;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 import org.slf4j.Logger;
@@ -53,8 +54,8 @@ public class ClusterNotifications implements SmartLifecycle {
     private final AtomicInteger reconnects = new AtomicInteger();
     private volatile State state = State.STOPPED;
     private volatile boolean running;
-    private volatile Thread thread;
-    private volatile Connection connection;
+    private volatile @Nullable Thread thread;
+    private volatile @Nullable Connection connection;
 
     ClusterNotifications(DataSource dataSource, JdbcClient jdbc, MeterRegistry registry) {
         this.dataSource = dataSource;

@@ -19,6 +19,7 @@ import dev.collab.ops.StartupCheckException;
 import dev.collab.ops.WritableDirectories;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import io.zonky.test.db.postgres.util.ArchUtils;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,6 +53,7 @@ final class BuiltInPostgres implements AutoCloseable {
         this.password = password;
     }
 
+    @SuppressWarnings("NullAway") // dataDirectory is <collab.data-dir>/postgres, which has a parent
     static BuiltInPostgres start(Path dataDirectory, Path binariesDirectory) {
         requireShippedBinaries(BuiltInPostgres.class.getClassLoader());
         WritableDirectories.require(dataDirectory.getParent(), "collab.data-dir");
@@ -141,7 +143,7 @@ final class BuiltInPostgres implements AutoCloseable {
      * The PostgreSQL installation to run single-user mode with: the one unpacked for this start,
      * or (another platform, binaries the library prepared elsewhere) the newest complete one.
      */
-    private static Path installation(Path expected, Path binariesDirectory) {
+    private static Path installation(@Nullable Path expected, Path binariesDirectory) {
         if (expected != null && Files.isExecutable(expected.resolve("bin").resolve("postgres"))) {
             return expected;
         }

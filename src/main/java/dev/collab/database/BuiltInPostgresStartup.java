@@ -28,6 +28,7 @@ class BuiltInPostgresStartup implements ApplicationContextInitializer<Configurab
     private static final Logger log = LoggerFactory.getLogger(BuiltInPostgresStartup.class);
 
     @Override
+    @SuppressWarnings("NullAway") // CollabProperties turns a null data-dir into its default
     public void initialize(ConfigurableApplicationContext context) {
         String url = context.getEnvironment().getProperty(DatabaseUrlAlias.STANDARD);
         if ((url != null && !url.isBlank()) || context.getBeanFactory().containsSingleton(BEAN_NAME)) {

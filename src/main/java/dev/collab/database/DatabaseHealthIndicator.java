@@ -15,6 +15,7 @@ import dev.collab.web.DatabaseReachability;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationVersion;
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.scheduling.TaskScheduler;
 import org.springframework.stereotype.Component;
@@ -42,9 +43,9 @@ class DatabaseHealthIndicator extends BackgroundHealthIndicator implements Datab
 
     private final DataSource dataSource;
     private final Flyway flyway;
-    private volatile String expectedVersion;
+    private volatile @Nullable String expectedVersion;
     /** Used by one check at a time (a check still running makes the next ones skip); reopened after a failure. */
-    private volatile Connection connection;
+    private volatile @Nullable Connection connection;
 
     DatabaseHealthIndicator(DataSource dataSource, Flyway flyway, TaskScheduler scheduler) {
         super("db", Duration.ofSeconds(2), scheduler);

@@ -8,6 +8,7 @@ import java.util.Properties;
 import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariDataSource;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Connections outside the pool, for the few jobs that must hold one connection for a long
@@ -32,7 +33,7 @@ public final class DedicatedConnections {
      *                      that waits for notifications): a half-open socket otherwise blocks the
      *                      caller until TCP gives up, 15 minutes and more
      */
-    public static Connection open(DataSource dataSource, String applicationName, java.time.Duration socketTimeout)
+    public static Connection open(DataSource dataSource, String applicationName, java.time.@Nullable Duration socketTimeout)
             throws SQLException {
         HikariDataSource pool = dataSource.unwrap(HikariDataSource.class);
         Properties properties = new Properties();

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import io.zonky.test.db.postgres.embedded.DefaultPostgresBinaryResolver;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,12 +40,12 @@ final class NativeBinaryExtraction {
      * @return the directory the library uses for these binaries ({@code PG-<md5>}, filled by now or
      *         by the library), or null when that is not known here (another platform, no archive)
      */
-    static Path prepare(Path binariesDirectory) {
+    static @Nullable Path prepare(Path binariesDirectory) {
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
         if (!os.contains("linux")) {
             return null;
         }
-        Path target = null;
+        @Nullable Path target = null;
         String arch = System.getProperty("os.arch");
         try (InputStream archive = DefaultPostgresBinaryResolver.INSTANCE.getPgBinary("Linux",
                 "amd64".equals(arch) ? "x86_64" : arch)) {

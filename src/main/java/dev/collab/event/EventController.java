@@ -8,6 +8,7 @@ import dev.collab.web.QueryParameters;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.media.Schema;
+import org.jspecify.annotations.Nullable;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -30,9 +31,9 @@ class EventController {
     @GetMapping(path = "/api/sessions/{id}/events", produces = MediaType.APPLICATION_JSON_VALUE)
     History history(@PathVariable UUID id,
             @RequestParam(required = false) @Parameter(schema = @Schema(type = "integer", format = "int64",
-                    minimum = "0", maximum = "999999999999999999", defaultValue = "0")) String after,
+                    minimum = "0", maximum = "999999999999999999", defaultValue = "0")) @Nullable String after,
             @RequestParam(required = false) @Parameter(schema = @Schema(type = "integer", format = "int32",
-                    minimum = "1", maximum = "" + MAX_LIMIT, defaultValue = "" + DEFAULT_LIMIT)) String limit) {
+                    minimum = "1", maximum = "" + MAX_LIMIT, defaultValue = "" + DEFAULT_LIMIT)) @Nullable String limit) {
         long from = QueryParameters.seq("after", after);
         int size = QueryParameters.limit(limit, DEFAULT_LIMIT, MAX_LIMIT);
         long head = eventLog.head(id).orElseThrow(() -> ApiException.notFound("No session " + id + "."));

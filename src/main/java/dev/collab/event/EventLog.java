@@ -13,6 +13,7 @@ import java.util.UUID;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.jspecify.annotations.Nullable;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.PlatformTransactionManager;
@@ -110,6 +111,7 @@ public class EventLog {
 
     /** Moves the head and inserts the event in one statement; the row stays locked until the transaction ends. */
     private Event insert(UUID sessionId, String type, String payload, OffsetDateTime now, boolean closing) {
+        @SuppressWarnings("NullAway") // a single-column query's rows are @Nullable to Spring; events.seq is NOT NULL
         List<Long> seq = jdbc.sql("""
                         with bumped as (
                             update sessions

@@ -238,6 +238,7 @@ class GroupCommit implements SmartLifecycle {
         }
 
         @Override
+        @SuppressWarnings("NullAway") // made with a cause, never without one
         public synchronized RuntimeException getCause() {
             return (RuntimeException) super.getCause();
         }

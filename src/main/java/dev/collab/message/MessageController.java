@@ -14,6 +14,7 @@ import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import jakarta.validation.Valid;
+import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -45,7 +46,7 @@ class MessageController {
     ResponseEntity<Map<String, Object>> send(@PathVariable UUID id,
             @RequestHeader(name = "Idempotency-Key", required = false)
             @Parameter(description = "retries with the same key and body get the first answer again",
-                    schema = @Schema(type = "string", pattern = "^[\\x20-\\x7E]{1,255}$")) String idempotencyKey,
+                    schema = @Schema(type = "string", pattern = "^[\\x20-\\x7E]{1,255}$")) @Nullable String idempotencyKey,
             @Valid @RequestBody NewMessage message) {
         if (idempotencyKey != null && !KEY.matcher(idempotencyKey).matches()) {
             throw ApiException.invalid("Idempotency-Key", "must be 1 to 255 printable ASCII characters");

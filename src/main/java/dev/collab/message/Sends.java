@@ -19,6 +19,7 @@ import dev.collab.session.SessionBusyException;
 import dev.collab.session.SessionEndedException;
 import dev.collab.session.SessionNotFoundException;
 import dev.collab.session.Sessions;
+import org.jspecify.annotations.Nullable;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
@@ -59,7 +60,7 @@ class Sends {
     }
 
     @Transactional
-    Sent send(UUID sessionId, String idempotencyKey, NewMessage message) {
+    Sent send(UUID sessionId, @Nullable String idempotencyKey, NewMessage message) {
         String fingerprint = fingerprint(message);
         if (idempotencyKey != null) {
             // Racing retries (any instance) wait here on the primary key until the first commits or rolls back.

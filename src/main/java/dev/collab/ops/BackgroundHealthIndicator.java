@@ -7,6 +7,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.health.contributor.Health;
@@ -41,8 +42,8 @@ public abstract class BackgroundHealthIndicator implements HealthIndicator, Smar
     private final CountDownLatch firstCheck = new CountDownLatch(1);
     /** A check is under way (the next ones skip until it finishes). */
     private final AtomicBoolean checking = new AtomicBoolean();
-    private volatile ScheduledFuture<?> checks;
-    private volatile Result last;
+    private volatile @Nullable ScheduledFuture<?> checks;
+    private volatile @Nullable Result last;
 
     protected BackgroundHealthIndicator(String name, Duration interval, TaskScheduler scheduler) {
         this.name = name;

@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.EnvironmentPostProcessor;
 import org.springframework.boot.SpringApplication;
 import org.springframework.core.env.ConfigurableEnvironment;
@@ -62,7 +63,7 @@ class LogFormat implements EnvironmentPostProcessor {
     }
 
     /** {@code build.version} of META-INF/build-info.properties (written by the build), if present. */
-    private static String buildVersion() {
+    private static @Nullable String buildVersion() {
         try (InputStream in = LogFormat.class.getClassLoader().getResourceAsStream("META-INF/build-info.properties")) {
             if (in == null) {
                 return null;

@@ -4,6 +4,7 @@ import java.net.ConnectException;
 import java.net.UnknownHostException;
 import java.sql.SQLException;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.diagnostics.FailureAnalyzer;
 import org.springframework.core.env.Environment;
@@ -38,7 +39,7 @@ class StartupFailureAnalyzer implements FailureAnalyzer {
     }
 
     @Override
-    public FailureAnalysis analyze(Throwable failure) {
+    public @Nullable FailureAnalysis analyze(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof StartupCheckException check) {
                 return new FailureAnalysis(check.getMessage(), check.action(), check);
@@ -62,7 +63,7 @@ class StartupFailureAnalyzer implements FailureAnalyzer {
      * connections, class 53; or to a {@link TransientDataAccessResourceException}: the pool's
      * connection timeout), bad credentials or a missing database.
      */
-    private static SQLException databaseConnectionFailure(Throwable failure) {
+    private static @Nullable SQLException databaseConnectionFailure(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof SQLException sql && (isUnreachable(sql) || isRefusedLogin(sql))) {
                 return sql;
@@ -91,7 +92,7 @@ class StartupFailureAnalyzer implements FailureAnalyzer {
         return query < 0 ? url : url.substring(0, query);
     }
 
-    private static String firstLine(String message) {
+    private static String firstLine(@Nullable String message) {
         if (message == null) {
             return "no reason given";
         }

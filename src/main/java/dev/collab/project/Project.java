@@ -3,6 +3,7 @@ package dev.collab.project;
 import java.time.Instant;
 
 import io.swagger.v3.oas.annotations.media.Schema;
+import org.jspecify.annotations.Nullable;
 import org.springframework.data.annotation.Id;
 import org.springframework.data.relational.core.mapping.Table;
 
@@ -15,7 +16,7 @@ import org.springframework.data.relational.core.mapping.Table;
  * @param createdAt when it was first created
  */
 @Table("projects")
-public record Project(@Id String key, String name, @Schema(types = {"string", "null"}) String repoUrl, Instant createdAt) {
+public record Project(@Id String key, String name, @Schema(types = {"string", "null"}) @Nullable String repoUrl, Instant createdAt) {
 
     boolean hasSettings(ProjectSettings settings) {
         return name.equals(settings.name()) && java.util.Objects.equals(repoUrl, settings.repoUrl());

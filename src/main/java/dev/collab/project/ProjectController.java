@@ -10,6 +10,7 @@ import io.swagger.v3.oas.annotations.headers.Header;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import jakarta.validation.Valid;
+import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -45,7 +46,7 @@ class ProjectController {
             @Valid @RequestBody ProjectSettings settings,
             @RequestHeader(name = "If-None-Match", required = false)
             @Parameter(description = "`*`: create only (an existing project with other settings is a 409)")
-            String ifNoneMatch) {
+            @Nullable String ifNoneMatch) {
         ProjectKey.require(key);
         boolean createOnly = ifNoneMatch != null && ifNoneMatch.trim().equals("*");
         Projects.Saved saved = projects.save(key, settings, createOnly);

@@ -4,6 +4,7 @@ import io.swagger.v3.oas.annotations.media.Schema;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.Size;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The body of {@code PUT /api/projects/{key}}.
@@ -17,5 +18,5 @@ record ProjectSettings(
         @Size(max = 2048)
         @Pattern(regexp = "^((https?|ssh|git|file)://\\S+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\\S+)$",
                 message = "must be a repository URL (https://, ssh://, git://, file:// or user@host:path)")
-        String repoUrl) {
+        @Nullable String repoUrl) {
 }

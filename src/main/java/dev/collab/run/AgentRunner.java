@@ -24,6 +24,7 @@ import dev.collab.workspace.Workspaces;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.event.ContextClosedEvent;
@@ -128,7 +129,7 @@ public class AgentRunner {
      *
      * @return the run that was asked to stop, or null when none was running
      */
-    public UUID interrupt(UUID sessionId) {
+    public @Nullable UUID interrupt(UUID sessionId) {
         try {
             var running = runs.running(sessionId);
             if (running.isEmpty()) {
@@ -570,7 +571,7 @@ public class AgentRunner {
             return tail.length() > STDERR_TAIL_CHARS ? tail.substring(tail.length() - STDERR_TAIL_CHARS) : tail;
         }
 
-        Runs.Outcome outcome(Integer exitCode) {
+        Runs.Outcome outcome(@Nullable Integer exitCode) {
             StopReason reason = stopRequest.reason();
             if (reason == StopReason.TIMEOUT) {
                 return new Runs.Outcome("interrupted", exitCode, "runner-timeout",

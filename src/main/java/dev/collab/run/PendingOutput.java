@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongConsumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Output of one stream of a run waiting to be appended. A batch stays here until its append
@@ -87,7 +88,8 @@ final class PendingOutput {
      * it), never across a gap, left in place until {@link #appended}; null when nothing waits. One
      * batch at a time (the caller holds the run's flush lock).
      */
-    Batch next(int maxChars) {
+    @SuppressWarnings("NullAway") // first is not null when marker is true, which NullAway cannot follow
+    @Nullable Batch next(int maxChars) {
         lock.lock();
         try {
             Gap first = gaps.isEmpty() ? null : gaps.getFirst();

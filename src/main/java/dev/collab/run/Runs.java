@@ -10,6 +10,7 @@ import java.util.UUID;
 import dev.collab.event.EventLog;
 import dev.collab.session.Sessions;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.jspecify.annotations.Nullable;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
@@ -59,7 +60,7 @@ public class Runs {
     }
 
     /** Terminal state of a run, and the error the user is shown with it (if any). */
-    record Outcome(String status, Integer exitCode, String errorCode, String errorMessage) {
+    record Outcome(String status, @Nullable Integer exitCode, @Nullable String errorCode, @Nullable String errorMessage) {
     }
 
     /**
@@ -70,6 +71,7 @@ public class Runs {
      */
     @Transactional
     public boolean finish(UUID runId, Outcome outcome) {
+        @SuppressWarnings("NullAway") // a single-column query's rows are @Nullable to Spring; runs.session_id is NOT NULL
         List<UUID> session = jdbc.sql("""
                         update runs set state = 'FINISHED', status = :status, exit_code = :exitCode, finished_at = now()
                         where id = :id and state = 'RUNNING'
@@ -113,6 +115,7 @@ public class Runs {
     }
 
     /** Runs whose lease expired (their instance died or hangs): candidates to end as lost. */
+    @SuppressWarnings("NullAway") // a single-column query's rows are @Nullable to Spring; runs.id is the primary key
     List<UUID> expired() {
         return jdbc.sql("select id from runs where state = 'RUNNING' and lease_expires_at < now() limit 100")
                 .query(UUID.class).list();

@@ -3,6 +3,7 @@ package dev.collab.run;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Why a run was stopped and the one kill of its processes. Stops arrive from several threads at
@@ -12,7 +13,7 @@ import java.util.function.Consumer;
  */
 final class StopRequest {
 
-    private final AtomicReference<AgentRunner.StopReason> reason = new AtomicReference<>();
+    private final AtomicReference<AgentRunner.@Nullable StopReason> reason = new AtomicReference<>();
     private final AtomicBoolean killStarted = new AtomicBoolean();
     private final Consumer<Runnable> starter;
 
@@ -35,7 +36,7 @@ final class StopRequest {
     }
 
     /** The recorded reason, null while nobody asked the run to stop. */
-    AgentRunner.StopReason reason() {
+    AgentRunner.@Nullable StopReason reason() {
         return reason.get();
     }
 }

@@ -7,6 +7,7 @@ import io.swagger.v3.oas.annotations.media.Schema;
 import org.springframework.data.annotation.Id;
 import org.springframework.data.relational.core.mapping.Column;
 import org.springframework.data.relational.core.mapping.Table;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A session as clients see it; the aggregate root of a session's row, read through
@@ -16,7 +17,7 @@ import org.springframework.data.relational.core.mapping.Table;
  * @param currentRunId the run in progress, or {@code null}
  */
 @Table("sessions")
-public record Session(@Id UUID id, @Column("project_key") String project, @Schema(types = {"string", "null"}) String title, SessionState state, Instant createdAt,
+public record Session(@Id UUID id, @Column("project_key") String project, @Schema(types = {"string", "null"}) @Nullable String title, SessionState state, Instant createdAt,
         Instant lastActivityAt, long headSeq,
-        @Schema(types = {"string", "null"}, format = "uuid") UUID currentRunId) {
+        @Schema(types = {"string", "null"}, format = "uuid") @Nullable UUID currentRunId) {
 }

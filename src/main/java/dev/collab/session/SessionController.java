@@ -17,6 +17,7 @@ import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.Size;
+import org.jspecify.annotations.Nullable;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -48,7 +49,7 @@ class SessionController {
             description = "/api/sessions/{id}", schema = @Schema(type = "string")))
     @PostMapping(path = "/api/projects/{key}/sessions", consumes = "application/json", produces = "application/json")
     ResponseEntity<Session> create(@PathVariable @Parameter(schema = @Schema(pattern = ProjectKey.PATTERN)) String key,
-            @Valid @RequestBody(required = false) NewSession body) {
+            @Valid @RequestBody(required = false) @Nullable NewSession body) {
         ProjectKey.require(key);
         Session session = sessions.create(key, body == null ? null : body.title());
         return ResponseEntity.created(URI.create("/api/sessions/" + session.id())).body(session);
@@ -58,11 +59,11 @@ class SessionController {
     @GetMapping(path = "/api/projects/{key}/sessions", produces = "application/json")
     SessionList list(@PathVariable @Parameter(schema = @Schema(pattern = ProjectKey.PATTERN)) String key,
             @RequestParam(required = false) @Parameter(schema = @Schema(type = "integer", format = "int32",
-                    minimum = "1", maximum = "" + MAX_LIMIT, defaultValue = "" + DEFAULT_LIMIT)) String limit,
+                    minimum = "1", maximum = "" + MAX_LIMIT, defaultValue = "" + DEFAULT_LIMIT)) @Nullable String limit,
             @RequestParam(required = false) @Parameter(description = "opaque: the `nextCursor` of the page before")
-            String cursor,
+            @Nullable String cursor,
             @RequestParam(required = false) @Parameter(description = "IDLE, RUNNING or ENDED, in any case",
-                    schema = @Schema(type = "string", pattern = STATE_PATTERN)) String state) {
+                    schema = @Schema(type = "string", pattern = STATE_PATTERN)) @Nullable String state) {
         ProjectKey.require(key);
         int pageSize = QueryParameters.limit(limit, DEFAULT_LIMIT, MAX_LIMIT);
         SessionState stateFilter = parseState(state);
@@ -94,7 +95,7 @@ class SessionController {
         return new SessionNotFoundException(id);
     }
 
-    private static SessionState parseState(String state) {
+    private static @Nullable SessionState parseState(@Nullable String state) {
         if (state == null || state.isEmpty()) {
             return null;
         }
@@ -105,9 +106,9 @@ class SessionController {
         throw ApiException.invalid("state", "must be one of IDLE, RUNNING, ENDED");
     }
 
-    record NewSession(@Schema(types = {"string", "null"}) @Size(max = 200) String title) {
+    record NewSession(@Schema(types = {"string", "null"}) @Size(max = 200) @Nullable String title) {
     }
 
-    record SessionList(List<Session> items, @Schema(types = {"string", "null"}) String nextCursor) {
+    record SessionList(List<Session> items, @Schema(types = {"string", "null"}) @Nullable String nextCursor) {
     }
 }

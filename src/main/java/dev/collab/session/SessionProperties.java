@@ -6,6 +6,7 @@ import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
 import org.hibernate.validator.constraints.time.DurationMin;
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
@@ -21,7 +22,7 @@ import org.springframework.validation.annotation.Validated;
 @Validated
 @ConfigurationProperties("collab.session")
 record SessionProperties(
-        @DurationMin(nanos = 0, inclusive = false) Duration endIdleAfter,
+        @DurationMin(nanos = 0, inclusive = false) @Nullable Duration endIdleAfter,
         @NotNull @DurationMin(nanos = 0, inclusive = false) @DefaultValue("1m") Duration idleCheckInterval,
         @Min(1) @Max(10_000) @DefaultValue("100") int idleEndBatch) {
 }

@@ -17,6 +17,7 @@ import dev.collab.event.Event;
 import dev.collab.event.EventLog;
 import dev.collab.project.ProjectNotFoundException;
 import dev.collab.workspace.Workspaces;
+import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -62,7 +63,7 @@ public class Sessions {
      * @throws ProjectNotFoundException for an unknown project
      */
     @Transactional
-    public Session create(String project, String title) {
+    public Session create(String project, @Nullable String title) {
         UUID id = UUID.randomUUID();
         OffsetDateTime now = now();
         int inserted = jdbc.sql("""
@@ -91,7 +92,7 @@ public class Sessions {
      * One page of a project's sessions, newest activity first (ties: id descending), after the
      * cursor. Served by the {@code (project_key[, state], last_activity_at desc, id desc)} indexes.
      */
-    Page page(String project, SessionState state, SessionCursor after, int limit) {
+    Page page(String project, @Nullable SessionState state, @Nullable SessionCursor after, int limit) {
         var statement = jdbc.sql(pageSql(state != null, after != null)).param("project", project).param("limit", limit + 1);
         if (state != null) {
             statement = statement.param("state", state.name());
@@ -113,7 +114,7 @@ public class Sessions {
         /** The session was IDLE and is now RUNNING this run. */
         record Claimed() implements RunClaim { }
         /** A run is in progress already. */
-        record Busy(UUID runId) implements RunClaim { }
+        record Busy(@Nullable UUID runId) implements RunClaim { }
         record Ended() implements RunClaim { }
         record NotFound() implements RunClaim { }
     }
@@ -190,7 +191,7 @@ public class Sessions {
         return endWhere(id, cutoff);
     }
 
-    private boolean endWhere(UUID id, Instant idleBefore) {
+    private boolean endWhere(UUID id, @Nullable Instant idleBefore) {
         OffsetDateTime now = now();
         var statement = jdbc.sql("""
                         update sessions s
@@ -231,6 +232,6 @@ public class Sessions {
         return rs.getObject(column, OffsetDateTime.class).toInstant();
     }
 
-    record Page(List<Session> items, SessionCursor next) {
+    record Page(List<Session> items, @Nullable SessionCursor next) {
     }
 }

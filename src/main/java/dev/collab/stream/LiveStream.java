@@ -16,6 +16,7 @@ import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.WriteListener;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,15 +55,15 @@ final class LiveStream implements WriteListener, AsyncListener {
     private boolean unflushed;
     private boolean ending;
 
-    private volatile List<Frame> caughtUp;
-    private volatile Throwable catchUpFailure;
+    private volatile @Nullable List<Frame> caughtUp;
+    private volatile @Nullable Throwable catchUpFailure;
     private volatile boolean pingDue;
     private volatile boolean tooOld;
     /** A failure the container reported (onError); the pump ends the stream for it. */
-    private volatile Throwable containerFailure;
+    private volatile @Nullable Throwable containerFailure;
     private volatile long lastWrite = System.nanoTime();
-    private volatile ScheduledFuture<?> heartbeatTimer;
-    private volatile ScheduledFuture<?> ageTimer;
+    private volatile @Nullable ScheduledFuture<?> heartbeatTimer;
+    private volatile @Nullable ScheduledFuture<?> ageTimer;
 
     private LiveStream(EventStreams streams, Subscription subscription, AsyncContext async, ServletOutputStream out,
             long cursor, Duration heartbeat) {
@@ -178,7 +179,7 @@ final class LiveStream implements WriteListener, AsyncListener {
     }
 
     /** The next frame to write in seq order, or null for now (nothing there, or a catch-up read under way). */
-    private Frame next() {
+    private @Nullable Frame next() {
         while (true) {
             if (catchingUp) {
                 List<Frame> read = caughtUp;

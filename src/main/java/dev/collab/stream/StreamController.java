@@ -16,6 +16,7 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.ServletResponseWrapper;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import org.jspecify.annotations.Nullable;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestHeader;
@@ -49,9 +50,9 @@ class StreamController {
     void stream(@PathVariable UUID id,
             @RequestHeader(name = "Last-Event-ID", required = false) @Parameter(description = "the cursor; wins over "
                     + "`after`", schema = @Schema(type = "integer", format = "int64", minimum = "0", maximum = "999999999999999999"))
-            String lastEventId,
+            @Nullable String lastEventId,
             @RequestParam(required = false) @Parameter(schema = @Schema(type = "integer", format = "int64",
-                    minimum = "0", maximum = "999999999999999999", defaultValue = "0")) String after,
+                    minimum = "0", maximum = "999999999999999999", defaultValue = "0")) @Nullable String after,
             @Parameter(hidden = true) HttpServletRequest request, @Parameter(hidden = true) HttpServletResponse response)
             throws IOException {
         long cursor = lastEventId != null && !lastEventId.isBlank() ? QueryParameters.seq("Last-Event-ID", lastEventId)

@@ -24,6 +24,7 @@ import dev.collab.ops.ShutdownOrder;
 import dev.collab.web.DatabaseBusyException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
@@ -221,7 +222,7 @@ class StreamHub implements SmartLifecycle {
      * Events {@code after < seq <= upTo} from memory, or null when memory does not hold them all
      * (a stream's catch-up then reads the log).
      */
-    List<Frame> recentFrames(UUID sessionId, long after, long upTo) {
+    @Nullable List<Frame> recentFrames(UUID sessionId, long after, long upTo) {
         Channel channel = channels.get(sessionId);
         return channel == null ? null : channel.recentBetween(after, upTo);
     }
@@ -493,7 +494,7 @@ class StreamHub implements SmartLifecycle {
             }
         }
 
-        List<Frame> recentBetween(long after, long upTo) {
+        @Nullable List<Frame> recentBetween(long after, long upTo) {
             lastUsed = System.nanoTime();
             synchronized (recent) {
                 if (!recentLoaded || after < floor || upTo > tail) {

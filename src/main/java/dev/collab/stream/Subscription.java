@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One stream's inbox: batches of consecutive events handed over by the hub, bounded by a
@@ -22,7 +23,7 @@ final class Subscription {
     private final ConcurrentLinkedQueue<List<Frame>> inbox = new ConcurrentLinkedQueue<>();
     /** Events offered and not yet {@linkplain #consumed(int) consumed}: queued or taken and still unwritten. */
     private final AtomicInteger queued = new AtomicInteger();
-    private volatile Runnable listener;
+    private volatile @Nullable Runnable listener;
     private volatile boolean overflowed;
     private volatile boolean closed;
 
@@ -64,7 +65,7 @@ final class Subscription {
      * overflowed: it ends, nothing more is written). The events stay counted against the
      * capacity until {@link #consumed(int)}.
      */
-    List<Frame> takeAll() {
+    @Nullable List<Frame> takeAll() {
         if (overflowed) {
             return null;
         }

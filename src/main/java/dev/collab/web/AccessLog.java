@@ -1,5 +1,6 @@
 package dev.collab.web;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -29,7 +30,7 @@ class AccessLog {
         this.actuator = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
     }
 
-    void completed(String requestId, String method, String path, int status, long durationMillis) {
+    void completed(@Nullable String requestId, @Nullable String method, @Nullable String path, int status, long durationMillis) {
         completed(requestId, method, path, status, durationMillis, null);
     }
 
@@ -37,7 +38,8 @@ class AccessLog {
      * {@code method} and {@code path} are null for a request too malformed to have them;
      * {@code reason} says why the web server rejected a request (null otherwise).
      */
-    void completed(String requestId, String method, String rawPath, int status, long durationMillis, String reason) {
+    void completed(@Nullable String requestId, @Nullable String method, @Nullable String rawPath, int status, long durationMillis,
+            @Nullable String reason) {
         String path = withoutPathParameters(rawPath);
         Level level = isActuator(path) ? Level.DEBUG : Level.INFO;
         if (!log.isEnabledForLevel(level)) {
@@ -76,13 +78,13 @@ class AccessLog {
      * Path parameters ({@code /a;token=…/b}) are dropped like the query string: they can carry
      * credentials (a {@code jsessionid}, a signed token) and identify no resource here.
      */
-    static String withoutPathParameters(String path) {
+    static @Nullable String withoutPathParameters(@Nullable String path) {
         return path == null || path.indexOf(';') < 0 ? path : PATH_PARAMETER.matcher(path).replaceAll("");
     }
 
     private static final java.util.regex.Pattern PATH_PARAMETER = java.util.regex.Pattern.compile(";[^/]*");
 
-    private boolean isActuator(String path) {
+    private boolean isActuator(@Nullable String path) {
         return path != null && (path.equals(actuator) || path.startsWith(actuator + "/"));
     }
 }

@@ -3,6 +3,7 @@ package dev.collab.web;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A request that cannot be served as asked; rendered as an RFC 9457 problem with its
@@ -11,7 +12,7 @@ import java.util.Map;
 public class ApiException extends RuntimeException {
 
     private final ProblemCode code;
-    private final transient Map<String, Object> extensions = new LinkedHashMap<>();
+    private final transient Map<String, @Nullable Object> extensions = new LinkedHashMap<>();
 
     public ApiException(ProblemCode code, String detail) {
         super(detail, null, false, false);
@@ -34,7 +35,7 @@ public class ApiException extends RuntimeException {
         return new ApiException(ProblemCode.VALIDATION_FAILED, detail).with("errors", List.copyOf(errors));
     }
 
-    public ApiException with(String member, Object value) {
+    public ApiException with(String member, @Nullable Object value) {
         extensions.put(member, value);
         return this;
     }
@@ -43,11 +44,11 @@ public class ApiException extends RuntimeException {
         return code;
     }
 
-    public Map<String, Object> extensions() {
+    public Map<String, @Nullable Object> extensions() {
         return extensions;
     }
 
     /** One entry of a {@code validation-failed} problem's {@code errors} member. */
-    public record FieldProblem(String field, String message) {
+    public record FieldProblem(@Nullable String field, @Nullable String message) {
     }
 }

@@ -4,6 +4,7 @@ import java.lang.reflect.Method;
 
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.http.HttpServletRequest;
+import org.jspecify.annotations.Nullable;
 import org.springframework.beans.BeansException;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
@@ -112,6 +113,7 @@ class ManagementPortConfiguration {
 
     /** The main context's error controller (a bean there), answering every error dispatch here. */
     @Bean
+    @SuppressWarnings("NullAway") // ProblemErrorController.error(HttpServletRequest) exists
     HandlerMapping managementProblemErrorPage(ProblemErrorController errorController) {
         Method error = ReflectionUtils.findMethod(ProblemErrorController.class, "error", HttpServletRequest.class);
         return new ErrorDispatchMapping(new HandlerMethod(errorController, error));
@@ -131,7 +133,7 @@ class ManagementPortConfiguration {
         }
 
         @Override
-        public HandlerExecutionChain getHandler(HttpServletRequest request) {
+        public @Nullable HandlerExecutionChain getHandler(HttpServletRequest request) {
             return request.getDispatcherType() == DispatcherType.ERROR ? new HandlerExecutionChain(error) : null;
         }
 

@@ -17,6 +17,7 @@ import dev.collab.session.SessionEndedException;
 import dev.collab.session.SessionNotFoundException;
 import jakarta.servlet.http.HttpServletRequest;
 import org.eclipse.jetty.http.HttpException;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.TypeMismatchException;
@@ -175,7 +176,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
      * form body that is not percent-encoded UTF-8) or a body that could not be read. Null for
      * anything else.
      */
-    static ProblemDetail clientError(Throwable failure, HttpServletRequest request) {
+    static @Nullable ProblemDetail clientError(Throwable failure, HttpServletRequest request) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
             if (t instanceof HttpMessageNotReadableException unreadable) {
                 return unreadable(unreadable, request);
@@ -252,7 +253,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     }
 
     @Override
-    protected ResponseEntity<Object> handleExceptionInternal(Exception exception, Object body, HttpHeaders headers,
+    protected ResponseEntity<Object> handleExceptionInternal(Exception exception, @Nullable Object body, HttpHeaders headers,
             HttpStatusCode statusCode, WebRequest webRequest) {
         HttpServletRequest request = webRequest instanceof ServletWebRequest servlet ? servlet.getRequest() : null;
         ProblemDetail problem = switch (exception) {
@@ -305,7 +306,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
         return sql.getSQLState() == null && HIKARI_CLOSED_CONNECTION.equals(sql.getMessage());
     }
 
-    private static ProblemDetail invalidBody(BindingResult result, HttpServletRequest request) {
+    private static ProblemDetail invalidBody(BindingResult result, @Nullable HttpServletRequest request) {
         List<ApiException.FieldProblem> errors = new ArrayList<>();
         result.getFieldErrors().forEach(error -> errors.add(new ApiException.FieldProblem(error.getField(),
                 error.getDefaultMessage())));
@@ -314,7 +315,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
         return Problems.of(ApiException.invalid(errors), request);
     }
 
-    private static ProblemDetail unreadable(HttpMessageNotReadableException exception, HttpServletRequest request) {
+    private static ProblemDetail unreadable(HttpMessageNotReadableException exception, @Nullable HttpServletRequest request) {
         for (Throwable cause = exception; cause != null; cause = cause.getCause()) {
             if (cause instanceof PayloadTooLargeException tooLarge) {
                 return Problems.of(ProblemCode.PAYLOAD_TOO_LARGE, tooLarge.getMessage(), request);
@@ -345,7 +346,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
                 .orElse("body");
     }
 
-    private static String describeType(Class<?> type) {
+    private static String describeType(@Nullable Class<?> type) {
         if (type == null) {
             return "a valid value";
         }

@@ -4,6 +4,7 @@ import java.net.URI;
 import java.util.Map;
 
 import jakarta.servlet.http.HttpServletRequest;
+import org.jspecify.annotations.Nullable;
 import org.springframework.http.MediaType;
 import org.springframework.http.ProblemDetail;
 import org.springframework.http.ResponseEntity;
@@ -16,7 +17,7 @@ final class Problems {
     private Problems() {
     }
 
-    static ProblemDetail of(ProblemCode code, String detail, HttpServletRequest request) {
+    static ProblemDetail of(ProblemCode code, @Nullable String detail, @Nullable HttpServletRequest request) {
         ProblemDetail problem = ProblemDetail.forStatus(code.status());
         problem.setType(URI.create("/problems/" + code.slug()));
         problem.setTitle(code.title());
@@ -29,9 +30,9 @@ final class Problems {
         return problem;
     }
 
-    static ProblemDetail of(ApiException exception, HttpServletRequest request) {
+    static ProblemDetail of(ApiException exception, @Nullable HttpServletRequest request) {
         ProblemDetail problem = of(exception.code(), exception.getMessage(), request);
-        for (Map.Entry<String, Object> extension : exception.extensions().entrySet()) {
+        for (Map.Entry<String, @Nullable Object> extension : exception.extensions().entrySet()) {
             problem.setProperty(extension.getKey(), extension.getValue());
         }
         return problem;

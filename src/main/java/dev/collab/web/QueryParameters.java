@@ -1,5 +1,7 @@
 package dev.collab.web;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Parsing of the numeric query parameters the API shares, with the same problem for every bad value.
  * Only ASCII digits count: no sign, no spaces (a {@code +} in a query is a space), no other
@@ -25,7 +27,7 @@ public final class QueryParameters {
      *
      * @throws ApiException {@code validation-failed} unless a whole number within 1..max
      */
-    public static int limit(String value, int defaultLimit, int max) {
+    public static int limit(@Nullable String value, int defaultLimit, int max) {
         if (value == null || value.isEmpty()) {
             return defaultLimit;
         }
@@ -43,7 +45,7 @@ public final class QueryParameters {
      *
      * @throws ApiException {@code validation-failed} unless a whole number of 0 or more
      */
-    public static long seq(String field, String value) {
+    public static long seq(String field, @Nullable String value) {
         if (value == null || value.isEmpty()) {
             return 0;
         }

@@ -12,6 +12,7 @@ import org.eclipse.jetty.server.internal.HttpConnection;
 import org.eclipse.jetty.util.component.AbstractLifeCycle;
 import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
 import org.eclipse.jetty.util.thread.Scheduler;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Closes an HTTP/1.1 connection that has not sent a complete request head within
@@ -94,7 +95,7 @@ final class RequestHeadDeadline extends AbstractLifeCycle {
     private record Head(long since, long request) {
 
         /** The head the connection is in now (null when it is in none), given what was seen last time. */
-        static Head of(Head last, HttpConnection connection, long opened, long now) {
+        static @Nullable Head of(@Nullable Head last, HttpConnection connection, long opened, long now) {
             if (connection.getHttpChannel().getRequest() != null) {
                 // A request is being handled (its head is complete), however long its answer
                 // takes: a stream is not a slow head.

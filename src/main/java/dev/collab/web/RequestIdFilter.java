@@ -9,6 +9,7 @@ import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.MDC;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
@@ -61,7 +62,7 @@ class RequestIdFilter extends OncePerRequestFilter {
     }
 
     /** The caller's id when it is sane, otherwise a new one. */
-    static String requestIdFor(String given) {
+    static String requestIdFor(@Nullable String given) {
         return given != null && SANE.matcher(given).matches() ? given : newRequestId();
     }
 
@@ -77,7 +78,7 @@ class RequestIdFilter extends OncePerRequestFilter {
         return new UUID(most, least).toString();
     }
 
-    static String currentRequestId(HttpServletRequest request) {
+    static @Nullable String currentRequestId(@Nullable HttpServletRequest request) {
         Object id = request == null ? null : request.getAttribute(ATTRIBUTE);
         return id == null ? MDC.get(MDC_KEY) : id.toString();
     }

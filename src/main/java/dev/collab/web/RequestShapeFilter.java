@@ -19,6 +19,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpServletResponseWrapper;
+import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
@@ -133,7 +134,7 @@ class RequestShapeFilter extends OncePerRequestFilter {
      * accept and ignore them) and without {@code charset} parameters, or null when there is
      * nothing to drop.
      */
-    private static List<String> normalizedAccept(HttpServletRequest request) {
+    private static @Nullable List<String> normalizedAccept(HttpServletRequest request) {
         List<String> values = Collections.list(request.getHeaders(HttpHeaders.ACCEPT));
         if (values.stream().noneMatch(value -> hasEmptyElement(value) || CHARSET_PARAMETER.matcher(value).find())) {
             return null;
@@ -149,7 +150,7 @@ class RequestShapeFilter extends OncePerRequestFilter {
         boolean contentType = HttpHeaders.CONTENT_TYPE.equalsIgnoreCase(header);
         return new HttpServletRequestWrapper(request) {
             @Override
-            public String getHeader(String name) {
+            public @Nullable String getHeader(String name) {
                 return header.equalsIgnoreCase(name) ? (values.isEmpty() ? null : values.getFirst()) : super.getHeader(name);
             }
 
@@ -168,12 +169,12 @@ class RequestShapeFilter extends OncePerRequestFilter {
             }
 
             @Override
-            public String getContentType() {
+            public @Nullable String getContentType() {
                 return contentType ? getHeader(header) : super.getContentType();
             }
 
             @Override
-            public String getCharacterEncoding() {
+            public @Nullable String getCharacterEncoding() {
                 return contentType && values.isEmpty() ? null : super.getCharacterEncoding();
             }
         };
@@ -187,7 +188,7 @@ class RequestShapeFilter extends OncePerRequestFilter {
         return Collections.list(request.getHeaders(header)).size();
     }
 
-    private static String contentTypeProblem(HttpServletRequest request) {
+    private static @Nullable String contentTypeProblem(HttpServletRequest request) {
         int count = count(request, "Content-Type");
         if (count == 0) {
             return null;

@@ -1,5 +1,7 @@
 package dev.collab.web;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The rules every client-supplied string shares (docs/api.md, "Conventions"): it is valid Unicode
  * without U+0000 (PostgreSQL cannot store it, and a lone surrogate would be stored as {@code ?},
@@ -13,7 +15,7 @@ public final class Text {
     }
 
     /** Why {@code value} is not acceptable client text, or null when it is. */
-    public static String problem(String value) {
+    public static @Nullable String problem(String value) {
         if (value == null) {
             return null;
         }

@@ -1,6 +1,7 @@
 package dev.collab.workspace;
 
 import java.time.Instant;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One sweep, as {@code GET /actuator/sweeper} lists it (docs/api.md).
@@ -23,7 +24,7 @@ import java.time.Instant;
  */
 public record SweepReport(Instant startedAt, Instant finishedAt, Trigger trigger, int removed, int failed,
         int skipped, int backlog, long filesDeleted, long bytesFreed, int workspaces, int orphans, int unknown,
-        @io.swagger.v3.oas.annotations.media.Schema(types = {"string", "null"}) String stopped) {
+        @io.swagger.v3.oas.annotations.media.Schema(types = {"string", "null"}) @Nullable String stopped) {
 
     /** What started a sweep. */
     public enum Trigger {

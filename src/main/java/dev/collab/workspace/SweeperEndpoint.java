@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
@@ -38,7 +39,7 @@ class SweeperEndpoint {
                 202);
     }
 
-    record Status(boolean enabled, Instant nextRunAt, String binding, WorkspaceSweeper.Blocked blocked,
+    record Status(boolean enabled, @Nullable Instant nextRunAt, String binding, WorkspaceSweeper.@Nullable Blocked blocked,
             List<SweepReport> lastRuns) {
     }
 }

@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
@@ -97,7 +98,7 @@ class WorkspaceBinding {
      * @param boundTo      the id in the marker (null when there is none or it is unreadable)
      * @param connectedTo  the id of the connected database
      */
-    record Check(Status status, boolean written, UUID boundTo, UUID connectedTo) {
+    record Check(Status status, boolean written, @Nullable UUID boundTo, UUID connectedTo) {
 
         /** The root belongs to the connected database. */
         boolean bound() {
@@ -105,7 +106,7 @@ class WorkspaceBinding {
         }
 
         /** Why sweeps must delete nothing ({@link #DATABASE_MISMATCH}, {@link #MARKER_UNREADABLE}); null when they may. */
-        String reason() {
+        @Nullable String reason() {
             return status == Status.DATABASE_MISMATCH || status == Status.MARKER_UNREADABLE ? status.json() : null;
         }
     }

@@ -2,6 +2,7 @@ package dev.collab.workspace;
 
 import java.nio.file.Path;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
@@ -11,7 +12,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *        (EFS). Unset: the workspaces directory under collab.data-dir
  */
 @ConfigurationProperties("collab.workspace")
-record WorkspaceProperties(Path root) {
+record WorkspaceProperties(@Nullable Path root) {
 
     /**
      * The root to use. The one place that derives the default ({@code <collab.data-dir>/workspaces}):

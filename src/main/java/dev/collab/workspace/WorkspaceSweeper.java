@@ -32,6 +32,7 @@ import dev.collab.ops.ShutdownOrder;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
@@ -94,19 +95,19 @@ public class WorkspaceSweeper implements SmartLifecycle {
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicBoolean manualPending = new AtomicBoolean();
     private final Deque<SweepReport> reports = new ArrayDeque<>();
-    private volatile ScheduledFuture<?> next;
-    private volatile Instant nextRunAt;
+    private volatile @Nullable ScheduledFuture<?> next;
+    private volatile @Nullable Instant nextRunAt;
     /** The lifecycle: sweeps may start (from the start of the BACKGROUND phase to its stop). */
     private volatile boolean started;
     /** Told to stop: no sweep starts, one under way ends before its next workspace. */
     private volatile boolean stopping;
     /** Spring's stop callback, run when the sweep under way has ended. Guarded by this. */
-    private Runnable stopped;
+    private @Nullable Runnable stopped;
     /** The server was ready once: sweeps are scheduled (again, after a stop and a start). */
     private volatile boolean ready;
-    private volatile Blocked blocked;
+    private volatile @Nullable Blocked blocked;
     /** What the marker said at the last check; null before the first one. */
-    private volatile WorkspaceBinding.Status binding;
+    private volatile WorkspaceBinding.@Nullable Status binding;
     /** Orphans whose move failed, and when they may be tried again (sweeper thread only). */
     private final Map<UUID, Instant> moveFailures = new ConcurrentHashMap<>();
     /** Test seam: runs between listing the root and removing the first orphan. */
