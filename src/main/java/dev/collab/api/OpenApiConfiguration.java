@@ -184,7 +184,7 @@ class OpenApiConfiguration {
         });
     }
 
-    private static void collectRefs(@Nullable Schema<?> schema, Function<String, Schema<?>> schemas, Set<String> names) {
+    private static void collectRefs(@Nullable Schema<?> schema, Function<String, @Nullable Schema<?>> schemas, Set<String> names) {
         if (schema == null) {
             return;
         }

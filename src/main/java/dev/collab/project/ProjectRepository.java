@@ -3,6 +3,7 @@ package dev.collab.project;
 import java.time.Instant;
 import java.util.Optional;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.data.jdbc.repository.query.Modifying;
 import org.springframework.data.jdbc.repository.query.Query;
 import org.springframework.data.relational.core.sql.LockMode;
@@ -28,7 +29,7 @@ interface ProjectRepository extends ListCrudRepository<Project, String>, ListPag
             insert into projects (key, name, repo_url, created_at) values (:key, :name, :repoUrl, :createdAt)
             on conflict (key) do nothing
             """)
-    boolean insertIfAbsent(String key, String name, String repoUrl, Instant createdAt);
+    boolean insertIfAbsent(String key, String name, @Nullable String repoUrl, Instant createdAt);
 
     /** The project, its row locked until the transaction ends ({@code select … for update}). */
     @Lock(LockMode.PESSIMISTIC_WRITE)

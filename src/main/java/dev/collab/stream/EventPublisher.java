@@ -13,6 +13,7 @@ import dev.collab.cluster.ClusterNotifications;
 import dev.collab.event.AppendObserver;
 import dev.collab.event.Event;
 import dev.collab.ops.ShutdownOrder;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
@@ -45,7 +46,7 @@ class EventPublisher implements AppendObserver, SmartLifecycle {
     private final ClusterNotifications notifications;
     private final Map<UUID, Long> moved = new ConcurrentHashMap<>();
     private final Semaphore signal = new Semaphore(0);
-    private volatile Thread flusher;
+    private volatile @Nullable Thread flusher;
     private volatile boolean running;
     private volatile java.util.function.Consumer<Event> localDelivery = event -> { };
 

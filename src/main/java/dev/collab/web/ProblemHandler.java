@@ -293,7 +293,7 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
      * PostgreSQL's class 08 and 57P0x ({@link DataAccessResourceFailureException}), transient failures
      * ({@link TransientDataAccessException}), or no transaction could begin.
      */
-    private static boolean isUnavailable(Throwable t) {
+    private static boolean isUnavailable(@Nullable Throwable t) {
         return t instanceof DataAccessResourceFailureException || t instanceof TransientDataAccessException
                 || t instanceof CannotCreateTransactionException;
     }

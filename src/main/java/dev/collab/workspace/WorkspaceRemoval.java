@@ -26,6 +26,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import dev.collab.ops.ShutdownOrder;
@@ -65,7 +66,7 @@ class WorkspaceRemoval implements SmartLifecycle {
      * unlinks, which must never occupy the threads that run periodic jobs and health checks; and
      * the workers are bounded on purpose (more parallel unlinks only slow the filesystem down).
      */
-    private volatile Pools pools;
+    private volatile @Nullable Pools pools;
     private final Counter filesDeleted;
     private final MeterRegistry registry;
     private final AtomicLong sequence = new AtomicLong();
