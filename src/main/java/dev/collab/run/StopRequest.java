@@ -12,7 +12,7 @@ import java.util.function.Consumer;
  */
 final class StopRequest {
 
-    private final AtomicReference<AgentRunner.StopReason> reason = new AtomicReference<>();
+    private final AtomicReference<StopReason> reason = new AtomicReference<>();
     private final AtomicBoolean killStarted = new AtomicBoolean();
     private final Consumer<Runnable> starter;
 
@@ -26,7 +26,7 @@ final class StopRequest {
      *
      * @return true for the one call whose reason was recorded
      */
-    boolean request(AgentRunner.StopReason stopReason, Runnable kill) {
+    boolean request(StopReason stopReason, Runnable kill) {
         boolean first = reason.compareAndSet(null, stopReason);
         if (killStarted.compareAndSet(false, true)) {
             starter.accept(kill);
@@ -35,7 +35,7 @@ final class StopRequest {
     }
 
     /** The recorded reason, null while nobody asked the run to stop. */
-    AgentRunner.StopReason reason() {
+    StopReason reason() {
         return reason.get();
     }
 }
