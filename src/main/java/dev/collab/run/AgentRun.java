@@ -9,6 +9,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 
 import dev.collab.event.EventLog;
 import org.slf4j.Logger;
@@ -39,8 +40,12 @@ final class AgentRun {
     private final StderrTail stderrTail = new StderrTail();
     private final StopRequest stopRequest = new StopRequest(kill -> Thread.ofVirtual().start(kill));
     private final CompletableFuture<Void> done = new CompletableFuture<>();
-    /** Guards starting the agent against a stop arriving meanwhile: either it sees the stop, or the stop sees it. */
-    private final Object starting = new Object();
+    /**
+     * Guards starting the agent against a stop arriving meanwhile: either it sees the stop, or the
+     * stop sees it. A lock rather than {@code synchronized}: a virtual thread holds it while the
+     * process is forked, and on Java 21 {@code synchronized} would pin its carrier meanwhile.
+     */
+    private final ReentrantLock starting = new ReentrantLock();
     private Process process;
     /** The agent's descendants as last seen: after it exits, they are reparented and invisible. */
     private volatile List<ProcessHandle> lastDescendants = List.of();
@@ -67,8 +72,11 @@ final class AgentRun {
 
     /** The agent's process once it started. */
     ProcessHandle agent() {
-        synchronized (starting) {
+        starting.lock();
+        try {
             return process == null ? null : process.toHandle();
+        } finally {
+            starting.unlock();
         }
     }
 
@@ -111,7 +119,8 @@ final class AgentRun {
 
     private Runs.Outcome execute() {
         Process agent;
-        synchronized (starting) {
+        starting.lock();
+        try {
             StopReason early = stopRequest.reason();
             if (early != null) {
                 return early == StopReason.SHUTDOWN
@@ -127,6 +136,8 @@ final class AgentRun {
                         "The agent could not be started; an operator should check collab.runner.command (details in the server log).");
             }
             process = agent;
+        } finally {
+            starting.unlock();
         }
         try {
             Thread stdout = read(agent.getInputStream(), "stdout");

@@ -72,9 +72,9 @@ public class AgentRunner implements SmartLifecycle {
         return new HashSet<>(active.keySet());
     }
 
-    /** The runs in progress whose agent has started. */
-    List<AgentRun> started() {
-        return active.values().stream().filter(run -> run.agent() != null).toList();
+    /** The runs in progress (started or about to start). */
+    List<AgentRun> inProgress() {
+        return List.copyOf(active.values());
     }
 
     /**

@@ -1,10 +1,10 @@
 package dev.collab.run;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Collectors;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,12 +46,16 @@ class DescendantWatch implements SchedulingConfigurer {
     /** One scan for all runs whose agent is running; nothing when none is. */
     void scan() {
         try {
-            List<AgentRun> runs = runner.started();
-            if (runs.isEmpty()) {
+            Map<Long, AgentRun> byPid = new HashMap<>();
+            for (AgentRun run : runner.inProgress()) {
+                ProcessHandle agent = run.agent();
+                if (agent != null) {
+                    byPid.put(agent.pid(), run);
+                }
+            }
+            if (byPid.isEmpty()) {
                 return;
             }
-            Map<Long, AgentRun> byPid = runs.stream().filter(run -> run.agent() != null)
-                    .collect(Collectors.toMap(run -> run.agent().pid(), run -> run, (a, b) -> a));
             Map<Long, List<ProcessHandle>> trees = ProcessTree.descendantsOf(Set.copyOf(byPid.keySet()));
             trees.forEach((pid, descendants) -> byPid.get(pid).rememberDescendants(descendants));
         } catch (RuntimeException e) {
