@@ -1,6 +1,6 @@
 #!/bin/sh
 # Benchmark of the agent runner (issue 12): output throughput and the server's CPU while runs wait.
-#   src/bench/runner-output.sh target/collab-server-*.jar [port=18586]
+#   src/bench/runner-output.sh target/collab-server-*.jar [port=18586]   (java on the PATH: JDK 21+)
 # Built-in mode, a temp data directory, an agent script that floods or sleeps:
 # 1. "flood N": one run prints N lines of 11 bytes as fast as it can; reported: send → run.finished
 #    (every output event committed) and the MB/s that makes.
@@ -24,8 +24,11 @@ base=http://localhost:$port
 java -jar "$jar" --server.port="$port" --collab.data-dir="$dir/data" --collab.runner.command=sh,"$agent" \
   --collab.runner.timeout=10m > "$dir/server.log" 2>&1 &
 server=$!
-trap 'kill $server; wait $server 2>/dev/null; rm -rf "$dir"' EXIT
-until curl -sf "$base/actuator/health/readiness" > /dev/null; do sleep 0.5; done
+trap 'kill $server 2> /dev/null; wait $server 2> /dev/null; rm -rf "$dir"' EXIT
+until curl -sf "$base/actuator/health/readiness" > /dev/null; do
+  kill -0 $server 2> /dev/null || { echo "the server did not start:"; tail -5 "$dir/server.log"; exit 1; }
+  sleep 0.5
+done
 curl -sf -X PUT "$base/api/projects/bench" -H 'content-type: application/json' -d '{"name":"bench"}' > /dev/null
 session() { curl -sf -X POST "$base/api/projects/bench/sessions" -H 'content-type: application/json' -d '{}' | sed 's/.*"id":"\([^"]*\)".*/\1/'; }
 send() { curl -sf -X POST "$base/api/sessions/$1/messages" -H 'content-type: application/json' -d "{\"text\":\"$2\",\"author\":\"bench\"}" > /dev/null; }

@@ -107,7 +107,7 @@ public class AgentRunner implements SmartLifecycle {
      *
      * @return the run that was asked to stop, or null when none was running
      */
-    public UUID interrupt(UUID sessionId) {
+    UUID interrupt(UUID sessionId) {
         try {
             var running = runs.running(sessionId);
             if (running.isEmpty()) {
