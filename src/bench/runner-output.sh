@@ -24,7 +24,8 @@ base=http://localhost:$port
 java -jar "$jar" --server.port="$port" --collab.data-dir="$dir/data" --collab.runner.command=sh,"$agent" \
   --collab.runner.timeout=10m > "$dir/server.log" 2>&1 &
 server=$!
-trap 'kill $server 2> /dev/null; wait $server 2> /dev/null; rm -rf "$dir"' EXIT
+# (|| true: under set -e a failing command in the trap would end it before the clean-up)
+trap 'kill $server 2> /dev/null || true; wait $server 2> /dev/null || true; rm -rf "$dir"' EXIT
 until curl -sf "$base/actuator/health/readiness" > /dev/null; do
   kill -0 $server 2> /dev/null || { echo "the server did not start:"; tail -5 "$dir/server.log"; exit 1; }
   sleep 0.5
