@@ -6,6 +6,8 @@ case "$msg" in
   fail*) echo "working"; echo "first problem" >&2; echo "fatal: it broke" >&2; exit 3 ;;
   sleep*) echo "sleeping"; set -- ${msg#sleep }; sleep "$1"; echo "woke up" ;;
   spawn*) sleep 300 & echo "child $!"; echo "parent $$"; wait ;;
+  stubborn*) (trap '' TERM; exec sleep 300) & echo "child $!"; echo "parent $$"; wait ;;
+  leave*) sleep 300 & echo "child $!"; while [ ! -e stop ]; do sleep 0.05; done; echo "bye" ;;
   utf8*) printf '\303'; sleep 0.3; printf '\251t\303\251 \360\237'; sleep 0.3; printf '\230\200 fin\n' ;;
   nul*) printf 'a\000b\n' ;;
   noisy*) i=1; while [ "$i" -le 2000 ]; do echo "warning $i: something odd on stderr" >&2; i=$((i + 1)); done; echo "done"; exit 2 ;;

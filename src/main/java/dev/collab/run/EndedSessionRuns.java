@@ -28,7 +28,7 @@ class EndedSessionRuns implements InterruptedRuns {
     @TransactionalEventListener
     void onEnded(SessionEnded ended) {
         UUID runId = ended.interruptedRunId();
-        if (runId != null && !runner.stopLocal(runId, AgentRunner.StopReason.INTERRUPT)) {
+        if (runId != null && !runner.stopLocal(runId, StopReason.INTERRUPT)) {
             // Not on the committing thread: the transaction's connection is done with.
             Thread.ofVirtual().start(() -> runs.interruptElsewhere(runId));
         }

@@ -1,38 +1,42 @@
 package dev.collab.run;
 
+import java.time.Duration;
 import java.util.UUID;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.DisposableBean;
+import org.springframework.scheduling.annotation.SchedulingConfigurer;
+import org.springframework.scheduling.config.FixedDelayTask;
+import org.springframework.scheduling.config.ScheduledTaskRegistrar;
 import org.springframework.stereotype.Component;
 
 /**
  * Leases keep "who runs this run" true: this instance renews the leases of its runs every third
  * of {@code collab.runner.lease}; every instance ends runs whose lease expired (their instance
  * died) as {@code lost} with {@code error runner-lost}, so a session never stays RUNNING forever.
+ * A job on Spring's task scheduler (it stops with the scheduler, after the runs).
  */
 @Component
-class RunLeases implements DisposableBean {
+class RunLeases implements SchedulingConfigurer {
 
     private static final Logger log = LoggerFactory.getLogger(RunLeases.class);
 
     private final Runs runs;
     private final AgentRunner runner;
-    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
-            Thread.ofPlatform().daemon().name("run-leases").factory());
+    private final Duration period;
 
     RunLeases(Runs runs, AgentRunner runner, RunnerProperties properties) {
         this.runs = runs;
         this.runner = runner;
-        long period = Math.max(100, properties.lease().toMillis() / 3);
-        scheduler.scheduleWithFixedDelay(this::tick, period, period, TimeUnit.MILLISECONDS);
+        this.period = Duration.ofMillis(Math.max(100, properties.lease().toMillis() / 3));
     }
 
-    private void tick() {
+    @Override
+    public void configureTasks(ScheduledTaskRegistrar registrar) {
+        registrar.addFixedDelayTask(new FixedDelayTask(this::tick, period, period));
+    }
+
+    void tick() {
         try {
             var mine = runner.activeRunIds();
             var renewed = runs.renew(mine);
@@ -51,10 +55,5 @@ class RunLeases implements DisposableBean {
         } catch (RuntimeException e) {
             log.warn("Lease check failed: {}", e.toString());
         }
-    }
-
-    @Override
-    public void destroy() {
-        scheduler.shutdownNow();
     }
 }

@@ -13,7 +13,7 @@ import org.jspecify.annotations.Nullable;
  */
 final class StopRequest {
 
-    private final AtomicReference<AgentRunner.@Nullable StopReason> reason = new AtomicReference<>();
+    private final AtomicReference<@Nullable StopReason> reason = new AtomicReference<>();
     private final AtomicBoolean killStarted = new AtomicBoolean();
     private final Consumer<Runnable> starter;
 
@@ -27,7 +27,7 @@ final class StopRequest {
      *
      * @return true for the one call whose reason was recorded
      */
-    boolean request(AgentRunner.StopReason stopReason, Runnable kill) {
+    boolean request(StopReason stopReason, Runnable kill) {
         boolean first = reason.compareAndSet(null, stopReason);
         if (killStarted.compareAndSet(false, true)) {
             starter.accept(kill);
@@ -36,7 +36,7 @@ final class StopRequest {
     }
 
     /** The recorded reason, null while nobody asked the run to stop. */
-    AgentRunner.@Nullable StopReason reason() {
+    @Nullable StopReason reason() {
         return reason.get();
     }
 }

@@ -6,9 +6,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
@@ -32,6 +34,8 @@ class RunTest {
     Workspaces workspaces;
     @Autowired
     AgentRunner runner;
+    @Autowired
+    DescendantWatch descendantWatch;
     @Autowired
     Api api;
 
@@ -340,5 +344,93 @@ class RunTest {
                 after.get("headSeq").asString())) {
             assertThat(caughtUp.status()).isEqualTo(204);
         }
+    }
+
+    /** Reads the stream until the agent printed "child N" (and "parent N" if asked); returns {child, parent or -1}. */
+    long[] childAndParent(UUID session, boolean withParent) {
+        try (SseClient client = SseClient.connect(api.uri("/api/sessions/" + session + "/events/stream"), null)) {
+            StringBuilder out = new StringBuilder();
+            await().atMost(WAIT).until(() -> {
+                SseClient.Message m = client.next(Duration.ofMillis(200));
+                if (m != null && m.event().equals("output")) {
+                    out.append(m.json().get("data").get("text").asString());
+                }
+                return out.toString().matches("(?s).*child \\d+\n.*")
+                        && (!withParent || out.toString().matches("(?s).*parent \\d+\n.*"));
+            });
+            long child = Long.parseLong(out.toString().replaceAll("(?s).*child (\\d+).*", "$1"));
+            long parent = withParent
+                    ? Long.parseLong(out.toString().replaceAll("(?s).*parent (\\d+).*", "$1")) : -1;
+            return new long[] {child, parent};
+        }
+    }
+
+    static boolean gone(long pid) {
+        return ProcessHandle.of(pid).map(p -> !ServerProcess.isRunning(p)).orElse(true);
+    }
+
+    @Test
+    void interruptKillsAChildThatIgnoresSigterm() {
+        UUID session = newSession();
+        send(session, "stubborn");
+        long[] pids = childAndParent(session, true);
+        assertThat(ProcessHandle.of(pids[0]).filter(ServerProcess::isRunning)).as("the stubborn child runs").isPresent();
+        assertThat(api.interrupt(session).status()).isEqualTo(202);
+        List<SseClient.Message> messages = untilFinished(session);
+        assertThat(last(messages, "run.finished").get("status").asString()).isEqualTo("interrupted");
+        // SIGTERM is ignored: it dies of SIGKILL after collab.runner.interrupt-grace.
+        await().atMost(WAIT).until(() -> gone(pids[0]) && gone(pids[1]));
+    }
+
+    @Test
+    void whatAnAgentLeavesBehindWhenItExitsIsKilled() throws Exception {
+        UUID session = newSession();
+        send(session, "leave");
+        long child = childAndParent(session, false)[0];
+        descendantWatch.scan();   // as the scheduled scan does, at least once a second
+        java.nio.file.Files.writeString(workspaces.directoryOf(session).resolve("stop"), "");
+        List<SseClient.Message> messages = untilFinished(session);
+        assertThat(last(messages, "run.finished").get("status").asString()).isEqualTo("succeeded");
+        assertThat(stdout(messages)).contains("bye");
+        await().atMost(WAIT).until(() -> gone(child));
+    }
+
+    @Test
+    void stoppingTheRunnerEndsRunsInTheLogBeforeItReportsStopped() throws Exception {
+        UUID session = newSession();
+        send(session, "sleep 60");
+        await().atMost(WAIT).until(() -> SessionLog.output(SessionLog.events(api, session), "stdout").contains("sleeping"));
+        CountDownLatch stopped = new CountDownLatch(1);
+        try {
+            runner.stop(stopped::countDown);
+            assertThat(stopped.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+            // Already in the log when the runner says it stopped: the event log stops after it.
+            List<JsonNode> events = SessionLog.events(api, session);
+            assertThat(events).extracting(e -> e.get("type").asString()).endsWith("error", "run.finished");
+            assertThat(events.get(events.size() - 2).get("data").get("code").asString()).isEqualTo("instance-shutdown");
+            assertThat(events.getLast().get("data").get("status").asString()).isEqualTo("interrupted");
+            assertThat(runner.activeRunIds()).isEmpty();
+        } finally {
+            runner.start();
+        }
+    }
+
+    @Test
+    void aSendAfterTheRunnerStoppedNeverStartsItsAgent() {
+        UUID session = newSession();
+        runner.stop(() -> { });
+        try {
+            // A send whose request outlived the drain: accepted, but no agent starts any more.
+            assertThat(send(session, "env").status()).isEqualTo(202);
+            await().atMost(WAIT).until(() -> SessionLog.finished(SessionLog.events(api, session)));
+        } finally {
+            runner.start();
+        }
+        List<JsonNode> events = SessionLog.events(api, session);
+        assertThat(events).extracting(e -> e.get("type").asString())
+                .containsExactly("session.created", "message", "run.started", "error", "run.finished");
+        assertThat(events.get(3).get("data").get("code").asString()).isEqualTo("instance-shutdown");
+        assertThat(events.get(4).get("data").get("status").asString()).isEqualTo("interrupted");
+        assertThat(api.get("/api/sessions/" + session).json().get("state").asString()).isEqualTo("IDLE");
     }
 }

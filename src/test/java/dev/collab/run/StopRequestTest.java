@@ -19,14 +19,14 @@ class StopRequestTest {
         StopRequest stop = new StopRequest(Runnable::run);
 
         assertThat(stop.reason()).isNull();
-        assertThat(stop.request(AgentRunner.StopReason.INTERRUPT, kills::incrementAndGet)).isTrue();
+        assertThat(stop.request(StopReason.INTERRUPT, kills::incrementAndGet)).isTrue();
         // What every lease tick of a run that lost its lease does, and then the timeout.
         for (int tick = 0; tick < 10; tick++) {
-            assertThat(stop.request(AgentRunner.StopReason.INTERRUPT, kills::incrementAndGet)).isFalse();
+            assertThat(stop.request(StopReason.INTERRUPT, kills::incrementAndGet)).isFalse();
         }
-        assertThat(stop.request(AgentRunner.StopReason.TIMEOUT, kills::incrementAndGet)).isFalse();
+        assertThat(stop.request(StopReason.TIMEOUT, kills::incrementAndGet)).isFalse();
 
-        assertThat(stop.reason()).isEqualTo(AgentRunner.StopReason.INTERRUPT);
+        assertThat(stop.reason()).isEqualTo(StopReason.INTERRUPT);
         assertThat(kills).hasValue(1);
     }
 
@@ -34,12 +34,12 @@ class StopRequestTest {
     void concurrentStopsRecordExactlyTheReasonOfTheOneThatWon() throws Exception {
         AtomicInteger kills = new AtomicInteger();
         StopRequest stop = new StopRequest(Runnable::run);
-        AgentRunner.StopReason[] reasons = AgentRunner.StopReason.values();
+        StopReason[] reasons = StopReason.values();
         CountDownLatch go = new CountDownLatch(1);
         List<Thread> threads = new ArrayList<>();
-        List<AgentRunner.StopReason> winners = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<StopReason> winners = java.util.Collections.synchronizedList(new ArrayList<>());
         for (int i = 0; i < 12; i++) {
-            AgentRunner.StopReason reason = reasons[i % reasons.length];
+            StopReason reason = reasons[i % reasons.length];
             threads.add(Thread.ofPlatform().start(() -> {
                 try {
                     go.await();

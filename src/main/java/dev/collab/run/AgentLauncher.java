@@ -1,0 +1,64 @@
+package dev.collab.run;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.UUID;
+
+import dev.collab.workspace.Workspaces;
+import org.springframework.stereotype.Component;
+
+/**
+ * Starts the agent process of a run: the command as a list (no shell), the session's workspace
+ * as working directory, an allow-listed environment ({@code collab.runner.environment}) plus
+ * {@code COLLAB_SESSION_ID} and {@code COLLAB_RUN_ID}, and the message on stdin.
+ */
+@Component
+class AgentLauncher {
+
+    private final AgentCommand command;
+    private final Workspaces workspaces;
+    private final RunnerProperties properties;
+
+    AgentLauncher(AgentCommand command, Workspaces workspaces, RunnerProperties properties) {
+        this.command = command;
+        this.workspaces = workspaces;
+        this.properties = properties;
+    }
+
+    /** Starts the agent and feeds it the message (in the background: the agent reads when it likes). */
+    Process start(UUID sessionId, UUID runId, String message) throws IOException {
+        Path workspace = workspaces.create(sessionId);
+        ProcessBuilder builder = new ProcessBuilder(command.command()).directory(workspace.toFile());
+        agentEnvironment(builder.environment(), System.getenv(), sessionId, runId);
+        Process process = builder.start();
+        Thread.ofVirtual().name("run-stdin-" + runId).start(() -> feed(process, message));
+        return process;
+    }
+
+    /**
+     * The agent runs code from users: it gets the allow-listed variables of the server's
+     * environment and its run's ids, never the rest (database credentials, settings).
+     */
+    void agentEnvironment(Map<String, String> target, Map<String, String> server, UUID sessionId, UUID runId) {
+        target.clear();
+        for (String name : properties.environment()) {
+            String value = server.get(name);
+            if (value != null) {
+                target.put(name, value);
+            }
+        }
+        target.put("COLLAB_SESSION_ID", sessionId.toString());
+        target.put("COLLAB_RUN_ID", runId.toString());
+    }
+
+    private static void feed(Process process, String message) {
+        try (OutputStream stdin = process.getOutputStream()) {
+            stdin.write(message.getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            // The agent did not read its input (or exited early): not an error of the run.
+        }
+    }
+}

@@ -1,0 +1,241 @@
+package dev.collab.run;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
+
+import dev.collab.event.EventLog;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One run, from launch to {@code run.finished}, on a virtual thread of its own: starts the agent
+ * (unless it was stopped before), reads its output into the {@link OutputBatcher}, stops it on
+ * timeout, and records how it ended. However it ends (exit 0, non-zero, cannot start, timeout,
+ * interrupt, shutdown) it ends with {@code run.finished}, and {@link #done()} completes after that.
+ */
+final class AgentRun {
+
+    private static final Logger log = LoggerFactory.getLogger(AgentRun.class);
+    /** How long the readers get to reach the end of the agent's streams once it has exited. */
+    private static final Duration READERS_DRAIN = Duration.ofSeconds(5);
+
+    /** What a run needs from the runner, the same for every run. */
+    record Context(AgentLauncher launcher, Runs runs, EventLog eventLog, RunnerProperties properties,
+            OutputBudget budget, RunnerMetrics metrics) {
+    }
+
+    final UUID runId;
+    final UUID sessionId;
+    private final String message;
+    private final Context context;
+    private final OutputBatcher output;
+    private final StderrTail stderrTail = new StderrTail();
+    private final StopRequest stopRequest = new StopRequest(kill -> Thread.ofVirtual().start(kill));
+    private final CompletableFuture<Void> done = new CompletableFuture<>();
+    /**
+     * Guards starting the agent against a stop arriving meanwhile: either it sees the stop, or the
+     * stop sees it. A lock rather than {@code synchronized}: a virtual thread holds it while the
+     * process is forked, and on Java 21 {@code synchronized} would pin its carrier meanwhile.
+     */
+    private final ReentrantLock starting = new ReentrantLock();
+    private @Nullable Process process;
+    /** The agent's descendants as last seen: after it exits, they are reparented and invisible. */
+    private volatile List<ProcessHandle> lastDescendants = List.of();
+    /** The runner is recording the end itself: a lease check that no longer renews it is no loss. */
+    volatile boolean finishing;
+    /** Its lease was found lost (logged once, however many lease checks see it). */
+    final AtomicBoolean leaseLost = new AtomicBoolean();
+
+    AgentRun(UUID runId, UUID sessionId, String message, Context context) {
+        this.runId = runId;
+        this.sessionId = sessionId;
+        this.message = message;
+        this.context = context;
+        OutputBatcher.Appender appender = (stream, text) -> context.eventLog().append(sessionId, "output",
+                Map.of("runId", runId.toString(), "stream", stream, "text", text));
+        this.output = new OutputBatcher(runId, appender, context.properties(), context.budget(),
+                context.metrics()::appendFailed, context.metrics()::dropped);
+    }
+
+    /** Completes once the run's end is recorded (or could not be). */
+    CompletableFuture<Void> done() {
+        return done;
+    }
+
+    /** The agent's process once it started. */
+    @Nullable ProcessHandle agent() {
+        starting.lock();
+        try {
+            return process == null ? null : process.toHandle();
+        } finally {
+            starting.unlock();
+        }
+    }
+
+    void rememberDescendants(List<ProcessHandle> descendants) {
+        if (!descendants.isEmpty()) {
+            lastDescendants = descendants;
+        }
+    }
+
+    /**
+     * Stops the agent and everything it started; before it started, it never starts. The first
+     * reason is the one recorded; the kill starts once.
+     *
+     * @return true when this call's reason was recorded (the run was not being stopped yet)
+     */
+    boolean stop(StopReason reason) {
+        return stopRequest.request(reason, this::killTree);
+    }
+
+    /** Lets go of the output: nothing more is appended (the lease is lost). */
+    void closeOutput() {
+        output.close();
+    }
+
+    /** Runs to the end; never throws. */
+    void run() {
+        var sample = context.metrics().startRun();
+        try {
+            finish(execute());
+        } finally {
+            long dropped = output.discard();
+            if (dropped > 0) {
+                log.warn("Run {}: {} bytes of output were dropped while the database was unavailable "
+                        + "(marker lines in the log say where)", runId, dropped);
+            }
+            context.metrics().runEnded(sample);
+            done.complete(null);
+        }
+    }
+
+    private Runs.Outcome execute() {
+        Process agent;
+        starting.lock();
+        try {
+            StopReason early = stopRequest.reason();
+            if (early != null) {
+                return early == StopReason.SHUTDOWN
+                        ? new Runs.Outcome("interrupted", null, "instance-shutdown",
+                                "The server shut down before the agent started; send the message again.")
+                        : new Runs.Outcome("interrupted", null, null, null);
+            }
+            try {
+                agent = context.launcher().start(sessionId, runId, message);
+            } catch (IOException | RuntimeException e) {
+                log.warn("Run {}: the agent command could not start: {}", runId, e.getMessage());
+                return new Runs.Outcome("failed", null, "runner-unavailable",
+                        "The agent could not be started; an operator should check collab.runner.command (details in the server log).");
+            }
+            process = agent;
+        } finally {
+            starting.unlock();
+        }
+        try {
+            Thread stdout = read(agent.getInputStream(), "stdout");
+            Thread stderr = read(agent.getErrorStream(), "stderr");
+            boolean exited = output.flushUntilExit(millis -> agent.waitFor(millis, TimeUnit.MILLISECONDS),
+                    context.properties().timeout());
+            if (!exited) {
+                stop(StopReason.TIMEOUT);
+                if (!agent.waitFor(context.properties().interruptGrace().plusSeconds(10).toMillis(), TimeUnit.MILLISECONDS)) {
+                    log.warn("Run {}: the agent did not die after SIGKILL", runId);
+                }
+            }
+            ProcessTree.killLeftovers(lastDescendants);
+            stdout.join(READERS_DRAIN);
+            stderr.join(READERS_DRAIN);
+            if (stdout.isAlive() || stderr.isAlive()) {
+                // Something the agent started still holds its pipes: stop reading them.
+                closeQuietly(agent.getInputStream());
+                closeQuietly(agent.getErrorStream());
+            }
+            output.flushRemaining();
+            output.close();
+            finishing = true;
+            return outcome(agent.isAlive() ? null : agent.exitValue());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stop(StopReason.SHUTDOWN);
+            finishing = true;
+            return outcome(null);
+        } catch (RuntimeException e) {
+            log.warn("Run {} failed inside the runner: {}", runId, e.toString());
+            killTree();
+            finishing = true;
+            return new Runs.Outcome("failed", null, "runner-failed", "The run failed inside the server (details in the server log).");
+        }
+    }
+
+    private Thread read(InputStream stream, String name) {
+        return Thread.ofVirtual().name("run-" + name + "-" + runId).start(() -> AgentOutputReader.readAll(stream, text -> {
+            if (name.equals("stderr")) {
+                stderrTail.add(text);
+            }
+            output.add(name, text);
+        }));
+    }
+
+    private void killTree() {
+        ProcessHandle agent = agent();
+        if (agent == null) {
+            return;   // not started: it never will be (execute sees the stop)
+        }
+        try {
+            ProcessTree.stop(agent, context.properties().interruptGrace(), lastDescendants);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            // already gone, or not ours to signal: nothing more to do
+            log.debug("Stopping run {}: {}", runId, e.toString());
+        }
+    }
+
+    Runs.Outcome outcome(@Nullable Integer exitCode) {
+        StopReason reason = stopRequest.reason();
+        if (reason == StopReason.TIMEOUT) {
+            return new Runs.Outcome("interrupted", exitCode, "runner-timeout",
+                    "The run took longer than " + context.properties().timeout() + " and was stopped.");
+        }
+        if (reason == StopReason.SHUTDOWN) {
+            return new Runs.Outcome("interrupted", exitCode, "instance-shutdown",
+                    "The server shut down during the run; send the message again.");
+        }
+        if (reason == StopReason.INTERRUPT) {
+            return new Runs.Outcome("interrupted", exitCode, null, null);
+        }
+        if (exitCode != null && exitCode == 0) {
+            return new Runs.Outcome("succeeded", 0, null, null);
+        }
+        String tail = stderrTail.text();
+        return new Runs.Outcome("failed", exitCode, "runner-failed",
+                "The agent exited with code " + exitCode + (tail.isEmpty() ? "." : ":\n" + tail));
+    }
+
+    /** Finishing never throws: a failure here is logged, and the lease reaper ends the run later. */
+    private void finish(Runs.Outcome outcome) {
+        try {
+            context.runs().finish(runId, outcome);
+        } catch (RuntimeException e) {
+            log.error("Could not record the end of run {} ({}); its lease will expire and it ends as lost", runId,
+                    outcome.status(), e);
+        }
+    }
+
+    private static void closeQuietly(InputStream stream) {
+        try {
+            stream.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+    }
+}
