@@ -21,11 +21,11 @@ public class CollabServerApplication {
     }
 
     /**
-     * Requests run on virtual threads, which the JDK never time-slices. With one carrier per
-     * core (the default), a few CPU-heavy requests hold every carrier and the rest queue behind
-     * them: on 2 cores that put the session-list p99 at 35 ms. More carriers than cores hand
-     * the time-slicing back to the OS (p99 4 ms; docs/performance.md). An explicit
-     * {@code -Djdk.virtualThreadScheduler.parallelism} wins.
+     * Requests run on virtual threads, which the JDK never time-slices. With one carrier
+     * per core (the default), a few CPU-heavy requests hold every carrier and the rest
+     * queue behind them: on 2 cores that put the session-list p99 at 35 ms. More carriers
+     * than cores hand the time-slicing back to the OS (p99 4 ms; docs/performance.md). An
+     * explicit {@code -Djdk.virtualThreadScheduler.parallelism} wins.
      */
     static void useEnoughVirtualThreadCarriers() {
         if (System.getProperty(CARRIER_PARALLELISM) == null) {
@@ -33,4 +33,5 @@ public class CollabServerApplication {
             System.setProperty(CARRIER_PARALLELISM, Integer.toString(carriers));
         }
     }
+
 }

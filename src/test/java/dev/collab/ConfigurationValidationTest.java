@@ -13,50 +13,55 @@ import dev.collab.support.SettingsStartup;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A {@code collab.*} value that breaks its rule stops the startup with Spring Boot's binding report:
- * which setting, the value given, where it came from and why, and no stack trace. The rules are
- * constraints on the properties records; values at the edge of a rule start.
+ * A {@code collab.*} value that breaks its rule stops the startup with Spring Boot's
+ * binding report: which setting, the value given, where it came from and why, and no
+ * stack trace. The rules are constraints on the properties records; values at the edge of
+ * a rule start.
  */
 @ExtendWith(OutputCaptureExtension.class)
 class ConfigurationValidationTest {
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource(delimiter = '|', textBlock = """
-            collab.stream.max-replay=0                     | collab.stream.maxReplay          | must be greater than or equal to 1
-            collab.stream.max-replay=100001                | collab.stream.maxReplay          | must be less than or equal to 100000
-            collab.stream.heartbeat=0s                     | collab.stream.heartbeat          | must be longer than 0
-            collab.stream.buffer-events=999                | collab.stream.bufferEvents       | must be greater than or equal to 1000
-            collab.stream.max-connection-age=500ms         | collab.stream.maxConnectionAge   | must be longer than or equal to 1 second
-            collab.stream.recent-events-size=-1MB          | collab.stream.recentEventsSizeNotNegative | collab.stream.recent-events-size must not be negative
-            collab.stream.recent-events-total-size=-1B     | collab.stream.recentEventsTotalSizeNotNegative | collab.stream.recent-events-total-size must not be negative
-            collab.stream.concurrent-reads=0               | collab.stream.concurrentReads    | must be greater than or equal to 1
-            collab.stream.read-queue-timeout=-1s           | collab.stream.readQueueTimeout   | must be longer than 0
-            collab.sweeper.initial-delay=-1s               | collab.sweeper.initialDelay      | must be longer than or equal to 0
-            collab.sweeper.interval=0s                     | collab.sweeper.interval          | must be longer than 0
-            collab.sweeper.max-per-run=0                   | collab.sweeper.maxPerRun         | must be greater than or equal to 1
-            collab.sweeper.min-age=30s                     | collab.sweeper.minAge            | must be longer than or equal to 1 minute
-            collab.session.end-idle-after=0s               | collab.session.endIdleAfter      | must be longer than 0
-            collab.session.idle-end-batch=0                | collab.session.idleEndBatch      | must be greater than or equal to 1
-            collab.sweeper.delete-workers=65               | collab.sweeper.deleteWorkers     | must be less than or equal to 64
-            collab.sweeper.max-orphan-fraction=-0.01       | collab.sweeper.maxOrphanFraction | must be greater than or equal to 0
-            collab.sweeper.max-orphan-fraction=1.01        | collab.sweeper.maxOrphanFraction | must be less than or equal to 1
-            collab.sweeper.max-orphan-fraction=NaN         | collab.sweeper.maxOrphanFraction | must be less than or equal to 1
-            collab.sweeper.unknown-orphans-tolerated=-1    | collab.sweeper.unknownOrphansTolerated | must be greater than or equal to 0
-            collab.runner.timeout=0s                       | collab.runner.timeout            | must be longer than 0
-            collab.runner.lease=999ms                      | collab.runner.lease              | must be longer than or equal to 1 second
-            collab.runner.output-max-chars=255             | collab.runner.outputMaxChars     | must be greater than or equal to 256
-            collab.runner.output-max-pending-chars=16383   | collab.runner.outputMaxPendingCharsAtLeastOutputMaxChars | collab.runner.output-max-pending-chars must be at least collab.runner.output-max-chars
-            """)
+    @CsvSource(delimiter = '|',
+            textBlock = """
+                    collab.stream.max-replay=0                     | collab.stream.maxReplay          | must be greater than or equal to 1
+                    collab.stream.max-replay=100001                | collab.stream.maxReplay          | must be less than or equal to 100000
+                    collab.stream.heartbeat=0s                     | collab.stream.heartbeat          | must be longer than 0
+                    collab.stream.buffer-events=999                | collab.stream.bufferEvents       | must be greater than or equal to 1000
+                    collab.stream.max-connection-age=500ms         | collab.stream.maxConnectionAge   | must be longer than or equal to 1 second
+                    collab.stream.recent-events-size=-1MB          | collab.stream.recentEventsSizeNotNegative | collab.stream.recent-events-size must not be negative
+                    collab.stream.recent-events-total-size=-1B     | collab.stream.recentEventsTotalSizeNotNegative | collab.stream.recent-events-total-size must not be negative
+                    collab.stream.concurrent-reads=0               | collab.stream.concurrentReads    | must be greater than or equal to 1
+                    collab.stream.read-queue-timeout=-1s           | collab.stream.readQueueTimeout   | must be longer than 0
+                    collab.sweeper.initial-delay=-1s               | collab.sweeper.initialDelay      | must be longer than or equal to 0
+                    collab.sweeper.interval=0s                     | collab.sweeper.interval          | must be longer than 0
+                    collab.sweeper.max-per-run=0                   | collab.sweeper.maxPerRun         | must be greater than or equal to 1
+                    collab.sweeper.min-age=30s                     | collab.sweeper.minAge            | must be longer than or equal to 1 minute
+                    collab.session.end-idle-after=0s               | collab.session.endIdleAfter      | must be longer than 0
+                    collab.session.idle-end-batch=0                | collab.session.idleEndBatch      | must be greater than or equal to 1
+                    collab.sweeper.delete-workers=65               | collab.sweeper.deleteWorkers     | must be less than or equal to 64
+                    collab.sweeper.max-orphan-fraction=-0.01       | collab.sweeper.maxOrphanFraction | must be greater than or equal to 0
+                    collab.sweeper.max-orphan-fraction=1.01        | collab.sweeper.maxOrphanFraction | must be less than or equal to 1
+                    collab.sweeper.max-orphan-fraction=NaN         | collab.sweeper.maxOrphanFraction | must be less than or equal to 1
+                    collab.sweeper.unknown-orphans-tolerated=-1    | collab.sweeper.unknownOrphansTolerated | must be greater than or equal to 0
+                    collab.runner.timeout=0s                       | collab.runner.timeout            | must be longer than 0
+                    collab.runner.lease=999ms                      | collab.runner.lease              | must be longer than or equal to 1 second
+                    collab.runner.output-max-chars=255             | collab.runner.outputMaxChars     | must be greater than or equal to 256
+                    collab.runner.output-max-pending-chars=16383   | collab.runner.outputMaxPendingCharsAtLeastOutputMaxChars | collab.runner.output-max-pending-chars must be at least collab.runner.output-max-chars
+                    """)
     void aValueThatBreaksItsRuleStopsTheStartWithOneReport(String setting, String property, String reason,
             CapturedOutput output) {
         String report = SettingsStartup.failureReport(output, "--" + setting);
 
-        assertThat(report).contains("Property: " + property).contains("Reason: " + reason)
-                .contains("Action:").doesNotContain("\tat ").doesNotContain("Caused by");
+        assertThat(report).contains("Property: " + property)
+            .contains("Reason: " + reason)
+            .contains("Action:")
+            .doesNotContain("\tat ")
+            .doesNotContain("Caused by");
         String name = setting.substring(0, setting.indexOf('='));
         if (!property.endsWith("NotNegative") && !property.endsWith("AtLeastOutputMaxChars")) {
             assertThat(report).as("names the setting as the operator gave it")
-                    .contains("Origin: \"" + name + "\" from property source \"commandLineArgs\"");
+                .contains("Origin: \"" + name + "\" from property source \"commandLineArgs\"");
         }
     }
 
@@ -64,9 +69,10 @@ class ConfigurationValidationTest {
     void valuesAtTheEdgeOfTheirRulesStart() {
         try (ConfigurableApplicationContext context = SettingsStartup.start("--collab.stream.max-replay=1",
                 "--collab.stream.max-connection-age=1s", "--collab.stream.recent-events-size=0B",
-                "--collab.stream.buffer-events=1000", "--collab.sweeper.initial-delay=0s", "--collab.sweeper.min-age=1m",
-                "--collab.sweeper.max-orphan-fraction=1", "--collab.sweeper.unknown-orphans-tolerated=0",
-                "--collab.session.end-idle-after=1ms", "--collab.runner.lease=1s", "--collab.runner.output-max-chars=256",
+                "--collab.stream.buffer-events=1000", "--collab.sweeper.initial-delay=0s",
+                "--collab.sweeper.min-age=1m", "--collab.sweeper.max-orphan-fraction=1",
+                "--collab.sweeper.unknown-orphans-tolerated=0", "--collab.session.end-idle-after=1ms",
+                "--collab.runner.lease=1s", "--collab.runner.output-max-chars=256",
                 "--collab.runner.output-max-pending-chars=256", "--collab.http.request-head-timeout=0s")) {
             assertThat(context.isActive()).isTrue();
         }
@@ -85,4 +91,5 @@ class ConfigurationValidationTest {
             assertThat(context.getBean(CollabProperties.class).dataDir()).isAbsolute();
         }
     }
+
 }

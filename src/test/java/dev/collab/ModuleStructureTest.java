@@ -11,10 +11,10 @@ import org.springframework.modulith.core.ApplicationModules;
 import org.springframework.modulith.docs.Documenter;
 
 /**
- * Keeps the package-by-feature shape: each top-level package under {@code dev.collab} is a module
- * whose public types are its API and whose sub-packages are internal; modules depend on each other
- * without cycles and only through that API (Spring Modulith's rules). docs/architecture.md draws
- * what this test sees.
+ * Keeps the package-by-feature shape: each top-level package under {@code dev.collab} is
+ * a module whose public types are its API and whose sub-packages are internal; modules
+ * depend on each other without cycles and only through that API (Spring Modulith's
+ * rules). docs/architecture.md draws what this test sees.
  */
 class ModuleStructureTest {
 
@@ -26,21 +26,26 @@ class ModuleStructureTest {
     }
 
     /**
-     * The modules the architecture document describes, no more: a new top-level package is a new
-     * module, to be added here and to docs/architecture.md on purpose. Also keeps the check above
-     * from passing because it found nothing to check.
+     * The modules the architecture document describes, no more: a new top-level package
+     * is a new module, to be added here and to docs/architecture.md on purpose. Also
+     * keeps the check above from passing because it found nothing to check.
      */
     @Test
     void theModulesAreTheDocumentedOnes() {
         assertThat(modules.stream().map(ApplicationModule::getIdentifier).map(Object::toString))
-                .containsExactlyInAnyOrder("api", "cluster", "database", "event", "message", "ops", "project", "run",
-                        "session", "stream", "web", "workspace");
-        // The demo agent is a sub-package of run, so internal to it, not a module of its own.
+            .containsExactlyInAnyOrder("api", "cluster", "database", "event", "message", "ops", "project", "run",
+                    "session", "stream", "web", "workspace");
+        // The demo agent is a sub-package of run, so internal to it, not a module of its
+        // own.
         assertThat(modules.getModuleByType(DemoAgent.class)).map(ApplicationModule::getIdentifier)
-                .map(Object::toString).contains("run");
+            .map(Object::toString)
+            .contains("run");
     }
 
-    /** The modules every other may use depend on none themselves; the log knows neither its writers nor its readers. */
+    /**
+     * The modules every other may use depend on none themselves; the log knows neither
+     * its writers nor its readers.
+     */
     @Test
     void theFoundationsDependOnNoFeature() {
         assertThat(dependenciesOf("web")).isEmpty();
@@ -49,23 +54,34 @@ class ModuleStructureTest {
         assertThat(dependenciesOf("cluster")).containsExactly("database");
     }
 
-    /** The check fails on what it is meant to catch: a cycle, and a module using another's internal type. */
+    /**
+     * The check fails on what it is meant to catch: a cycle, and a module using another's
+     * internal type.
+     */
     @Test
     void aCycleAndAReachIntoInternalsFailTheCheck() {
         ApplicationModules broken = ApplicationModules.of("modulefixture", new ImportOption.OnlyIncludeTests());
-        assertThatThrownBy(broken::verify)
-                .hasMessageContaining("Cycle detected")
-                .hasMessageContaining("non-exposed type modulefixture.a.internal.Hidden");
+        assertThatThrownBy(broken::verify).hasMessageContaining("Cycle detected")
+            .hasMessageContaining("non-exposed type modulefixture.a.internal.Hidden");
     }
 
-    /** The diagrams behind docs/architecture.md, regenerated into target/spring-modulith-docs. */
+    /**
+     * The diagrams behind docs/architecture.md, regenerated into
+     * target/spring-modulith-docs.
+     */
     @Test
     void writesModuleDocumentation() {
         new Documenter(modules).writeModulesAsPlantUml().writeIndividualModulesAsPlantUml().writeModuleCanvases();
     }
 
     private java.util.List<String> dependenciesOf(String name) {
-        return modules.getModuleByName(name).orElseThrow().getDirectDependencies(modules).uniqueModules()
-                .map(module -> module.getIdentifier().toString()).sorted().toList();
+        return modules.getModuleByName(name)
+            .orElseThrow()
+            .getDirectDependencies(modules)
+            .uniqueModules()
+            .map(module -> module.getIdentifier().toString())
+            .sorted()
+            .toList();
     }
+
 }

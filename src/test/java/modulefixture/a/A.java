@@ -9,4 +9,5 @@ public class A {
     public B b() {
         return new B();
     }
+
 }

@@ -15,4 +15,5 @@ public class B {
     public Hidden hidden() {
         return new Hidden();
     }
+
 }

@@ -36,11 +36,12 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PutMapping;
 
 /**
- * The parts of the OpenAPI document that no single controller says: the {@code Problem} schema,
- * the problem responses every operation can give, the {@code X-Request-Id} header, the JSON
- * schemas of bodies built as maps, and the Actuator endpoints of the contract (documented here
- * rather than by springdoc's actuator scan, which documents {@code /actuator/health/**} as one
- * wildcard path that no client calls and no validator can match).
+ * The parts of the OpenAPI document that no single controller says: the {@code Problem}
+ * schema, the problem responses every operation can give, the {@code X-Request-Id}
+ * header, the JSON schemas of bodies built as maps, and the Actuator endpoints of the
+ * contract (documented here rather than by springdoc's actuator scan, which documents
+ * {@code /actuator/health/**} as one wildcard path that no client calls and no validator
+ * can match).
  */
 @Configuration(proxyBeanMethods = false)
 class OpenApiConfiguration {
@@ -51,52 +52,56 @@ class OpenApiConfiguration {
     static final String SCHEMAS = "#/components/schemas/";
 
     /**
-     * What any request can be answered with, whatever its operation: these come from the web
-     * server, the filters and the problem handler, before or around the controller.
+     * What any request can be answered with, whatever its operation: these come from the
+     * web server, the filters and the problem handler, before or around the controller.
      */
-    static final Map<Integer, String> STANDARD_PROBLEMS = orderedMap(
-            400, "`malformed-request`: a value that cannot be read (bad percent-encoding, not JSON, a wrong JSON type, "
+    static final Map<Integer, String> STANDARD_PROBLEMS = orderedMap(400,
+            "`malformed-request`: a value that cannot be read (bad percent-encoding, not JSON, a wrong JSON type, "
                     + "a wrong content type or charset); `validation-failed`: a value that breaks its rule (`errors` lists them)",
-            405, "`method-not-allowed`: the path exists but not with this method (`Allow` lists those it has)",
-            406, "`not-acceptable`: the `Accept` header rules out what this operation answers with",
-            408, "the request head was not complete within `collab.http.request-head-timeout` (or the connection "
+            405, "`method-not-allowed`: the path exists but not with this method (`Allow` lists those it has)", 406,
+            "`not-acceptable`: the `Accept` header rules out what this operation answers with", 408,
+            "the request head was not complete within `collab.http.request-head-timeout` (or the connection "
                     + "is closed without an answer)",
-            413, "`payload-too-large`: the body is larger than `collab.http.max-body-size`",
-            414, "the request target is longer than the web server accepts",
-            417, "`malformed-request`: an `Expect` header other than `100-continue`",
-            426, "`malformed-request`: an HTTP/2 preface or an upgrade this server does not speak",
-            431, "the request headers are larger than the web server accepts",
-            500, "`internal-error`: anything unexpected; the `requestId` is in the log line",
-            503, "`shutting-down` (a write while this instance drains) or `service-unavailable` (the database is not "
+            413, "`payload-too-large`: the body is larger than `collab.http.max-body-size`", 414,
+            "the request target is longer than the web server accepts", 417,
+            "`malformed-request`: an `Expect` header other than `100-continue`", 426,
+            "`malformed-request`: an HTTP/2 preface or an upgrade this server does not speak", 431,
+            "the request headers are larger than the web server accepts", 500,
+            "`internal-error`: anything unexpected; the `requestId` is in the log line", 503,
+            "`shutting-down` (a write while this instance drains) or `service-unavailable` (the database is not "
                     + "reachable); `Retry-After` says when to retry");
 
     @Bean
     OpenAPI collabOpenApi() {
         return new OpenAPI()
-                // Relative: springdoc would otherwise build the URL from the request's Host header,
-                // so any client could make the document point elsewhere.
-                .servers(List.of(new Server().url("/")))
-                .info(new Info().title("collab-server").version("1")
-                        .description("The HTTP contract of collab-server (docs/api.md says it in prose). Every 4xx/5xx "
-                                + "answer is `application/problem+json` with `code` and `requestId`. Every request may send "
-                                + "`X-Request-Id`: 1 to 128 characters from `A-Za-z0-9._:-` are echoed in the `X-Request-Id` "
-                                + "response header, anything else is replaced by a generated id (never refused)."))
-                .components(new Components()
-                        .addSchemas("Problem", problemSchema())
-                        .addSchemas("FieldProblem", object(Map.of(
-                                "field", string().description("the body member, path or query parameter, or header"),
-                                "message", string()), "field", "message"))
-                        .addSchemas("MessageAccepted", object(Map.of(
-                                "messageId", uuid(),
-                                "runId", uuid(),
-                                "seq", int64().minimum(java.math.BigDecimal.ONE)
-                                        .description("the seq of the `message` event")), "messageId", "runId", "seq"))
+            // Relative: springdoc would otherwise build the URL from the request's Host
+            // header,
+            // so any client could make the document point elsewhere.
+            .servers(List.of(new Server().url("/")))
+            .info(new Info().title("collab-server")
+                .version("1")
+                .description("The HTTP contract of collab-server (docs/api.md says it in prose). Every 4xx/5xx "
+                        + "answer is `application/problem+json` with `code` and `requestId`. Every request may send "
+                        + "`X-Request-Id`: 1 to 128 characters from `A-Za-z0-9._:-` are echoed in the `X-Request-Id` "
+                        + "response header, anything else is replaced by a generated id (never refused)."))
+            .components(
+                    new Components().addSchemas("Problem", problemSchema())
+                        .addSchemas("FieldProblem",
+                                object(Map.of("field",
+                                        string().description("the body member, path or query parameter, or header"),
+                                        "message", string()), "field", "message"))
+                        .addSchemas("MessageAccepted", object(
+                                Map.of("messageId", uuid(), "runId", uuid(), "seq",
+                                        int64().minimum(java.math.BigDecimal.ONE)
+                                            .description("the seq of the `message` event")),
+                                "messageId", "runId", "seq"))
                         .addSchemas("InterruptAccepted", object(Map.of("runId", uuid()), "runId")));
     }
 
     /**
-     * Adds the standard problems, the operation's own ({@link ProblemResponses}), {@code 404} for
-     * an operation on a resource named in its path, and the {@code X-Request-Id} header.
+     * Adds the standard problems, the operation's own ({@link ProblemResponses}),
+     * {@code 404} for an operation on a resource named in its path, and the
+     * {@code X-Request-Id} header.
      */
     @Bean
     OperationCustomizer problemResponses() {
@@ -105,24 +110,27 @@ class OpenApiConfiguration {
             // PUT creates the resource it names, so it cannot be missing.
             boolean namesResource = !handlerMethod.hasMethodAnnotation(PutMapping.class)
                     && Arrays.stream(handlerMethod.getMethodParameters())
-                            .anyMatch(parameter -> parameter.hasParameterAnnotation(PathVariable.class));
+                        .anyMatch(parameter -> parameter.hasParameterAnnotation(PathVariable.class));
             if (namesResource) {
                 problems.put(404, "`not-found`: no such resource");
             }
             ProblemResponses own = handlerMethod.getMethodAnnotation(ProblemResponses.class);
             if (own != null) {
-                Arrays.stream(own.value()).collect(Collectors.groupingBy(code -> code.status().value(), TreeMap::new,
-                        Collectors.mapping(code -> "`" + code.slug() + "`: " + code.title(), Collectors.joining("; "))))
-                        .forEach(problems::put);
+                Arrays.stream(own.value())
+                    .collect(Collectors.groupingBy(code -> code.status().value(), TreeMap::new,
+                            Collectors.mapping(code -> "`" + code.slug() + "`: " + code.title(),
+                                    Collectors.joining("; "))))
+                    .forEach(problems::put);
             }
             return document(operation, problems);
         };
     }
 
     /**
-     * The Actuator endpoints that docs/api.md lists, and what springdoc cannot infer: the raw JSON
-     * of {@code Event.data}, and that every member of a response body is always present
-     * ({@code spring.jackson.default-property-inclusion: always}; null ones are declared nullable).
+     * The Actuator endpoints that docs/api.md lists, and what springdoc cannot infer: the
+     * raw JSON of {@code Event.data}, and that every member of a response body is always
+     * present ({@code spring.jackson.default-property-inclusion: always}; null ones are
+     * declared nullable).
      */
     @Bean
     OpenApiCustomizer actuatorAndResponseRules() {
@@ -132,7 +140,8 @@ class OpenApiConfiguration {
             Schema<?> event = openApi.getComponents().getSchemas() == null ? null
                     : openApi.getComponents().getSchemas().get("Event");
             if (event != null && event.getProperties() != null) {
-                // Event.data is stored JSON written raw (@JsonRawValue): springdoc sees a String.
+                // Event.data is stored JSON written raw (@JsonRawValue): springdoc sees a
+                // String.
                 event.getProperties().put("data", object(Map.of()).description("the type's payload (docs/api.md)"));
             }
             addActuator(openApi);
@@ -140,8 +149,8 @@ class OpenApiConfiguration {
     }
 
     /**
-     * An optional JSON body ({@code @RequestBody(required = false)}) may also be the JSON {@code null}:
-     * Spring MVC reads it as no body.
+     * An optional JSON body ({@code @RequestBody(required = false)}) may also be the JSON
+     * {@code null}: Spring MVC reads it as no body.
      */
     private static void optionalBodiesMayBeNull(OpenAPI openApi) {
         if (openApi.getPaths() == null) {
@@ -162,8 +171,12 @@ class OpenApiConfiguration {
         }));
     }
 
-    /** Schemas only answered with (not request bodies) that list no required members: all are. */
-    @SuppressWarnings("rawtypes") // swagger-models declares Components.getSchemas() with the raw Schema type
+    /**
+     * Schemas only answered with (not request bodies) that list no required members: all
+     * are.
+     */
+    @SuppressWarnings("rawtypes") // swagger-models declares Components.getSchemas() with
+                                  // the raw Schema type
     private static void requireEveryResponseMember(OpenAPI openApi) {
         Map<String, Schema> schemas = openApi.getComponents() == null ? null : openApi.getComponents().getSchemas();
         if (schemas == null || openApi.getPaths() == null) {
@@ -172,8 +185,10 @@ class OpenApiConfiguration {
         Set<String> requestSchemas = new HashSet<>();
         openApi.getPaths().values().forEach(item -> item.readOperations().forEach(operation -> {
             if (operation.getRequestBody() != null && operation.getRequestBody().getContent() != null) {
-                operation.getRequestBody().getContent().values()
-                        .forEach(media -> collectRefs(media.getSchema(), schemas::get, requestSchemas));
+                operation.getRequestBody()
+                    .getContent()
+                    .values()
+                    .forEach(media -> collectRefs(media.getSchema(), schemas::get, requestSchemas));
             }
         }));
         schemas.forEach((name, raw) -> {
@@ -184,7 +199,8 @@ class OpenApiConfiguration {
         });
     }
 
-    private static void collectRefs(@Nullable Schema<?> schema, Function<String, @Nullable Schema<?>> schemas, Set<String> names) {
+    private static void collectRefs(@Nullable Schema<?> schema, Function<String, @Nullable Schema<?>> schemas,
+            Set<String> names) {
         if (schema == null) {
             return;
         }
@@ -203,56 +219,69 @@ class OpenApiConfiguration {
 
     private static void addActuator(OpenAPI openApi) {
         Components components = openApi.getComponents();
-        components.addSchemas("Health", object(Map.of(
-                "status", string()._enum(List.of("UP", "DOWN", "OUT_OF_SERVICE", "UNKNOWN")),
-                "components", object(Map.of()),
-                "groups", array(string())), "status"));
-        ModelConverters.getInstance(true).readAll(new AnnotatedType(SweepReport.class).resolveAsRef(false))
-                .forEach(components::addSchemas);
+        components.addSchemas("Health",
+                object(Map.of("status", string()._enum(List.of("UP", "DOWN", "OUT_OF_SERVICE", "UNKNOWN")),
+                        "components", object(Map.of()), "groups", array(string())), "status"));
+        ModelConverters.getInstance(true)
+            .readAll(new AnnotatedType(SweepReport.class).resolveAsRef(false))
+            .forEach(components::addSchemas);
         Schema<?> blocked = nullable(object(Map.of("reason", string(), "detail", string(), "since", dateTime()),
-                "reason", "detail", "since")).description("why sweeps are stopped, or null");
-        components.addSchemas("SweeperStatus", object(Map.of(
-                "enabled", bool(),
-                "nextRunAt", nullable(dateTime()),
-                "binding", string().description("bound, unbound, database-mismatch, marker-unreadable or unchecked"),
-                "blocked", blocked,
-                "lastRuns", array(ref("SweepReport")).maxItems(20).description("newest first")),
-                "enabled", "nextRunAt", "binding", "blocked", "lastRuns"));
+                "reason", "detail", "since"))
+            .description("why sweeps are stopped, or null");
+        components
+            .addSchemas(
+                    "SweeperStatus", object(
+                            Map.of("enabled", bool(), "nextRunAt", nullable(dateTime()), "binding",
+                                    string().description(
+                                            "bound, unbound, database-mismatch, marker-unreadable or unchecked"),
+                                    "blocked", blocked, "lastRuns",
+                                    array(ref("SweepReport")).maxItems(20).description("newest first")),
+                            "enabled", "nextRunAt", "binding", "blocked", "lastRuns"));
 
         openApi.path("/actuator", new PathItem().get(actuator("The Actuator endpoints this instance exposes.",
                 ok(actuatorJson(object(Map.of("_links", object(Map.of())), "_links"))), STANDARD_PROBLEMS)));
         for (String path : List.of("/actuator/health", "/actuator/health/liveness", "/actuator/health/readiness")) {
             ApiResponses responses = ok(actuatorJson(ref("Health")));
-            responses.addApiResponse("503", new ApiResponse().description("DOWN or OUT_OF_SERVICE (readiness: as soon "
-                    + "as shutdown begins), or a problem")
-                    .content(actuatorJson(ref("Health")).addMediaType(PROBLEM_JSON, new MediaType().schema(ref("Problem")))));
+            responses.addApiResponse("503",
+                    new ApiResponse()
+                        .description(
+                                "DOWN or OUT_OF_SERVICE (readiness: as soon " + "as shutdown begins), or a problem")
+                        .content(actuatorJson(ref("Health")).addMediaType(PROBLEM_JSON,
+                                new MediaType().schema(ref("Problem")))));
             openApi.path(path, new PathItem().get(actuator(switch (path) {
-                case "/actuator/health/liveness" -> "The process is alive; never depends on the database, the "
-                        + "filesystem or the sweeper.";
+                case "/actuator/health/liveness" ->
+                    "The process is alive; never depends on the database, the " + "filesystem or the sweeper.";
                 case "/actuator/health/readiness" -> "Ready for traffic: the database is reachable and migrated.";
                 default -> "Composite health with details: db, workspace, sweeper, streams.";
             }, responses, STANDARD_PROBLEMS)));
         }
-        openApi.path("/actuator/info", new PathItem().get(actuator("Version, git commit, pid, start time, Java version.",
-                ok(actuatorJson(object(Map.of()))), STANDARD_PROBLEMS)));
-        openApi.path("/actuator/prometheus", new PathItem().get(actuator("All metrics, the `collab_*` ones included.",
-                ok(new Content().addMediaType("text/plain", new MediaType().schema(string()))
-                        .addMediaType("application/openmetrics-text", new MediaType().schema(string()))),
-                STANDARD_PROBLEMS)));
-        ApiResponses started = new ApiResponses().addApiResponse("202", new ApiResponse()
-                .description("A sweep started in the background, or one was already running on this instance.")
-                .content(actuatorJson(object(Map.of("started", bool(), "detail", string()), "started", "detail"))));
-        openApi.path("/actuator/sweeper", new PathItem()
-                .get(actuator("Whether sweeps are scheduled, when the next runs, and the last 20 runs.",
-                        ok(actuatorJson(ref("SweeperStatus"))), STANDARD_PROBLEMS))
-                .post(actuator("Starts a sweep now; the answer comes at once.", started, STANDARD_PROBLEMS)));
+        openApi.path("/actuator/info",
+                new PathItem().get(actuator("Version, git commit, pid, start time, Java version.",
+                        ok(actuatorJson(object(Map.of()))), STANDARD_PROBLEMS)));
+        openApi.path("/actuator/prometheus",
+                new PathItem().get(actuator("All metrics, the `collab_*` ones included.",
+                        ok(new Content().addMediaType("text/plain", new MediaType().schema(string()))
+                            .addMediaType("application/openmetrics-text", new MediaType().schema(string()))),
+                        STANDARD_PROBLEMS)));
+        ApiResponses started = new ApiResponses().addApiResponse("202",
+                new ApiResponse()
+                    .description("A sweep started in the background, or one was already running on this instance.")
+                    .content(actuatorJson(object(Map.of("started", bool(), "detail", string()), "started", "detail"))));
+        openApi.path("/actuator/sweeper",
+                new PathItem()
+                    .get(actuator("Whether sweeps are scheduled, when the next runs, and the last 20 runs.",
+                            ok(actuatorJson(ref("SweeperStatus"))), STANDARD_PROBLEMS))
+                    .post(actuator("Starts a sweep now; the answer comes at once.", started, STANDARD_PROBLEMS)));
     }
 
     private static Operation actuator(String summary, ApiResponses responses, Map<Integer, String> problems) {
         return document(new Operation().summary(summary).addTagsItem("actuator").responses(responses), problems);
     }
 
-    /** Adds the problem responses that the operation does not document itself, and {@code X-Request-Id} everywhere. */
+    /**
+     * Adds the problem responses that the operation does not document itself, and
+     * {@code X-Request-Id} everywhere.
+     */
     private static Operation document(Operation operation, Map<Integer, String> problems) {
         if (operation.getResponses() == null) {
             operation.setResponses(new ApiResponses());
@@ -262,15 +291,18 @@ class OpenApiConfiguration {
             ApiResponse response = responses.get(Integer.toString(status));
             if (response == null) {
                 responses.addApiResponse(Integer.toString(status), new ApiResponse().description(description)
-                        .content(new Content().addMediaType(PROBLEM_JSON, new MediaType().schema(ref("Problem")))));
-            } else if (response.getContent() == null || response.getContent().get(PROBLEM_JSON) == null) {
+                    .content(new Content().addMediaType(PROBLEM_JSON, new MediaType().schema(ref("Problem")))));
+            }
+            else if (response.getContent() == null || response.getContent().get(PROBLEM_JSON) == null) {
                 Content content = response.getContent() == null ? new Content() : response.getContent();
                 response.content(content.addMediaType(PROBLEM_JSON, new MediaType().schema(ref("Problem"))));
             }
         });
-        responses.values().forEach(response -> response.addHeaderObject("X-Request-Id", new Header().required(true)
+        responses.values()
+            .forEach(response -> response.addHeaderObject("X-Request-Id", new Header().required(true)
                 .description("the request's id: the one sent (if sane) or a generated one; also in problem bodies "
-                        + "and log lines").schema(string())));
+                        + "and log lines")
+                .schema(string())));
         return operation;
     }
 
@@ -278,17 +310,17 @@ class OpenApiConfiguration {
         Map<String, Schema<?>> properties = new LinkedHashMap<>();
         properties.put("type", string().description("`/problems/<code>`"));
         properties.put("title", string());
-        properties.put("status", integer().minimum(java.math.BigDecimal.valueOf(400))
-                .maximum(java.math.BigDecimal.valueOf(599)));
+        properties.put("status",
+                integer().minimum(java.math.BigDecimal.valueOf(400)).maximum(java.math.BigDecimal.valueOf(599)));
         properties.put("detail", string());
         properties.put("instance", string().description("the request path"));
         properties.put("code", string()._enum(Arrays.stream(ProblemCode.values()).map(ProblemCode::slug).toList())
-                .description("a short slug; `type` is `/problems/<code>`"));
+            .description("a short slug; `type` is `/problems/<code>`"));
         properties.put("requestId", string().description("the request's `X-Request-Id`, also in the log"));
         properties.put("errors", array(ref("FieldProblem")).description("with `validation-failed`: each broken rule"));
         properties.put("runId", uuid().description("with `session-busy`: the run in progress"));
         return object(properties, "type", "title", "status", "detail", "code", "requestId")
-                .description("RFC 9457 problem details with the `code` and `requestId` extension members.");
+            .description("RFC 9457 problem details with the `code` and `requestId` extension members.");
     }
 
     private static ApiResponses ok(Content content) {
@@ -297,14 +329,16 @@ class OpenApiConfiguration {
 
     private static Content actuatorJson(Schema<?> schema) {
         return new Content().addMediaType(ACTUATOR_JSON, new MediaType().schema(schema))
-                .addMediaType(JSON, new MediaType().schema(schema));
+            .addMediaType(JSON, new MediaType().schema(schema));
     }
 
-    // Schemas written for OpenAPI 3.1 (JSON Schema 2020-12: "types") and 3.0 ("type", "nullable") alike.
+    // Schemas written for OpenAPI 3.1 (JSON Schema 2020-12: "types") and 3.0 ("type",
+    // "nullable") alike.
 
-    // Schema.setProperties takes Map<String, Schema> with the raw type (swagger-models' declaration):
+    // Schema.setProperties takes Map<String, Schema> with the raw type (swagger-models'
+    // declaration):
     // the values are schemas of any type, which the raw type is the only way to pass.
-    @SuppressWarnings({"rawtypes", "unchecked"})
+    @SuppressWarnings({ "rawtypes", "unchecked" })
     static Schema<?> object(Map<String, ? extends Schema> properties, String... required) {
         Schema<?> schema = typed("object");
         if (!properties.isEmpty()) {
@@ -370,4 +404,5 @@ class OpenApiConfiguration {
         }
         return java.util.Collections.unmodifiableMap(map);
     }
+
 }

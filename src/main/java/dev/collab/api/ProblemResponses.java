@@ -11,8 +11,8 @@ import dev.collab.web.ProblemCode;
 /**
  * The problems an operation can answer with beyond those every operation can (see
  * {@link OpenApiConfiguration#STANDARD_PROBLEMS}): each becomes a documented
- * {@code application/problem+json} response with the code's status. Several codes with one status
- * share that response.
+ * {@code application/problem+json} response with the code's status. Several codes with
+ * one status share that response.
  */
 @Documented
 @Retention(RetentionPolicy.RUNTIME)
@@ -20,4 +20,5 @@ import dev.collab.web.ProblemCode;
 public @interface ProblemResponses {
 
     ProblemCode[] value();
+
 }

@@ -25,36 +25,53 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
 
 /**
- * Messages between the instances of a cluster over PostgreSQL NOTIFY, received on the one LISTEN
- * connection of this instance (dedicated, not from the pool). Modules {@link #listen} to their
- * channels before the context starts and {@link #send} on them. Delivery is best effort: if the
- * connection drops it reconnects with backoff and tells {@link #onReconnect} callbacks, which
- * re-read whatever a lost notification could have been about.
+ * Messages between the instances of a cluster over PostgreSQL NOTIFY, received on the one
+ * LISTEN connection of this instance (dedicated, not from the pool). Modules
+ * {@link #listen} to their channels before the context starts and {@link #send} on them.
+ * Delivery is best effort: if the connection drops it reconnects with backoff and tells
+ * {@link #onReconnect} callbacks, which re-read whatever a lost notification could have
+ * been about.
  *
- * <p>The LISTEN loop is this bean's lifecycle, in phase {@link ShutdownOrder#NOTIFICATIONS}: it
- * starts before the web server and the runs, and stops after them (and after the publisher's last
- * flush), so that this instance hears the others for as long as it serves anything. A thread of
- * its own, not a scheduled job: it blocks on the connection for whole seconds at a time.
+ * <p>
+ * The LISTEN loop is this bean's lifecycle, in phase {@link ShutdownOrder#NOTIFICATIONS}:
+ * it starts before the web server and the runs, and stops after them (and after the
+ * publisher's last flush), so that this instance hears the others for as long as it
+ * serves anything. A thread of its own, not a scheduled job: it blocks on the connection
+ * for whole seconds at a time.
  */
 @Component
 public class ClusterNotifications implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(ClusterNotifications.class);
     static final String APPLICATION_NAME = "collab-listener";
+
     private static final Duration PROBE_EVERY = Duration.ofSeconds(15);
 
     /** Where the LISTEN connection is. */
-    public enum State { STARTING, CONNECTED, RECONNECTING, STOPPED }
+    public enum State {
+
+        STARTING, CONNECTED, RECONNECTING, STOPPED
+
+    }
 
     private final DataSource dataSource;
+
     private final JdbcClient jdbc;
+
     private final Map<String, List<Consumer<String>>> handlers = new ConcurrentHashMap<>();
+
     private final List<Runnable> reconnectCallbacks = new CopyOnWriteArrayList<>();
+
     private final AtomicInteger connected = new AtomicInteger();
+
     private final AtomicInteger reconnects = new AtomicInteger();
+
     private volatile State state = State.STOPPED;
+
     private volatile boolean running;
+
     private volatile @Nullable Thread thread;
+
     private volatile @Nullable Connection connection;
 
     ClusterNotifications(DataSource dataSource, JdbcClient jdbc, MeterRegistry registry) {
@@ -65,8 +82,9 @@ public class ClusterNotifications implements SmartLifecycle {
     }
 
     /**
-     * Calls the handler with the payload of every notification on the channel, from any instance
-     * (this one included), on the LISTEN thread: keep it short. Register before the context starts.
+     * Calls the handler with the payload of every notification on the channel, from any
+     * instance (this one included), on the LISTEN thread: keep it short. Register before
+     * the context starts.
      */
     public void listen(String channel, Consumer<String> handler) {
         if (!channel.matches("[a-z_]{1,63}")) {
@@ -75,15 +93,23 @@ public class ClusterNotifications implements SmartLifecycle {
         handlers.computeIfAbsent(channel, name -> new CopyOnWriteArrayList<>()).add(handler);
     }
 
-    /** Called on the LISTEN thread after a lost connection is back: notifications may have been missed. */
+    /**
+     * Called on the LISTEN thread after a lost connection is back: notifications may have
+     * been missed.
+     */
     public void onReconnect(Runnable callback) {
         reconnectCallbacks.add(callback);
     }
 
-    /** Notifies every instance (this one included); the payload is at most 7,500 bytes. */
+    /**
+     * Notifies every instance (this one included); the payload is at most 7,500 bytes.
+     */
     public void send(String channel, String payload) {
-        jdbc.sql("select pg_notify(:channel, :payload)").param("channel", channel).param("payload", payload)
-                .query().singleValue();
+        jdbc.sql("select pg_notify(:channel, :payload)")
+            .param("channel", channel)
+            .param("payload", payload)
+            .query()
+            .singleValue();
     }
 
     public State state() {
@@ -125,7 +151,8 @@ public class ClusterNotifications implements SmartLifecycle {
                 long nextProbe = System.nanoTime() + PROBE_EVERY.toNanos();
                 while (running) {
                     if (System.nanoTime() > nextProbe) {
-                        // getNotifications only reads: a half-open connection would look fine forever.
+                        // getNotifications only reads: a half-open connection would look
+                        // fine forever.
                         try (var probe = listen.createStatement()) {
                             probe.setQueryTimeout(5);
                             probe.execute("select 1");
@@ -135,20 +162,24 @@ public class ClusterNotifications implements SmartLifecycle {
                     PGNotification[] notifications = pg.getNotifications(500);
                     if (notifications != null) {
                         for (PGNotification notification : notifications) {
-                            // One notification that cannot be handled must not cost the connection
-                            // (a reconnect re-reads every watched session) nor the rest of the batch.
+                            // One notification that cannot be handled must not cost the
+                            // connection
+                            // (a reconnect re-reads every watched session) nor the rest
+                            // of the batch.
                             for (Consumer<String> handler : handlers.getOrDefault(notification.getName(), List.of())) {
                                 try {
                                     handler.accept(notification.getParameter());
-                                } catch (RuntimeException e) {
-                                    log.warn("Could not handle notification {} on {}: {}",
-                                            notification.getParameter(), notification.getName(), e.toString());
+                                }
+                                catch (RuntimeException e) {
+                                    log.warn("Could not handle notification {} on {}: {}", notification.getParameter(),
+                                            notification.getName(), e.toString());
                                 }
                             }
                         }
                     }
                 }
-            } catch (SQLException | RuntimeException e) {
+            }
+            catch (SQLException | RuntimeException e) {
                 if (!running) {
                     break;
                 }
@@ -169,7 +200,8 @@ public class ClusterNotifications implements SmartLifecycle {
     private static void runQuietly(Runnable callback) {
         try {
             callback.run();
-        } catch (RuntimeException e) {
+        }
+        catch (RuntimeException e) {
             log.warn("A reconnect callback failed: {}", e.toString());
         }
     }
@@ -177,7 +209,8 @@ public class ClusterNotifications implements SmartLifecycle {
     private static void sleep(Duration duration) {
         try {
             Thread.sleep(duration.toMillis());
-        } catch (InterruptedException e) {
+        }
+        catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
     }
@@ -189,7 +222,8 @@ public class ClusterNotifications implements SmartLifecycle {
         if (current != null) {
             try {
                 current.close();
-            } catch (SQLException e) {
+            }
+            catch (SQLException e) {
                 // closing anyway
             }
         }
@@ -197,9 +231,11 @@ public class ClusterNotifications implements SmartLifecycle {
         if (listening != null) {
             listening.interrupt();
             try {
-                // Bounded: the loop leaves within one poll (0.5 s) once its connection is closed.
+                // Bounded: the loop leaves within one poll (0.5 s) once its connection is
+                // closed.
                 listening.join(5_000);
-            } catch (InterruptedException e) {
+            }
+            catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }
@@ -214,4 +250,5 @@ public class ClusterNotifications implements SmartLifecycle {
     public int getPhase() {
         return ShutdownOrder.NOTIFICATIONS;
     }
+
 }

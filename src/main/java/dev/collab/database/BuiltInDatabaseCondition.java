@@ -12,4 +12,5 @@ class BuiltInDatabaseCondition implements Condition {
         String url = context.getEnvironment().getProperty(DatabaseUrlAlias.STANDARD);
         return url == null || url.isBlank();
     }
+
 }

@@ -8,10 +8,11 @@ import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * Built-in mode: an embedded PostgreSQL under {@code <collab.data-dir>/postgres} backs the
- * connection pool. Because the pool depends on the server bean, Spring closes the pool before
- * it stops PostgreSQL, and both only after the web server has drained (beans are destroyed
- * after lifecycle shutdown); the library's own JVM shutdown hook is off for that reason.
+ * Built-in mode: an embedded PostgreSQL under {@code <collab.data-dir>/postgres} backs
+ * the connection pool. Because the pool depends on the server bean, Spring closes the
+ * pool before it stops PostgreSQL, and both only after the web server has drained (beans
+ * are destroyed after lifecycle shutdown); the library's own JVM shutdown hook is off for
+ * that reason.
  */
 @Configuration(proxyBeanMethods = false)
 @Conditional(BuiltInDatabaseCondition.class)
@@ -32,4 +33,5 @@ class BuiltInDatabaseConfiguration {
         dataSource.setPoolName("collab");
         return dataSource;
     }
+
 }

@@ -24,13 +24,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The built-in PostgreSQL server: real PostgreSQL binaries shipped in the JAR, with their data
- * under the data directory so it survives restarts.
+ * The built-in PostgreSQL server: real PostgreSQL binaries shipped in the JAR, with their
+ * data under the data directory so it survives restarts.
  *
- * <p>Starting is robust against the previous run having been killed with {@code kill -9}: the
- * postmaster it started is still running on the same data directory (it is a separate process)
- * and is stopped first. When run as root, the library starts PostgreSQL in a user namespace
- * ({@code unshare -U}), since PostgreSQL refuses to run as root.
+ * <p>
+ * Starting is robust against the previous run having been killed with {@code kill -9}:
+ * the postmaster it started is still running on the same data directory (it is a separate
+ * process) and is stopped first. When run as root, the library starts PostgreSQL in a
+ * user namespace ({@code unshare -U}), since PostgreSQL refuses to run as root.
  */
 final class BuiltInPostgres implements AutoCloseable {
 
@@ -38,13 +39,18 @@ final class BuiltInPostgres implements AutoCloseable {
     static final String DATABASE = "collab";
 
     private static final Logger log = LoggerFactory.getLogger(BuiltInPostgres.class);
+
     /** The library's lock file: held by the JVM that owns a running built-in server. */
     private static final String OWNER_LOCK = "epg-lock";
+
     private static final Duration LEFTOVER_STOP_WAIT = Duration.ofSeconds(30);
 
     private final EmbeddedPostgres postgres;
+
     private final Path dataDirectory;
+
     private final String password;
+
     private boolean closed;
 
     private BuiltInPostgres(EmbeddedPostgres postgres, Path dataDirectory, String password) {
@@ -53,7 +59,8 @@ final class BuiltInPostgres implements AutoCloseable {
         this.password = password;
     }
 
-    @SuppressWarnings("NullAway") // dataDirectory is <collab.data-dir>/postgres, which has a parent
+    @SuppressWarnings("NullAway") // dataDirectory is <collab.data-dir>/postgres, which
+                                  // has a parent
     static BuiltInPostgres start(Path dataDirectory, Path binariesDirectory) {
         requireShippedBinaries(BuiltInPostgres.class.getClassLoader());
         WritableDirectories.require(dataDirectory.getParent(), "collab.data-dir");
@@ -62,45 +69,57 @@ final class BuiltInPostgres implements AutoCloseable {
         if (Files.exists(dataDirectory.resolve("postgresql.conf"))) {
             requireNotOwnedByAnotherServer(dataDirectory);
             stopLeftoverPostmaster(dataDirectory);
-        } else {
+        }
+        else {
             setAsideIncompleteCluster(dataDirectory);
         }
         Path installation = NativeBinaryExtraction.prepare(binariesDirectory);
-        BuiltInCredentials credentials = BuiltInCredentials.load(dataDirectory.resolveSibling(BuiltInCredentials.FILE_NAME));
-        // The library makes its working directory writable for everyone (for a shared /tmp); while
-        // it does, no other user may even enter it, and afterwards it is ours alone again.
+        BuiltInCredentials credentials = BuiltInCredentials
+            .load(dataDirectory.resolveSibling(BuiltInCredentials.FILE_NAME));
+        // The library makes its working directory writable for everyone (for a shared
+        // /tmp); while
+        // it does, no other user may even enter it, and afterwards it is ours alone
+        // again.
         restrictToOwner(binariesDirectory);
         EmbeddedPostgres postgres;
         try {
             postgres = EmbeddedPostgres.builder()
-                    .setDataDirectory(dataDirectory)
-                    .setCleanDataDirectory(false)
-                    .setOverrideWorkingDirectory(binariesDirectory.toFile())
-                    // Spring stops the server after the web server drained; see BuiltInDatabaseConfiguration.
-                    .setRegisterShutdownHook(false)
-                    .setPGStartupWait(Duration.ofSeconds(60))
-                    .setLocaleConfig("locale", "C")
-                    // The library tunes for throw-away test databases; this one keeps a team's data.
-                    .setServerConfig("fsync", "on")
-                    .setServerConfig("synchronous_commit", "on")
-                    .setServerConfig("max_connections", "200")
-                    .setConnectConfig("password", credentials.password())
-                    // After initdb, before the postmaster: no connection without the password, ever.
-                    .setDataDirectoryCustomizer(directory -> credentials.secure(directory.toPath(),
-                            installation(installation, binariesDirectory)))
-                    .start();
-        } catch (IOException | RuntimeException | ExceptionInInitializerError e) {
+                .setDataDirectory(dataDirectory)
+                .setCleanDataDirectory(false)
+                .setOverrideWorkingDirectory(binariesDirectory.toFile())
+                // Spring stops the server after the web server drained; see
+                // BuiltInDatabaseConfiguration.
+                .setRegisterShutdownHook(false)
+                .setPGStartupWait(Duration.ofSeconds(60))
+                .setLocaleConfig("locale", "C")
+                // The library tunes for throw-away test databases; this one keeps a
+                // team's data.
+                .setServerConfig("fsync", "on")
+                .setServerConfig("synchronous_commit", "on")
+                .setServerConfig("max_connections", "200")
+                .setConnectConfig("password", credentials.password())
+                // After initdb, before the postmaster: no connection without the
+                // password, ever.
+                .setDataDirectoryCustomizer(directory -> credentials.secure(directory.toPath(),
+                        installation(installation, binariesDirectory)))
+                .start();
+        }
+        catch (IOException | RuntimeException | ExceptionInInitializerError e) {
             for (Throwable cause = e; cause != null; cause = cause.getCause()) {
                 if (cause instanceof StartupCheckException ours) {
-                    throw ours;   // from securing the cluster: its own line says what is wrong
+                    throw ours; // from securing the cluster: its own line says what is
+                                // wrong
                 }
             }
             throw new StartupCheckException(
                     "The built-in PostgreSQL did not start in " + dataDirectory + ": " + rootMessage(e),
                     "Look at the PostgreSQL log lines above, free the data directory, or point "
-                            + "spring.datasource.url at a PostgreSQL server (team mode).", e);
-        } finally {
-            // Also when the start failed: the library left the directory writable for everyone.
+                            + "spring.datasource.url at a PostgreSQL server (team mode).",
+                    e);
+        }
+        finally {
+            // Also when the start failed: the library left the directory writable for
+            // everyone.
             restrictToOwner(binariesDirectory);
         }
         BuiltInPostgres server = new BuiltInPostgres(postgres, dataDirectory, credentials.password());
@@ -110,8 +129,9 @@ final class BuiltInPostgres implements AutoCloseable {
     }
 
     /**
-     * A build made with {@code -Dteam-mode-only} (the container image) has no PostgreSQL binaries;
-     * without a database URL it must say so plainly instead of failing deep inside the library.
+     * A build made with {@code -Dteam-mode-only} (the container image) has no PostgreSQL
+     * binaries; without a database URL it must say so plainly instead of failing deep
+     * inside the library.
      */
     static void requireShippedBinaries(ClassLoader classLoader) {
         if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
@@ -134,14 +154,17 @@ final class BuiltInPostgres implements AutoCloseable {
         return postgres.getPort();
     }
 
-    /** The superuser's password (from {@code <data-dir>/postgres-password}); never logged. */
+    /**
+     * The superuser's password (from {@code <data-dir>/postgres-password}); never logged.
+     */
     String password() {
         return password;
     }
 
     /**
-     * The PostgreSQL installation to run single-user mode with: the one unpacked for this start,
-     * or (another platform, binaries the library prepared elsewhere) the newest complete one.
+     * The PostgreSQL installation to run single-user mode with: the one unpacked for this
+     * start, or (another platform, binaries the library prepared elsewhere) the newest
+     * complete one.
      */
     private static Path installation(@Nullable Path expected, Path binariesDirectory) {
         if (expected != null && Files.isExecutable(expected.resolve("bin").resolve("postgres"))) {
@@ -149,20 +172,26 @@ final class BuiltInPostgres implements AutoCloseable {
         }
         try (var candidates = Files.list(binariesDirectory)) {
             return candidates.filter(dir -> dir.getFileName().toString().startsWith("PG-"))
-                    .filter(dir -> Files.isExecutable(dir.resolve("bin").resolve("postgres")))
-                    .max(java.util.Comparator.comparing(dir -> dir.toFile().lastModified()))
-                    .orElseThrow(() -> new IOException("no PostgreSQL binaries under " + binariesDirectory));
-        } catch (IOException e) {
+                .filter(dir -> Files.isExecutable(dir.resolve("bin").resolve("postgres")))
+                .max(java.util.Comparator.comparing(dir -> dir.toFile().lastModified()))
+                .orElseThrow(() -> new IOException("no PostgreSQL binaries under " + binariesDirectory));
+        }
+        catch (IOException e) {
             throw new StartupCheckException("Cannot find the built-in PostgreSQL binaries: " + e.getMessage(),
                     "Remove " + binariesDirectory + " and start again.", e);
         }
     }
 
-    /** Removes every permission of other users from a directory of ours (best effort, POSIX only). */
+    /**
+     * Removes every permission of other users from a directory of ours (best effort,
+     * POSIX only).
+     */
     private static void restrictToOwner(Path directory) {
         try {
-            Files.setPosixFilePermissions(directory, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
-        } catch (IOException | UnsupportedOperationException e) {
+            Files.setPosixFilePermissions(directory,
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        }
+        catch (IOException | UnsupportedOperationException e) {
             log.warn("Could not restrict {} to its owner: {}", directory, e.toString());
         }
     }
@@ -179,7 +208,7 @@ final class BuiltInPostgres implements AutoCloseable {
 
     private void createDatabaseIfMissing() {
         try (Connection connection = postgres.getPostgresDatabase().getConnection();
-             var exists = connection.prepareStatement("select 1 from pg_database where datname = ?")) {
+                var exists = connection.prepareStatement("select 1 from pg_database where datname = ?")) {
             exists.setString(1, DATABASE);
             try (var rows = exists.executeQuery()) {
                 if (rows.next()) {
@@ -189,34 +218,42 @@ final class BuiltInPostgres implements AutoCloseable {
             try (var create = connection.createStatement()) {
                 create.execute("create database " + DATABASE);
             }
-        } catch (SQLException e) {
+        }
+        catch (SQLException e) {
             throw new StartupCheckException("The built-in PostgreSQL started but the '" + DATABASE
-                    + "' database could not be created: " + e.getMessage(),
-                    "Check the PostgreSQL log lines above.", e);
+                    + "' database could not be created: " + e.getMessage(), "Check the PostgreSQL log lines above.", e);
         }
     }
 
     /**
-     * A first start killed during initdb leaves a directory without {@code postgresql.conf} that
-     * initdb refuses to reuse. It holds no data, but it is moved aside rather than deleted.
+     * A first start killed during initdb leaves a directory without
+     * {@code postgresql.conf} that initdb refuses to reuse. It holds no data, but it is
+     * moved aside rather than deleted.
      */
     private static void setAsideIncompleteCluster(Path dataDirectory) {
         try (var entries = Files.list(dataDirectory)) {
             if (entries.findAny().isEmpty()) {
                 return;
             }
-            Path aside = dataDirectory.resolveSibling(dataDirectory.getFileName() + ".incomplete-" + System.currentTimeMillis());
-            log.warn("{} holds an incomplete database cluster (no postgresql.conf); moving it to {} and initializing anew",
+            Path aside = dataDirectory
+                .resolveSibling(dataDirectory.getFileName() + ".incomplete-" + System.currentTimeMillis());
+            log.warn(
+                    "{} holds an incomplete database cluster (no postgresql.conf); moving it to {} and initializing anew",
                     dataDirectory, aside);
             Files.move(dataDirectory, aside);
             Files.createDirectories(dataDirectory);
-        } catch (IOException e) {
-            throw new StartupCheckException("Cannot prepare the built-in database directory " + dataDirectory + ": "
-                    + e.getMessage(), "Empty or remove that directory, or choose another collab.data-dir.", e);
+        }
+        catch (IOException e) {
+            throw new StartupCheckException(
+                    "Cannot prepare the built-in database directory " + dataDirectory + ": " + e.getMessage(),
+                    "Empty or remove that directory, or choose another collab.data-dir.", e);
         }
     }
 
-    /** Two servers on one data directory would corrupt it; the second one stops with a clear line. */
+    /**
+     * Two servers on one data directory would corrupt it; the second one stops with a
+     * clear line.
+     */
     private static void requireNotOwnedByAnotherServer(Path dataDirectory) {
         Path lockFile = dataDirectory.resolve(OWNER_LOCK);
         try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
@@ -225,30 +262,33 @@ final class BuiltInPostgres implements AutoCloseable {
                 throw inUse(dataDirectory);
             }
             lock.release();
-        } catch (OverlappingFileLockException e) {
+        }
+        catch (OverlappingFileLockException e) {
             throw inUse(dataDirectory);
-        } catch (IOException e) {
-            throw new StartupCheckException("Cannot lock the built-in database directory " + dataDirectory
-                    + ": " + e.getMessage(), "Make collab.data-dir a local, writable directory.", e);
+        }
+        catch (IOException e) {
+            throw new StartupCheckException(
+                    "Cannot lock the built-in database directory " + dataDirectory + ": " + e.getMessage(),
+                    "Make collab.data-dir a local, writable directory.", e);
         }
     }
 
     private static StartupCheckException inUse(Path dataDirectory) {
-        return new StartupCheckException("The built-in database in " + dataDirectory
-                + " is in use by another running collab-server.",
+        return new StartupCheckException(
+                "The built-in database in " + dataDirectory + " is in use by another running collab-server.",
                 "Stop the other server, or give this one its own collab.data-dir.");
     }
 
     /**
-     * After {@code kill -9} of the JVM, the postmaster it started keeps running on this data
-     * directory (and would make the new start fail). Nobody owns it any more (the owner lock
-     * is free), so stop it: politely first, forcibly if it does not go.
+     * After {@code kill -9} of the JVM, the postmaster it started keeps running on this
+     * data directory (and would make the new start fail). Nobody owns it any more (the
+     * owner lock is free), so stop it: politely first, forcibly if it does not go.
      */
     private static void stopLeftoverPostmaster(Path dataDirectory) {
         Path pidFile = dataDirectory.resolve("postmaster.pid");
         Optional<ProcessHandle> leftover = readPid(pidFile).flatMap(ProcessHandle::of)
-                .filter(BuiltInPostgres::isRunning)
-                .filter(BuiltInPostgres::isPostgres);
+            .filter(BuiltInPostgres::isRunning)
+            .filter(BuiltInPostgres::isPostgres);
         if (leftover.isEmpty()) {
             return;
         }
@@ -267,21 +307,24 @@ final class BuiltInPostgres implements AutoCloseable {
         try {
             List<String> lines = Files.readAllLines(pidFile, StandardCharsets.UTF_8);
             return lines.isEmpty() ? Optional.empty() : Optional.of(Long.parseLong(lines.getFirst().trim()));
-        } catch (IOException | NumberFormatException e) {
+        }
+        catch (IOException | NumberFormatException e) {
             return Optional.empty();
         }
     }
 
-    /** Guards against a recycled pid: only a process that is PostgreSQL is ever signalled. */
+    /**
+     * Guards against a recycled pid: only a process that is PostgreSQL is ever signalled.
+     */
     private static boolean isPostgres(ProcessHandle process) {
         var info = process.info();
         return info.command().or(info::commandLine).map(command -> command.contains("postgres")).orElse(false);
     }
 
     /**
-     * Waits until the process is gone. Polls rather than using {@code onExit()}: the postmaster
-     * is not our child, and where nothing reaps orphans (a JVM as a container's PID 1) it stays
-     * a zombie that {@code isAlive()} still reports.
+     * Waits until the process is gone. Polls rather than using {@code onExit()}: the
+     * postmaster is not our child, and where nothing reaps orphans (a JVM as a
+     * container's PID 1) it stays a zombie that {@code isAlive()} still reports.
      */
     private static boolean awaitExit(ProcessHandle process, Duration wait) {
         long deadline = System.nanoTime() + wait.toNanos();
@@ -291,7 +334,8 @@ final class BuiltInPostgres implements AutoCloseable {
             }
             try {
                 Thread.sleep(100);
-            } catch (InterruptedException e) {
+            }
+            catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return false;
             }
@@ -309,7 +353,8 @@ final class BuiltInPostgres implements AutoCloseable {
             String line = Files.readString(stat, StandardCharsets.US_ASCII);
             int afterName = line.lastIndexOf(')');
             return afterName < 0 || afterName + 2 >= line.length() || line.charAt(afterName + 2) != 'Z';
-        } catch (IOException e) {
+        }
+        catch (IOException e) {
             return !Files.isDirectory(Path.of("/proc")) && process.isAlive();
         }
     }
@@ -321,4 +366,5 @@ final class BuiltInPostgres implements AutoCloseable {
         }
         return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
     }
+
 }

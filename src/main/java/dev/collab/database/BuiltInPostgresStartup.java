@@ -16,29 +16,36 @@ import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 
 /**
- * Starts the built-in PostgreSQL the moment the application context exists, on its own thread,
- * so initdb and the postmaster start overlap with the rest of Spring's startup instead of
- * preceding it (boot to readiness is a target: docs/performance.md). The {@code builtInPostgres}
- * bean waits for it; a startup that fails before that bean exists still stops the server.
+ * Starts the built-in PostgreSQL the moment the application context exists, on its own
+ * thread, so initdb and the postmaster start overlap with the rest of Spring's startup
+ * instead of preceding it (boot to readiness is a target: docs/performance.md). The
+ * {@code builtInPostgres} bean waits for it; a startup that fails before that bean exists
+ * still stops the server.
  */
 @Order(Ordered.LOWEST_PRECEDENCE)
 class BuiltInPostgresStartup implements ApplicationContextInitializer<ConfigurableApplicationContext> {
 
     static final String BEAN_NAME = "builtInPostgresStartup";
+
     private static final Logger log = LoggerFactory.getLogger(BuiltInPostgresStartup.class);
 
     @Override
-    @SuppressWarnings("NullAway") // CollabProperties turns a null data-dir into its default
+    @SuppressWarnings("NullAway") // CollabProperties turns a null data-dir into its
+                                  // default
     public void initialize(ConfigurableApplicationContext context) {
         String url = context.getEnvironment().getProperty(DatabaseUrlAlias.STANDARD);
         if ((url != null && !url.isBlank()) || context.getBeanFactory().containsSingleton(BEAN_NAME)) {
             return;
         }
-        CollabProperties properties = Binder.get(context.getEnvironment()).bind("collab", CollabProperties.class)
-                .orElseGet(() -> new CollabProperties(null));
-        // A thread of its own, not a scheduled task or a lifecycle: this runs before any bean
-        // exists (the scheduler among them), and the start must overlap the making of the beans.
-        // It ends when PostgreSQL is up; the builtInPostgres bean owns the server from then on and
+        CollabProperties properties = Binder.get(context.getEnvironment())
+            .bind("collab", CollabProperties.class)
+            .orElseGet(() -> new CollabProperties(null));
+        // A thread of its own, not a scheduled task or a lifecycle: this runs before any
+        // bean
+        // exists (the scheduler among them), and the start must overlap the making of the
+        // beans.
+        // It ends when PostgreSQL is up; the builtInPostgres bean owns the server from
+        // then on and
         // stops it at bean destruction, after every lifecycle (ops.ShutdownOrder).
         Pending pending = new Pending(CompletableFuture.supplyAsync(
                 () -> BuiltInPostgres.start(properties.dataDir().resolve("postgres"),
@@ -49,9 +56,10 @@ class BuiltInPostgresStartup implements ApplicationContextInitializer<Configurab
     }
 
     /**
-     * A typed listener class, not a lambda: Spring cannot see a lambda's event type, so it would call
-     * a lambda for every event (one per HTTP request among them) and swallow a ClassCastException
-     * each time; that was measured in a reconnect storm (docs/performance.md).
+     * A typed listener class, not a lambda: Spring cannot see a lambda's event type, so
+     * it would call a lambda for every event (one per HTTP request among them) and
+     * swallow a ClassCastException each time; that was measured in a reconnect storm
+     * (docs/performance.md).
      */
     private record StopOnFailedStart(Pending pending) implements ApplicationListener<ApplicationFailedEvent> {
 
@@ -61,7 +69,10 @@ class BuiltInPostgresStartup implements ApplicationContextInitializer<Configurab
         }
     }
 
-    /** The server being started; {@link #await()} hands it over or rethrows why it could not start. */
+    /**
+     * The server being started; {@link #await()} hands it over or rethrows why it could
+     * not start.
+     */
     static final class Pending {
 
         private final CompletableFuture<BuiltInPostgres> server;
@@ -73,7 +84,8 @@ class BuiltInPostgresStartup implements ApplicationContextInitializer<Configurab
         BuiltInPostgres await() {
             try {
                 return server.join();
-            } catch (CompletionException e) {
+            }
+            catch (CompletionException e) {
                 if (e.getCause() instanceof RuntimeException runtime) {
                     throw runtime;
                 }
@@ -85,10 +97,13 @@ class BuiltInPostgresStartup implements ApplicationContextInitializer<Configurab
             server.thenAccept(postgres -> {
                 try {
                     postgres.close();
-                } catch (IOException e) {
+                }
+                catch (IOException e) {
                     log.warn("Could not stop the built-in PostgreSQL after a failed start: {}", e.getMessage());
                 }
             }).exceptionally(failure -> null).join();
         }
+
     }
+
 }

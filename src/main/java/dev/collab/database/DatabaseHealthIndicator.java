@@ -21,30 +21,40 @@ import org.springframework.scheduling.TaskScheduler;
 import org.springframework.stereotype.Component;
 
 /**
- * The {@code db} health component, part of readiness: the database answers and carries every
- * migration this build knows (a replica never takes traffic on a schema older than its code).
- * Replaces Boot's plain connectivity check under the same name.
+ * The {@code db} health component, part of readiness: the database answers and carries
+ * every migration this build knows (a replica never takes traffic on a schema older than
+ * its code). Replaces Boot's plain connectivity check under the same name.
  *
- * <p>It checks on a connection of its own, outside the pool ({@link DedicatedConnections}, application
- * name {@code collab-health}), kept open between checks: an exhausted pool (thousands of streams
- * opening at once, a burst of sends) is not a database that cannot be reached, and readiness must
- * not fail, and take the instance out of the load balancer, because of it.
+ * <p>
+ * It checks on a connection of its own, outside the pool ({@link DedicatedConnections},
+ * application name {@code collab-health}), kept open between checks: an exhausted pool
+ * (thousands of streams opening at once, a burst of sends) is not a database that cannot
+ * be reached, and readiness must not fail, and take the instance out of the load
+ * balancer, because of it.
  */
 @Component("dbHealthIndicator")
 class DatabaseHealthIndicator extends BackgroundHealthIndicator implements DatabaseReachability, AutoCloseable {
 
     private static final int QUERY_TIMEOUT_SECONDS = 5;
+
     /**
-     * Longer than the query timeout (which the server enforces), for what the server cannot: a
-     * half-open socket (a network partition) would otherwise hold the check (the next ones skip
-     * meanwhile), and readiness at its last result, until TCP gives up.
+     * Longer than the query timeout (which the server enforces), for what the server
+     * cannot: a half-open socket (a network partition) would otherwise hold the check
+     * (the next ones skip meanwhile), and readiness at its last result, until TCP gives
+     * up.
      */
     static final Duration SOCKET_TIMEOUT = Duration.ofSeconds(10);
 
     private final DataSource dataSource;
+
     private final Flyway flyway;
+
     private volatile @Nullable String expectedVersion;
-    /** Used by one check at a time (a check still running makes the next ones skip); reopened after a failure. */
+
+    /**
+     * Used by one check at a time (a check still running makes the next ones skip);
+     * reopened after a failure.
+     */
     private volatile @Nullable Connection connection;
 
     DatabaseHealthIndicator(DataSource dataSource, Flyway flyway, TaskScheduler scheduler) {
@@ -66,9 +76,11 @@ class DatabaseHealthIndicator extends BackgroundHealthIndicator implements Datab
         builder.withDetail("database", "PostgreSQL").withDetail("schemaVersion", expected);
         if (state.migrated() && !state.failed()) {
             builder.up();
-        } else {
-            builder.outOfService().withDetail("reason",
-                    state.failed() ? "a migration failed" : "schema not migrated to version " + expected);
+        }
+        else {
+            builder.outOfService()
+                .withDetail("reason",
+                        state.failed() ? "a migration failed" : "schema not migrated to version " + expected);
         }
         return builder.build();
     }
@@ -88,19 +100,27 @@ class DatabaseHealthIndicator extends BackgroundHealthIndicator implements Datab
                 rs.next();
                 return new SchemaState(rs.getBoolean("migrated"), rs.getBoolean("failed"), rs.getInt("migrations"));
             }
-        } catch (SQLException | RuntimeException e) {
-            closeConnection(); // a broken connection is not reused: the next check opens a new one
+        }
+        catch (SQLException | RuntimeException e) {
+            closeConnection(); // a broken connection is not reused: the next check opens
+                               // a new one
             throw e;
         }
     }
 
-    /** The last check (not older than the background check's staleness limit) found the database UP. */
+    /**
+     * The last check (not older than the background check's staleness limit) found the
+     * database UP.
+     */
     @Override
     public boolean recentlyReachable() {
         return org.springframework.boot.health.contributor.Status.UP.equals(health().getStatus());
     }
 
-    /** The health connection's socket timeout in milliseconds, or -1 without a connection (tests). */
+    /**
+     * The health connection's socket timeout in milliseconds, or -1 without a connection
+     * (tests).
+     */
     int socketTimeoutMillis() throws SQLException {
         Connection open = connection;
         return open == null ? -1 : open.getNetworkTimeout();
@@ -112,13 +132,17 @@ class DatabaseHealthIndicator extends BackgroundHealthIndicator implements Datab
         if (open != null) {
             try {
                 open.close();
-            } catch (SQLException e) {
+            }
+            catch (SQLException e) {
                 // already broken
             }
         }
     }
 
-    /** The health connection is a resource of this bean, closed with it (the checks stopped in their phase). */
+    /**
+     * The health connection is a resource of this bean, closed with it (the checks
+     * stopped in their phase).
+     */
     @Override
     public void close() {
         closeConnection();
@@ -128,11 +152,11 @@ class DatabaseHealthIndicator extends BackgroundHealthIndicator implements Datab
         String version = expectedVersion;
         if (version == null) {
             version = Arrays.stream(flyway.info().all())
-                    .map(MigrationInfo::getVersion)
-                    .filter(Objects::nonNull)
-                    .max(MigrationVersion::compareTo)
-                    .map(MigrationVersion::getVersion)
-                    .orElse("0");
+                .map(MigrationInfo::getVersion)
+                .filter(Objects::nonNull)
+                .max(MigrationVersion::compareTo)
+                .map(MigrationVersion::getVersion)
+                .orElse("0");
             expectedVersion = version;
         }
         return version;
@@ -140,4 +164,5 @@ class DatabaseHealthIndicator extends BackgroundHealthIndicator implements Datab
 
     private record SchemaState(boolean migrated, boolean failed, int migrations) {
     }
+
 }

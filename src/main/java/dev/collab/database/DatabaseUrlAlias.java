@@ -14,8 +14,9 @@ import org.springframework.core.env.MapPropertySource;
 /**
  * Lets operators name the team database with {@code COLLAB_DATABASE_URL}
  * ({@code collab.database-url}) as well as the standard {@code SPRING_DATASOURCE_URL}; a
- * non-blank standard URL wins. The alias also takes the {@code postgres://user:password@host:port/db}
- * form that hosting platforms hand out, and turns it into a JDBC URL plus credentials.
+ * non-blank standard URL wins. The alias also takes the
+ * {@code postgres://user:password@host:port/db} form that hosting platforms hand out, and
+ * turns it into a JDBC URL plus credentials.
  */
 class DatabaseUrlAlias implements EnvironmentPostProcessor {
 
@@ -30,7 +31,8 @@ class DatabaseUrlAlias implements EnvironmentPostProcessor {
             return;
         }
         // addFirst: a blank SPRING_DATASOURCE_URL must not hide the alias.
-        environment.getPropertySources().addFirst(new MapPropertySource("collabDatabaseUrlAlias", toJdbc(alias.trim())));
+        environment.getPropertySources()
+            .addFirst(new MapPropertySource("collabDatabaseUrlAlias", toJdbc(alias.trim())));
     }
 
     static Map<String, Object> toJdbc(String url) {
@@ -56,4 +58,5 @@ class DatabaseUrlAlias implements EnvironmentPostProcessor {
         }
         return properties;
     }
+
 }

@@ -12,9 +12,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Connections outside the pool, for the few jobs that must hold one connection for a long
- * time: LISTEN for notifications, a session-level advisory lock. Pooled connections are wrong
- * for both (a lock or a LISTEN would stay with whoever borrows the connection next). Same URL,
- * user and driver settings as the pool.
+ * time: LISTEN for notifications, a session-level advisory lock. Pooled connections are
+ * wrong for both (a lock or a LISTEN would stay with whoever borrows the connection
+ * next). Same URL, user and driver settings as the pool.
  */
 public final class DedicatedConnections {
 
@@ -29,12 +29,12 @@ public final class DedicatedConnections {
     }
 
     /**
-     * @param socketTimeout how long a read of the connection may wait (null: no limit, for a LISTEN
-     *                      that waits for notifications): a half-open socket otherwise blocks the
-     *                      caller until TCP gives up, 15 minutes and more
+     * @param socketTimeout how long a read of the connection may wait (null: no limit,
+     * for a LISTEN that waits for notifications): a half-open socket otherwise blocks the
+     * caller until TCP gives up, 15 minutes and more
      */
-    public static Connection open(DataSource dataSource, String applicationName, java.time.@Nullable Duration socketTimeout)
-            throws SQLException {
+    public static Connection open(DataSource dataSource, String applicationName,
+            java.time.@Nullable Duration socketTimeout) throws SQLException {
         HikariDataSource pool = dataSource.unwrap(HikariDataSource.class);
         Properties properties = new Properties();
         properties.putAll(pool.getDataSourceProperties());
@@ -46,7 +46,8 @@ public final class DedicatedConnections {
         }
         properties.setProperty("ApplicationName", applicationName);
         properties.setProperty("connectTimeout", "10");
-        // Keeps an idle dedicated connection from being dropped silently by a NAT or proxy.
+        // Keeps an idle dedicated connection from being dropped silently by a NAT or
+        // proxy.
         properties.setProperty("tcpKeepAlive", "true");
         if (socketTimeout != null) {
             properties.setProperty("socketTimeout", Long.toString(Math.max(1, socketTimeout.toSeconds())));
@@ -55,10 +56,12 @@ public final class DedicatedConnections {
         try (var statement = connection.prepareStatement("select set_config('application_name', ?, false)")) {
             statement.setString(1, applicationName);
             statement.execute();
-        } catch (SQLException e) {
+        }
+        catch (SQLException e) {
             connection.close();
             throw e;
         }
         return connection;
     }
+
 }

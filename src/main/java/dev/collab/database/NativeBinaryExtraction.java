@@ -20,16 +20,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Unpacks the shipped PostgreSQL binaries with the system's {@code tar} and {@code xz} before the
- * library would unpack them with its Java xz decoder, which is the slowest step of a first start
- * (about 2.7 s of a 5 s boot on 2 cores; docs/performance.md). It fills the directory the library
- * uses ({@code PG-<md5 of the archive>}) and writes its completion marker last; the library then
- * finds the binaries ready. Anything unusual (no tar, another platform, an error) leaves the
- * directory as it was and the library unpacks as always.
+ * Unpacks the shipped PostgreSQL binaries with the system's {@code tar} and {@code xz}
+ * before the library would unpack them with its Java xz decoder, which is the slowest
+ * step of a first start (about 2.7 s of a 5 s boot on 2 cores; docs/performance.md). It
+ * fills the directory the library uses ({@code PG-<md5 of the archive>}) and writes its
+ * completion marker last; the library then finds the binaries ready. Anything unusual (no
+ * tar, another platform, an error) leaves the directory as it was and the library unpacks
+ * as always.
  */
 final class NativeBinaryExtraction {
 
     private static final Logger log = LoggerFactory.getLogger(NativeBinaryExtraction.class);
+
     /** The library's marker of a completely unpacked directory. */
     private static final String READY_MARKER = ".exists";
 
@@ -37,8 +39,9 @@ final class NativeBinaryExtraction {
     }
 
     /**
-     * @return the directory the library uses for these binaries ({@code PG-<md5>}, filled by now or
-     *         by the library), or null when that is not known here (another platform, no archive)
+     * @return the directory the library uses for these binaries ({@code PG-<md5>}, filled
+     * by now or by the library), or null when that is not known here (another platform,
+     * no archive)
      */
     static @Nullable Path prepare(Path binariesDirectory) {
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
@@ -61,26 +64,29 @@ final class NativeBinaryExtraction {
             Files.createFile(target.resolve(READY_MARKER));
             log.info("Unpacked the PostgreSQL binaries with tar in {} ms",
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-        } catch (IOException | RuntimeException e) {
+        }
+        catch (IOException | RuntimeException e) {
             log.debug("Native unpacking skipped ({}); the library unpacks the binaries", e.toString());
-        } catch (InterruptedException e) {
+        }
+        catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         return target;
     }
 
     /**
-     * Feeds the archive to the unpacking command. However that ends other than in success (the
-     * command stops reading, fails, hangs, or this thread is interrupted), the process is destroyed
-     * and the half-filled directory removed, so neither outlives the attempt.
-     *
+     * Feeds the archive to the unpacking command. However that ends other than in success
+     * (the command stops reading, fails, hangs, or this thread is interrupted), the
+     * process is destroyed and the half-filled directory removed, so neither outlives the
+     * attempt.
      * @return true when the command unpacked the archive into {@code target}
      */
     static boolean unpack(byte[] archive, Path target, List<String> command) throws IOException, InterruptedException {
         deleteRecursively(target);
         Files.createDirectories(target);
         Process tar = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start();
         boolean unpacked = false;
         try {
             try (OutputStream in = tar.getOutputStream()) {
@@ -88,12 +94,14 @@ final class NativeBinaryExtraction {
             }
             unpacked = tar.waitFor(60, TimeUnit.SECONDS) && tar.exitValue() == 0;
             return unpacked;
-        } finally {
+        }
+        finally {
             if (!unpacked) {
                 tar.destroyForcibly();
                 try {
-                    tar.waitFor(10, TimeUnit.SECONDS);   // dead before its directory goes
-                } catch (InterruptedException e) {
+                    tar.waitFor(10, TimeUnit.SECONDS); // dead before its directory goes
+                }
+                catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
                 deleteRecursively(target);
@@ -104,7 +112,8 @@ final class NativeBinaryExtraction {
     private static String md5(byte[] bytes) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
+        }
+        catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }
@@ -119,4 +128,5 @@ final class NativeBinaryExtraction {
             }
         }
     }
+
 }

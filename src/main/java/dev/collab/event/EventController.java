@@ -15,7 +15,9 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
-/** A session's event history: see docs/api.md (the live stream is the stream module's). */
+/**
+ * A session's event history: see docs/api.md (the live stream is the stream module's).
+ */
 @RestController
 class EventController {
 
@@ -23,6 +25,7 @@ class EventController {
     static final int MAX_LIMIT = 1000;
 
     private final EventLog eventLog;
+
     EventController(EventLog eventLog) {
         this.eventLog = eventLog;
     }
@@ -32,8 +35,9 @@ class EventController {
     History history(@PathVariable UUID id,
             @RequestParam(required = false) @Parameter(schema = @Schema(type = "integer", format = "int64",
                     minimum = "0", maximum = "999999999999999999", defaultValue = "0")) @Nullable String after,
-            @RequestParam(required = false) @Parameter(schema = @Schema(type = "integer", format = "int32",
-                    minimum = "1", maximum = "" + MAX_LIMIT, defaultValue = "" + DEFAULT_LIMIT)) @Nullable String limit) {
+            @RequestParam(required = false) @Parameter(
+                    schema = @Schema(type = "integer", format = "int32", minimum = "1", maximum = "" + MAX_LIMIT,
+                            defaultValue = "" + DEFAULT_LIMIT)) @Nullable String limit) {
         long from = QueryParameters.seq("after", after);
         int size = QueryParameters.limit(limit, DEFAULT_LIMIT, MAX_LIMIT);
         long head = eventLog.head(id).orElseThrow(() -> ApiException.notFound("No session " + id + "."));
@@ -42,4 +46,5 @@ class EventController {
 
     record History(List<Event> items, long headSeq) {
     }
+
 }

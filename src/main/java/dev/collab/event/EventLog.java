@@ -25,20 +25,28 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * The append-only event log of every session, in PostgreSQL.
  *
- * <p>An append bumps {@code sessions.head_seq} and {@code last_activity_at} and inserts the
- * event with the new seq in one statement: the session row stays locked until the transaction
- * ends, so seqs are gap-free and in commit order per session whatever the number of writers
- * and instances. After the commit, streams here and on other instances are told (ids only).
+ * <p>
+ * An append bumps {@code sessions.head_seq} and {@code last_activity_at} and inserts the
+ * event with the new seq in one statement: the session row stays locked until the
+ * transaction ends, so seqs are gap-free and in commit order per session whatever the
+ * number of writers and instances. After the commit, streams here and on other instances
+ * are told (ids only).
  */
 @Service
 public class EventLog {
 
     private final JdbcClient jdbc;
+
     private final JsonMapper json;
+
     private final Clock clock;
+
     private final List<AppendObserver> observers;
+
     private final GroupCommit groupCommit;
+
     private final TransactionTemplate transaction;
+
     private final Counter appended;
 
     EventLog(JdbcClient jdbc, JsonMapper json, Clock clock, List<AppendObserver> observers, GroupCommit groupCommit,
@@ -49,15 +57,15 @@ public class EventLog {
         this.json = json;
         this.clock = clock;
         this.observers = List.copyOf(observers);
-        this.appended = Counter.builder("collab.events.appended").description("Events appended to session logs")
-                .register(registry);
+        this.appended = Counter.builder("collab.events.appended")
+            .description("Events appended to session logs")
+            .register(registry);
     }
 
     /**
-     * Appends an event to the session's log: in the caller's transaction when there is one,
-     * otherwise committed before this returns, together with other appends waiting at the same
-     * moment ({@link GroupCommit}).
-     *
+     * Appends an event to the session's log: in the caller's transaction when there is
+     * one, otherwise committed before this returns, together with other appends waiting
+     * at the same moment ({@link GroupCommit}).
      * @return the appended event, with its seq
      * @throws IllegalArgumentException when there is no such session
      * @throws LogClosedException when the session's log is closed
@@ -68,9 +76,11 @@ public class EventLog {
         boolean closing = Event.SESSION_ENDED.equals(type);
         Event event;
         if (closing || TransactionSynchronizationManager.isActualTransactionActive()) {
-            // Joins the caller's transaction, and marks it rollback-only if the append fails.
+            // Joins the caller's transaction, and marks it rollback-only if the append
+            // fails.
             event = transaction.execute(status -> appendInTransaction(sessionId, type, payload, now, closing));
-        } else {
+        }
+        else {
             event = groupCommit.append(new GroupCommit.Append(sessionId, type, payload, now),
                     () -> appendAlone(sessionId, type, payload, now));
         }
@@ -91,11 +101,11 @@ public class EventLog {
     }
 
     /**
-     * Outside a transaction the one statement is its own transaction (the pool's autocommit):
-     * committed, and its WAL flushed, when it returns. That is one round trip to PostgreSQL
-     * instead of two (statement, then commit); each one waits for PostgreSQL's process to be
-     * scheduled, which is most of an append's time while the cores stream the previous events
-     * (docs/performance.md).
+     * Outside a transaction the one statement is its own transaction (the pool's
+     * autocommit): committed, and its WAL flushed, when it returns. That is one round
+     * trip to PostgreSQL instead of two (statement, then commit); each one waits for
+     * PostgreSQL's process to be scheduled, which is most of an append's time while the
+     * cores stream the previous events (docs/performance.md).
      */
     private Event appendAlone(UUID sessionId, String type, String payload, OffsetDateTime now) {
         Event event = insert(sessionId, type, payload, now, false);
@@ -109,24 +119,32 @@ public class EventLog {
         }
     }
 
-    /** Moves the head and inserts the event in one statement; the row stays locked until the transaction ends. */
+    /**
+     * Moves the head and inserts the event in one statement; the row stays locked until
+     * the transaction ends.
+     */
     private Event insert(UUID sessionId, String type, String payload, OffsetDateTime now, boolean closing) {
-        @SuppressWarnings("NullAway") // a single-column query's rows are @Nullable to Spring; events.seq is NOT NULL
+        @SuppressWarnings("NullAway") // a single-column query's rows are @Nullable to
+                                      // Spring; events.seq is NOT NULL
         List<Long> seq = jdbc.sql("""
-                        with bumped as (
-                            update sessions
-                               set head_seq = head_seq + 1, last_activity_at = greatest(last_activity_at, :now),
-                                   log_closed = log_closed or :closing
-                             where id = :id and not log_closed
-                            returning id, head_seq
-                        )
-                        insert into events (session_id, seq, type, data, created_at)
-                        select id, head_seq, :type, cast(:data as jsonb), :now from bumped
-                        returning seq
-                        """)
-                .param("id", sessionId).param("now", now).param("type", type).param("data", payload)
-                .param("closing", closing)
-                .query(Long.class).list();
+                with bumped as (
+                    update sessions
+                       set head_seq = head_seq + 1, last_activity_at = greatest(last_activity_at, :now),
+                           log_closed = log_closed or :closing
+                     where id = :id and not log_closed
+                    returning id, head_seq
+                )
+                insert into events (session_id, seq, type, data, created_at)
+                select id, head_seq, :type, cast(:data as jsonb), :now from bumped
+                returning seq
+                """)
+            .param("id", sessionId)
+            .param("now", now)
+            .param("type", type)
+            .param("data", payload)
+            .param("closing", closing)
+            .query(Long.class)
+            .list();
         if (seq.isEmpty()) {
             if (head(sessionId).isPresent()) {
                 throw new LogClosedException(sessionId);
@@ -137,8 +155,8 @@ public class EventLog {
     }
 
     /**
-     * PostgreSQL's jsonb cannot hold U+0000 (agents do print it: binary output, {@code -print0}):
-     * it becomes U+FFFD in the log, in every string of the payload.
+     * PostgreSQL's jsonb cannot hold U+0000 (agents do print it: binary output,
+     * {@code -print0}): it becomes U+FFFD in the log, in every string of the payload.
      */
     private static Object withoutNul(Object value) {
         if (value instanceof String text) {
@@ -158,49 +176,47 @@ public class EventLog {
     /** Events with {@code seq > after}, ascending, at most {@code limit}. */
     public List<Event> read(UUID sessionId, long after, int limit) {
         return jdbc.sql("""
-                        select session_id, seq, type, data::text as data, created_at from events
-                        where session_id = :id and seq > :after order by seq limit :limit
-                        """)
-                .param("id", sessionId).param("after", after).param("limit", limit)
-                .query(EventLog::map).list();
+                select session_id, seq, type, data::text as data, created_at from events
+                where session_id = :id and seq > :after order by seq limit :limit
+                """).param("id", sessionId).param("after", after).param("limit", limit).query(EventLog::map).list();
     }
 
     /** Events with {@code after < seq <= upTo}, ascending. */
     public List<Event> readRange(UUID sessionId, long after, long upTo) {
         return jdbc.sql("""
-                        select session_id, seq, type, data::text as data, created_at from events
-                        where session_id = :id and seq > :after and seq <= :upTo order by seq
-                        """)
-                .param("id", sessionId).param("after", after).param("upTo", upTo)
-                .query(EventLog::map).list();
+                select session_id, seq, type, data::text as data, created_at from events
+                where session_id = :id and seq > :after and seq <= :upTo order by seq
+                """).param("id", sessionId).param("after", after).param("upTo", upTo).query(EventLog::map).list();
     }
 
     /**
-     * The session's last {@code count} events, ascending: what a stream hub keeps in memory of a
-     * watched session (read once for all the session's streams).
+     * The session's last {@code count} events, ascending: what a stream hub keeps in
+     * memory of a watched session (read once for all the session's streams).
      */
     public List<Event> latest(UUID sessionId, int count) {
         List<Event> newestFirst = jdbc.sql("""
-                        select session_id, seq, type, data::text as data, created_at from events
-                        where session_id = :id order by seq desc limit :count
-                        """)
-                .param("id", sessionId).param("count", count)
-                .query(EventLog::map).list();
+                select session_id, seq, type, data::text as data, created_at from events
+                where session_id = :id order by seq desc limit :count
+                """).param("id", sessionId).param("count", count).query(EventLog::map).list();
         return newestFirst.reversed();
     }
 
     /** The session's head seq and state, or empty for an unknown session. */
     public OptionalLong head(UUID sessionId) {
-        return jdbc.sql("select head_seq from sessions where id = :id").param("id", sessionId)
-                .query(Long.class).optional().map(OptionalLong::of).orElse(OptionalLong.empty());
+        return jdbc.sql("select head_seq from sessions where id = :id")
+            .param("id", sessionId)
+            .query(Long.class)
+            .optional()
+            .map(OptionalLong::of)
+            .orElse(OptionalLong.empty());
     }
 
     /** Head seq and whether the session has ended, in one read. */
     public java.util.Optional<SessionHead> sessionHead(UUID sessionId) {
         return jdbc.sql("select head_seq, state = 'ENDED' as ended from sessions where id = :id")
-                .param("id", sessionId)
-                .query((rs, row) -> new SessionHead(rs.getLong("head_seq"), rs.getBoolean("ended")))
-                .optional();
+            .param("id", sessionId)
+            .query((rs, row) -> new SessionHead(rs.getLong("head_seq"), rs.getBoolean("ended")))
+            .optional();
     }
 
     public record SessionHead(long headSeq, boolean ended) {
@@ -210,4 +226,5 @@ public class EventLog {
         return new Event(rs.getLong("seq"), rs.getObject("session_id", UUID.class), rs.getString("type"),
                 rs.getObject("created_at", OffsetDateTime.class).toInstant(), rs.getString("data"));
     }
+
 }

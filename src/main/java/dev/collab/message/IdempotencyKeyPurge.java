@@ -9,9 +9,9 @@ import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
 
 /**
- * Idempotency keys are kept 24 hours (docs/api.md): a client retries within minutes, and a
- * table that only grows slows every send's key claim. Every instance purges; the delete is
- * idempotent.
+ * Idempotency keys are kept 24 hours (docs/api.md): a client retries within minutes, and
+ * a table that only grows slows every send's key claim. Every instance purges; the delete
+ * is idempotent.
  */
 @Component
 class IdempotencyKeyPurge {
@@ -28,10 +28,12 @@ class IdempotencyKeyPurge {
     void purge() {
         try {
             int purged = jdbc.sql("delete from idempotency_keys where created_at < now() - interval '24 hours'")
-                    .update();
+                .update();
             log.debug("Purged {} idempotency keys older than 24 hours", purged);
-        } catch (RuntimeException e) {
+        }
+        catch (RuntimeException e) {
             log.warn("Could not purge old idempotency keys: {}", e.toString());
         }
     }
+
 }

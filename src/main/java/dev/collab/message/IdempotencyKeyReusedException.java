@@ -12,4 +12,5 @@ public class IdempotencyKeyReusedException extends RuntimeException {
         super("This Idempotency-Key was used on this session with a different body; use a new key.", null, false,
                 false);
     }
+
 }

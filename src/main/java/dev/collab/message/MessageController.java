@@ -41,12 +41,13 @@ class MessageController {
                     schema = @Schema(type = "string", allowableValues = "true")),
             content = @Content(mediaType = "application/json",
                     schema = @Schema(ref = "#/components/schemas/MessageAccepted")))
-    @ProblemResponses({ProblemCode.SESSION_BUSY, ProblemCode.SESSION_ENDED, ProblemCode.IDEMPOTENCY_KEY_REUSED})
+    @ProblemResponses({ ProblemCode.SESSION_BUSY, ProblemCode.SESSION_ENDED, ProblemCode.IDEMPOTENCY_KEY_REUSED })
     @PostMapping(path = "/api/sessions/{id}/messages", consumes = "application/json", produces = "application/json")
     ResponseEntity<Map<String, Object>> send(@PathVariable UUID id,
-            @RequestHeader(name = "Idempotency-Key", required = false)
-            @Parameter(description = "retries with the same key and body get the first answer again",
-                    schema = @Schema(type = "string", pattern = "^[\\x20-\\x7E]{1,255}$")) @Nullable String idempotencyKey,
+            @RequestHeader(name = "Idempotency-Key", required = false) @Parameter(
+                    description = "retries with the same key and body get the first answer again",
+                    schema = @Schema(type = "string",
+                            pattern = "^[\\x20-\\x7E]{1,255}$")) @Nullable String idempotencyKey,
             @Valid @RequestBody NewMessage message) {
         if (idempotencyKey != null && !KEY.matcher(idempotencyKey).matches()) {
             throw ApiException.invalid("Idempotency-Key", "must be 1 to 255 printable ASCII characters");
@@ -58,4 +59,5 @@ class MessageController {
         }
         return response.body(sent.body());
     }
+
 }

@@ -29,19 +29,25 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * A send, in one transaction: claim the Idempotency-Key, flip the session IDLE → RUNNING
- * (a conditional update: busy if it fails), append {@code message} and {@code run.started},
- * record the run with its lease, store the answer under the key. The agent starts after the
- * commit. Nothing is appended unless all of it commits.
+ * (a conditional update: busy if it fails), append {@code message} and
+ * {@code run.started}, record the run with its lease, store the answer under the key. The
+ * agent starts after the commit. Nothing is appended unless all of it commits.
  */
 @Service
 class Sends {
 
     private final JdbcClient jdbc;
+
     private final Sessions sessions;
+
     private final EventLog eventLog;
+
     private final Runs runs;
+
     private final AgentRunner runner;
+
     private final JsonMapper json;
+
     private final Clock clock;
 
     Sends(JdbcClient jdbc, Sessions sessions, EventLog eventLog, Runs runs, AgentRunner runner, JsonMapper json,
@@ -55,7 +61,9 @@ class Sends {
         this.clock = clock;
     }
 
-    /** The answer to a send, and whether it is the stored first answer to the same key. */
+    /**
+     * The answer to a send, and whether it is the stored first answer to the same key.
+     */
     record Sent(Map<String, Object> body, boolean replayed) {
     }
 
@@ -63,14 +71,18 @@ class Sends {
     Sent send(UUID sessionId, @Nullable String idempotencyKey, NewMessage message) {
         String fingerprint = fingerprint(message);
         if (idempotencyKey != null) {
-            // Racing retries (any instance) wait here on the primary key until the first commits or rolls back.
+            // Racing retries (any instance) wait here on the primary key until the first
+            // commits or rolls back.
             int claimed = jdbc.sql("""
-                            insert into idempotency_keys (session_id, key, fingerprint, created_at)
-                            select :session, :key, :fingerprint, :now where exists (select 1 from sessions where id = :session)
-                            on conflict (session_id, key) do nothing
-                            """)
-                    .param("session", sessionId).param("key", idempotencyKey).param("fingerprint", fingerprint)
-                    .param("now", clock.instant().atOffset(ZoneOffset.UTC)).update();
+                    insert into idempotency_keys (session_id, key, fingerprint, created_at)
+                    select :session, :key, :fingerprint, :now where exists (select 1 from sessions where id = :session)
+                    on conflict (session_id, key) do nothing
+                    """)
+                .param("session", sessionId)
+                .param("key", idempotencyKey)
+                .param("fingerprint", fingerprint)
+                .param("now", clock.instant().atOffset(ZoneOffset.UTC))
+                .update();
             if (claimed == 0) {
                 return replay(sessionId, idempotencyKey, fingerprint);
             }
@@ -79,10 +91,11 @@ class Sends {
         UUID messageId = UUID.randomUUID();
         switch (sessions.startRun(sessionId, runId)) {
             case Sessions.RunClaim.NotFound notFound -> throw new SessionNotFoundException(sessionId);
-            case Sessions.RunClaim.Ended ended -> throw new SessionEndedException(sessionId,
-                    "Session " + sessionId + " has ended; start a new session.");
+            case Sessions.RunClaim.Ended ended ->
+                throw new SessionEndedException(sessionId, "Session " + sessionId + " has ended; start a new session.");
             case Sessions.RunClaim.Busy busy -> throw new SessionBusyException(sessionId, busy.runId());
-            case Sessions.RunClaim.Claimed claimed -> { }
+            case Sessions.RunClaim.Claimed claimed -> {
+            }
         }
         Map<String, Object> messageData = new LinkedHashMap<>();
         messageData.put("messageId", messageId.toString());
@@ -96,9 +109,12 @@ class Sends {
         body.put("runId", runId);
         body.put("seq", appended.seq());
         if (idempotencyKey != null) {
-            jdbc.sql("update idempotency_keys set response = cast(:response as jsonb) where session_id = :session and key = :key")
-                    .param("response", json.writeValueAsString(body)).param("session", sessionId)
-                    .param("key", idempotencyKey).update();
+            jdbc.sql(
+                    "update idempotency_keys set response = cast(:response as jsonb) where session_id = :session and key = :key")
+                .param("response", json.writeValueAsString(body))
+                .param("session", sessionId)
+                .param("key", idempotencyKey)
+                .update();
         }
         String text = message.text();
         TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
@@ -112,18 +128,21 @@ class Sends {
 
     private Sent replay(UUID sessionId, String key, String fingerprint) {
         List<Stored> stored = jdbc.sql("""
-                        select fingerprint, response::text as response from idempotency_keys
-                        where session_id = :session and key = :key
-                        """)
-                .param("session", sessionId).param("key", key)
-                .query((rs, row) -> new Stored(rs.getString("fingerprint"), rs.getString("response"))).list();
+                select fingerprint, response::text as response from idempotency_keys
+                where session_id = :session and key = :key
+                """)
+            .param("session", sessionId)
+            .param("key", key)
+            .query((rs, row) -> new Stored(rs.getString("fingerprint"), rs.getString("response")))
+            .list();
         if (stored.isEmpty()) {
             throw new SessionNotFoundException(sessionId);
         }
         if (!stored.getFirst().fingerprint().equals(fingerprint)) {
             throw new IdempotencyKeyReusedException();
         }
-        @SuppressWarnings("unchecked") // the stored response is the JSON object this class wrote (a map)
+        @SuppressWarnings("unchecked") // the stored response is the JSON object this
+                                       // class wrote (a map)
         Map<String, Object> body = json.readValue(stored.getFirst().response(), LinkedHashMap.class);
         return new Sent(body, true);
     }
@@ -131,18 +150,23 @@ class Sends {
     private record Stored(String fingerprint, String response) {
     }
 
-    /** SHA-256 over the fields that matter, unambiguous (length-prefixed), whatever the JSON formatting. */
+    /**
+     * SHA-256 over the fields that matter, unambiguous (length-prefixed), whatever the
+     * JSON formatting.
+     */
     static String fingerprint(NewMessage message) {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            for (String field : new String[] {message.text(), message.author()}) {
+            for (String field : new String[] { message.text(), message.author() }) {
                 byte[] bytes = field.getBytes(StandardCharsets.UTF_8);
                 digest.update((bytes.length + ":").getBytes(StandardCharsets.US_ASCII));
                 digest.update(bytes);
             }
             return HexFormat.of().formatHex(digest.digest());
-        } catch (NoSuchAlgorithmException e) {
+        }
+        catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }
+
 }

@@ -14,13 +14,14 @@ import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.MapPropertySource;
 
 /**
- * Chooses the console log format from {@code LOG_FORMAT} (or {@code collab.log-format}, which
- * wins when both are set): {@code json} turns on Spring Boot's structured logging in Elastic
- * Common Schema format, one JSON object per line; unset, empty or {@code text} keeps the
- * human-readable pattern. Anything else stops the server at once with one clear line.
+ * Chooses the console log format from {@code LOG_FORMAT} (or {@code collab.log-format},
+ * which wins when both are set): {@code json} turns on Spring Boot's structured logging
+ * in Elastic Common Schema format, one JSON object per line; unset, empty or {@code text}
+ * keeps the human-readable pattern. Anything else stops the server at once with one clear
+ * line.
  * <p>
- * This runs as an environment post-processor because logging is set up right after them, long
- * before any bean exists.
+ * This runs as an environment post-processor because logging is set up right after them,
+ * long before any bean exists.
  */
 class LogFormat implements EnvironmentPostProcessor {
 
@@ -38,7 +39,8 @@ class LogFormat implements EnvironmentPostProcessor {
         String format = value == null ? "" : value.trim().toLowerCase(Locale.ROOT);
         switch (format) {
             case "", "text" -> {
-                // Spring Boot's pattern (application.yaml adds the request id after the level).
+                // Spring Boot's pattern (application.yaml adds the request id after the
+                // level).
             }
             case "json" -> json(environment);
             default -> throw new StartupCheckException(
@@ -53,16 +55,21 @@ class LogFormat implements EnvironmentPostProcessor {
         format.put("logging.structured.format.console", "ecs");
         // Only used when a log file is configured (logging.file.name): JSON there too.
         format.put("logging.structured.format.file", "ecs");
-        // service.name defaults to spring.application.name (collab-server); the version comes from the build.
+        // service.name defaults to spring.application.name (collab-server); the version
+        // comes from the build.
         String version = buildVersion();
         if (version != null) {
             format.put("logging.structured.ecs.service.version", version);
         }
-        // Last: any of these set explicitly (LOGGING_STRUCTURED_FORMAT_CONSOLE=logstash…) wins.
+        // Last: any of these set explicitly (LOGGING_STRUCTURED_FORMAT_CONSOLE=logstash…)
+        // wins.
         environment.getPropertySources().addLast(new MapPropertySource("collabLogFormat", format));
     }
 
-    /** {@code build.version} of META-INF/build-info.properties (written by the build), if present. */
+    /**
+     * {@code build.version} of META-INF/build-info.properties (written by the build), if
+     * present.
+     */
     private static @Nullable String buildVersion() {
         try (InputStream in = LogFormat.class.getClassLoader().getResourceAsStream("META-INF/build-info.properties")) {
             if (in == null) {
@@ -71,8 +78,10 @@ class LogFormat implements EnvironmentPostProcessor {
             Properties properties = new Properties();
             properties.load(in);
             return properties.getProperty("build.version");
-        } catch (IOException e) {
+        }
+        catch (IOException e) {
             return null;
         }
     }
+
 }

@@ -3,33 +3,38 @@ package dev.collab.ops;
 import org.springframework.context.SmartLifecycle;
 
 /**
- * The order in which this server stops, in one place: the {@link SmartLifecycle#getPhase()
- * phases} of its long-running work. Spring stops lifecycles from the highest phase to the
- * lowest (and starts them the other way round), then destroys beans: the connection pool and the
- * built-in PostgreSQL go last.
+ * The order in which this server stops, in one place: the
+ * {@link SmartLifecycle#getPhase() phases} of its long-running work. Spring stops
+ * lifecycles from the highest phase to the lowest (and starts them the other way round),
+ * then destroys beans: the connection pool and the built-in PostgreSQL go last.
  *
  * <ol>
- * <li><b>Stop intake</b> (when the context starts closing, before any phase): readiness turns
- * {@code REFUSING_TRAFFIC}, so the load balancer stops sending, and writes get
- * {@code 503 shutting-down} (the web module's drain filter); reads are still served. Spring's
- * task scheduler stops firing periodic jobs ({@code @Scheduled}, {@code SchedulingConfigurer},
- * the health checks' refresh) at the same moment (it shuts its trigger threads down on
- * {@code ContextClosedEvent}); a job under way finishes on its own thread.</li>
- * <li><b>{@link #STREAMS}</b>: live streams are closed cleanly; their clients resume on another
- * instance with Last-Event-ID. Before the web server's graceful drain, which would otherwise wait
- * its whole timeout for streams that never end.</li>
+ * <li><b>Stop intake</b> (when the context starts closing, before any phase): readiness
+ * turns {@code REFUSING_TRAFFIC}, so the load balancer stops sending, and writes get
+ * {@code 503 shutting-down} (the web module's drain filter); reads are still served.
+ * Spring's task scheduler stops firing periodic jobs ({@code @Scheduled},
+ * {@code SchedulingConfigurer}, the health checks' refresh) at the same moment (it shuts
+ * its trigger threads down on {@code ContextClosedEvent}); a job under way finishes on
+ * its own thread.</li>
+ * <li><b>{@link #STREAMS}</b>: live streams are closed cleanly; their clients resume on
+ * another instance with Last-Event-ID. Before the web server's graceful drain, which
+ * would otherwise wait its whole timeout for streams that never end.</li>
  * <li><b>Drain</b> (Spring Boot's {@code WebServerGracefulShutdownLifecycle}, phase
- * {@code DEFAULT_PHASE - 1024}, then the web server stops at {@code DEFAULT_PHASE - 2048}): requests
- * in flight finish, within {@code spring.lifecycle.timeout-per-shutdown-phase}.</li>
+ * {@code DEFAULT_PHASE - 1024}, then the web server stops at
+ * {@code DEFAULT_PHASE - 2048}): requests in flight finish, within
+ * {@code spring.lifecycle.timeout-per-shutdown-phase}.</li>
  * <li><b>{@link #RUNS}</b>: agents still running are stopped; each run ends with
  * {@code error instance-shutdown} and {@code run.finished}, written to the log.</li>
- * <li><b>{@link #BACKGROUND}</b>: background work stops: the sweeper (no sweep starts, one under
- * way ends before its next workspace), the workspace removal pools (a delete cut short waits in
- * quarantine for a later sweep), the background health checks, leases.</li>
- * <li><b>{@link #NOTIFICATIONS}</b>: this instance stops notifying and listening to the others
- * (the publisher flushes a last NOTIFY of the runs' final events first).</li>
- * <li><b>{@link #EVENT_LOG}</b>: the last appends (the runs' final events) are committed.</li>
- * <li><b>Stop PostgreSQL</b>: bean destruction closes the pool and stops the built-in database.</li>
+ * <li><b>{@link #BACKGROUND}</b>: background work stops: the sweeper (no sweep starts,
+ * one under way ends before its next workspace), the workspace removal pools (a delete
+ * cut short waits in quarantine for a later sweep), the background health checks,
+ * leases.</li>
+ * <li><b>{@link #NOTIFICATIONS}</b>: this instance stops notifying and listening to the
+ * others (the publisher flushes a last NOTIFY of the runs' final events first).</li>
+ * <li><b>{@link #EVENT_LOG}</b>: the last appends (the runs' final events) are
+ * committed.</li>
+ * <li><b>Stop PostgreSQL</b>: bean destruction closes the pool and stops the built-in
+ * database.</li>
  * </ol>
  */
 public final class ShutdownOrder {
@@ -37,7 +42,9 @@ public final class ShutdownOrder {
     /** Live streams: closed before the web server drains. */
     public static final int STREAMS = SmartLifecycle.DEFAULT_PHASE - 512;
 
-    /** Agent runs: stopped after the drain, while the log still takes their last events. */
+    /**
+     * Agent runs: stopped after the drain, while the log still takes their last events.
+     */
     public static final int RUNS = SmartLifecycle.DEFAULT_PHASE - 4096;
 
     /** Background and periodic work. */
@@ -51,4 +58,5 @@ public final class ShutdownOrder {
 
     private ShutdownOrder() {
     }
+
 }

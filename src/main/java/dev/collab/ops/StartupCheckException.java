@@ -3,8 +3,9 @@ package dev.collab.ops;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Thrown while starting when a setting cannot work (an unwritable directory, an unreachable
- * database). Its message is the one line an operator reads: what is wrong and what to fix.
+ * Thrown while starting when a setting cannot work (an unwritable directory, an
+ * unreachable database). Its message is the one line an operator reads: what is wrong and
+ * what to fix.
  */
 public class StartupCheckException extends RuntimeException {
 
@@ -23,4 +24,5 @@ public class StartupCheckException extends RuntimeException {
     public String action() {
         return action;
     }
+
 }

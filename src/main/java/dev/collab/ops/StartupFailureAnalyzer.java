@@ -16,20 +16,26 @@ import org.springframework.jdbc.support.SQLExceptionTranslator;
 
 /**
  * Turns a startup that cannot work into one clear line instead of a stack trace: our own
- * {@link StartupCheckException}s, and a team database that cannot be reached or logged into.
+ * {@link StartupCheckException}s, and a team database that cannot be reached or logged
+ * into.
  */
 class StartupFailureAnalyzer implements FailureAnalyzer {
 
     /**
      * PostgreSQL's "invalid authorization" class (28000 bad user, 28P01 bad password) and
-     * 3D000 "database does not exist". Spring has no translated type for them (its SQL state
-     * translation leaves classes 28 and 3D alone, and PgJDBC does not throw the JDBC 4 subclasses
-     * that would make them a {@code PermissionDeniedDataAccessException}), so the state is checked.
+     * 3D000 "database does not exist". Spring has no translated type for them (its SQL
+     * state translation leaves classes 28 and 3D alone, and PgJDBC does not throw the
+     * JDBC 4 subclasses that would make them a
+     * {@code PermissionDeniedDataAccessException}), so the state is checked.
      */
     private static final String INVALID_AUTHORIZATION_CLASS = "28";
+
     private static final String DATABASE_MISSING = "3D000";
 
-    /** Translates as JdbcTemplate does: Hikari and Flyway hand us raw {@link SQLException}s at startup. */
+    /**
+     * Translates as JdbcTemplate does: Hikari and Flyway hand us raw
+     * {@link SQLException}s at startup.
+     */
     private static final SQLExceptionTranslator TRANSLATOR = new SQLExceptionSubclassTranslator();
 
     private final Environment environment;
@@ -48,8 +54,7 @@ class StartupFailureAnalyzer implements FailureAnalyzer {
         SQLException sql = databaseConnectionFailure(failure);
         if (sql != null) {
             String url = redact(environment.getProperty("spring.datasource.url", "(built-in database)"));
-            return new FailureAnalysis(
-                    "Cannot connect to the database at " + url + ": " + firstLine(sql.getMessage()),
+            return new FailureAnalysis("Cannot connect to the database at " + url + ": " + firstLine(sql.getMessage()),
                     "Check spring.datasource.url, spring.datasource.username and spring.datasource.password "
                             + "(or COLLAB_DATABASE_URL), and that the database accepts connections from this host.",
                     failure);
@@ -58,10 +63,11 @@ class StartupFailureAnalyzer implements FailureAnalyzer {
     }
 
     /**
-     * A database that cannot be reached (what Spring translates to a {@link DataAccessResourceFailureException}:
-     * connection failures, class 08, a server starting up or shutting down, class 57, out of
-     * connections, class 53; or to a {@link TransientDataAccessResourceException}: the pool's
-     * connection timeout), bad credentials or a missing database.
+     * A database that cannot be reached (what Spring translates to a
+     * {@link DataAccessResourceFailureException}: connection failures, class 08, a server
+     * starting up or shutting down, class 57, out of connections, class 53; or to a
+     * {@link TransientDataAccessResourceException}: the pool's connection timeout), bad
+     * credentials or a missing database.
      */
     private static @Nullable SQLException databaseConnectionFailure(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
@@ -99,4 +105,5 @@ class StartupFailureAnalyzer implements FailureAnalyzer {
         int newline = message.indexOf('\n');
         return newline < 0 ? message : message.substring(0, newline);
     }
+
 }

@@ -1,8 +1,8 @@
 package dev.collab.project;
 
 /**
- * A project key that breaks {@link ProjectKey#PATTERN}; checked before any query is made with it
- * (answered as {@code 400 validation-failed} on the {@link #field() key} field).
+ * A project key that breaks {@link ProjectKey#PATTERN}; checked before any query is made
+ * with it (answered as {@code 400 validation-failed} on the {@link #field() key} field).
  */
 public class InvalidProjectKeyException extends RuntimeException {
 
@@ -21,4 +21,5 @@ public class InvalidProjectKeyException extends RuntimeException {
     public String reason() {
         return "must match " + ProjectKey.PATTERN;
     }
+
 }

@@ -33,26 +33,28 @@ class ProjectController {
     }
 
     /**
-     * Creates (201) or updates (200) a project. With {@code If-None-Match: *} the call only
-     * creates: an existing project with other settings is a {@code 409 project-exists}.
+     * Creates (201) or updates (200) a project. With {@code If-None-Match: *} the call
+     * only creates: an existing project with other settings is a
+     * {@code 409 project-exists}.
      */
     @Operation(summary = "Create or update a project")
-    @ApiResponse(responseCode = "201", description = "Created", headers = @Header(name = "Location", required = true,
-            description = "/api/projects/{key}", schema = @Schema(type = "string")))
+    @ApiResponse(responseCode = "201", description = "Created",
+            headers = @Header(name = "Location", required = true, description = "/api/projects/{key}",
+                    schema = @Schema(type = "string")))
     @ApiResponse(responseCode = "200", description = "It exists with the same settings, or was updated")
     @ProblemResponses(ProblemCode.PROJECT_EXISTS)
     @PutMapping(path = "/{key}", consumes = "application/json")
     ResponseEntity<Project> put(@PathVariable @Parameter(schema = @Schema(pattern = ProjectKey.PATTERN)) String key,
             @Valid @RequestBody ProjectSettings settings,
-            @RequestHeader(name = "If-None-Match", required = false)
-            @Parameter(description = "`*`: create only (an existing project with other settings is a 409)")
-            @Nullable String ifNoneMatch) {
+            @RequestHeader(name = "If-None-Match", required = false) @Parameter(
+                    description = "`*`: create only (an existing project with other settings is a 409)") @Nullable String ifNoneMatch) {
         ProjectKey.require(key);
         boolean createOnly = ifNoneMatch != null && ifNoneMatch.trim().equals("*");
         Projects.Saved saved = projects.save(key, settings, createOnly);
         return switch (saved.outcome()) {
             case CREATED -> ResponseEntity.status(HttpStatus.CREATED)
-                    .header("Location", "/api/projects/" + key).body(saved.project());
+                .header("Location", "/api/projects/" + key)
+                .body(saved.project());
             case UPDATED, UNCHANGED -> ResponseEntity.ok(saved.project());
         };
     }
@@ -72,4 +74,5 @@ class ProjectController {
 
     record ProjectList(List<Project> items) {
     }
+
 }

@@ -1,6 +1,9 @@
 package dev.collab.project;
 
-/** A create-only save found the project with other settings (answered as {@code 409 project-exists}). */
+/**
+ * A create-only save found the project with other settings (answered as
+ * {@code 409 project-exists}).
+ */
 public class ProjectExistsException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
@@ -15,4 +18,5 @@ public class ProjectExistsException extends RuntimeException {
     public String key() {
         return key;
     }
+
 }

@@ -16,4 +16,5 @@ public class ProjectNotFoundException extends RuntimeException {
     public String key() {
         return key;
     }
+
 }

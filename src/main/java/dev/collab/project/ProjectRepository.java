@@ -12,16 +12,18 @@ import org.springframework.data.repository.ListCrudRepository;
 import org.springframework.data.repository.ListPagingAndSortingRepository;
 
 /**
- * The {@link Project} aggregate in PostgreSQL (Spring Data JDBC). {@code save} updates an existing
- * project (its key is never null, so Spring Data treats it as not new); creating one goes through
- * {@link #insertIfAbsent}, which two replicas may race without either failing.
+ * The {@link Project} aggregate in PostgreSQL (Spring Data JDBC). {@code save} updates an
+ * existing project (its key is never null, so Spring Data treats it as not new); creating
+ * one goes through {@link #insertIfAbsent}, which two replicas may race without either
+ * failing.
  */
-interface ProjectRepository extends ListCrudRepository<Project, String>, ListPagingAndSortingRepository<Project, String> {
+interface ProjectRepository
+        extends ListCrudRepository<Project, String>, ListPagingAndSortingRepository<Project, String> {
 
     /**
-     * Inserts the project unless its key exists. One statement that never fails on a duplicate:
-     * a failed insert would abort the transaction, and the caller goes on to read the winner's row.
-     *
+     * Inserts the project unless its key exists. One statement that never fails on a
+     * duplicate: a failed insert would abort the transaction, and the caller goes on to
+     * read the winner's row.
      * @return whether this call created it
      */
     @Modifying
@@ -31,7 +33,11 @@ interface ProjectRepository extends ListCrudRepository<Project, String>, ListPag
             """)
     boolean insertIfAbsent(String key, String name, @Nullable String repoUrl, Instant createdAt);
 
-    /** The project, its row locked until the transaction ends ({@code select … for update}). */
+    /**
+     * The project, its row locked until the transaction ends
+     * ({@code select … for update}).
+     */
     @Lock(LockMode.PESSIMISTIC_WRITE)
     Optional<Project> findLockedByKey(String key);
+
 }

@@ -9,14 +9,12 @@ import org.jspecify.annotations.Nullable;
 /**
  * The body of {@code PUT /api/projects/{key}}.
  *
- * @param name    1..200 characters, not blank
- * @param repoUrl a repository URL ({@code https://…}, {@code ssh://…}, {@code git@host:path}) or null
+ * @param name 1..200 characters, not blank
+ * @param repoUrl a repository URL ({@code https://…}, {@code ssh://…},
+ * {@code git@host:path}) or null
  */
-record ProjectSettings(
-        @NotBlank @Size(max = 200) String name,
-        @Schema(types = {"string", "null"})
-        @Size(max = 2048)
-        @Pattern(regexp = "^((https?|ssh|git|file)://\\S+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\\S+)$",
-                message = "must be a repository URL (https://, ssh://, git://, file:// or user@host:path)")
-        @Nullable String repoUrl) {
+record ProjectSettings(@NotBlank @Size(max = 200) String name, @Schema(types = {
+        "string", "null" }) @Size(max = 2048) @Pattern(
+                regexp = "^((https?|ssh|git|file)://\\S+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\\S+)$",
+                message = "must be a repository URL (https://, ssh://, git://, file:// or user@host:path)") @Nullable String repoUrl){
 }

@@ -15,6 +15,7 @@ import org.springframework.transaction.annotation.Transactional;
 public class Projects {
 
     private final ProjectRepository repository;
+
     private final Clock clock;
 
     Projects(ProjectRepository repository, Clock clock) {
@@ -31,10 +32,11 @@ public class Projects {
     }
 
     /**
-     * Creates the project or brings it to these settings, atomically also when two replicas race.
-     * With {@code createOnly}, an existing project with other settings is left alone.
-     *
-     * @throws ProjectExistsException with {@code createOnly}, when the project exists with other settings
+     * Creates the project or brings it to these settings, atomically also when two
+     * replicas race. With {@code createOnly}, an existing project with other settings is
+     * left alone.
+     * @throws ProjectExistsException with {@code createOnly}, when the project exists
+     * with other settings
      */
     @Transactional
     Saved save(String key, ProjectSettings settings, boolean createOnly) {
@@ -52,8 +54,13 @@ public class Projects {
         return new Saved(repository.save(existing.with(settings)), Outcome.UPDATED);
     }
 
-    enum Outcome { CREATED, UPDATED, UNCHANGED }
+    enum Outcome {
+
+        CREATED, UPDATED, UNCHANGED
+
+    }
 
     record Saved(Project project, Outcome outcome) {
     }
+
 }

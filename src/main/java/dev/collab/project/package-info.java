@@ -1,12 +1,13 @@
 /**
  * Projects: the aggregate that groups sessions, identified by a client-chosen key.
  * <p>
- * Owns the {@code projects} table (a Spring Data JDBC repository) and {@code /api/projects}
- * (list, get, create or update with {@code PUT}). Offers {@link dev.collab.project.Projects},
- * {@link dev.collab.project.Project} and {@link dev.collab.project.ProjectKey} (the key rule,
- * checked before any query), which {@code session} uses to create sessions in a project. Depends
- * on {@code web} and {@code api} only (problems). The identity module to come ({@code access})
- * will answer here who may see and act on a project.
+ * Owns the {@code projects} table (a Spring Data JDBC repository) and
+ * {@code /api/projects} (list, get, create or update with {@code PUT}). Offers
+ * {@link dev.collab.project.Projects}, {@link dev.collab.project.Project} and
+ * {@link dev.collab.project.ProjectKey} (the key rule, checked before any query), which
+ * {@code session} uses to create sessions in a project. Depends on {@code web} and
+ * {@code api} only (problems). The identity module to come ({@code access}) will answer
+ * here who may see and act on a project.
  */
 @NullMarked
 package dev.collab.project;

@@ -13,9 +13,10 @@ import dev.collab.run.demo.DemoAgent;
 import org.springframework.stereotype.Component;
 
 /**
- * The command a run executes: {@code collab.runner.command} when set, otherwise the shipped demo
- * agent, run as its own small JVM by the same Java that runs the server (so it works wherever the
- * server does, a JRE-only container included, with nothing else installed).
+ * The command a run executes: {@code collab.runner.command} when set, otherwise the
+ * shipped demo agent, run as its own small JVM by the same Java that runs the server (so
+ * it works wherever the server does, a JRE-only container included, with nothing else
+ * installed).
  */
 @Component
 class AgentCommand {
@@ -33,8 +34,9 @@ class AgentCommand {
     }
 
     /**
-     * Copies the compiled demo agent out of the application (which may be a nested JAR that a
-     * plain {@code java -cp} cannot read) into {@code <data-dir>/agents}, its own class path.
+     * Copies the compiled demo agent out of the application (which may be a nested JAR
+     * that a plain {@code java -cp} cannot read) into {@code <data-dir>/agents}, its own
+     * class path.
      */
     private static List<String> demoAgent(Path dataDir) {
         Path classPath = dataDir.resolve("agents");
@@ -46,12 +48,16 @@ class AgentCommand {
             }
             Files.createDirectories(target.getParent());
             Files.copy(shipped, target, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
+        }
+        catch (IOException e) {
             throw new UncheckedIOException("Cannot install the demo agent under " + classPath, e);
         }
-        String java = ProcessHandle.current().info().command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        return List.of(java, "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                "-cp", classPath.toString(), DEMO_AGENT);
+        String java = ProcessHandle.current()
+            .info()
+            .command()
+            .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        return List.of(java, "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", classPath.toString(),
+                DEMO_AGENT);
     }
+
 }

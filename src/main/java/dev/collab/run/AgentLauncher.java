@@ -11,15 +11,18 @@ import dev.collab.workspace.Workspaces;
 import org.springframework.stereotype.Component;
 
 /**
- * Starts the agent process of a run: the command as a list (no shell), the session's workspace
- * as working directory, an allow-listed environment ({@code collab.runner.environment}) plus
- * {@code COLLAB_SESSION_ID} and {@code COLLAB_RUN_ID}, and the message on stdin.
+ * Starts the agent process of a run: the command as a list (no shell), the session's
+ * workspace as working directory, an allow-listed environment
+ * ({@code collab.runner.environment}) plus {@code COLLAB_SESSION_ID} and
+ * {@code COLLAB_RUN_ID}, and the message on stdin.
  */
 @Component
 class AgentLauncher {
 
     private final AgentCommand command;
+
     private final Workspaces workspaces;
+
     private final RunnerProperties properties;
 
     AgentLauncher(AgentCommand command, Workspaces workspaces, RunnerProperties properties) {
@@ -28,7 +31,10 @@ class AgentLauncher {
         this.properties = properties;
     }
 
-    /** Starts the agent and feeds it the message (in the background: the agent reads when it likes). */
+    /**
+     * Starts the agent and feeds it the message (in the background: the agent reads when
+     * it likes).
+     */
     Process start(UUID sessionId, UUID runId, String message) throws IOException {
         Path workspace = workspaces.create(sessionId);
         ProcessBuilder builder = new ProcessBuilder(command.command()).directory(workspace.toFile());
@@ -57,8 +63,11 @@ class AgentLauncher {
     private static void feed(Process process, String message) {
         try (OutputStream stdin = process.getOutputStream()) {
             stdin.write(message.getBytes(StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            // The agent did not read its input (or exited early): not an error of the run.
+        }
+        catch (IOException e) {
+            // The agent did not read its input (or exited early): not an error of the
+            // run.
         }
     }
+
 }

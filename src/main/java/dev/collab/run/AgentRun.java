@@ -17,15 +17,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One run, from launch to {@code run.finished}, on a virtual thread of its own: starts the agent
- * (unless it was stopped before), reads its output into the {@link OutputBatcher}, stops it on
- * timeout, and records how it ended. However it ends (exit 0, non-zero, cannot start, timeout,
- * interrupt, shutdown) it ends with {@code run.finished}, and {@link #done()} completes after that.
+ * One run, from launch to {@code run.finished}, on a virtual thread of its own: starts
+ * the agent (unless it was stopped before), reads its output into the
+ * {@link OutputBatcher}, stops it on timeout, and records how it ended. However it ends
+ * (exit 0, non-zero, cannot start, timeout, interrupt, shutdown) it ends with
+ * {@code run.finished}, and {@link #done()} completes after that.
  */
 final class AgentRun {
 
     private static final Logger log = LoggerFactory.getLogger(AgentRun.class);
-    /** How long the readers get to reach the end of the agent's streams once it has exited. */
+
+    /**
+     * How long the readers get to reach the end of the agent's streams once it has
+     * exited.
+     */
     private static final Duration READERS_DRAIN = Duration.ofSeconds(5);
 
     /** What a run needs from the runner, the same for every run. */
@@ -34,24 +39,43 @@ final class AgentRun {
     }
 
     final UUID runId;
+
     final UUID sessionId;
+
     private final String message;
+
     private final Context context;
+
     private final OutputBatcher output;
+
     private final StderrTail stderrTail = new StderrTail();
+
     private final StopRequest stopRequest = new StopRequest(kill -> Thread.ofVirtual().start(kill));
+
     private final CompletableFuture<Void> done = new CompletableFuture<>();
+
     /**
-     * Guards starting the agent against a stop arriving meanwhile: either it sees the stop, or the
-     * stop sees it. A lock rather than {@code synchronized}: a virtual thread holds it while the
-     * process is forked, and on Java 21 {@code synchronized} would pin its carrier meanwhile.
+     * Guards starting the agent against a stop arriving meanwhile: either it sees the
+     * stop, or the stop sees it. A lock rather than {@code synchronized}: a virtual
+     * thread holds it while the process is forked, and on Java 21 {@code synchronized}
+     * would pin its carrier meanwhile.
      */
     private final ReentrantLock starting = new ReentrantLock();
+
     private @Nullable Process process;
-    /** The agent's descendants as last seen: after it exits, they are reparented and invisible. */
+
+    /**
+     * The agent's descendants as last seen: after it exits, they are reparented and
+     * invisible.
+     */
     private volatile List<ProcessHandle> lastDescendants = List.of();
-    /** The runner is recording the end itself: a lease check that no longer renews it is no loss. */
+
+    /**
+     * The runner is recording the end itself: a lease check that no longer renews it is
+     * no loss.
+     */
     volatile boolean finishing;
+
     /** Its lease was found lost (logged once, however many lease checks see it). */
     final AtomicBoolean leaseLost = new AtomicBoolean();
 
@@ -60,8 +84,8 @@ final class AgentRun {
         this.sessionId = sessionId;
         this.message = message;
         this.context = context;
-        OutputBatcher.Appender appender = (stream, text) -> context.eventLog().append(sessionId, "output",
-                Map.of("runId", runId.toString(), "stream", stream, "text", text));
+        OutputBatcher.Appender appender = (stream, text) -> context.eventLog()
+            .append(sessionId, "output", Map.of("runId", runId.toString(), "stream", stream, "text", text));
         this.output = new OutputBatcher(runId, appender, context.properties(), context.budget(),
                 context.metrics()::appendFailed, context.metrics()::dropped);
     }
@@ -76,7 +100,8 @@ final class AgentRun {
         starting.lock();
         try {
             return process == null ? null : process.toHandle();
-        } finally {
+        }
+        finally {
             starting.unlock();
         }
     }
@@ -88,10 +113,10 @@ final class AgentRun {
     }
 
     /**
-     * Stops the agent and everything it started; before it started, it never starts. The first
-     * reason is the one recorded; the kill starts once.
-     *
-     * @return true when this call's reason was recorded (the run was not being stopped yet)
+     * Stops the agent and everything it started; before it started, it never starts. The
+     * first reason is the one recorded; the kill starts once.
+     * @return true when this call's reason was recorded (the run was not being stopped
+     * yet)
      */
     boolean stop(StopReason reason) {
         return stopRequest.request(reason, this::killTree);
@@ -107,7 +132,8 @@ final class AgentRun {
         var sample = context.metrics().startRun();
         try {
             finish(execute());
-        } finally {
+        }
+        finally {
             long dropped = output.discard();
             if (dropped > 0) {
                 log.warn("Run {}: {} bytes of output were dropped while the database was unavailable "
@@ -131,13 +157,15 @@ final class AgentRun {
             }
             try {
                 agent = context.launcher().start(sessionId, runId, message);
-            } catch (IOException | RuntimeException e) {
+            }
+            catch (IOException | RuntimeException e) {
                 log.warn("Run {}: the agent command could not start: {}", runId, e.getMessage());
                 return new Runs.Outcome("failed", null, "runner-unavailable",
                         "The agent could not be started; an operator should check collab.runner.command (details in the server log).");
             }
             process = agent;
-        } finally {
+        }
+        finally {
             starting.unlock();
         }
         try {
@@ -147,7 +175,8 @@ final class AgentRun {
                     context.properties().timeout());
             if (!exited) {
                 stop(StopReason.TIMEOUT);
-                if (!agent.waitFor(context.properties().interruptGrace().plusSeconds(10).toMillis(), TimeUnit.MILLISECONDS)) {
+                if (!agent.waitFor(context.properties().interruptGrace().plusSeconds(10).toMillis(),
+                        TimeUnit.MILLISECONDS)) {
                     log.warn("Run {}: the agent did not die after SIGKILL", runId);
                 }
             }
@@ -163,38 +192,45 @@ final class AgentRun {
             output.close();
             finishing = true;
             return outcome(agent.isAlive() ? null : agent.exitValue());
-        } catch (InterruptedException e) {
+        }
+        catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             stop(StopReason.SHUTDOWN);
             finishing = true;
             return outcome(null);
-        } catch (RuntimeException e) {
+        }
+        catch (RuntimeException e) {
             log.warn("Run {} failed inside the runner: {}", runId, e.toString());
             killTree();
             finishing = true;
-            return new Runs.Outcome("failed", null, "runner-failed", "The run failed inside the server (details in the server log).");
+            return new Runs.Outcome("failed", null, "runner-failed",
+                    "The run failed inside the server (details in the server log).");
         }
     }
 
     private Thread read(InputStream stream, String name) {
-        return Thread.ofVirtual().name("run-" + name + "-" + runId).start(() -> AgentOutputReader.readAll(stream, text -> {
-            if (name.equals("stderr")) {
-                stderrTail.add(text);
-            }
-            output.add(name, text);
-        }));
+        return Thread.ofVirtual()
+            .name("run-" + name + "-" + runId)
+            .start(() -> AgentOutputReader.readAll(stream, text -> {
+                if (name.equals("stderr")) {
+                    stderrTail.add(text);
+                }
+                output.add(name, text);
+            }));
     }
 
     private void killTree() {
         ProcessHandle agent = agent();
         if (agent == null) {
-            return;   // not started: it never will be (execute sees the stop)
+            return; // not started: it never will be (execute sees the stop)
         }
         try {
             ProcessTree.stop(agent, context.properties().interruptGrace(), lastDescendants);
-        } catch (InterruptedException e) {
+        }
+        catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
+        }
+        catch (RuntimeException e) {
             // already gone, or not ours to signal: nothing more to do
             log.debug("Stopping run {}: {}", runId, e.toString());
         }
@@ -221,11 +257,15 @@ final class AgentRun {
                 "The agent exited with code " + exitCode + (tail.isEmpty() ? "." : ":\n" + tail));
     }
 
-    /** Finishing never throws: a failure here is logged, and the lease reaper ends the run later. */
+    /**
+     * Finishing never throws: a failure here is logged, and the lease reaper ends the run
+     * later.
+     */
     private void finish(Runs.Outcome outcome) {
         try {
             context.runs().finish(runId, outcome);
-        } catch (RuntimeException e) {
+        }
+        catch (RuntimeException e) {
             log.error("Could not record the end of run {} ({}); its lease will expire and it ends as lost", runId,
                     outcome.status(), e);
         }
@@ -234,8 +274,10 @@ final class AgentRun {
     private static void closeQuietly(InputStream stream) {
         try {
             stream.close();
-        } catch (IOException e) {
+        }
+        catch (IOException e) {
             // closing anyway
         }
     }
+
 }

@@ -18,14 +18,15 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
 /**
- * The runs of this instance: starts a run for a message, stops runs (interrupt, lost lease,
- * shutdown) here or, through the control channel, on the instance that runs them. Each run is an
- * {@link AgentRun}; this class keeps which are in progress.
+ * The runs of this instance: starts a run for a message, stops runs (interrupt, lost
+ * lease, shutdown) here or, through the control channel, on the instance that runs them.
+ * Each run is an {@link AgentRun}; this class keeps which are in progress.
  * <p>
- * A lifecycle at {@link ShutdownOrder#RUNS}: it stops after the web server drained (no send is
- * in flight any more) and before the event log, so every run still in progress ends with
- * {@code error instance-shutdown} and {@code run.finished} in the log. A run launched after it
- * stopped (a send whose request outlived the drain) never starts its agent: it ends the same way.
+ * A lifecycle at {@link ShutdownOrder#RUNS}: it stops after the web server drained (no
+ * send is in flight any more) and before the event log, so every run still in progress
+ * ends with {@code error instance-shutdown} and {@code run.finished} in the log. A run
+ * launched after it stopped (a send whose request outlived the drain) never starts its
+ * agent: it ends the same way.
  */
 @Component
 public class AgentRunner implements SmartLifecycle {
@@ -33,11 +34,18 @@ public class AgentRunner implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(AgentRunner.class);
 
     private final Runs runs;
+
     private final AgentRun.Context context;
+
     /** From launch to recorded end, started or not. */
     private final Map<UUID, AgentRun> active = new ConcurrentHashMap<>();
-    /** Guards {@link #running} against a launch racing {@link #stop(Runnable)}: a run is either registered before the stop takes its list, or sees the stop. */
+
+    /**
+     * Guards {@link #running} against a launch racing {@link #stop(Runnable)}: a run is
+     * either registered before the stop takes its list, or sees the stop.
+     */
     private final Object lifecycle = new Object();
+
     private boolean running;
 
     AgentRunner(RunnerProperties properties, AgentLauncher launcher, Runs runs, EventLog eventLog,
@@ -55,14 +63,17 @@ public class AgentRunner implements SmartLifecycle {
         synchronized (lifecycle) {
             if (running) {
                 active.put(runId, run);
-            } else {
-                run.stop(StopReason.SHUTDOWN);   // its agent never starts; it ends as instance-shutdown
+            }
+            else {
+                run.stop(StopReason.SHUTDOWN); // its agent never starts; it ends as
+                                               // instance-shutdown
             }
         }
         Thread.ofVirtual().name("run-" + runId).start(() -> {
             try {
                 run.run();
-            } finally {
+            }
+            finally {
                 active.remove(runId);
             }
         });
@@ -79,10 +90,11 @@ public class AgentRunner implements SmartLifecycle {
     }
 
     /**
-     * Runs of ours whose lease was not renewed (another instance ended them as lost): stop them
-     * here. Only the runs the lease check asked about ({@code mine}, its snapshot): a run launched
-     * after it was not renewed because nobody asked. A run this runner is finishing itself is not
-     * renewed either, since it is no longer RUNNING: that is no lost lease.
+     * Runs of ours whose lease was not renewed (another instance ended them as lost):
+     * stop them here. Only the runs the lease check asked about ({@code mine}, its
+     * snapshot): a run launched after it was not renewed because nobody asked. A run this
+     * runner is finishing itself is not renewed either, since it is no longer RUNNING:
+     * that is no lost lease.
      */
     void stopUnrenewed(Set<UUID> mine, Set<UUID> renewed) {
         for (UUID runId : mine) {
@@ -94,7 +106,8 @@ public class AgentRunner implements SmartLifecycle {
                 continue;
             }
             run.closeOutput();
-            // Every tick sees the run unrenewed until its agent is gone: say so once, stop once.
+            // Every tick sees the run unrenewed until its agent is gone: say so once,
+            // stop once.
             if (run.leaseLost.compareAndSet(false, true)) {
                 log.warn("Run {} lost its lease (ended elsewhere as lost); stopping its agent", runId);
             }
@@ -103,9 +116,8 @@ public class AgentRunner implements SmartLifecycle {
     }
 
     /**
-     * Interrupts the run in progress in the session, wherever it runs: here directly, on another
-     * instance through the control channel. Never throws.
-     *
+     * Interrupts the run in progress in the session, wherever it runs: here directly, on
+     * another instance through the control channel. Never throws.
      * @return the run that was asked to stop, or null when none was running
      */
     @Nullable UUID interrupt(UUID sessionId) {
@@ -117,14 +129,17 @@ public class AgentRunner implements SmartLifecycle {
             UUID runId = running.get().runId();
             if (!stopLocal(runId, StopReason.INTERRUPT)) {
                 if (running.get().leaseExpired()) {
-                    // Its instance is gone: nobody would act on the message; end the run here.
+                    // Its instance is gone: nobody would act on the message; end the run
+                    // here.
                     runs.finish(runId, new Runs.Outcome("interrupted", null, null, null));
-                } else {
+                }
+                else {
                     runs.interruptElsewhere(runId);
                 }
             }
             return runId;
-        } catch (RuntimeException e) {
+        }
+        catch (RuntimeException e) {
             log.warn("Interrupting the run of session {} failed: {}", sessionId, e.toString());
             return null;
         }
@@ -145,7 +160,8 @@ public class AgentRunner implements SmartLifecycle {
             try {
                 UUID runId = UUID.fromString(command.substring("interrupt:".length()));
                 Thread.ofVirtual().start(() -> stopLocal(runId, StopReason.INTERRUPT));
-            } catch (IllegalArgumentException e) {
+            }
+            catch (IllegalArgumentException e) {
                 log.debug("Ignoring control command {}", command);
             }
         }
@@ -159,9 +175,9 @@ public class AgentRunner implements SmartLifecycle {
     }
 
     /**
-     * Shutdown: every run in progress is stopped and ends as interrupted ({@code instance-shutdown});
-     * the callback runs once each has recorded its end (Spring waits for it up to
-     * {@code spring.lifecycle.timeout-per-shutdown-phase}).
+     * Shutdown: every run in progress is stopped and ends as interrupted
+     * ({@code instance-shutdown}); the callback runs once each has recorded its end
+     * (Spring waits for it up to {@code spring.lifecycle.timeout-per-shutdown-phase}).
      */
     @Override
     public void stop(Runnable callback) {
@@ -172,13 +188,17 @@ public class AgentRunner implements SmartLifecycle {
         }
         stopping.forEach(run -> run.stop(StopReason.SHUTDOWN));
         CompletableFuture.allOf(stopping.stream().map(AgentRun::done).toArray(CompletableFuture<?>[]::new))
-                .whenComplete((ignored, failure) -> callback.run());
+            .whenComplete((ignored, failure) -> callback.run());
     }
 
-    /** Spring stops a {@link SmartLifecycle} with {@link #stop(Runnable)}; this one does not wait. */
+    /**
+     * Spring stops a {@link SmartLifecycle} with {@link #stop(Runnable)}; this one does
+     * not wait.
+     */
     @Override
     public void stop() {
-        stop(() -> { });
+        stop(() -> {
+        });
     }
 
     @Override
@@ -192,4 +212,5 @@ public class AgentRunner implements SmartLifecycle {
     public int getPhase() {
         return ShutdownOrder.RUNS;
     }
+
 }

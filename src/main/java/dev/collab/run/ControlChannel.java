@@ -10,18 +10,20 @@ import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 /**
- * Short commands between instances (for example "interrupt run X" to the instance that runs
- * it), over PostgreSQL NOTIFY on {@code collab_control}, received by this instance's LISTEN
- * connection. Delivery is best effort: a command for an instance that is gone is dropped, and
- * whatever it was about is settled by leases.
+ * Short commands between instances (for example "interrupt run X" to the instance that
+ * runs it), over PostgreSQL NOTIFY on {@code collab_control}, received by this instance's
+ * LISTEN connection. Delivery is best effort: a command for an instance that is gone is
+ * dropped, and whatever it was about is settled by leases.
  */
 @Component
 class ControlChannel {
 
     static final String CHANNEL = "collab_control";
+
     private static final Logger log = LoggerFactory.getLogger(ControlChannel.class);
 
     private final ClusterNotifications notifications;
+
     private final List<Consumer<String>> handlers = new CopyOnWriteArrayList<>();
 
     ControlChannel(ClusterNotifications notifications) {
@@ -29,7 +31,9 @@ class ControlChannel {
         notifications.listen(CHANNEL, this::received);
     }
 
-    /** Sends a command to every instance (this one included); at most a few hundred bytes. */
+    /**
+     * Sends a command to every instance (this one included); at most a few hundred bytes.
+     */
     void send(String command) {
         notifications.send(CHANNEL, command);
     }
@@ -40,16 +44,19 @@ class ControlChannel {
     }
 
     /**
-     * Hands the command to every handler. One that throws is logged and skipped: it runs on the
-     * LISTEN thread, where an exception would drop the connection and the rest of its batch.
+     * Hands the command to every handler. One that throws is logged and skipped: it runs
+     * on the LISTEN thread, where an exception would drop the connection and the rest of
+     * its batch.
      */
     void received(String command) {
         for (Consumer<String> handler : handlers) {
             try {
                 handler.accept(command);
-            } catch (RuntimeException e) {
+            }
+            catch (RuntimeException e) {
                 log.warn("A handler of control command {} failed: {}", command, e.toString());
             }
         }
     }
+
 }

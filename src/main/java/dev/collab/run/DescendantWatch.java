@@ -13,23 +13,25 @@ import org.springframework.scheduling.config.ScheduledTaskRegistrar;
 import org.springframework.stereotype.Component;
 
 /**
- * Remembers what each running agent started, so that what it leaves behind when it exits (a
- * background child still holding its output pipes, say) is killed with the run: once the agent
- * has exited its children are reparented and no longer show as its descendants.
+ * Remembers what each running agent started, so that what it leaves behind when it exits
+ * (a background child still holding its output pipes, say) is killed with the run: once
+ * the agent has exited its children are reparented and no longer show as its descendants.
  * <p>
- * Why a scan at all, and why once a second for all runs: Java cannot put an agent in a process
- * group of its own without a shell or {@code setsid}, so the process table is the only way to
- * find its tree. {@link ProcessHandle#descendants()} reads the whole table each time: measured
- * at 2.6–4.4 ms per call with ~100 processes on the 2-core build machine, which is 9–15 % of a
- * core per run at the former 30 ms flush tick. One scan of the server's own descendants every
- * {@link #INTERVAL} serves every run at once (a few ms a second whatever the number of runs). A
- * child that lives less than that and outlives its agent can be missed; stopping a run (interrupt,
- * timeout, shutdown) scans again at that moment and does not depend on this.
+ * Why a scan at all, and why once a second for all runs: Java cannot put an agent in a
+ * process group of its own without a shell or {@code setsid}, so the process table is the
+ * only way to find its tree. {@link ProcessHandle#descendants()} reads the whole table
+ * each time: measured at 2.6–4.4 ms per call with ~100 processes on the 2-core build
+ * machine, which is 9–15 % of a core per run at the former 30 ms flush tick. One scan of
+ * the server's own descendants every {@link #INTERVAL} serves every run at once (a few ms
+ * a second whatever the number of runs). A child that lives less than that and outlives
+ * its agent can be missed; stopping a run (interrupt, timeout, shutdown) scans again at
+ * that moment and does not depend on this.
  */
 @Component
 class DescendantWatch implements SchedulingConfigurer {
 
     static final Duration INTERVAL = Duration.ofSeconds(1);
+
     private static final Logger log = LoggerFactory.getLogger(DescendantWatch.class);
 
     private final AgentRunner runner;
@@ -63,9 +65,11 @@ class DescendantWatch implements SchedulingConfigurer {
                     run.rememberDescendants(descendants);
                 }
             });
-        } catch (RuntimeException e) {
+        }
+        catch (RuntimeException e) {
             // The next scan tries again; processes come and go while the table is read.
             log.debug("Scanning the agents' processes failed: {}", e.toString());
         }
     }
+
 }

@@ -7,11 +7,15 @@ import dev.collab.session.SessionEnded;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.event.TransactionalEventListener;
 
-/** A session that ended with a run in progress: the run is finished as interrupted and its processes stopped. */
+/**
+ * A session that ended with a run in progress: the run is finished as interrupted and its
+ * processes stopped.
+ */
 @Component
 class EndedSessionRuns implements InterruptedRuns {
 
     private final AgentRunner runner;
+
     private final Runs runs;
 
     EndedSessionRuns(AgentRunner runner, Runs runs) {
@@ -24,7 +28,10 @@ class EndedSessionRuns implements InterruptedRuns {
         runs.finish(runId, new Runs.Outcome("interrupted", null, null, null));
     }
 
-    /** After the commit: the agent's processes are stopped, here or on the instance that runs them. */
+    /**
+     * After the commit: the agent's processes are stopped, here or on the instance that
+     * runs them.
+     */
     @TransactionalEventListener
     void onEnded(SessionEnded ended) {
         UUID runId = ended.interruptedRunId();
@@ -33,4 +40,5 @@ class EndedSessionRuns implements InterruptedRuns {
             Thread.ofVirtual().start(() -> runs.interruptElsewhere(runId));
         }
     }
+
 }

@@ -13,4 +13,5 @@ class InstanceId {
     String value() {
         return value;
     }
+
 }

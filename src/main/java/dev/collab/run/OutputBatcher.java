@@ -13,42 +13,63 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The output of one run on its way into the log as {@code output} events: batched every
- * {@code collab.runner.output-flush}, or as soon as {@code output-max-chars} are waiting, stdout
- * and stderr apart. A batch leaves its {@link PendingOutput} only once it is in the log, so a
- * database outage delays output without losing it (within the server's {@link OutputBudget}).
+ * {@code collab.runner.output-flush}, or as soon as {@code output-max-chars} are waiting,
+ * stdout and stderr apart. A batch leaves its {@link PendingOutput} only once it is in
+ * the log, so a database outage delays output without losing it (within the server's
+ * {@link OutputBudget}).
  */
 final class OutputBatcher {
 
     private static final Logger log = LoggerFactory.getLogger(OutputBatcher.class);
 
-    /** Appends one batch of a stream; throws {@link LogClosedException} once the session's log is closed. */
+    /**
+     * Appends one batch of a stream; throws {@link LogClosedException} once the session's
+     * log is closed.
+     */
     @FunctionalInterface
     interface Appender {
+
         void append(String stream, String text);
+
     }
 
     /** Waits up to {@code millis} for the agent to exit; true once it has. */
     @FunctionalInterface
     interface Exit {
+
         boolean await(long millis) throws InterruptedException;
+
     }
 
     private final UUID runId;
+
     private final Appender appender;
+
     private final RunnerProperties properties;
+
     private final Runnable onAppendFailure;
+
     private final PendingOutput stdout;
+
     private final PendingOutput stderr;
-    /** One batch at a time, in order: the flush tick and a reader with a full batch take turns. */
+
+    /**
+     * One batch at a time, in order: the flush tick and a reader with a full batch take
+     * turns.
+     */
     private final ReentrantLock flushing = new ReentrantLock();
+
     /** Set once the run is finished (or its log closed): late output is dropped. */
     private volatile boolean closed;
-    /** Appends fail (the database is unavailable): said once, and the readers stop trying. */
+
+    /**
+     * Appends fail (the database is unavailable): said once, and the readers stop trying.
+     */
     private volatile boolean appendFailing;
 
     /**
      * @param onAppendFailure told of every failed append
-     * @param onDrop          told the bytes of every drop past the budget
+     * @param onDrop told the bytes of every drop past the budget
      */
     OutputBatcher(UUID runId, Appender appender, RunnerProperties properties, OutputBudget budget,
             Runnable onAppendFailure, LongConsumer onDrop) {
@@ -60,7 +81,10 @@ final class OutputBatcher {
         this.stderr = new PendingOutput("stderr", budget, () -> this.appendFailing, onDrop);
     }
 
-    /** From a reader: what the agent printed on {@code stream}; a full batch is appended at once. */
+    /**
+     * From a reader: what the agent printed on {@code stream}; a full batch is appended
+     * at once.
+     */
     void add(String stream, CharSequence chars) {
         PendingOutput output = "stderr".equals(stream) ? stderr : stdout;
         if (output.add(chars) >= properties.outputMaxChars()) {
@@ -69,13 +93,13 @@ final class OutputBatcher {
     }
 
     /**
-     * Until the agent exits: appends what waits every {@code output-flush}, so output that never
-     * fills a batch still shows within that time.
-     *
+     * Until the agent exits: appends what waits every {@code output-flush}, so output
+     * that never fills a batch still shows within that time.
      * @return true when the agent exited, false when {@code timeout} passed first
      */
     boolean flushUntilExit(Exit exit, Duration timeout) throws InterruptedException {
-        // Monotonic time for a deadline: a wall clock (and the tests' movable one) may jump.
+        // Monotonic time for a deadline: a wall clock (and the tests' movable one) may
+        // jump.
         long deadline = System.nanoTime() + timeout.toNanos();
         long tick = Math.max(1, properties.outputFlush().toMillis());
         while (true) {
@@ -91,14 +115,15 @@ final class OutputBatcher {
     }
 
     /**
-     * Appends what is waiting, in batches of at most {@code output-max-chars}. When an append
-     * fails (the database is unavailable) the batch stays and this throws.
+     * Appends what is waiting, in batches of at most {@code output-max-chars}. When an
+     * append fails (the database is unavailable) the batch stays and this throws.
      */
     void flush() {
         flushing.lock();
         try {
             appendWaiting();
-        } finally {
+        }
+        finally {
             flushing.unlock();
         }
     }
@@ -106,7 +131,8 @@ final class OutputBatcher {
     private void appendWaiting() {
         int maxChars = properties.outputMaxChars();
         for (PendingOutput output : List.of(stdout, stderr)) {
-            // What waits now, not what the agent keeps printing meanwhile: the caller gets back.
+            // What waits now, not what the agent keeps printing meanwhile: the caller
+            // gets back.
             int batches = output.batchesWaiting(maxChars);
             for (int i = 0; i < batches && !closed; i++) {
                 PendingOutput.Batch batch = output.next(maxChars);
@@ -115,16 +141,20 @@ final class OutputBatcher {
                 }
                 try {
                     appender.append(output.stream, batch.text());
-                } catch (LogClosedException e) {
-                    // The session ended (its log is closed): what the agent still prints is dropped.
+                }
+                catch (LogClosedException e) {
+                    // The session ended (its log is closed): what the agent still prints
+                    // is dropped.
                     closed = true;
-                } catch (RuntimeException e) {
+                }
+                catch (RuntimeException e) {
                     output.failed();
                     throw e;
                 }
                 output.appended(batch);
                 if (appendFailing) {
-                    // At once, not after the backlog: from now on the readers wait for appends again.
+                    // At once, not after the backlog: from now on the readers wait for
+                    // appends again.
                     appendFailing = false;
                     log.info("Run {}: output is appended again", runId);
                 }
@@ -135,21 +165,26 @@ final class OutputBatcher {
         }
     }
 
-    /** From the flush tick: a failed append is counted and said once; the output waits for the next tick. */
+    /**
+     * From the flush tick: a failed append is counted and said once; the output waits for
+     * the next tick.
+     */
     void flushQuietly() {
         try {
             flush();
-        } catch (RuntimeException e) {
+        }
+        catch (RuntimeException e) {
             appendFailed(e);
         }
     }
 
     /**
-     * From a reader with a full batch. While appends work, the reader waits for the flush lock and
-     * appends: it stops reading meanwhile, the agent's pipe fills up and the agent waits for the
-     * database (backpressure, nothing dropped, however much it prints). While appends are failing
-     * it does not wait: it keeps reading, the output waits within the server's budget (past it
-     * the oldest goes, with a marker), and the flush tick keeps retrying.
+     * From a reader with a full batch. While appends work, the reader waits for the flush
+     * lock and appends: it stops reading meanwhile, the agent's pipe fills up and the
+     * agent waits for the database (backpressure, nothing dropped, however much it
+     * prints). While appends are failing it does not wait: it keeps reading, the output
+     * waits within the server's budget (past it the oldest goes, with a marker), and the
+     * flush tick keeps retrying.
      */
     private void flushFromReader() {
         if (appendFailing) {
@@ -157,20 +192,23 @@ final class OutputBatcher {
         }
         flushing.lock();
         try {
-            if (!appendFailing) {   // the flush we waited for may just have failed
+            if (!appendFailing) { // the flush we waited for may just have failed
                 appendWaiting();
             }
-        } catch (RuntimeException e) {
+        }
+        catch (RuntimeException e) {
             appendFailed(e);
-        } finally {
+        }
+        finally {
             flushing.unlock();
         }
     }
 
     /**
-     * After the agent exited: what waits is appended before {@code run.finished}. While the
-     * database is unavailable this retries for up to {@code collab.runner.lease}; after that what
-     * waits is dropped (counted, and its marker tried once more before {@code run.finished}).
+     * After the agent exited: what waits is appended before {@code run.finished}. While
+     * the database is unavailable this retries for up to {@code collab.runner.lease};
+     * after that what waits is dropped (counted, and its marker tried once more before
+     * {@code run.finished}).
      */
     void flushRemaining() throws InterruptedException {
         long deadline = System.nanoTime() + properties.lease().toNanos();
@@ -178,7 +216,8 @@ final class OutputBatcher {
             try {
                 flush();
                 return;
-            } catch (RuntimeException e) {
+            }
+            catch (RuntimeException e) {
                 appendFailed(e);
                 if (System.nanoTime() > deadline) {
                     long bytes = stdout.dropAll() + stderr.dropAll();
@@ -187,7 +226,8 @@ final class OutputBatcher {
                     flushQuietly();
                     return;
                 }
-                // A retry pause, not a wait for a condition: nothing tells us when the database is back.
+                // A retry pause, not a wait for a condition: nothing tells us when the
+                // database is back.
                 Thread.sleep(Math.max(100, properties.outputFlush().toMillis()));
             }
         }
@@ -197,10 +237,12 @@ final class OutputBatcher {
         onAppendFailure.run();
         if (!appendFailing) {
             appendFailing = true;
-            log.warn("Run {}: output could not be appended ({}); it is kept (all runs together up to {} "
-                    + "characters) and appended when the database answers again", runId, e.toString(),
-                    properties.outputMaxPendingChars());
-        } else {
+            log.warn(
+                    "Run {}: output could not be appended ({}); it is kept (all runs together up to {} "
+                            + "characters) and appended when the database answers again",
+                    runId, e.toString(), properties.outputMaxPendingChars());
+        }
+        else {
             log.debug("Run {}: output still cannot be appended: {}", runId, e.toString());
         }
     }
@@ -211,9 +253,8 @@ final class OutputBatcher {
     }
 
     /**
-     * Lets go of whatever is still held (the log closed, the runner failed): it leaves the
-     * server's budget, and what a reader still gets is ignored.
-     *
+     * Lets go of whatever is still held (the log closed, the runner failed): it leaves
+     * the server's budget, and what a reader still gets is ignored.
      * @return the bytes dropped past the budget over the whole run
      */
     long discard() {
@@ -221,4 +262,5 @@ final class OutputBatcher {
         stderr.discard();
         return stdout.droppedTotal() + stderr.droppedTotal();
     }
+
 }

@@ -10,53 +10,79 @@ import java.util.function.LongConsumer;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Output of one stream of a run waiting to be appended. A batch stays here until its append
- * succeeded: if the database is unavailable, the text is appended later, not lost. The wait is
- * bounded by the server's {@link OutputBudget}: past it, and only while this run's appends are
- * failing, the oldest waiting text (not the batch being appended) is dropped, and one marker line
- * takes its place, at the very position of the gap, saying how many bytes were dropped there
- * (docs/runner.md): a gap is never silent.
+ * Output of one stream of a run waiting to be appended. A batch stays here until its
+ * append succeeded: if the database is unavailable, the text is appended later, not lost.
+ * The wait is bounded by the server's {@link OutputBudget}: past it, and only while this
+ * run's appends are failing, the oldest waiting text (not the batch being appended) is
+ * dropped, and one marker line takes its place, at the very position of the gap, saying
+ * how many bytes were dropped there (docs/runner.md): a gap is never silent.
  */
 final class PendingOutput {
 
-    /** A batch being appended: its text (a gap's marker first, if any) and what it takes out when done. */
+    /**
+     * A batch being appended: its text (a gap's marker first, if any) and what it takes
+     * out when done.
+     */
     record Batch(String text, int chars, long markerBytes) {
     }
 
     /** Output dropped at {@code position} of the waiting text. */
     private static final class Gap {
+
         int position;
+
         long bytes;
-        /** The text before the gap does not end a line: the marker starts with a line break. */
+
+        /**
+         * The text before the gap does not end a line: the marker starts with a line
+         * break.
+         */
         boolean midLine;
 
         Gap(int position, boolean midLine) {
             this.position = position;
             this.midLine = midLine;
         }
+
     }
 
     final String stream;
+
     private final OutputBudget budget;
+
     private final BooleanSupplier mayDrop;
+
     private final LongConsumer onDrop;
+
     private final StringBuilder waiting = new StringBuilder();
+
     /** In order of position; few (each failed append can leave one). */
     private final List<Gap> gaps = new ArrayList<>();
+
     private final ReentrantLock lock = new ReentrantLock();
-    /** Leading chars of {@code waiting} in a batch being appended: never dropped under it. */
+
+    /**
+     * Leading chars of {@code waiting} in a batch being appended: never dropped under it.
+     */
     private int inFlight;
+
     /** What was appended last ended a line (or nothing was appended yet). */
     private boolean atLineStart = true;
+
     private long droppedTotal;
-    /** Given up on for good (the run's log closed, or the run is over): what still arrives is ignored. */
+
+    /**
+     * Given up on for good (the run's log closed, or the run is over): what still arrives
+     * is ignored.
+     */
     private boolean closed;
 
     /**
-     * @param budget  what all runs may hold together
-     * @param mayDrop whether this run's appends are failing: only then is its output dropped past the budget
-     *                (while they work, the pump waits for the database instead, and the agent with it)
-     * @param onDrop  told the bytes (UTF-8) of every drop, as it happens
+     * @param budget what all runs may hold together
+     * @param mayDrop whether this run's appends are failing: only then is its output
+     * dropped past the budget (while they work, the pump waits for the database instead,
+     * and the agent with it)
+     * @param onDrop told the bytes (UTF-8) of every drop, as it happens
      */
     PendingOutput(String stream, OutputBudget budget, BooleanSupplier mayDrop, LongConsumer onDrop) {
         this.stream = stream;
@@ -70,7 +96,8 @@ final class PendingOutput {
         lock.lock();
         try {
             if (closed) {
-                return 0;   // a pump still reading after the run let go of its output: held by nobody
+                return 0; // a pump still reading after the run let go of its output: held
+                          // by nobody
             }
             waiting.append(chars);
             long over = budget.take(chars.length());
@@ -78,17 +105,19 @@ final class PendingOutput {
                 drop(over);
             }
             return waiting.length();
-        } finally {
+        }
+        finally {
             lock.unlock();
         }
     }
 
     /**
-     * The next batch, at most {@code maxChars} of output (after the marker of a gap right before
-     * it), never across a gap, left in place until {@link #appended}; null when nothing waits. One
-     * batch at a time (the caller holds the run's flush lock).
+     * The next batch, at most {@code maxChars} of output (after the marker of a gap right
+     * before it), never across a gap, left in place until {@link #appended}; null when
+     * nothing waits. One batch at a time (the caller holds the run's flush lock).
      */
-    @SuppressWarnings("NullAway") // first is not null when marker is true, which NullAway cannot follow
+    @SuppressWarnings("NullAway") // first is not null when marker is true, which NullAway
+                                  // cannot follow
     @Nullable Batch next(int maxChars) {
         lock.lock();
         try {
@@ -104,12 +133,13 @@ final class PendingOutput {
             }
             int chars = Math.min(maxChars, limit);
             if (chars > 0 && chars < waiting.length() && Character.isHighSurrogate(waiting.charAt(chars - 1))) {
-                chars--;   // never split a character between two events
+                chars--; // never split a character between two events
             }
             inFlight = chars;
             return new Batch((marker ? marker(first) : "") + waiting.substring(0, chars), chars,
                     marker ? first.bytes : 0);
-        } finally {
+        }
+        finally {
             lock.unlock();
         }
     }
@@ -129,7 +159,8 @@ final class PendingOutput {
         try {
             if (batch.chars() > 0) {
                 atLineStart = waiting.charAt(batch.chars() - 1) == '\n';
-            } else if (batch.markerBytes() > 0) {
+            }
+            else if (batch.markerBytes() > 0) {
                 atLineStart = true;
             }
             waiting.delete(0, batch.chars());
@@ -139,15 +170,18 @@ final class PendingOutput {
                 written.bytes -= batch.markerBytes();
                 if (written.bytes <= 0) {
                     gaps.removeFirst();
-                } else {
-                    written.midLine = false;   // dropped meanwhile, right after the marker line just written
+                }
+                else {
+                    written.midLine = false; // dropped meanwhile, right after the marker
+                                             // line just written
                 }
             }
             for (Gap gap : gaps) {
                 gap.position -= batch.chars();
             }
             inFlight = 0;
-        } finally {
+        }
+        finally {
             lock.unlock();
         }
     }
@@ -157,29 +191,30 @@ final class PendingOutput {
         lock.lock();
         try {
             inFlight = 0;
-        } finally {
+        }
+        finally {
             lock.unlock();
         }
     }
 
     /**
-     * Gives up on all waiting output (the run ended and the database still does not answer): it
-     * becomes a gap, counted like any other, whose marker is what waits now.
-     *
+     * Gives up on all waiting output (the run ended and the database still does not
+     * answer): it becomes a gap, counted like any other, whose marker is what waits now.
      * @return the bytes dropped
      */
     long dropAll() {
         lock.lock();
         try {
             return drop(waiting.length());
-        } finally {
+        }
+        finally {
             lock.unlock();
         }
     }
 
     /**
-     * Gives up on what waits and on whatever still arrives (the run's log is closed, or the run is
-     * over); returns how many chars that was.
+     * Gives up on what waits and on whatever still arrives (the run's log is closed, or
+     * the run is over); returns how many chars that was.
      */
     int discard() {
         lock.lock();
@@ -191,7 +226,8 @@ final class PendingOutput {
             gaps.clear();
             inFlight = 0;
             return chars;
-        } finally {
+        }
+        finally {
             lock.unlock();
         }
     }
@@ -201,7 +237,8 @@ final class PendingOutput {
         lock.lock();
         try {
             return droppedTotal;
-        } finally {
+        }
+        finally {
             lock.unlock();
         }
     }
@@ -210,24 +247,29 @@ final class PendingOutput {
         lock.lock();
         try {
             return waiting.length();
-        } finally {
-            lock.unlock();
         }
-    }
-
-    /** How many batches of at most {@code maxChars} what waits now takes (markers included). */
-    int batchesWaiting(int maxChars) {
-        lock.lock();
-        try {
-            return waiting.length() / maxChars + gaps.size() + 1;
-        } finally {
+        finally {
             lock.unlock();
         }
     }
 
     /**
-     * Drops up to {@code chars} of the oldest waiting text after the batch in flight, on a
-     * character boundary, and records the gap where the text was.
+     * How many batches of at most {@code maxChars} what waits now takes (markers
+     * included).
+     */
+    int batchesWaiting(int maxChars) {
+        lock.lock();
+        try {
+            return waiting.length() / maxChars + gaps.size() + 1;
+        }
+        finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Drops up to {@code chars} of the oldest waiting text after the batch in flight, on
+     * a character boundary, and records the gap where the text was.
      */
     private long drop(long chars) {
         int from = inFlight;
@@ -244,20 +286,22 @@ final class PendingOutput {
         int removed = to - from;
         // Gaps inside the dropped text, or at either end of it, become one.
         Gap here = null;
-        for (Iterator<Gap> it = gaps.iterator(); it.hasNext(); ) {
+        for (Iterator<Gap> it = gaps.iterator(); it.hasNext();) {
             Gap gap = it.next();
             if (gap.position < from) {
                 continue;
             }
             if (gap.position > to) {
                 gap.position -= removed;
-            } else if (here == null) {
+            }
+            else if (here == null) {
                 if (gap.position != from) {
                     gap.position = from;
                     gap.midLine = midLine;
                 }
                 here = gap;
-            } else {
+            }
+            else {
                 here.bytes += gap.bytes;
                 it.remove();
             }
@@ -276,4 +320,5 @@ final class PendingOutput {
         onDrop.accept(bytes);
         return bytes;
     }
+
 }

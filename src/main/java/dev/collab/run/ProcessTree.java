@@ -14,10 +14,11 @@ import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
 /**
- * Stopping an agent and everything it started, with {@link ProcessHandle} only (no shell, no
- * {@code kill} command, no process group: Java cannot start a process in a group of its own).
- * The process table is scanned when it is needed (when a run is stopped, and once a second for
- * all runs together, see {@link DescendantWatch}), never per run on the output flush tick.
+ * Stopping an agent and everything it started, with {@link ProcessHandle} only (no shell,
+ * no {@code kill} command, no process group: Java cannot start a process in a group of
+ * its own). The process table is scanned when it is needed (when a run is stopped, and
+ * once a second for all runs together, see {@link DescendantWatch}), never per run on the
+ * output flush tick.
  */
 final class ProcessTree {
 
@@ -25,22 +26,26 @@ final class ProcessTree {
     }
 
     /**
-     * Polite first (SIGTERM to the agent, then to its descendants at this moment), forcibly
-     * (SIGKILL) for whatever is still alive after {@code grace}, including what the agent started
-     * meanwhile and what an earlier scan saw ({@code known}: descendants that may have outlived
-     * their parent, whom the agent's tree no longer shows).
+     * Polite first (SIGTERM to the agent, then to its descendants at this moment),
+     * forcibly (SIGKILL) for whatever is still alive after {@code grace}, including what
+     * the agent started meanwhile and what an earlier scan saw ({@code known}:
+     * descendants that may have outlived their parent, whom the agent's tree no longer
+     * shows).
      */
     static void stop(ProcessHandle agent, Duration grace, Collection<ProcessHandle> known) throws InterruptedException {
         List<ProcessHandle> tree = new ArrayList<>(agent.descendants().toList());
         known.stream().filter(handle -> !tree.contains(handle)).forEach(tree::add);
-        // The agent first (it may stop its own children cleanly), then whatever it started.
+        // The agent first (it may stop its own children cleanly), then whatever it
+        // started.
         agent.destroy();
         tree.forEach(ProcessHandle::destroy);
         CompletableFuture<?>[] exits = Stream.concat(Stream.of(agent), tree.stream())
-                .map(ProcessHandle::onExit).toArray(CompletableFuture<?>[]::new);
+            .map(ProcessHandle::onExit)
+            .toArray(CompletableFuture<?>[]::new);
         try {
             CompletableFuture.allOf(exits).get(grace.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException | ExecutionException e) {
+        }
+        catch (TimeoutException | ExecutionException e) {
             // Someone ignores SIGTERM (or cannot be waited for): the grace is over.
         }
         tree.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
@@ -48,14 +53,16 @@ final class ProcessTree {
         agent.destroyForcibly();
     }
 
-    /** After the agent exited: what it started and left behind (as last seen) is killed. */
+    /**
+     * After the agent exited: what it started and left behind (as last seen) is killed.
+     */
     static void killLeftovers(Collection<ProcessHandle> known) {
         known.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
     }
 
     /**
-     * The descendants of each of {@code agents} (by pid), from one scan of the server's own
-     * descendants: one read of the process table however many runs there are.
+     * The descendants of each of {@code agents} (by pid), from one scan of the server's
+     * own descendants: one read of the process table however many runs there are.
      */
     static Map<Long, List<ProcessHandle>> descendantsOf(Set<Long> agents) {
         Map<Long, Long> parents = new HashMap<>();
@@ -76,4 +83,5 @@ final class ProcessTree {
         });
         return trees;
     }
+
 }

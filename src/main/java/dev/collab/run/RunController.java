@@ -25,6 +25,7 @@ import org.springframework.web.bind.annotation.RestController;
 class RunController {
 
     private final Sessions sessions;
+
     private final AgentRunner runner;
 
     RunController(Sessions sessions, AgentRunner runner) {
@@ -32,7 +33,10 @@ class RunController {
         this.runner = runner;
     }
 
-    /** 202 with the run that was asked to stop, 204 when nothing runs; never a 5xx for a process already gone. */
+    /**
+     * 202 with the run that was asked to stop, 204 when nothing runs; never a 5xx for a
+     * process already gone.
+     */
     @Operation(summary = "Interrupt the run in progress")
     @ApiResponse(responseCode = "202", description = "The run was asked to stop; it ends `interrupted`",
             content = @Content(mediaType = "application/json",
@@ -49,4 +53,5 @@ class RunController {
         return runId == null ? ResponseEntity.noContent().build()
                 : ResponseEntity.status(HttpStatus.ACCEPTED).body(Map.of("runId", runId));
     }
+
 }

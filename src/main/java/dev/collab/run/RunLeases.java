@@ -11,10 +11,11 @@ import org.springframework.scheduling.config.ScheduledTaskRegistrar;
 import org.springframework.stereotype.Component;
 
 /**
- * Leases keep "who runs this run" true: this instance renews the leases of its runs every third
- * of {@code collab.runner.lease}; every instance ends runs whose lease expired (their instance
- * died) as {@code lost} with {@code error runner-lost}, so a session never stays RUNNING forever.
- * A job on Spring's task scheduler (it stops with the scheduler, after the runs).
+ * Leases keep "who runs this run" true: this instance renews the leases of its runs every
+ * third of {@code collab.runner.lease}; every instance ends runs whose lease expired
+ * (their instance died) as {@code lost} with {@code error runner-lost}, so a session
+ * never stays RUNNING forever. A job on Spring's task scheduler (it stops with the
+ * scheduler, after the runs).
  */
 @Component
 class RunLeases implements SchedulingConfigurer {
@@ -22,7 +23,9 @@ class RunLeases implements SchedulingConfigurer {
     private static final Logger log = LoggerFactory.getLogger(RunLeases.class);
 
     private final Runs runs;
+
     private final AgentRunner runner;
+
     private final Duration period;
 
     RunLeases(Runs runs, AgentRunner runner, RunnerProperties properties) {
@@ -45,15 +48,17 @@ class RunLeases implements SchedulingConfigurer {
             }
             for (UUID expired : runs.expired()) {
                 if (runner.activeRunIds().contains(expired)) {
-                    continue;   // ours and alive: renewed on the next tick
+                    continue; // ours and alive: renewed on the next tick
                 }
                 if (runs.finish(expired, new Runs.Outcome("lost", null, "runner-lost",
                         "The server running this agent went away; send the message again."))) {
                     log.warn("Run {} lost its instance (lease expired); ended as lost", expired);
                 }
             }
-        } catch (RuntimeException e) {
+        }
+        catch (RuntimeException e) {
             log.warn("Lease check failed: {}", e.toString());
         }
     }
+
 }

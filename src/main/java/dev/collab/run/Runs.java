@@ -17,20 +17,27 @@ import org.springframework.transaction.annotation.Transactional;
 
 /**
  * Runs in the database: the single source of truth for which run is in progress, on which
- * instance, until when its lease holds. Finishing a run (its {@code run.finished} event, the
- * session back to IDLE) happens once, whoever gets there first: the runner, or the reaper of an
- * expired lease.
+ * instance, until when its lease holds. Finishing a run (its {@code run.finished} event,
+ * the session back to IDLE) happens once, whoever gets there first: the runner, or the
+ * reaper of an expired lease.
  */
 @Service
 public class Runs {
 
     private final JdbcClient jdbc;
+
     private final RunRepository repository;
+
     private final EventLog eventLog;
+
     private final Sessions sessions;
+
     private final RunnerProperties properties;
+
     private final MeterRegistry registry;
+
     private final ControlChannel control;
+
     final String instanceId;
 
     Runs(JdbcClient jdbc, RunRepository repository, EventLog eventLog, Sessions sessions, RunnerProperties properties,
@@ -45,40 +52,50 @@ public class Runs {
         this.instanceId = instanceId.value();
     }
 
-    /** Records a new run owned by this instance, with its first lease; in the send's transaction. */
+    /**
+     * Records a new run owned by this instance, with its first lease; in the send's
+     * transaction.
+     */
     @Transactional
     public void insert(UUID runId, UUID sessionId, UUID messageId) {
         jdbc.sql("""
-                        insert into runs (id, session_id, message_id, state, instance_id, lease_expires_at, started_at)
-                        values (:id, :session, :message, 'RUNNING', :instance,
-                                now() + make_interval(secs => :lease), now())
-                        """)
-                .param("id", runId).param("session", sessionId).param("message", messageId)
-                .param("instance", instanceId).param("lease", properties.lease().toMillis() / 1000.0)
-                .update();
+                insert into runs (id, session_id, message_id, state, instance_id, lease_expires_at, started_at)
+                values (:id, :session, :message, 'RUNNING', :instance,
+                        now() + make_interval(secs => :lease), now())
+                """)
+            .param("id", runId)
+            .param("session", sessionId)
+            .param("message", messageId)
+            .param("instance", instanceId)
+            .param("lease", properties.lease().toMillis() / 1000.0)
+            .update();
         registry.counter("collab.runs.started").increment();
     }
 
     /** Terminal state of a run, and the error the user is shown with it (if any). */
-    record Outcome(String status, @Nullable Integer exitCode, @Nullable String errorCode, @Nullable String errorMessage) {
+    record Outcome(String status, @Nullable Integer exitCode, @Nullable String errorCode,
+            @Nullable String errorMessage) {
     }
 
     /**
      * Finishes the run if it is still running: appends {@code error} (if any) and
      * {@code run.finished}, and returns the session to IDLE, in one transaction.
-     *
      * @return false when the run had finished already (for example reaped as lost)
      */
     @Transactional
     public boolean finish(UUID runId, Outcome outcome) {
-        @SuppressWarnings("NullAway") // a single-column query's rows are @Nullable to Spring; runs.session_id is NOT NULL
+        @SuppressWarnings("NullAway") // a single-column query's rows are @Nullable to
+                                      // Spring; runs.session_id is NOT NULL
         List<UUID> session = jdbc.sql("""
-                        update runs set state = 'FINISHED', status = :status, exit_code = :exitCode, finished_at = now()
-                        where id = :id and state = 'RUNNING'
-                        returning session_id
-                        """)
-                .param("id", runId).param("status", outcome.status()).param("exitCode", outcome.exitCode())
-                .query(UUID.class).list();
+                update runs set state = 'FINISHED', status = :status, exit_code = :exitCode, finished_at = now()
+                where id = :id and state = 'RUNNING'
+                returning session_id
+                """)
+            .param("id", runId)
+            .param("status", outcome.status())
+            .param("exitCode", outcome.exitCode())
+            .query(UUID.class)
+            .list();
         if (session.isEmpty()) {
             return false;
         }
@@ -100,25 +117,35 @@ public class Runs {
         return true;
     }
 
-    /** Renews the leases of the runs this instance is running; returns the ones still RUNNING. */
+    /**
+     * Renews the leases of the runs this instance is running; returns the ones still
+     * RUNNING.
+     */
     java.util.Set<UUID> renew(Collection<UUID> runIds) {
         if (runIds.isEmpty()) {
             return java.util.Set.of();
         }
         return new java.util.HashSet<>(jdbc.sql("""
-                        update runs set lease_expires_at = now() + make_interval(secs => :lease)
-                        where id = any(:ids) and state = 'RUNNING' and instance_id = :instance
-                        returning id
-                        """)
-                .param("lease", properties.lease().toMillis() / 1000.0).param("ids", runIds.toArray(UUID[]::new))
-                .param("instance", instanceId).query(UUID.class).list());
+                update runs set lease_expires_at = now() + make_interval(secs => :lease)
+                where id = any(:ids) and state = 'RUNNING' and instance_id = :instance
+                returning id
+                """)
+            .param("lease", properties.lease().toMillis() / 1000.0)
+            .param("ids", runIds.toArray(UUID[]::new))
+            .param("instance", instanceId)
+            .query(UUID.class)
+            .list());
     }
 
-    /** Runs whose lease expired (their instance died or hangs): candidates to end as lost. */
-    @SuppressWarnings("NullAway") // a single-column query's rows are @Nullable to Spring; runs.id is the primary key
+    /**
+     * Runs whose lease expired (their instance died or hangs): candidates to end as lost.
+     */
+    @SuppressWarnings("NullAway") // a single-column query's rows are @Nullable to Spring;
+                                  // runs.id is the primary key
     List<UUID> expired() {
         return jdbc.sql("select id from runs where state = 'RUNNING' and lease_expires_at < now() limit 100")
-                .query(UUID.class).list();
+            .query(UUID.class)
+            .list();
     }
 
     /** The run in progress in a session and the instance running it. */

@@ -5,8 +5,8 @@ import java.util.Deque;
 
 /**
  * The last lines the agent wrote to stderr, for the {@code runner-failed} error: at most
- * {@value #LINES} lines and {@value #CHARS} characters. Kept as the text is read, not from the
- * log, so it is right even when the output could not be appended.
+ * {@value #LINES} lines and {@value #CHARS} characters. Kept as the text is read, not
+ * from the log, so it is right even when the output could not be appended.
  */
 final class StderrTail {
 
@@ -14,7 +14,11 @@ final class StderrTail {
     static final int CHARS = 4_000;
 
     private final Deque<String> lines = new ArrayDeque<>();
-    /** The line being written (no newline yet), cut to its last {@value #CHARS} characters. */
+
+    /**
+     * The line being written (no newline yet), cut to its last {@value #CHARS}
+     * characters.
+     */
     private final StringBuilder partial = new StringBuilder();
 
     synchronized void add(CharSequence chars) {
@@ -24,7 +28,8 @@ final class StderrTail {
             if (partial.length() > CHARS) {
                 partial.delete(0, partial.length() - CHARS);
             }
-            boolean complete = i < pieces.length - 1;   // every piece but the last ended with a newline
+            boolean complete = i < pieces.length - 1; // every piece but the last ended
+                                                      // with a newline
             if (complete) {
                 lines.addLast(partial.toString());
                 partial.setLength(0);
@@ -39,4 +44,5 @@ final class StderrTail {
         String tail = (String.join("\n", lines) + (partial.isEmpty() ? "" : "\n" + partial)).strip();
         return tail.length() > CHARS ? tail.substring(tail.length() - CHARS) : tail;
     }
+
 }

@@ -18,4 +18,5 @@ class EndedSessionCleanup {
     void onEnded(SessionEnded ended) {
         cleanup.removeLater(ended.sessionId());
     }
+
 }

@@ -14,10 +14,11 @@ import org.springframework.scheduling.config.ScheduledTaskRegistrar;
 import org.springframework.stereotype.Component;
 
 /**
- * Retention ({@code collab.session.end-idle-after}): sessions IDLE with no activity for longer
- * than that are ended through the normal path, so each gets its {@code session.ended} and its
- * workspace is removed. Every instance checks; the conditional end makes a race harmless (one
- * ends the session, the other finds it no longer idle).
+ * Retention ({@code collab.session.end-idle-after}): sessions IDLE with no activity for
+ * longer than that are ended through the normal path, so each gets its
+ * {@code session.ended} and its workspace is removed. Every instance checks; the
+ * conditional end makes a race harmless (one ends the session, the other finds it no
+ * longer idle).
  */
 @Component
 class IdleSessions implements SchedulingConfigurer {
@@ -25,8 +26,11 @@ class IdleSessions implements SchedulingConfigurer {
     private static final Logger log = LoggerFactory.getLogger(IdleSessions.class);
 
     private final JdbcClient jdbc;
+
     private final Sessions sessions;
+
     private final SessionProperties properties;
+
     private final Clock clock;
 
     IdleSessions(JdbcClient jdbc, Sessions sessions, SessionProperties properties, Clock clock) {
@@ -43,16 +47,22 @@ class IdleSessions implements SchedulingConfigurer {
         }
     }
 
-    /** Ends at most a batch of sessions idle since before the cutoff, oldest activity first; returns how many. */
-    @SuppressWarnings("NullAway") // a single-column query's rows are @Nullable to Spring; sessions.id is the primary key
+    /**
+     * Ends at most a batch of sessions idle since before the cutoff, oldest activity
+     * first; returns how many.
+     */
+    @SuppressWarnings("NullAway") // a single-column query's rows are @Nullable to Spring;
+                                  // sessions.id is the primary key
     int endIdleSessions() {
         Instant cutoff = clock.instant().minus(properties.endIdleAfter());
         try {
             var idle = jdbc.sql("""
-                            select id from sessions where state = 'IDLE' and last_activity_at < :cutoff
-                            order by last_activity_at limit :limit""")
-                    .param("cutoff", cutoff.atOffset(ZoneOffset.UTC)).param("limit", properties.idleEndBatch())
-                    .query(UUID.class).list();
+                    select id from sessions where state = 'IDLE' and last_activity_at < :cutoff
+                    order by last_activity_at limit :limit""")
+                .param("cutoff", cutoff.atOffset(ZoneOffset.UTC))
+                .param("limit", properties.idleEndBatch())
+                .query(UUID.class)
+                .list();
             int ended = 0;
             for (UUID id : idle) {
                 if (sessions.endIfIdleSince(id, cutoff)) {
@@ -63,10 +73,13 @@ class IdleSessions implements SchedulingConfigurer {
                 log.info("Ended {} sessions idle for more than {}", ended, properties.endIdleAfter());
             }
             return ended;
-        } catch (RuntimeException e) {
-            // The next check tries again; a database blip is not a reason to stop retention.
+        }
+        catch (RuntimeException e) {
+            // The next check tries again; a database blip is not a reason to stop
+            // retention.
             log.warn("Could not end idle sessions: {}", e.toString());
             return 0;
         }
     }
+
 }

@@ -1,8 +1,8 @@
 package dev.collab.session;
 
 /**
- * A session-list cursor this server did not hand out (answered as {@code 400 validation-failed} on
- * the {@link #field() cursor} field).
+ * A session-list cursor this server did not hand out (answered as
+ * {@code 400 validation-failed} on the {@link #field() cursor} field).
  */
 public class InvalidCursorException extends RuntimeException {
 
@@ -21,4 +21,5 @@ public class InvalidCursorException extends RuntimeException {
     public String reason() {
         return "is not a cursor returned by this API";
     }
+
 }

@@ -11,13 +11,14 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A session as clients see it; the aggregate root of a session's row, read through
- * {@link SessionRepository}. Its writes are conditional UPDATEs in {@link Sessions} (see there).
+ * {@link SessionRepository}. Its writes are conditional UPDATEs in {@link Sessions} (see
+ * there).
  *
- * @param headSeq      seq of the last event in the session's log, 0 if none
+ * @param headSeq seq of the last event in the session's log, 0 if none
  * @param currentRunId the run in progress, or {@code null}
  */
 @Table("sessions")
-public record Session(@Id UUID id, @Column("project_key") String project, @Schema(types = {"string", "null"}) @Nullable String title, SessionState state, Instant createdAt,
-        Instant lastActivityAt, long headSeq,
-        @Schema(types = {"string", "null"}, format = "uuid") @Nullable UUID currentRunId) {
+public record Session(@Id UUID id, @Column("project_key") String project, @Schema(types = {
+        "string", "null" }) @Nullable String title, SessionState state, Instant createdAt, Instant lastActivityAt,
+        long headSeq, @Schema(types = { "string", "null" }, format = "uuid") @Nullable UUID currentRunId){
 }

@@ -33,10 +33,15 @@ class SessionController {
 
     static final int DEFAULT_LIMIT = 50;
     static final int MAX_LIMIT = 200;
-    /** The {@code state} filter: a state's name in any case of ASCII letters (no {@code (?i)}: the document's regex dialect lacks it). */
+
+    /**
+     * The {@code state} filter: a state's name in any case of ASCII letters (no
+     * {@code (?i)}: the document's regex dialect lacks it).
+     */
     static final String STATE_PATTERN = "^([Ii][Dd][Ll][Ee]|[Rr][Uu][Nn][Nn][Ii][Nn][Gg]|[Ee][Nn][Dd][Ee][Dd])$";
 
     private final Sessions sessions;
+
     private final Projects projects;
 
     SessionController(Sessions sessions, Projects projects) {
@@ -45,8 +50,9 @@ class SessionController {
     }
 
     @Operation(summary = "Create a session (its workspace exists when 201 is sent)")
-    @ApiResponse(responseCode = "201", description = "Created", headers = @Header(name = "Location", required = true,
-            description = "/api/sessions/{id}", schema = @Schema(type = "string")))
+    @ApiResponse(responseCode = "201", description = "Created",
+            headers = @Header(name = "Location", required = true, description = "/api/sessions/{id}",
+                    schema = @Schema(type = "string")))
     @PostMapping(path = "/api/projects/{key}/sessions", consumes = "application/json", produces = "application/json")
     ResponseEntity<Session> create(@PathVariable @Parameter(schema = @Schema(pattern = ProjectKey.PATTERN)) String key,
             @Valid @RequestBody(required = false) @Nullable NewSession body) {
@@ -60,8 +66,8 @@ class SessionController {
     SessionList list(@PathVariable @Parameter(schema = @Schema(pattern = ProjectKey.PATTERN)) String key,
             @RequestParam(required = false) @Parameter(schema = @Schema(type = "integer", format = "int32",
                     minimum = "1", maximum = "" + MAX_LIMIT, defaultValue = "" + DEFAULT_LIMIT)) @Nullable String limit,
-            @RequestParam(required = false) @Parameter(description = "opaque: the `nextCursor` of the page before")
-            @Nullable String cursor,
+            @RequestParam(required = false) @Parameter(
+                    description = "opaque: the `nextCursor` of the page before") @Nullable String cursor,
             @RequestParam(required = false) @Parameter(description = "IDLE, RUNNING or ENDED, in any case",
                     schema = @Schema(type = "string", pattern = STATE_PATTERN)) @Nullable String state) {
         ProjectKey.require(key);
@@ -83,8 +89,8 @@ class SessionController {
     }
 
     @Operation(summary = "End a session (a second DELETE is also 204)")
-    @ApiResponse(responseCode = "204", description = "Ended: a run in progress is interrupted, the workspace is removed "
-            + "in the background")
+    @ApiResponse(responseCode = "204",
+            description = "Ended: a run in progress is interrupted, the workspace is removed " + "in the background")
     @DeleteMapping("/api/sessions/{id}")
     ResponseEntity<Void> end(@PathVariable UUID id) {
         sessions.end(id).orElseThrow(() -> notFound(id));
@@ -99,16 +105,20 @@ class SessionController {
         if (state == null || state.isEmpty()) {
             return null;
         }
-        // ASCII letters in any case, nothing around them: toUpperCase alone would also take "ıdle" (dotless i).
+        // ASCII letters in any case, nothing around them: toUpperCase alone would also
+        // take "ıdle" (dotless i).
         if (state.matches(STATE_PATTERN)) {
             return SessionState.valueOf(state.toUpperCase(Locale.ROOT));
         }
         throw ApiException.invalid("state", "must be one of IDLE, RUNNING, ENDED");
     }
 
-    record NewSession(@Schema(types = {"string", "null"}) @Size(max = 200) @Nullable String title) {
+    record NewSession(@Schema(types = {
+            "string", "null" }) @Size(max = 200) @Nullable String title){
     }
 
-    record SessionList(List<Session> items, @Schema(types = {"string", "null"}) @Nullable String nextCursor) {
+    record SessionList(List<Session> items, @Schema(types = {
+            "string", "null" }) @Nullable String nextCursor){
     }
+
 }

@@ -6,8 +6,8 @@ import java.util.Base64;
 import java.util.UUID;
 
 /**
- * Opaque keyset cursor of the session list: the sort key {@code (lastActivityAt, id)} of the
- * last session of a page. Encoded as base64url text so clients treat it as a token.
+ * Opaque keyset cursor of the session list: the sort key {@code (lastActivityAt, id)} of
+ * the last session of a page. Encoded as base64url text so clients treat it as a token.
  */
 record SessionCursor(Instant lastActivityAt, UUID id) {
 
@@ -24,7 +24,9 @@ record SessionCursor(Instant lastActivityAt, UUID id) {
         return Base64.getUrlEncoder().withoutPadding().encodeToString(plain.getBytes(StandardCharsets.US_ASCII));
     }
 
-    /** @throws InvalidCursorException for anything this server did not hand out */
+    /**
+     * @throws InvalidCursorException for anything this server did not hand out
+     */
     static SessionCursor decode(String token) {
         try {
             if (token.length() > 128) {
@@ -42,7 +44,8 @@ record SessionCursor(Instant lastActivityAt, UUID id) {
             }
             return new SessionCursor(Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L),
                     Math.floorMod(micros, 1_000_000L) * 1_000L), id);
-        } catch (IllegalArgumentException | ArithmeticException e) {
+        }
+        catch (IllegalArgumentException | ArithmeticException e) {
             throw new InvalidCursorException();
         }
     }

@@ -12,7 +12,10 @@ public class SessionEndedException extends RuntimeException {
 
     private final UUID sessionId;
 
-    /** @param detail the sentence the client is shown, such as "Session … has ended; start a new session." */
+    /**
+     * @param detail the sentence the client is shown, such as "Session … has ended; start
+     * a new session."
+     */
     public SessionEndedException(UUID sessionId, String detail) {
         super(detail, null, false, false);
         this.sessionId = sessionId;
@@ -21,4 +24,5 @@ public class SessionEndedException extends RuntimeException {
     public UUID sessionId() {
         return sessionId;
     }
+
 }

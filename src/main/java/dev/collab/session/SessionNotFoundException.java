@@ -18,4 +18,5 @@ public class SessionNotFoundException extends RuntimeException {
     public UUID sessionId() {
         return sessionId;
     }
+
 }

@@ -14,15 +14,14 @@ import org.springframework.validation.annotation.Validated;
 /**
  * Session settings ({@code collab.session.*}).
  *
- * @param endIdleAfter      retention: sessions IDLE with no activity for longer than this are
- *                          ended (unset: never)
+ * @param endIdleAfter retention: sessions IDLE with no activity for longer than this are
+ * ended (unset: never)
  * @param idleCheckInterval how often this instance looks for such sessions
- * @param idleEndBatch      at most this many sessions ended per check
+ * @param idleEndBatch at most this many sessions ended per check
  */
 @Validated
 @ConfigurationProperties("collab.session")
-record SessionProperties(
-        @DurationMin(nanos = 0, inclusive = false) @Nullable Duration endIdleAfter,
+record SessionProperties(@DurationMin(nanos = 0, inclusive = false) @Nullable Duration endIdleAfter,
         @NotNull @DurationMin(nanos = 0, inclusive = false) @DefaultValue("1m") Duration idleCheckInterval,
         @Min(1) @Max(10_000) @DefaultValue("100") int idleEndBatch) {
 }

@@ -6,12 +6,14 @@ import java.util.UUID;
 import org.springframework.data.repository.Repository;
 
 /**
- * Reads of the {@link Session} aggregate (Spring Data JDBC). Deliberately no {@code save}: every
- * change of a session row is a conditional UPDATE that must not overwrite what a concurrent append
- * moved under the row lock ({@code head_seq}, {@code last_activity_at}), so {@link Sessions} makes
- * them with {@code JdbcClient}; so is the keyset-paginated list, the hot query.
+ * Reads of the {@link Session} aggregate (Spring Data JDBC). Deliberately no
+ * {@code save}: every change of a session row is a conditional UPDATE that must not
+ * overwrite what a concurrent append moved under the row lock ({@code head_seq},
+ * {@code last_activity_at}), so {@link Sessions} makes them with {@code JdbcClient}; so
+ * is the keyset-paginated list, the hot query.
  */
 interface SessionRepository extends Repository<Session, UUID> {
 
     Optional<Session> findById(UUID id);
+
 }

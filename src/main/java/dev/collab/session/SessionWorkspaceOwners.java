@@ -16,6 +16,7 @@ import org.springframework.stereotype.Component;
 class SessionWorkspaceOwners implements WorkspaceOwners {
 
     private final JdbcClient jdbc;
+
     private final Sessions sessions;
 
     SessionWorkspaceOwners(JdbcClient jdbc, Sessions sessions) {
@@ -29,8 +30,9 @@ class SessionWorkspaceOwners implements WorkspaceOwners {
             return Set.of();
         }
         return new HashSet<>(jdbc.sql("select id from sessions where id = any(:ids) and state in ('IDLE', 'RUNNING')")
-                .param("ids", ids.toArray(UUID[]::new))
-                .query(UUID.class).list());
+            .param("ids", ids.toArray(UUID[]::new))
+            .query(UUID.class)
+            .list());
     }
 
     @Override
@@ -39,7 +41,9 @@ class SessionWorkspaceOwners implements WorkspaceOwners {
             return Set.of();
         }
         return new HashSet<>(jdbc.sql("select id from sessions where id = any(:ids)")
-                .param("ids", ids.toArray(UUID[]::new))
-                .query(UUID.class).list());
+            .param("ids", ids.toArray(UUID[]::new))
+            .query(UUID.class)
+            .list());
     }
+
 }

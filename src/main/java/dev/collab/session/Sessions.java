@@ -26,10 +26,11 @@ import org.springframework.transaction.annotation.Transactional;
 
 /**
  * Creates, finds, lists and ends sessions. Reads of one session go through
- * {@link SessionRepository}; every write is one conditional statement with {@code JdbcClient}
- * (insert only into an existing project, IDLE → RUNNING only if IDLE, end only if not ENDED),
- * which is what keeps racing requests on any number of instances correct without locks held
- * across round trips, and the list is the measured hot query (docs/performance.md).
+ * {@link SessionRepository}; every write is one conditional statement with
+ * {@code JdbcClient} (insert only into an existing project, IDLE → RUNNING only if IDLE,
+ * end only if not ENDED), which is what keeps racing requests on any number of instances
+ * correct without locks held across round trips, and the list is the measured hot query
+ * (docs/performance.md).
  */
 @Service
 public class Sessions {
@@ -38,12 +39,18 @@ public class Sessions {
             id, project_key, title, state, created_at, last_activity_at, head_seq, current_run_id""";
 
     private final JdbcClient jdbc;
+
     private final SessionRepository repository;
+
     private final Workspaces workspaces;
+
     private final EventLog eventLog;
+
     /** Lazy: the run module needs sessions too (a bean cycle, not a module one). */
     private final ObjectProvider<InterruptedRuns> interruptedRuns;
+
     private final ApplicationEventPublisher events;
+
     private final Clock clock;
 
     Sessions(JdbcClient jdbc, SessionRepository repository, Workspaces workspaces, EventLog eventLog,
@@ -58,8 +65,8 @@ public class Sessions {
     }
 
     /**
-     * Creates an IDLE session in the project; its workspace directory exists before this returns.
-     *
+     * Creates an IDLE session in the project; its workspace directory exists before this
+     * returns.
      * @throws ProjectNotFoundException for an unknown project
      */
     @Transactional
@@ -67,15 +74,14 @@ public class Sessions {
         UUID id = UUID.randomUUID();
         OffsetDateTime now = now();
         int inserted = jdbc.sql("""
-                        insert into sessions (id, project_key, title, state, created_at, last_activity_at)
-                        select :id, key, :title, 'IDLE', :now, :now from projects where key = :project
-                        """)
-                .param("id", id).param("title", title).param("now", now).param("project", project)
-                .update();
+                insert into sessions (id, project_key, title, state, created_at, last_activity_at)
+                select :id, key, :title, 'IDLE', :now, :now from projects where key = :project
+                """).param("id", id).param("title", title).param("now", now).param("project", project).update();
         if (inserted == 0) {
             throw new ProjectNotFoundException(project);
         }
-        // Inside the transaction: if the directory cannot be made, the session is not created either.
+        // Inside the transaction: if the directory cannot be made, the session is not
+        // created either.
         workspaces.create(id);
         Map<String, Object> data = new HashMap<>();
         data.put("title", title);
@@ -89,17 +95,20 @@ public class Sessions {
     }
 
     /**
-     * One page of a project's sessions, newest activity first (ties: id descending), after the
-     * cursor. Served by the {@code (project_key[, state], last_activity_at desc, id desc)} indexes.
+     * One page of a project's sessions, newest activity first (ties: id descending),
+     * after the cursor. Served by the
+     * {@code (project_key[, state], last_activity_at desc, id desc)} indexes.
      */
     Page page(String project, @Nullable SessionState state, @Nullable SessionCursor after, int limit) {
-        var statement = jdbc.sql(pageSql(state != null, after != null)).param("project", project).param("limit", limit + 1);
+        var statement = jdbc.sql(pageSql(state != null, after != null))
+            .param("project", project)
+            .param("limit", limit + 1);
         if (state != null) {
             statement = statement.param("state", state.name());
         }
         if (after != null) {
             statement = statement.param("afterAt", after.lastActivityAt().atOffset(ZoneOffset.UTC))
-                    .param("afterId", after.id());
+                .param("afterId", after.id());
         }
         List<Session> rows = statement.query(Sessions::map).list();
         if (rows.size() <= limit) {
@@ -111,27 +120,37 @@ public class Sessions {
 
     /** Outcome of trying to start a run in a session. */
     public sealed interface RunClaim {
+
         /** The session was IDLE and is now RUNNING this run. */
-        record Claimed() implements RunClaim { }
+        record Claimed() implements RunClaim {
+        }
+
         /** A run is in progress already. */
-        record Busy(@Nullable UUID runId) implements RunClaim { }
-        record Ended() implements RunClaim { }
-        record NotFound() implements RunClaim { }
+        record Busy(@Nullable UUID runId) implements RunClaim {
+        }
+
+        record Ended() implements RunClaim {
+        }
+
+        record NotFound() implements RunClaim {
+        }
+
     }
 
     /**
-     * Flips the session IDLE → RUNNING for this run with a conditional update: of any number of
-     * racing sends, on any number of instances, exactly one wins. Call inside the send's transaction.
+     * Flips the session IDLE → RUNNING for this run with a conditional update: of any
+     * number of racing sends, on any number of instances, exactly one wins. Call inside
+     * the send's transaction.
      */
     @Transactional
     public RunClaim startRun(UUID sessionId, UUID runId) {
-        // A run may finish between the conditional update and the read: then try again (briefly).
+        // A run may finish between the conditional update and the read: then try again
+        // (briefly).
         for (int attempt = 0; attempt < 3; attempt++) {
             int claimed = jdbc.sql("""
-                            update sessions set state = 'RUNNING', current_run_id = :runId
-                            where id = :id and state = 'IDLE'
-                            """)
-                    .param("id", sessionId).param("runId", runId).update();
+                    update sessions set state = 'RUNNING', current_run_id = :runId
+                    where id = :id and state = 'IDLE'
+                    """).param("id", sessionId).param("runId", runId).update();
             if (claimed == 1) {
                 return new RunClaim.Claimed();
             }
@@ -148,23 +167,28 @@ public class Sessions {
                         return new RunClaim.Busy(session.get().currentRunId());
                     }
                 }
-                case IDLE -> { }
+                case IDLE -> {
+                }
             }
         }
         return new RunClaim.Busy(find(sessionId).map(Session::currentRunId).orElse(null));
     }
 
-    /** The run is over: RUNNING → IDLE, only if the session still runs exactly this run. */
+    /**
+     * The run is over: RUNNING → IDLE, only if the session still runs exactly this run.
+     */
     @Transactional
     public void finishRun(UUID sessionId, UUID runId) {
         jdbc.sql("""
-                        update sessions set state = 'IDLE', current_run_id = null
-                        where id = :id and state = 'RUNNING' and current_run_id = :runId
-                        """)
-                .param("id", sessionId).param("runId", runId).update();
+                update sessions set state = 'IDLE', current_run_id = null
+                where id = :id and state = 'RUNNING' and current_run_id = :runId
+                """).param("id", sessionId).param("runId", runId).update();
     }
 
-    /** The list query; a row comparison on the index columns lets PostgreSQL seek to the cursor. */
+    /**
+     * The list query; a row comparison on the index columns lets PostgreSQL seek to the
+     * cursor.
+     */
     static String pageSql(boolean byState, boolean afterCursor) {
         return "select " + COLUMNS + " from sessions where project_key = :project"
                 + (byState ? " and state = :state" : "")
@@ -173,10 +197,10 @@ public class Sessions {
     }
 
     /**
-     * Ends the session (idempotent). The first call, in one transaction: the run in progress is
-     * finished as interrupted, then {@code session.ended} is appended, the last event of the log;
-     * after the commit, {@link SessionEnded} is published (the agent's processes and the workspace go).
-     *
+     * Ends the session (idempotent). The first call, in one transaction: the run in
+     * progress is finished as interrupted, then {@code session.ended} is appended, the
+     * last event of the log; after the commit, {@link SessionEnded} is published (the
+     * agent's processes and the workspace go).
      * @return the session, or empty when there is no such session
      */
     @Transactional
@@ -185,7 +209,10 @@ public class Sessions {
         return find(id);
     }
 
-    /** Retention: ends the session only if it is still IDLE with no activity since the cutoff. */
+    /**
+     * Retention: ends the session only if it is still IDLE with no activity since the
+     * cutoff.
+     */
     @Transactional
     boolean endIfIdleSince(UUID id, Instant cutoff) {
         return endWhere(id, cutoff);
@@ -193,21 +220,25 @@ public class Sessions {
 
     private boolean endWhere(UUID id, @Nullable Instant idleBefore) {
         OffsetDateTime now = now();
-        var statement = jdbc.sql("""
-                        update sessions s
-                           set state = 'ENDED', ended_at = :now, last_activity_at = greatest(s.last_activity_at, :now),
-                               current_run_id = null
-                          from (select id, current_run_id from sessions where id = :id for update) before
-                         where s.id = before.id and s.state <> 'ENDED'
-                        """ + (idleBefore == null ? "" : " and s.state = 'IDLE' and s.last_activity_at < :cutoff")
-                        + " returning before.current_run_id")
-                .param("id", id).param("now", now);
+        var statement = jdbc
+            .sql("""
+                    update sessions s
+                       set state = 'ENDED', ended_at = :now, last_activity_at = greatest(s.last_activity_at, :now),
+                           current_run_id = null
+                      from (select id, current_run_id from sessions where id = :id for update) before
+                     where s.id = before.id and s.state <> 'ENDED'
+                    """ + (idleBefore == null ? "" : " and s.state = 'IDLE' and s.last_activity_at < :cutoff")
+                    + " returning before.current_run_id")
+            .param("id", id)
+            .param("now", now);
         if (idleBefore != null) {
             statement = statement.param("cutoff", idleBefore.atOffset(ZoneOffset.UTC));
         }
-        List<SessionEnded> ended = statement.query((rs, row) -> new SessionEnded(id, rs.getObject(1, UUID.class))).list();
+        List<SessionEnded> ended = statement.query((rs, row) -> new SessionEnded(id, rs.getObject(1, UUID.class)))
+            .list();
         for (SessionEnded end : ended) {
-            // The ending steps, in their order: run.finished comes before session.ended, which is last.
+            // The ending steps, in their order: run.finished comes before session.ended,
+            // which is last.
             if (end.interruptedRunId() != null) {
                 interruptedRuns.getObject().finishInterrupted(end.interruptedRunId());
             }
@@ -218,14 +249,15 @@ public class Sessions {
     }
 
     private OffsetDateTime now() {
-        // PostgreSQL keeps microseconds; truncating here keeps the API's times equal to the stored ones.
+        // PostgreSQL keeps microseconds; truncating here keeps the API's times equal to
+        // the stored ones.
         return clock.instant().truncatedTo(ChronoUnit.MICROS).atOffset(ZoneOffset.UTC);
     }
 
     static Session map(ResultSet rs, int row) throws SQLException {
         return new Session(rs.getObject("id", UUID.class), rs.getString("project_key"), rs.getString("title"),
-                SessionState.valueOf(rs.getString("state")), instant(rs, "created_at"),
-                instant(rs, "last_activity_at"), rs.getLong("head_seq"), rs.getObject("current_run_id", UUID.class));
+                SessionState.valueOf(rs.getString("state")), instant(rs, "created_at"), instant(rs, "last_activity_at"),
+                rs.getLong("head_seq"), rs.getObject("current_run_id", UUID.class));
     }
 
     private static Instant instant(ResultSet rs, String column) throws SQLException {
@@ -234,4 +266,5 @@ public class Sessions {
 
     record Page(List<Session> items, @Nullable SessionCursor next) {
     }
+
 }

@@ -20,35 +20,53 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
 /**
- * Tells everyone that a session's log moved, after the append committed. Local streams are
- * woken at once; other instances through PostgreSQL NOTIFY, batched: NOTIFY takes a global lock
- * at commit, so one per append would cap appends at about 2,000/s. One publisher thread flushes
- * every few milliseconds a NOTIFY naming every session that moved (ids and head seqs only, never
- * payloads: a notification carries at most 8,000 bytes).
+ * Tells everyone that a session's log moved, after the append committed. Local streams
+ * are woken at once; other instances through PostgreSQL NOTIFY, batched: NOTIFY takes a
+ * global lock at commit, so one per append would cap appends at about 2,000/s. One
+ * publisher thread flushes every few milliseconds a NOTIFY naming every session that
+ * moved (ids and head seqs only, never payloads: a notification carries at most 8,000
+ * bytes).
  *
- * <p>The publisher thread runs from {@link ShutdownOrder#NOTIFICATIONS} on; at shutdown it stops
- * after the runs did, with a last flush, so other instances hear of the runs' final events.
+ * <p>
+ * The publisher thread runs from {@link ShutdownOrder#NOTIFICATIONS} on; at shutdown it
+ * stops after the runs did, with a last flush, so other instances hear of the runs' final
+ * events.
  */
 @Component
 class EventPublisher implements AppendObserver, SmartLifecycle {
 
     static final String CHANNEL = "collab_events";
+
     /** Payloads stay well under PostgreSQL's 8,000-byte limit. */
     private static final int MAX_PAYLOAD = 7_500;
+
     private static final long BATCH_WINDOW_MILLIS = 2;
-    /** Longest a stop waits for the last flush (one NOTIFY per 7,500 bytes, each a short statement). */
+
+    /**
+     * Longest a stop waits for the last flush (one NOTIFY per 7,500 bytes, each a short
+     * statement).
+     */
     private static final java.time.Duration STOP_WAIT = java.time.Duration.ofSeconds(10);
 
     private static final Logger log = LoggerFactory.getLogger(EventPublisher.class);
 
-    /** Lets this instance drop its own notifications (it woke its local streams already). */
+    /**
+     * Lets this instance drop its own notifications (it woke its local streams already).
+     */
     private final String instanceId = UUID.randomUUID().toString().substring(0, 8);
+
     private final ClusterNotifications notifications;
+
     private final Map<UUID, Long> moved = new ConcurrentHashMap<>();
+
     private final Semaphore signal = new Semaphore(0);
+
     private volatile @Nullable Thread flusher;
+
     private volatile boolean running;
-    private volatile java.util.function.Consumer<Event> localDelivery = event -> { };
+
+    private volatile java.util.function.Consumer<Event> localDelivery = event -> {
+    };
 
     EventPublisher(ClusterNotifications notifications) {
         this.notifications = notifications;
@@ -59,15 +77,19 @@ class EventPublisher implements AppendObserver, SmartLifecycle {
     }
 
     /**
-     * Calls {@code wake} with every session that moved on another instance, and {@code wakeAll}
-     * when notifications may have been lost (the LISTEN connection came back).
+     * Calls {@code wake} with every session that moved on another instance, and
+     * {@code wakeAll} when notifications may have been lost (the LISTEN connection came
+     * back).
      */
     void onRemoteMoves(BiConsumer<UUID, Long> wake, Runnable wakeAll) {
         notifications.listen(CHANNEL, payload -> dispatch(payload, wake));
         notifications.onReconnect(wakeAll);
     }
 
-    /** {@code <instance>|<session id>:<seq>,…}; this instance's own are skipped (woken locally already). */
+    /**
+     * {@code <instance>|<session id>:<seq>,…}; this instance's own are skipped (woken
+     * locally already).
+     */
     private void dispatch(String payload, BiConsumer<UUID, Long> wake) {
         int bar = payload.indexOf('|');
         if (bar < 0 || payload.substring(0, bar).equals(instanceId)) {
@@ -80,19 +102,25 @@ class EventPublisher implements AppendObserver, SmartLifecycle {
             }
             try {
                 wake.accept(UUID.fromString(entry.substring(0, colon)), Long.parseLong(entry.substring(colon + 1)));
-            } catch (IllegalArgumentException e) {
+            }
+            catch (IllegalArgumentException e) {
                 log.debug("Ignoring a malformed notification entry: {}", entry);
             }
         }
     }
 
-    /** Called after an append committed: local streams get the event in hand, other instances a NOTIFY. */
+    /**
+     * Called after an append committed: local streams get the event in hand, other
+     * instances a NOTIFY.
+     */
     @Override
     public void appended(Event event) {
         try {
             localDelivery.accept(event);
-        } catch (RuntimeException e) {
-            // Never the appender's problem (the event is committed): streams catch up from the log.
+        }
+        catch (RuntimeException e) {
+            // Never the appender's problem (the event is committed): streams catch up
+            // from the log.
             log.warn("Could not hand event {} of session {} to local streams: {}", event.seq(), event.sessionId(),
                     e.toString());
         }
@@ -109,17 +137,21 @@ class EventPublisher implements AppendObserver, SmartLifecycle {
                 Thread.sleep(BATCH_WINDOW_MILLIS);
                 signal.drainPermits();
                 flush();
-            } catch (InterruptedException e) {
+            }
+            catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
-            } catch (RuntimeException e) {
+            }
+            catch (RuntimeException e) {
                 // Other instances' periodic tail check covers a lost notification.
                 log.warn("Could not notify other instances of new events: {}", e.toString());
             }
         }
         try {
-            flush(); // what moved since the last flush: the final events of the runs this instance stopped
-        } catch (RuntimeException e) {
+            flush(); // what moved since the last flush: the final events of the runs this
+                     // instance stopped
+        }
+        catch (RuntimeException e) {
             log.warn("Could not notify other instances of the last events: {}", e.toString());
         }
     }
@@ -153,8 +185,8 @@ class EventPublisher implements AppendObserver, SmartLifecycle {
 
     /**
      * A dedicated thread, not a scheduled job: it waits for appends and flushes within
-     * milliseconds of them, which a periodic job could only do by firing hundreds of times a
-     * second for nothing.
+     * milliseconds of them, which a periodic job could only do by firing hundreds of
+     * times a second for nothing.
      */
     @Override
     public void start() {
@@ -162,7 +194,10 @@ class EventPublisher implements AppendObserver, SmartLifecycle {
         flusher = Thread.ofPlatform().daemon().name("event-notify").start(this::flushLoop);
     }
 
-    /** The thread flushes what is left and ends (not interrupted: that could cut a NOTIFY short). */
+    /**
+     * The thread flushes what is left and ends (not interrupted: that could cut a NOTIFY
+     * short).
+     */
     @Override
     public void stop() {
         running = false;
@@ -171,7 +206,8 @@ class EventPublisher implements AppendObserver, SmartLifecycle {
         if (thread != null) {
             try {
                 thread.join(STOP_WAIT.toMillis());
-            } catch (InterruptedException e) {
+            }
+            catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }
@@ -186,4 +222,5 @@ class EventPublisher implements AppendObserver, SmartLifecycle {
     public int getPhase() {
         return ShutdownOrder.NOTIFICATIONS;
     }
+
 }

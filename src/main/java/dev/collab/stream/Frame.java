@@ -6,8 +6,9 @@ import dev.collab.event.Event;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * An event with its SSE message already encoded: the hub encodes each live event once and every
- * stream of the session writes the same bytes (5,000 watchers must not mean 5,000 serializations).
+ * An event with its SSE message already encoded: the hub encodes each live event once and
+ * every stream of the session writes the same bytes (5,000 watchers must not mean 5,000
+ * serializations).
  */
 record Frame(Event event, byte[] bytes) {
 

@@ -21,48 +21,73 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The live part of one SSE stream, after the replay: servlet async with non-blocking output. No
- * thread waits for it. Whoever has something for it (the hub's delivery thread with new events,
- * the heartbeat and age timers, a catch-up read from the log, the container when the connection
- * can take more, shutdown) signals it, and one of them at a time ({@link #pump()}) writes what the
- * connection takes without blocking; what it does not take yet waits in the subscription (bounded:
- * past that the stream is closed as too slow) until the container calls {@code onWritePossible}.
- * The stream keeps its own cursor: it skips what it already sent and reads from the log (on a
- * virtual thread of its own, never on the hub's) whatever a batch does not connect to.
+ * The live part of one SSE stream, after the replay: servlet async with non-blocking
+ * output. No thread waits for it. Whoever has something for it (the hub's delivery thread
+ * with new events, the heartbeat and age timers, a catch-up read from the log, the
+ * container when the connection can take more, shutdown) signals it, and one of them at a
+ * time ({@link #pump()}) writes what the connection takes without blocking; what it does
+ * not take yet waits in the subscription (bounded: past that the stream is closed as too
+ * slow) until the container calls {@code onWritePossible}. The stream keeps its own
+ * cursor: it skips what it already sent and reads from the log (on a virtual thread of
+ * its own, never on the hub's) whatever a batch does not connect to.
  */
 final class LiveStream implements WriteListener, AsyncListener {
 
     private static final Logger log = LoggerFactory.getLogger(LiveStream.class);
+
     private static final byte[] PING = ": ping\n\n".getBytes(StandardCharsets.US_ASCII);
 
     private final EventStreams streams;
+
     private final Subscription subscription;
+
     private final AsyncContext async;
+
     private final ServletOutputStream out;
+
     private final long heartbeatNanos;
 
-    /** Signals not yet handled; the signal that raises it from 0 runs the pump (see {@link #pump()}). */
+    /**
+     * Signals not yet handled; the signal that raises it from 0 runs the pump (see
+     * {@link #pump()}).
+     */
     private final AtomicInteger signals = new AtomicInteger();
+
     private final AtomicBoolean finished = new AtomicBoolean();
 
-    // Touched by the pump only (one thread at a time, each run ordered after the previous by `signals`).
+    // Touched by the pump only (one thread at a time, each run ordered after the previous
+    // by `signals`).
     private long cursor;
+
     private final ArrayDeque<Frame> pending = new ArrayDeque<>();
+
     private int pendingFromHub;
+
     private final ArrayDeque<Frame> fromLog = new ArrayDeque<>();
+
     private boolean catchingUp;
+
     private long gapAccepted = -1;
+
     private boolean unflushed;
+
     private boolean ending;
 
     private volatile @Nullable List<Frame> caughtUp;
+
     private volatile @Nullable Throwable catchUpFailure;
+
     private volatile boolean pingDue;
+
     private volatile boolean tooOld;
+
     /** A failure the container reported (onError); the pump ends the stream for it. */
     private volatile @Nullable Throwable containerFailure;
+
     private volatile long lastWrite = System.nanoTime();
+
     private volatile @Nullable ScheduledFuture<?> heartbeatTimer;
+
     private volatile @Nullable ScheduledFuture<?> ageTimer;
 
     private LiveStream(EventStreams streams, Subscription subscription, AsyncContext async, ServletOutputStream out,
@@ -75,15 +100,21 @@ final class LiveStream implements WriteListener, AsyncListener {
         this.heartbeatNanos = heartbeat.toNanos();
     }
 
-    /** Goes async on the request's thread, after the replay; from here on nothing blocks on this stream. */
+    /**
+     * Goes async on the request's thread, after the replay; from here on nothing blocks
+     * on this stream.
+     */
     static void start(EventStreams streams, Subscription subscription, AsyncContext async, ServletOutputStream out,
             long cursor, Duration heartbeat, Duration maxAge) {
         LiveStream stream = new LiveStream(streams, subscription, async, out, cursor, heartbeat);
-        async.setTimeout(0); // ended by the stream itself: session end, age, shutdown, a failed write
+        async.setTimeout(0); // ended by the stream itself: session end, age, shutdown, a
+                             // failed write
         async.addListener(stream);
-        // Up to 10 % earlier at random: streams opened together (after a deploy) do not all end,
+        // Up to 10 % earlier at random: streams opened together (after a deploy) do not
+        // all end,
         // and reconnect, in the same moment.
-        long age = maxAge.toNanos() - java.util.concurrent.ThreadLocalRandom.current().nextLong(maxAge.toNanos() / 10 + 1);
+        long age = maxAge.toNanos()
+                - java.util.concurrent.ThreadLocalRandom.current().nextLong(maxAge.toNanos() / 10 + 1);
         stream.ageTimer = streams.timers().schedule(stream::reachedAge, age, TimeUnit.NANOSECONDS);
         stream.scheduleHeartbeat(stream.heartbeatNanos);
         out.setWriteListener(stream);
@@ -91,7 +122,9 @@ final class LiveStream implements WriteListener, AsyncListener {
         subscription.listen(stream::pump);
     }
 
-    /** Something may be there to write (or the stream must end): see the class comment. */
+    /**
+     * Something may be there to write (or the stream must end): see the class comment.
+     */
     void pump() {
         if (signals.getAndIncrement() != 0) {
             return; // the thread in the pump sees this signal before it leaves
@@ -100,16 +133,21 @@ final class LiveStream implements WriteListener, AsyncListener {
         do {
             try {
                 drain();
-            } catch (IOException e) {
+            }
+            catch (IOException e) {
                 finish(EventStreams.timedOut(e));
-            } catch (RuntimeException | Error e) {
-                // Whatever it was, the pump must give its turn back below, or no signal would ever
-                // be acted on again and the stream would stay open and subscribed for good.
+            }
+            catch (RuntimeException | Error e) {
+                // Whatever it was, the pump must give its turn back below, or no signal
+                // would ever
+                // be acted on again and the stream would stay open and subscribed for
+                // good.
                 log.debug("Stream of session {} failed: {}", subscription.sessionId, e.toString());
                 finish(false);
             }
             seen = signals.addAndGet(-seen);
-        } while (seen != 0);
+        }
+        while (seen != 0);
     }
 
     private void drain() throws IOException {
@@ -118,7 +156,8 @@ final class LiveStream implements WriteListener, AsyncListener {
         }
         Throwable failure = containerFailure;
         if (failure != null) {
-            finish(EventStreams.timedOut(failure)); // reported by the container; ended here, by the pump
+            finish(EventStreams.timedOut(failure)); // reported by the container; ended
+                                                    // here, by the pump
             return;
         }
         if (subscription.overflowed()) {
@@ -132,13 +171,15 @@ final class LiveStream implements WriteListener, AsyncListener {
         if (subscription.closed() || tooOld) {
             ending = true;
             if (!out.isReady()) {
-                // Shutdown or maximum age while a write is stuck: not worth waiting for. The client
+                // Shutdown or maximum age while a write is stuck: not worth waiting for.
+                // The client
                 // drops the half-received event and resumes with Last-Event-ID.
                 finish(false);
                 return;
             }
         }
-        while (!finished.get() && out.isReady()) { // when not ready, the container calls onWritePossible later
+        while (!finished.get() && out.isReady()) { // when not ready, the container calls
+                                                   // onWritePossible later
             if (ending) {
                 if (unflushed) {
                     flush();
@@ -151,21 +192,25 @@ final class LiveStream implements WriteListener, AsyncListener {
             if (frame == null) {
                 if (unflushed) {
                     flush();
-                } else if (pingDue && !catchingUp) {
+                }
+                else if (pingDue && !catchingUp) {
                     pingDue = false;
                     out.write(PING);
                     unflushed = true;
-                } else {
+                }
+                else {
                     return;
                 }
                 continue;
             }
-            // The output may keep a reference to the bytes until written: frames are never changed.
+            // The output may keep a reference to the bytes until written: frames are
+            // never changed.
             // isReady() again before the next call.
             out.write(frame.bytes());
             unflushed = true;
             cursor = frame.seq();
-            streams.delivered(frame, streams.now()); // per frame: later batches are taken in this loop
+            streams.delivered(frame, streams.now()); // per frame: later batches are taken
+                                                     // in this loop
             if (EventStreams.SESSION_ENDED.equals(frame.event().type())) {
                 ending = true;
             }
@@ -178,7 +223,10 @@ final class LiveStream implements WriteListener, AsyncListener {
         lastWrite = System.nanoTime();
     }
 
-    /** The next frame to write in seq order, or null for now (nothing there, or a catch-up read under way). */
+    /**
+     * The next frame to write in seq order, or null for now (nothing there, or a catch-up
+     * read under way).
+     */
     private @Nullable Frame next() {
         while (true) {
             if (catchingUp) {
@@ -214,9 +262,11 @@ final class LiveStream implements WriteListener, AsyncListener {
                 continue;
             }
             if (frame.seq() > cursor + 1 && frame.seq() != gapAccepted) {
-                // The batch does not connect to what this stream sent: read the rest from the log.
+                // The batch does not connect to what this stream sent: read the rest from
+                // the log.
                 catchingUp = true;
-                gapAccepted = frame.seq(); // should the log not have them, go on after that read
+                gapAccepted = frame.seq(); // should the log not have them, go on after
+                                           // that read
                 catchUp(cursor, frame.seq() - 1);
                 return null;
             }
@@ -228,7 +278,8 @@ final class LiveStream implements WriteListener, AsyncListener {
         Thread.ofVirtual().name("stream-catch-up").start(() -> {
             try {
                 caughtUp = streams.framesFromLog(subscription.sessionId, after, upTo);
-            } catch (RuntimeException e) {
+            }
+            catch (RuntimeException e) {
                 log.debug("Catch-up read of session {} failed: {}", subscription.sessionId, e.toString());
                 catchUpFailure = e;
             }
@@ -241,9 +292,11 @@ final class LiveStream implements WriteListener, AsyncListener {
             ScheduledFuture<?> timer = streams.timers().schedule(this::heartbeat, delayNanos, TimeUnit.NANOSECONDS);
             heartbeatTimer = timer;
             if (finished.get()) {
-                timer.cancel(false); // ended meanwhile: release() may have missed this one
+                timer.cancel(false); // ended meanwhile: release() may have missed this
+                                     // one
             }
-        } catch (java.util.concurrent.RejectedExecutionException e) {
+        }
+        catch (java.util.concurrent.RejectedExecutionException e) {
             // shutting down: the streams are being ended
         }
     }
@@ -258,7 +311,8 @@ final class LiveStream implements WriteListener, AsyncListener {
             pingDue = true;
             pump();
             scheduleHeartbeat(heartbeatNanos);
-        } else {
+        }
+        else {
             scheduleHeartbeat(heartbeatNanos - quiet);
         }
     }
@@ -278,10 +332,12 @@ final class LiveStream implements WriteListener, AsyncListener {
             if (slowClient) {
                 streams.slowClientClosed();
             }
-        } finally {
+        }
+        finally {
             try {
                 async.complete();
-            } catch (RuntimeException e) {
+            }
+            catch (RuntimeException e) {
                 // completed already (the container ended the request)
             }
         }
@@ -308,8 +364,10 @@ final class LiveStream implements WriteListener, AsyncListener {
 
     @Override
     public void onError(Throwable failure) {
-        // A write failed: the client went away, or it stopped reading until the idle timeout (too
-        // slow). Ended by the pump, so that no other thread is still writing when it completes.
+        // A write failed: the client went away, or it stopped reading until the idle
+        // timeout (too
+        // slow). Ended by the pump, so that no other thread is still writing when it
+        // completes.
         containerFailure = failure;
         pump();
     }
@@ -325,7 +383,8 @@ final class LiveStream implements WriteListener, AsyncListener {
 
     @Override
     public void onTimeout(AsyncEvent event) {
-        containerFailure = new IOException("async timeout"); // none is set; not a slow client either
+        containerFailure = new IOException("async timeout"); // none is set; not a slow
+                                                             // client either
         pump();
     }
 
@@ -340,4 +399,5 @@ final class LiveStream implements WriteListener, AsyncListener {
     public void onStartAsync(AsyncEvent event) {
         // not restarted
     }
+
 }

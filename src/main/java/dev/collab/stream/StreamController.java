@@ -28,6 +28,7 @@ import org.springframework.web.bind.annotation.RestController;
 class StreamController {
 
     private final EventStreams streams;
+
     private final DatabaseFailures databaseFailures;
 
     StreamController(EventStreams streams, DatabaseFailures databaseFailures) {
@@ -36,8 +37,8 @@ class StreamController {
     }
 
     /**
-     * The live stream. The cursor is {@code Last-Event-ID} (what a browser's EventSource sends
-     * when it reconnects), else {@code ?after=}, else 0.
+     * The live stream. The cursor is {@code Last-Event-ID} (what a browser's EventSource
+     * sends when it reconnects), else {@code ?after=}, else 0.
      */
     @Operation(summary = "The live stream (Server-Sent Events): the events after the cursor, then live ones")
     @ApiResponse(responseCode = "200", description = "`retry: 3000`, then one SSE message per event (`id: <seq>`, "
@@ -45,21 +46,24 @@ class StreamController {
             + "database is busy or unreachable before the first event, only `retry: <ms>` (1000 busy, 5000 unreachable) "
             + "and the end, never a 503: the client resumes with Last-Event-ID",
             content = @Content(mediaType = "text/event-stream", schema = @Schema(type = "string")))
-    @ApiResponse(responseCode = "204", description = "The session ended and the client has all of it: stop reconnecting")
+    @ApiResponse(responseCode = "204",
+            description = "The session ended and the client has all of it: stop reconnecting")
     @GetMapping(path = "/api/sessions/{id}/events/stream")
     void stream(@PathVariable UUID id,
-            @RequestHeader(name = "Last-Event-ID", required = false) @Parameter(description = "the cursor; wins over "
-                    + "`after`", schema = @Schema(type = "integer", format = "int64", minimum = "0", maximum = "999999999999999999"))
-            @Nullable String lastEventId,
+            @RequestHeader(name = "Last-Event-ID", required = false) @Parameter(
+                    description = "the cursor; wins over " + "`after`",
+                    schema = @Schema(type = "integer", format = "int64", minimum = "0",
+                            maximum = "999999999999999999")) @Nullable String lastEventId,
             @RequestParam(required = false) @Parameter(schema = @Schema(type = "integer", format = "int64",
                     minimum = "0", maximum = "999999999999999999", defaultValue = "0")) @Nullable String after,
-            @Parameter(hidden = true) HttpServletRequest request, @Parameter(hidden = true) HttpServletResponse response)
-            throws IOException {
+            @Parameter(hidden = true) HttpServletRequest request,
+            @Parameter(hidden = true) HttpServletResponse response) throws IOException {
         long cursor = lastEventId != null && !lastEventId.isBlank() ? QueryParameters.seq("Last-Event-ID", lastEventId)
                 : QueryParameters.seq("after", after);
         try {
             openStream(id, cursor, request, response);
-        } catch (RuntimeException e) {
+        }
+        catch (RuntimeException e) {
             java.util.Optional<java.time.Duration> retry = databaseFailures.retryAfter(e);
             if (retry.isEmpty() || response.isCommitted()) {
                 throw e;
@@ -71,27 +75,30 @@ class StreamController {
     private void openStream(UUID id, long cursor, HttpServletRequest request, HttpServletResponse response)
             throws IOException {
         EventLog.SessionHead head = streams.sessionHead(id, cursor)
-                .orElseThrow(() -> ApiException.notFound("No session " + id + "."));
+            .orElseThrow(() -> ApiException.notFound("No session " + id + "."));
         if (head.ended() && cursor >= head.headSeq()) {
-            // Everything of an ended session is with the client: 204 tells EventSource to stop reconnecting.
+            // Everything of an ended session is with the client: 204 tells EventSource to
+            // stop reconnecting.
             response.setStatus(HttpServletResponse.SC_NO_CONTENT);
             return;
         }
-        // A cursor from the future (a restored database) is treated as the head: nothing is skipped.
+        // A cursor from the future (a restored database) is treated as the head: nothing
+        // is skipped.
         cursor = Math.min(cursor, head.headSeq());
         if (!streamHeaders(request, response)) {
             return;
         }
         try {
             streams.stream(id, cursor, head.headSeq(), request, unwrapped(response));
-        } catch (IOException e) {
+        }
+        catch (IOException e) {
             // The client went away: it resumes with Last-Event-ID.
         }
     }
 
     /**
-     * Sets a stream's status and headers; false for a HEAD, which gets the headers a GET would and
-     * no stream (it has no body to stream into).
+     * Sets a stream's status and headers; false for a HEAD, which gets the headers a GET
+     * would and no stream (it has no body to stream into).
      */
     private static boolean streamHeaders(HttpServletRequest request, HttpServletResponse response) {
         response.setStatus(HttpServletResponse.SC_OK);
@@ -102,10 +109,11 @@ class StreamController {
     }
 
     /**
-     * The database is busy or unreachable before the stream's first byte: 200 with a {@code retry:}
-     * and the end, not a 503, which a browser's EventSource treats as final (it never reconnects).
-     * The client comes back after the delay with its Last-Event-ID; nothing is lost. Counted by the
-     * pool's and the read queue's timeout metrics.
+     * The database is busy or unreachable before the stream's first byte: 200 with a
+     * {@code retry:} and the end, not a 503, which a browser's EventSource treats as
+     * final (it never reconnects). The client comes back after the delay with its
+     * Last-Event-ID; nothing is lost. Counted by the pool's and the read queue's timeout
+     * metrics.
      */
     private static void retryLater(java.time.Duration retry, HttpServletRequest request, HttpServletResponse response)
             throws IOException {
@@ -116,18 +124,19 @@ class StreamController {
         try {
             var out = response.getOutputStream();
             out.write(("retry: " + retry.toMillis() + "\n: the database is busy or unreachable; resume later\n\n")
-                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
             out.flush();
-        } catch (IOException e) {
+        }
+        catch (IOException e) {
             // The client went away.
         }
     }
 
     /**
-     * The response without Spring MVC's async-lifecycle wrapper, which takes a lock on every write
-     * to guard writes after an async request that Spring started completed; the stream does its own
-     * async processing (the servlet API's, not Spring's) and never writes after completing it.
-     * Other wrappers (filters') stay.
+     * The response without Spring MVC's async-lifecycle wrapper, which takes a lock on
+     * every write to guard writes after an async request that Spring started completed;
+     * the stream does its own async processing (the servlet API's, not Spring's) and
+     * never writes after completing it. Other wrappers (filters') stay.
      */
     static ServletResponse unwrapped(ServletResponse response) {
         while (response instanceof ServletResponseWrapper wrapper

@@ -34,68 +34,112 @@ import org.springframework.stereotype.Component;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * This instance's fan-out of new events to its live streams. Read once, fan out many: when a
- * session's log moves, its channel reads the new events once and hands the batch to every
- * stream of that session; ordering and exactly-once per stream come from each stream's own
- * cursor (see {@link EventStreams}), never from the notification, so a lost, late or duplicate
- * wake-up cannot lose or repeat an event. A periodic check of every watched session's head
- * covers notifications that never came.
+ * This instance's fan-out of new events to its live streams. Read once, fan out many:
+ * when a session's log moves, its channel reads the new events once and hands the batch
+ * to every stream of that session; ordering and exactly-once per stream come from each
+ * stream's own cursor (see {@link EventStreams}), never from the notification, so a lost,
+ * late or duplicate wake-up cannot lose or repeat an event. A periodic check of every
+ * watched session's head covers notifications that never came.
  *
- * <p>Reconnect storms (thousands of streams of one session opening at once, after a restart) are
- * served from memory: each channel keeps the session's most recent events (at most
- * {@code max-replay} of them, and {@code recent-events-size} bytes), loaded once for all its
- * streams; a stream at or near the head replays from there without a query. Head look-ups of
- * streams opening together share one query (single flight), and every read of the log goes
- * through {@link StreamReads}, so streams never take more than their share of the pool.
+ * <p>
+ * Reconnect storms (thousands of streams of one session opening at once, after a restart)
+ * are served from memory: each channel keeps the session's most recent events (at most
+ * {@code max-replay} of them, and {@code recent-events-size} bytes), loaded once for all
+ * its streams; a stream at or near the head replays from there without a query. Head
+ * look-ups of streams opening together share one query (single flight), and every read of
+ * the log goes through {@link StreamReads}, so streams never take more than their share
+ * of the pool.
  *
- * <p>At shutdown ({@link ShutdownOrder#STREAMS}, before the web server drains) every stream is
- * closed cleanly and its client resumes elsewhere with Last-Event-ID; streams opening later
- * replay and end at once.
+ * <p>
+ * At shutdown ({@link ShutdownOrder#STREAMS}, before the web server drains) every stream
+ * is closed cleanly and its client resumes elsewhere with Last-Event-ID; streams opening
+ * later replay and end at once.
  */
 @Component
 class StreamHub implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(StreamHub.class);
+
     private static final int READ_BATCH = 1_000;
-    /** How often every watched session's head is checked (the {@code @Scheduled} rate of {@link #checkTails}). */
+
+    /**
+     * How often every watched session's head is checked (the {@code @Scheduled} rate of
+     * {@link #checkTails}).
+     */
     static final long TAIL_CHECK_SECONDS = 5;
-    /** How long the recent-events query itself may take before a waiting stream gives up (503 busy). */
+
+    /**
+     * How long the recent-events query itself may take before a waiting stream gives up
+     * (503 busy).
+     */
     private static final Duration RECENT_QUERY_WAIT = Duration.ofSeconds(30);
+
     /** Threads that write one batch to the streams of a session at the same time. */
     private static final int WRITERS = Runtime.getRuntime().availableProcessors();
+
     /** Fewer streams per thread than this are written by one thread. */
     private static final int MIN_PER_WRITER = 64;
 
     private final EventLog eventLog;
+
     private final JsonMapper json;
+
     private final JdbcClient jdbc;
+
     private final StreamReads reads;
+
     private final int recentEvents;
+
     private final long recentBytes;
-    /** Memory for the recent events of all watched sessions together (collab.stream.recent-events-total-size). */
+
+    /**
+     * Memory for the recent events of all watched sessions together
+     * (collab.stream.recent-events-total-size).
+     */
     private final long recentBudget;
-    /** What the channels' recent events take on the heap now (estimated: see {@link #heapSize}). */
+
+    /**
+     * What the channels' recent events take on the heap now (estimated: see
+     * {@link #heapSize}).
+     */
     private final AtomicLong recentHeld = new AtomicLong();
+
     private final Object evicting = new Object();
-    /** Longest a stream waits for its channel's load of recent events: a turn to read, then the query. */
+
+    /**
+     * Longest a stream waits for its channel's load of recent events: a turn to read,
+     * then the query.
+     */
     private final Duration recentLoadWait;
+
     private final Map<UUID, Channel> channels = new ConcurrentHashMap<>();
+
     /** Head look-ups under way, one per session: streams opening together share it. */
     private final Map<UUID, CompletableFuture<Optional<EventLog.SessionHead>>> headReads = new ConcurrentHashMap<>();
+
     /**
-     * The fan-out's own virtual threads, not the shared scheduler's or the request's: a batch is
-     * written to thousands of connections here and must neither hold up the appender nor queue
-     * behind periodic jobs. Made with the hub, not in {@link #start()}: wake-ups arrive from the
-     * cluster listener and streams open as soon as the web server runs, both before this phase
-     * starts (phases start in the reverse of their stop order). Shut down in {@link #stop()}, made
-     * again by a {@link #start()} after a stop (a test context that Spring paused and resumes).
+     * The fan-out's own virtual threads, not the shared scheduler's or the request's: a
+     * batch is written to thousands of connections here and must neither hold up the
+     * appender nor queue behind periodic jobs. Made with the hub, not in
+     * {@link #start()}: wake-ups arrive from the cluster listener and streams open as
+     * soon as the web server runs, both before this phase starts (phases start in the
+     * reverse of their stop order). Shut down in {@link #stop()}, made again by a
+     * {@link #start()} after a stop (a test context that Spring paused and resumes).
      */
     private volatile ExecutorService delivery = newDelivery();
+
     private final AtomicLong subscribers = new AtomicLong();
-    /** A tail check is under way: a check that hangs (the database is away) is not joined by the next ones. */
+
+    /**
+     * A tail check is under way: a check that hangs (the database is away) is not joined
+     * by the next ones.
+     */
     private final AtomicBoolean checkingTails = new AtomicBoolean();
+
     private volatile boolean closing;
+
     private volatile boolean running;
+
     private final Counter fanOutReads;
 
     StreamHub(EventLog eventLog, EventPublisher publisher, JdbcClient jdbc, JsonMapper json, StreamReads reads,
@@ -113,23 +157,28 @@ class StreamHub implements SmartLifecycle {
         registry.gauge("collab.stream.subscribers", subscribers);
         registry.gauge("collab.stream.recent.bytes", recentHeld);
         this.fanOutReads = Counter.builder("collab.stream.fanout.reads")
-                .description("Log reads done once for all live streams of a session").register(registry);
+            .description("Log reads done once for all live streams of a session")
+            .register(registry);
     }
 
     /**
-     * The session's head and whether it ended, for a stream opening at {@code cursor}: from the
-     * session's channel when there is one (its tail is a head that was true a moment ago, which is
-     * all a stream needs), else from the log, one query shared by every stream of the session that
-     * opens meanwhile. A shared answer may be older than the client's cursor (an event committed
-     * while the query ran, received and resumed from): then it is read again for this stream alone,
-     * so that a cursor is never taken for one from the future. Empty for an unknown session.
+     * The session's head and whether it ended, for a stream opening at {@code cursor}:
+     * from the session's channel when there is one (its tail is a head that was true a
+     * moment ago, which is all a stream needs), else from the log, one query shared by
+     * every stream of the session that opens meanwhile. A shared answer may be older than
+     * the client's cursor (an event committed while the query ran, received and resumed
+     * from): then it is read again for this stream alone, so that a cursor is never taken
+     * for one from the future. Empty for an unknown session.
      */
     Optional<EventLog.SessionHead> sessionHead(UUID sessionId, long cursor) {
         Channel channel = channels.get(sessionId);
-        // Only once its recent events are loaded does a channel know whether the session ended
-        // (session.ended is the last event); before that its tail is a head, its `ended` not yet.
+        // Only once its recent events are loaded does a channel know whether the session
+        // ended
+        // (session.ended is the last event); before that its tail is a head, its `ended`
+        // not yet.
         if (channel != null && channel.recentLoaded) {
-            boolean ended = channel.ended; // read before the tail: ended is set after its tail is
+            boolean ended = channel.ended; // read before the tail: ended is set after its
+                                           // tail is
             long tail = channel.tail;
             if (cursor <= tail) {
                 return Optional.of(new EventLog.SessionHead(tail, ended));
@@ -150,19 +199,25 @@ class StreamHub implements SmartLifecycle {
         }
         try {
             mine.complete(reads.read("head", () -> eventLog.sessionHead(sessionId)));
-        } catch (RuntimeException | Error e) {
+        }
+        catch (RuntimeException | Error e) {
             mine.completeExceptionally(e);
-        } finally {
+        }
+        finally {
             headReads.remove(sessionId, mine);
         }
         return await(mine);
     }
 
-    /** The result of a shared read, or its failure as it was thrown (a 503 for every stream that waited on it). */
+    /**
+     * The result of a shared read, or its failure as it was thrown (a 503 for every
+     * stream that waited on it).
+     */
     private static <T> T await(CompletableFuture<T> shared) {
         try {
             return shared.join();
-        } catch (CompletionException e) {
+        }
+        catch (CompletionException e) {
             if (e.getCause() instanceof RuntimeException failure) {
                 throw failure;
             }
@@ -179,10 +234,11 @@ class StreamHub implements SmartLifecycle {
     }
 
     /**
-     * Joins the session's channel; a new channel starts at {@code head}, a head of the session that
-     * was true when the stream opened (never 0 for a session with events: that would read the whole
-     * log again and overflow every stream with old events). A head that is a little old only means
-     * the channel's first load of recent events moves it on.
+     * Joins the session's channel; a new channel starts at {@code head}, a head of the
+     * session that was true when the stream opened (never 0 for a session with events:
+     * that would read the whole log again and overflow every stream with old events). A
+     * head that is a little old only means the channel's first load of recent events
+     * moves it on.
      */
     Subscription subscribe(UUID sessionId, int capacity, long head) {
         Subscription subscription = new Subscription(sessionId, capacity);
@@ -193,25 +249,29 @@ class StreamHub implements SmartLifecycle {
         });
         subscribers.incrementAndGet();
         if (closing) {
-            // Shutting down (checked after joining, so stop() cannot miss it): replay and end.
+            // Shutting down (checked after joining, so stop() cannot miss it): replay and
+            // end.
             subscription.close();
         }
         return subscription;
     }
 
     /**
-     * What a subscribed stream replays after {@code cursor}: the session's events up to its
-     * channel's tail from memory, and {@code floor}, the seq up to which memory does not reach (the
-     * caller reads {@code cursor < seq <= floor} from the log when its cursor is below it). Events
-     * after the returned ones come to the subscription: it joined before this looked.
-     * The first stream of a new channel waits for the channel's one load of recent events (streams
-     * arriving meanwhile wait for the same load).
+     * What a subscribed stream replays after {@code cursor}: the session's events up to
+     * its channel's tail from memory, and {@code floor}, the seq up to which memory does
+     * not reach (the caller reads {@code cursor < seq <= floor} from the log when its
+     * cursor is below it). Events after the returned ones come to the subscription: it
+     * joined before this looked. The first stream of a new channel waits for the
+     * channel's one load of recent events (streams arriving meanwhile wait for the same
+     * load).
      */
     Replay replay(Subscription subscription, long cursor) {
         Channel channel = channels.get(subscription.sessionId);
         if (channel == null || closing) {
-            // Unsubscribed meanwhile, or shutting down (the fan-out that loads memory is stopping):
-            // all from the log, on the stream's own thread, and the stream ends after its replay.
+            // Unsubscribed meanwhile, or shutting down (the fan-out that loads memory is
+            // stopping):
+            // all from the log, on the stream's own thread, and the stream ends after its
+            // replay.
             return new Replay(Long.MAX_VALUE, List.of());
         }
         channel.awaitRecent();
@@ -219,15 +279,18 @@ class StreamHub implements SmartLifecycle {
     }
 
     /**
-     * Events {@code after < seq <= upTo} from memory, or null when memory does not hold them all
-     * (a stream's catch-up then reads the log).
+     * Events {@code after < seq <= upTo} from memory, or null when memory does not hold
+     * them all (a stream's catch-up then reads the log).
      */
     @Nullable List<Frame> recentFrames(UUID sessionId, long after, long upTo) {
         Channel channel = channels.get(sessionId);
         return channel == null ? null : channel.recentBetween(after, upTo);
     }
 
-    /** A stream's replay from memory: events after its cursor, and the seq below which memory has none. */
+    /**
+     * A stream's replay from memory: events after its cursor, and the seq below which
+     * memory has none.
+     */
     record Replay(long floor, List<Frame> frames) {
     }
 
@@ -244,23 +307,28 @@ class StreamHub implements SmartLifecycle {
         });
     }
 
-    /** Heap estimate of the recent events (for tests and the gauge {@code collab.stream.recent.bytes}). */
+    /**
+     * Heap estimate of the recent events (for tests and the gauge
+     * {@code collab.stream.recent.bytes}).
+     */
     long recentHeld() {
         return recentHeld.get();
     }
 
     /**
-     * An entry's heap cost, estimated: its encoded frame, and the Event it keeps, whose JSON data is
-     * about as long as the frame. Twice the frame, not exact, but never the half of it that was counted.
+     * An entry's heap cost, estimated: its encoded frame, and the Event it keeps, whose
+     * JSON data is about as long as the frame. Twice the frame, not exact, but never the
+     * half of it that was counted.
      */
     private static long heapSize(Frame frame) {
         return 2L * frame.bytes().length;
     }
 
     /**
-     * Over the budget for all sessions: the memory of the least recently used channels goes, whole,
-     * until it fits (their streams replay from the log; new events fill it again). One evictor at a
-     * time; a channel of a session watched right now may go too, which costs queries, never events.
+     * Over the budget for all sessions: the memory of the least recently used channels
+     * goes, whole, until it fits (their streams replay from the log; new events fill it
+     * again). One evictor at a time; a channel of a session watched right now may go too,
+     * which costs queries, never events.
      */
     private void enforceBudget() {
         if (recentHeld.get() <= recentBudget) {
@@ -286,13 +354,18 @@ class StreamHub implements SmartLifecycle {
         return channels.size();
     }
 
-    /** How far the shared read of the session's channel got, or -1 without a channel (for tests). */
+    /**
+     * How far the shared read of the session's channel got, or -1 without a channel (for
+     * tests).
+     */
     long channelTail(UUID sessionId) {
         Channel channel = channels.get(sessionId);
         return channel == null ? -1 : channel.tail;
     }
 
-    /** The session's log reached at least {@code seq}: deliver what is new to its streams. */
+    /**
+     * The session's log reached at least {@code seq}: deliver what is new to its streams.
+     */
     void wake(UUID sessionId, long seq) {
         Channel channel = channels.get(sessionId);
         if (channel != null) {
@@ -301,33 +374,40 @@ class StreamHub implements SmartLifecycle {
     }
 
     /**
-     * An event committed on this instance: handed to the session's streams directly, without
-     * reading it back from the log, when it is the next one; otherwise the log is read.
+     * An event committed on this instance: handed to the session's streams directly,
+     * without reading it back from the log, when it is the next one; otherwise the log is
+     * read.
      */
     void deliverLocal(Event event) {
         Channel channel = channels.get(event.sessionId());
         if (channel != null && !closing) {
-            // Off the committing thread: the request that appended answers without waiting for the fan-out.
+            // Off the committing thread: the request that appended answers without
+            // waiting for the fan-out.
             try {
                 delivery.execute(() -> channel.deliver(event));
-            } catch (RejectedExecutionException e) {
+            }
+            catch (RejectedExecutionException e) {
                 // stopped meanwhile: its streams are closed
             }
         }
     }
 
-    /** Re-read every watched session's tail (after the notification connection came back). */
+    /**
+     * Re-read every watched session's tail (after the notification connection came back).
+     */
     void wakeAll() {
-        // One past the tail, not "infinity": a real wake-up arriving meanwhile must not be settled away.
+        // One past the tail, not "infinity": a real wake-up arriving meanwhile must not
+        // be settled away.
         channels.values().forEach(channel -> channel.wake(channel.tail + 1));
     }
 
     /**
-     * Covers notifications that never came: every watched session's head, read in one query.
-     * At a fixed rate, not a fixed delay: Spring's scheduler runs fixed-delay jobs one after the
-     * other on its single thread, where a check waiting on an unreachable database would hold
-     * up every other job (lease renewal among them); at a fixed rate each check runs on a thread
-     * of its own, and one still under way makes the next ones skip.
+     * Covers notifications that never came: every watched session's head, read in one
+     * query. At a fixed rate, not a fixed delay: Spring's scheduler runs fixed-delay jobs
+     * one after the other on its single thread, where a check waiting on an unreachable
+     * database would hold up every other job (lease renewal among them); at a fixed rate
+     * each check runs on a thread of its own, and one still under way makes the next ones
+     * skip.
      */
     @Scheduled(initialDelay = TAIL_CHECK_SECONDS, fixedRate = TAIL_CHECK_SECONDS, timeUnit = TimeUnit.SECONDS)
     void checkTails() {
@@ -336,15 +416,19 @@ class StreamHub implements SmartLifecycle {
         }
         try {
             UUID[] ids = channels.keySet().toArray(UUID[]::new);
-            reads.read("tail-check", () -> jdbc.sql("select id, head_seq from sessions where id = any(:ids)")
-                    .param("ids", ids)
-                    .query((rs, row) -> {
-                        wake(rs.getObject(1, UUID.class), rs.getLong(2));
-                        return null;
-                    }).list());
-        } catch (RuntimeException e) {
+            reads.read("tail-check",
+                    () -> jdbc.sql("select id, head_seq from sessions where id = any(:ids)")
+                        .param("ids", ids)
+                        .query((rs, row) -> {
+                            wake(rs.getObject(1, UUID.class), rs.getLong(2));
+                            return null;
+                        })
+                        .list());
+        }
+        catch (RuntimeException e) {
             log.debug("Tail check failed: {}", e.toString());
-        } finally {
+        }
+        finally {
             checkingTails.set(false);
         }
     }
@@ -363,8 +447,9 @@ class StreamHub implements SmartLifecycle {
     }
 
     /**
-     * Shutdown: every stream ends now (clients resume on another instance with Last-Event-ID), so
-     * the graceful drain is not held up by streams that never end; then the fan-out stops.
+     * Shutdown: every stream ends now (clients resume on another instance with
+     * Last-Event-ID), so the graceful drain is not held up by streams that never end;
+     * then the fan-out stops.
      */
     @Override
     public void stop() {
@@ -377,7 +462,8 @@ class StreamHub implements SmartLifecycle {
             }
         }
         log.info("Closed {} live streams for shutdown; their clients resume on another instance", closed);
-        // Not shutdownNow: a read in flight finishes rather than failing the stream that waits on it.
+        // Not shutdownNow: a read in flight finishes rather than failing the stream that
+        // waits on it.
         delivery.shutdown();
         running = false;
     }
@@ -395,34 +481,59 @@ class StreamHub implements SmartLifecycle {
     /**
      * The streams of one session on this instance, how far their shared read got, and the
      * session's most recent events up to there. One thread at a time (the holder of
-     * {@code draining}) reads, moves the tail, fills the memory and hands out; streams read the
-     * memory under its lock.
+     * {@code draining}) reads, moves the tail, fills the memory and hands out; streams
+     * read the memory under its lock.
      */
     private final class Channel {
 
         final UUID sessionId;
+
         /**
-         * A concurrent set, not a copy-on-write list: 5,000 streams joining at once made 5,000 copies
-         * of a growing array under the map's lock (8 % of the samples of a 3,000-stream storm).
+         * A concurrent set, not a copy-on-write list: 5,000 streams joining at once made
+         * 5,000 copies of a growing array under the map's lock (8 % of the samples of a
+         * 3,000-stream storm).
          */
         final java.util.Set<Subscription> subscribers = ConcurrentHashMap.newKeySet();
+
         private final AtomicLong wanted;
+
         private final AtomicBoolean draining = new AtomicBoolean();
+
         private volatile long tail;
-        /** The session.ended event is among those handed out (set after the tail that includes it). */
+
+        /**
+         * The session.ended event is among those handed out (set after the tail that
+         * includes it).
+         */
         private volatile boolean ended;
 
         // The most recent events: consecutive, seq floor+1 .. tail. Guarded by `recent`.
         private final ArrayDeque<Frame> recent = new ArrayDeque<>();
+
         private long floor;
+
         private long recentSize;
-        /** Left the hub: its memory no longer counts towards the budget. Guarded by `recent`. */
+
+        /**
+         * Left the hub: its memory no longer counts towards the budget. Guarded by
+         * `recent`.
+         */
         private boolean released;
-        /** When a stream last replayed from this memory (System.nanoTime), for eviction by least recent use. */
+
+        /**
+         * When a stream last replayed from this memory (System.nanoTime), for eviction by
+         * least recent use.
+         */
         volatile long lastUsed = System.nanoTime();
-        /** The last events of the log were loaded into memory once (later ones are added as they come). */
+
+        /**
+         * The last events of the log were loaded into memory once (later ones are added
+         * as they come).
+         */
         private volatile boolean recentLoaded;
+
         private volatile boolean loadWanted;
+
         private volatile CompletableFuture<Void> recentLoad = new CompletableFuture<>();
 
         Channel(UUID sessionId, long head) {
@@ -442,17 +553,22 @@ class StreamHub implements SmartLifecycle {
         }
 
         private void kick() {
-            // Once closing, no stream is left to serve (they are closed, new ones replay from the log).
+            // Once closing, no stream is left to serve (they are closed, new ones replay
+            // from the log).
             if (!closing && workPending() && draining.compareAndSet(false, true)) {
                 try {
                     delivery.execute(this::drain);
-                } catch (RejectedExecutionException e) {
+                }
+                catch (RejectedExecutionException e) {
                     draining.set(false); // stopped meanwhile
                 }
             }
         }
 
-        /** Waits until the session's last events are in memory: loaded once, by the drainer, for all streams. */
+        /**
+         * Waits until the session's last events are in memory: loaded once, by the
+         * drainer, for all streams.
+         */
         void awaitRecent() {
             if (recentLoaded) {
                 return;
@@ -460,16 +576,21 @@ class StreamHub implements SmartLifecycle {
             CompletableFuture<Void> load = recentLoad;
             loadWanted = true;
             kick();
-            // Bounded: a load that never starts or never ends must not hold the request for good.
-            // (get with a timeout, not orTimeout: that would fail the shared load for every stream.)
+            // Bounded: a load that never starts or never ends must not hold the request
+            // for good.
+            // (get with a timeout, not orTimeout: that would fail the shared load for
+            // every stream.)
             try {
                 load.get(recentLoadWait.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (java.util.concurrent.TimeoutException e) {
+            }
+            catch (java.util.concurrent.TimeoutException e) {
                 throw new DatabaseBusyException("The event log could not be read in time; retry shortly.");
-            } catch (InterruptedException e) {
+            }
+            catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new DatabaseBusyException("Interrupted while waiting for the event log.");
-            } catch (java.util.concurrent.ExecutionException e) {
+            }
+            catch (java.util.concurrent.ExecutionException e) {
                 if (e.getCause() instanceof RuntimeException failure) {
                     throw failure;
                 }
@@ -510,7 +631,10 @@ class StreamHub implements SmartLifecycle {
             }
         }
 
-        /** Consecutive frames from tail + 1 on: into memory, and the tail moves (by the drainer only). */
+        /**
+         * Consecutive frames from tail + 1 on: into memory, and the tail moves (by the
+         * drainer only).
+         */
         private void advance(List<Frame> frames) {
             boolean endedNow = false;
             synchronized (recent) {
@@ -528,7 +652,10 @@ class StreamHub implements SmartLifecycle {
             enforceBudget();
         }
 
-        /** Counts a frame into memory, here and (while in the hub) in the budget. Under `recent`'s lock. */
+        /**
+         * Counts a frame into memory, here and (while in the hub) in the budget. Under
+         * `recent`'s lock.
+         */
         private void added(Frame frame) {
             recentSize += frame.bytes().length;
             if (!released) {
@@ -543,7 +670,10 @@ class StreamHub implements SmartLifecycle {
             }
         }
 
-        /** Memory emptied (over the budget): consecutive still, nothing after the floor, the floor at the tail. */
+        /**
+         * Memory emptied (over the budget): consecutive still, nothing after the floor,
+         * the floor at the tail.
+         */
         void forget() {
             synchronized (recent) {
                 while (!recent.isEmpty()) {
@@ -571,17 +701,23 @@ class StreamHub implements SmartLifecycle {
         }
 
         /**
-         * The log's last events into memory, once per channel, for all its streams; events newer
-         * than the tail (the channel started from a head that is a little old) go out to the streams.
+         * The log's last events into memory, once per channel, for all its streams;
+         * events newer than the tail (the channel started from a head that is a little
+         * old) go out to the streams.
          */
         private void loadRecent() {
             List<Frame> latest;
             try {
-                latest = reads.read("recent", () -> eventLog.latest(sessionId, recentEvents)).stream()
-                        .map(event -> Frame.of(event, json)).toList();
-            } catch (RuntimeException | Error e) {
-                // The waiting streams answer 503; the next stream to arrive tries again. loadWanted
-                // is cleared before the new future is published: a stream that takes the new future
+                latest = reads.read("recent", () -> eventLog.latest(sessionId, recentEvents))
+                    .stream()
+                    .map(event -> Frame.of(event, json))
+                    .toList();
+            }
+            catch (RuntimeException | Error e) {
+                // The waiting streams answer 503; the next stream to arrive tries again.
+                // loadWanted
+                // is cleared before the new future is published: a stream that takes the
+                // new future
                 // sets it again, and drain's failure path then starts that stream's load.
                 CompletableFuture<Void> failed = recentLoad;
                 loadWanted = false;
@@ -618,7 +754,10 @@ class StreamHub implements SmartLifecycle {
             }
         }
 
-        /** The next event in hand (committed here): fan out at once; anything else goes through the log. */
+        /**
+         * The next event in hand (committed here): fan out at once; anything else goes
+         * through the log.
+         */
         void deliver(Event event) {
             if (!draining.compareAndSet(false, true)) {
                 wake(event.seq());
@@ -629,19 +768,22 @@ class StreamHub implements SmartLifecycle {
                     List<Frame> frames = List.of(Frame.of(event, json));
                     advance(frames);
                     offerAll(frames);
-                } else {
+                }
+                else {
                     wanted.accumulateAndGet(event.seq(), Math::max);
                 }
-            } finally {
+            }
+            finally {
                 draining.set(false);
                 kick();
             }
         }
 
         /**
-         * Hands the frames to every stream; a live stream writes them to its connection right
-         * here, on this thread. Many streams are split over one thread per core, and all of them
-         * are served before this returns (the next batch must not overtake this one).
+         * Hands the frames to every stream; a live stream writes them to its connection
+         * right here, on this thread. Many streams are split over one thread per core,
+         * and all of them are served before this returns (the next batch must not
+         * overtake this one).
          */
         private void offerAll(List<Frame> frames) {
             Subscription[] targets = subscribers.toArray(Subscription[]::new);
@@ -658,13 +800,15 @@ class StreamHub implements SmartLifecycle {
                 Runnable share = () -> {
                     try {
                         offer(frames, targets, from, to);
-                    } finally {
+                    }
+                    finally {
                         others.countDown();
                     }
                 };
                 try {
                     delivery.execute(share);
-                } catch (RejectedExecutionException e) {
+                }
+                catch (RejectedExecutionException e) {
                     share.run(); // stopping: this thread serves the share itself
                 }
             }
@@ -674,8 +818,10 @@ class StreamHub implements SmartLifecycle {
                 try {
                     others.await();
                     break;
-                } catch (InterruptedException e) {
-                    interrupted = true; // shutting down: the other parts finish on their own, quickly
+                }
+                catch (InterruptedException e) {
+                    interrupted = true; // shutting down: the other parts finish on their
+                                        // own, quickly
                 }
             }
             if (interrupted) {
@@ -687,15 +833,16 @@ class StreamHub implements SmartLifecycle {
             for (int i = from; i < to; i++) {
                 try {
                     targets[i].offer(frames);
-                } catch (RuntimeException e) {
+                }
+                catch (RuntimeException e) {
                     log.debug("Stream of session {} failed: {}", targets[i].sessionId, e.toString());
                 }
             }
         }
 
         /**
-         * One drainer at a time per session: loads the recent events when a stream waits for them,
-         * reads the new events once, hands them to every stream.
+         * One drainer at a time per session: loads the recent events when a stream waits
+         * for them, reads the new events once, hands them to every stream.
          */
         private void drain() {
             boolean again;
@@ -712,7 +859,8 @@ class StreamHub implements SmartLifecycle {
                     List<Event> batch = reads.read("fanout", () -> eventLog.read(sessionId, tail, READ_BATCH));
                     fanOutReads.increment();
                     if (batch.isEmpty()) {
-                        // Woken beyond what is committed (a re-read after reconnect): settle at the tail.
+                        // Woken beyond what is committed (a re-read after reconnect):
+                        // settle at the tail.
                         wanted.compareAndSet(target, tail);
                         continue;
                     }
@@ -721,20 +869,28 @@ class StreamHub implements SmartLifecycle {
                     offerAll(frames);
                 }
                 again = true; // what arrived while this drained
-            } catch (RuntimeException e) {
-                // No immediate retry of the same read (that would spin while the database is away):
-                // the next wake, stream or the periodic tail check tries again. Only a stream that
-                // began waiting for the recent events after a failed load is served now: nothing
+            }
+            catch (RuntimeException e) {
+                // No immediate retry of the same read (that would spin while the database
+                // is away):
+                // the next wake, stream or the periodic tail check tries again. Only a
+                // stream that
+                // began waiting for the recent events after a failed load is served now:
+                // nothing
                 // else would start its load.
                 log.warn("Could not read events of session {}: {}", sessionId, e.toString());
                 again = loadWanted && !recentLoaded;
-            } finally {
-                // Also on an Error: a drainer that never let go would silence the session for good.
+            }
+            finally {
+                // Also on an Error: a drainer that never let go would silence the session
+                // for good.
                 draining.set(false);
             }
             if (again) {
                 kick();
             }
         }
+
     }
+
 }

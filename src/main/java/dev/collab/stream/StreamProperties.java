@@ -14,31 +14,33 @@ import org.springframework.validation.annotation.Validated;
 
 /**
  * Live streams ({@code collab.stream.*}, docs/configuration.md). The defaults are the
- * {@code @DefaultValue}s here and nowhere else; a value that breaks a constraint stops the server
- * at startup with Spring Boot's binding report.
+ * {@code @DefaultValue}s here and nowhere else; a value that breaks a constraint stops
+ * the server at startup with Spring Boot's binding report.
  *
- * @param maxReplay a client further behind than this many events gets a gap event and only
- *        the last this-many; also how many of a watched session's most recent events are kept in memory
- * @param heartbeat interval of ": ping" comments; keep it well under the load balancer's idle timeout
- * @param bufferEvents events queued for one connection before it counts as too slow and is closed (at
- *        least one read batch of the hub, 1,000)
- * @param maxConnectionAge a stream is closed after this long, less up to 10 % at random; the client
- *        resumes with Last-Event-ID
- * @param recentEventsSize memory for the most recent events of one watched session (their encoded size);
- *        a replay reaching further back reads the log
- * @param recentEventsTotalSize memory for the recent events of all watched sessions together (estimated
- *        heap: each event's encoded form and its JSON); over it, the memory of the least recently used
- *        sessions goes first (their streams replay from the log)
- * @param concurrentReads event-log reads of streams at the same time (replays, catch-ups, the hub's shared
- *        reads); the rest wait their turn. Never more than half of the connection pool (a larger value is
- *        lowered), so that streams opening together never take every connection
- * @param readQueueTimeout a stream's read that waits longer than this for its turn gives up, and the
- *        client is told to come back later (docs/api.md)
+ * @param maxReplay a client further behind than this many events gets a gap event and
+ * only the last this-many; also how many of a watched session's most recent events are
+ * kept in memory
+ * @param heartbeat interval of ": ping" comments; keep it well under the load balancer's
+ * idle timeout
+ * @param bufferEvents events queued for one connection before it counts as too slow and
+ * is closed (at least one read batch of the hub, 1,000)
+ * @param maxConnectionAge a stream is closed after this long, less up to 10 % at random;
+ * the client resumes with Last-Event-ID
+ * @param recentEventsSize memory for the most recent events of one watched session (their
+ * encoded size); a replay reaching further back reads the log
+ * @param recentEventsTotalSize memory for the recent events of all watched sessions
+ * together (estimated heap: each event's encoded form and its JSON); over it, the memory
+ * of the least recently used sessions goes first (their streams replay from the log)
+ * @param concurrentReads event-log reads of streams at the same time (replays, catch-ups,
+ * the hub's shared reads); the rest wait their turn. Never more than half of the
+ * connection pool (a larger value is lowered), so that streams opening together never
+ * take every connection
+ * @param readQueueTimeout a stream's read that waits longer than this for its turn gives
+ * up, and the client is told to come back later (docs/api.md)
  */
 @Validated
 @ConfigurationProperties("collab.stream")
-record StreamProperties(
-        @Min(1) @Max(100_000) @DefaultValue("200") int maxReplay,
+record StreamProperties(@Min(1) @Max(100_000) @DefaultValue("200") int maxReplay,
         @NotNull @DurationMin(nanos = 0, inclusive = false) @DefaultValue("15s") Duration heartbeat,
         @Min(1000) @DefaultValue("2000") int bufferEvents,
         @NotNull @DurationMin(seconds = 1) @DefaultValue("30m") Duration maxConnectionAge,
@@ -47,7 +49,8 @@ record StreamProperties(
         @Min(1) @Max(1000) @DefaultValue("8") int concurrentReads,
         @NotNull @DurationMin(nanos = 0, inclusive = false) @DefaultValue("30s") Duration readQueueTimeout) {
 
-    // No Jakarta or Spring Boot constraint applies to a DataSize, hence these two rules as methods.
+    // No Jakarta or Spring Boot constraint applies to a DataSize, hence these two rules
+    // as methods.
 
     @AssertTrue(message = "collab.stream.recent-events-size must not be negative")
     boolean isRecentEventsSizeNotNegative() {

@@ -20,13 +20,14 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
- * The streams' share of the connection pool: at most {@code collab.stream.concurrent-reads} log
- * reads of streams at a time (the hub's shared reads, replays, catch-ups, head look-ups), the rest
- * wait their turn in arrival order. 5,000 streams opening at once used to borrow 5,000 pooled
- * connections from a pool of 20: after the pool's 5 s connection timeout 280 of them got a 503
- * and sends and health checks queued behind them (docs/performance.md, "Reconnect storms").
- * Now the streams never hold more than their share, and the rest of the pool stays free for
- * writes. A plain fair {@link Semaphore}: no bulkhead library is on the classpath, and this is all
+ * The streams' share of the connection pool: at most
+ * {@code collab.stream.concurrent-reads} log reads of streams at a time (the hub's shared
+ * reads, replays, catch-ups, head look-ups), the rest wait their turn in arrival order.
+ * 5,000 streams opening at once used to borrow 5,000 pooled connections from a pool of
+ * 20: after the pool's 5 s connection timeout 280 of them got a 503 and sends and health
+ * checks queued behind them (docs/performance.md, "Reconnect storms"). Now the streams
+ * never hold more than their share, and the rest of the pool stays free for writes. A
+ * plain fair {@link Semaphore}: no bulkhead library is on the classpath, and this is all
  * a bulkhead would do here.
  */
 @Component
@@ -35,18 +36,29 @@ class StreamReads {
     private static final Logger log = LoggerFactory.getLogger(StreamReads.class);
 
     private final Semaphore permits;
+
     private final int limit;
+
     private final long queueTimeoutNanos;
+
     private final AtomicInteger waiting = new AtomicInteger();
-    /** Reads running now and the most there ever were at once, counted apart from the permits (tests check the bound). */
+
+    /**
+     * Reads running now and the most there ever were at once, counted apart from the
+     * permits (tests check the bound).
+     */
     private final AtomicInteger running = new AtomicInteger();
+
     private final AtomicInteger mostRunning = new AtomicInteger();
+
     private final MeterRegistry registry;
+
     private final Counter queueTimeouts;
 
     @Autowired
     StreamReads(StreamProperties properties, DataSource dataSource, MeterRegistry registry) {
-        this(effectiveLimit(properties.concurrentReads(), poolSize(dataSource)), properties.readQueueTimeout(), registry);
+        this(effectiveLimit(properties.concurrentReads(), poolSize(dataSource)), properties.readQueueTimeout(),
+                registry);
     }
 
     StreamReads(int limit, Duration queueTimeout, MeterRegistry registry) {
@@ -55,12 +67,15 @@ class StreamReads {
         this.queueTimeoutNanos = queueTimeout.toNanos();
         this.registry = registry;
         Gauge.builder("collab.stream.reads.waiting", waiting, AtomicInteger::get)
-                .description("Log reads of streams waiting for their turn").register(registry);
+            .description("Log reads of streams waiting for their turn")
+            .register(registry);
         Gauge.builder("collab.stream.reads.active", this, reads -> reads.limit - reads.permits.availablePermits())
-                .description("Log reads of streams running now (at most collab.stream.concurrent-reads)").register(registry);
+            .description("Log reads of streams running now (at most collab.stream.concurrent-reads)")
+            .register(registry);
         this.queueTimeouts = Counter.builder("collab.stream.reads.queue.timeouts")
-                .description("Reads of streams that waited longer than collab.stream.read-queue-timeout (answered 503 database-busy)")
-                .register(registry);
+            .description(
+                    "Reads of streams that waited longer than collab.stream.read-queue-timeout (answered 503 database-busy)")
+            .register(registry);
     }
 
     int limit() {
@@ -73,9 +88,10 @@ class StreamReads {
     }
 
     /**
-     * Runs {@code query} once a turn is free (waits, in order, up to the read-queue timeout).
-     *
-     * @param purpose counted in {@code collab.stream.reads{purpose}}: head, recent, replay, catch-up, fanout, tail-check
+     * Runs {@code query} once a turn is free (waits, in order, up to the read-queue
+     * timeout).
+     * @param purpose counted in {@code collab.stream.reads{purpose}}: head, recent,
+     * replay, catch-up, fanout, tail-check
      * @throws DatabaseBusyException when no turn came in time
      */
     <T> T read(String purpose, Supplier<T> query) {
@@ -83,10 +99,12 @@ class StreamReads {
         waiting.incrementAndGet();
         try {
             acquired = permits.tryAcquire(queueTimeoutNanos, TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
+        }
+        catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new DatabaseBusyException("Interrupted while waiting to read the event log.");
-        } finally {
+        }
+        finally {
             waiting.decrementAndGet();
         }
         if (!acquired) {
@@ -97,13 +115,17 @@ class StreamReads {
         try {
             registry.counter("collab.stream.reads", "purpose", purpose).increment();
             return query.get();
-        } finally {
+        }
+        finally {
             running.decrementAndGet();
             permits.release();
         }
     }
 
-    /** At most half the pool (at least 1): the other half stays for sends, runs and health. */
+    /**
+     * At most half the pool (at least 1): the other half stays for sends, runs and
+     * health.
+     */
     static int effectiveLimit(int configured, int poolSize) {
         int cap = Math.max(1, poolSize / 2);
         if (configured > cap) {
@@ -119,9 +141,11 @@ class StreamReads {
             if (dataSource.isWrapperFor(HikariDataSource.class)) {
                 return dataSource.unwrap(HikariDataSource.class).getMaximumPoolSize();
             }
-        } catch (SQLException e) {
+        }
+        catch (SQLException e) {
             // not a Hikari pool: no cap known
         }
         return Integer.MAX_VALUE;
     }
+
 }

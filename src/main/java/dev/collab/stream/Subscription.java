@@ -9,22 +9,32 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * One stream's inbox: batches of consecutive events handed over by the hub, bounded by a
- * number of events. The hub never waits on it: a stream that falls that far behind is marked
- * overflowed and closed, and resumes later with Last-Event-ID.
+ * number of events. The hub never waits on it: a stream that falls that far behind is
+ * marked overflowed and closed, and resumes later with Last-Event-ID.
  * <p>
- * Lock-free, single consumer. Once the stream is live it registers a listener, which the hub's
- * thread runs after each offer (and {@link #close()} runs too): the stream writes at once what
- * its connection can take (see {@link LiveStream}). Until then batches only queue up.
+ * Lock-free, single consumer. Once the stream is live it registers a listener, which the
+ * hub's thread runs after each offer (and {@link #close()} runs too): the stream writes
+ * at once what its connection can take (see {@link LiveStream}). Until then batches only
+ * queue up.
  */
 final class Subscription {
 
     final UUID sessionId;
+
     private final int capacity;
+
     private final ConcurrentLinkedQueue<List<Frame>> inbox = new ConcurrentLinkedQueue<>();
-    /** Events offered and not yet {@linkplain #consumed(int) consumed}: queued or taken and still unwritten. */
+
+    /**
+     * Events offered and not yet {@linkplain #consumed(int) consumed}: queued or taken
+     * and still unwritten.
+     */
     private final AtomicInteger queued = new AtomicInteger();
+
     private volatile @Nullable Runnable listener;
+
     private volatile boolean overflowed;
+
     private volatile boolean closed;
 
     Subscription(UUID sessionId, int capacity) {
@@ -47,7 +57,9 @@ final class Subscription {
         return true;
     }
 
-    /** Runs {@code listener} after every offer and on close from now on (and once now). */
+    /**
+     * Runs {@code listener} after every offer and on close from now on (and once now).
+     */
     void listen(Runnable listener) {
         this.listener = listener;
         listener.run();
@@ -61,9 +73,9 @@ final class Subscription {
     }
 
     /**
-     * Every batch queued so far, as one list in order, or null when nothing is (or the stream
-     * overflowed: it ends, nothing more is written). The events stay counted against the
-     * capacity until {@link #consumed(int)}.
+     * Every batch queued so far, as one list in order, or null when nothing is (or the
+     * stream overflowed: it ends, nothing more is written). The events stay counted
+     * against the capacity until {@link #consumed(int)}.
      */
     @Nullable List<Frame> takeAll() {
         if (overflowed) {
@@ -81,7 +93,8 @@ final class Subscription {
         all.addAll(first);
         do {
             all.addAll(next);
-        } while ((next = inbox.poll()) != null);
+        }
+        while ((next = inbox.poll()) != null);
         return all;
     }
 
@@ -102,4 +115,5 @@ final class Subscription {
         closed = true;
         signal();
     }
+
 }

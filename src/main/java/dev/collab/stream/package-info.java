@@ -1,19 +1,19 @@
 /**
- * Live delivery of the log: a session's Server-Sent Events stream,
- * {@code GET /api/sessions/{id}/events/stream}.
+ * Live delivery of the log: a session's Server-Sent Events stream, {@code GET
+ * /api/sessions/{id}/events/stream}.
  * <p>
- * Owns the streams (replay after the client's {@code Last-Event-ID}, capped with a {@code gap}
- * event, then live events and heartbeats with non-blocking output), the per-instance fan-out hub
- * (reads each new batch once for all the streams of a session, keeps the most recent events in
- * memory for reconnect storms, checks watched sessions' heads periodically for lost
- * notifications), the streams' bounded share of the connection pool, the batched NOTIFY that
- * tells other instances a session moved (ids and seqs only, never payloads), the
- * {@code streams} health component and the listen backlog for reconnect storms. No table: what a
- * stream sends is read from the log.
+ * Owns the streams (replay after the client's {@code Last-Event-ID}, capped with a
+ * {@code gap} event, then live events and heartbeats with non-blocking output), the
+ * per-instance fan-out hub (reads each new batch once for all the streams of a session,
+ * keeps the most recent events in memory for reconnect storms, checks watched sessions'
+ * heads periodically for lost notifications), the streams' bounded share of the
+ * connection pool, the batched NOTIFY that tells other instances a session moved (ids and
+ * seqs only, never payloads), the {@code streams} health component and the listen backlog
+ * for reconnect storms. No table: what a stream sends is read from the log.
  * <p>
- * Offers no types to other modules: it plugs into the log as its {@code AppendObserver}. Depends
- * on {@code event} (reads, the observer hook), {@code cluster} (the notifications) and {@code web}
- * (problems, database-busy answers).
+ * Offers no types to other modules: it plugs into the log as its {@code AppendObserver}.
+ * Depends on {@code event} (reads, the observer hook), {@code cluster} (the
+ * notifications) and {@code web} (problems, database-busy answers).
  */
 @NullMarked
 package dev.collab.stream;

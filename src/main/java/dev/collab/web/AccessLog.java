@@ -10,27 +10,33 @@ import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /**
- * The access log: one line per completed HTTP request, from the logger {@code dev.collab.web.access}
- * (so operators can raise or silence it on its own), with the request id in the log context and
- * the method, path, status and duration as key/value pairs (fields of their own in JSON logs).
- * The path never carries the query string, so tokens in a query stay out of the logs.
- * Actuator requests (probes arrive every few seconds) are logged at DEBUG, everything else at INFO.
+ * The access log: one line per completed HTTP request, from the logger
+ * {@code dev.collab.web.access} (so operators can raise or silence it on its own), with
+ * the request id in the log context and the method, path, status and duration as
+ * key/value pairs (fields of their own in JSON logs). The path never carries the query
+ * string, so tokens in a query stay out of the logs. Actuator requests (probes arrive
+ * every few seconds) are logged at DEBUG, everything else at INFO.
  */
 @Component
 class AccessLog {
 
     static final String LOGGER = "dev.collab.web.access";
+
     private static final Logger log = LoggerFactory.getLogger(LOGGER);
 
     private final String actuator;
 
-    /** @param actuatorBasePath {@code management.endpoints.web.base-path}, {@code /actuator} by default */
+    /**
+     * @param actuatorBasePath {@code management.endpoints.web.base-path},
+     * {@code /actuator} by default
+     */
     AccessLog(@Value("${management.endpoints.web.base-path:/actuator}") String actuatorBasePath) {
         String base = actuatorBasePath == null || actuatorBasePath.isBlank() ? "/actuator" : actuatorBasePath;
         this.actuator = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
     }
 
-    void completed(@Nullable String requestId, @Nullable String method, @Nullable String path, int status, long durationMillis) {
+    void completed(@Nullable String requestId, @Nullable String method, @Nullable String path, int status,
+            long durationMillis) {
         completed(requestId, method, path, status, durationMillis, null);
     }
 
@@ -38,8 +44,8 @@ class AccessLog {
      * {@code method} and {@code path} are null for a request too malformed to have them;
      * {@code reason} says why the web server rejected a request (null otherwise).
      */
-    void completed(@Nullable String requestId, @Nullable String method, @Nullable String rawPath, int status, long durationMillis,
-            @Nullable String reason) {
+    void completed(@Nullable String requestId, @Nullable String method, @Nullable String rawPath, int status,
+            long durationMillis, @Nullable String reason) {
         String path = withoutPathParameters(rawPath);
         Level level = isActuator(path) ? Level.DEBUG : Level.INFO;
         if (!log.isEnabledForLevel(level)) {
@@ -62,21 +68,25 @@ class AccessLog {
                     + durationMillis + " ms";
             if (reason == null) {
                 line.log(shown);
-            } else {
+            }
+            else {
                 line.addKeyValue("reason", reason).log(shown + " (" + reason + ")");
             }
-        } finally {
+        }
+        finally {
             if (previous == null) {
                 MDC.remove(RequestIdFilter.MDC_KEY);
-            } else {
+            }
+            else {
                 MDC.put(RequestIdFilter.MDC_KEY, previous);
             }
         }
     }
 
     /**
-     * Path parameters ({@code /a;token=…/b}) are dropped like the query string: they can carry
-     * credentials (a {@code jsessionid}, a signed token) and identify no resource here.
+     * Path parameters ({@code /a;token=…/b}) are dropped like the query string: they can
+     * carry credentials (a {@code jsessionid}, a signed token) and identify no resource
+     * here.
      */
     static @Nullable String withoutPathParameters(@Nullable String path) {
         return path == null || path.indexOf(';') < 0 ? path : PATH_PARAMETER.matcher(path).replaceAll("");
@@ -87,4 +97,5 @@ class AccessLog {
     private boolean isActuator(@Nullable String path) {
         return path != null && (path.equals(actuator) || path.startsWith(actuator + "/"));
     }
+
 }

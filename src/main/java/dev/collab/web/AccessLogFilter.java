@@ -17,12 +17,13 @@ import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
  * Writes the {@link AccessLog} line of every request when it completes: at the end of the
- * request's own dispatch, or, for an async request, when the async request completes. Just inside
- * {@link RequestIdFilter}, so the request id is known.
+ * request's own dispatch, or, for an async request, when the async request completes.
+ * Just inside {@link RequestIdFilter}, so the request id is known.
  * <p>
- * A status set with {@code sendError} is final when the dispatch returns, so that dispatch logs
- * it and the error dispatch that renders the problem body does not log again. An error dispatch
- * of a request that never passed here (one the container rejected on its own) is logged itself.
+ * A status set with {@code sendError} is final when the dispatch returns, so that
+ * dispatch logs it and the error dispatch that renders the problem body does not log
+ * again. An error dispatch of a request that never passed here (one the container
+ * rejected on its own) is logged itself.
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE + 1)
@@ -50,11 +51,14 @@ class AccessLogFilter extends OncePerRequestFilter {
         try {
             chain.doFilter(request, response);
             failed = false;
-        } finally {
+        }
+        finally {
             if (!failed && request.isAsyncStarted()) {
                 request.getAsyncContext().addListener(new Completion(request, response, started));
-            } else {
-                // An exception that escapes becomes a 500 error page, unless the answer was already on its way.
+            }
+            else {
+                // An exception that escapes becomes a 500 error page, unless the answer
+                // was already on its way.
                 int status = failed && !response.isCommitted() ? HttpServletResponse.SC_INTERNAL_SERVER_ERROR
                         : response.getStatus();
                 log(request, status, started);
@@ -69,8 +73,8 @@ class AccessLogFilter extends OncePerRequestFilter {
 
     private void log(HttpServletRequest request, int status, long started) {
         String path = request.getDispatcherType() == DispatcherType.ERROR
-                && request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI) instanceof String uri
-                ? uri : request.getRequestURI();
+                && request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI) instanceof String uri ? uri
+                        : request.getRequestURI();
         accessLog.completed(RequestIdFilter.currentRequestId(request), request.getMethod(), path, status,
                 (System.nanoTime() - started) / 1_000_000);
     }
@@ -79,7 +83,9 @@ class AccessLogFilter extends OncePerRequestFilter {
     private final class Completion implements AsyncListener {
 
         private final HttpServletRequest request;
+
         private final HttpServletResponse response;
+
         private final long started;
 
         Completion(HttpServletRequest request, HttpServletResponse response, long started) {
@@ -108,5 +114,7 @@ class AccessLogFilter extends OncePerRequestFilter {
         public void onError(AsyncEvent event) {
             // onComplete follows
         }
+
     }
+
 }

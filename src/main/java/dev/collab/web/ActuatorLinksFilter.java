@@ -15,9 +15,10 @@ import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
  * Makes the links of Actuator's discovery page ({@code GET /actuator}) relative
- * ({@code "/actuator/health"}): Actuator builds them from the request URL, that is from whatever
- * {@code Host} header the client sent, so a page cached or shown to someone else could point
- * anywhere. A path-absolute link works behind any proxy and echoes nothing (docs/operations.md).
+ * ({@code "/actuator/health"}): Actuator builds them from the request URL, that is from
+ * whatever {@code Host} header the client sent, so a page cached or shown to someone else
+ * could point anywhere. A path-absolute link works behind any proxy and echoes nothing
+ * (docs/operations.md).
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE + 7)
@@ -46,4 +47,5 @@ class ActuatorLinksFilter extends OncePerRequestFilter {
             }
         }, response);
     }
+
 }

@@ -7,11 +7,13 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A request that cannot be served as asked; rendered as an RFC 9457 problem with its
- * {@link ProblemCode} and any extension members (for example {@code runId}, {@code errors}).
+ * {@link ProblemCode} and any extension members (for example {@code runId},
+ * {@code errors}).
  */
 public class ApiException extends RuntimeException {
 
     private final ProblemCode code;
+
     private final transient Map<String, @Nullable Object> extensions = new LinkedHashMap<>();
 
     public ApiException(ProblemCode code, String detail) {
@@ -29,8 +31,7 @@ public class ApiException extends RuntimeException {
     }
 
     public static ApiException invalid(List<FieldProblem> errors) {
-        String detail = errors.size() == 1
-                ? errors.getFirst().field() + ": " + errors.getFirst().message()
+        String detail = errors.size() == 1 ? errors.getFirst().field() + ": " + errors.getFirst().message()
                 : errors.size() + " values are invalid";
         return new ApiException(ProblemCode.VALIDATION_FAILED, detail).with("errors", List.copyOf(errors));
     }
@@ -51,4 +52,5 @@ public class ApiException extends RuntimeException {
     /** One entry of a {@code validation-failed} problem's {@code errors} member. */
     public record FieldProblem(@Nullable String field, @Nullable String message) {
     }
+
 }

@@ -16,21 +16,25 @@ import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * Bounds request bodies: a declared length above the limit is refused before reading, and a
- * chunked body is cut off as soon as it passes the limit, so no request can fill the heap.
+ * Bounds request bodies: a declared length above the limit is refused before reading, and
+ * a chunked body is cut off as soon as it passes the limit, so no request can fill the
+ * heap.
  *
- * <p>Before answering 413, up to {@link #SWALLOW_BYTES} more of the body are read and discarded
- * (as Tomcat does by default): a client that is still sending would otherwise find the
- * connection closed under it and never read the answer. Larger bodies are cut off at once.
+ * <p>
+ * Before answering 413, up to {@link #SWALLOW_BYTES} more of the body are read and
+ * discarded (as Tomcat does by default): a client that is still sending would otherwise
+ * find the connection closed under it and never read the answer. Larger bodies are cut
+ * off at once.
  *
- * <p>Why not Jetty's own {@code org.eclipse.jetty.server.handler.SizeLimitHandler} (tried for
- * issue 12 on Jetty 12.1.14, wrapped around the server's handler): both cases got a 413
- * problem+json, but not the same answer. Over a declared length, Jetty answers before the
- * application, so the problem has no {@code instance} and only "Payload too large." as detail
- * (ErrorContractTest fails); a chunked body that grows past the limit surfaces as a failed read
- * inside the application, which then names the wrong cause ("the query string (or form body) must
- * be percent-encoded UTF-8"). It also has no swallow step. (The handler in
- * {@code org.eclipse.jetty.server} is deprecated for removal.)
+ * <p>
+ * Why not Jetty's own {@code org.eclipse.jetty.server.handler.SizeLimitHandler} (tried
+ * for issue 12 on Jetty 12.1.14, wrapped around the server's handler): both cases got a
+ * 413 problem+json, but not the same answer. Over a declared length, Jetty answers before
+ * the application, so the problem has no {@code instance} and only "Payload too large."
+ * as detail (ErrorContractTest fails); a chunked body that grows past the limit surfaces
+ * as a failed read inside the application, which then names the wrong cause ("the query
+ * string (or form body) must be percent-encoded UTF-8"). It also has no swallow step.
+ * (The handler in {@code org.eclipse.jetty.server} is deprecated for removal.)
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE + 10)
@@ -60,7 +64,10 @@ class BodySizeLimitFilter extends OncePerRequestFilter {
         chain.doFilter(new LimitedRequest(request, limit), response);
     }
 
-    /** Reads and discards up to {@code max} bytes; a client that stops sending just ends it. */
+    /**
+     * Reads and discards up to {@code max} bytes; a client that stops sending just ends
+     * it.
+     */
     static void swallow(java.io.InputStream in, long max) {
         byte[] buffer = new byte[16 * 1024];
         long left = max;
@@ -69,7 +76,8 @@ class BodySizeLimitFilter extends OncePerRequestFilter {
             while (left > 0 && (n = in.read(buffer, 0, (int) Math.min(buffer.length, left))) > 0) {
                 left -= n;
             }
-        } catch (IOException e) {
+        }
+        catch (IOException e) {
             // the client went away or stalled: the answer goes out anyway
         }
     }
@@ -77,6 +85,7 @@ class BodySizeLimitFilter extends OncePerRequestFilter {
     private static final class LimitedRequest extends HttpServletRequestWrapper {
 
         private final long limit;
+
         private @Nullable ServletInputStream stream;
 
         LimitedRequest(HttpServletRequest request, long limit) {
@@ -91,12 +100,15 @@ class BodySizeLimitFilter extends OncePerRequestFilter {
             }
             return stream;
         }
+
     }
 
     private static final class LimitedInputStream extends ServletInputStream {
 
         private final ServletInputStream delegate;
+
         private final long limit;
+
         private long read;
 
         LimitedInputStream(ServletInputStream delegate, long limit) {
@@ -144,5 +156,7 @@ class BodySizeLimitFilter extends OncePerRequestFilter {
         public void setReadListener(ReadListener listener) {
             delegate.setReadListener(listener);
         }
+
     }
+
 }

@@ -20,20 +20,24 @@ import org.springframework.web.filter.OncePerRequestFilter;
 /**
  * Once this instance stops taking traffic (shutdown has begun and readiness is
  * OUT_OF_SERVICE), writes that still reach it on open connections are refused with
- * {@code 503 shutting-down} and a {@code Retry-After}, so clients retry on another instance
- * instead of starting work that the drain would cut short. Reads are still served.
+ * {@code 503 shutting-down} and a {@code Retry-After}, so clients retry on another
+ * instance instead of starting work that the drain would cut short. Reads are still
+ * served.
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE + 20)
 class DrainFilter extends OncePerRequestFilter {
 
     private static final Set<String> WRITES = Set.of("POST", "PUT", "PATCH", "DELETE");
+
     private static final Logger log = LoggerFactory.getLogger(DrainFilter.class);
+
     private volatile boolean draining;
 
     /**
-     * Spring Boot publishes REFUSING_TRAFFIC as the context starts closing, before any lifecycle
-     * stops: the first step of the shutdown order (ops.ShutdownOrder), said once in the log.
+     * Spring Boot publishes REFUSING_TRAFFIC as the context starts closing, before any
+     * lifecycle stops: the first step of the shutdown order (ops.ShutdownOrder), said
+     * once in the log.
      */
     @EventListener
     void onReadiness(AvailabilityChangeEvent<ReadinessState> event) {
@@ -57,4 +61,5 @@ class DrainFilter extends OncePerRequestFilter {
         }
         chain.doFilter(request, response);
     }
+
 }

@@ -15,11 +15,12 @@ import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * Turns an error status that a handler set without writing a body into the problem+json every
- * other error gets. Actuator does this (an unknown health component is an empty {@code 404}); our
- * own handlers never do. The status is held back from being committed until the handler either
- * writes a body (then it is the handler's answer, for example a {@code 503} health report) or
- * returns without one (then the error page renders the problem).
+ * Turns an error status that a handler set without writing a body into the problem+json
+ * every other error gets. Actuator does this (an unknown health component is an empty
+ * {@code 404}); our own handlers never do. The status is held back from being committed
+ * until the handler either writes a body (then it is the handler's answer, for example a
+ * {@code 503} health report) or returns without one (then the error page renders the
+ * problem).
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE + 6)
@@ -40,6 +41,7 @@ class EmptyErrorBodyFilter extends OncePerRequestFilter {
     private static final class Watched extends HttpServletResponseWrapper {
 
         private int status = SC_OK;
+
         private boolean body;
 
         Watched(HttpServletResponse response) {
@@ -86,5 +88,7 @@ class EmptyErrorBodyFilter extends OncePerRequestFilter {
                 super.flushBuffer();
             }
         }
+
     }
+
 }

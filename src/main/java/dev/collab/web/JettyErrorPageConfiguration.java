@@ -7,9 +7,10 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * Jetty's own part of the request rules: {@link ProblemErrorHandler} as its error page, and the
- * {@link RequestHeadDeadline} on every connector. The management server (when
- * {@code management.server.port} is set) gets the same two from {@link ManagementPortConfiguration}.
+ * Jetty's own part of the request rules: {@link ProblemErrorHandler} as its error page,
+ * and the {@link RequestHeadDeadline} on every connector. The management server (when
+ * {@code management.server.port} is set) gets the same two from
+ * {@link ManagementPortConfiguration}.
  */
 @Configuration(proxyBeanMethods = false)
 class JettyErrorPageConfiguration {
@@ -31,9 +32,11 @@ class JettyErrorPageConfiguration {
     static JettyServerCustomizer requestHeadDeadlineOf(HttpProperties properties) {
         return server -> {
             if (properties.requestHeadTimeout().isPositive()) {
-                server.addBean(new RequestHeadDeadline(List.of(server.getConnectors()), properties.requestHeadTimeout()),
+                server.addBean(
+                        new RequestHeadDeadline(List.of(server.getConnectors()), properties.requestHeadTimeout()),
                         true);
             }
         };
     }
+
 }

@@ -29,28 +29,31 @@ import org.springframework.web.servlet.HandlerExecutionChain;
 import org.springframework.web.servlet.HandlerMapping;
 
 /**
- * The request rules of this package on the management port. With {@code management.server.port}
- * set (as {@code deploy/cdk} does: 8081, where the ECS and ALB health checks go), Actuator runs in
- * a child context on a Jetty server of its own, and none of the main context's filters, error
- * page, Jetty customizers or DispatcherServlet settings reach it: Boot collects each of them from
- * the context the server belongs to. This configuration, which Boot imports into that child
- * context only ({@code META-INF/spring/...ManagementContextConfiguration.imports}), gives the
+ * The request rules of this package on the management port. With
+ * {@code management.server.port} set (as {@code deploy/cdk} does: 8081, where the ECS and
+ * ALB health checks go), Actuator runs in a child context on a Jetty server of its own,
+ * and none of the main context's filters, error page, Jetty customizers or
+ * DispatcherServlet settings reach it: Boot collects each of them from the context the
+ * server belongs to. This configuration, which Boot imports into that child context only
+ * ({@code META-INF/spring/...ManagementContextConfiguration.imports}), gives the
  * management server the same ones, as new instances of the same classes:
  * <ul>
  * <li>the filters: request ids, the access log, the request-shape rules (query strings,
- *     Content-Type, TRACE, the error page), problem bodies for empty Actuator errors, relative
- *     Actuator links and the body limit ({@link DrainFilter} only concerns {@code /api/**});
+ * Content-Type, TRACE, the error page), problem bodies for empty Actuator errors,
+ * relative Actuator links and the body limit ({@link DrainFilter} only concerns
+ * {@code /api/**});
  * <li>Jetty's {@link ProblemErrorHandler} and the {@link RequestHeadDeadline};
- * <li>{@link ProblemErrorController} as the error page, instead of Boot's management error
- *     endpoint (Boot's error JSON, no {@code code} or {@code requestId});
- * <li>{@code spring.mvc.dispatch-trace-request} and {@code dispatch-options-request} on the
- *     child's DispatcherServlet, which Boot creates without them (TRACE would be echoed).
+ * <li>{@link ProblemErrorController} as the error page, instead of Boot's management
+ * error endpoint (Boot's error JSON, no {@code code} or {@code requestId});
+ * <li>{@code spring.mvc.dispatch-trace-request} and {@code dispatch-options-request} on
+ * the child's DispatcherServlet, which Boot creates without them (TRACE would be echoed).
  * </ul>
- * Exceptions thrown by Actuator's handlers already reach {@link ProblemHandler}: the child's
- * exception resolvers include the parent's.
+ * Exceptions thrown by Actuator's handlers already reach {@link ProblemHandler}: the
+ * child's exception resolvers include the parent's.
  */
 @ManagementContextConfiguration(value = ManagementContextType.CHILD, proxyBeanMethods = false)
-// Component scanning of dev.collab finds this class too (it is a @Configuration): without the
+// Component scanning of dev.collab finds this class too (it is a @Configuration): without
+// the
 // condition the main context would get a second copy of every filter.
 @Conditional(ManagementPortConfiguration.InTheManagementContext.class)
 class ManagementPortConfiguration {
@@ -111,18 +114,23 @@ class ManagementPortConfiguration {
         };
     }
 
-    /** The main context's error controller (a bean there), answering every error dispatch here. */
+    /**
+     * The main context's error controller (a bean there), answering every error dispatch
+     * here.
+     */
     @Bean
-    @SuppressWarnings("NullAway") // ProblemErrorController.error(HttpServletRequest) exists
+    @SuppressWarnings("NullAway") // ProblemErrorController.error(HttpServletRequest)
+                                  // exists
     HandlerMapping managementProblemErrorPage(ProblemErrorController errorController) {
         Method error = ReflectionUtils.findMethod(ProblemErrorController.class, "error", HttpServletRequest.class);
         return new ErrorDispatchMapping(new HandlerMethod(errorController, error));
     }
 
     /**
-     * Maps every error dispatch to {@link ProblemErrorController}, ahead of Boot's management
-     * error endpoint (the child's handler mappings are tried in order). A direct request for the
-     * error page never gets here: {@link RequestShapeFilter} answers it with a 404.
+     * Maps every error dispatch to {@link ProblemErrorController}, ahead of Boot's
+     * management error endpoint (the child's handler mappings are tried in order). A
+     * direct request for the error page never gets here: {@link RequestShapeFilter}
+     * answers it with a 404.
      */
     static final class ErrorDispatchMapping implements HandlerMapping, Ordered {
 
@@ -141,9 +149,13 @@ class ManagementPortConfiguration {
         public int getOrder() {
             return Ordered.HIGHEST_PRECEDENCE;
         }
+
     }
 
-    /** True in Boot's management child context only, never in the main context that scans this package. */
+    /**
+     * True in Boot's management child context only, never in the main context that scans
+     * this package.
+     */
     static final class InTheManagementContext implements Condition {
 
         @Override
@@ -151,5 +163,7 @@ class ManagementPortConfiguration {
             return context.getResourceLoader() instanceof ApplicationContext application
                     && WebServerApplicationContext.hasServerNamespace(application, MANAGEMENT_NAMESPACE);
         }
+
     }
+
 }

@@ -8,4 +8,5 @@ class PayloadTooLargeException extends IOException {
     PayloadTooLargeException(long limit) {
         super("The request body is larger than the limit of " + limit + " bytes.");
     }
+
 }

@@ -3,10 +3,11 @@ package dev.collab.web;
 import org.springframework.http.HttpStatus;
 
 /**
- * Every problem the API answers with: its {@code code} slug, HTTP status and title.
- * The type URI of a problem is {@code /problems/<code>} (docs/api.md).
+ * Every problem the API answers with: its {@code code} slug, HTTP status and title. The
+ * type URI of a problem is {@code /problems/<code>} (docs/api.md).
  */
 public enum ProblemCode {
+
     VALIDATION_FAILED("validation-failed", HttpStatus.BAD_REQUEST, "Validation failed"),
     MALFORMED_REQUEST("malformed-request", HttpStatus.BAD_REQUEST, "Malformed request"),
     NOT_FOUND("not-found", HttpStatus.NOT_FOUND, "Not found"),
@@ -19,12 +20,17 @@ public enum ProblemCode {
     PAYLOAD_TOO_LARGE("payload-too-large", HttpStatus.CONTENT_TOO_LARGE, "Payload too large"),
     SHUTTING_DOWN("shutting-down", HttpStatus.SERVICE_UNAVAILABLE, "Shutting down"),
     SERVICE_UNAVAILABLE("service-unavailable", HttpStatus.SERVICE_UNAVAILABLE, "Service unavailable"),
-    /** The database answers, but no pooled connection (or no turn to read) became free in time. */
+    /**
+     * The database answers, but no pooled connection (or no turn to read) became free in
+     * time.
+     */
     DATABASE_BUSY("database-busy", HttpStatus.SERVICE_UNAVAILABLE, "Database busy"),
     INTERNAL_ERROR("internal-error", HttpStatus.INTERNAL_SERVER_ERROR, "Internal error");
 
     private final String slug;
+
     private final HttpStatus status;
+
     private final String title;
 
     ProblemCode(String slug, HttpStatus status, String title) {
@@ -45,7 +51,10 @@ public enum ProblemCode {
         return title;
     }
 
-    /** The code for a status that reached us without one (framework errors, the error page). */
+    /**
+     * The code for a status that reached us without one (framework errors, the error
+     * page).
+     */
     static ProblemCode forStatus(int status) {
         return switch (status) {
             case 400 -> MALFORMED_REQUEST;
@@ -58,4 +67,5 @@ public enum ProblemCode {
             default -> status >= 500 ? INTERNAL_ERROR : MALFORMED_REQUEST;
         };
     }
+
 }

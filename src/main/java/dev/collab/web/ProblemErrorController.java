@@ -21,6 +21,7 @@ class ProblemErrorController implements ErrorController {
     private static final Logger log = LoggerFactory.getLogger(ProblemErrorController.class);
     static final String DETAIL_ATTRIBUTE = ProblemErrorController.class.getName() + ".detail";
     static final String CODE_ATTRIBUTE = ProblemErrorController.class.getName() + ".code";
+
     /** An {@link ApiException} a filter rejected the request with; rendered as is. */
     static final String EXCEPTION_ATTRIBUTE = ProblemErrorController.class.getName() + ".exception";
 
@@ -29,8 +30,8 @@ class ProblemErrorController implements ErrorController {
         Object statusAttribute = request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE);
         if (statusAttribute == null) {
             // Someone asked for /error itself: not a page of ours.
-            return Problems.response(Problems.of(ProblemCode.NOT_FOUND, "No such resource: " + request.getMethod()
-                    + " " + request.getRequestURI(), request));
+            return Problems.response(Problems.of(ProblemCode.NOT_FOUND,
+                    "No such resource: " + request.getMethod() + " " + request.getRequestURI(), request));
         }
         if (request.getAttribute(EXCEPTION_ATTRIBUTE) instanceof ApiException rejected) {
             ProblemDetail problem = Problems.of(rejected, request);
@@ -41,17 +42,18 @@ class ProblemErrorController implements ErrorController {
         }
         int status = statusAttribute instanceof Integer code ? code : 500;
         Object failure = request.getAttribute(RequestDispatcher.ERROR_EXCEPTION);
-        ProblemDetail clientError = failure instanceof Throwable throwable ? ProblemHandler.clientError(throwable, request)
-                : null;
+        ProblemDetail clientError = failure instanceof Throwable throwable
+                ? ProblemHandler.clientError(throwable, request) : null;
         if (clientError != null) {
-            // Thrown in a filter, but the client's doing (an undecodable query or body): no ERROR line.
+            // Thrown in a filter, but the client's doing (an undecodable query or body):
+            // no ERROR line.
             if (request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI) instanceof String uri) {
                 clientError.setInstance(java.net.URI.create(uri));
             }
             return Problems.response(clientError);
         }
-        ProblemCode code = request.getAttribute(CODE_ATTRIBUTE) instanceof ProblemCode given
-                ? given : ProblemCode.forStatus(status);
+        ProblemCode code = request.getAttribute(CODE_ATTRIBUTE) instanceof ProblemCode given ? given
+                : ProblemCode.forStatus(status);
         Object detail = request.getAttribute(DETAIL_ATTRIBUTE);
         ProblemDetail problem = Problems.of(code, detail == null ? null : detail.toString(), request);
         if (request.getAttribute(RequestDispatcher.ERROR_REQUEST_URI) instanceof String uri) {
@@ -63,9 +65,11 @@ class ProblemErrorController implements ErrorController {
                     problem.getProperties() == null ? null : problem.getProperties().get("requestId"), throwable);
         }
         if (status != code.status().value() && status < 500) {
-            // Keep the container's status (e.g. 414, 431) when we have no closer code for it.
+            // Keep the container's status (e.g. 414, 431) when we have no closer code for
+            // it.
             problem.setStatus(status);
         }
         return Problems.response(problem);
     }
+
 }

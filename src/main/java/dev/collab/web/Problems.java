@@ -41,4 +41,5 @@ final class Problems {
     static ResponseEntity<Object> response(ProblemDetail problem) {
         return ResponseEntity.status(problem.getStatus()).contentType(PROBLEM_JSON).body(problem);
     }
+
 }

@@ -17,13 +17,14 @@ import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * Gives every request an id: the caller's {@code X-Request-Id} when it is sane (an ALB or a
- * proxy may set one), otherwise a new one. It is echoed in the response header, put in the log
- * context and carried in every problem body, so an error report leads to its log lines.
+ * Gives every request an id: the caller's {@code X-Request-Id} when it is sane (an ALB or
+ * a proxy may set one), otherwise a new one. It is echoed in the response header, put in
+ * the log context and carried in every problem body, so an error report leads to its log
+ * lines.
  * <p>
- * The error dispatch after a {@code sendError} and the dispatches of an async request run again
- * through this filter: they reuse the id the request already has, so every log line and the
- * problem body of one request share one id.
+ * The error dispatch after a {@code sendError} and the dispatches of an async request run
+ * again through this filter: they reuse the id the request already has, so every log line
+ * and the problem body of one request share one id.
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE)
@@ -32,6 +33,7 @@ class RequestIdFilter extends OncePerRequestFilter {
     static final String HEADER = "X-Request-Id";
     static final String MDC_KEY = "requestId";
     static final String ATTRIBUTE = RequestIdFilter.class.getName();
+
     private static final Pattern SANE = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
 
     @Override
@@ -46,7 +48,8 @@ class RequestIdFilter extends OncePerRequestFilter {
         MDC.put(MDC_KEY, requestId);
         try {
             chain.doFilter(request, response);
-        } finally {
+        }
+        finally {
             MDC.remove(MDC_KEY);
         }
     }
@@ -67,9 +70,10 @@ class RequestIdFilter extends OncePerRequestFilter {
     }
 
     /**
-     * A random (version 4) UUID from {@link ThreadLocalRandom}, not {@link UUID#randomUUID()}: a
-     * request id only correlates log lines and is no secret, and SecureRandom was about 15 % of the
-     * CPU samples while 5,000 streams opened at once (docs/performance.md, reconnect storms).
+     * A random (version 4) UUID from {@link ThreadLocalRandom}, not
+     * {@link UUID#randomUUID()}: a request id only correlates log lines and is no secret,
+     * and SecureRandom was about 15 % of the CPU samples while 5,000 streams opened at
+     * once (docs/performance.md, reconnect storms).
      */
     static String newRequestId() {
         ThreadLocalRandom random = ThreadLocalRandom.current();
@@ -82,4 +86,5 @@ class RequestIdFilter extends OncePerRequestFilter {
         Object id = request == null ? null : request.getAttribute(ATTRIBUTE);
         return id == null ? MDC.get(MDC_KEY) : id.toString();
     }
+
 }

@@ -31,23 +31,26 @@ import org.springframework.web.filter.OncePerRequestFilter;
 import org.springframework.web.util.UrlPathHelper;
 
 /**
- * Rejects requests whose shape is wrong before any endpoint (API or Actuator) reads them, so
- * every endpoint answers them alike (docs/api.md, "Conventions"):
+ * Rejects requests whose shape is wrong before any endpoint (API or Actuator) reads them,
+ * so every endpoint answers them alike (docs/api.md, "Conventions"):
  * <ul>
- * <li>a query string that is not percent-encoded UTF-8 (a raw non-ASCII byte, or an escape that spells
- *     no UTF-8 text, or U+0000): {@code 400 malformed-request};
- * <li>a request with a body whose {@code Content-Type} is not a media type (or is a range such as
- *     {@code *}{@code /*}), appears twice, or names a charset other than UTF-8 (the body would be
- *     mis-decoded): {@code 400 malformed-request}; without a body there is nothing to decode, so the
- *     header is left alone (probes and proxies send all sorts);
- * <li>a header that must appear once ({@code Idempotency-Key}, {@code Last-Event-ID}) sent twice
- *     (the servlet API would join them into {@code a,b}): {@code 400 validation-failed};
- * <li>empty elements of an {@code Accept} list ({@code Accept: ,} or {@code application/json,,}, which
- *     probes send) are dropped, as HTTP says a recipient must ignore them (Actuator splits the header
- *     itself and failed on the empty element), and so are {@code charset} parameters: every answer
- *     is UTF-8 ({@code application/json} defines no charset), and with {@code charset=utf-16} the
- *     handler ran and then no converter would write its answer (a 500 after a session was created);
- * <li>the error page asked for directly: {@code 404}, whatever the method (it is no resource);
+ * <li>a query string that is not percent-encoded UTF-8 (a raw non-ASCII byte, or an
+ * escape that spells no UTF-8 text, or U+0000): {@code 400 malformed-request};
+ * <li>a request with a body whose {@code Content-Type} is not a media type (or is a range
+ * such as {@code *}{@code /*}), appears twice, or names a charset other than UTF-8 (the
+ * body would be mis-decoded): {@code 400 malformed-request}; without a body there is
+ * nothing to decode, so the header is left alone (probes and proxies send all sorts);
+ * <li>a header that must appear once ({@code Idempotency-Key}, {@code Last-Event-ID})
+ * sent twice (the servlet API would join them into {@code a,b}):
+ * {@code 400 validation-failed};
+ * <li>empty elements of an {@code Accept} list ({@code Accept: ,} or
+ * {@code application/json,,}, which probes send) are dropped, as HTTP says a recipient
+ * must ignore them (Actuator splits the header itself and failed on the empty element),
+ * and so are {@code charset} parameters: every answer is UTF-8 ({@code application/json}
+ * defines no charset), and with {@code charset=utf-16} the handler ran and then no
+ * converter would write its answer (a 500 after a session was created);
+ * <li>the error page asked for directly: {@code 404}, whatever the method (it is no
+ * resource);
  * <li>{@code TRACE} is never echoed (see below).
  * </ul>
  */
@@ -56,9 +59,13 @@ import org.springframework.web.util.UrlPathHelper;
 class RequestShapeFilter extends OncePerRequestFilter {
 
     private static final List<String> SINGLE_VALUED = List.of("Idempotency-Key", "Last-Event-ID");
-    /** A {@code ;charset=…} media type parameter (token or quoted value), with the blanks around it. */
-    private static final Pattern CHARSET_PARAMETER =
-            Pattern.compile("\\s*;\\s*charset\\s*=\\s*(\"[^\"]*\"|[^;,\\s]*)\\s*", Pattern.CASE_INSENSITIVE);
+
+    /**
+     * A {@code ;charset=…} media type parameter (token or quoted value), with the blanks
+     * around it.
+     */
+    private static final Pattern CHARSET_PARAMETER = Pattern
+        .compile("\\s*;\\s*charset\\s*=\\s*(\"[^\"]*\"|[^;,\\s]*)\\s*", Pattern.CASE_INSENSITIVE);
 
     private final String errorPath;
 
@@ -87,14 +94,16 @@ class RequestShapeFilter extends OncePerRequestFilter {
                 return;
             }
         }
-        // Decoded and without ;parameters, as Spring MVC matches it (so /error;x and /%65rror count too).
+        // Decoded and without ;parameters, as Spring MVC matches it (so /error;x and
+        // /%65rror count too).
         String path = UrlPathHelper.defaultInstance.getPathWithinApplication(request);
         if (path.equals(errorPath) || path.startsWith(errorPath + "/")) {
             reject(request, response, ApiException.notFound("No such resource: " + request.getMethod() + " " + path));
             return;
         }
         if (!hasBody && request.getHeader(HttpHeaders.CONTENT_TYPE) != null) {
-            // Hidden rather than just not checked: Spring MVC refuses to hold some values (a range
+            // Hidden rather than just not checked: Spring MVC refuses to hold some values
+            // (a range
             // such as */*) and would throw while reading the headers of a GET.
             request = withHeader(request, HttpHeaders.CONTENT_TYPE, List.of());
         }
@@ -103,10 +112,14 @@ class RequestShapeFilter extends OncePerRequestFilter {
             request = withHeader(request, HttpHeaders.ACCEPT, accept);
         }
         if ("TRACE".equals(request.getMethod())) {
-            // Spring MVC answers TRACE like any method it has no handler for (405 with Allow, or
-            // 404), but FrameworkServlet then falls back to the servlet's default TRACE, which
-            // echoes the request (cookies and tokens included) unless the response's type is
-            // message/http. Saying it is keeps the echo out; the problem body is what is sent.
+            // Spring MVC answers TRACE like any method it has no handler for (405 with
+            // Allow, or
+            // 404), but FrameworkServlet then falls back to the servlet's default TRACE,
+            // which
+            // echoes the request (cookies and tokens included) unless the response's type
+            // is
+            // message/http. Saying it is keeps the echo out; the problem body is what is
+            // sent.
             chain.doFilter(request, new HttpServletResponseWrapper(response) {
                 @Override
                 public String getContentType() {
@@ -124,15 +137,18 @@ class RequestShapeFilter extends OncePerRequestFilter {
         response.sendError(problem.code().status().value());
     }
 
-    /** A body follows the head: a positive {@code Content-Length}, or any {@code Transfer-Encoding}. */
+    /**
+     * A body follows the head: a positive {@code Content-Length}, or any
+     * {@code Transfer-Encoding}.
+     */
     private static boolean hasBody(HttpServletRequest request) {
         return request.getContentLengthLong() > 0 || request.getHeader("Transfer-Encoding") != null;
     }
 
     /**
-     * The {@code Accept} values without empty list elements (RFC 9110, 5.6.1: a recipient must
-     * accept and ignore them) and without {@code charset} parameters, or null when there is
-     * nothing to drop.
+     * The {@code Accept} values without empty list elements (RFC 9110, 5.6.1: a recipient
+     * must accept and ignore them) and without {@code charset} parameters, or null when
+     * there is nothing to drop.
      */
     private static @Nullable List<String> normalizedAccept(HttpServletRequest request) {
         List<String> values = Collections.list(request.getHeaders(HttpHeaders.ACCEPT));
@@ -140,18 +156,25 @@ class RequestShapeFilter extends OncePerRequestFilter {
             return null;
         }
         return values.stream()
-                .map(value -> Arrays.stream(CHARSET_PARAMETER.matcher(value).replaceAll("").split(","))
-                        .map(String::trim).filter(element -> !element.isEmpty()).collect(Collectors.joining(", ")))
-                .filter(value -> !value.isEmpty()).toList();
+            .map(value -> Arrays.stream(CHARSET_PARAMETER.matcher(value).replaceAll("").split(","))
+                .map(String::trim)
+                .filter(element -> !element.isEmpty())
+                .collect(Collectors.joining(", ")))
+            .filter(value -> !value.isEmpty())
+            .toList();
     }
 
-    /** The request with {@code header} replaced by {@code values} (absent when there are none). */
+    /**
+     * The request with {@code header} replaced by {@code values} (absent when there are
+     * none).
+     */
     private static HttpServletRequest withHeader(HttpServletRequest request, String header, List<String> values) {
         boolean contentType = HttpHeaders.CONTENT_TYPE.equalsIgnoreCase(header);
         return new HttpServletRequestWrapper(request) {
             @Override
             public @Nullable String getHeader(String name) {
-                return header.equalsIgnoreCase(name) ? (values.isEmpty() ? null : values.getFirst()) : super.getHeader(name);
+                return header.equalsIgnoreCase(name) ? (values.isEmpty() ? null : values.getFirst())
+                        : super.getHeader(name);
             }
 
             @Override
@@ -199,11 +222,13 @@ class RequestShapeFilter extends OncePerRequestFilter {
         MediaType type;
         try {
             type = MediaType.parseMediaType(request.getHeader("Content-Type"));
-        } catch (InvalidMediaTypeException e) {
+        }
+        catch (InvalidMediaTypeException e) {
             return "The Content-Type is not a valid media type; send application/json.";
         }
         if (type.isWildcardType() || type.isWildcardSubtype()) {
-            // A range like */* is for Accept: Spring MVC refuses to hold it as a Content-Type (it threw, a 500).
+            // A range like */* is for Accept: Spring MVC refuses to hold it as a
+            // Content-Type (it threw, a 500).
             return "The Content-Type must name one media type, not a range; send application/json.";
         }
         String charset = type.getParameter("charset");
@@ -217,7 +242,10 @@ class RequestShapeFilter extends OncePerRequestFilter {
                 : "Only UTF-8 bodies are accepted; send Content-Type: application/json (UTF-8 is the default).";
     }
 
-    /** ASCII only, every escape is {@code %XX}, and the bytes they spell are UTF-8 text without U+0000. */
+    /**
+     * ASCII only, every escape is {@code %XX}, and the bytes they spell are UTF-8 text
+     * without U+0000.
+     */
     static boolean isPercentEncodedText(String query) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(query.length());
         for (int i = 0; i < query.length(); i++) {
@@ -233,20 +261,27 @@ class RequestShapeFilter extends OncePerRequestFilter {
                 }
                 bytes.write(high << 4 | low);
                 i += 2;
-            } else if (c < 0x80) {
+            }
+            else if (c < 0x80) {
                 bytes.write(c);
-            } else {
-                // A raw non-ASCII byte: not percent-encoded, and its charset is anyone's guess.
+            }
+            else {
+                // A raw non-ASCII byte: not percent-encoded, and its charset is anyone's
+                // guess.
                 return false;
             }
         }
         try {
-            String text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes.toByteArray()))
-                    .toString();
+            String text = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT)
+                .decode(ByteBuffer.wrap(bytes.toByteArray()))
+                .toString();
             return Text.problem(text) == null;
-        } catch (CharacterCodingException e) {
+        }
+        catch (CharacterCodingException e) {
             return false;
         }
     }
+
 }

@@ -9,17 +9,18 @@ import org.springframework.web.bind.annotation.ControllerAdvice;
 import org.springframework.web.bind.annotation.InitBinder;
 
 /**
- * Path and query ids are canonical UUIDs (8-4-4-4-12 hex digits, either case). Spring binds a
- * {@code UUID} parameter with {@link UUID#fromString}, which also takes {@code 1-1-1-1-1} (and
- * falls back to it even when a stricter converter refuses); this editor replaces it for every
- * {@code UUID} parameter, so a non-canonical id is {@code 400 validation-failed} (field
- * {@code id}) on every endpoint, never a lookup of a different id.
+ * Path and query ids are canonical UUIDs (8-4-4-4-12 hex digits, either case). Spring
+ * binds a {@code UUID} parameter with {@link UUID#fromString}, which also takes
+ * {@code 1-1-1-1-1} (and falls back to it even when a stricter converter refuses); this
+ * editor replaces it for every {@code UUID} parameter, so a non-canonical id is
+ * {@code 400 validation-failed} (field {@code id}) on every endpoint, never a lookup of a
+ * different id.
  */
 @ControllerAdvice
 class StrictIds {
 
-    private static final Pattern CANONICAL = Pattern.compile(
-            "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+    private static final Pattern CANONICAL = Pattern
+        .compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
 
     @InitBinder
     void canonicalUuids(WebDataBinder binder) {
@@ -37,4 +38,5 @@ class StrictIds {
         }
         return UUID.fromString(value);
     }
+
 }

@@ -14,10 +14,10 @@ import tools.jackson.databind.module.SimpleModule;
 import tools.jackson.databind.type.LogicalType;
 
 /**
- * How request bodies are read (docs/api.md, "Conventions"): a JSON value of the wrong type is
- * never coerced ({@code {"text":42}} is not the text "42", {@code {"name":true}} not "true"), and
- * every string must be acceptable {@link Text} (no U+0000, no lone surrogate), checked once here
- * for every body rather than field by field.
+ * How request bodies are read (docs/api.md, "Conventions"): a JSON value of the wrong
+ * type is never coerced ({@code {"text":42}} is not the text "42", {@code {"name":true}}
+ * not "true"), and every string must be acceptable {@link Text} (no U+0000, no lone
+ * surrogate), checked once here for every body rather than field by field.
  */
 @Configuration(proxyBeanMethods = false)
 class StrictJsonConfiguration {
@@ -25,25 +25,28 @@ class StrictJsonConfiguration {
     @Bean
     JsonMapperBuilderCustomizer strictJson() {
         return builder -> builder
-                .withCoercionConfig(LogicalType.Textual, config -> config
-                        .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+            .withCoercionConfig(LogicalType.Textual,
+                    config -> config.setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
                         .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
                         .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
-                .withCoercionConfig(LogicalType.Integer, config -> config
-                        .setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+            .withCoercionConfig(LogicalType.Integer,
+                    config -> config.setCoercion(CoercionInputShape.String, CoercionAction.Fail)
                         .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
                         .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
-                .withCoercionConfig(LogicalType.Float, config -> config
-                        .setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+            .withCoercionConfig(LogicalType.Float,
+                    config -> config.setCoercion(CoercionInputShape.String, CoercionAction.Fail)
                         .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
-                .withCoercionConfig(LogicalType.Boolean, config -> config
-                        .setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+            .withCoercionConfig(LogicalType.Boolean,
+                    config -> config.setCoercion(CoercionInputShape.String, CoercionAction.Fail)
                         .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
                         .setCoercion(CoercionInputShape.Float, CoercionAction.Fail))
-                .addModule(new SimpleModule("collab-text").addDeserializer(String.class, new TextDeserializer()));
+            .addModule(new SimpleModule("collab-text").addDeserializer(String.class, new TextDeserializer()));
     }
 
-    /** Jackson's own string reading (with the coercion rules above), then the {@link Text} check. */
+    /**
+     * Jackson's own string reading (with the coercion rules above), then the {@link Text}
+     * check.
+     */
     static final class TextDeserializer extends StdScalarDeserializer<String> {
 
         TextDeserializer() {
@@ -64,12 +67,13 @@ class StrictJsonConfiguration {
             }
             return value;
         }
+
     }
 
     /**
-     * A string that breaks a {@link Text} rule: answered as {@code validation-failed} naming the
-     * field (Jackson adds the path), not as unreadable JSON. The message is ours and never carries
-     * the value.
+     * A string that breaks a {@link Text} rule: answered as {@code validation-failed}
+     * naming the field (Jackson adds the path), not as unreadable JSON. The message is
+     * ours and never carries the value.
      */
     static final class InvalidTextException extends InvalidFormatException {
 
@@ -83,5 +87,7 @@ class StrictJsonConfiguration {
         String problem() {
             return problem;
         }
+
     }
+
 }

@@ -18,12 +18,13 @@ import org.springframework.web.bind.annotation.ControllerAdvice;
 import org.springframework.web.servlet.mvc.method.annotation.RequestBodyAdviceAdapter;
 
 /**
- * Every request body must be well-formed UTF-8 (docs/api.md, "Conventions"), checked before
- * Jackson reads it: Jackson's own UTF-8 reader does not refuse overlong sequences, so
- * {@code C1 81} was read as "A" and {@code E0 80 81} as U+0001 (one text, two spellings, which
- * defeats every later check), and bytes above U+10FFFF came out as a "lone surrogate". The JDK's
- * decoder with {@link CodingErrorAction#REPORT} refuses all of these. Bodies are already bounded by
- * {@code collab.http.max-body-size}, so holding one in memory to check it costs little.
+ * Every request body must be well-formed UTF-8 (docs/api.md, "Conventions"), checked
+ * before Jackson reads it: Jackson's own UTF-8 reader does not refuse overlong sequences,
+ * so {@code C1 81} was read as "A" and {@code E0 80 81} as U+0001 (one text, two
+ * spellings, which defeats every later check), and bytes above U+10FFFF came out as a
+ * "lone surrogate". The JDK's decoder with {@link CodingErrorAction#REPORT} refuses all
+ * of these. Bodies are already bounded by {@code collab.http.max-body-size}, so holding
+ * one in memory to check it costs little.
  */
 @ControllerAdvice
 class StrictUtf8BodyAdvice extends RequestBodyAdviceAdapter {
@@ -39,9 +40,12 @@ class StrictUtf8BodyAdvice extends RequestBodyAdviceAdapter {
             Class<? extends HttpMessageConverter<?>> converterType) throws IOException {
         byte[] body = input.getBody().readAllBytes();
         try {
-            StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body));
-        } catch (CharacterCodingException e) {
+            StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT)
+                .decode(ByteBuffer.wrap(body));
+        }
+        catch (CharacterCodingException e) {
             throw new HttpMessageNotReadableException("The request body is not valid UTF-8 (overlong and "
                     + "out-of-range byte sequences are refused too).", e, input);
         }
@@ -58,4 +62,5 @@ class StrictUtf8BodyAdvice extends RequestBodyAdviceAdapter {
             }
         };
     }
+
 }

@@ -3,11 +3,11 @@ package dev.collab.web;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The rules every client-supplied string shares (docs/api.md, "Conventions"): it is valid Unicode
- * without U+0000 (PostgreSQL cannot store it, and a lone surrogate would be stored as {@code ?},
- * so two different strings would compare equal), its length is counted in characters (code
- * points, as the contract says, not UTF-16 units), and "blank" includes Unicode spaces and
- * invisible format characters.
+ * The rules every client-supplied string shares (docs/api.md, "Conventions"): it is valid
+ * Unicode without U+0000 (PostgreSQL cannot store it, and a lone surrogate would be
+ * stored as {@code ?}, so two different strings would compare equal), its length is
+ * counted in characters (code points, as the contract says, not UTF-16 units), and
+ * "blank" includes Unicode spaces and invisible format characters.
  */
 public final class Text {
 
@@ -44,8 +44,9 @@ public final class Text {
     }
 
     /**
-     * True when nothing visible is left: every code point is whitespace, a space separator
-     * (NBSP, U+3000…), a control or a format character (U+200B, U+2060, U+FEFF…).
+     * True when nothing visible is left: every code point is whitespace, a space
+     * separator (NBSP, U+3000…), a control or a format character (U+200B, U+2060,
+     * U+FEFF…).
      */
     public static boolean isBlank(CharSequence value) {
         return value.codePoints().allMatch(Text::invisible);
@@ -58,4 +59,5 @@ public final class Text {
         int type = Character.getType(codePoint);
         return type == Character.FORMAT || type == Character.CONTROL;
     }
+
 }

@@ -11,12 +11,12 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
- * The standard {@code @Size} and {@code @NotBlank} on strings, as the contract means them:
- * {@code @Size} counts characters (code points: an emoji is one, not two UTF-16 units) and
- * {@code @NotBlank} also rejects text made only of Unicode spaces and invisible characters
- * (NBSP, U+200B, U+FEFF…). The request records keep the standard annotations, so their
- * documentation (and an OpenAPI schema's {@code maxLength}, which counts code points too) stays
- * what it says.
+ * The standard {@code @Size} and {@code @NotBlank} on strings, as the contract means
+ * them: {@code @Size} counts characters (code points: an emoji is one, not two UTF-16
+ * units) and {@code @NotBlank} also rejects text made only of Unicode spaces and
+ * invisible characters (NBSP, U+200B, U+FEFF…). The request records keep the standard
+ * annotations, so their documentation (and an OpenAPI schema's {@code maxLength}, which
+ * counts code points too) stays what it says.
  */
 @Configuration(proxyBeanMethods = false)
 class UnicodeConstraints {
@@ -25,13 +25,17 @@ class UnicodeConstraints {
     ValidationConfigurationCustomizer unicodeStringConstraints() {
         return configuration -> {
             if (configuration instanceof HibernateValidatorConfiguration hibernate) {
-                // Added to Hibernate Validator's own validators: for a String these are the most
-                // specific, so they win; collections and other CharSequences keep the built-in ones.
+                // Added to Hibernate Validator's own validators: for a String these are
+                // the most
+                // specific, so they win; collections and other CharSequences keep the
+                // built-in ones.
                 ConstraintMapping mapping = hibernate.createConstraintMapping();
-                mapping.constraintDefinition(Size.class).includeExistingValidators(true)
-                        .validatedBy(CodePointSize.class);
-                mapping.constraintDefinition(NotBlank.class).includeExistingValidators(true)
-                        .validatedBy(UnicodeNotBlank.class);
+                mapping.constraintDefinition(Size.class)
+                    .includeExistingValidators(true)
+                    .validatedBy(CodePointSize.class);
+                mapping.constraintDefinition(NotBlank.class)
+                    .includeExistingValidators(true)
+                    .validatedBy(UnicodeNotBlank.class);
                 hibernate.addMapping(mapping);
             }
         };
@@ -41,6 +45,7 @@ class UnicodeConstraints {
     public static final class CodePointSize implements ConstraintValidator<Size, String> {
 
         private int min;
+
         private int max;
 
         @Override
@@ -57,6 +62,7 @@ class UnicodeConstraints {
             int length = Text.length(value);
             return length >= min && length <= max;
         }
+
     }
 
     /** {@code @NotBlank} on a String: something visible must be left. */
@@ -66,5 +72,7 @@ class UnicodeConstraints {
         public boolean isValid(String value, ConstraintValidatorContext context) {
             return value != null && !Text.isBlank(value);
         }
+
     }
+
 }

@@ -9,11 +9,11 @@ import javax.sql.DataSource;
 import dev.collab.database.DedicatedConnections;
 
 /**
- * One sweeper at a time across every replica sharing the database: a PostgreSQL session-level
- * advisory lock held on a dedicated connection, not one borrowed from the pool (a pooled
- * connection returned with the lock still held would keep it for whoever borrows it next, and
- * a lost unlock would block sweeps forever). Closing the connection releases the lock in every
- * path, also when this instance dies.
+ * One sweeper at a time across every replica sharing the database: a PostgreSQL
+ * session-level advisory lock held on a dedicated connection, not one borrowed from the
+ * pool (a pooled connection returned with the lock still held would keep it for whoever
+ * borrows it next, and a lost unlock would block sweeps forever). Closing the connection
+ * releases the lock in every path, also when this instance dies.
  */
 final class SweepLock implements AutoCloseable {
 
@@ -36,7 +36,8 @@ final class SweepLock implements AutoCloseable {
                     return Optional.of(new SweepLock(connection));
                 }
             }
-        } catch (SQLException | RuntimeException e) {
+        }
+        catch (SQLException | RuntimeException e) {
             connection.close();
             throw e;
         }
@@ -55,8 +56,11 @@ final class SweepLock implements AutoCloseable {
                 statement.setLong(1, KEY);
                 statement.execute();
             }
-        } catch (SQLException e) {
-            // Closing the connection (the try-with-resources above) releases the lock anyway.
+        }
+        catch (SQLException e) {
+            // Closing the connection (the try-with-resources above) releases the lock
+            // anyway.
         }
     }
+
 }

@@ -12,8 +12,10 @@ import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
 import org.springframework.stereotype.Component;
 
 /**
- * {@code GET /actuator/sweeper}: whether sweeps are scheduled, when the next one runs, why the
- * sweeper deletes nothing if it is blocked, what the root's marker says, and the last 20 runs of this instance; {@code POST /actuator/sweeper}: start one now, in the background.
+ * {@code GET /actuator/sweeper}: whether sweeps are scheduled, when the next one runs,
+ * why the sweeper deletes nothing if it is blocked, what the root's marker says, and the
+ * last 20 runs of this instance; {@code POST /actuator/sweeper}: start one now, in the
+ * background.
  */
 @Component
 @Endpoint(id = "sweeper")
@@ -34,12 +36,12 @@ class SweeperEndpoint {
     @WriteOperation
     WebEndpointResponse<Map<String, Object>> sweepNow() {
         boolean started = sweeper.requestSweep();
-        return new WebEndpointResponse<>(Map.of("started", started,
-                "detail", started ? "A sweep started in the background." : "A sweep is already running on this instance."),
-                202);
+        return new WebEndpointResponse<>(Map.of("started", started, "detail",
+                started ? "A sweep started in the background." : "A sweep is already running on this instance."), 202);
     }
 
-    record Status(boolean enabled, @Nullable Instant nextRunAt, String binding, WorkspaceSweeper.@Nullable Blocked blocked,
-            List<SweepReport> lastRuns) {
+    record Status(boolean enabled, @Nullable Instant nextRunAt, String binding,
+            WorkspaceSweeper.@Nullable Blocked blocked, List<SweepReport> lastRuns) {
     }
+
 }

@@ -18,4 +18,5 @@ public class WorkspaceCleanup {
     public void removeLater(UUID sessionId) {
         removal.removeInBackground(sessionId);
     }
+
 }

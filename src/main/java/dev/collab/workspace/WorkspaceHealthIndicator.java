@@ -30,11 +30,11 @@ class WorkspaceHealthIndicator extends BackgroundHealthIndicator {
     protected Health check() throws Exception {
         FileStore store = Files.getFileStore(workspaces.root());
         long free = store.getUsableSpace();
-        return (free >= THRESHOLD.toBytes() ? Health.up() : Health.down())
-                .withDetail("free", free)
-                .withDetail("total", store.getTotalSpace())
-                .withDetail("threshold", THRESHOLD.toBytes())
-                .withDetail("writable", Files.isWritable(workspaces.root()))
-                .build();
+        return (free >= THRESHOLD.toBytes() ? Health.up() : Health.down()).withDetail("free", free)
+            .withDetail("total", store.getTotalSpace())
+            .withDetail("threshold", THRESHOLD.toBytes())
+            .withDetail("writable", Files.isWritable(workspaces.root()))
+            .build();
     }
+
 }

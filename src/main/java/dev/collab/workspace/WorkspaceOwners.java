@@ -5,8 +5,8 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * What the sweeper needs to know about sessions, implemented by the session feature (so that
- * workspaces do not depend on sessions).
+ * What the sweeper needs to know about sessions, implemented by the session feature (so
+ * that workspaces do not depend on sessions).
  */
 public interface WorkspaceOwners {
 
@@ -15,8 +15,9 @@ public interface WorkspaceOwners {
 
     /**
      * The ids among these that belong to a session in any state. Session rows are never
-     * deleted, so in a healthy installation almost every workspace directory is known; one that
-     * is not is either a crash leftover or a sign of a wrong or older database.
+     * deleted, so in a healthy installation almost every workspace directory is known;
+     * one that is not is either a crash leftover or a sign of a wrong or older database.
      */
     Set<UUID> known(Collection<UUID> ids);
+
 }

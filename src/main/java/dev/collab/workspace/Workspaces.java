@@ -11,9 +11,9 @@ import dev.collab.ops.WritableDirectories;
 import org.springframework.stereotype.Component;
 
 /**
- * The workspace root and the per-session directories under it. Paths are only ever built from
- * a parsed {@link UUID}, never from raw request text. The root is checked at startup: a root
- * the server cannot write stops it with one clear line.
+ * The workspace root and the per-session directories under it. Paths are only ever built
+ * from a parsed {@link UUID}, never from raw request text. The root is checked at
+ * startup: a root the server cannot write stops it with one clear line.
  */
 @Component
 public class Workspaces {
@@ -38,8 +38,10 @@ public class Workspaces {
         Path directory = directoryOf(sessionId);
         try {
             return Files.createDirectories(directory);
-        } catch (IOException e) {
+        }
+        catch (IOException e) {
             throw new UncheckedIOException("Cannot create workspace " + directory, e);
         }
     }
+
 }

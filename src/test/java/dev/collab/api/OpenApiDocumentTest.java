@@ -24,9 +24,9 @@ import tools.jackson.databind.JsonNode;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The OpenAPI document at {@code /v3/api-docs} covers the whole contract: every controller
- * mapping (so a new endpoint without docs fails the build), the problem responses, the SSE stream,
- * and the Actuator endpoints of docs/api.md.
+ * The OpenAPI document at {@code /v3/api-docs} covers the whole contract: every
+ * controller mapping (so a new endpoint without docs fails the build), the problem
+ * responses, the SSE stream, and the Actuator endpoints of docs/api.md.
  */
 @IntegrationTest
 class OpenApiDocumentTest {
@@ -34,8 +34,10 @@ class OpenApiDocumentTest {
     @Autowired
     @Qualifier("requestMappingHandlerMapping")
     RequestMappingHandlerMapping mappings;
+
     @Autowired
     Api api;
+
     JsonNode document;
 
     @BeforeEach
@@ -54,7 +56,8 @@ class OpenApiDocumentTest {
         int checked = 0;
         for (Map.Entry<RequestMappingInfo, HandlerMethod> entry : mappings.getHandlerMethods().entrySet()) {
             String owner = entry.getValue().getBeanType().getName();
-            // The framework's own (springdoc's document, the error controller) and the test-only endpoints.
+            // The framework's own (springdoc's document, the error controller) and the
+            // test-only endpoints.
             if (!owner.startsWith("dev.collab.") || owner.startsWith("dev.collab.web.")) {
                 continue;
             }
@@ -89,8 +92,13 @@ class OpenApiDocumentTest {
         document.path("paths").properties().forEach(path -> path.getValue().properties().forEach(operation -> {
             JsonNode responses = operation.getValue().path("responses");
             for (String status : List.of("400", "405", "406", "408", "417", "426", "500", "503")) {
-                if (responses.path(status).path("content").path("application/problem+json").path("schema")
-                        .path("$ref").asString("").isEmpty()) {
+                if (responses.path(status)
+                    .path("content")
+                    .path("application/problem+json")
+                    .path("schema")
+                    .path("$ref")
+                    .asString("")
+                    .isEmpty()) {
                     without.add(operation.getKey() + " " + path.getKey() + " " + status);
                 }
             }
@@ -105,8 +113,8 @@ class OpenApiDocumentTest {
         }));
         assertThat(without).isEmpty();
         JsonNode problem = document.path("components").path("schemas").path("Problem");
-        assertThat(problem.path("required").valueStream().map(JsonNode::asString).toList())
-                .contains("type", "title", "status", "detail", "code", "requestId");
+        assertThat(problem.path("required").valueStream().map(JsonNode::asString).toList()).contains("type", "title",
+                "status", "detail", "code", "requestId");
         assertThat(problem.path("properties").has("errors")).isTrue();
     }
 
@@ -115,15 +123,19 @@ class OpenApiDocumentTest {
         JsonNode paths = document.path("paths");
         JsonNode put = paths.path("/api/projects/{key}").path("put");
         assertThat(parameter(put, "key").path("schema").path("pattern").asString())
-                .isEqualTo("^[a-z0-9][a-z0-9._-]{0,63}$");
+            .isEqualTo("^[a-z0-9][a-z0-9._-]{0,63}$");
         assertThat(put.path("responses").path("201").path("headers").has("Location")).isTrue();
         assertThat(put.path("responses").path("409").isObject()).isTrue();
 
         JsonNode list = paths.path("/api/projects/{key}/sessions").path("get");
         assertThat(parameter(list, "limit").path("schema").path("maximum").asInt()).isEqualTo(200);
         assertThat(parameter(list, "limit").path("schema").path("minimum").asInt()).isEqualTo(1);
-        assertThat(paths.path("/api/projects/{key}/sessions").path("post").path("responses").path("201")
-                .path("headers").has("Location")).isTrue();
+        assertThat(paths.path("/api/projects/{key}/sessions")
+            .path("post")
+            .path("responses")
+            .path("201")
+            .path("headers")
+            .has("Location")).isTrue();
 
         JsonNode history = paths.path("/api/sessions/{id}/events").path("get");
         assertThat(parameter(history, "limit").path("schema").path("maximum").asInt()).isEqualTo(1000);
@@ -153,4 +165,5 @@ class OpenApiDocumentTest {
         }
         throw new AssertionError("no parameter " + name + " in " + operation);
     }
+
 }

@@ -5,17 +5,20 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * Generates a string that matches a regular expression of the small subset the OpenAPI document
- * uses in its {@code pattern}s: anchors, literals, escapes ({@code \S \d \w \s \. \xHH}), classes
- * with ranges, groups with alternation, and the quantifiers {@code ? * + {n} {m,n}}. Unbounded
- * repetition is capped, so samples stay short.
+ * Generates a string that matches a regular expression of the small subset the OpenAPI
+ * document uses in its {@code pattern}s: anchors, literals, escapes
+ * ({@code \S \d \w \s \. \xHH}), classes with ranges, groups with alternation, and the
+ * quantifiers {@code ? * + {n} {m,n}}. Unbounded repetition is capped, so samples stay
+ * short.
  */
 final class RegexSample {
 
     private static final int UNBOUNDED_CAP = 12;
 
     private final String regex;
+
     private final Random random;
+
     private int at;
 
     private RegexSample(String regex, Random random) {
@@ -23,7 +26,10 @@ final class RegexSample {
         this.random = random;
     }
 
-    /** A sample of {@code regex}; {@link IllegalArgumentException} for a construct outside the subset. */
+    /**
+     * A sample of {@code regex}; {@link IllegalArgumentException} for a construct outside
+     * the subset.
+     */
     static String sample(String regex, Random random) {
         RegexSample sampler = new RegexSample(regex, random);
         StringBuilder out = new StringBuilder();
@@ -61,7 +67,8 @@ final class RegexSample {
                 continue;
             }
             int start = at;
-            atom(new StringBuilder()); // parse once to find where the atom ends and its quantifier starts
+            atom(new StringBuilder()); // parse once to find where the atom ends and its
+                                       // quantifier starts
             int[] range = quantifier();
             int times = range[0] + (range[1] > range[0] ? random.nextInt(range[1] - range[0] + 1) : 0);
             int after = at;
@@ -75,21 +82,21 @@ final class RegexSample {
 
     private int[] quantifier() {
         if (at >= regex.length()) {
-            return new int[] {1, 1};
+            return new int[] { 1, 1 };
         }
         char c = regex.charAt(at);
         switch (c) {
             case '?' -> {
                 at++;
-                return new int[] {0, 1};
+                return new int[] { 0, 1 };
             }
             case '*' -> {
                 at++;
-                return new int[] {0, UNBOUNDED_CAP};
+                return new int[] { 0, UNBOUNDED_CAP };
             }
             case '+' -> {
                 at++;
-                return new int[] {1, UNBOUNDED_CAP};
+                return new int[] { 1, UNBOUNDED_CAP };
             }
             case '{' -> {
                 int close = regex.indexOf('}', at);
@@ -98,10 +105,10 @@ final class RegexSample {
                 int min = Integer.parseInt(bounds[0]);
                 int max = bounds.length == 1 ? min
                         : bounds[1].isEmpty() ? min + UNBOUNDED_CAP : Integer.parseInt(bounds[1]);
-                return new int[] {min, max};
+                return new int[] { min, max };
             }
             default -> {
-                return new int[] {1, 1};
+                return new int[] { 1, 1 };
             }
         }
     }
@@ -145,7 +152,8 @@ final class RegexSample {
                     continue;
                 }
                 low = escape(false);
-            } else {
+            }
+            else {
                 low = regex.charAt(at++);
             }
             int high = low;
@@ -153,20 +161,23 @@ final class RegexSample {
                 at++;
                 high = regex.charAt(at) == '\\' ? escape(false) : regex.charAt(at++);
             }
-            ranges.add(new int[] {low, high});
+            ranges.add(new int[] { low, high });
         }
         expect(']');
         int[] range = ranges.get(random.nextInt(ranges.size()));
         out.appendCodePoint(range[0] + random.nextInt(range[1] - range[0] + 1));
     }
 
-    /** {@code \d \w \S} inside a class, as one range (a subset for \w and \S is enough to match). */
+    /**
+     * {@code \d \w \S} inside a class, as one range (a subset for \w and \S is enough to
+     * match).
+     */
     private int[] shorthandRange() {
         char kind = regex.charAt(at + 1);
         int[] range = switch (kind) {
-            case 'd' -> new int[] {'0', '9'};
-            case 'w' -> new int[] {'a', 'z'};
-            case 'S' -> new int[] {0x21, 0x7E};
+            case 'd' -> new int[] { '0', '9' };
+            case 'w' -> new int[] { 'a', 'z' };
+            case 'S' -> new int[] { 0x21, 0x7E };
             default -> null;
         };
         if (range != null) {
@@ -198,4 +209,5 @@ final class RegexSample {
         }
         at++;
     }
+
 }

@@ -10,15 +10,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-/** The single-user backend is waited for with a timeout; the password check tells a foreign password file. */
+/**
+ * The single-user backend is waited for with a timeout; the password check tells a
+ * foreign password file.
+ */
 class BuiltInCredentialsTest {
 
     @Test
     void aBackendThatHangsIsGivenUpAfterTheWaitEvenWhileItHoldsItsOutputOpen() {
         // Reading the output to its end first would wait for the whole minute.
-        assertTimeoutPreemptively(Duration.ofSeconds(30), () ->
-                assertThatThrownBy(() -> BuiltInCredentials.run(List.of("sh", "-c", "exec sleep 60"), "", Duration.ofSeconds(1)))
-                        .isInstanceOf(IOException.class).hasMessageContaining("did not finish in 1 s"));
+        assertTimeoutPreemptively(Duration.ofSeconds(30),
+                () -> assertThatThrownBy(
+                        () -> BuiltInCredentials.run(List.of("sh", "-c", "exec sleep 60"), "", Duration.ofSeconds(1)))
+                    .isInstanceOf(IOException.class)
+                    .hasMessageContaining("did not finish in 1 s"));
     }
 
     @Test
@@ -40,4 +45,5 @@ class BuiltInCredentialsTest {
         assertThat(BuiltInCredentials.matches("garbage", "the-password")).isFalse();
         assertThat(BuiltInCredentials.record("the-password")).as("salted").isNotEqualTo(record);
     }
+
 }

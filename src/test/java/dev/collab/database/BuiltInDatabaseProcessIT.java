@@ -30,8 +30,10 @@ class BuiltInDatabaseProcessIT {
         try (ServerProcess first = ServerProcess.start(dataDir).awaitReady()) {
             Api api = first.api();
             project = api.newProject("kept");
-            session = api.post("/api/projects/" + project + "/sessions", "{\"title\":\"survivor\"}").json()
-                    .get("id").asString();
+            session = api.post("/api/projects/" + project + "/sessions", "{\"title\":\"survivor\"}")
+                .json()
+                .get("id")
+                .asString();
             ProcessHandle leftover = first.postmaster().orElseThrow();
 
             first.kill();
@@ -45,9 +47,10 @@ class BuiltInDatabaseProcessIT {
                 assertThat(second.output()).contains("left running by a previous server");
                 ProcessHandle postmaster = second.postmaster().orElseThrow();
 
-                // A request that holds a database connection while SIGTERM arrives must complete.
-                CompletableFuture<Api.Response> inFlight = CompletableFuture.supplyAsync(
-                        () -> again.send(HttpRequest.newBuilder(again.uri("/test/slow?seconds=2")).GET()));
+                // A request that holds a database connection while SIGTERM arrives must
+                // complete.
+                CompletableFuture<Api.Response> inFlight = CompletableFuture
+                    .supplyAsync(() -> again.send(HttpRequest.newBuilder(again.uri("/test/slow?seconds=2")).GET()));
                 await().atMost(Duration.ofSeconds(30)).until(() -> activeSleeps(again) || inFlight.isDone());
                 int exit = second.terminate(Duration.ofSeconds(60));
 
@@ -58,8 +61,8 @@ class BuiltInDatabaseProcessIT {
                 assertThat(ServerProcess.isRunning(postmaster)).as("PostgreSQL stopped with the server").isFalse();
                 String output = second.output();
                 assertThat(output.indexOf("Stopping the built-in PostgreSQL"))
-                        .as("PostgreSQL stops only after the web server drained")
-                        .isGreaterThan(output.indexOf("Graceful shutdown complete"));
+                    .as("PostgreSQL stops only after the web server drained")
+                    .isGreaterThan(output.indexOf("Graceful shutdown complete"));
                 assertThat(Files.exists(dataDir.resolve("postgres/postmaster.pid"))).isFalse();
             }
         }
@@ -71,10 +74,16 @@ class BuiltInDatabaseProcessIT {
         }
     }
 
-    /** True once the slow request is inside PostgreSQL (visible in pg_stat_activity through the app's own pool). */
+    /**
+     * True once the slow request is inside PostgreSQL (visible in pg_stat_activity
+     * through the app's own pool).
+     */
     private static boolean activeSleeps(Api api) {
-        return api.get("/actuator/prometheus").text().lines()
-                .filter(line -> line.startsWith("hikaricp_connections_active"))
-                .anyMatch(line -> !line.endsWith(" 0.0"));
+        return api.get("/actuator/prometheus")
+            .text()
+            .lines()
+            .filter(line -> line.startsWith("hikaricp_connections_active"))
+            .anyMatch(line -> !line.endsWith(" 0.0"));
     }
+
 }

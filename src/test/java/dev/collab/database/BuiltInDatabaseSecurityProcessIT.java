@@ -25,11 +25,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Built-in mode does not hand the database to every local user: connections need the random
- * password kept in {@code <data-dir>/postgres-password} (0600), nothing under the data directory is
- * writable by others, a data directory made by an older version (which trusted every local
- * connection) is switched over on start, a lost password file is replaced by a new password, and
- * the password file of another installation is named as such at once.
+ * Built-in mode does not hand the database to every local user: connections need the
+ * random password kept in {@code <data-dir>/postgres-password} (0600), nothing under the
+ * data directory is writable by others, a data directory made by an older version (which
+ * trusted every local connection) is switched over on start, a lost password file is
+ * replaced by a new password, and the password file of another installation is named as
+ * such at once.
  */
 class BuiltInDatabaseSecurityProcessIT {
 
@@ -42,12 +43,12 @@ class BuiltInDatabaseSecurityProcessIT {
             UUID session = api.newSession(api.newProject("secure"));
             api.sendMessage(session, "hello", null);
             await().atMost(Duration.ofSeconds(60))
-                    .until(() -> api.get("/api/sessions/" + session).json().get("state").asString().equals("IDLE"));
+                .until(() -> api.get("/api/sessions/" + session).json().get("state").asString().equals("IDLE"));
 
             first = password(dataDir);
             assertThat(first).hasSizeGreaterThanOrEqualTo(32);
             assertThat(Files.getPosixFilePermissions(dataDir.resolve("postgres-password")))
-                    .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+                .isEqualTo(PosixFilePermissions.fromString("rw-------"));
             assertRefusedWithoutThePassword(dataDir);
             assertThat(canQuery(dataDir, first)).isTrue();
             assertThat(Files.readString(dataDir.resolve("postgres/pg_hba.conf"))).doesNotContain("trust");
@@ -56,7 +57,8 @@ class BuiltInDatabaseSecurityProcessIT {
             assertThat(server.terminate(Duration.ofSeconds(60))).isIn(0, 143);
         }
 
-        // The password file is lost: the next start sets a new password, and the old one stops working.
+        // The password file is lost: the next start sets a new password, and the old one
+        // stops working.
         Files.delete(dataDir.resolve("postgres-password"));
         try (ServerProcess server = ServerProcess.start(dataDir).awaitReady()) {
             assertThat(server.output()).contains("was missing: setting a new password");
@@ -71,14 +73,19 @@ class BuiltInDatabaseSecurityProcessIT {
     @Test
     void aDataDirectoryOfTheOldTrustingVersionIsSwitchedToThePassword() throws Exception {
         Path dataDir = TempDirectories.create("upgrade-");
-        // What earlier versions left: the library's cluster as initdb made it (trust), with data in it.
-        try (EmbeddedPostgres old = EmbeddedPostgres.builder().setDataDirectory(dataDir.resolve("postgres"))
-                .setCleanDataDirectory(false).setRegisterShutdownHook(false).setLocaleConfig("locale", "C").start();
-             Connection admin = old.getPostgresDatabase().getConnection();
-             var statement = admin.createStatement()) {
+        // What earlier versions left: the library's cluster as initdb made it (trust),
+        // with data in it.
+        try (EmbeddedPostgres old = EmbeddedPostgres.builder()
+            .setDataDirectory(dataDir.resolve("postgres"))
+            .setCleanDataDirectory(false)
+            .setRegisterShutdownHook(false)
+            .setLocaleConfig("locale", "C")
+            .start();
+                Connection admin = old.getPostgresDatabase().getConnection();
+                var statement = admin.createStatement()) {
             statement.execute("create database collab");
             try (Connection collab = old.getDatabase("postgres", "collab").getConnection();
-                 var create = collab.createStatement()) {
+                    var create = collab.createStatement()) {
                 // Its own schema: Flyway migrates an empty "public" only.
                 create.execute("create schema before_upgrade");
                 create.execute("create table before_upgrade.kept (answer int)");
@@ -89,13 +96,14 @@ class BuiltInDatabaseSecurityProcessIT {
         assertThat(Files.exists(dataDir.resolve("postgres-password"))).isFalse();
 
         try (ServerProcess server = ServerProcess.start(dataDir).awaitReady()) {
-            assertThat(server.api().post("/api/projects/" + server.api().newProject("upgraded") + "/sessions", "{}")
-                    .status()).isEqualTo(201);
+            assertThat(server.api()
+                .post("/api/projects/" + server.api().newProject("upgraded") + "/sessions", "{}")
+                .status()).isEqualTo(201);
             assertThat(server.output()).contains("Setting up password authentication for the built-in PostgreSQL");
             String password = password(dataDir);
             assertRefusedWithoutThePassword(dataDir);
             try (Connection connection = DriverManager.getConnection(url(dataDir), "postgres", password);
-                 var rows = connection.createStatement().executeQuery("select answer from before_upgrade.kept")) {
+                    var rows = connection.createStatement().executeQuery("select answer from before_upgrade.kept")) {
                 assertThat(rows.next()).isTrue();
                 assertThat(rows.getInt(1)).as("the data of before is still there").isEqualTo(42);
             }
@@ -106,7 +114,8 @@ class BuiltInDatabaseSecurityProcessIT {
         String password = password(dataDir);
         try (ServerProcess server = ServerProcess.start(dataDir).awaitReady()) {
             assertThat(password(dataDir)).isEqualTo(password);
-            assertThat(server.output()).doesNotContain("password authentication for the built-in", "setting a new password");
+            assertThat(server.output()).doesNotContain("password authentication for the built-in",
+                    "setting a new password");
             assertThat(canQuery(dataDir, password)).isTrue();
         }
     }
@@ -119,7 +128,9 @@ class BuiltInDatabaseSecurityProcessIT {
         }
         String own = password(dataDir);
         String foreign = "f".repeat(43);
-        Files.writeString(dataDir.resolve("postgres-password"), foreign + "\n");   // restored from elsewhere
+        Files.writeString(dataDir.resolve("postgres-password"), foreign + "\n"); // restored
+                                                                                 // from
+                                                                                 // elsewhere
 
         try (ServerProcess server = ServerProcess.start(dataDir)) {
             assertThat(server.awaitExit(Duration.ofSeconds(120))).isNotZero();
@@ -130,7 +141,8 @@ class BuiltInDatabaseSecurityProcessIT {
             assertThat(writableByOthers(dataDir)).as("world-writable entries after a failed start").isEmpty();
         }
 
-        // As the message says: without the file, the next start sets a new password; the data stays.
+        // As the message says: without the file, the next start sets a new password; the
+        // data stays.
         Files.delete(dataDir.resolve("postgres-password"));
         try (ServerProcess server = ServerProcess.start(dataDir)) {
             server.awaitReady();
@@ -140,10 +152,10 @@ class BuiltInDatabaseSecurityProcessIT {
 
     private static void assertRefusedWithoutThePassword(Path dataDir) throws IOException {
         String url = url(dataDir);
-        assertThatThrownBy(() -> DriverManager.getConnection(url, "postgres", ""))
-                .isInstanceOf(SQLException.class);
+        assertThatThrownBy(() -> DriverManager.getConnection(url, "postgres", "")).isInstanceOf(SQLException.class);
         assertThatThrownBy(() -> DriverManager.getConnection(url, "postgres", "not-the-password"))
-                .isInstanceOf(SQLException.class).hasMessageContaining("password authentication failed");
+            .isInstanceOf(SQLException.class)
+            .hasMessageContaining("password authentication failed");
         var noPassword = new java.util.Properties();
         noPassword.setProperty("user", "postgres");
         assertThatThrownBy(() -> DriverManager.getConnection(url, noPassword)).isInstanceOf(SQLException.class);
@@ -151,12 +163,15 @@ class BuiltInDatabaseSecurityProcessIT {
 
     private static boolean canQuery(Path dataDir, String password) throws SQLException, IOException {
         try (Connection connection = DriverManager.getConnection(url(dataDir), "postgres", password);
-             var rows = connection.createStatement().executeQuery("select 1")) {
+                var rows = connection.createStatement().executeQuery("select 1")) {
             return rows.next();
         }
     }
 
-    /** The built-in server's port, as PostgreSQL itself records it (line 4 of postmaster.pid). */
+    /**
+     * The built-in server's port, as PostgreSQL itself records it (line 4 of
+     * postmaster.pid).
+     */
     private static String url(Path dataDir) throws IOException {
         List<String> pid = Files.readAllLines(dataDir.resolve("postgres/postmaster.pid"));
         return "jdbc:postgresql://localhost:" + pid.get(3).strip() + "/collab";
@@ -171,11 +186,13 @@ class BuiltInDatabaseSecurityProcessIT {
             return paths.filter(path -> !Files.isSymbolicLink(path)).filter(path -> {
                 try {
                     return Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS)
-                            .contains(PosixFilePermission.OTHERS_WRITE);
-                } catch (IOException e) {
-                    return false;   // gone meanwhile (a temp file of PostgreSQL)
+                        .contains(PosixFilePermission.OTHERS_WRITE);
+                }
+                catch (IOException e) {
+                    return false; // gone meanwhile (a temp file of PostgreSQL)
                 }
             }).toList();
         }
     }
+
 }

@@ -10,9 +10,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The readiness check's own connection has a socket timeout: on a half-open socket (a network
- * partition) the health thread would otherwise wait until TCP gives up, and readiness would show
- * its last result all that time.
+ * The readiness check's own connection has a socket timeout: on a half-open socket (a
+ * network partition) the health thread would otherwise wait until TCP gives up, and
+ * readiness would show its last result all that time.
  */
 @IntegrationTest
 class DatabaseHealthIndicatorTest {
@@ -23,6 +23,7 @@ class DatabaseHealthIndicatorTest {
     @Test
     void theHealthConnectionGivesUpOnASilentSocket() {
         await().atMost(Duration.ofSeconds(60))
-                .untilAsserted(() -> assertThat(health.socketTimeoutMillis()).isEqualTo(10_000));
+            .untilAsserted(() -> assertThat(health.socketTimeoutMillis()).isEqualTo(10_000));
     }
+
 }

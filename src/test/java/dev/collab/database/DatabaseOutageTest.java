@@ -20,8 +20,9 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The database goes away under a running server: API calls answer 503 service-unavailable
- * (retryable) instead of 500, health keeps answering fast and says db DOWN without leaking
- * hosts or driver text, liveness stays UP, and everything recovers when the database returns.
+ * (retryable) instead of 500, health keeps answering fast and says db DOWN without
+ * leaking hosts or driver text, liveness stays UP, and everything recovers when the
+ * database returns.
  */
 @IntegrationTest
 @DirtiesContext
@@ -30,9 +31,12 @@ class DatabaseOutageTest {
 
     @Autowired
     DataSource dataSource;
+
     @Autowired
     Api api;
+
     String database;
+
     JdbcClient admin;
 
     @BeforeEach
@@ -55,9 +59,12 @@ class DatabaseOutageTest {
         String project = api.newProject("outage");
         admin.sql("alter database " + database + " allow_connections false").update();
         admin.sql("select pg_terminate_backend(pid) from pg_stat_activity where datname = :db")
-                .param("db", database).query().listOfRows();
+            .param("db", database)
+            .query()
+            .listOfRows();
 
-        // Never a 500: the first request may still hold a connection that the outage kills mid-use.
+        // Never a 500: the first request may still hold a connection that the outage
+        // kills mid-use.
         java.util.List<Integer> statuses = new java.util.concurrent.CopyOnWriteArrayList<>();
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             Api.Response write = api.post("/api/projects/" + project + "/sessions", "{}");
@@ -69,10 +76,11 @@ class DatabaseOutageTest {
         assertThat(statuses).doesNotContain(500);
         assertThat(api.put("/api/projects/" + project, "{\"name\":\"x\"}").status()).isEqualTo(503);
         assertThat(api.get("/api/projects/" + project).status()).isEqualTo(503);
-        // The event stream answers no 503 (a browser's EventSource would never reconnect): 200,
+        // The event stream answers no 503 (a browser's EventSource would never
+        // reconnect): 200,
         // a `retry:` and the end, so that the client resumes with Last-Event-ID.
-        try (dev.collab.support.SseClient stream = dev.collab.support.SseClient.connect(
-                api.uri("/api/sessions/" + java.util.UUID.randomUUID() + "/events/stream"), "0")) {
+        try (dev.collab.support.SseClient stream = dev.collab.support.SseClient
+            .connect(api.uri("/api/sessions/" + java.util.UUID.randomUUID() + "/events/stream"), "0")) {
             assertThat(stream.status()).isEqualTo(200);
             assertThat(stream.contentType()).startsWith("text/event-stream");
             await().atMost(Duration.ofSeconds(30)).until(stream::ended);
@@ -97,34 +105,42 @@ class DatabaseOutageTest {
             assertThat(api.post("/api/projects/" + project + "/sessions", "{}").status()).isEqualTo(201);
         });
     }
+
     @Test
     void aPoolWhoseConnectionsAllHangOnADeadDatabaseIsAnOutageNotBusy() throws Exception {
         String project = api.newProject("outage-held");
         HikariDataSource pool = (HikariDataSource) dataSource;
         java.util.List<java.sql.Connection> held = new java.util.ArrayList<>();
         try {
-            // Every pooled connection checked out: the pool's timeout then has no connection failure
+            // Every pooled connection checked out: the pool's timeout then has no
+            // connection failure
             // behind it, exactly like an exhausted pool's.
             for (int i = 0; i < pool.getMaximumPoolSize(); i++) {
                 held.add(dataSource.getConnection());
             }
             admin.sql("alter database " + database + " allow_connections false").update();
             admin.sql("select pg_terminate_backend(pid) from pg_stat_activity where datname = :db")
-                    .param("db", database).query().listOfRows();
-            // Once readiness's own check fails, it is an outage: service-unavailable, not database-busy.
+                .param("db", database)
+                .query()
+                .listOfRows();
+            // Once readiness's own check fails, it is an outage: service-unavailable, not
+            // database-busy.
             await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
                 Api.Response read = api.get("/api/projects/" + project);
                 assertThat(read.status()).isEqualTo(503);
                 assertThat(read.json().get("code").asString()).isEqualTo("service-unavailable");
             });
-        } finally {
+        }
+        finally {
             for (java.sql.Connection connection : held) {
                 try {
                     connection.close();
-                } catch (java.sql.SQLException e) {
+                }
+                catch (java.sql.SQLException e) {
                     // broken by the outage
                 }
             }
         }
     }
+
 }

@@ -12,23 +12,27 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** An unpacking process that stops reading its input is destroyed, and leaves no half directory. */
+/**
+ * An unpacking process that stops reading its input is destroyed, and leaves no half
+ * directory.
+ */
 class NativeBinaryExtractionTest {
 
     @Test
     void aTarThatStopsReadingIsDestroyedAndItsDirectoryRemoved() {
         Path target = TempDirectories.create("unpack-").resolve("PG-test");
-        // A unique sleep length marks the process; it closes its stdin at once, so the write fails.
+        // A unique sleep length marks the process; it closes its stdin at once, so the
+        // write fails.
         String marker = "2999." + Math.abs(UUID.randomUUID().getMostSignificantBits() % 1_000_000);
         List<String> command = List.of("sh", "-c", "exec 0<&-; exec sleep " + marker);
 
         assertThatThrownBy(() -> NativeBinaryExtraction.unpack(new byte[8 * 1024 * 1024], target, command))
-                .isInstanceOf(IOException.class);
+            .isInstanceOf(IOException.class);
 
-        assertThat(ProcessHandle.current().children()
-                .filter(child -> child.info().commandLine().orElse("").contains(marker))
-                .filter(ProcessHandle::isAlive))
-                .as("the process that stopped reading is not left running").isEmpty();
+        assertThat(ProcessHandle.current()
+            .children()
+            .filter(child -> child.info().commandLine().orElse("").contains(marker))
+            .filter(ProcessHandle::isAlive)).as("the process that stopped reading is not left running").isEmpty();
         assertThat(Files.exists(target)).isFalse();
     }
 
@@ -36,7 +40,9 @@ class NativeBinaryExtractionTest {
     void aFailingTarLeavesNoDirectory() throws Exception {
         Path target = TempDirectories.create("unpack-").resolve("PG-test");
         assertThat(NativeBinaryExtraction.unpack("not an archive".getBytes(), target,
-                List.of("tar", "-xJf", "-", "-C", target.toString()))).isFalse();
+                List.of("tar", "-xJf", "-", "-C", target.toString())))
+            .isFalse();
         assertThat(Files.exists(target)).isFalse();
     }
+
 }

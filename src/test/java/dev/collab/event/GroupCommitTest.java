@@ -25,23 +25,29 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Appends outside a transaction are committed in shared batches: seqs stay 1..N per session in
- * each writer's order, every event is in the log exactly once with its head moved, and an
- * unknown or closed session, or an event the database rejects, fails only its own append.
+ * Appends outside a transaction are committed in shared batches: seqs stay 1..N per
+ * session in each writer's order, every event is in the log exactly once with its head
+ * moved, and an unknown or closed session, or an event the database rejects, fails only
+ * its own append.
  */
 @IntegrationTest
 class GroupCommitTest {
 
     @Autowired
     Api api;
+
     @Autowired
     EventLog eventLog;
+
     @Autowired
     JdbcClient jdbc;
+
     @Autowired
     MeterRegistry registry;
+
     @Autowired
     javax.sql.DataSource dataSource;
+
     @Autowired
     GroupCommit groupCommit;
 
@@ -62,8 +68,11 @@ class GroupCommitTest {
                     writers.add(pool.submit(() -> {
                         List<Long> seqs = new ArrayList<>();
                         for (int i = 0; i < eventsPerWriter; i++) {
-                            seqs.add(eventLog.append(session, "output",
-                                    Map.of("runId", session.toString(), "stream", "stdout", "text", writer + ":" + i)).seq());
+                            seqs.add(eventLog
+                                .append(session, "output",
+                                        Map.of("runId", session.toString(), "stream", "stdout", "text",
+                                                writer + ":" + i))
+                                .seq());
                         }
                         return seqs;
                     }));
@@ -73,26 +82,32 @@ class GroupCommitTest {
                 assertThat(writer.get()).as("one writer's appends keep their order").isSorted();
             }
         }
-        long perSession = 1 + (long) writersPerSession * eventsPerWriter; // session.created + output
+        long perSession = 1 + (long) writersPerSession * eventsPerWriter; // session.created
+                                                                          // + output
         for (UUID session : sessions) {
-            assertThat(jdbc.sql("select seq from events where session_id = :id order by seq").param("id", session)
-                    .query(Long.class).list())
-                    .containsExactlyElementsOf(LongStream.rangeClosed(1, perSession).boxed().toList());
-            assertThat(jdbc.sql("select head_seq from sessions where id = :id").param("id", session)
-                    .query(Long.class).single()).isEqualTo(perSession);
+            assertThat(jdbc.sql("select seq from events where session_id = :id order by seq")
+                .param("id", session)
+                .query(Long.class)
+                .list()).containsExactlyElementsOf(LongStream.rangeClosed(1, perSession).boxed().toList());
+            assertThat(jdbc.sql("select head_seq from sessions where id = :id")
+                .param("id", session)
+                .query(Long.class)
+                .single()).isEqualTo(perSession);
             for (int w = 0; w < writersPerSession; w++) {
                 List<String> texts = jdbc.sql("""
-                                select data->>'text' from events
-                                where session_id = :id and type = 'output' and data->>'text' like :prefix order by seq
-                                """)
-                        .param("id", session).param("prefix", w + ":%").query(String.class).list();
+                        select data->>'text' from events
+                        where session_id = :id and type = 'output' and data->>'text' like :prefix order by seq
+                        """).param("id", session).param("prefix", w + ":%").query(String.class).list();
                 int writer = w;
-                assertThat(texts).as("writer %d's events in its order", w).containsExactlyElementsOf(
-                        java.util.stream.IntStream.range(0, eventsPerWriter).mapToObj(i -> writer + ":" + i).toList());
+                assertThat(texts).as("writer %d's events in its order", w)
+                    .containsExactlyElementsOf(java.util.stream.IntStream.range(0, eventsPerWriter)
+                        .mapToObj(i -> writer + ":" + i)
+                        .toList());
             }
         }
         assertThat(registry.get("collab.events.append.batch").summary().max())
-                .as("some appends were committed together").isGreaterThan(1);
+            .as("some appends were committed together")
+            .isGreaterThan(1);
     }
 
     @Test
@@ -116,19 +131,21 @@ class GroupCommitTest {
             }
             for (Future<?> append : bad) {
                 assertThatThrownBy(append::get).cause()
-                        .isInstanceOfAny(LogClosedException.class, IllegalArgumentException.class);
+                    .isInstanceOfAny(LogClosedException.class, IllegalArgumentException.class);
             }
         }
         assertThat(eventLog.read(open, 0, 1000)).extracting(Event::seq)
-                .containsExactlyElementsOf(LongStream.rangeClosed(1, 51).boxed().toList());
-        assertThat(eventLog.read(ended, 0, 1000)).extracting(Event::type).containsExactly("session.created", "session.ended");
+            .containsExactlyElementsOf(LongStream.rangeClosed(1, 51).boxed().toList());
+        assertThat(eventLog.read(ended, 0, 1000)).extracting(Event::type)
+            .containsExactly("session.created", "session.ended");
     }
 
     @Test
     void anEventTheDatabaseRejectsFailsOnlyItsOwnAppendInABatch() throws Exception {
         String project = api.newProject("group-bad-data");
         UUID session = api.newSession(project);
-        // One session per append: two batches never contend for a session row (that would send
+        // One session per append: two batches never contend for a session row (that would
+        // send
         // an append the plain way, which this test keeps busy).
         List<UUID> goodSessions = new ArrayList<>();
         List<UUID> badSessions = new ArrayList<>();
@@ -141,7 +158,8 @@ class GroupCommitTest {
         CountDownLatch release = new CountDownLatch(1);
         ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
         try {
-            // Hold every plain (direct) slot, so that what follows is committed in shared batches.
+            // Hold every plain (direct) slot, so that what follows is committed in shared
+            // batches.
             for (int i = 0; i < GroupCommit.MAX_DIRECT; i++) {
                 pool.submit(() -> groupCommit.append(append(session, "{}"), () -> {
                     directTaken.countDown();
@@ -157,22 +175,27 @@ class GroupCommitTest {
                 UUID badSession = badSessions.get(i);
                 good.add(pool.submit(() -> groupCommit.append(append(goodSession, "{\"text\": \"ok\"}"),
                         GroupCommitTest::notAlone)));
-                // Not JSON: PostgreSQL rejects the cast (SQLSTATE 22P02), a fault of this one event.
-                bad.add(pool.submit(() -> groupCommit.append(append(badSession, "{not json"), GroupCommitTest::notAlone)));
+                // Not JSON: PostgreSQL rejects the cast (SQLSTATE 22P02), a fault of this
+                // one event.
+                bad.add(pool
+                    .submit(() -> groupCommit.append(append(badSession, "{not json"), GroupCommitTest::notAlone)));
             }
             for (int i = 0; i < 20; i++) {
                 assertThat(good.get(i).get(60, TimeUnit.SECONDS).sessionId()).isEqualTo(goodSessions.get(i));
             }
             for (Future<Event> append : bad) {
                 assertThatThrownBy(() -> append.get(60, TimeUnit.SECONDS)).cause()
-                        .isInstanceOf(DataIntegrityViolationException.class);
+                    .isInstanceOf(DataIntegrityViolationException.class);
             }
-        } finally {
-            release.countDown(); // else closing the pool would wait for the held slots forever
+        }
+        finally {
+            release.countDown(); // else closing the pool would wait for the held slots
+                                 // forever
             pool.close();
         }
         assertThat(registry.get("collab.events.append.batch.fallbacks").counter().count())
-                .as("a batch with a bad event was committed in halves").isGreaterThan(fallbacksBefore);
+            .as("a batch with a bad event was committed in halves")
+            .isGreaterThan(fallbacksBefore);
         for (int i = 0; i < 20; i++) {
             assertThat(eventLog.read(goodSessions.get(i), 0, 1000)).extracting(Event::seq).containsExactly(1L, 2L);
             assertThat(eventLog.read(badSessions.get(i), 0, 1000)).extracting(Event::seq).containsExactly(1L);
@@ -190,7 +213,8 @@ class GroupCommitTest {
     private static void awaitQuietly(CountDownLatch latch) {
         try {
             latch.await();
-        } catch (InterruptedException e) {
+        }
+        catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
     }
@@ -204,7 +228,8 @@ class GroupCommitTest {
             others.add(api.newSession(project));
         }
 
-        // An operator's open transaction holds the row lock of one session (say, a psql session).
+        // An operator's open transaction holds the row lock of one session (say, a psql
+        // session).
         try (java.sql.Connection admin = dataSource.getConnection();
                 ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             admin.setAutoCommit(false);
@@ -213,7 +238,8 @@ class GroupCommitTest {
                 lock.executeQuery().close();
             }
             List<Future<Event>> stuck = new ArrayList<>();
-            // More than run the plain way at once: the rest queue up, and batches meet the lock too.
+            // More than run the plain way at once: the rest queue up, and batches meet
+            // the lock too.
             for (int i = 0; i < GroupCommit.MAX_DIRECT + 4; i++) {
                 stuck.add(pool.submit(() -> eventLog.append(locked, "output", Map.of("text", "waits"))));
             }
@@ -240,9 +266,10 @@ class GroupCommitTest {
         }
         for (UUID other : others) {
             assertThat(eventLog.read(other, 0, 1000)).extracting(Event::seq)
-                    .containsExactlyElementsOf(LongStream.rangeClosed(1, 201).boxed().toList());
+                .containsExactlyElementsOf(LongStream.rangeClosed(1, 201).boxed().toList());
         }
         assertThat(eventLog.read(locked, 0, 1000)).extracting(Event::seq)
-                .containsExactlyElementsOf(LongStream.rangeClosed(1, GroupCommit.MAX_DIRECT + 5).boxed().toList());
+            .containsExactlyElementsOf(LongStream.rangeClosed(1, GroupCommit.MAX_DIRECT + 5).boxed().toList());
     }
+
 }

@@ -66,7 +66,8 @@ class ActuatorTest {
         JsonNode links = api.get("/actuator").json().get("_links");
         List<String> exposed = names(links).stream().map(name -> name.replaceAll("-.*", "")).distinct().toList();
         assertThat(exposed).allMatch(name -> List.of("self", "health", "info", "prometheus", "sweeper").contains(name));
-        for (String hidden : List.of("env", "beans", "configprops", "heapdump", "threaddump", "loggers", "mappings", "shutdown")) {
+        for (String hidden : List.of("env", "beans", "configprops", "heapdump", "threaddump", "loggers", "mappings",
+                "shutdown")) {
             assertThat(api.get("/actuator/" + hidden).status()).as(hidden).isEqualTo(404);
         }
     }
@@ -76,4 +77,5 @@ class ActuatorTest {
         object.propertyNames().forEach(names::add);
         return names;
     }
+
 }

@@ -13,11 +13,11 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The Dockerfile cannot be built here (no Docker engine; CI builds it), so the promises it makes
- * that are easy to break by editing one line are checked as text: the AOT cache is trained with
- * the flags and JAR path the image runs with (or the JVM silently ignores the cache), the user
- * is not root, the base images are pinned to a Java major, and the build leaves out the
- * built-in PostgreSQL binaries.
+ * The Dockerfile cannot be built here (no Docker engine; CI builds it), so the promises
+ * it makes that are easy to break by editing one line are checked as text: the AOT cache
+ * is trained with the flags and JAR path the image runs with (or the JVM silently ignores
+ * the cache), the user is not root, the base images are pinned to a Java major, and the
+ * build leaves out the built-in PostgreSQL binaries.
  */
 class DockerfileTest {
 
@@ -39,27 +39,27 @@ class DockerfileTest {
         Matcher output = Pattern.compile("-XX:AOTCacheOutput=(\\S+)").matcher(dockerfile);
         assertThat(output.find()).isTrue();
         assertThat(dockerfile).contains("COPY --from=training " + output.group(1))
-                .contains("\"-XX:AOTCache=" + output.group(1) + "\"");
+            .contains("\"-XX:AOTCache=" + output.group(1) + "\"");
     }
 
     @Test
     void runsAsAnUnprivilegedUserUnderAnInit() {
         assertThat(dockerfile).containsPattern("(?m)^USER collab:collab$")
-                .contains("--uid 10001")
-                .contains("ENTRYPOINT [\"/usr/bin/tini\", \"--\"")
-                .containsPattern("(?m)^EXPOSE 8080$")
-                .containsPattern("(?m)^VOLUME \\[\"/workspaces\"\\]$")
-                .contains("COLLAB_WORKSPACE_ROOT=/workspaces");
+            .contains("--uid 10001")
+            .contains("ENTRYPOINT [\"/usr/bin/tini\", \"--\"")
+            .containsPattern("(?m)^EXPOSE 8080$")
+            .containsPattern("(?m)^VOLUME \\[\"/workspaces\"\\]$")
+            .contains("COLLAB_WORKSPACE_ROOT=/workspaces");
     }
 
     @Test
     void baseImagesArePinnedToJava25AndTheBuildIsTeamModeOnly() {
         assertThat(dockerfile).containsPattern("(?m)^FROM eclipse-temurin:25(\\.\\d+)*(_\\d+)?-jdk-\\w+ AS build$")
-                .containsPattern("(?m)^FROM eclipse-temurin:25(\\.\\d+)*(_\\d+)?-jre-\\w+ AS runtime$")
-                .contains("-Dteam-mode-only -Dmaven.test.skip=true package")
-                .contains("cp target/collab-server-*.jar application.jar")
-                .as("the extracted launcher JAR is named after the file extracted, and the entrypoint runs application.jar")
-                .contains("java -Djarmode=tools -jar application.jar extract --layers");
+            .containsPattern("(?m)^FROM eclipse-temurin:25(\\.\\d+)*(_\\d+)?-jre-\\w+ AS runtime$")
+            .contains("-Dteam-mode-only -Dmaven.test.skip=true package")
+            .contains("cp target/collab-server-*.jar application.jar")
+            .as("the extracted launcher JAR is named after the file extracted, and the entrypoint runs application.jar")
+            .contains("java -Djarmode=tools -jar application.jar extract --layers");
     }
 
     private static String between(String start, String end) {
@@ -68,4 +68,5 @@ class DockerfileTest {
         int to = dockerfile.indexOf(end, from + start.length());
         return dockerfile.substring(from, to);
     }
+
 }

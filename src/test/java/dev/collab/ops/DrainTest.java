@@ -12,15 +12,17 @@ import org.springframework.context.ApplicationContext;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * What happens the moment shutdown begins (Spring Boot then publishes REFUSING_TRAFFIC before
- * anything else stops): readiness turns OUT_OF_SERVICE, liveness stays UP, and writes are
- * refused with 503 shutting-down. The real SIGTERM path is in {@code BuiltInDatabaseProcessIT}.
+ * What happens the moment shutdown begins (Spring Boot then publishes REFUSING_TRAFFIC
+ * before anything else stops): readiness turns OUT_OF_SERVICE, liveness stays UP, and
+ * writes are refused with 503 shutting-down. The real SIGTERM path is in
+ * {@code BuiltInDatabaseProcessIT}.
  */
 @IntegrationTest
 class DrainTest {
 
     @Autowired
     ApplicationContext context;
+
     @Autowired
     Api api;
 
@@ -50,4 +52,5 @@ class DrainTest {
         assertThat(api.get("/actuator/health/readiness").status()).isEqualTo(200);
         assertThat(api.post("/api/projects/" + project + "/sessions", "{}").status()).isEqualTo(201);
     }
+
 }

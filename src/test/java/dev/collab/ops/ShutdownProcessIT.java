@@ -26,18 +26,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The shutdown order of {@link ShutdownOrder}, as an operator sees it: a server in team mode with
- * a live stream and a running agent gets SIGTERM. Its log says, in this order, that intake
- * stopped, the streams were closed, the web server drained, and only then the connection pool
- * closed; the run ended with {@code instance-shutdown} after intake stopped; and its last events
- * are in the shared database, read by this test's own server after the other one exited.
- * (DrainTest covers what intake stop answers; RunsAcrossInstancesTest the run's end.)
+ * The shutdown order of {@link ShutdownOrder}, as an operator sees it: a server in team
+ * mode with a live stream and a running agent gets SIGTERM. Its log says, in this order,
+ * that intake stopped, the streams were closed, the web server drained, and only then the
+ * connection pool closed; the run ended with {@code instance-shutdown} after intake
+ * stopped; and its last events are in the shared database, read by this test's own server
+ * after the other one exited. (DrainTest covers what intake stop answers;
+ * RunsAcrossInstancesTest the run's end.)
  */
 @IntegrationTest
 class ShutdownProcessIT {
 
     @LocalServerPort
     int port;
+
     @Autowired
     DataSource dataSource;
 
@@ -45,7 +47,8 @@ class ShutdownProcessIT {
     void sigtermStopsIntakeClosesStreamsDrainsStopsRunsAndCommitsTheirLastEvents() throws Exception {
         Api here = new Api(port);
         UUID session = here.newSession(here.newProject("shutdown"));
-        try (ServerProcess leaving = ServerProcess.start(TempDirectories.create("shutdown-"), teamArgs()).awaitReady()) {
+        try (ServerProcess leaving = ServerProcess.start(TempDirectories.create("shutdown-"), teamArgs())
+            .awaitReady()) {
             Api there = leaving.api();
             try (SseClient stream = SseClient.connect(there.uri("/api/sessions/" + session + "/events/stream"), "0")) {
                 assertThat(stream.status()).isEqualTo(200);
@@ -63,32 +66,36 @@ class ShutdownProcessIT {
             int drained = lineOf(log, "Graceful shutdown complete");
             int poolClosed = lineOf(log, "collab - Shutdown initiated");
             assertThat(List.of(intakeStopped, streamsClosed, drainBegan, drained, poolClosed))
-                    .as("intake stops, streams close, the web server drains, the pool closes last:%n%s",
-                            String.join("\n", log))
-                    .isSorted().doesNotHaveDuplicates().doesNotContain(-1);
+                .as("intake stops, streams close, the web server drains, the pool closes last:%n%s",
+                        String.join("\n", log))
+                .isSorted()
+                .doesNotHaveDuplicates()
+                .doesNotContain(-1);
 
-            // Written by the leaving server while it stopped, read here after it exited: committed.
+            // Written by the leaving server while it stopped, read here after it exited:
+            // committed.
             List<JsonNode> events = events(here, session);
             JsonNode finished = events.getLast();
-            JsonNode error = events.stream().filter(event -> event.get("type").asString().equals("error"))
-                    .reduce((first, second) -> second).orElseThrow(() -> new AssertionError("no error event: " + events));
+            JsonNode error = events.stream()
+                .filter(event -> event.get("type").asString().equals("error"))
+                .reduce((first, second) -> second)
+                .orElseThrow(() -> new AssertionError("no error event: " + events));
             assertThat(error.get("data").get("code").asString()).isEqualTo("instance-shutdown");
             assertThat(finished.get("type").asString()).as("the run's end is the last event").isEqualTo("run.finished");
             assertThat(finished.get("data").get("status").asString()).isEqualTo("interrupted");
             assertThat(Instant.parse(error.get("at").asString()))
-                    .as("the run ended after intake stopped (same clock: the leaving server's)")
-                    .isAfterOrEqualTo(loggedAt(log.get(intakeStopped)));
+                .as("the run ended after intake stopped (same clock: the leaving server's)")
+                .isAfterOrEqualTo(loggedAt(log.get(intakeStopped)));
             assertThat(here.get("/api/sessions/" + session).json().get("state").asString()).isEqualTo("IDLE");
         }
     }
 
     private String[] teamArgs() throws java.sql.SQLException {
         var db = TestDatabase.server();
-        return new String[] {
-                "--spring.datasource.url=" + dataSource.unwrap(HikariDataSource.class).getJdbcUrl(),
+        return new String[] { "--spring.datasource.url=" + dataSource.unwrap(HikariDataSource.class).getJdbcUrl(),
                 "--spring.datasource.username=" + db.user(), "--spring.datasource.password=" + db.password(),
                 "--collab.sweeper.enabled=false", "--collab.runner.command=sh," + CollabTestInitializer.testAgent(),
-                "--collab.runner.interrupt-grace=1s"};
+                "--collab.runner.interrupt-grace=1s" };
     }
 
     private static boolean received(SseClient stream, String type) {
@@ -112,8 +119,12 @@ class ShutdownProcessIT {
         return -1;
     }
 
-    /** A log line's time (the default pattern starts with an ISO offset date-time, to the millisecond). */
+    /**
+     * A log line's time (the default pattern starts with an ISO offset date-time, to the
+     * millisecond).
+     */
     private static Instant loggedAt(String line) {
         return OffsetDateTime.parse(line.substring(0, line.indexOf(' '))).toInstant();
     }
+
 }

@@ -12,10 +12,11 @@ import org.springframework.mock.env.MockEnvironment;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Which database failures at startup become the one clear "Cannot connect" line, whatever wraps
- * them (Hikari, Flyway, a bean that failed). The process test covers the refused connection end
- * to end; these are the SQL states a team database answers with, which a test cannot provoke
- * from a real server as cheaply (a wrong password, a missing database, a server starting up).
+ * Which database failures at startup become the one clear "Cannot connect" line, whatever
+ * wraps them (Hikari, Flyway, a bean that failed). The process test covers the refused
+ * connection end to end; these are the SQL states a team database answers with, which a
+ * test cannot provoke from a real server as cheaply (a wrong password, a missing
+ * database, a server starting up).
  */
 class StartupFailureAnalyzerTest {
 
@@ -23,23 +24,25 @@ class StartupFailureAnalyzerTest {
             new MockEnvironment().withProperty("spring.datasource.url", "jdbc:postgresql://db/collab?password=secret"));
 
     @ParameterizedTest
-    @ValueSource(strings = {"08001", "08006", "57P03", "53300", "28P01", "28000", "3D000"})
+    @ValueSource(strings = { "08001", "08006", "57P03", "53300", "28P01", "28000", "3D000" })
     void aDatabaseThatCannotBeReachedOrLoggedIntoIsOneClearLine(String state) {
-        FailureAnalysis analysis = analyzer.analyze(startupFailure(new SQLException("FATAL: no (" + state + ")\nmore", state)));
+        FailureAnalysis analysis = analyzer
+            .analyze(startupFailure(new SQLException("FATAL: no (" + state + ")\nmore", state)));
         assertThat(analysis).isNotNull();
         assertThat(analysis.getDescription())
-                .isEqualTo("Cannot connect to the database at jdbc:postgresql://db/collab: FATAL: no (" + state + ")");
+            .isEqualTo("Cannot connect to the database at jdbc:postgresql://db/collab: FATAL: no (" + state + ")");
         assertThat(analysis.getAction()).contains("Check spring.datasource.url");
     }
 
     @org.junit.jupiter.api.Test
     void hikarisConnectionTimeoutIsOneClearLine() {
-        assertThat(analyzer.analyze(startupFailure(new SQLTransientConnectionException("pool - Connection is not available"))))
-                .isNotNull();
+        assertThat(analyzer
+            .analyze(startupFailure(new SQLTransientConnectionException("pool - Connection is not available"))))
+            .isNotNull();
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"42P01", "23505", "22P02"})
+    @ValueSource(strings = { "42P01", "23505", "22P02" })
     void otherDatabaseErrorsAreLeftToTheDefaultReport(String state) {
         assertThat(analyzer.analyze(startupFailure(new SQLException("ERROR: something else", state)))).isNull();
     }
@@ -47,4 +50,5 @@ class StartupFailureAnalyzerTest {
     private static Throwable startupFailure(SQLException cause) {
         return new BeanCreationException("flyway", "Failed to initialize", new IllegalStateException("migrate", cause));
     }
+
 }

@@ -17,20 +17,25 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** A configuration that cannot work stops the server with one clear line and a non-zero exit. */
+/**
+ * A configuration that cannot work stops the server with one clear line and a non-zero
+ * exit.
+ */
 class StartupFailureProcessIT {
 
     /** What is left of the built-in database after the failed start. */
     enum Afterwards {
+
         /** It had started and was stopped with the failed start. */
         BUILT_IN_DATABASE_STOPPED,
         /** It never started (team mode, or a failure before the database). */
         NO_BUILT_IN_DATABASE
+
     }
 
     /**
-     * One misconfiguration: the environment and arguments the server gets (made in its data
-     * directory), the lines it must print, and a secret it must not print (or null).
+     * One misconfiguration: the environment and arguments the server gets (made in its
+     * data directory), the lines it must print, and a secret it must not print (or null).
      */
     record Misconfiguration(String name, Map<String, String> env, Function<Path, List<String>> args,
             Function<Path, List<String>> says, String secret, Afterwards afterwards) {
@@ -49,7 +54,8 @@ class StartupFailureProcessIT {
                                 "Set collab.workspace.root to a directory"),
                         null, Afterwards.BUILT_IN_DATABASE_STOPPED),
                 new Misconfiguration("unreachable team database", Map.of(),
-                        dataDir -> List.of("--spring.datasource.url=jdbc:postgresql://127.0.0.1:1/collab?password=hunter2"),
+                        dataDir -> List
+                            .of("--spring.datasource.url=jdbc:postgresql://127.0.0.1:1/collab?password=hunter2"),
                         dataDir -> List.of("Cannot connect to the database at jdbc:postgresql://127.0.0.1:1/collab:",
                                 "Check spring.datasource.url"),
                         "hunter2", Afterwards.NO_BUILT_IN_DATABASE),
@@ -58,8 +64,7 @@ class StartupFailureProcessIT {
                         dataDir -> List.of("spring.datasource.hikari.auto-commit is false",
                                 "Remove spring.datasource.hikari.auto-commit"),
                         null, Afterwards.BUILT_IN_DATABASE_STOPPED),
-                new Misconfiguration("unknown log format", Map.of("LOG_FORMAT", "xml"),
-                        dataDir -> List.of(),
+                new Misconfiguration("unknown log format", Map.of("LOG_FORMAT", "xml"), dataDir -> List.of(),
                         dataDir -> List.of("LOG_FORMAT is 'xml', which is not a log format: use json or text.",
                                 "Set LOG_FORMAT to json"),
                         null, Afterwards.NO_BUILT_IN_DATABASE));
@@ -80,10 +85,11 @@ class StartupFailureProcessIT {
                 assertThat(output).doesNotContain(misconfiguration.secret());
             }
             switch (misconfiguration.afterwards()) {
-                case BUILT_IN_DATABASE_STOPPED -> assertThat(server.postmaster())
-                        .as("the built-in database stopped with the failed start").isEmpty();
-                case NO_BUILT_IN_DATABASE -> assertThat(Files.exists(dataDir.resolve("postgres")))
-                        .as("no built-in database was started").isFalse();
+                case BUILT_IN_DATABASE_STOPPED ->
+                    assertThat(server.postmaster()).as("the built-in database stopped with the failed start").isEmpty();
+                case NO_BUILT_IN_DATABASE ->
+                    assertThat(Files.exists(dataDir.resolve("postgres"))).as("no built-in database was started")
+                        .isFalse();
             }
         }
     }
@@ -92,8 +98,10 @@ class StartupFailureProcessIT {
     private static Path aFile(Path dataDir) {
         try {
             return Files.writeString(dataDir.resolve("not-a-directory"), "x");
-        } catch (IOException e) {
+        }
+        catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
+
 }

@@ -25,7 +25,8 @@ class ProjectApiTest {
     @Test
     void putCreatesThenReturnsSameOrUpdated() {
         String key = key("acme");
-        Api.Response created = api.put("/api/projects/" + key, "{\"name\":\"Acme Web\",\"repoUrl\":\"https://git.example/acme.git\"}");
+        Api.Response created = api.put("/api/projects/" + key,
+                "{\"name\":\"Acme Web\",\"repoUrl\":\"https://git.example/acme.git\"}");
         assertThat(created.status()).isEqualTo(201);
         assertThat(created.header("Location")).contains("/api/projects/" + key);
         JsonNode project = created.json();
@@ -34,7 +35,8 @@ class ProjectApiTest {
         assertThat(project.get("repoUrl").asString()).isEqualTo("https://git.example/acme.git");
         assertThat(project.get("createdAt").asString()).endsWith("Z");
 
-        Api.Response same = api.put("/api/projects/" + key, "{\"name\":\"Acme Web\",\"repoUrl\":\"https://git.example/acme.git\"}");
+        Api.Response same = api.put("/api/projects/" + key,
+                "{\"name\":\"Acme Web\",\"repoUrl\":\"https://git.example/acme.git\"}");
         assertThat(same.status()).isEqualTo(200);
         assertThat(same.json()).isEqualTo(project);
 
@@ -51,14 +53,16 @@ class ProjectApiTest {
     void createOnlyPutConflictsWithOtherSettings() {
         String key = key("only");
         HttpRequest.Builder createOnly = HttpRequest.newBuilder(api.uri("/api/projects/" + key))
-                .header("Content-Type", "application/json").header("If-None-Match", "*")
-                .PUT(HttpRequest.BodyPublishers.ofString("{\"name\":\"One\"}"));
+            .header("Content-Type", "application/json")
+            .header("If-None-Match", "*")
+            .PUT(HttpRequest.BodyPublishers.ofString("{\"name\":\"One\"}"));
         assertThat(api.send(createOnly).status()).isEqualTo(201);
         assertThat(api.send(createOnly).status()).as("same settings again").isEqualTo(200);
 
         Api.Response conflict = api.send(HttpRequest.newBuilder(api.uri("/api/projects/" + key))
-                .header("Content-Type", "application/json").header("If-None-Match", "*")
-                .PUT(HttpRequest.BodyPublishers.ofString("{\"name\":\"Two\"}")));
+            .header("Content-Type", "application/json")
+            .header("If-None-Match", "*")
+            .PUT(HttpRequest.BodyPublishers.ofString("{\"name\":\"Two\"}")));
         assertThat(conflict.status()).isEqualTo(409);
         assertThat(conflict.json().get("code").asString()).isEqualTo("project-exists");
         assertThat(api.get("/api/projects/" + key).json().get("name").asString()).isEqualTo("One");
@@ -68,7 +72,8 @@ class ProjectApiTest {
     void listIsOrderedByKey() {
         String prefix = key("list");
         for (String suffix : List.of("b", "c", "a")) {
-            assertThat(api.put("/api/projects/" + prefix + "-" + suffix, "{\"name\":\"" + suffix + "\"}").status()).isEqualTo(201);
+            assertThat(api.put("/api/projects/" + prefix + "-" + suffix, "{\"name\":\"" + suffix + "\"}").status())
+                .isEqualTo(201);
         }
         JsonNode items = api.get("/api/projects").json().get("items");
         List<String> keys = new ArrayList<>();
@@ -112,9 +117,12 @@ class ProjectApiTest {
         });
         assertThat(fields).containsExactlyInAnyOrder("name", "repoUrl");
 
-        assertThat(api.put("/api/projects/" + key("long"), "{\"name\":\"" + "n".repeat(201) + "\"}").status()).isEqualTo(400);
-        assertThat(api.put("/api/projects/" + key("ssh"), "{\"name\":\"s\",\"repoUrl\":\"git@github.com:acme/web.git\"}").status())
-                .isEqualTo(201);
+        assertThat(api.put("/api/projects/" + key("long"), "{\"name\":\"" + "n".repeat(201) + "\"}").status())
+            .isEqualTo(400);
+        assertThat(
+                api.put("/api/projects/" + key("ssh"), "{\"name\":\"s\",\"repoUrl\":\"git@github.com:acme/web.git\"}")
+                    .status())
+            .isEqualTo(201);
     }
 
     @Test
@@ -127,8 +135,10 @@ class ProjectApiTest {
             assertThat(response.json().get("code").asString()).as(body).isIn("malformed-request", "validation-failed");
         }
         Api.Response wrongType = api.send(HttpRequest.newBuilder(api.uri("/api/projects/" + key))
-                .header("Content-Type", "text/plain").PUT(HttpRequest.BodyPublishers.ofString("name=x")));
+            .header("Content-Type", "text/plain")
+            .PUT(HttpRequest.BodyPublishers.ofString("name=x")));
         assertThat(wrongType.status()).isEqualTo(400);
         assertThat(wrongType.json().get("code").asString()).isEqualTo("malformed-request");
     }
+
 }

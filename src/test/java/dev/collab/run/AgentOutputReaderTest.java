@@ -11,13 +11,20 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Decoding the agent's output: characters split across reads arrive whole, bytes that are not UTF-8 become U+FFFD. */
+/**
+ * Decoding the agent's output: characters split across reads arrive whole, bytes that are
+ * not UTF-8 become U+FFFD.
+ */
 class AgentOutputReaderTest {
 
-    /** Hands out its chunks one read at a time, as a pipe does when the agent writes them apart. */
+    /**
+     * Hands out its chunks one read at a time, as a pipe does when the agent writes them
+     * apart.
+     */
     static final class Chunks extends InputStream {
 
         private final Deque<byte[]> chunks = new ArrayDeque<>();
+
         private final IOException failure;
 
         Chunks(IOException failure, byte[]... chunks) {
@@ -47,6 +54,7 @@ class AgentOutputReaderTest {
             }
             return n;
         }
+
     }
 
     static byte[] bytes(int... values) {
@@ -65,28 +73,30 @@ class AgentOutputReaderTest {
 
     @Test
     void multiByteCharactersSplitAcrossReadsArriveWhole() {
-        // "été 😀 fin\n": é split after its first byte, 😀 (4 bytes, two chars) split in the middle.
-        List<String> pieces = read(new Chunks(null,
-                bytes(0xC3),
-                bytes(0xA9, 't', 0xC3, 0xA9, ' ', 0xF0, 0x9F),
+        // "été 😀 fin\n": é split after its first byte, 😀 (4 bytes, two chars) split in
+        // the middle.
+        List<String> pieces = read(new Chunks(null, bytes(0xC3), bytes(0xA9, 't', 0xC3, 0xA9, ' ', 0xF0, 0x9F),
                 bytes(0x98, 0x80, ' ', 'f', 'i', 'n', '\n')));
         assertThat(String.join("", pieces)).isEqualTo("été 😀 fin\n");
-        assertThat(pieces).as("each read is handed on as it arrives").hasSizeGreaterThan(1)
-                .noneMatch(piece -> piece.contains("\uFFFD"))
-                .noneMatch(piece -> Character.isHighSurrogate(piece.charAt(piece.length() - 1)))
-                .noneMatch(piece -> Character.isLowSurrogate(piece.charAt(0)));
+        assertThat(pieces).as("each read is handed on as it arrives")
+            .hasSizeGreaterThan(1)
+            .noneMatch(piece -> piece.contains("\uFFFD"))
+            .noneMatch(piece -> Character.isHighSurrogate(piece.charAt(piece.length() - 1)))
+            .noneMatch(piece -> Character.isLowSurrogate(piece.charAt(0)));
     }
 
     @Test
     void bytesThatAreNotUtf8BecomeReplacementCharacters() {
-        // A stray continuation byte, an invalid byte, and a character cut off by the end of the stream.
+        // A stray continuation byte, an invalid byte, and a character cut off by the end
+        // of the stream.
         List<String> pieces = read(new Chunks(null, bytes('a', 0x80, 'b', 0xFF, 'c'), bytes(0xE2, 0x82)));
         assertThat(String.join("", pieces)).isEqualTo("a\uFFFDb\uFFFDc\uFFFD");
     }
 
     @Test
     void aLongOutputArrivesInFullInBufferSizedPieces() {
-        byte[] big = "x".repeat(3 * AgentOutputReader.BUFFER_CHARS + 5).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] big = "x".repeat(3 * AgentOutputReader.BUFFER_CHARS + 5)
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8);
         List<String> pieces = read(new Chunks(null, big));
         assertThat(String.join("", pieces)).hasSize(big.length);
         assertThat(pieces).allMatch(piece -> piece.length() <= AgentOutputReader.BUFFER_CHARS);
@@ -97,4 +107,5 @@ class AgentOutputReaderTest {
         List<String> pieces = read(new Chunks(new IOException("Stream closed"), bytes('o', 'k', '\n')));
         assertThat(String.join("", pieces)).isEqualTo("ok\n");
     }
+
 }

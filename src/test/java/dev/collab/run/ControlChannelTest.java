@@ -15,14 +15,19 @@ import org.springframework.transaction.support.TransactionTemplate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/** A control handler that throws costs neither the LISTEN connection nor the other handlers and commands. */
+/**
+ * A control handler that throws costs neither the LISTEN connection nor the other
+ * handlers and commands.
+ */
 @IntegrationTest
 class ControlChannelTest {
 
     @Autowired
     ControlChannel control;
+
     @Autowired
     ClusterNotifications listener;
+
     @Autowired
     PlatformTransactionManager transactions;
 
@@ -49,8 +54,10 @@ class ControlChannelTest {
             control.send(tag + ":2");
         });
 
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(seen).containsExactly(tag + ":1", tag + ":2"));
+        await().atMost(Duration.ofSeconds(30))
+            .untilAsserted(() -> assertThat(seen).containsExactly(tag + ":1", tag + ":2"));
         assertThat(listener.reconnects()).as("the LISTEN connection was kept").isEqualTo(reconnects);
         assertThat(listener.state()).isEqualTo(ClusterNotifications.State.CONNECTED);
     }
+
 }

@@ -13,9 +13,12 @@ import org.springframework.test.context.TestPropertySource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** With no command configured, runs use the shipped demo agent, which streams a reply word by word. */
+/**
+ * With no command configured, runs use the shipped demo agent, which streams a reply word
+ * by word.
+ */
 @IntegrationTest
-@TestPropertySource(properties = {"collab.runner.command=", "collab.runner.timeout=60s"})
+@TestPropertySource(properties = { "collab.runner.command=", "collab.runner.timeout=60s" })
 class DemoAgentTest {
 
     @Autowired
@@ -25,8 +28,9 @@ class DemoAgentTest {
     void theDemoAgentRepliesWordByWord() {
         String project = api.newProject("demo");
         UUID session = api.newSession(project);
-        assertThat(api.post("/api/sessions/" + session + "/messages", Api.json(Map.of("text", "hello demo", "author", "ada")))
-                .status()).isEqualTo(202);
+        assertThat(api
+            .post("/api/sessions/" + session + "/messages", Api.json(Map.of("text", "hello demo", "author", "ada")))
+            .status()).isEqualTo(202);
         List<SseClient.Message> messages = new java.util.ArrayList<>();
         try (SseClient client = SseClient.connect(api.uri("/api/sessions/" + session + "/events/stream"), null)) {
             while (messages.isEmpty() || !messages.getLast().event().equals("run.finished")) {
@@ -37,7 +41,9 @@ class DemoAgentTest {
         }
         String reply = RunTest.stdout(messages);
         assertThat(reply).contains("demo agent", "hello demo", session.toString());
-        assertThat(messages.stream().filter(m -> m.event().equals("output")).count()).as("streamed in pieces").isGreaterThan(1);
+        assertThat(messages.stream().filter(m -> m.event().equals("output")).count()).as("streamed in pieces")
+            .isGreaterThan(1);
         assertThat(RunTest.last(messages, "run.finished").get("status").asString()).isEqualTo("succeeded");
     }
+
 }

@@ -20,15 +20,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * What the database-outage tests of agent output share: the agent script (outage-agent.sh), taking
- * the test's database away and bringing it back, the agent's progress file, and the counters.
+ * What the database-outage tests of agent output share: the agent script
+ * (outage-agent.sh), taking the test's database away and bringing it back, the agent's
+ * progress file, and the counters.
  */
 final class Outage {
 
     static final Duration WAIT = Duration.ofSeconds(60);
 
     private final Api api;
+
     private final String database;
+
     private final JdbcClient admin;
 
     Outage(Api api, DataSource dataSource) {
@@ -36,7 +39,8 @@ final class Outage {
         String url = ((HikariDataSource) dataSource).getJdbcUrl();
         this.database = url.substring(url.lastIndexOf('/') + 1);
         TestDatabase.Server server = TestDatabase.server();
-        this.admin = JdbcClient.create(new DriverManagerDataSource(server.url("postgres"), server.user(), server.password()));
+        this.admin = JdbcClient
+            .create(new DriverManagerDataSource(server.url("postgres"), server.user(), server.password()));
     }
 
     /** Runs outage-agent.sh as the agent. */
@@ -45,11 +49,15 @@ final class Outage {
         registry.add("collab.runner.command", () -> "sh," + script);
     }
 
-    /** Starts a run of the agent in a new session and waits until its output is being logged. */
+    /**
+     * Starts a run of the agent in a new session and waits until its output is being
+     * logged.
+     */
     UUID startRun(String project, String message) {
         UUID session = api.newSession(api.newProject(project));
         assertThat(api.sendMessage(session, message, null).status()).isEqualTo(202);
-        await().atMost(WAIT).until(() -> SessionLog.output(SessionLog.events(api, session), "stdout").contains("line 3\n"));
+        await().atMost(WAIT)
+            .until(() -> SessionLog.output(SessionLog.events(api, session), "stdout").contains("line 3\n"));
         return session;
     }
 
@@ -57,7 +65,9 @@ final class Outage {
     void begin() {
         admin.sql("alter database " + database + " allow_connections false").update();
         admin.sql("select pg_terminate_backend(pid) from pg_stat_activity where datname = :db")
-                .param("db", database).query().listOfRows();
+            .param("db", database)
+            .query()
+            .listOfRows();
     }
 
     void end() {
@@ -68,13 +78,17 @@ final class Outage {
         await().atMost(WAIT).until(() -> {
             try {
                 return SessionLog.finished(SessionLog.events(api, session));
-            } catch (RuntimeException e) {
-                return false;   // the server may still be reconnecting
+            }
+            catch (RuntimeException e) {
+                return false; // the server may still be reconnecting
             }
         });
     }
 
-    /** The database comes back, then the agent is stopped; returns once its run has finished. */
+    /**
+     * The database comes back, then the agent is stopped; returns once its run has
+     * finished.
+     */
     void endThenStop(UUID session, Path workspace) throws IOException {
         end();
         stopAgent(workspace);
@@ -91,7 +105,8 @@ final class Outage {
         try {
             String text = Files.readString(workspace.resolve("progress")).strip();
             return text.isEmpty() ? 0 : Integer.parseInt(text);
-        } catch (IOException | NumberFormatException e) {
+        }
+        catch (IOException | NumberFormatException e) {
             return 0;
         }
     }
@@ -114,9 +129,12 @@ final class Outage {
     }
 
     private double counter(String name) {
-        return api.get("/actuator/prometheus").text().lines()
-                .filter(line -> line.startsWith(name))
-                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
-                .sum();
+        return api.get("/actuator/prometheus")
+            .text()
+            .lines()
+            .filter(line -> line.startsWith(name))
+            .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+            .sum();
     }
+
 }

@@ -13,18 +13,21 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 /**
- * The set-up of the database-outage tests of agent output: outage-agent.sh as the agent, an
- * {@link Api} and an {@link Outage} for each test, and the database always back after it. The
- * subclasses bring their own runner properties (lease, bound).
+ * The set-up of the database-outage tests of agent output: outage-agent.sh as the agent,
+ * an {@link Api} and an {@link Outage} for each test, and the database always back after
+ * it. The subclasses bring their own runner properties (lease, bound).
  */
 abstract class OutageTestBase {
 
     @Autowired
     DataSource dataSource;
+
     @Autowired
     Workspaces workspaces;
+
     @Autowired
     Api api;
+
     Outage outage;
 
     @DynamicPropertySource
@@ -41,4 +44,5 @@ abstract class OutageTestBase {
     void restore() {
         outage.end();
     }
+
 }

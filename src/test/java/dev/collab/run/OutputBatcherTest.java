@@ -13,7 +13,10 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** Batching a run's output into {@code output} events: by size at once, by time on the flush tick, stdout and stderr apart. */
+/**
+ * Batching a run's output into {@code output} events: by size at once, by time on the
+ * flush tick, stdout and stderr apart.
+ */
 class OutputBatcherTest {
 
     static final int MAX_CHARS = 256;
@@ -22,8 +25,11 @@ class OutputBatcherTest {
     }
 
     final List<Appended> appended = Collections.synchronizedList(new ArrayList<>());
+
     final AtomicInteger failures = new AtomicInteger();
+
     final List<Long> drops = Collections.synchronizedList(new ArrayList<>());
+
     OutputBatcher.Appender appender = (stream, text) -> appended.add(new Appended(stream, text));
 
     OutputBatcher batcher() {
@@ -64,7 +70,8 @@ class OutputBatcherTest {
         OutputBatcher.Exit exit = millis -> {
             int n = tick.incrementAndGet();
             if (n <= 3) {
-                batcher.add("stdout", "line " + n + "\n");   // the agent prints between ticks
+                batcher.add("stdout", "line " + n + "\n"); // the agent prints between
+                                                           // ticks
             }
             return n > 3;
         };
@@ -79,7 +86,8 @@ class OutputBatcherTest {
         batcher.add("stderr", "err\n");
         batcher.add("stdout", "more out\n");
         batcher.flush();
-        assertThat(appended).containsExactly(new Appended("stdout", "out\nmore out\n"), new Appended("stderr", "err\n"));
+        assertThat(appended).containsExactly(new Appended("stdout", "out\nmore out\n"),
+                new Appended("stderr", "err\n"));
     }
 
     @Test
@@ -135,4 +143,5 @@ class OutputBatcherTest {
         assertThat(appended).isEmpty();
         assertThat(batcher.discard()).isZero();
     }
+
 }

@@ -17,20 +17,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Agent output and the database. It goes away in the middle of a run that keeps printing, and
- * comes back: every line the agent printed is in the log afterwards, in order, none twice, with no
- * gap marker when the outage stayed within the bound; past the bound the oldest output goes, and
- * marker lines say exactly where and how much. With the database healthy nothing is ever dropped,
- * however fast the agent prints.
+ * Agent output and the database. It goes away in the middle of a run that keeps printing,
+ * and comes back: every line the agent printed is in the log afterwards, in order, none
+ * twice, with no gap marker when the outage stayed within the bound; past the bound the
+ * oldest output goes, and marker lines say exactly where and how much. With the database
+ * healthy nothing is ever dropped, however fast the agent prints.
  */
 @IntegrationTest
 @DirtiesContext
-@TestPropertySource(properties = {
-        "spring.datasource.hikari.connection-timeout=1000",
-        "collab.runner.timeout=5m",
-        // The smallest bound: the flood is far past it, the outage of the slow agent stays within it.
-        "collab.runner.output-max-pending-chars=16384",
-        "collab.runner.lease=30s"})
+@TestPropertySource(properties = { "spring.datasource.hikari.connection-timeout=1000", "collab.runner.timeout=5m",
+        // The smallest bound: the flood is far past it, the outage of the slow agent
+        // stays within it.
+        "collab.runner.output-max-pending-chars=16384", "collab.runner.lease=30s" })
 class OutputDuringOutageTest extends OutageTestBase {
 
     @Test
@@ -41,8 +39,10 @@ class OutputDuringOutageTest extends OutageTestBase {
 
         outage.begin();
         int atOutage = Outage.progress(workspace);
-        // The agent kept printing while appends failed (a few hundred characters: within the bound).
-        await().atMost(WAIT).until(() -> outage.appendFailures() > failuresBefore && Outage.progress(workspace) >= atOutage + 100);
+        // The agent kept printing while appends failed (a few hundred characters: within
+        // the bound).
+        await().atMost(WAIT)
+            .until(() -> outage.appendFailures() > failuresBefore && Outage.progress(workspace) >= atOutage + 100);
         int duringOutage = Outage.progress(workspace);
 
         outage.endThenStop(session, workspace);
@@ -53,8 +53,13 @@ class OutputDuringOutageTest extends OutageTestBase {
         String expected = Outage.printed(workspace);
         assertThat(printed).isGreaterThanOrEqualTo(duringOutage);
         assertThat(stdout).isEqualTo(expected);
-        assertThat(events.stream().filter(e -> e.get("type").asString().equals("run.finished")).findFirst().orElseThrow()
-                .get("data").get("status").asString()).isEqualTo("succeeded");
+        assertThat(events.stream()
+            .filter(e -> e.get("type").asString().equals("run.finished"))
+            .findFirst()
+            .orElseThrow()
+            .get("data")
+            .get("status")
+            .asString()).isEqualTo("succeeded");
     }
 
     @Test
@@ -64,7 +69,8 @@ class OutputDuringOutageTest extends OutageTestBase {
         double droppedBefore = outage.droppedBytes();
 
         outage.begin();
-        // Past the bound (16,384 chars): output is dropped, and counted as it is, while the agent still runs.
+        // Past the bound (16,384 chars): output is dropped, and counted as it is, while
+        // the agent still runs.
         await().atMost(WAIT).until(() -> outage.droppedBytes() > droppedBefore);
         int atDrop = Outage.progress(workspace);
         await().atMost(WAIT).until(() -> Outage.progress(workspace) > atDrop);
@@ -75,17 +81,21 @@ class OutputDuringOutageTest extends OutageTestBase {
         String expected = Outage.printed(workspace);
         SessionLog.Gaps gaps = SessionLog.gaps(expected, stdout);
         assertThat(gaps.markers()).isPositive();
-        assertThat(outage.droppedBytes() - droppedBefore).as("dropped bytes counted = bytes marked").isEqualTo(gaps.bytes());
+        assertThat(outage.droppedBytes() - droppedBefore).as("dropped bytes counted = bytes marked")
+            .isEqualTo(gaps.bytes());
     }
 
     @Test
     void aFloodOfOutputArrivesWholeWhileTheDatabaseIsHealthy() {
-        // 11,000,000 chars, far past output-max-pending-chars: with appends working, the agent is
-        // slowed down to the database's pace (its pipe fills up), and nothing is ever dropped.
+        // 11,000,000 chars, far past output-max-pending-chars: with appends working, the
+        // agent is
+        // slowed down to the database's pace (its pipe fills up), and nothing is ever
+        // dropped.
         UUID session = api.newSession(api.newProject("flood"));
         assertThat(api.sendMessage(session, "flood 1000000", null).status()).isEqualTo(202);
-        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
-                .until(() -> api.get("/api/sessions/" + session).json().get("state").asString().equals("IDLE"));
+        await().atMost(Duration.ofMinutes(3))
+            .pollInterval(Duration.ofMillis(500))
+            .until(() -> api.get("/api/sessions/" + session).json().get("state").asString().equals("IDLE"));
 
         List<JsonNode> events = SessionLog.events(api, session);
         String stdout = SessionLog.output(events, "stdout");
@@ -93,7 +103,13 @@ class OutputDuringOutageTest extends OutageTestBase {
         assertThat(stdout.contains("[collab-server:")).as("a marker of dropped output").isFalse();
         assertThat(stdout.length()).isEqualTo(11_000_000);
         assertThat(stdout.equals("abcdefghij\n".repeat(1_000_000))).as("every line, in order").isTrue();
-        assertThat(events.stream().filter(e -> e.get("type").asString().equals("run.finished")).findFirst()
-                .orElseThrow().get("data").get("status").asString()).isEqualTo("succeeded");
+        assertThat(events.stream()
+            .filter(e -> e.get("type").asString().equals("run.finished"))
+            .findFirst()
+            .orElseThrow()
+            .get("data")
+            .get("status")
+            .asString()).isEqualTo("succeeded");
     }
+
 }

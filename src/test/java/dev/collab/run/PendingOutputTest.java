@@ -9,13 +9,14 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Output waits until its append succeeded; past the server's budget, and only while appends fail,
- * the oldest goes, and a marker line at the gap says how much.
+ * Output waits until its append succeeded; past the server's budget, and only while
+ * appends fail, the oldest goes, and a marker line at the gap says how much.
  */
 class PendingOutputTest {
 
     /** The bytes of every drop, as reported. */
     final List<Long> drops = new ArrayList<>();
+
     boolean failing = true;
 
     PendingOutput output(OutputBudget budget) {
@@ -27,7 +28,8 @@ class PendingOutputTest {
     }
 
     static String marker(long bytes) {
-        return "[collab-server: " + bytes + " bytes of output dropped here; the database could not take them in time]\n";
+        return "[collab-server: " + bytes
+                + " bytes of output dropped here; the database could not take them in time]\n";
     }
 
     @Test
@@ -49,7 +51,7 @@ class PendingOutputTest {
     @Test
     void batchesAreBoundedAndNeverSplitACharacter() {
         PendingOutput output = output(1000);
-        output.add("ab\uD83D\uDE00cd");   // a, b, 😀 (two chars), c, d
+        output.add("ab\uD83D\uDE00cd"); // a, b, 😀 (two chars), c, d
 
         PendingOutput.Batch first = output.next(3);
         assertThat(first.text()).isEqualTo("ab");
@@ -63,9 +65,9 @@ class PendingOutputTest {
     @Test
     void pastTheBoundTheOldestIsReplacedByOneMarkerWithTheBytesDropped() {
         PendingOutput output = output(20);
-        output.add("é123456789");   // é is 2 bytes in UTF-8
+        output.add("é123456789"); // é is 2 bytes in UTF-8
         output.add("0123456789");
-        output.add("ABCDEFGHIJ");   // 30 waiting: the oldest 10 chars (11 bytes) go
+        output.add("ABCDEFGHIJ"); // 30 waiting: the oldest 10 chars (11 bytes) go
 
         PendingOutput.Batch batch = output.next(100);
 
@@ -87,7 +89,7 @@ class PendingOutputTest {
 
     @Test
     void whileAppendsWorkNothingIsDroppedPastTheBudget() {
-        failing = false;   // the pump waits for the database instead (backpressure)
+        failing = false; // the pump waits for the database instead (backpressure)
         PendingOutput output = output(10);
         output.add("0123456789");
         output.add("ABCDEFGHIJ");
@@ -103,7 +105,8 @@ class PendingOutputTest {
         PendingOutput quiet = output(budget);
         PendingOutput chatty = output(budget);
         quiet.add("q".repeat(15));
-        chatty.add("0123456789");   // 25 held: the run that prints gives up its own oldest 5
+        chatty.add("0123456789"); // 25 held: the run that prints gives up its own oldest
+                                  // 5
 
         assertThat(budget.used()).isEqualTo(20);
         assertThat(chatty.next(100).text()).isEqualTo(marker(5) + "56789");
@@ -118,8 +121,8 @@ class PendingOutputTest {
     void theBatchBeingAppendedIsNotDroppedUnderIt() {
         PendingOutput output = output(10);
         output.add("abcdefghij");
-        PendingOutput.Batch inFlight = output.next(4);   // "abcd" is being appended
-        output.add("KLMN");                               // 14 waiting: 4 go, after the batch
+        PendingOutput.Batch inFlight = output.next(4); // "abcd" is being appended
+        output.add("KLMN"); // 14 waiting: 4 go, after the batch
 
         output.appended(inFlight);
         PendingOutput.Batch next = output.next(100);
@@ -136,9 +139,9 @@ class PendingOutputTest {
     void theMarkerStaysWhereTheGapIsWhenTheBatchBeforeItFails() {
         PendingOutput output = output(10);
         output.add("AAAA");
-        PendingOutput.Batch inFlight = output.next(100);   // "AAAA" is being appended…
-        output.add("BBBBBBBB");                            // 12 waiting: "BB" goes, after "AAAA"
-        output.failed();                                   // …and its append fails
+        PendingOutput.Batch inFlight = output.next(100); // "AAAA" is being appended…
+        output.add("BBBBBBBB"); // 12 waiting: "BB" goes, after "AAAA"
+        output.failed(); // …and its append fails
 
         PendingOutput.Batch retry = output.next(100);
         assertThat(retry.text()).as("the batch stops at the gap").isEqualTo("AAAA");
@@ -156,7 +159,7 @@ class PendingOutputTest {
         output.add("done 1\n");
         output.appended(output.next(100));
         output.add("0123456789");
-        output.add("abc");   // the oldest 3 go, right after "done 1\n"
+        output.add("abc"); // the oldest 3 go, right after "done 1\n"
 
         assertThat(output.next(100).text()).isEqualTo(marker(3) + "3456789abc");
     }
@@ -190,4 +193,5 @@ class PendingOutputTest {
         assertThat(budget.used()).isZero();
         assertThat(output.next(100)).isNull();
     }
+
 }

@@ -12,16 +12,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The run aggregate as stored: a send records its run (owner instance, lease) and the runner
- * finishes it once, with its outcome; read back through the repository.
+ * The run aggregate as stored: a send records its run (owner instance, lease) and the
+ * runner finishes it once, with its outcome; read back through the repository.
  */
 @IntegrationTest
 class RunRecordTest {
 
     @Autowired
     Api api;
+
     @Autowired
     Runs runs;
+
     @Autowired
     InstanceId instanceId;
 
@@ -39,7 +41,8 @@ class RunRecordTest {
         assertThat(started.instanceId()).isEqualTo(instanceId.value());
         assertThat(started.leaseExpiresAt()).isAfter(started.startedAt());
 
-        await().atMost(Duration.ofSeconds(30)).until(() -> runs.find(runId).orElseThrow().state() == Run.State.FINISHED);
+        await().atMost(Duration.ofSeconds(30))
+            .until(() -> runs.find(runId).orElseThrow().state() == Run.State.FINISHED);
         Run finished = runs.find(runId).orElseThrow();
         assertThat(finished.status()).isEqualTo("succeeded");
         assertThat(finished.exitCode()).isZero();
@@ -47,4 +50,5 @@ class RunRecordTest {
         assertThat(runs.running(session)).as("nothing runs in the session any more").isEmpty();
         assertThat(runs.find(UUID.randomUUID())).isEmpty();
     }
+
 }

@@ -24,7 +24,10 @@ import tools.jackson.databind.JsonNode;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/** Sends, runs and interrupts over real HTTP with a real agent process (src/test/resources/test-agent.sh). */
+/**
+ * Sends, runs and interrupts over real HTTP with a real agent process
+ * (src/test/resources/test-agent.sh).
+ */
 @IntegrationTest
 class RunTest {
 
@@ -32,10 +35,13 @@ class RunTest {
 
     @Autowired
     Workspaces workspaces;
+
     @Autowired
     AgentRunner runner;
+
     @Autowired
     DescendantWatch descendantWatch;
+
     @Autowired
     Api api;
 
@@ -52,7 +58,10 @@ class RunTest {
         return api.sendMessage(session, text, key);
     }
 
-    /** Reads the session's stream from the start until run.finished; returns every message. */
+    /**
+     * Reads the session's stream from the start until run.finished; returns every
+     * message.
+     */
     List<SseClient.Message> untilFinished(UUID session) {
         List<SseClient.Message> messages = new ArrayList<>();
         try (SseClient client = SseClient.connect(api.uri("/api/sessions/" + session + "/events/stream"), null)) {
@@ -73,14 +82,20 @@ class RunTest {
 
     static String stdout(List<SseClient.Message> messages) {
         StringBuilder text = new StringBuilder();
-        messages.stream().filter(m -> m.event().equals("output"))
-                .filter(m -> m.json().get("data").get("stream").asString().equals("stdout"))
-                .forEach(m -> text.append(m.json().get("data").get("text").asString()));
+        messages.stream()
+            .filter(m -> m.event().equals("output"))
+            .filter(m -> m.json().get("data").get("stream").asString().equals("stdout"))
+            .forEach(m -> text.append(m.json().get("data").get("text").asString()));
         return text.toString();
     }
 
     static JsonNode last(List<SseClient.Message> messages, String type) {
-        return messages.stream().filter(m -> m.event().equals(type)).reduce((a, b) -> b).orElseThrow().json().get("data");
+        return messages.stream()
+            .filter(m -> m.event().equals(type))
+            .reduce((a, b) -> b)
+            .orElseThrow()
+            .json()
+            .get("data");
     }
 
     @Test
@@ -91,7 +106,8 @@ class RunTest {
         JsonNode body = sent.json();
         assertThat(body.get("seq").asLong()).isEqualTo(2);
         List<SseClient.Message> messages = untilFinished(session);
-        assertThat(messages).extracting(SseClient.Message::event).startsWith("session.created", "message", "run.started");
+        assertThat(messages).extracting(SseClient.Message::event)
+            .startsWith("session.created", "message", "run.started");
         assertThat(messages.get(1).json().get("data").get("text").asString()).isEqualTo("lines 500");
         assertThat(messages.get(2).json().get("data").get("runId").asString()).isEqualTo(body.get("runId").asString());
         StringBuilder expected = new StringBuilder();
@@ -99,12 +115,13 @@ class RunTest {
             expected.append("line ").append(i).append('\n');
         }
         assertThat(stdout(messages)).isEqualTo(expected.toString());
-        assertThat(messages.stream().filter(m -> m.event().equals("output")).count())
-                .as("lines are batched").isLessThan(500);
+        assertThat(messages.stream().filter(m -> m.event().equals("output")).count()).as("lines are batched")
+            .isLessThan(500);
         JsonNode finished = last(messages, "run.finished");
         assertThat(finished.get("status").asString()).isEqualTo("succeeded");
         assertThat(finished.get("exitCode").asInt()).isZero();
-        await().atMost(WAIT).until(() -> api.get("/api/sessions/" + session).json().get("state").asString().equals("IDLE"));
+        await().atMost(WAIT)
+            .until(() -> api.get("/api/sessions/" + session).json().get("state").asString().equals("IDLE"));
         assertThat(api.get("/api/sessions/" + session).json().get("currentRunId").isNull()).isTrue();
     }
 
@@ -112,10 +129,12 @@ class RunTest {
     void aLeaseCheckStopsOnlyTheRunsItRenewedAndLost() {
         UUID session = newSession();
         UUID runId = UUID.fromString(send(session, "sleep 2").json().get("runId").asString());
-        await().atMost(WAIT).until(() -> SessionLog.output(SessionLog.events(api, session), "stdout").contains("sleeping"));
+        await().atMost(WAIT)
+            .until(() -> SessionLog.output(SessionLog.events(api, session), "stdout").contains("sleeping"));
         assertThat(runner.activeRunIds()).contains(runId);
 
-        // A lease check that took its snapshot before this run started renewed nothing of it: it
+        // A lease check that took its snapshot before this run started renewed nothing of
+        // it: it
         // must not stop a run it did not ask about.
         runner.stopUnrenewed(Set.of(), Set.of());
 
@@ -159,13 +178,14 @@ class RunTest {
         send(session, "noisy");
         String message = last(untilFinished(session), "error").get("message").asString();
         assertThat(message).contains("warning 2000: something odd on stderr", "warning 1981:")
-                .doesNotContain("warning 1980:", "warning 1:");
+            .doesNotContain("warning 1980:", "warning 1:");
         assertThat(message.lines().count()).isLessThanOrEqualTo(21);
     }
 
     @Test
     void nulInAMessageIsRejectedAndNulInAgentOutputIsReplaced() {
-        // A message is client input: U+0000 is refused (docs/api.md, "Text"); agent output is not.
+        // A message is client input: U+0000 is refused (docs/api.md, "Text"); agent
+        // output is not.
         UUID session = newSession();
         Api.Response rejected = api.post("/api/sessions/" + session + "/messages",
                 "{\"text\":\"nul \\u0000 here\",\"author\":\"ada\"}");
@@ -201,7 +221,7 @@ class RunTest {
         assertThat(now.get("state").asString()).isEqualTo("RUNNING");
         assertThat(now.get("currentRunId").asString()).isEqualTo(runId);
         assertThat(api.get("/api/sessions/" + session + "/events?after=" + head).json().get("items"))
-                .noneMatch(e -> e.get("type").asString().equals("message"));
+            .noneMatch(e -> e.get("type").asString().equals("message"));
         api.interrupt(session);
     }
 
@@ -212,7 +232,10 @@ class RunTest {
         untilFinished(session);
     }
 
-    /** Ten different sends race (spread over the given instances): one 202, nine 409 session-busy. */
+    /**
+     * Ten different sends race (spread over the given instances): one 202, nine 409
+     * session-busy.
+     */
     static void assertExactlyOneRunStarts(UUID session, List<Api> instances) throws Exception {
         List<Integer> answers = new ArrayList<>();
         try (ExecutorService pool = Executors.newFixedThreadPool(10)) {
@@ -220,7 +243,8 @@ class RunTest {
             for (int i = 0; i < 10; i++) {
                 Api instance = instances.get(i % instances.size());
                 int n = i;
-                // Long enough that the winner is still running when the last racer arrives.
+                // Long enough that the winner is still running when the last racer
+                // arrives.
                 statuses.add(pool.submit(() -> instance.sendMessage(session, "sleep 3 " + n, null).status()));
             }
             for (Future<Integer> status : statuses) {
@@ -255,7 +279,8 @@ class RunTest {
         assertThat(replay.status()).isEqualTo(202);
         assertThat(replay.header("Idempotent-Replayed")).contains("true");
         assertThat(replay.json()).isEqualTo(first.json());
-        assertThat(api.get("/api/sessions/" + session).json().get("headSeq").asLong()).as("nothing appended").isEqualTo(head);
+        assertThat(api.get("/api/sessions/" + session).json().get("headSeq").asLong()).as("nothing appended")
+            .isEqualTo(head);
 
         Api.Response reused = send(session, "something else", "key-1");
         assertThat(reused.status()).isEqualTo(422);
@@ -280,18 +305,23 @@ class RunTest {
         assertThat(bodies.stream().map(b -> Api.JSON.readTree(b)).distinct()).hasSize(1);
         untilFinished(session);
         assertThat(api.get("/api/sessions/" + session + "/events?limit=1000").json().get("items"))
-                .filteredOn(e -> e.get("type").asString().equals("message")).hasSize(1);
+            .filteredOn(e -> e.get("type").asString().equals("message"))
+            .hasSize(1);
     }
 
     @Test
     void badSendsAreProblems() {
         UUID session = newSession();
-        assertThat(api.post("/api/sessions/" + session + "/messages", "{\"text\":\"\",\"author\":\"a\"}").status()).isEqualTo(400);
+        assertThat(api.post("/api/sessions/" + session + "/messages", "{\"text\":\"\",\"author\":\"a\"}").status())
+            .isEqualTo(400);
         assertThat(api.post("/api/sessions/" + session + "/messages", "{\"text\":\"x\"}").status()).isEqualTo(400);
-        assertThat(api.post("/api/sessions/" + session + "/messages",
-                "{\"text\":\"x\",\"author\":\"" + "a".repeat(101) + "\"}").status()).isEqualTo(400);
-        assertThat(api.post("/api/sessions/" + session + "/messages",
-                "{\"text\":\"" + "t".repeat(100_001) + "\",\"author\":\"a\"}").status()).isEqualTo(400);
+        assertThat(api
+            .post("/api/sessions/" + session + "/messages", "{\"text\":\"x\",\"author\":\"" + "a".repeat(101) + "\"}")
+            .status()).isEqualTo(400);
+        assertThat(api
+            .post("/api/sessions/" + session + "/messages",
+                    "{\"text\":\"" + "t".repeat(100_001) + "\",\"author\":\"a\"}")
+            .status()).isEqualTo(400);
         assertThat(send(session, "x", "k".repeat(256)).status()).isEqualTo(400);
         assertThat(api.get("/api/sessions/" + session).json().get("state").asString()).isEqualTo("IDLE");
     }
@@ -319,8 +349,9 @@ class RunTest {
         assertThat(interrupted.json().get("runId").asString()).isEqualTo(runId);
         List<SseClient.Message> messages = untilFinished(session);
         assertThat(last(messages, "run.finished").get("status").asString()).isEqualTo("interrupted");
-        await().atMost(WAIT).until(() -> ProcessHandle.of(child).map(p -> !ServerProcess.isRunning(p)).orElse(true)
-                && ProcessHandle.of(parent).map(p -> !ServerProcess.isRunning(p)).orElse(true));
+        await().atMost(WAIT)
+            .until(() -> ProcessHandle.of(child).map(p -> !ServerProcess.isRunning(p)).orElse(true)
+                    && ProcessHandle.of(parent).map(p -> !ServerProcess.isRunning(p)).orElse(true));
 
         Api.Response idle = api.interrupt(session);
         assertThat(idle.status()).as("nothing running").isEqualTo(204);
@@ -330,13 +361,15 @@ class RunTest {
     void endingASessionInterruptsItsRun() {
         UUID session = newSession();
         send(session, "sleep 60");
-        await().atMost(WAIT).until(() -> api.get("/api/sessions/" + session).json().get("state").asString().equals("RUNNING"));
+        await().atMost(WAIT)
+            .until(() -> api.get("/api/sessions/" + session).json().get("state").asString().equals("RUNNING"));
         assertThat(api.delete("/api/sessions/" + session).status()).isEqualTo(204);
         JsonNode log = api.get("/api/sessions/" + session + "/events?limit=1000").json();
         List<String> types = log.get("items").valueStream().map(e -> e.get("type").asString()).toList();
         assertThat(types).endsWith("run.finished", "session.ended");
         assertThat(api.get("/api/sessions/" + session).json().get("state").asString()).isEqualTo("ENDED");
-        // The agent is stopped after the commit; whatever it still prints never lands after session.ended.
+        // The agent is stopped after the commit; whatever it still prints never lands
+        // after session.ended.
         await().pollDelay(Duration.ofSeconds(2)).atMost(WAIT).until(() -> true);
         JsonNode after = api.get("/api/sessions/" + session + "/events?limit=1000").json();
         assertThat(after.get("headSeq").asLong()).isEqualTo(log.get("headSeq").asLong());
@@ -346,7 +379,10 @@ class RunTest {
         }
     }
 
-    /** Reads the stream until the agent printed "child N" (and "parent N" if asked); returns {child, parent or -1}. */
+    /**
+     * Reads the stream until the agent printed "child N" (and "parent N" if asked);
+     * returns {child, parent or -1}.
+     */
     long[] childAndParent(UUID session, boolean withParent) {
         try (SseClient client = SseClient.connect(api.uri("/api/sessions/" + session + "/events/stream"), null)) {
             StringBuilder out = new StringBuilder();
@@ -359,9 +395,8 @@ class RunTest {
                         && (!withParent || out.toString().matches("(?s).*parent \\d+\n.*"));
             });
             long child = Long.parseLong(out.toString().replaceAll("(?s).*child (\\d+).*", "$1"));
-            long parent = withParent
-                    ? Long.parseLong(out.toString().replaceAll("(?s).*parent (\\d+).*", "$1")) : -1;
-            return new long[] {child, parent};
+            long parent = withParent ? Long.parseLong(out.toString().replaceAll("(?s).*parent (\\d+).*", "$1")) : -1;
+            return new long[] { child, parent };
         }
     }
 
@@ -374,7 +409,8 @@ class RunTest {
         UUID session = newSession();
         send(session, "stubborn");
         long[] pids = childAndParent(session, true);
-        assertThat(ProcessHandle.of(pids[0]).filter(ServerProcess::isRunning)).as("the stubborn child runs").isPresent();
+        assertThat(ProcessHandle.of(pids[0]).filter(ServerProcess::isRunning)).as("the stubborn child runs")
+            .isPresent();
         assertThat(api.interrupt(session).status()).isEqualTo(202);
         List<SseClient.Message> messages = untilFinished(session);
         assertThat(last(messages, "run.finished").get("status").asString()).isEqualTo("interrupted");
@@ -387,7 +423,7 @@ class RunTest {
         UUID session = newSession();
         send(session, "leave");
         long child = childAndParent(session, false)[0];
-        descendantWatch.scan();   // as the scheduled scan does, at least once a second
+        descendantWatch.scan(); // as the scheduled scan does, at least once a second
         java.nio.file.Files.writeString(workspaces.directoryOf(session).resolve("stop"), "");
         List<SseClient.Message> messages = untilFinished(session);
         assertThat(last(messages, "run.finished").get("status").asString()).isEqualTo("succeeded");
@@ -399,18 +435,21 @@ class RunTest {
     void stoppingTheRunnerEndsRunsInTheLogBeforeItReportsStopped() throws Exception {
         UUID session = newSession();
         send(session, "sleep 60");
-        await().atMost(WAIT).until(() -> SessionLog.output(SessionLog.events(api, session), "stdout").contains("sleeping"));
+        await().atMost(WAIT)
+            .until(() -> SessionLog.output(SessionLog.events(api, session), "stdout").contains("sleeping"));
         CountDownLatch stopped = new CountDownLatch(1);
         try {
             runner.stop(stopped::countDown);
             assertThat(stopped.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
-            // Already in the log when the runner says it stopped: the event log stops after it.
+            // Already in the log when the runner says it stopped: the event log stops
+            // after it.
             List<JsonNode> events = SessionLog.events(api, session);
             assertThat(events).extracting(e -> e.get("type").asString()).endsWith("error", "run.finished");
             assertThat(events.get(events.size() - 2).get("data").get("code").asString()).isEqualTo("instance-shutdown");
             assertThat(events.getLast().get("data").get("status").asString()).isEqualTo("interrupted");
             assertThat(runner.activeRunIds()).isEmpty();
-        } finally {
+        }
+        finally {
             runner.start();
         }
     }
@@ -418,19 +457,23 @@ class RunTest {
     @Test
     void aSendAfterTheRunnerStoppedNeverStartsItsAgent() {
         UUID session = newSession();
-        runner.stop(() -> { });
+        runner.stop(() -> {
+        });
         try {
-            // A send whose request outlived the drain: accepted, but no agent starts any more.
+            // A send whose request outlived the drain: accepted, but no agent starts any
+            // more.
             assertThat(send(session, "env").status()).isEqualTo(202);
             await().atMost(WAIT).until(() -> SessionLog.finished(SessionLog.events(api, session)));
-        } finally {
+        }
+        finally {
             runner.start();
         }
         List<JsonNode> events = SessionLog.events(api, session);
         assertThat(events).extracting(e -> e.get("type").asString())
-                .containsExactly("session.created", "message", "run.started", "error", "run.finished");
+            .containsExactly("session.created", "message", "run.started", "error", "run.finished");
         assertThat(events.get(3).get("data").get("code").asString()).isEqualTo("instance-shutdown");
         assertThat(events.get(4).get("data").get("status").asString()).isEqualTo("interrupted");
         assertThat(api.get("/api/sessions/" + session).json().get("state").asString()).isEqualTo("IDLE");
     }
+
 }

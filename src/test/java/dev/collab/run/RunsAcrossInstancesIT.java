@@ -32,9 +32,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Sends and runs with several instances on one database: races across instances, interrupts
- * routed to the instance that runs the agent, a dead instance's run ending as lost, and a
- * graceful shutdown with a run in progress.
+ * Sends and runs with several instances on one database: races across instances,
+ * interrupts routed to the instance that runs the agent, a dead instance's run ending as
+ * lost, and a graceful shutdown with a run in progress.
  */
 @IntegrationTest
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -44,19 +44,22 @@ class RunsAcrossInstancesIT {
 
     @LocalServerPort
     int port;
+
     @Autowired
     DataSource dataSource;
+
     ServerProcess other;
+
     Api here;
+
     Api there;
 
     String[] teamArgs() throws java.sql.SQLException {
         var db = TestDatabase.server();
-        return new String[] {
-                "--spring.datasource.url=" + dataSource.unwrap(HikariDataSource.class).getJdbcUrl(),
+        return new String[] { "--spring.datasource.url=" + dataSource.unwrap(HikariDataSource.class).getJdbcUrl(),
                 "--spring.datasource.username=" + db.user(), "--spring.datasource.password=" + db.password(),
                 "--collab.sweeper.enabled=false", "--collab.runner.command=sh," + CollabTestInitializer.testAgent(),
-                "--collab.runner.lease=2s", "--collab.runner.interrupt-grace=1s"};
+                "--collab.runner.lease=2s", "--collab.runner.interrupt-grace=1s" };
     }
 
     @BeforeAll
@@ -96,8 +99,11 @@ class RunsAcrossInstancesIT {
 
     JsonNode awaitEvent(UUID session, String type) {
         await().atMost(WAIT).until(() -> events(session).stream().anyMatch(e -> e.get("type").asString().equals(type)));
-        return events(session).stream().filter(e -> e.get("type").asString().equals(type)).reduce((a, b) -> b)
-                .orElseThrow().get("data");
+        return events(session).stream()
+            .filter(e -> e.get("type").asString().equals(type))
+            .reduce((a, b) -> b)
+            .orElseThrow()
+            .get("data");
     }
 
     @Test
@@ -133,7 +139,7 @@ class RunsAcrossInstancesIT {
     void anInterruptReachesTheInstanceThatRunsTheAgent() {
         UUID session = newSession();
         String runId = send(there, session, "sleep 60", null).json().get("runId").asString();
-        awaitEvent(session, "output");   // the agent is running on the other instance
+        awaitEvent(session, "output"); // the agent is running on the other instance
         Api.Response interrupted = interrupt(here, session);
         assertThat(interrupted.status()).isEqualTo(202);
         assertThat(interrupted.json().get("runId").asString()).isEqualTo(runId);
@@ -145,7 +151,8 @@ class RunsAcrossInstancesIT {
 
     @Test
     void aRunWhoseInstanceDiedEndsLost() throws Exception {
-        try (ServerProcess doomed = ServerProcess.start(TempDirectories.create("runs-doomed-"), teamArgs()).awaitReady()) {
+        try (ServerProcess doomed = ServerProcess.start(TempDirectories.create("runs-doomed-"), teamArgs())
+            .awaitReady()) {
             UUID session = newSession();
             send(doomed.api(), session, "sleep 30", null);
             awaitEvent(session, "output");
@@ -153,18 +160,22 @@ class RunsAcrossInstancesIT {
             JsonNode error = awaitEvent(session, "error");
             assertThat(error.get("code").asString()).isEqualTo("runner-lost");
             assertThat(awaitEvent(session, "run.finished").get("status").asString()).isEqualTo("lost");
-            await().atMost(WAIT).until(() -> here.get("/api/sessions/" + session).json().get("state").asString().equals("IDLE"));
+            await().atMost(WAIT)
+                .until(() -> here.get("/api/sessions/" + session).json().get("state").asString().equals("IDLE"));
         }
     }
 
     @Test
     void aGracefulShutdownEndsRunsAsInterrupted() throws Exception {
-        try (ServerProcess leaving = ServerProcess.start(TempDirectories.create("runs-leaving-"), teamArgs()).awaitReady()) {
+        try (ServerProcess leaving = ServerProcess.start(TempDirectories.create("runs-leaving-"), teamArgs())
+            .awaitReady()) {
             UUID session = newSession();
             send(leaving.api(), session, "spawn", null);
             awaitEvent(session, "output");
-            String out = events(session).stream().filter(e -> e.get("type").asString().equals("output"))
-                    .map(e -> e.get("data").get("text").asString()).reduce("", String::concat);
+            String out = events(session).stream()
+                .filter(e -> e.get("type").asString().equals("output"))
+                .map(e -> e.get("data").get("text").asString())
+                .reduce("", String::concat);
             assertThat(leaving.terminate(Duration.ofSeconds(60))).isIn(0, 143);
             JsonNode error = awaitEvent(session, "error");
             assertThat(error.get("code").asString()).isEqualTo("instance-shutdown");
@@ -176,4 +187,5 @@ class RunsAcrossInstancesIT {
             }
         }
     }
+
 }

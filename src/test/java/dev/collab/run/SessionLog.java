@@ -9,7 +9,9 @@ import java.util.regex.Pattern;
 import dev.collab.support.Api;
 import tools.jackson.databind.JsonNode;
 
-/** A session's whole event log as a client reads it: the history endpoint, page by page. */
+/**
+ * A session's whole event log as a client reads it: the history endpoint, page by page.
+ */
 final class SessionLog {
 
     private SessionLog() {
@@ -37,9 +39,10 @@ final class SessionLog {
     /** The text of every {@code output} event of a stream, in log order. */
     static String output(List<JsonNode> events, String stream) {
         StringBuilder text = new StringBuilder();
-        events.stream().filter(event -> event.get("type").asString().equals("output"))
-                .filter(event -> event.get("data").get("stream").asString().equals(stream))
-                .forEach(event -> text.append(event.get("data").get("text").asString()));
+        events.stream()
+            .filter(event -> event.get("type").asString().equals("output"))
+            .filter(event -> event.get("data").get("stream").asString().equals(stream))
+            .forEach(event -> text.append(event.get("data").get("text").asString()));
         return text.toString();
     }
 
@@ -47,17 +50,21 @@ final class SessionLog {
         return events.stream().anyMatch(event -> event.get("type").asString().equals("run.finished"));
     }
 
-    /** The gap markers found in a stream's text: how many, and the bytes they say were dropped. */
+    /**
+     * The gap markers found in a stream's text: how many, and the bytes they say were
+     * dropped.
+     */
     record Gaps(int markers, long bytes) {
     }
 
-    private static final Pattern MARKER = Pattern.compile(
-            "\\[collab-server: (\\d+) bytes of output dropped here; the database could not take them in time]\n");
+    private static final Pattern MARKER = Pattern
+        .compile("\\[collab-server: (\\d+) bytes of output dropped here; the database could not take them in time]\n");
 
     /**
-     * Checks that {@code actual} is what the agent printed ({@code expected}, ASCII) with each gap
-     * replaced by its marker: the text between markers is exactly what was printed there, and each
-     * marker's bytes are exactly the ones missing at its place; fails otherwise.
+     * Checks that {@code actual} is what the agent printed ({@code expected}, ASCII) with
+     * each gap replaced by its marker: the text between markers is exactly what was
+     * printed there, and each marker's bytes are exactly the ones missing at its place;
+     * fails otherwise.
      */
     static Gaps gaps(String expected, String actual) {
         Matcher marker = MARKER.matcher(actual);
@@ -68,7 +75,7 @@ final class SessionLog {
         while (marker.find()) {
             cursor = follow(expected, cursor, actual.substring(segmentStart, marker.start()), true);
             long dropped = Long.parseLong(marker.group(1));
-            cursor += (int) dropped;   // ASCII: a byte is a char
+            cursor += (int) dropped; // ASCII: a byte is a char
             bytes += dropped;
             markers++;
             segmentStart = marker.end();
@@ -80,7 +87,10 @@ final class SessionLog {
         return new Gaps(markers, bytes);
     }
 
-    /** Before a marker the segment may end with the line break the marker starts with (a gap mid-line). */
+    /**
+     * Before a marker the segment may end with the line break the marker starts with (a
+     * gap mid-line).
+     */
     private static int follow(String expected, int cursor, String segment, boolean beforeMarker) {
         if (expected.startsWith(segment, cursor)) {
             return cursor + segment.length();
@@ -92,6 +102,8 @@ final class SessionLog {
         }
         throw new AssertionError("at " + cursor + " expected "
                 + expected.substring(cursor, Math.min(expected.length(), cursor + 40)).replace("\n", "\\n")
-                + "… but the log has " + segment.substring(0, Math.min(segment.length(), 40)).replace("\n", "\\n") + "…");
+                + "… but the log has " + segment.substring(0, Math.min(segment.length(), 40)).replace("\n", "\\n")
+                + "…");
     }
+
 }

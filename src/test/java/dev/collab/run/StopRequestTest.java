@@ -10,7 +10,10 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Stops racing each other: one reason is recorded, by the call told so, and the agent is killed once. */
+/**
+ * Stops racing each other: one reason is recorded, by the call told so, and the agent is
+ * killed once.
+ */
 class StopRequestTest {
 
     @Test
@@ -43,7 +46,8 @@ class StopRequestTest {
             threads.add(Thread.ofPlatform().start(() -> {
                 try {
                     go.await();
-                } catch (InterruptedException e) {
+                }
+                catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
                 if (stop.request(reason, kills::incrementAndGet)) {
@@ -60,4 +64,5 @@ class StopRequestTest {
         assertThat(stop.reason()).isEqualTo(winners.getFirst());
         assertThat(kills).hasValue(1);
     }
+
 }

@@ -15,18 +15,25 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.simple.JdbcClient;
 
-/** Retention: sessions idle for longer than {@code collab.session.end-idle-after} are ended. */
+/**
+ * Retention: sessions idle for longer than {@code collab.session.end-idle-after} are
+ * ended.
+ */
 @IntegrationTest
 class IdleSessionsTest {
 
     @Autowired
     JdbcClient jdbc;
+
     @Autowired
     Sessions sessions;
+
     @Autowired
     MutableClock clock;
+
     @Autowired
     Workspaces workspaces;
+
     @Autowired
     Api api;
 
@@ -35,7 +42,8 @@ class IdleSessionsTest {
         String project = api.newProject("retention");
         String idle = api.post("/api/projects/" + project + "/sessions", "{}").json().get("id").asString();
         jdbc.sql("update sessions set last_activity_at = last_activity_at - interval '3 days' where id = :id")
-                .param("id", UUID.fromString(idle)).update();
+            .param("id", UUID.fromString(idle))
+            .update();
         String recent = api.post("/api/projects/" + project + "/sessions", "{}").json().get("id").asString();
         var retention = new IdleSessions(jdbc, sessions,
                 new SessionProperties(Duration.ofDays(1), Duration.ofMinutes(1), 100), clock);
@@ -47,6 +55,7 @@ class IdleSessionsTest {
         var events = api.get("/api/sessions/" + idle + "/events").json().get("items");
         assertThat(events.get(events.size() - 1).get("type").asString()).isEqualTo("session.ended");
         await().atMost(Duration.ofSeconds(30))
-                .until(() -> !Files.exists(workspaces.directoryOf(UUID.fromString(idle))));
+            .until(() -> !Files.exists(workspaces.directoryOf(UUID.fromString(idle))));
     }
+
 }

@@ -27,8 +27,10 @@ class SessionApiTest {
 
     @Autowired
     MutableClock clock;
+
     @Autowired
     Workspaces workspaces;
+
     @Autowired
     Api api;
 
@@ -52,7 +54,7 @@ class SessionApiTest {
         assertThat(session.get("headSeq").asLong()).as("session.created is event 1").isEqualTo(1);
         assertThat(session.get("currentRunId").isNull()).isTrue();
         assertThat(Instant.parse(session.get("lastActivityAt").asString()))
-                .isAfterOrEqualTo(Instant.parse(session.get("createdAt").asString()));
+            .isAfterOrEqualTo(Instant.parse(session.get("createdAt").asString()));
         assertThat(session.propertyNames()).containsExactlyInAnyOrder("id", "project", "title", "state", "createdAt",
                 "lastActivityAt", "headSeq", "currentRunId");
         assertThat(Files.isDirectory(workspaces.root().resolve(id))).as("workspace exists when 201 is sent").isTrue();
@@ -64,13 +66,16 @@ class SessionApiTest {
     void titleIsOptionalAndBounded() {
         String project = api.newProject("title");
         assertThat(api.post("/api/projects/" + project + "/sessions", "{}").status()).isEqualTo(201);
-        Api.Response noBody = api.send(java.net.http.HttpRequest.newBuilder(api.uri("/api/projects/" + project + "/sessions"))
+        Api.Response noBody = api
+            .send(java.net.http.HttpRequest.newBuilder(api.uri("/api/projects/" + project + "/sessions"))
                 .POST(java.net.http.HttpRequest.BodyPublishers.noBody()));
         assertThat(noBody.status()).isEqualTo(201);
         assertThat(noBody.json().get("title").isNull()).isTrue();
-        assertThat(api.post("/api/projects/" + project + "/sessions", "{\"title\":\"" + "t".repeat(200) + "\"}").status())
-                .isEqualTo(201);
-        Api.Response tooLong = api.post("/api/projects/" + project + "/sessions", "{\"title\":\"" + "t".repeat(201) + "\"}");
+        assertThat(
+                api.post("/api/projects/" + project + "/sessions", "{\"title\":\"" + "t".repeat(200) + "\"}").status())
+            .isEqualTo(201);
+        Api.Response tooLong = api.post("/api/projects/" + project + "/sessions",
+                "{\"title\":\"" + "t".repeat(201) + "\"}");
         assertThat(tooLong.status()).isEqualTo(400);
         assertThat(tooLong.json().get("code").asString()).isEqualTo("validation-failed");
         assertThat(tooLong.json().get("errors").get(0).get("field").asString()).isEqualTo("title");
@@ -121,32 +126,36 @@ class SessionApiTest {
         String project = api.newProject("pages");
         Instant base = Instant.parse("2026-01-01T00:00:00.123456Z");
         List<JsonNode> created = new ArrayList<>();
-        // Three groups of sessions sharing one lastActivityAt each: ties are broken by id descending.
+        // Three groups of sessions sharing one lastActivityAt each: ties are broken by id
+        // descending.
         for (int group = 0; group < 3; group++) {
             clock.freezeAt(base.plus(Duration.ofMinutes(group)));
             for (int i = 0; i < 5; i++) {
-                created.add(api.post("/api/projects/" + project + "/sessions", "{\"title\":\"g" + group + "\"}").json());
+                created
+                    .add(api.post("/api/projects/" + project + "/sessions", "{\"title\":\"g" + group + "\"}").json());
             }
         }
         clock.release();
         List<String> expected = created.stream()
-                .sorted(Comparator.comparing((JsonNode s) -> Instant.parse(s.get("lastActivityAt").asString()))
-                        .thenComparing(s -> UUID.fromString(s.get("id").asString()), SessionApiTest::compareLikePostgres)
-                        .reversed())
-                .map(s -> s.get("id").asString()).toList();
+            .sorted(Comparator.comparing((JsonNode s) -> Instant.parse(s.get("lastActivityAt").asString()))
+                .thenComparing(s -> UUID.fromString(s.get("id").asString()), SessionApiTest::compareLikePostgres)
+                .reversed())
+            .map(s -> s.get("id").asString())
+            .toList();
 
         List<String> seen = new ArrayList<>();
         String cursor = null;
         int pages = 0;
         do {
-            Api.Response page = api.get("/api/projects/" + project + "/sessions?limit=4"
-                    + (cursor == null ? "" : "&cursor=" + cursor));
+            Api.Response page = api
+                .get("/api/projects/" + project + "/sessions?limit=4" + (cursor == null ? "" : "&cursor=" + cursor));
             assertThat(page.status()).isEqualTo(200);
             page.json().get("items").forEach(item -> seen.add(item.get("id").asString()));
             JsonNode next = page.json().get("nextCursor");
             cursor = next.isNull() ? null : next.asString();
             pages++;
-        } while (cursor != null && pages < 10);
+        }
+        while (cursor != null && pages < 10);
         assertThat(pages).isEqualTo(4);
         assertThat(seen).containsExactlyElementsOf(expected);
         assertThat(new HashSet<>(seen)).hasSize(15);
@@ -157,7 +166,10 @@ class SessionApiTest {
         assertThat(api.get("/api/projects/" + project + "/sessions").json().get("items")).hasSize(15);
     }
 
-    /** PostgreSQL orders uuid values by their bytes, unsigned; Java's UUID.compareTo is signed. */
+    /**
+     * PostgreSQL orders uuid values by their bytes, unsigned; Java's UUID.compareTo is
+     * signed.
+     */
     private static int compareLikePostgres(UUID a, UUID b) {
         int high = Long.compareUnsigned(a.getMostSignificantBits(), b.getMostSignificantBits());
         return high != 0 ? high : Long.compareUnsigned(a.getLeastSignificantBits(), b.getLeastSignificantBits());
@@ -186,8 +198,8 @@ class SessionApiTest {
     @Test
     void badListParametersAreValidationProblems() {
         String project = api.newProject("params");
-        for (String query : List.of("limit=0", "limit=201", "limit=abc", "limit=-1", "cursor=garbage", "cursor=czEuMTIz",
-                "state=SLEEPING")) {
+        for (String query : List.of("limit=0", "limit=201", "limit=abc", "limit=-1", "cursor=garbage",
+                "cursor=czEuMTIz", "state=SLEEPING")) {
             Api.Response response = api.get("/api/projects/" + project + "/sessions?" + query);
             assertThat(response.status()).as(query).isEqualTo(400);
             assertThat(response.json().get("code").asString()).as(query).isEqualTo("validation-failed");
@@ -210,4 +222,5 @@ class SessionApiTest {
         page.get("items").forEach(item -> ids.add(item.get("id").asString()));
         return ids;
     }
+
 }

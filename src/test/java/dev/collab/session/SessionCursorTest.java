@@ -33,10 +33,10 @@ class SessionCursorTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "%%%", "czEuMTIz", "bm90LWEtY3Vyc29y"})
+    @ValueSource(strings = { "", "%%%", "czEuMTIz", "bm90LWEtY3Vyc29y" })
     void rejectsGarbage(String token) {
         assertThatThrownBy(() -> SessionCursor.decode(token)).isInstanceOf(InvalidCursorException.class)
-                .hasMessageContaining("cursor");
+            .hasMessageContaining("cursor");
     }
 
     @Test
@@ -44,10 +44,11 @@ class SessionCursorTest {
         String nonCanonicalId = "s1.1000.1-1-1-1-1";
         String wrongVersion = "s0.1000." + UUID.randomUUID();
         String notANumber = "s1.abc." + UUID.randomUUID();
-        for (String plain : new String[] {nonCanonicalId, wrongVersion, notANumber}) {
+        for (String plain : new String[] { nonCanonicalId, wrongVersion, notANumber }) {
             String token = Base64.getUrlEncoder().withoutPadding().encodeToString(plain.getBytes(US_ASCII));
             assertThatThrownBy(() -> SessionCursor.decode(token)).as(plain).isInstanceOf(InvalidCursorException.class);
         }
         assertThatThrownBy(() -> SessionCursor.decode("A".repeat(500))).isInstanceOf(InvalidCursorException.class);
     }
+
 }

@@ -14,18 +14,21 @@ import org.springframework.jdbc.core.simple.JdbcClient;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Incident 5 (slow session lists): on a table of 100,000 sessions the list query, in every
- * variant the API sends, is an index scan in the wanted order: no Sort node, no full scan.
+ * Incident 5 (slow session lists): on a table of 100,000 sessions the list query, in
+ * every variant the API sends, is an index scan in the wanted order: no Sort node, no
+ * full scan.
  */
 @IntegrationTest
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SessionListIndexTest {
 
     private static final int PROJECTS = 100;
+
     private static final int SESSIONS = 100_000;
 
     @Autowired
     JdbcClient jdbc;
+
     String prefix;
 
     @BeforeAll
@@ -53,7 +56,7 @@ class SessionListIndexTest {
         }
         if (afterCursor) {
             statement = statement.param("afterAt", OffsetDateTime.now(ZoneOffset.UTC).minusHours(12))
-                    .param("afterId", UUID.randomUUID());
+                .param("afterId", UUID.randomUUID());
         }
         return String.join("\n", statement.query(String.class).list());
     }
@@ -68,15 +71,17 @@ class SessionListIndexTest {
     void keysetPageSeeksInTheIndex() {
         String plan = plan(false, true);
         assertThat(plan).contains("Index Scan using sessions_project_activity_idx")
-                .contains("Index Cond").contains("ROW(last_activity_at, id) <")
-                .doesNotContain("Sort", "Seq Scan");
+            .contains("Index Cond")
+            .contains("ROW(last_activity_at, id) <")
+            .doesNotContain("Sort", "Seq Scan");
     }
 
     @Test
     void stateFilterUsesItsOwnIndex() {
         assertThat(plan(true, false)).contains("Index Scan using sessions_project_state_activity_idx")
-                .doesNotContain("Sort", "Seq Scan");
+            .doesNotContain("Sort", "Seq Scan");
         assertThat(plan(true, true)).contains("Index Scan using sessions_project_state_activity_idx")
-                .doesNotContain("Sort", "Seq Scan");
+            .doesNotContain("Sort", "Seq Scan");
     }
+
 }

@@ -17,7 +17,10 @@ import tools.jackson.databind.JsonNode;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-/** The event log's history and its SSE stream over real HTTP, read by a spec-following SSE parser. */
+/**
+ * The event log's history and its SSE stream over real HTTP, read by a spec-following SSE
+ * parser.
+ */
 @IntegrationTest
 class EventStreamTest {
 
@@ -25,18 +28,20 @@ class EventStreamTest {
 
     @Autowired
     EventLog eventLog;
+
     @Autowired
     Api api;
 
     private UUID newSession() {
         String project = api.newProject("events");
-        return UUID.fromString(api.post("/api/projects/" + project + "/sessions", "{\"title\":\"t\"}").json()
-                .get("id").asString());
+        return UUID.fromString(
+                api.post("/api/projects/" + project + "/sessions", "{\"title\":\"t\"}").json().get("id").asString());
     }
 
     private void append(UUID session, int count) {
         for (int i = 0; i < count; i++) {
-            eventLog.append(session, "output", Map.of("runId", session.toString(), "stream", "stdout", "text", "line " + i));
+            eventLog.append(session, "output",
+                    Map.of("runId", session.toString(), "stream", "stdout", "text", "line " + i));
         }
     }
 
@@ -91,7 +96,8 @@ class EventStreamTest {
         UUID session = newSession();
         append(session, 9);
         try (SseClient client = stream(session, "?after=4", null)) {
-            assertThat(client.take(6, WAIT)).extracting(SseClient.Message::seq).containsExactly(5L, 6L, 7L, 8L, 9L, 10L);
+            assertThat(client.take(6, WAIT)).extracting(SseClient.Message::seq)
+                .containsExactly(5L, 6L, 7L, 8L, 9L, 10L);
         }
         try (SseClient client = stream(session, "", "7")) {
             assertThat(client.take(3, WAIT)).extracting(SseClient.Message::seq).containsExactly(8L, 9L, 10L);
@@ -99,14 +105,17 @@ class EventStreamTest {
         try (SseClient client = stream(session, "?after=2", "8")) {
             assertThat(client.take(2, WAIT)).extracting(SseClient.Message::seq).containsExactly(9L, 10L);
         }
-        assertThat(api.send(HttpRequest.newBuilder(api.uri("/api/sessions/" + session + "/events/stream"))
-                .header("Last-Event-ID", "abc").GET()).status()).isEqualTo(400);
+        assertThat(api
+            .send(HttpRequest.newBuilder(api.uri("/api/sessions/" + session + "/events/stream"))
+                .header("Last-Event-ID", "abc")
+                .GET())
+            .status()).isEqualTo(400);
     }
 
     @Test
     void farBehindGetsAGapThenExactlyTheLastMaxReplayEvents() {
         UUID session = newSession();
-        append(session, 449);   // head = 450
+        append(session, 449); // head = 450
         try (SseClient client = stream(session, "?after=10", null)) {
             SseClient.Message gap = client.take(1, WAIT).getFirst();
             assertThat(gap.event()).isEqualTo("gap");
@@ -149,7 +158,7 @@ class EventStreamTest {
         }
         try (SseClient behind = stream(session, "?after=1", null)) {
             assertThat(behind.take(3, WAIT)).extracting(SseClient.Message::event)
-                    .containsExactly("output", "output", "session.ended");
+                .containsExactly("output", "output", "session.ended");
             await().atMost(WAIT).until(behind::ended);
         }
         try (SseClient caughtUp = stream(session, "", "4")) {
@@ -194,6 +203,7 @@ class EventStreamTest {
         JsonNode after = api.get("/api/sessions/" + session).json();
         assertThat(after.get("headSeq").asLong()).isEqualTo(before.get("headSeq").asLong() + 1);
         assertThat(java.time.Instant.parse(after.get("lastActivityAt").asString()))
-                .isAfterOrEqualTo(java.time.Instant.parse(before.get("lastActivityAt").asString()));
+            .isAfterOrEqualTo(java.time.Instant.parse(before.get("lastActivityAt").asString()));
     }
+
 }

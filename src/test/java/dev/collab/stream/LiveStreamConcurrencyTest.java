@@ -40,10 +40,10 @@ import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
 
 /**
- * The live part of a stream against a fake output that follows Jetty 12 {@code HttpOutput}'s async
- * states (and records every call it would reject): exactly once and in order while the hub,
- * the container callbacks, catch-up reads and timers race; ended promptly on shutdown and on
- * overflow while a write is stuck.
+ * The live part of a stream against a fake output that follows Jetty 12
+ * {@code HttpOutput}'s async states (and records every call it would reject): exactly
+ * once and in order while the hub, the container callbacks, catch-up reads and timers
+ * race; ended promptly on shutdown and on overflow while a write is stuck.
  */
 class LiveStreamConcurrencyTest {
 
@@ -61,16 +61,29 @@ class LiveStreamConcurrencyTest {
 
     /** Jetty ee10/ee11 HttpOutput api states, simplified. */
     static final class FakeOut extends ServletOutputStream {
-        enum Api { BLOCKING, READY, ASYNC, PENDING, UNREADY }
+
+        enum Api {
+
+            BLOCKING, READY, ASYNC, PENDING, UNREADY
+
+        }
 
         Api api = Api.BLOCKING;
+
         WriteListener listener;
+
         final ByteArrayOutputStream aggregate = new ByteArrayOutputStream();
+
         final ByteArrayOutputStream wire = new ByteArrayOutputStream();
+
         final ScheduledExecutorService net = Executors.newScheduledThreadPool(2);
+
         volatile boolean stalled;
+
         volatile boolean completed;
+
         volatile int maxDelayMicros = 200;
+
         final List<Runnable> stalledCompletions = new CopyOnWriteArrayList<>();
 
         @Override
@@ -98,12 +111,19 @@ class LiveStreamConcurrencyTest {
                 api = Api.READY;
                 listener = writeListener;
             }
-            net.execute(() -> { try { writeListener.onWritePossible(); } catch (java.io.IOException e) { throw new RuntimeException(e); } });
+            net.execute(() -> {
+                try {
+                    writeListener.onWritePossible();
+                }
+                catch (java.io.IOException e) {
+                    throw new RuntimeException(e);
+                }
+            });
         }
 
         @Override
         public void write(int b) {
-            write(new byte[] {(byte) b}, 0, 1);
+            write(new byte[] { (byte) b }, 0, 1);
         }
 
         @Override
@@ -131,7 +151,8 @@ class LiveStreamConcurrencyTest {
             aggregate.write(b, off, len);
             if (aggregate.size() > 2048) {
                 startWrite();
-            } else {
+            }
+            else {
                 api = Api.ASYNC;
             }
         }
@@ -172,14 +193,21 @@ class LiveStreamConcurrencyTest {
                     api = wake ? Api.READY : Api.ASYNC;
                 }
                 if (wake && !completed) {
-                    try { listener.onWritePossible(); } catch (java.io.IOException e) { throw new RuntimeException(e); }
+                    try {
+                        listener.onWritePossible();
+                    }
+                    catch (java.io.IOException e) {
+                        throw new RuntimeException(e);
+                    }
                 }
             };
             if (stalled) {
                 stalledCompletions.add(done);
-            } else if (ThreadLocalRandom.current().nextInt(4) == 0) {
+            }
+            else if (ThreadLocalRandom.current().nextInt(4) == 0) {
                 done.run(); // completes at once, as Jetty often does
-            } else {
+            }
+            else {
                 net.schedule(done, ThreadLocalRandom.current().nextInt(maxDelayMicros), TimeUnit.MICROSECONDS);
             }
         }
@@ -187,12 +215,17 @@ class LiveStreamConcurrencyTest {
         synchronized String wireText() {
             return wire.toString(StandardCharsets.UTF_8);
         }
+
     }
 
     static final class FakeAsync implements AsyncContext {
+
         final FakeOut out;
+
         final List<AsyncListener> listeners = new CopyOnWriteArrayList<>();
+
         final AtomicInteger completes = new AtomicInteger();
+
         volatile String apiAtComplete;
 
         FakeAsync(FakeOut out) {
@@ -215,24 +248,72 @@ class LiveStreamConcurrencyTest {
             for (AsyncListener l : listeners) {
                 try {
                     l.onComplete(new AsyncEvent(this));
-                } catch (java.io.IOException e) {
+                }
+                catch (java.io.IOException e) {
                     throw new RuntimeException(e);
                 }
             }
         }
 
-        @Override public void addListener(AsyncListener listener) { listeners.add(listener); }
-        @Override public void setTimeout(long timeout) { }
-        @Override public ServletRequest getRequest() { throw new UnsupportedOperationException(); }
-        @Override public ServletResponse getResponse() { throw new UnsupportedOperationException(); }
-        @Override public boolean hasOriginalRequestAndResponse() { return true; }
-        @Override public void dispatch() { throw new UnsupportedOperationException(); }
-        @Override public void dispatch(String path) { throw new UnsupportedOperationException(); }
-        @Override public void dispatch(ServletContext context, String path) { throw new UnsupportedOperationException(); }
-        @Override public void start(Runnable run) { throw new UnsupportedOperationException(); }
-        @Override public void addListener(AsyncListener listener, ServletRequest request, ServletResponse response) { listeners.add(listener); }
-        @Override public <T extends AsyncListener> T createListener(Class<T> clazz) { throw new UnsupportedOperationException(); }
-        @Override public long getTimeout() { return 0; }
+        @Override
+        public void addListener(AsyncListener listener) {
+            listeners.add(listener);
+        }
+
+        @Override
+        public void setTimeout(long timeout) {
+        }
+
+        @Override
+        public ServletRequest getRequest() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public ServletResponse getResponse() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public boolean hasOriginalRequestAndResponse() {
+            return true;
+        }
+
+        @Override
+        public void dispatch() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void dispatch(String path) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void dispatch(ServletContext context, String path) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void start(Runnable run) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public void addListener(AsyncListener listener, ServletRequest request, ServletResponse response) {
+            listeners.add(listener);
+        }
+
+        @Override
+        public <T extends AsyncListener> T createListener(Class<T> clazz) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public long getTimeout() {
+            return 0;
+        }
+
     }
 
     static List<Long> ids(String wire) {
@@ -246,21 +327,27 @@ class LiveStreamConcurrencyTest {
     }
 
     EventLog eventLog = mock(EventLog.class);
+
     StreamHub hub = mock(StreamHub.class);
+
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
     EventStreams streams(long last) {
         when(eventLog.readRange(any(), anyLong(), anyLong())).thenAnswer(invocation -> {
             long after = invocation.getArgument(1);
             long upTo = invocation.getArgument(2);
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(ThreadLocalRandom.current().nextInt(3))); // a query's time
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(ThreadLocalRandom.current().nextInt(3))); // a
+                                                                                                          // query's
+                                                                                                          // time
             List<Event> events = new ArrayList<>();
             for (long s = after + 1; s <= upTo; s++) {
                 events.add(event(s, s == last ? "session.ended" : "output"));
             }
             return events;
         });
-        when(hub.recentFrames(any(), anyLong(), anyLong())).thenReturn(null); // the hub's memory: none here
+        when(hub.recentFrames(any(), anyLong(), anyLong())).thenReturn(null); // the hub's
+                                                                              // memory:
+                                                                              // none here
         return new EventStreams(eventLog, hub, new StreamReads(4, Duration.ofMinutes(1), registry),
                 new StreamProperties(200, Duration.ofMillis(2), 1_000_000, Duration.ofMinutes(5),
                         org.springframework.util.unit.DataSize.ofMegabytes(1),
@@ -278,8 +365,12 @@ class LiveStreamConcurrencyTest {
             FakeAsync async = new FakeAsync(out);
             Subscription sub = new Subscription(SESSION, 1_000_000);
             long cursor = 10;
-            out.write(("retry: 3000\n\n").getBytes(StandardCharsets.UTF_8)); // the blocking replay part
-            sub.offer(List.of(frame(5, last), frame(6, last))); // queued during the replay, overlapping it
+            out.write(("retry: 3000\n\n").getBytes(StandardCharsets.UTF_8)); // the
+                                                                             // blocking
+                                                                             // replay
+                                                                             // part
+            sub.offer(List.of(frame(5, last), frame(6, last))); // queued during the
+                                                                // replay, overlapping it
             LiveStream.start(streams, sub, async, out, cursor, Duration.ofMillis(2), Duration.ofMinutes(5));
             ThreadLocalRandom random = ThreadLocalRandom.current();
             long next = 7;
@@ -287,9 +378,12 @@ class LiveStreamConcurrencyTest {
                 int size = 1 + random.nextInt(20);
                 long from = next;
                 if (random.nextInt(15) == 0) {
-                    from += 1 + random.nextInt(30); // a batch that does not connect: read from the log
-                } else if (random.nextInt(10) == 0) {
-                    from = Math.max(1, from - random.nextInt(10)); // overlapping what was sent
+                    from += 1 + random.nextInt(30); // a batch that does not connect: read
+                                                    // from the log
+                }
+                else if (random.nextInt(10) == 0) {
+                    from = Math.max(1, from - random.nextInt(10)); // overlapping what was
+                                                                   // sent
                 }
                 from = Math.min(from, last);
                 long to = Math.min(last, from + size - 1);
@@ -320,8 +414,12 @@ class LiveStreamConcurrencyTest {
         }
     }
 
-    /** A live stream whose client has stopped reading: every write from now on stays pending. */
-    private record Stalled(EventStreams streams, FakeOut out, FakeAsync async, Subscription sub) implements AutoCloseable {
+    /**
+     * A live stream whose client has stopped reading: every write from now on stays
+     * pending.
+     */
+    private record Stalled(EventStreams streams, FakeOut out, FakeAsync async,
+            Subscription sub) implements AutoCloseable {
         @Override
         public void close() {
             out.net.shutdownNow();
@@ -378,4 +476,5 @@ class LiveStreamConcurrencyTest {
             assertThat(violations).isEmpty();
         }
     }
+
 }

@@ -27,19 +27,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Reconnect storms (issue 11): many streams of one session opening at once are all served, from
- * one shared read and the hub's memory of the session's recent events, on a pool far smaller than
- * the burst; replays stay exact (seq order, no gaps, no duplicates, the gap rule) whether they come
- * from memory, from the log or from both; an exhausted pool is {@code 503 database-busy}, and
- * readiness stays UP meanwhile.
+ * Reconnect storms (issue 11): many streams of one session opening at once are all
+ * served, from one shared read and the hub's memory of the session's recent events, on a
+ * pool far smaller than the burst; replays stay exact (seq order, no gaps, no duplicates,
+ * the gap rule) whether they come from memory, from the log or from both; an exhausted
+ * pool is {@code 503 database-busy}, and readiness stays UP meanwhile.
  */
 @IntegrationTest
-@TestPropertySource(properties = {
-        "spring.datasource.hikari.maximum-pool-size=4",
-        "spring.datasource.hikari.connection-timeout=1000",
-        "collab.stream.max-replay=50",
-        // Small, so that big events overflow it: about 40 small events or 6 of 1,000 characters.
-        "collab.stream.recent-events-size=8KB"})
+@TestPropertySource(properties = { "spring.datasource.hikari.maximum-pool-size=4",
+        "spring.datasource.hikari.connection-timeout=1000", "collab.stream.max-replay=50",
+        // Small, so that big events overflow it: about 40 small events or 6 of 1,000
+        // characters.
+        "collab.stream.recent-events-size=8KB" })
 class ReconnectStormTest {
 
     static final Duration WAIT = Duration.ofSeconds(60);
@@ -47,16 +46,22 @@ class ReconnectStormTest {
 
     @Autowired
     EventLog eventLog;
+
     @Autowired
     MeterRegistry registry;
+
     @Autowired
     DataSource dataSource;
+
     @Autowired
     StreamReads reads;
+
     @Autowired
     StreamHub hub;
+
     @Autowired
     org.springframework.boot.web.server.servlet.context.ServletWebServerApplicationContext context;
+
     @Autowired
     Api api;
 
@@ -73,7 +78,8 @@ class ReconnectStormTest {
         int appendedDuring = 10;
         List<SseClient> clients = new ArrayList<>();
         List<Long> cursors = new ArrayList<>();
-        // One of the 4 connections is taken (3 left): the streams may use 2 of them at a time, the
+        // One of the 4 connections is taken (3 left): the streams may use 2 of them at a
+        // time, the
         // writer appending while they open needs the third.
         Connection held = dataSource.getConnection();
         try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -85,7 +91,8 @@ class ReconnectStormTest {
             });
             List<Future<SseClient>> opening = new ArrayList<>();
             for (int i = 0; i < streams; i++) {
-                // Fresh viewers (the whole history), viewers at the head and a little behind it.
+                // Fresh viewers (the whole history), viewers at the head and a little
+                // behind it.
                 long cursor = switch (i % 3) {
                     case 0 -> 0;
                     case 1 -> head;
@@ -101,7 +108,8 @@ class ReconnectStormTest {
                 clients.add(open.get());
             }
             writer.get();
-        } finally {
+        }
+        finally {
             held.close();
         }
         try {
@@ -111,18 +119,22 @@ class ReconnectStormTest {
             assertThat(reads.mostRunning()).as("log reads of streams at once").isLessThanOrEqualTo(reads.limit());
             append(session, 20, 10);
             long last = head + appendedDuring + 20;
-            // (Every event, below, also tells a full stream from a retry-later answer, which is a 200 too.)
+            // (Every event, below, also tells a full stream from a retry-later answer,
+            // which is a 200 too.)
             for (int i = 0; i < streams; i++) {
                 long cursor = cursors.get(i);
                 assertConsecutive(clients.get(i).take((int) (last - cursor), WAIT), cursor + 1, last);
             }
             assertThat(count("recent") - loadsBefore).as("the session's recent events were read once for all")
-                    .isEqualTo(1);
-            // Unshared, every stream would query at least once (its head). Events appended while they
-            // open make some of them catch up from the log (23 queries in one run), so no tighter bound.
+                .isEqualTo(1);
+            // Unshared, every stream would query at least once (its head). Events
+            // appended while they
+            // open make some of them catch up from the log (23 queries in one run), so no
+            // tighter bound.
             assertThat(queries() - queriesBefore).as("queries of 60 streams opening at once: shared")
-                    .isLessThan(streams);
-        } finally {
+                .isLessThan(streams);
+        }
+        finally {
             clients.forEach(SseClient::close);
         }
     }
@@ -175,15 +187,18 @@ class ReconnectStormTest {
         append(session, 80, 10);
         long head = eventLog.head(session).orElseThrow(); // 81
         long cap = 50;
-        // Without a channel (its first load), then with one (memory and log together): a watcher at
-        // the head keeps the channel for the second round, whatever the timing of the first's end.
-        for (long cursor : new long[] {0, 5}) {
+        // Without a channel (its first load), then with one (memory and log together): a
+        // watcher at
+        // the head keeps the channel for the second round, whatever the timing of the
+        // first's end.
+        for (long cursor : new long[] { 0, 5 }) {
             boolean withChannel = cursor == 5;
             if (!withChannel) {
                 assertThat(hub.channelTail(session)).as("no channel yet").isEqualTo(-1);
             }
             try (SseClient watcher = withChannel ? stream(session, head) : null;
-                    SseClient client = stream(session, cursor); SseClient second = stream(session, cursor)) {
+                    SseClient client = stream(session, cursor);
+                    SseClient second = stream(session, cursor)) {
                 if (watcher != null) {
                     assertThat(watcher.status()).isEqualTo(200);
                 }
@@ -231,8 +246,10 @@ class ReconnectStormTest {
                 try (SseClient another = stream(session, head)) {
                     assertThat(another.status()).isEqualTo(200);
                 }
-                // A stream that needs the log gets no 503 (a browser's EventSource would never
-                // reconnect): 200, a `retry:` and the end, so that it resumes with Last-Event-ID.
+                // A stream that needs the log gets no 503 (a browser's EventSource would
+                // never
+                // reconnect): 200, a `retry:` and the end, so that it resumes with
+                // Last-Event-ID.
                 try (SseClient waiting = stream(unwatched, 0)) {
                     assertThat(waiting.status()).isEqualTo(200);
                     assertThat(waiting.contentType()).startsWith("text/event-stream");
@@ -240,16 +257,19 @@ class ReconnectStormTest {
                     assertThat(waiting.retry()).as("retry: of the busy answer").isEqualTo(1000L);
                     assertThat(waiting.next(Duration.ZERO)).as("no events").isNull();
                 }
-                // Readiness checks the database on a connection of its own: UP, from a check made
+                // Readiness checks the database on a connection of its own: UP, from a
+                // check made
                 // while every pooled connection was taken.
                 await().atMost(WAIT).untilAsserted(() -> {
                     Api.Response readiness = api.get("/actuator/health/readiness");
                     JsonNode db = readiness.json().get("components").get("db");
-                    assertThat(java.time.Instant.parse(db.get("details").get("checkedAt").asString())).isAfter(heldSince);
+                    assertThat(java.time.Instant.parse(db.get("details").get("checkedAt").asString()))
+                        .isAfter(heldSince);
                     assertThat(readiness.status()).isEqualTo(200);
                     assertThat(db.get("status").asString()).isEqualTo("UP");
                 });
-            } finally {
+            }
+            finally {
                 for (Connection connection : held) {
                     connection.close();
                 }
@@ -272,8 +292,10 @@ class ReconnectStormTest {
                 for (int i = 0; i < 4; i++) {
                     held.add(dataSource.getConnection());
                 }
-                // Streams keep arriving while every load fails (the pool is taken): each gets an
-                // error, none waits for good (a stream arriving while a failed load was being
+                // Streams keep arriving while every load fails (the pool is taken): each
+                // gets an
+                // error, none waits for good (a stream arriving while a failed load was
+                // being
                 // replaced used to wait forever).
                 int threads = 6;
                 try (ExecutorService pool = Executors.newFixedThreadPool(threads)) {
@@ -286,7 +308,8 @@ class ReconnectStormTest {
                             for (int attempt = 0; attempt < 3; attempt++) {
                                 try {
                                     hub.replay(first, head);
-                                } catch (RuntimeException e) {
+                                }
+                                catch (RuntimeException e) {
                                     failures++;
                                 }
                             }
@@ -295,22 +318,26 @@ class ReconnectStormTest {
                     }
                     for (Future<Integer> waiter : waiters) {
                         assertThat(waiter.get(WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS))
-                                .as("every attempt failed: the pool was taken").isEqualTo(3);
+                            .as("every attempt failed: the pool was taken")
+                            .isEqualTo(3);
                     }
                 }
-            } finally {
+            }
+            finally {
                 for (Connection connection : held) {
                     connection.close();
                 }
             }
-            // The database is back: the next stream loads the memory and is served, then live.
+            // The database is back: the next stream loads the memory and is served, then
+            // live.
             try (SseClient next = stream(session, head - 3)) {
                 assertThat(next.status()).isEqualTo(200);
                 assertConsecutive(next.take(3, WAIT), head - 2, head);
                 append(session, 1, 10);
                 assertConsecutive(next.take(1, WAIT), head + 1, head + 1);
             }
-        } finally {
+        }
+        finally {
             hub.unsubscribe(first);
         }
     }
@@ -321,7 +348,8 @@ class ReconnectStormTest {
         append(session, 3, 10);
         assertThat(api.delete("/api/sessions/" + session).status()).isEqualTo(204);
         long head = eventLog.head(session).orElseThrow();
-        // A channel that has not loaded the session's recent events yet (the first stream of a storm).
+        // A channel that has not loaded the session's recent events yet (the first stream
+        // of a storm).
         Subscription first = hub.subscribe(session, 10, head);
         try {
             assertThat(hub.sessionHead(session, head)).hasValueSatisfying(known -> {
@@ -331,7 +359,8 @@ class ReconnectStormTest {
             try (SseClient client = stream(session, head)) {
                 assertThat(client.status()).as("everything of an ended session: 204").isEqualTo(204);
             }
-        } finally {
+        }
+        finally {
             hub.unsubscribe(first);
         }
     }
@@ -340,9 +369,11 @@ class ReconnectStormTest {
     void theServerListensWithABacklogForAStormOfConnections() {
         var server = ((org.springframework.boot.jetty.JettyWebServer) context.getWebServer()).getServer();
         assertThat(server.getConnectors()).filteredOn(org.eclipse.jetty.server.ServerConnector.class::isInstance)
-                .isNotEmpty()
-                .allSatisfy(connector -> assertThat(((org.eclipse.jetty.server.ServerConnector) connector)
-                        .getAcceptQueueSize()).as("not the JDK's 50").isGreaterThanOrEqualTo(4096));
+            .isNotEmpty()
+            .allSatisfy(
+                    connector -> assertThat(((org.eclipse.jetty.server.ServerConnector) connector).getAcceptQueueSize())
+                        .as("not the JDK's 50")
+                        .isGreaterThanOrEqualTo(4096));
     }
 
     private SseClient stream(UUID session, long cursor) {
@@ -370,4 +401,5 @@ class ReconnectStormTest {
         Counter counter = registry.find("hikaricp.connections.timeout").counter();
         return counter == null ? 0 : counter.count();
     }
+
 }

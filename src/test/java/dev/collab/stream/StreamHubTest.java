@@ -21,26 +21,30 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The hub's channel of a session starts at the session's head: a stream arriving just as the
- * last one leaves must not start a channel at seq 0, which would read the whole log again and
- * overflow every stream of the session with events they already have.
+ * The hub's channel of a session starts at the session's head: a stream arriving just as
+ * the last one leaves must not start a channel at seq 0, which would read the whole log
+ * again and overflow every stream of the session with events they already have.
  */
 @IntegrationTest
 class StreamHubTest {
 
     @Autowired
     Api api;
+
     @Autowired
     StreamHub hub;
+
     @Autowired
     EventLog eventLog;
+
     @Autowired
     EventStreams streams;
 
     /**
-     * The streams' lifecycle (phase STREAMS): a stop ends every live stream, and a start serves
-     * them again. Spring stops and starts a test context's lifecycles when it pauses and resumes
-     * the context, so this is also what keeps the other stream tests working.
+     * The streams' lifecycle (phase STREAMS): a stop ends every live stream, and a start
+     * serves them again. Spring stops and starts a test context's lifecycles when it
+     * pauses and resumes the context, so this is also what keeps the other stream tests
+     * working.
      */
     @Test
     void aStopEndsLiveStreamsAndAStartServesThemAgain() {
@@ -50,12 +54,14 @@ class StreamHubTest {
             streams.stop();
             hub.stop();
             await().atMost(java.time.Duration.ofSeconds(20)).until(before::ended);
-        } finally {
+        }
+        finally {
             hub.start();
             streams.start();
         }
         try (SseClient after = Streams.open(api, session, head)) {
-            eventLog.append(session, "output", Map.of("runId", session.toString(), "stream", "stdout", "text", "again"));
+            eventLog.append(session, "output",
+                    Map.of("runId", session.toString(), "stream", "stdout", "text", "again"));
             SseClient.Message live = after.take(1, java.time.Duration.ofSeconds(20)).getFirst();
             assertThat(live.event()).isEqualTo("output");
             assertThat(live.json().get("data").get("text").asString()).isEqualTo("again");
@@ -71,8 +77,10 @@ class StreamHubTest {
         }
         long head = eventLog.head(session).orElseThrow();
 
-        // Streams come and go on several threads at once, so the session's channel is created and
-        // removed over and over, and a subscribe often sees the channel that is about to go away.
+        // Streams come and go on several threads at once, so the session's channel is
+        // created and
+        // removed over and over, and a subscribe often sees the channel that is about to
+        // go away.
         int threads = 8;
         int rounds = 20_000;
         AtomicLong wrongStart = new AtomicLong(-2);
@@ -100,4 +108,5 @@ class StreamHubTest {
         assertThat(wrongStart.get()).as("a channel that did not start at the head (-2: none)").isEqualTo(-2);
         assertThat(hub.channelTail(session)).as("no channel left").isEqualTo(-1);
     }
+
 }

@@ -18,22 +18,24 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The recent events of all watched sessions together stay within
- * {@code collab.stream.recent-events-total-size}: the least recently used sessions' memory goes,
- * and their streams still get every event (from the log).
+ * {@code collab.stream.recent-events-total-size}: the least recently used sessions'
+ * memory goes, and their streams still get every event (from the log).
  */
 @IntegrationTest
-@TestPropertySource(properties = {
-        "collab.stream.recent-events-size=8KB",
-        // Room for about one and a half sessions' memory (each event counts twice: frame and JSON).
-        "collab.stream.recent-events-total-size=24KB"})
+@TestPropertySource(properties = { "collab.stream.recent-events-size=8KB",
+        // Room for about one and a half sessions' memory (each event counts twice: frame
+        // and JSON).
+        "collab.stream.recent-events-total-size=24KB" })
 class StreamMemoryBudgetTest {
 
     static final Duration WAIT = Duration.ofSeconds(60);
 
     @Autowired
     Api api;
+
     @Autowired
     EventLog eventLog;
+
     @Autowired
     StreamHub hub;
 
@@ -53,7 +55,8 @@ class StreamMemoryBudgetTest {
                 clients.add(client);
                 await().atMost(WAIT).untilAsserted(() -> assertThat(hub.recentHeld()).isLessThanOrEqualTo(24 * 1024));
             }
-            // The first session's memory went (least recently used): a stream from its beginning
+            // The first session's memory went (least recently used): a stream from its
+            // beginning
             // replays from the log, exactly once each, then live.
             UUID first = sessions.getFirst();
             long head = eventLog.head(first).orElseThrow();
@@ -65,7 +68,8 @@ class StreamMemoryBudgetTest {
                 assertConsecutive(clients.getFirst().take(1, WAIT), head + 1, head + 1);
             }
             assertThat(hub.recentHeld()).isLessThanOrEqualTo(24 * 1024);
-        } finally {
+        }
+        finally {
             clients.forEach(SseClient::close);
         }
     }
@@ -81,4 +85,5 @@ class StreamMemoryBudgetTest {
     private static void assertConsecutive(List<SseClient.Message> messages, long from, long to) {
         Streams.assertConsecutive(messages, from, to);
     }
+
 }

@@ -17,7 +17,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-/** The streams' reads queue for their turn instead of failing, and never run more than their share at once. */
+/**
+ * The streams' reads queue for their turn instead of failing, and never run more than
+ * their share at once.
+ */
 class StreamReadsTest {
 
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -37,15 +40,16 @@ class StreamReadsTest {
                     most.accumulateAndGet(running.incrementAndGet(), Math::max);
                     try {
                         release.await();
-                    } catch (InterruptedException e) {
+                    }
+                    catch (InterruptedException e) {
                         throw new IllegalStateException(e);
                     }
                     running.decrementAndGet();
                     return n;
                 })));
             }
-            await().atMost(Duration.ofSeconds(30)).until(
-                    () -> registry.get("collab.stream.reads.waiting").gauge().value() == count - 2);
+            await().atMost(Duration.ofSeconds(30))
+                .until(() -> registry.get("collab.stream.reads.waiting").gauge().value() == count - 2);
             assertThat(registry.get("collab.stream.reads.active").gauge().value()).isEqualTo(2);
             release.countDown();
             for (int i = 0; i < count; i++) {
@@ -66,7 +70,8 @@ class StreamReadsTest {
                 holding.countDown();
                 try {
                     release.await();
-                } catch (InterruptedException e) {
+                }
+                catch (InterruptedException e) {
                     throw new IllegalStateException(e);
                 }
                 return "first";
@@ -87,4 +92,5 @@ class StreamReadsTest {
         assertThat(StreamReads.effectiveLimit(8, 1)).isEqualTo(1);
         assertThat(StreamReads.effectiveLimit(3, Integer.MAX_VALUE)).isEqualTo(3);
     }
+
 }

@@ -11,7 +11,10 @@ import dev.collab.event.EventLog;
 import dev.collab.support.Api;
 import dev.collab.support.SseClient;
 
-/** What the stream tests of this package share: open a stream, append filler events, check seqs. */
+/**
+ * What the stream tests of this package share: open a stream, append filler events, check
+ * seqs.
+ */
 final class Streams {
 
     private Streams() {
@@ -31,6 +34,7 @@ final class Streams {
 
     static void assertConsecutive(List<SseClient.Message> messages, long from, long to) {
         assertThat(messages).extracting(SseClient.Message::seq)
-                .containsExactlyElementsOf(LongStream.rangeClosed(from, to).boxed().toList());
+            .containsExactlyElementsOf(LongStream.rangeClosed(from, to).boxed().toList());
     }
+
 }

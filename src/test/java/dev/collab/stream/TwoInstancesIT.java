@@ -36,9 +36,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Two instances on one database: this test's server and a second server process. Seqs stay
- * 1..N with writers on both; streams on either instance get every event exactly once, also
- * while clients hop between instances and while the LISTEN connections are killed.
+ * Two instances on one database: this test's server and a second server process. Seqs
+ * stay 1..N with writers on both; streams on either instance get every event exactly
+ * once, also while clients hop between instances and while the LISTEN connections are
+ * killed.
  */
 @IntegrationTest
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -46,23 +47,29 @@ class TwoInstancesIT {
 
     @Autowired
     DataSource dataSource;
+
     @Autowired
     EventLog eventLog;
+
     @Autowired
     JdbcClient jdbc;
+
     ServerProcess other;
+
     @Autowired
     Api here;
+
     Api there;
 
     @BeforeAll
     void startSecondInstance() throws java.sql.SQLException {
         var db = TestDatabase.server();
-        other = ServerProcess.start(TempDirectories.create("second-"),
-                "--spring.datasource.url=" + dataSource.unwrap(HikariDataSource.class).getJdbcUrl(),
-                "--spring.datasource.username=" + db.user(), "--spring.datasource.password=" + db.password(),
-                "--collab.test.endpoints=true", "--collab.sweeper.enabled=false", "--collab.stream.heartbeat=500ms")
-                .awaitReady();
+        other = ServerProcess
+            .start(TempDirectories.create("second-"),
+                    "--spring.datasource.url=" + dataSource.unwrap(HikariDataSource.class).getJdbcUrl(),
+                    "--spring.datasource.username=" + db.user(), "--spring.datasource.password=" + db.password(),
+                    "--collab.test.endpoints=true", "--collab.sweeper.enabled=false", "--collab.stream.heartbeat=500ms")
+            .awaitReady();
     }
 
     @AfterAll
@@ -81,7 +88,8 @@ class TwoInstancesIT {
     }
 
     private void appendThere(UUID session, int count) {
-        Api.Response response = there.send(HttpRequest.newBuilder(there.uri("/test/sessions/" + session + "/events?count=" + count))
+        Api.Response response = there
+            .send(HttpRequest.newBuilder(there.uri("/test/sessions/" + session + "/events?count=" + count))
                 .POST(HttpRequest.BodyPublishers.noBody()));
         assertThat(response.status()).isEqualTo(200);
     }
@@ -113,8 +121,10 @@ class TwoInstancesIT {
                 future.get();
             }
         }
-        List<Long> seqs = jdbc.sql("select seq from events where session_id = :id order by seq").param("id", session)
-                .query(Long.class).list();
+        List<Long> seqs = jdbc.sql("select seq from events where session_id = :id order by seq")
+            .param("id", session)
+            .query(Long.class)
+            .list();
         assertThat(seqs).containsExactlyElementsOf(LongStream.rangeClosed(1, 1 + 300 + 100).boxed().toList());
         assertThat(here.get("/api/sessions/" + session).json().get("headSeq").asLong()).isEqualTo(401);
     }
@@ -139,7 +149,8 @@ class TwoInstancesIT {
                     while (cursor < total && !Thread.currentThread().isInterrupted()) {
                         Api instance = ThreadLocalRandom.current().nextBoolean() ? here : there;
                         int wanted = 1 + ThreadLocalRandom.current().nextInt(40);
-                        try (SseClient client = SseClient.connect(instance.uri("/api/sessions/" + session + "/events/stream"),
+                        try (SseClient client = SseClient.connect(
+                                instance.uri("/api/sessions/" + session + "/events/stream"),
                                 cursor == 0 ? null : Long.toString(cursor))) {
                             for (int i = 0; i < wanted && cursor < total; i++) {
                                 SseClient.Message message = client.next(Duration.ofSeconds(2));
@@ -159,8 +170,10 @@ class TwoInstancesIT {
                 List<Long> received = client.get();
                 assertThat(received).containsExactlyElementsOf(LongStream.rangeClosed(1, total).boxed().toList());
             }
-        } finally {
-            // The clients read until they have every event: when the test fails first, interrupt them.
+        }
+        finally {
+            // The clients read until they have every event: when the test fails first,
+            // interrupt them.
             pool.shutdownNow();
         }
     }
@@ -175,7 +188,8 @@ class TwoInstancesIT {
                 for (int i = 0; i < 20; i++) {
                     appendHere(session);
                 }
-                // Both instances' LISTEN connections are up (again) before they are killed.
+                // Both instances' LISTEN connections are up (again) before they are
+                // killed.
                 await().atMost(Duration.ofSeconds(30)).until(() -> jdbc.sql("""
                         select count(*) from pg_stat_activity
                         where application_name = 'collab-listener' and datname = current_database()
@@ -193,7 +207,8 @@ class TwoInstancesIT {
             client.take(expected - 1, Duration.ofSeconds(60)).forEach(message -> received.add(message.seq()));
             List<Long> sorted = new ArrayList<>(received);
             Collections.sort(sorted);
-            assertThat(new ArrayList<>(received)).containsExactlyElementsOf(LongStream.rangeClosed(1, expected).boxed().toList());
+            assertThat(new ArrayList<>(received))
+                .containsExactlyElementsOf(LongStream.rangeClosed(1, expected).boxed().toList());
         }
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             var streams = there.get("/actuator/health").json().get("components").get("streams");
@@ -201,4 +216,5 @@ class TwoInstancesIT {
             assertThat(streams.get("details").get("listenerReconnects").asInt()).isGreaterThanOrEqualTo(1);
         });
     }
+
 }

@@ -15,17 +15,21 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * A small real-HTTP client for tests: what a browser or curl would send, nothing mocked.
- * Every response is checked against the server's own OpenAPI document ({@link ContractValidator}):
- * a response that breaks it fails the test. Requests are checked when the server accepted them, and
- * always on an Api from {@link #checkingRequests()} (for tests that mean to send valid ones).
+ * Every response is checked against the server's own OpenAPI document
+ * ({@link ContractValidator}): a response that breaks it fails the test. Requests are
+ * checked when the server accepted them, and always on an Api from
+ * {@link #checkingRequests()} (for tests that mean to send valid ones).
  */
 public final class Api {
 
     public static final JsonMapper JSON = JsonMapper.builder().build();
+
     private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
     private final String base;
+
     private final boolean checkRequests;
+
     private final boolean checkContract;
 
     public Api(int port) {
@@ -42,14 +46,17 @@ public final class Api {
         this.checkContract = checkContract;
     }
 
-    /** The same client, failing the test also when a request it sends breaks the document. */
+    /**
+     * The same client, failing the test also when a request it sends breaks the document.
+     */
     public Api checkingRequests() {
         return new Api(base, true, checkContract);
     }
 
     /**
-     * A client that holds nothing to the document, for a server that has none to give on purpose
-     * (starting, failing to start, stopped); every other client fails when it cannot get it.
+     * A client that holds nothing to the document, for a server that has none to give on
+     * purpose (starting, failing to start, stopped); every other client fails when it
+     * cannot get it.
      */
     public static Api withoutContract(String base) {
         return new Api(base, false, false);
@@ -68,13 +75,15 @@ public final class Api {
     }
 
     public Response put(String path, String json) {
-        return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
-                .PUT(HttpRequest.BodyPublishers.ofString(json)));
+        return send(HttpRequest.newBuilder(uri(path))
+            .header("Content-Type", "application/json")
+            .PUT(HttpRequest.BodyPublishers.ofString(json)));
     }
 
     public Response post(String path, String json) {
-        return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json)));
+        return send(HttpRequest.newBuilder(uri(path))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(json)));
     }
 
     public Response send(HttpRequest.Builder request) {
@@ -83,9 +92,11 @@ public final class Api {
             HttpResponse<String> response = CLIENT.send(built, HttpResponse.BodyHandlers.ofString());
             check(built, response);
             return new Response(response);
-        } catch (IOException e) {
+        }
+        catch (IOException e) {
             throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
+        }
+        catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
@@ -102,7 +113,10 @@ public final class Api {
                 response.body()), checkRequests);
     }
 
-    /** The bytes a request's body publisher gives (the publishers tests use give them again on each subscription). */
+    /**
+     * The bytes a request's body publisher gives (the publishers tests use give them
+     * again on each subscription).
+     */
     private static byte[] body(HttpRequest request) {
         if (request.bodyPublisher().isEmpty() || request.bodyPublisher().get().contentLength() == 0) {
             return null;
@@ -134,7 +148,8 @@ public final class Api {
         });
         try {
             return done.get(10, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (Exception e) {
+        }
+        catch (Exception e) {
             return null;
         }
     }
@@ -143,11 +158,14 @@ public final class Api {
         return URI.create(base + path);
     }
 
-    /** {@code POST /api/sessions/{id}/messages}, with an Idempotency-Key when {@code key} is not null. */
+    /**
+     * {@code POST /api/sessions/{id}/messages}, with an Idempotency-Key when {@code key}
+     * is not null.
+     */
     public Response sendMessage(java.util.UUID session, String text, String key) {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri("/api/sessions/" + session + "/messages"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json(Map.of("text", text, "author", "ada"))));
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(json(Map.of("text", text, "author", "ada"))));
         if (key != null) {
             request.header("Idempotency-Key", key);
         }
@@ -157,10 +175,13 @@ public final class Api {
     /** {@code POST /api/sessions/{id}/interrupt}. */
     public Response interrupt(java.util.UUID session) {
         return send(HttpRequest.newBuilder(uri("/api/sessions/" + session + "/interrupt"))
-                .POST(HttpRequest.BodyPublishers.noBody()));
+            .POST(HttpRequest.BodyPublishers.noBody()));
     }
 
-    /** Creates a project with a fresh key, so tests sharing a database never see each other's data. */
+    /**
+     * Creates a project with a fresh key, so tests sharing a database never see each
+     * other's data.
+     */
     public String newProject(String prefix) {
         String key = prefix + "-" + Long.toString(System.nanoTime(), 36);
         Response created = checkingRequests().put("/api/projects/" + key,
@@ -212,4 +233,5 @@ public final class Api {
             return status() + " " + raw.body();
         }
     }
+
 }

@@ -7,8 +7,8 @@ import org.springframework.core.Ordered;
 import org.springframework.core.annotation.Order;
 
 /**
- * Points every test application context at a database of its own on the shared test server
- * (team mode) and at a temp data directory of its own.
+ * Points every test application context at a database of its own on the shared test
+ * server (team mode) and at a temp data directory of its own.
  */
 @Order(Ordered.HIGHEST_PRECEDENCE)
 public class CollabTestInitializer implements ApplicationContextInitializer<ConfigurableApplicationContext> {
@@ -17,7 +17,8 @@ public class CollabTestInitializer implements ApplicationContextInitializer<Conf
     public static String testAgent() {
         try {
             return new org.springframework.core.io.ClassPathResource("test-agent.sh").getFile().getAbsolutePath();
-        } catch (java.io.IOException e) {
+        }
+        catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
     }
@@ -26,24 +27,20 @@ public class CollabTestInitializer implements ApplicationContextInitializer<Conf
     public void initialize(ConfigurableApplicationContext context) {
         TestDatabase.Server server = TestDatabase.server();
         // A test class's own @TestPropertySource wins over these defaults.
-        TestPropertyValues.of(
-                "spring.datasource.url=" + TestDatabase.newDatabase(),
-                "spring.datasource.username=" + server.user(),
-                "spring.datasource.password=" + server.password(),
-                "collab.data-dir=" + TempDirectories.create("data-"),
-                "collab.test.endpoints=true",
-                // Tests sweep on demand; a scheduled sweep must not run in the middle of them.
-                "collab.sweeper.initial-delay=1h",
-                "collab.stream.heartbeat=500ms",
-                // A stalled stream client is cut off when a blocked write times out.
-                "server.jetty.connection-idle-timeout=3s",
-                "collab.runner.command=sh," + testAgent(),
-                "collab.runner.timeout=4s",
-                "collab.runner.lease=2s",
-                "collab.runner.interrupt-grace=1s"
-        ).and(java.util.stream.Stream.<String>empty()).applyTo(context.getEnvironment(),
-                TestPropertyValues.Type.MAP, "collabTestDefaults");
-        // The server stops with its context, and a later one may get its port: drop its cached document.
+        TestPropertyValues
+            .of("spring.datasource.url=" + TestDatabase.newDatabase(), "spring.datasource.username=" + server.user(),
+                    "spring.datasource.password=" + server.password(),
+                    "collab.data-dir=" + TempDirectories.create("data-"), "collab.test.endpoints=true",
+                    // Tests sweep on demand; a scheduled sweep must not run in the middle
+                    // of them.
+                    "collab.sweeper.initial-delay=1h", "collab.stream.heartbeat=500ms",
+                    // A stalled stream client is cut off when a blocked write times out.
+                    "server.jetty.connection-idle-timeout=3s", "collab.runner.command=sh," + testAgent(),
+                    "collab.runner.timeout=4s", "collab.runner.lease=2s", "collab.runner.interrupt-grace=1s")
+            .and(java.util.stream.Stream.<String>empty())
+            .applyTo(context.getEnvironment(), TestPropertyValues.Type.MAP, "collabTestDefaults");
+        // The server stops with its context, and a later one may get its port: drop its
+        // cached document.
         context.addApplicationListener(event -> {
             if (event instanceof org.springframework.context.event.ContextClosedEvent) {
                 String port = context.getEnvironment().getProperty("local.server.port");
@@ -59,4 +56,5 @@ public class CollabTestInitializer implements ApplicationContextInitializer<Conf
             sources.addAfter(inlined, sources.remove("collabTestDefaults"));
         }
     }
+
 }

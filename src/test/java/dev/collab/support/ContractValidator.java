@@ -24,16 +24,18 @@ import com.atlassian.oai.validator.report.ValidationReport;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Holds every exchange a test makes to the server's own OpenAPI document ({@code /v3/api-docs},
- * fetched once per server and cached), with Atlassian's validator. The response is always checked;
- * the request when asked (a test that meant to send a valid one) and whenever the server accepted
- * it (a 2xx for a request the document forbids means the document is wrong). Any 4xx/5xx is also
- * checked by hand to be the contract's problem+json, which covers paths and methods the document
- * does not have (404, 405), unless the document gives that status another body (health's 503).
+ * Holds every exchange a test makes to the server's own OpenAPI document
+ * ({@code /v3/api-docs}, fetched once per server and cached), with Atlassian's validator.
+ * The response is always checked; the request when asked (a test that meant to send a
+ * valid one) and whenever the server accepted it (a 2xx for a request the document
+ * forbids means the document is wrong). Any 4xx/5xx is also checked by hand to be the
+ * contract's problem+json, which covers paths and methods the document does not have
+ * (404, 405), unless the document gives that status another body (health's 503).
  * <p>
- * A few leniencies of the server are not held against an accepted request, as docs/api.md says:
- * a body on a GET or DELETE is ignored, an empty optional parameter is none, {@code If-None-Match}
- * is a list, and {@code Accept} does not matter for a 204 or for the event stream.
+ * A few leniencies of the server are not held against an accepted request, as docs/api.md
+ * says: a body on a GET or DELETE is ignored, an empty optional parameter is none,
+ * {@code If-None-Match} is a list, and {@code Accept} does not matter for a 204 or for
+ * the event stream.
  */
 public final class ContractValidator {
 
@@ -48,19 +50,27 @@ public final class ContractValidator {
     }
 
     private static final Map<String, ContractValidator> BY_SERVER = new ConcurrentHashMap<>();
+
     private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
     /**
-     * Request findings that are not the server's business to refuse: a body on a GET or DELETE is
-     * ignored, an empty optional parameter is the same as none, {@code If-None-Match} is a list.
+     * Request findings that are not the server's business to refuse: a body on a GET or
+     * DELETE is ignored, an empty optional parameter is the same as none,
+     * {@code If-None-Match} is a list.
      */
     private static final Set<String> LENIENT_REQUEST = Set.of("validation.request.body.unexpected",
             "validation.request.parameter.missing");
-    /** What the validator says when a path or method is not in the document: checked by hand instead. */
+
+    /**
+     * What the validator says when a path or method is not in the document: checked by
+     * hand instead.
+     */
     private static final Set<String> NOT_IN_DOCUMENT = Set.of("validation.request.path.missing",
             "validation.request.operation.notAllowed", "validation.response.path.missing",
             "validation.response.operation.notAllowed");
 
     private final OpenApiInteractionValidator validator;
+
     private final JsonNode document;
 
     private ContractValidator(String json) {
@@ -69,14 +79,15 @@ public final class ContractValidator {
     }
 
     /**
-     * The validator for the server at {@code base}. Fails (an {@link AssertionError} saying why) when
-     * the server's document cannot be had: a check that silently checks nothing is worse than none.
-     * A test that talks to a server without the document on purpose (one that is starting, failing
-     * or gone) says so with {@link Api#withoutContract(String)}.
+     * The validator for the server at {@code base}. Fails (an {@link AssertionError}
+     * saying why) when the server's document cannot be had: a check that silently checks
+     * nothing is worse than none. A test that talks to a server without the document on
+     * purpose (one that is starting, failing or gone) says so with
+     * {@link Api#withoutContract(String)}.
      * <p>
-     * The document is cached per server instance: {@link ServerProcess} and the test application
-     * contexts {@link #forget} it when their server stops, so a later server on a reused port is
-     * checked against its own document.
+     * The document is cached per server instance: {@link ServerProcess} and the test
+     * application contexts {@link #forget} it when their server stops, so a later server
+     * on a reused port is checked against its own document.
      */
     public static ContractValidator forServer(String base) {
         ContractValidator known = BY_SERVER.get(base);
@@ -86,14 +97,18 @@ public final class ContractValidator {
         String problem;
         try {
             HttpResponse<String> response = CLIENT.send(HttpRequest.newBuilder(URI.create(base + "/v3/api-docs"))
-                    .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
+                .timeout(Duration.ofSeconds(30))
+                .GET()
+                .build(), HttpResponse.BodyHandlers.ofString());
             if (response.statusCode() == 200) {
                 return BY_SERVER.computeIfAbsent(base, ignored -> new ContractValidator(response.body()));
             }
             problem = "it answered " + response.statusCode() + " " + abbreviate(response.body(), 300);
-        } catch (IOException e) {
+        }
+        catch (IOException e) {
             problem = "it failed: " + e;
-        } catch (InterruptedException e) {
+        }
+        catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             problem = "interrupted";
         }
@@ -101,15 +116,21 @@ public final class ContractValidator {
                 + ". A test that talks to a server without its document on purpose uses Api.withoutContract(base).");
     }
 
-    /** Drops the cached document of the server at {@code base}: it stopped, and the port may be reused. */
+    /**
+     * Drops the cached document of the server at {@code base}: it stopped, and the port
+     * may be reused.
+     */
     public static void forget(String base) {
         BY_SERVER.remove(base);
     }
 
     private static boolean hasEmptyAcceptElement(Exchange exchange) {
-        return exchange.requestHeaders().entrySet().stream().filter(header -> header.getKey().equalsIgnoreCase("Accept"))
-                .flatMap(header -> header.getValue().stream())
-                .anyMatch(value -> java.util.Arrays.stream(value.split(",", -1)).anyMatch(String::isBlank));
+        return exchange.requestHeaders()
+            .entrySet()
+            .stream()
+            .filter(header -> header.getKey().equalsIgnoreCase("Accept"))
+            .flatMap(header -> header.getValue().stream())
+            .anyMatch(value -> java.util.Arrays.stream(value.split(",", -1)).anyMatch(String::isBlank));
     }
 
     /** The server's document, as served. */
@@ -122,34 +143,42 @@ public final class ContractValidator {
         List<String> violations = new ArrayList<>();
         String path = exchange.rawPath();
         if (path.startsWith("/test/") || path.startsWith("/v3/api-docs")) {
-            return violations; // test-only endpoints and the document itself are not part of the contract
+            return violations; // test-only endpoints and the document itself are not part
+                               // of the contract
         }
         boolean head = exchange.method().equalsIgnoreCase("HEAD");
         int before = violations.size();
         if (exchange.status() >= 400) {
             checkProblem(exchange, violations);
         }
-        // Where the document has another body for an error status (health's 503), that body is checked below.
+        // Where the document has another body for an error status (health's 503), that
+        // body is checked below.
         List<String> problemViolations = new ArrayList<>(violations.subList(before, violations.size()));
         boolean problemBody = isProblem(exchange);
         if (exchange.method().equalsIgnoreCase("OPTIONS") && exchange.status() == 200) {
-            return violations; // the framework's answer with Allow, not an operation of the contract
+            return violations; // the framework's answer with Allow, not an operation of
+                               // the contract
         }
-        // Methods are case-sensitive; a trailing slash or a ";name=value" path parameter is another path
+        // Methods are case-sensitive; a trailing slash or a ";name=value" path parameter
+        // is another path
         // to Spring MVC (404), while the validator would match it to the operation.
         Request.Method method = exchange.method().equals(exchange.method().toUpperCase(Locale.ROOT))
                 ? method(head ? "GET" : exchange.method()) : null;
         if (path.contains("//")) {
             method = null;
-        } else if (path.length() > 1 && path.endsWith("/")) {
+        }
+        else if (path.length() > 1 && path.endsWith("/")) {
             if (exchange.status() < 400) {
-                path = path.substring(0, path.length() - 1); // Actuator answers its paths with a trailing slash too
-            } else {
+                path = path.substring(0, path.length() - 1); // Actuator answers its paths
+                                                             // with a trailing slash too
+            }
+            else {
                 method = null;
             }
         }
         if (path.contains(";")) {
-            path = path.substring(0, path.indexOf(';')); // the servlet container drops path parameters
+            path = path.substring(0, path.indexOf(';')); // the servlet container drops
+                                                         // path parameters
         }
         boolean inDocument = method != null;
         if (method != null) {
@@ -165,9 +194,12 @@ public final class ContractValidator {
             ValidationReport report;
             try {
                 report = validator.validateResponse(path, method, response.build());
-            } catch (RuntimeException e) {
-                // A path the validator cannot even match (e.g. broken percent-encoding): no operation of the
-                // document, so the answer must be a problem (checked above) and not a success (checked below).
+            }
+            catch (RuntimeException e) {
+                // A path the validator cannot even match (e.g. broken percent-encoding):
+                // no operation of the
+                // document, so the answer must be a problem (checked above) and not a
+                // success (checked below).
                 report = null;
                 inDocument = false;
             }
@@ -178,7 +210,8 @@ public final class ContractValidator {
                     }
                     if (NOT_IN_DOCUMENT.contains(message.getKey())) {
                         inDocument = false;
-                    } else if (!((head || isEventStream(exchange))
+                    }
+                    else if (!((head || isEventStream(exchange))
                             && message.getKey().equals("validation.response.body.missing"))) {
                         violations.add("response: " + message.getMessage() + details(message));
                     }
@@ -187,7 +220,8 @@ public final class ContractValidator {
         }
         boolean validated = violations.size() == before + problemViolations.size();
         if (inDocument && !problemBody && exchange.status() >= 400 && validated) {
-            // The document describes this error answer (it validated): it need not be a problem.
+            // The document describes this error answer (it validated): it need not be a
+            // problem.
             violations.removeAll(problemViolations);
         }
         if (!inDocument && exchange.status() < 400) {
@@ -210,10 +244,12 @@ public final class ContractValidator {
     private void checkRequest(Exchange exchange, List<String> violations) {
         String path = exchange.rawPath().contains(";")
                 ? exchange.rawPath().substring(0, exchange.rawPath().indexOf(';')) : exchange.rawPath();
-        SimpleRequest.Builder request = new SimpleRequest.Builder(exchange.method().toUpperCase(Locale.ROOT), path, true);
+        SimpleRequest.Builder request = new SimpleRequest.Builder(exchange.method().toUpperCase(Locale.ROOT), path,
+                true);
         try {
             queryParameters(exchange.rawQuery()).forEach(request::withQueryParam);
-        } catch (IllegalArgumentException e) {
+        }
+        catch (IllegalArgumentException e) {
             violations.add("request: the query cannot be decoded (" + e.getMessage() + ")");
             return;
         }
@@ -225,36 +261,44 @@ public final class ContractValidator {
             for (ValidationReport.Message message : validator.validateRequest(request.build()).getMessages()) {
                 boolean noBody = exchange.requestBody() == null || exchange.requestBody().length == 0;
                 // An answer without a body (204) makes Accept moot.
-                // and the stream answers text/event-stream whatever Accept says (EventSource always asks for it).
+                // and the stream answers text/event-stream whatever Accept says
+                // (EventSource always asks for it).
                 boolean acceptMoot = (exchange.status() == 204 || isEventStream(exchange))
                         && message.getKey().startsWith("validation.request.accept.");
-                // The validator reads a query or header integer as JSON, where 007 is no number; in a query it is 7.
+                // The validator reads a query or header integer as JSON, where 007 is no
+                // number; in a query it is 7.
                 boolean leadingZeros = message.getKey().endsWith("schema.invalidJson")
                         && message.getMessage().contains("Leading zeroes not allowed");
-                if (acceptMoot || leadingZeros || LENIENT_REQUEST.contains(message.getKey()) || (message.getKey()
-                        .equals("validation.request.parameter.collection.invalid")
-                        && message.getMessage().contains("If-None-Match"))) {
+                if (acceptMoot || leadingZeros || LENIENT_REQUEST.contains(message.getKey())
+                        || (message.getKey().equals("validation.request.parameter.collection.invalid")
+                                && message.getMessage().contains("If-None-Match"))) {
                     continue;
                 }
                 if (noBody && message.getKey().startsWith("validation.request.contentType.")) {
-                    // the validator types a body that is not there (an optional body left out); and
+                    // the validator types a body that is not there (an optional body left
+                    // out); and
                     // without a body the server ignores Content-Type (docs/api.md)
                     continue;
                 }
                 if (message.getKey().equals("validation.request.accept.invalid") && hasEmptyAcceptElement(exchange)) {
-                    continue; // empty elements of an Accept list are ignored, as HTTP says (docs/api.md)
+                    continue; // empty elements of an Accept list are ignored, as HTTP
+                              // says (docs/api.md)
                 }
                 if (message.getLevel() == ValidationReport.Level.ERROR) {
                     violations.add("request (the server answered " + exchange.status() + "): " + message.getMessage()
                             + details(message));
                 }
             }
-        } catch (RuntimeException e) {
+        }
+        catch (RuntimeException e) {
             violations.add("the validator failed on the request: " + e);
         }
     }
 
-    /** Every 4xx/5xx is problem+json with type, title, status, detail, code and the request's id. */
+    /**
+     * Every 4xx/5xx is problem+json with type, title, status, detail, code and the
+     * request's id.
+     */
     private static void checkProblem(Exchange exchange, List<String> violations) {
         String contentType = first(exchange.responseHeaders(), "Content-Type");
         String requestId = first(exchange.responseHeaders(), "X-Request-Id");
@@ -271,7 +315,8 @@ public final class ContractValidator {
         JsonNode problem;
         try {
             problem = Api.JSON.readTree(exchange.responseBody());
-        } catch (RuntimeException e) {
+        }
+        catch (RuntimeException e) {
             violations.add("problem: the body is not JSON");
             return;
         }
@@ -291,7 +336,10 @@ public final class ContractValidator {
         }
     }
 
-    /** Throws when the exchange breaks the document, with every violation and the exchange. */
+    /**
+     * Throws when the exchange breaks the document, with every violation and the
+     * exchange.
+     */
     public void assertKept(Exchange exchange, boolean checkRequest) {
         List<String> violations = violations(exchange, checkRequest);
         if (!violations.isEmpty()) {
@@ -318,7 +366,10 @@ public final class ContractValidator {
         return parameters;
     }
 
-    /** A stream's body is not read at connect time: its status and headers are what is checked. */
+    /**
+     * A stream's body is not read at connect time: its status and headers are what is
+     * checked.
+     */
     private static boolean isEventStream(Exchange exchange) {
         String contentType = first(exchange.responseHeaders(), "Content-Type");
         return contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("text/event-stream");
@@ -332,7 +383,8 @@ public final class ContractValidator {
     private static Request.Method method(String name) {
         try {
             return Request.Method.valueOf(name.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
+        }
+        catch (IllegalArgumentException e) {
             return null;
         }
     }
@@ -355,4 +407,5 @@ public final class ContractValidator {
     static String abbreviate(String text, int max) {
         return text.length() <= max ? text : text.substring(0, max) + "…(" + text.length() + " chars)";
     }
+
 }

@@ -10,9 +10,9 @@ import org.springframework.context.annotation.Import;
 import org.springframework.test.context.ContextConfiguration;
 
 /**
- * A test against the real server over real HTTP, with its own database and temp data directory.
- * Contexts are cached, so test classes with the same setup share one server. A test class gets a
- * client of it with {@code @Autowired Api api}.
+ * A test against the real server over real HTTP, with its own database and temp data
+ * directory. Contexts are cached, so test classes with the same setup share one server. A
+ * test class gets a client of it with {@code @Autowired Api api}.
  */
 @Target(ElementType.TYPE)
 @Retention(RetentionPolicy.RUNTIME)
@@ -20,4 +20,5 @@ import org.springframework.test.context.ContextConfiguration;
 @ContextConfiguration(initializers = CollabTestInitializer.class)
 @Import({ TestClockConfiguration.class, TestApiConfiguration.class })
 public @interface IntegrationTest {
+
 }

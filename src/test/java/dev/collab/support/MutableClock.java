@@ -39,4 +39,5 @@ public class MutableClock extends Clock {
     public void release() {
         frozen.set(null);
     }
+
 }

@@ -23,14 +23,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * HTTP/1.1 over a plain socket, one request per connection, for what no well-behaved client
- * library would send (invalid percent-encoding, raw non-UTF-8 bytes, duplicate headers, wrong
- * lengths of text, broken framing, a head that never ends): the fuzzing tests and the hostile-input
- * tests. The response is read whole, except a live SSE stream, which is read up to its headers.
+ * HTTP/1.1 over a plain socket, one request per connection, for what no well-behaved
+ * client library would send (invalid percent-encoding, raw non-UTF-8 bytes, duplicate
+ * headers, wrong lengths of text, broken framing, a head that never ends): the fuzzing
+ * tests and the hostile-input tests. The response is read whole, except a live SSE
+ * stream, which is read up to its headers.
  */
 public final class RawHttp {
 
-    /** What was sent: the request line's method and target, the header lines, the body bytes. */
+    /**
+     * What was sent: the request line's method and target, the header lines, the body
+     * bytes.
+     */
     public record Request(String method, String target, List<String[]> headers, byte[] body) {
 
         public String describe() {
@@ -39,8 +43,10 @@ public final class RawHttp {
                 text.append("\n    ").append(header[0]).append(": ").append(abbreviate(header[1], 200));
             }
             if (body != null && body.length > 0) {
-                text.append("\n    body (").append(body.length).append(" bytes): ")
-                        .append(abbreviate(new String(body, StandardCharsets.UTF_8), 300));
+                text.append("\n    body (")
+                    .append(body.length)
+                    .append(" bytes): ")
+                    .append(abbreviate(new String(body, StandardCharsets.UTF_8), 300));
             }
             return text.toString();
         }
@@ -65,10 +71,10 @@ public final class RawHttp {
 
     public static Response exchange(int port, Request request, int timeoutMillis) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.writeBytes((request.method() + " " + request.target() + " HTTP/1.1\r\n")
-                .getBytes(StandardCharsets.UTF_8));
+        out.writeBytes((request.method() + " " + request.target() + " HTTP/1.1\r\n").getBytes(StandardCharsets.UTF_8));
         for (String[] header : request.headers()) {
-            // Header values go out as UTF-8 bytes: a non-ASCII value is sent as a client would mis-send it.
+            // Header values go out as UTF-8 bytes: a non-ASCII value is sent as a client
+            // would mis-send it.
             out.writeBytes((header[0] + ": " + header[1] + "\r\n").getBytes(StandardCharsets.UTF_8));
         }
         out.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
@@ -79,11 +85,12 @@ public final class RawHttp {
     }
 
     /**
-     * Sends {@code request} exactly as written (one byte per char, ISO-8859-1) and reads the answer;
-     * fails if none comes within 20 s.
+     * Sends {@code request} exactly as written (one byte per char, ISO-8859-1) and reads
+     * the answer; fails if none comes within 20 s.
      */
     public static Response exchange(int port, String request) {
-        Response response = exchange(port, request.getBytes(StandardCharsets.ISO_8859_1), request.startsWith("HEAD "), 20_000);
+        Response response = exchange(port, request.getBytes(StandardCharsets.ISO_8859_1), request.startsWith("HEAD "),
+                20_000);
         assertThat(response.failure()).as("an answer to " + abbreviate(request, 300)).isNull();
         return response;
     }
@@ -94,20 +101,25 @@ public final class RawHttp {
             try {
                 socket.getOutputStream().write(request);
                 socket.getOutputStream().flush();
-            } catch (IOException e) {
-                // The server may answer (431, 413) and close before it read everything: read that answer.
+            }
+            catch (IOException e) {
+                // The server may answer (431, 413) and close before it read everything:
+                // read that answer.
             }
             return read(socket.getInputStream(), head);
-        } catch (SocketTimeoutException e) {
+        }
+        catch (SocketTimeoutException e) {
             return new Response(-1, Map.of(), null, "no complete answer within " + timeoutMillis + " ms");
-        } catch (IOException e) {
+        }
+        catch (IOException e) {
             return new Response(-1, Map.of(), null, "connection failed: " + e);
         }
     }
 
     /**
-     * Sends the start of a request head that never ends, and reads until the server closes the
-     * connection: what it answered, if anything. Fails if the server keeps the connection open.
+     * Sends the start of a request head that never ends, and reads until the server
+     * closes the connection: what it answered, if anything. Fails if the server keeps the
+     * connection open.
      */
     public static String stallInHead(int port, String partialHead) throws IOException {
         try (Socket socket = new Socket("localhost", port)) {
@@ -118,9 +130,10 @@ public final class RawHttp {
     }
 
     /**
-     * Sends the start of a request head, then one more header line every 500 ms (well inside the
-     * idle timeout, 3 s in tests: only a head deadline can end it), until the server closes the
-     * connection or 300 lines went. Asserts the server closed it; returns how many lines went.
+     * Sends the start of a request head, then one more header line every 500 ms (well
+     * inside the idle timeout, 3 s in tests: only a head deadline can end it), until the
+     * server closes the connection or 300 lines went. Asserts the server closed it;
+     * returns how many lines went.
      */
     public static int trickleHead(int port, String partialHead) throws Exception {
         AtomicBoolean closed = new AtomicBoolean();
@@ -131,7 +144,8 @@ public final class RawHttp {
             Thread reader = Thread.ofVirtual().start(() -> {
                 try {
                     readToEnd(socket.getInputStream());
-                } catch (IOException e) {
+                }
+                catch (IOException e) {
                     // a reset is a close too
                 }
                 closed.set(true);
@@ -143,7 +157,8 @@ public final class RawHttp {
                 try {
                     out.write(("X-Slow-" + sent.incrementAndGet() + ": a\r\n").getBytes(StandardCharsets.US_ASCII));
                     out.flush();
-                } catch (SocketException e) {
+                }
+                catch (SocketException e) {
                     return true; // the server closed it under our write
                 }
                 return sent.get() > 300;
@@ -154,7 +169,10 @@ public final class RawHttp {
         return sent.get();
     }
 
-    /** Everything until the server closes the connection; fails if it keeps it open past the socket's timeout. */
+    /**
+     * Everything until the server closes the connection; fails if it keeps it open past
+     * the socket's timeout.
+     */
     public static String readToEnd(InputStream in) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] buffer = new byte[8192];
@@ -163,15 +181,19 @@ public final class RawHttp {
             while ((n = in.read(buffer)) > 0) {
                 out.write(buffer, 0, n);
             }
-        } catch (SocketException e) {
+        }
+        catch (SocketException e) {
             // reset by the server: closed
-        } catch (SocketTimeoutException e) {
+        }
+        catch (SocketTimeoutException e) {
             throw new AssertionError("the server kept the connection open", e);
         }
         return out.toString(StandardCharsets.UTF_8);
     }
 
-    /** One answer (to a request that was not HEAD) off a connection that may stay open. */
+    /**
+     * One answer (to a request that was not HEAD) off a connection that may stay open.
+     */
     public static Response read(InputStream in) throws IOException {
         return read(in, false);
     }
@@ -199,7 +221,7 @@ public final class RawHttp {
             int colon = line.indexOf(':');
             if (colon > 0) {
                 headers.computeIfAbsent(line.substring(0, colon).trim(), ignored -> new ArrayList<>())
-                        .add(line.substring(colon + 1).trim());
+                    .add(line.substring(colon + 1).trim());
             }
         }
         String contentType = first(headers, "Content-Type");
@@ -207,7 +229,8 @@ public final class RawHttp {
             return new Response(status, headers, "", null);
         }
         if (contentType != null && contentType.toLowerCase(Locale.ROOT).startsWith("text/event-stream")) {
-            return new Response(status, headers, null, null); // a live stream: its headers are the answer
+            return new Response(status, headers, null, null); // a live stream: its
+                                                              // headers are the answer
         }
         byte[] body;
         String length = first(headers, "Content-Length");
@@ -228,9 +251,11 @@ public final class RawHttp {
                 line(in);
             }
             body = chunks.toByteArray();
-        } else if (length != null) {
+        }
+        else if (length != null) {
             body = in.readNBytes(Integer.parseInt(length.trim()));
-        } else {
+        }
+        else {
             body = in.readAllBytes();
         }
         return new Response(status, headers, new String(body, StandardCharsets.UTF_8), null);
@@ -261,6 +286,8 @@ public final class RawHttp {
 
     public static String abbreviate(String text, int max) {
         String printable = text.replace("\r", "\\r").replace("\n", "\\n").replace("\u0000", "\\0");
-        return printable.length() <= max ? printable : printable.substring(0, max) + "…(" + printable.length() + " chars)";
+        return printable.length() <= max ? printable
+                : printable.substring(0, max) + "…(" + printable.length() + " chars)";
     }
+
 }

@@ -16,14 +16,17 @@ import java.util.concurrent.TimeUnit;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The server as an operator runs it: a separate JVM started from the test classpath, so tests
- * can send it real signals (SIGTERM, SIGKILL) and read what it prints.
+ * The server as an operator runs it: a separate JVM started from the test classpath, so
+ * tests can send it real signals (SIGTERM, SIGKILL) and read what it prints.
  */
 public final class ServerProcess implements AutoCloseable {
 
     private final Process process;
+
     private final Path output;
+
     private final Path dataDir;
+
     private final int port;
 
     private ServerProcess(Process process, Path output, Path dataDir, int port) {
@@ -33,35 +36,39 @@ public final class ServerProcess implements AutoCloseable {
         this.port = port;
     }
 
-    /** Starts the server in built-in mode on {@code dataDir} with extra {@code --name=value} args. */
+    /**
+     * Starts the server in built-in mode on {@code dataDir} with extra
+     * {@code --name=value} args.
+     */
     public static ServerProcess start(Path dataDir, String... args) {
         return start(Map.of(), dataDir, args);
     }
 
     /**
-     * Like {@link #start(Path, String...)}, with these environment variables. The server never
-     * inherits the test JVM's {@code SPRING_*}, {@code COLLAB_*} or {@code LOG_FORMAT}: only what a
-     * test gives it.
+     * Like {@link #start(Path, String...)}, with these environment variables. The server
+     * never inherits the test JVM's {@code SPRING_*}, {@code COLLAB_*} or
+     * {@code LOG_FORMAT}: only what a test gives it.
      */
     public static ServerProcess start(Map<String, String> environment, Path dataDir, String... args) {
         int port = freePort();
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-XX:TieredStopAtLevel=1",
-                "-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
-                "dev.collab.CollabServerApplication",
-                "--server.port=" + port,
-                "--collab.data-dir=" + dataDir));
+        List<String> command = new ArrayList<>(
+                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
+                        "-XX:TieredStopAtLevel=1", "-cp",
+                        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+                        "dev.collab.CollabServerApplication", "--server.port=" + port, "--collab.data-dir=" + dataDir));
         command.addAll(List.of(args));
         try {
             Path output = Files.createTempFile(dataDir.getParent(), "server-", ".log");
             ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(output.toFile());
-            builder.environment().keySet().removeIf(name -> name.startsWith("SPRING_") || name.startsWith("COLLAB_")
-                    || name.equals("LOG_FORMAT"));
+                .redirectOutput(output.toFile());
+            builder.environment()
+                .keySet()
+                .removeIf(
+                        name -> name.startsWith("SPRING_") || name.startsWith("COLLAB_") || name.equals("LOG_FORMAT"));
             builder.environment().putAll(environment);
             return new ServerProcess(builder.start(), output, dataDir, port);
-        } catch (IOException e) {
+        }
+        catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
@@ -82,7 +89,8 @@ public final class ServerProcess implements AutoCloseable {
             try {
                 // Still starting: it may have no document to give yet.
                 return Api.withoutContract(api().base()).get("/actuator/health/readiness").status() == 200;
-            } catch (UncheckedIOException e) {
+            }
+            catch (UncheckedIOException e) {
                 return false;
             }
         });
@@ -92,7 +100,8 @@ public final class ServerProcess implements AutoCloseable {
     public String output() {
         try {
             return Files.readString(output, StandardCharsets.UTF_8);
-        } catch (IOException e) {
+        }
+        catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
@@ -125,10 +134,12 @@ public final class ServerProcess implements AutoCloseable {
             if (!process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS)) {
                 throw new IllegalStateException("server did not exit within " + within + ":\n" + output());
             }
-            // Only once it is gone: requests still in flight while it drains are checked as usual.
+            // Only once it is gone: requests still in flight while it drains are checked
+            // as usual.
             ContractValidator.forget(api().base());
             return process.exitValue();
-        } catch (InterruptedException e) {
+        }
+        catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
@@ -143,7 +154,8 @@ public final class ServerProcess implements AutoCloseable {
             }
             long pid = Long.parseLong(Files.readAllLines(pidFile).getFirst().trim());
             return ProcessHandle.of(pid).filter(ServerProcess::isRunning);
-        } catch (IOException | RuntimeException e) {
+        }
+        catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
     }
@@ -157,7 +169,8 @@ public final class ServerProcess implements AutoCloseable {
                 if (!process.waitFor(30, TimeUnit.SECONDS)) {
                     process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
                 }
-            } catch (InterruptedException e) {
+            }
+            catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }
@@ -165,7 +178,10 @@ public final class ServerProcess implements AutoCloseable {
         ContractValidator.forget(api().base());
     }
 
-    /** Alive and not a zombie: where nothing reaps orphans, a stopped postmaster lingers as one. */
+    /**
+     * Alive and not a zombie: where nothing reaps orphans, a stopped postmaster lingers
+     * as one.
+     */
     public static boolean isRunning(ProcessHandle process) {
         if (!process.isAlive()) {
             return false;
@@ -173,7 +189,8 @@ public final class ServerProcess implements AutoCloseable {
         try {
             String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
             return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
-        } catch (IOException | RuntimeException e) {
+        }
+        catch (IOException | RuntimeException e) {
             return process.isAlive();
         }
     }
@@ -182,8 +199,10 @@ public final class ServerProcess implements AutoCloseable {
         try (ServerSocket socket = new ServerSocket(0)) {
             socket.setReuseAddress(true);
             return socket.getLocalPort();
-        } catch (IOException e) {
+        }
+        catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
+
 }

@@ -19,9 +19,10 @@ import java.util.concurrent.TimeUnit;
 import tools.jackson.databind.JsonNode;
 
 /**
- * A Server-Sent Events client that parses the stream the way the HTML spec says a browser's
- * EventSource does: fields {@code id}, {@code event}, {@code data} (joined by newlines),
- * {@code retry}; comment lines starting with ':'; an event is dispatched at a blank line.
+ * A Server-Sent Events client that parses the stream the way the HTML spec says a
+ * browser's EventSource does: fields {@code id}, {@code event}, {@code data} (joined by
+ * newlines), {@code retry}; comment lines starting with ':'; an event is dispatched at a
+ * blank line.
  */
 public final class SseClient implements AutoCloseable {
 
@@ -40,10 +41,15 @@ public final class SseClient implements AutoCloseable {
     private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
     private final HttpResponse<InputStream> response;
+
     private final LinkedBlockingQueue<Message> messages = new LinkedBlockingQueue<>();
+
     private final List<String> comments = new CopyOnWriteArrayList<>();
+
     private final Thread reader;
+
     private volatile Long retry;
+
     private volatile boolean ended;
 
     private SseClient(HttpResponse<InputStream> response) {
@@ -61,17 +67,20 @@ public final class SseClient implements AutoCloseable {
             HttpResponse<InputStream> response = CLIENT.send(built, HttpResponse.BodyHandlers.ofInputStream());
             check(built, response);
             return new SseClient(response);
-        } catch (IOException e) {
+        }
+        catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
-        } catch (InterruptedException e) {
+        }
+        catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
     }
 
     /**
-     * Holds the answer to the server's OpenAPI document: the status and headers of a stream, the
-     * whole answer otherwise (a problem, a 204), which is then read here and given back unread.
+     * Holds the answer to the server's OpenAPI document: the status and headers of a
+     * stream, the whole answer otherwise (a problem, a 204), which is then read here and
+     * given back unread.
      */
     private static void check(HttpRequest request, HttpResponse<InputStream> response) throws IOException {
         URI uri = request.uri();
@@ -94,7 +103,8 @@ public final class SseClient implements AutoCloseable {
     }
 
     private void read() {
-        try (BufferedReader lines = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+        try (BufferedReader lines = new BufferedReader(
+                new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
             String id = null;
             String event = null;
             StringBuilder data = null;
@@ -123,12 +133,15 @@ public final class SseClient implements AutoCloseable {
                     case "event" -> event = value;
                     case "data" -> data = data == null ? new StringBuilder(value) : data.append('\n').append(value);
                     case "retry" -> retry = Long.parseLong(value);
-                    default -> { }
+                    default -> {
+                    }
                 }
             }
-        } catch (IOException e) {
+        }
+        catch (IOException e) {
             // closed by us or by the server
-        } finally {
+        }
+        finally {
             ended = true;
         }
     }
@@ -137,13 +150,17 @@ public final class SseClient implements AutoCloseable {
     public Message next(Duration timeout) {
         try {
             return messages.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
+        }
+        catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return null;
         }
     }
 
-    /** Exactly {@code count} messages, failing when they do not come within {@code timeout}. */
+    /**
+     * Exactly {@code count} messages, failing when they do not come within
+     * {@code timeout}.
+     */
     public List<Message> take(int count, Duration timeout) {
         List<Message> taken = new ArrayList<>();
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -175,9 +192,11 @@ public final class SseClient implements AutoCloseable {
     public void close() {
         try {
             response.body().close();
-        } catch (IOException e) {
+        }
+        catch (IOException e) {
             // closing
         }
         reader.interrupt();
     }
+
 }

@@ -7,7 +7,10 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
-/** Temp data directories for tests, never the real {@code ~/.collab}; removed when the JVM exits. */
+/**
+ * Temp data directories for tests, never the real {@code ~/.collab}; removed when the JVM
+ * exits.
+ */
 public final class TempDirectories {
 
     private static final Path ROOT = createRoot();
@@ -18,7 +21,8 @@ public final class TempDirectories {
     public static Path create(String prefix) {
         try {
             return Files.createTempDirectory(ROOT, prefix);
-        } catch (IOException e) {
+        }
+        catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
@@ -29,7 +33,8 @@ public final class TempDirectories {
         }
         try (Stream<Path> paths = Files.walk(path)) {
             paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException | UncheckedIOException e) {
+        }
+        catch (IOException | UncheckedIOException e) {
             // best effort: a temp directory
         }
     }
@@ -39,8 +44,10 @@ public final class TempDirectories {
             Path root = Files.createTempDirectory("collab-test-");
             Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteRecursively(root)));
             return root;
-        } catch (IOException e) {
+        }
+        catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
+
 }

@@ -10,4 +10,5 @@ class TestClockConfiguration {
     MutableClock clock() {
         return new MutableClock();
     }
+
 }

@@ -14,14 +14,17 @@ import org.testcontainers.DockerClientFactory;
 import org.testcontainers.postgresql.PostgreSQLContainer;
 
 /**
- * The one PostgreSQL server of a test run: a Testcontainers PostgreSQL when a Docker engine is
- * available, otherwise the same embedded PostgreSQL as built-in mode. Decided once, started
- * once per JVM; tests are isolated by getting a database of their own from it.
+ * The one PostgreSQL server of a test run: a Testcontainers PostgreSQL when a Docker
+ * engine is available, otherwise the same embedded PostgreSQL as built-in mode. Decided
+ * once, started once per JVM; tests are isolated by getting a database of their own from
+ * it.
  */
 public final class TestDatabase {
 
     private static final Logger log = LoggerFactory.getLogger(TestDatabase.class);
+
     private static final AtomicInteger databases = new AtomicInteger();
+
     private static volatile Server server;
 
     private TestDatabase() {
@@ -47,9 +50,10 @@ public final class TestDatabase {
         Server s = server();
         String name = "collab_test_" + ProcessHandle.current().pid() + "_" + databases.incrementAndGet();
         try (Connection connection = DriverManager.getConnection(s.url("postgres"), s.user(), s.password());
-             var statement = connection.createStatement()) {
+                var statement = connection.createStatement()) {
             statement.execute("create database " + name);
-        } catch (SQLException e) {
+        }
+        catch (SQLException e) {
             throw new IllegalStateException("Cannot create test database " + name, e);
         }
         return s.url(name);
@@ -67,7 +71,8 @@ public final class TestDatabase {
             EmbeddedPostgres postgres = EmbeddedPostgres.builder().start();
             log.info("Test database: no Docker engine, embedded PostgreSQL on port {}", postgres.getPort());
             return new Server("localhost", postgres.getPort(), "postgres", "", "embedded");
-        } catch (IOException e) {
+        }
+        catch (IOException e) {
             throw new UncheckedIOException("Cannot start the embedded test PostgreSQL", e);
         }
     }
@@ -77,15 +82,17 @@ public final class TestDatabase {
             return false;
         }
         boolean configured = System.getenv("DOCKER_HOST") != null
-                || java.nio.file.Files.exists(java.nio.file.Path.of("/var/run/docker.sock"))
-                || java.nio.file.Files.exists(java.nio.file.Path.of(System.getProperty("user.home"), ".testcontainers.properties"));
+                || java.nio.file.Files.exists(java.nio.file.Path.of("/var/run/docker.sock")) || java.nio.file.Files
+                    .exists(java.nio.file.Path.of(System.getProperty("user.home"), ".testcontainers.properties"));
         if (!configured) {
             return false;
         }
         try {
             return DockerClientFactory.instance().isDockerAvailable();
-        } catch (RuntimeException | LinkageError e) {
+        }
+        catch (RuntimeException | LinkageError e) {
             return false;
         }
     }
+
 }

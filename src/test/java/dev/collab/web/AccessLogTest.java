@@ -9,9 +9,11 @@ class AccessLogTest {
 
     @Test
     void pathParametersStayOutOfTheLogLikeTheQueryString() {
-        assertThat(AccessLog.withoutPathParameters("/api/projects/x;token=SECRET/sessions")).isEqualTo("/api/projects/x/sessions");
+        assertThat(AccessLog.withoutPathParameters("/api/projects/x;token=SECRET/sessions"))
+            .isEqualTo("/api/projects/x/sessions");
         assertThat(AccessLog.withoutPathParameters("/a;jsessionid=1;b=2/c;d")).isEqualTo("/a/c");
         assertThat(AccessLog.withoutPathParameters("/api/sessions")).isEqualTo("/api/sessions");
         assertThat(AccessLog.withoutPathParameters(null)).isNull();
     }
+
 }

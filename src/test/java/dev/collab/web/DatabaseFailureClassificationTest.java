@@ -13,18 +13,20 @@ import org.springframework.jdbc.CannotGetJdbcConnectionException;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Which failures are the database's (a 503 the client may retry) and which are not, for the ways
- * they reach {@link ProblemHandler}: translated by Spring's templates, or raw from plain JDBC.
- * The outage tests show the answers end to end; this pins the SQL states an outage test cannot
- * easily provoke (an administrator's shutdown, a server starting up).
+ * Which failures are the database's (a 503 the client may retry) and which are not, for
+ * the ways they reach {@link ProblemHandler}: translated by Spring's templates, or raw
+ * from plain JDBC. The outage tests show the answers end to end; this pins the SQL states
+ * an outage test cannot easily provoke (an administrator's shutdown, a server starting
+ * up).
  */
 class DatabaseFailureClassificationTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"08006", "08003", "57P01", "57P03"})
+    @ValueSource(strings = { "08006", "08003", "57P01", "57P03" })
     void aRawConnectionLossIsUnavailable(String state) {
         assertThat(ProblemHandler.isDatabaseUnavailable(
-                new IllegalStateException("read failed", new SQLException("connection lost", state)))).isTrue();
+                new IllegalStateException("read failed", new SQLException("connection lost", state))))
+            .isTrue();
     }
 
     @Test
@@ -34,12 +36,13 @@ class DatabaseFailureClassificationTest {
 
     @Test
     void springsTranslatedConnectionFailuresAreUnavailable() {
-        assertThat(ProblemHandler.isDatabaseUnavailable(new CannotGetJdbcConnectionException("no connection",
-                new SQLException("refused", "08001")))).isTrue();
+        assertThat(ProblemHandler.isDatabaseUnavailable(
+                new CannotGetJdbcConnectionException("no connection", new SQLException("refused", "08001"))))
+            .isTrue();
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"23505", "22P02", "42P01"})
+    @ValueSource(strings = { "23505", "22P02", "42P01" })
     void aRawStatementErrorIsNotTheDatabasesFault(String state) {
         assertThat(ProblemHandler.isDatabaseUnavailable(new SQLException("bad statement", state))).isFalse();
         assertThat(ProblemHandler.isDatabaseBusy(new SQLException("bad statement", state))).isFalse();
@@ -47,8 +50,8 @@ class DatabaseFailureClassificationTest {
 
     @Test
     void translatedDataErrorsAreNotTheDatabasesFault() {
-        assertThat(ProblemHandler.isDatabaseUnavailable(new DuplicateKeyException("dup",
-                new SQLException("dup", "23505")))).isFalse();
+        assertThat(ProblemHandler
+            .isDatabaseUnavailable(new DuplicateKeyException("dup", new SQLException("dup", "23505")))).isFalse();
         assertThat(ProblemHandler.isDatabaseUnavailable(new DataIntegrityViolationException("bad"))).isFalse();
         assertThat(ProblemHandler.isDatabaseUnavailable(new SQLException("Connection is closed", "23505"))).isFalse();
     }
@@ -58,12 +61,13 @@ class DatabaseFailureClassificationTest {
         SQLTransientConnectionException exhausted = new SQLTransientConnectionException(
                 "HikariPool-1 - Connection is not available, request timed out after 2000ms");
         assertThat(ProblemHandler.isDatabaseBusy(new CannotGetJdbcConnectionException("no connection", exhausted)))
-                .isTrue();
+            .isTrue();
         SQLTransientConnectionException unreachable = new SQLTransientConnectionException(
                 "HikariPool-1 - Connection is not available, request timed out after 2000ms", "08001",
                 new SQLException("Connection refused", "08001"));
         assertThat(ProblemHandler.isDatabaseBusy(new CannotGetJdbcConnectionException("no connection", unreachable)))
-                .isFalse();
+            .isFalse();
         assertThat(ProblemHandler.isDatabaseUnavailable(unreachable)).isTrue();
     }
+
 }

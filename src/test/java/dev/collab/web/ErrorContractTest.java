@@ -12,12 +12,16 @@ import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Every error answer is problem+json with type, title, status, detail, code and requestId. */
+/**
+ * Every error answer is problem+json with type, title, status, detail, code and
+ * requestId.
+ */
 @IntegrationTest
 class ErrorContractTest {
 
     @LocalServerPort
     int port;
+
     @Autowired
     Api api;
 
@@ -56,8 +60,8 @@ class ErrorContractTest {
         assertProblem(api.post("/api/projects/" + key + "/sessions", "{\"title\":"), 400, "malformed-request");
         assertProblem(api.post("/api/projects/" + key + "/sessions", "{\"title\":[1]}"), 400, "malformed-request");
         assertProblem(api.send(HttpRequest.newBuilder(api.uri("/api/projects/" + key + "/sessions"))
-                .header("Content-Type", "application/xml").POST(HttpRequest.BodyPublishers.ofString("<a/>"))),
-                400, "malformed-request");
+            .header("Content-Type", "application/xml")
+            .POST(HttpRequest.BodyPublishers.ofString("<a/>"))), 400, "malformed-request");
     }
 
     @Test
@@ -75,15 +79,17 @@ class ErrorContractTest {
 
         // Chunked (no Content-Length): cut off while reading.
         byte[] bytes = big.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        HttpRequest.BodyPublisher chunked = HttpRequest.BodyPublishers.ofInputStream(
-                () -> new java.io.ByteArrayInputStream(bytes));
+        HttpRequest.BodyPublisher chunked = HttpRequest.BodyPublishers
+            .ofInputStream(() -> new java.io.ByteArrayInputStream(bytes));
         assertProblem(api.send(HttpRequest.newBuilder(api.uri("/api/projects/" + key + "/sessions"))
-                .header("Content-Type", "application/json").POST(chunked)), 413, "payload-too-large");
+            .header("Content-Type", "application/json")
+            .POST(chunked)), 413, "payload-too-large");
     }
 
     @Test
     void unexpectedFailureIsInternalErrorWithCorrelationId() {
-        Api.Response response = api.send(HttpRequest.newBuilder(api.uri("/test/boom")).header("X-Request-Id", "trace-42").GET());
+        Api.Response response = api
+            .send(HttpRequest.newBuilder(api.uri("/test/boom")).header("X-Request-Id", "trace-42").GET());
         assertProblem(response, 500, "internal-error");
         assertThat(response.json().get("requestId").asString()).isEqualTo("trace-42");
         assertThat(response.text()).doesNotContain("secret", "/etc");
@@ -94,10 +100,15 @@ class ErrorContractTest {
         for (String target : List.of("/api/projects/a%zz", "/api/projects/a%2Fb")) {
             String raw = rawGet(target);
             assertThat(raw).as(target).startsWith("HTTP/1.1 400");
-            assertThat(raw).as(target).containsIgnoringCase("content-type: application/problem+json")
-                    .contains("\"code\":\"malformed-request\"").doesNotContain("<html", "Tomcat", "Jetty");
-            String requestId = raw.lines().filter(line -> line.regionMatches(true, 0, "X-Request-Id:", 0, 13))
-                    .map(line -> line.substring(13).trim()).findFirst().orElseThrow();
+            assertThat(raw).as(target)
+                .containsIgnoringCase("content-type: application/problem+json")
+                .contains("\"code\":\"malformed-request\"")
+                .doesNotContain("<html", "Tomcat", "Jetty");
+            String requestId = raw.lines()
+                .filter(line -> line.regionMatches(true, 0, "X-Request-Id:", 0, 13))
+                .map(line -> line.substring(13).trim())
+                .findFirst()
+                .orElseThrow();
             assertThat(raw).as(target).contains("\"requestId\":\"" + requestId + "\"");
         }
     }
@@ -105,7 +116,8 @@ class ErrorContractTest {
     private String rawGet(String target) throws Exception {
         try (var socket = new java.net.Socket("localhost", port)) {
             socket.setSoTimeout(10_000);
-            socket.getOutputStream().write(("GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            socket.getOutputStream()
+                .write(("GET " + target + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
                     .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         }
@@ -114,7 +126,9 @@ class ErrorContractTest {
     @Test
     void insaneRequestIdsAreReplaced() {
         Api.Response response = api.send(HttpRequest.newBuilder(api.uri("/api/projects/x-" + System.nanoTime()))
-                .header("X-Request-Id", "bad id with spaces").GET());
+            .header("X-Request-Id", "bad id with spaces")
+            .GET());
         assertThat(response.header("X-Request-Id")).hasValueSatisfying(id -> assertThat(id).doesNotContain(" "));
     }
+
 }

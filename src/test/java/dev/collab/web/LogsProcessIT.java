@@ -25,8 +25,9 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The logs as an operator reads them from a real server process: JSON (ECS) lines with
- * {@code LOG_FORMAT=json}, the human-readable pattern otherwise, and in both one access line per
- * request whose request id is the {@code X-Request-Id} header and the problem body's {@code requestId}.
+ * {@code LOG_FORMAT=json}, the human-readable pattern otherwise, and in both one access
+ * line per request whose request id is the {@code X-Request-Id} header and the problem
+ * body's {@code requestId}.
  */
 class LogsProcessIT {
 
@@ -34,10 +35,8 @@ class LogsProcessIT {
 
     private static String[] teamMode(String... more) {
         TestDatabase.Server db = TestDatabase.server();
-        List<String> args = new ArrayList<>(List.of(
-                "--spring.datasource.url=" + TestDatabase.newDatabase(),
-                "--spring.datasource.username=" + db.user(),
-                "--spring.datasource.password=" + db.password()));
+        List<String> args = new ArrayList<>(List.of("--spring.datasource.url=" + TestDatabase.newDatabase(),
+                "--spring.datasource.username=" + db.user(), "--spring.datasource.password=" + db.password()));
         args.addAll(List.of(more));
         return args.toArray(String[]::new);
     }
@@ -45,10 +44,12 @@ class LogsProcessIT {
     @Test
     void jsonLogsAreEcsLinesAndEveryRequestIsLoggedWithItsRequestId() throws Exception {
         Path dataDir = TempDirectories.create("jsonlogs-");
-        try (ServerProcess server = ServerProcess.start(Map.of("LOG_FORMAT", "json"), dataDir,
-                teamMode("--collab.test.endpoints=true",
-                        // A body over the limit that still fits the socket buffers: no reset races the 413.
-                        "--collab.http.max-body-size=1KB")).awaitReady()) {
+        try (ServerProcess server = ServerProcess
+            .start(Map.of("LOG_FORMAT", "json"), dataDir, teamMode("--collab.test.endpoints=true",
+                    // A body over the limit that still fits the socket buffers: no reset
+                    // races the 413.
+                    "--collab.http.max-body-size=1KB"))
+            .awaitReady()) {
             Api api = server.api();
 
             // 404 with an id made by the server; the query string stays out of the logs.
@@ -65,8 +66,10 @@ class LogsProcessIT {
             assertThat(boom.header("X-Request-Id")).contains(boomId);
             assertThat(boom.json().get("requestId").asString()).isEqualTo(boomId);
 
-            // 413 from a filter, rendered by the error page in a second dispatch: still one id.
-            Api.Response tooLarge = api.post("/api/projects/logs/sessions", "{\"title\":\"" + "x".repeat(4_000) + "\"}");
+            // 413 from a filter, rendered by the error page in a second dispatch: still
+            // one id.
+            Api.Response tooLarge = api.post("/api/projects/logs/sessions",
+                    "{\"title\":\"" + "x".repeat(4_000) + "\"}");
             assertThat(tooLarge.status()).isEqualTo(413);
             String tooLargeId = tooLarge.header("X-Request-Id").orElseThrow();
             assertThat(tooLarge.json().get("requestId").asString()).isEqualTo(tooLargeId);
@@ -74,10 +77,12 @@ class LogsProcessIT {
             // Rejected by Jetty before the application sees it.
             String rejectedId = "rejected-" + System.nanoTime();
             String rejected = rawGet(server.api(), "/api/projects/a%2Fb", rejectedId);
-            assertThat(rejected).startsWith("HTTP/1.1 400").containsIgnoringCase("x-request-id: " + rejectedId)
-                    .contains("\"requestId\":\"" + rejectedId + "\"");
+            assertThat(rejected).startsWith("HTTP/1.1 400")
+                .containsIgnoringCase("x-request-id: " + rejectedId)
+                .contains("\"requestId\":\"" + rejectedId + "\"");
 
-            // Async requests are logged when they complete, and their errors carry the id too.
+            // Async requests are logged when they complete, and their errors carry the id
+            // too.
             String asyncId = "async-" + System.nanoTime();
             assertThat(withId(api, asyncId, "/test/async?millis=300").status()).isEqualTo(200);
             String asyncFailedId = "async-failed-" + System.nanoTime();
@@ -85,10 +90,13 @@ class LogsProcessIT {
             assertThat(asyncFailed.status()).isEqualTo(500);
             assertThat(asyncFailed.json().get("requestId").asString()).isEqualTo(asyncFailedId);
 
-            // A stream is logged when it closes (an ENDED session's stream replays and closes).
+            // A stream is logged when it closes (an ENDED session's stream replays and
+            // closes).
             String project = api.newProject("logs");
-            String session = api.post("/api/projects/" + project + "/sessions", "{\"title\":\"t\"}").json()
-                    .get("id").asString();
+            String session = api.post("/api/projects/" + project + "/sessions", "{\"title\":\"t\"}")
+                .json()
+                .get("id")
+                .asString();
             assertThat(api.delete("/api/sessions/" + session).status()).isEqualTo(204);
             String streamId = "stream-" + System.nanoTime();
             assertThat(withId(api, streamId, "/api/sessions/" + session + "/events/stream").status()).isEqualTo(200);
@@ -96,8 +104,8 @@ class LogsProcessIT {
             List<String> ids = List.of(notFoundId, boomId, tooLargeId, rejectedId, asyncId, asyncFailedId, streamId);
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
                 List<JsonNode> logged = parse(server);
-                assertThat(ids).as("request ids with an access line").allSatisfy(
-                        id -> assertThat(accessLine(logged, id)).as(id).isPresent());
+                assertThat(ids).as("request ids with an access line")
+                    .allSatisfy(id -> assertThat(accessLine(logged, id)).as(id).isPresent());
             });
             List<JsonNode> lines = parse(server);
 
@@ -119,8 +127,8 @@ class LogsProcessIT {
 
             assertThat(accessLine(lines, boomId).orElseThrow().path("status").asInt()).isEqualTo(500);
             JsonNode error = errorLine(lines, boomId).orElseThrow();
-            assertThat(error.path("error").path("stack_trace").asString())
-                    .contains("IllegalStateException").contains("\tat ");
+            assertThat(error.path("error").path("stack_trace").asString()).contains("IllegalStateException")
+                .contains("\tat ");
 
             JsonNode tooLargeLine = accessLine(lines, tooLargeId).orElseThrow();
             assertThat(tooLargeLine.path("status").asInt()).isEqualTo(413);
@@ -140,9 +148,10 @@ class LogsProcessIT {
             assertThat(streamLine.path("path").asString()).isEqualTo("/api/sessions/" + session + "/events/stream");
             assertThat(streamLine.path("status").asInt()).isEqualTo(200);
 
-            // awaitReady polled the readiness probe: Actuator requests are DEBUG, not in the INFO log.
+            // awaitReady polled the readiness probe: Actuator requests are DEBUG, not in
+            // the INFO log.
             assertThat(lines).filteredOn(line -> ACCESS.equals(line.path("log").path("logger").asString()))
-                    .noneMatch(line -> line.path("path").asString().startsWith("/actuator"));
+                .noneMatch(line -> line.path("path").asString().startsWith("/actuator"));
         }
     }
 
@@ -157,8 +166,11 @@ class LogsProcessIT {
             assertThat(notFound.json().get("requestId").asString()).isEqualTo(id);
 
             server.awaitOutput("GET /api/sessions/" + unknown + " 404");
-            assertThat(server.outputLines()).filteredOn(line -> line.contains(ACCESS) && line.contains(unknown.toString()))
-                    .singleElement().asString().contains(" INFO [" + id + "] ");
+            assertThat(server.outputLines())
+                .filteredOn(line -> line.contains(ACCESS) && line.contains(unknown.toString()))
+                .singleElement()
+                .asString()
+                .contains(" INFO [" + id + "] ");
             assertThat(server.outputLines()).noneMatch(line -> line.startsWith("{"));
         }
     }
@@ -167,7 +179,9 @@ class LogsProcessIT {
         return api.send(HttpRequest.newBuilder(api.uri(path)).header("X-Request-Id", requestId).GET());
     }
 
-    /** Every complete line of the server's output, each of which must be one JSON object. */
+    /**
+     * Every complete line of the server's output, each of which must be one JSON object.
+     */
     private static List<JsonNode> parse(ServerProcess server) {
         List<JsonNode> lines = new ArrayList<>();
         for (String line : server.outputLines()) {
@@ -175,7 +189,8 @@ class LogsProcessIT {
                 JsonNode node = Api.JSON.readTree(line);
                 assertThat(node.isObject()).as("not a JSON object: %s", line).isTrue();
                 lines.add(node);
-            } catch (JacksonException e) {
+            }
+            catch (JacksonException e) {
                 throw new AssertionError("not a JSON line: " + line, e);
             }
         }
@@ -183,22 +198,29 @@ class LogsProcessIT {
     }
 
     private static Optional<JsonNode> accessLine(List<JsonNode> lines, String requestId) {
-        return lines.stream().filter(line -> ACCESS.equals(line.path("log").path("logger").asString())
-                && requestId.equals(line.path("requestId").asString())).findFirst();
+        return lines.stream()
+            .filter(line -> ACCESS.equals(line.path("log").path("logger").asString())
+                    && requestId.equals(line.path("requestId").asString()))
+            .findFirst();
     }
 
     private static Optional<JsonNode> errorLine(List<JsonNode> lines, String requestId) {
-        return lines.stream().filter(line -> "ERROR".equals(line.path("log").path("level").asString())
-                && requestId.equals(line.path("requestId").asString())).findFirst();
+        return lines.stream()
+            .filter(line -> "ERROR".equals(line.path("log").path("level").asString())
+                    && requestId.equals(line.path("requestId").asString()))
+            .findFirst();
     }
 
     private static String rawGet(Api api, String target, String requestId) throws IOException {
         int port = api.uri("/").getPort();
         try (Socket socket = new Socket("localhost", port)) {
             socket.setSoTimeout(10_000);
-            socket.getOutputStream().write(("GET " + target + " HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: " + requestId
-                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream()
+                .write(("GET " + target + " HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: " + requestId
+                        + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
             return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         }
     }
+
 }

@@ -26,32 +26,38 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Actuator on a port of its own ({@code management.server.port}, as {@code deploy/cdk} runs it:
- * the ECS and ALB health checks go there) follows the same request rules as the main port:
- * problem+json with {@code code} and {@code requestId} for every error, request ids, access log
- * lines, relative links, no TRACE echo, quiet client mistakes and the request-head deadline.
- * Over real HTTP, and a plain socket for what {@code HttpClient} refuses to send.
+ * Actuator on a port of its own ({@code management.server.port}, as {@code deploy/cdk}
+ * runs it: the ECS and ALB health checks go there) follows the same request rules as the
+ * main port: problem+json with {@code code} and {@code requestId} for every error,
+ * request ids, access log lines, relative links, no TRACE echo, quiet client mistakes and
+ * the request-head deadline. Over real HTTP, and a plain socket for what
+ * {@code HttpClient} refuses to send.
  */
 @IntegrationTest
 @ExtendWith(OutputCaptureExtension.class)
-@TestPropertySource(properties = {"management.server.port=0",
-        // A short head deadline, so the slow-client cases end in seconds (the default is 10 s).
+@TestPropertySource(properties = { "management.server.port=0",
+        // A short head deadline, so the slow-client cases end in seconds (the default is
+        // 10 s).
         "collab.http.request-head-timeout=2s",
         // Actuator requests are logged at DEBUG.
-        "logging.level.dev.collab.web.access=DEBUG"})
+        "logging.level.dev.collab.web.access=DEBUG" })
 class ManagementPortTest {
 
     @LocalServerPort
     int port;
+
     @LocalManagementPort
     int managementPort;
+
     Api management;
+
     @Autowired
     Api api;
 
     @BeforeEach
     void setUp() {
-        // Checked against the main port's document (assertKeptByTheDocument): this port serves none.
+        // Checked against the main port's document (assertKeptByTheDocument): this port
+        // serves none.
         management = Api.withoutContract("http://localhost:" + managementPort);
     }
 
@@ -73,25 +79,29 @@ class ManagementPortTest {
         for (Api.Response response : List.of(liveness, readiness, info, links, management.get("/actuator/health"))) {
             assertKeptByTheDocument(response);
         }
-        // The API port has no Actuator: a 404 problem like any unknown path. (Over a socket: the
+        // The API port has no Actuator: a 404 problem like any unknown path. (Over a
+        // socket: the
         // OpenAPI document the test client checks against lists the Actuator paths.)
-        assertRawProblem(RawHttp.exchange(port, "GET /actuator/health/liveness HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
+        assertRawProblem(
+                RawHttp.exchange(port,
+                        "GET /actuator/health/liveness HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
                 404, "not-found");
     }
 
     @Test
     void everyAnswerCarriesTheRequestIdAndIsLoggedOnce(CapturedOutput output) {
         Api.Response given = management.send(HttpRequest.newBuilder(management.uri("/actuator/health/liveness"))
-                .header("X-Request-Id", "mgmt-liveness-1"));
+            .header("X-Request-Id", "mgmt-liveness-1"));
         assertThat(given.header("X-Request-Id")).hasValue("mgmt-liveness-1");
-        Api.Response insane = management.send(HttpRequest.newBuilder(management.uri("/actuator/health"))
-                .header("X-Request-Id", "bad id"));
+        Api.Response insane = management
+            .send(HttpRequest.newBuilder(management.uri("/actuator/health")).header("X-Request-Id", "bad id"));
         assertThat(insane.header("X-Request-Id")).hasValueSatisfying(id -> assertThat(id).doesNotContain(" "));
-        Api.Response unknown = management.send(HttpRequest.newBuilder(management.uri("/nope"))
-                .header("X-Request-Id", "mgmt-nope-1"));
+        Api.Response unknown = management
+            .send(HttpRequest.newBuilder(management.uri("/nope")).header("X-Request-Id", "mgmt-nope-1"));
         assertProblem(unknown, 404, "not-found");
         assertThat(unknown.json().get("requestId").asString()).isEqualTo("mgmt-nope-1");
-        // One access line per request, on either port (the main context has no second set of filters).
+        // One access line per request, on either port (the main context has no second set
+        // of filters).
         api.send(HttpRequest.newBuilder(api.uri("/api/projects")).header("X-Request-Id", "main-projects-1"));
         for (String id : List.of("mgmt-liveness-1", "mgmt-nope-1", "main-projects-1")) {
             await().atMost(Duration.ofSeconds(10)).until(() -> accessLines(output, id).size() == 1);
@@ -107,7 +117,8 @@ class ManagementPortTest {
         for (String path : List.of("/actuator/health", "/actuator/health/liveness", "/actuator/info", "/actuator")) {
             for (String query : List.of("cursor=%%%garbage", "limit=%", "%zz=1", "state=%FF", "limit=%C0%80",
                     "x=%ED%A0%80", "x=%00")) {
-                assertRawProblem(raw("GET " + path + "?" + query + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
+                assertRawProblem(
+                        raw("GET " + path + "?" + query + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
                         400, "malformed-request");
             }
         }
@@ -139,7 +150,7 @@ class ManagementPortTest {
             assertThat(trace.body()).doesNotContain("s3cret");
         }
         Api.Response options = management.send(HttpRequest.newBuilder(management.uri("/actuator/health"))
-                .method("OPTIONS", HttpRequest.BodyPublishers.noBody()));
+            .method("OPTIONS", HttpRequest.BodyPublishers.noBody()));
         assertThat(options.status()).isEqualTo(200);
         assertThat(options.header("Allow").orElseThrow()).contains("GET").doesNotContain("TRACE", "PATCH");
         ProblemAssertions.assertNoErrorLogged(output);
@@ -152,14 +163,17 @@ class ManagementPortTest {
         cases.put("negative length", start + "Content-Length: -5\r\n\r\n{}");
         cases.put("length abc", start + "Content-Length: abc\r\n\r\n{}");
         cases.put("two lengths", start + "Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}");
-        cases.put("length and chunked", start + "Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n");
+        cases.put("length and chunked",
+                start + "Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n");
         cases.put("TE identity", start + "Transfer-Encoding: identity\r\n\r\n{}");
         cases.put("HTTP/0.9", "GET /actuator/health/liveness\r\n");
         cases.put("HTTP/2.5", "GET /actuator/health/liveness HTTP/2.5\r\nHost: localhost\r\n\r\n");
         cases.put("no Host", "GET /actuator/health/liveness HTTP/1.1\r\nConnection: close\r\n\r\n");
         cases.put("invalid Host", "GET /actuator HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n");
-        cases.put("bad escape in the path", "GET /actuator/health/a%zz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-        // A body's charset must be UTF-8 (a Content-Type on a request without a body is ignored).
+        cases.put("bad escape in the path",
+                "GET /actuator/health/a%zz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        // A body's charset must be UTF-8 (a Content-Type on a request without a body is
+        // ignored).
         cases.put("charset", "POST /actuator/sweeper HTTP/1.1\r\nHost: localhost\r\n"
                 + "Content-Type: application/json; charset=ISO-8859-1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}");
         for (Map.Entry<String, String> c : cases.entrySet()) {
@@ -185,8 +199,10 @@ class ManagementPortTest {
     @Test
     void aClientThatStallsOrTricklesItsHeadIsClosedQuietly(CapturedOutput output) throws Exception {
         assertThat(RawHttp.stallInHead(managementPort, "GET /actuator/health/liveness HTTP/1.1\r\nHost: localhost\r\n"))
-                .doesNotStartWith("HTTP/1.1 200").doesNotContain("500");
-        // One header line every 500 ms: well inside the idle timeout (3 s in tests), so only the
+            .doesNotStartWith("HTTP/1.1 200")
+            .doesNotContain("500");
+        // One header line every 500 ms: well inside the idle timeout (3 s in tests), so
+        // only the
         // head deadline (2 s here) can end it.
         long started = System.nanoTime();
         int sent = RawHttp.trickleHead(managementPort, "GET /actuator/health/liveness HTTP/1.1\r\nHost: localhost\r\n");
@@ -199,8 +215,9 @@ class ManagementPortTest {
     // ---- helpers
 
     /**
-     * The management port serves no OpenAPI document (the test client checks nothing there): its
-     * answers are checked against the main port's, which documents the Actuator endpoints.
+     * The management port serves no OpenAPI document (the test client checks nothing
+     * there): its answers are checked against the main port's, which documents the
+     * Actuator endpoints.
      */
     private void assertKeptByTheDocument(Api.Response response) {
         java.net.http.HttpResponse<String> raw = response.raw();
@@ -213,8 +230,10 @@ class ManagementPortTest {
     }
 
     private static List<String> accessLines(CapturedOutput output, String requestId) {
-        return output.getAll().lines().filter(line -> line.contains(AccessLog.LOGGER) && line.contains("[" + requestId + "]"))
-                .toList();
+        return output.getAll()
+            .lines()
+            .filter(line -> line.contains(AccessLog.LOGGER) && line.contains("[" + requestId + "]"))
+            .toList();
     }
 
     private static void assertProblem(Api.Response response, int status, String code) {
@@ -233,4 +252,5 @@ class ManagementPortTest {
     private RawHttp.Response raw(String request) {
         return RawHttp.exchange(managementPort, request);
     }
+
 }

@@ -8,9 +8,9 @@ import tools.jackson.databind.JsonNode;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * What HostileInputTest and ManagementPortTest check of every error answer, on either port: the
- * status, problem+json, the code, the status and request id in the body. Each test adds what it
- * also requires of the answer's text.
+ * What HostileInputTest and ManagementPortTest check of every error answer, on either
+ * port: the status, problem+json, the code, the status and request id in the body. Each
+ * test adds what it also requires of the answer's text.
  */
 final class ProblemAssertions {
 
@@ -33,13 +33,18 @@ final class ProblemAssertions {
         JsonNode problem = response.json();
         assertThat(problem.get("code").asString()).as(response.toString()).isEqualTo(code);
         assertThat(problem.get("status").asInt()).as(response.toString()).isEqualTo(status);
-        assertThat(problem.get("requestId").asString()).as(response.toString()).isNotBlank()
-                .isEqualTo(response.header("x-request-id"));
+        assertThat(problem.get("requestId").asString()).as(response.toString())
+            .isNotBlank()
+            .isEqualTo(response.header("x-request-id"));
     }
 
-    /** No line of the test's output was logged at ERROR (the log pattern puts the level second). */
+    /**
+     * No line of the test's output was logged at ERROR (the log pattern puts the level
+     * second).
+     */
     static void assertNoErrorLogged(CapturedOutput output) {
-        assertThat(output.getAll().lines().filter(line -> line.matches("^\\S+\\s+ERROR .*")).toList())
-                .as("ERROR lines").isEmpty();
+        assertThat(output.getAll().lines().filter(line -> line.matches("^\\S+\\s+ERROR .*")).toList()).as("ERROR lines")
+            .isEmpty();
     }
+
 }

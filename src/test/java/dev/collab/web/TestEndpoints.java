@@ -7,15 +7,17 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * Endpoints that exist only on the test classpath and only with {@code collab.test.endpoints=true}:
- * appending events, an unexpected failure, an async request (which may fail too), and a slow request
- * that holds a database connection (to prove the drain on shutdown finishes it before PostgreSQL stops).
+ * Endpoints that exist only on the test classpath and only with
+ * {@code collab.test.endpoints=true}: appending events, an unexpected failure, an async
+ * request (which may fail too), and a slow request that holds a database connection (to
+ * prove the drain on shutdown finishes it before PostgreSQL stops).
  */
 @RestController
 @ConditionalOnProperty(name = "collab.test.endpoints", havingValue = "true")
 class TestEndpoints {
 
     private final JdbcClient jdbc;
+
     private final dev.collab.event.EventLog eventLog;
 
     TestEndpoints(JdbcClient jdbc, dev.collab.event.EventLog eventLog) {
@@ -23,15 +25,19 @@ class TestEndpoints {
         this.eventLog = eventLog;
     }
 
-    /** Appends {@code count} output events, each in its own transaction, as a runner would. */
+    /**
+     * Appends {@code count} output events, each in its own transaction, as a runner
+     * would.
+     */
     @org.springframework.web.bind.annotation.PostMapping("/test/sessions/{id}/events")
     long append(@org.springframework.web.bind.annotation.PathVariable java.util.UUID id,
             @RequestParam(defaultValue = "1") int count, @RequestParam(defaultValue = "16") int size) {
         long last = 0;
         String text = "x".repeat(size);
         for (int i = 0; i < count; i++) {
-            last = eventLog.append(id, "output", java.util.Map.of("runId", id.toString(), "stream", "stdout",
-                    "text", text)).seq();
+            last = eventLog
+                .append(id, "output", java.util.Map.of("runId", id.toString(), "stream", "stdout", "text", text))
+                .seq();
         }
         return last;
     }
@@ -41,25 +47,33 @@ class TestEndpoints {
         throw new IllegalStateException("select secret from internals at /etc/secret");
     }
 
-    /** An async request, answered after {@code millis} from another thread; {@code fail} makes it a 500. */
+    /**
+     * An async request, answered after {@code millis} from another thread; {@code fail}
+     * makes it a 500.
+     */
     @GetMapping("/test/async")
     org.springframework.web.context.request.async.DeferredResult<String> async(
             @RequestParam(defaultValue = "200") long millis, @RequestParam(defaultValue = "false") boolean fail) {
         var result = new org.springframework.web.context.request.async.DeferredResult<String>();
         java.util.concurrent.CompletableFuture.delayedExecutor(millis, java.util.concurrent.TimeUnit.MILLISECONDS)
-                .execute(() -> {
-                    if (fail) {
-                        result.setErrorResult(new IllegalStateException("async boom"));
-                    } else {
-                        result.setResult("done after " + millis + " ms");
-                    }
-                });
+            .execute(() -> {
+                if (fail) {
+                    result.setErrorResult(new IllegalStateException("async boom"));
+                }
+                else {
+                    result.setResult("done after " + millis + " ms");
+                }
+            });
         return result;
     }
 
     @GetMapping("/test/slow")
     String slow(@RequestParam(defaultValue = "1.5") double seconds) {
         jdbc.sql("select pg_sleep(:seconds)").param("seconds", seconds).query().singleValue();
-        return jdbc.sql("select 'done after ' || :seconds || 's'").param("seconds", seconds).query(String.class).single();
+        return jdbc.sql("select 'done after ' || :seconds || 's'")
+            .param("seconds", seconds)
+            .query(String.class)
+            .single();
     }
+
 }

@@ -25,17 +25,16 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The sweeper in real server processes. Incident 1: a boot with a backlog of large orphan
- * trees must stay healthy (every probe answers 200, quickly) and become ready on time while the
- * sweep deletes; and two instances on one database never sweep at the same time.
+ * trees must stay healthy (every probe answers 200, quickly) and become ready on time
+ * while the sweep deletes; and two instances on one database never sweep at the same
+ * time.
  */
 class SweeperProcessIT {
 
     private static String[] teamMode(Path root, String... more) {
         TestDatabase.Server db = TestDatabase.server();
-        List<String> args = new ArrayList<>(List.of(
-                "--spring.datasource.url=" + TestDatabase.newDatabase(),
-                "--spring.datasource.username=" + db.user(),
-                "--spring.datasource.password=" + db.password(),
+        List<String> args = new ArrayList<>(List.of("--spring.datasource.url=" + TestDatabase.newDatabase(),
+                "--spring.datasource.username=" + db.user(), "--spring.datasource.password=" + db.password(),
                 "--collab.workspace.root=" + root));
         args.addAll(List.of(more));
         return args.toArray(String[]::new);
@@ -61,20 +60,21 @@ class SweeperProcessIT {
     void bootWithABacklogOfLargeTreesStaysHealthyWhileSweeping() throws Exception {
         Path dataDir = TempDirectories.create("crashloop-");
         Path root = Files.createDirectories(dataDir.resolve("workspaces"));
-        List<Path> orphans = seedOrphans(root, 8, 20, 100);   // 8 trees of 2,000 files
+        List<Path> orphans = seedOrphans(root, 8, 20, 100); // 8 trees of 2,000 files
 
         long launched = System.nanoTime();
-        // The root holds nothing but orphans here, which the orphan-fraction guard would stop at;
+        // The root holds nothing but orphans here, which the orphan-fraction guard would
+        // stop at;
         // this test is about health during a long sweep, so the guard is off.
-        try (ServerProcess server = ServerProcess.start(dataDir, teamMode(root,
-                "--collab.sweeper.initial-delay=1s", "--collab.sweeper.max-per-run=10",
-                "--collab.sweeper.max-orphan-fraction=1"))) {
+        try (ServerProcess server = ServerProcess.start(dataDir, teamMode(root, "--collab.sweeper.initial-delay=1s",
+                "--collab.sweeper.max-per-run=10", "--collab.sweeper.max-orphan-fraction=1"))) {
             server.awaitReady();
             Duration toReady = Duration.ofNanos(System.nanoTime() - launched);
             assertThat(toReady).as("ready on time, not after the sweep").isLessThan(Duration.ofSeconds(60));
 
             Api api = server.api();
-            // The test client checks every answer against the server's OpenAPI document, fetched on
+            // The test client checks every answer against the server's OpenAPI document,
+            // fetched on
             // its first request: fetch it now, so that no timed probe includes it.
             ContractValidator.forServer(api.base());
             List<String> failures = new ArrayList<>();
@@ -83,7 +83,8 @@ class SweeperProcessIT {
             AtomicBoolean swept = new AtomicBoolean();
             long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
             while (!swept.get() && System.nanoTime() < deadline) {
-                for (String probe : List.of("/actuator/health/liveness", "/actuator/health/readiness", "/actuator/health")) {
+                for (String probe : List.of("/actuator/health/liveness", "/actuator/health/readiness",
+                        "/actuator/health")) {
                     long started = System.nanoTime();
                     Api.Response response = api.get(probe);
                     long millis = (System.nanoTime() - started) / 1_000_000;
@@ -99,7 +100,7 @@ class SweeperProcessIT {
             assertThat(failures).as("no health probe failed during the sweep").isEmpty();
             assertThat(slowest).as("slowest of %d probes, in ms", probes).isLessThan(2_000);
             await().atMost(Duration.ofSeconds(30))
-                    .until(() -> api.get("/actuator/sweeper").json().get("lastRuns").size() > 0);
+                .until(() -> api.get("/actuator/sweeper").json().get("lastRuns").size() > 0);
             JsonNode lastRun = api.get("/actuator/sweeper").json().get("lastRuns").get(0);
             assertThat(lastRun.get("trigger").asString()).isEqualTo("schedule");
             assertThat(lastRun.get("removed").asInt()).isEqualTo(8);
@@ -116,40 +117,49 @@ class SweeperProcessIT {
                 "--collab.sweeper.delete-workers=1", "--collab.sweeper.max-orphan-fraction=1");
         List<Path> orphans = seedOrphans(root, 12, 10, 100);
 
-        try (ServerProcess a = ServerProcess.start(dataA, common); ServerProcess b = ServerProcess.start(dataB, common)) {
+        try (ServerProcess a = ServerProcess.start(dataA, common);
+                ServerProcess b = ServerProcess.start(dataB, common)) {
             a.awaitReady();
             b.awaitReady();
             await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(50)).until(() -> {
                 for (ServerProcess server : List.of(a, b)) {
-                    server.api().send(HttpRequest.newBuilder(server.api().uri("/actuator/sweeper"))
+                    server.api()
+                        .send(HttpRequest.newBuilder(server.api().uri("/actuator/sweeper"))
                             .POST(HttpRequest.BodyPublishers.noBody()));
                 }
                 return orphans.stream().noneMatch(Files::exists);
             });
             await().atMost(Duration.ofSeconds(30)).until(() -> totalRemoved(a, b) >= orphans.size());
-            // The root held workspaces this database does not know, so neither bound it at startup
+            // The root held workspaces this database does not know, so neither bound it
+            // at startup
             // nor while sweeping them; the first sweep that finds it empty binds it.
             Path marker = root.resolve(WorkspaceBinding.MARKER);
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
-                a.api().send(HttpRequest.newBuilder(a.api().uri("/actuator/sweeper"))
+                a.api()
+                    .send(HttpRequest.newBuilder(a.api().uri("/actuator/sweeper"))
                         .POST(HttpRequest.BodyPublishers.noBody()));
                 return Files.exists(marker);
             });
 
             List<Instant[]> runs = new ArrayList<>();
             for (ServerProcess server : List.of(a, b)) {
-                server.api().get("/actuator/sweeper").json().get("lastRuns").forEach(run -> runs.add(new Instant[] {
-                        Instant.parse(run.get("startedAt").asString()), Instant.parse(run.get("finishedAt").asString())}));
+                server.api()
+                    .get("/actuator/sweeper")
+                    .json()
+                    .get("lastRuns")
+                    .forEach(run -> runs.add(new Instant[] { Instant.parse(run.get("startedAt").asString()),
+                            Instant.parse(run.get("finishedAt").asString()) }));
             }
             runs.sort((x, y) -> x[0].compareTo(y[0]));
             for (int i = 1; i < runs.size(); i++) {
                 assertThat(runs.get(i)[0]).as("sweep %d starts after the previous one finished", i)
-                        .isAfterOrEqualTo(runs.get(i - 1)[1]);
+                    .isAfterOrEqualTo(runs.get(i - 1)[1]);
             }
             assertThat(totalRemoved(a, b)).as("every orphan removed exactly once").isEqualTo(orphans.size());
             assertThat(Files.readString(marker)).containsOnlyOnce("installation-id=");
             for (ServerProcess server : List.of(a, b)) {
-                server.api().send(HttpRequest.newBuilder(server.api().uri("/actuator/sweeper"))
+                server.api()
+                    .send(HttpRequest.newBuilder(server.api().uri("/actuator/sweeper"))
                         .POST(HttpRequest.BodyPublishers.noBody()));
                 await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
                     JsonNode status = server.api().get("/actuator/sweeper").json();
@@ -169,16 +179,17 @@ class SweeperProcessIT {
             a.awaitReady();
             await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(marker));
             assertThat(a.api().get("/actuator/health").json().get("components").get("sweeper").get("status").asString())
-                    .isEqualTo("UP");
+                .isEqualTo("UP");
             assertThat(a.terminate(Duration.ofSeconds(60))).isIn(0, 143);
         }
         String boundToA = Files.readString(marker);
         List<Path> workspaces = seedOrphans(root, 6, 1, 3);
 
-        // Database B does not know these workspaces: every one of them looks orphaned. The
+        // Database B does not know these workspaces: every one of them looks orphaned.
+        // The
         // orphan-fraction guard is off, so that the binding alone must keep them.
-        try (ServerProcess b = ServerProcess.start(TempDirectories.create("db-b-"), teamMode(root,
-                "--collab.sweeper.initial-delay=1h", "--collab.sweeper.max-orphan-fraction=1"))) {
+        try (ServerProcess b = ServerProcess.start(TempDirectories.create("db-b-"),
+                teamMode(root, "--collab.sweeper.initial-delay=1h", "--collab.sweeper.max-orphan-fraction=1"))) {
             b.awaitReady();
             Api api = b.api();
             // Shown as soon as the server is ready, long before its first sweep.
@@ -190,9 +201,10 @@ class SweeperProcessIT {
             assertThat(api.get("/actuator/sweeper").json().get("lastRuns").size()).as("no sweep has run").isZero();
             for (int i = 1; i <= 2; i++) {
                 int runs = i;
-                api.send(HttpRequest.newBuilder(api.uri("/actuator/sweeper")).POST(HttpRequest.BodyPublishers.noBody()));
+                api.send(
+                        HttpRequest.newBuilder(api.uri("/actuator/sweeper")).POST(HttpRequest.BodyPublishers.noBody()));
                 await().atMost(Duration.ofSeconds(60))
-                        .until(() -> api.get("/actuator/sweeper").json().get("lastRuns").size() >= runs);
+                    .until(() -> api.get("/actuator/sweeper").json().get("lastRuns").size() >= runs);
             }
             JsonNode status = api.get("/actuator/sweeper").json();
             status.get("lastRuns").forEach(run -> {
@@ -208,9 +220,12 @@ class SweeperProcessIT {
             assertThat(sweeper.get("details").get("blocked").get("reason").asString()).isEqualTo("database-mismatch");
             assertThat(api.get("/actuator/health/liveness").status()).isEqualTo(200);
             assertThat(api.get("/actuator/health/readiness").status()).isEqualTo(200);
-            assertThat(api.get("/actuator/prometheus").text()).containsPattern(
-                    "collab_sweeper_blocked\\{[^}]*reason=\"database-mismatch\"[^}]*} 1\\.0");
-            List<String> logged = b.outputLines().stream().filter(line -> line.contains("bound to another database")).toList();
+            assertThat(api.get("/actuator/prometheus").text())
+                .containsPattern("collab_sweeper_blocked\\{[^}]*reason=\"database-mismatch\"[^}]*} 1\\.0");
+            List<String> logged = b.outputLines()
+                .stream()
+                .filter(line -> line.contains("bound to another database"))
+                .toList();
             assertThat(logged).as("logged once, clearly").hasSize(1);
             assertThat(logged.getFirst()).contains("ERROR", marker.toString(), "delete");
             assertThat(b.terminate(Duration.ofSeconds(60))).isIn(0, 143);
@@ -221,18 +236,22 @@ class SweeperProcessIT {
     private static int totalRemoved(ServerProcess... servers) {
         double removed = 0;
         for (ServerProcess server : servers) {
-            removed += server.api().get("/actuator/prometheus").text().lines()
-                    .filter(line -> line.startsWith("collab_sweeper_workspaces_total{")
-                            && line.contains("result=\"removed\"") && line.contains("source=\"sweep\""))
-                    .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
-                    .sum();
+            removed += server.api()
+                .get("/actuator/prometheus")
+                .text()
+                .lines()
+                .filter(line -> line.startsWith("collab_sweeper_workspaces_total{")
+                        && line.contains("result=\"removed\"") && line.contains("source=\"sweep\""))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+                .sum();
         }
         return (int) removed;
     }
 
     @Test
     void anUnboundRootWithWorkspacesIsNotBoundToAWrongDatabase() throws Exception {
-        // An upgrade from a version without the marker, done against the wrong (here: a fresh)
+        // An upgrade from a version without the marker, done against the wrong (here: a
+        // fresh)
         // database: the root holds workspaces this database does not know.
         Path dataDir = TempDirectories.create("upgrade-");
         Path root = Files.createDirectories(dataDir.resolve("workspaces"));
@@ -241,12 +260,19 @@ class SweeperProcessIT {
         try (ServerProcess server = ServerProcess.start(dataDir, teamMode(root, "--collab.sweeper.initial-delay=1h"))) {
             server.awaitReady();
             Api api = server.api();
-            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(api.get("/actuator/health").json()
-                    .get("components").get("sweeper").get("details").get("binding").asString()).isEqualTo("unbound"));
+            await().atMost(Duration.ofSeconds(30))
+                .untilAsserted(() -> assertThat(api.get("/actuator/health")
+                    .json()
+                    .get("components")
+                    .get("sweeper")
+                    .get("details")
+                    .get("binding")
+                    .asString()).isEqualTo("unbound"));
             assertThat(marker).as("not bound at startup").doesNotExist();
 
             api.send(HttpRequest.newBuilder(api.uri("/actuator/sweeper")).POST(HttpRequest.BodyPublishers.noBody()));
-            await().atMost(Duration.ofSeconds(60)).until(() -> api.get("/actuator/sweeper").json().get("lastRuns").size() > 0);
+            await().atMost(Duration.ofSeconds(60))
+                .until(() -> api.get("/actuator/sweeper").json().get("lastRuns").size() > 0);
             JsonNode run = api.get("/actuator/sweeper").json().get("lastRuns").get(0);
             assertThat(run.get("stopped").asString()).isEqualTo("orphan-fraction");
             assertThat(run.get("unknown").asInt()).isEqualTo(6);
@@ -258,4 +284,5 @@ class SweeperProcessIT {
             assertThat(server.terminate(Duration.ofSeconds(60))).isIn(0, 143);
         }
     }
+
 }

@@ -16,11 +16,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 class TreeDeleterTest {
 
     static final ForkJoinPool POOL = new ForkJoinPool(4);
+
     final TreeDeleter deleter = new TreeDeleter(POOL);
 
     @TempDir
     Path temp;
+
     Path quarantine;
+
     Path outside;
 
     @AfterAll
@@ -90,7 +93,9 @@ class TreeDeleterTest {
         assertOutsideIntact();
     }
 
-    /** A directory swapped for a link to a canary, over and over, while the delete runs. */
+    /**
+     * A directory swapped for a link to a canary, over and over, while the delete runs.
+     */
     @Test
     void aLinkSwappedInDuringTheDeleteIsNeverFollowed() throws Exception {
         java.util.concurrent.atomic.AtomicInteger swaps = new java.util.concurrent.atomic.AtomicInteger();
@@ -108,19 +113,22 @@ class TreeDeleterTest {
                         Thread.onSpinWait();
                         Files.delete(victim);
                         Files.move(parked, victim);
-                    } catch (IOException e) {
+                    }
+                    catch (IOException e) {
                         // the deleter got there first: keep trying until it is done
                     }
                 }
             });
             try {
                 delete(root.getFileName());
-            } finally {
+            }
+            finally {
                 done.set(true);
                 swapper.join();
             }
             assertOutsideIntact();
-            // Whatever the swapper left behind goes in a second pass, still without following links.
+            // Whatever the swapper left behind goes in a second pass, still without
+            // following links.
             delete(root.getFileName());
             assertThat(root).doesNotExist();
             assertOutsideIntact();
@@ -134,7 +142,8 @@ class TreeDeleterTest {
         Thread competitor = Thread.ofPlatform().start(() -> {
             try (var files = Files.walk(root)) {
                 files.filter(Files::isRegularFile).forEach(file -> file.toFile().delete());
-            } catch (IOException | RuntimeException e) {
+            }
+            catch (IOException | RuntimeException e) {
                 // racing the deleter: directories disappear under the walk
             }
         });
@@ -154,7 +163,8 @@ class TreeDeleterTest {
             while (!stop.get()) {
                 try {
                     Files.writeString(busy.resolve("late" + n++), "x");
-                } catch (IOException e) {
+                }
+                catch (IOException e) {
                     // the directory is gone: the deleter won this round
                 }
             }
@@ -162,7 +172,8 @@ class TreeDeleterTest {
         TreeDeleter.Result first;
         try {
             first = delete(root.getFileName());
-        } finally {
+        }
+        finally {
             stop.set(true);
             writer.join();
         }
@@ -171,4 +182,5 @@ class TreeDeleterTest {
         assertThat(second.complete()).isTrue();
         assertThat(root).doesNotExist();
     }
+
 }

@@ -21,7 +21,9 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The marker file that binds a workspace root to one database: real files, real races. */
+/**
+ * The marker file that binds a workspace root to one database: real files, real races.
+ */
 class WorkspaceBindingTest {
 
     private final Path root = TempDirectories.create("binding-");
@@ -44,8 +46,8 @@ class WorkspaceBindingTest {
         assertThat(wrong.reason()).isEqualTo(WorkspaceBinding.DATABASE_MISMATCH);
         assertThat(wrong.boundTo()).isEqualTo(a);
         assertThat(wrong.connectedTo()).isEqualTo(b);
-        assertThat(Files.readString(root.resolve(WorkspaceBinding.MARKER)))
-                .as("a mismatch never rewrites the marker").contains("installation-id=" + a);
+        assertThat(Files.readString(root.resolve(WorkspaceBinding.MARKER))).as("a mismatch never rewrites the marker")
+            .contains("installation-id=" + a);
         try (var entries = Files.list(root)) {
             assertThat(entries).as("no temp file is left behind").hasSize(1);
         }
@@ -59,13 +61,15 @@ class WorkspaceBindingTest {
     @Test
     void withoutHardLinksTheMarkerIsCreatedExclusivelyAndStillHasOneWinner() throws Exception {
         // A filesystem without hard links (link(2) fails with EPERM or is not supported).
-        raceForAFreshRoot(new WorkspaceBinding.MarkerIo(WorkspaceBinding.MarkerIo.DEFAULT.opener(), (link, existing) -> {
-            throw new UnsupportedOperationException("no hard links here");
-        }));
+        raceForAFreshRoot(
+                new WorkspaceBinding.MarkerIo(WorkspaceBinding.MarkerIo.DEFAULT.opener(), (link, existing) -> {
+                    throw new UnsupportedOperationException("no hard links here");
+                }));
     }
 
     private void raceForAFreshRoot(WorkspaceBinding.MarkerIo io) throws Exception {
-        // Eight "replicas", each connected to a database of its own, racing for a fresh root.
+        // Eight "replicas", each connected to a database of its own, racing for a fresh
+        // root.
         int replicas = 8;
         List<UUID> databases = new ArrayList<>();
         for (int i = 0; i < replicas; i++) {
@@ -86,7 +90,11 @@ class WorkspaceBindingTest {
                 results.add(check.get());
             }
             assertThat(results).filteredOn(WorkspaceBinding.Check::bound).hasSize(1);
-            UUID winner = results.stream().filter(WorkspaceBinding.Check::bound).findFirst().orElseThrow().connectedTo();
+            UUID winner = results.stream()
+                .filter(WorkspaceBinding.Check::bound)
+                .findFirst()
+                .orElseThrow()
+                .connectedTo();
             assertThat(results).allSatisfy(check -> assertThat(check.boundTo()).isEqualTo(winner));
             assertThat(Files.readString(root.resolve(WorkspaceBinding.MARKER))).contains("installation-id=" + winner);
             try (var entries = Files.list(root)) {
@@ -128,12 +136,13 @@ class WorkspaceBindingTest {
         UUID database = UUID.randomUUID();
         WorkspaceBinding.check(root, database);
         String bound = Files.readString(root.resolve(WorkspaceBinding.MARKER));
-        // EACCES, EIO, ESTALE say nothing about the marker (tests run as root, so the error is injected).
+        // EACCES, EIO, ESTALE say nothing about the marker (tests run as root, so the
+        // error is injected).
         var failing = new WorkspaceBinding.MarkerIo(path -> {
             throw new AccessDeniedException(path.toString());
         }, WorkspaceBinding.MarkerIo.DEFAULT.linker());
         assertThatThrownBy(() -> WorkspaceBinding.check(root, database, true, failing))
-                .isInstanceOf(AccessDeniedException.class);
+            .isInstanceOf(AccessDeniedException.class);
         assertThat(root.resolve(WorkspaceBinding.MARKER)).as("left as it is").hasContent(bound);
         assertThat(WorkspaceBinding.check(root, database).bound()).isTrue();
     }
@@ -142,14 +151,17 @@ class WorkspaceBindingTest {
     void aMarkerStillBeingWrittenIsNeitherActedOnNorCalledUnreadable() throws IOException {
         UUID database = UUID.randomUUID();
         Path marker = root.resolve(WorkspaceBinding.MARKER);
-        // What a reader sees while another server writes the marker in place (no hard links).
-        for (String partial : new String[] {"", "# collab-server: this work", "installation-id=" + database}) {
+        // What a reader sees while another server writes the marker in place (no hard
+        // links).
+        for (String partial : new String[] { "", "# collab-server: this work", "installation-id=" + database }) {
             Files.writeString(marker, partial);
             assertThatThrownBy(() -> WorkspaceBinding.check(root, database)).as("'%s'", partial)
-                    .isInstanceOf(IOException.class).hasMessageContaining("being written");
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("being written");
             assertThat(marker).hasContent(partial);
         }
-        // One that stays partial (its writer died) is garbage after a while: the operator is told.
+        // One that stays partial (its writer died) is garbage after a while: the operator
+        // is told.
         Files.writeString(marker, "");
         Files.setLastModifiedTime(marker, FileTime.from(Instant.now().minus(Duration.ofMinutes(5))));
         assertThat(WorkspaceBinding.check(root, database).reason()).isEqualTo(WorkspaceBinding.MARKER_UNREADABLE);
@@ -158,11 +170,13 @@ class WorkspaceBindingTest {
     @Test
     void anUnboundRootIsOnlyBoundWhenTheCallerMayBindIt() throws IOException {
         UUID database = UUID.randomUUID();
-        WorkspaceBinding.Check unbound = WorkspaceBinding.check(root, database, false, WorkspaceBinding.MarkerIo.DEFAULT);
+        WorkspaceBinding.Check unbound = WorkspaceBinding.check(root, database, false,
+                WorkspaceBinding.MarkerIo.DEFAULT);
         assertThat(unbound.status()).isEqualTo(WorkspaceBinding.Status.UNBOUND);
         assertThat(unbound.bound()).isFalse();
         assertThat(unbound.reason()).as("not a reason to stop").isNull();
         assertThat(root.resolve(WorkspaceBinding.MARKER)).doesNotExist();
         assertThat(WorkspaceBinding.check(root, database, true, WorkspaceBinding.MarkerIo.DEFAULT).written()).isTrue();
     }
+
 }

@@ -34,12 +34,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The sweeper in the test server, against real files and a real database. This class has a
- * server of its own (the property below differs from the other classes' setup), so it alone
- * decides what lies in the workspace root: a baseline of live sessions plus what each test
- * seeds. Seeded orphans are workspaces of ENDED sessions, as in a real installation (a session
- * row is never deleted); directories whose id has no session at all, which the orphan guard
- * counts, are seeded only by the tests of that guard.
+ * The sweeper in the test server, against real files and a real database. This class has
+ * a server of its own (the property below differs from the other classes' setup), so it
+ * alone decides what lies in the workspace root: a baseline of live sessions plus what
+ * each test seeds. Seeded orphans are workspaces of ENDED sessions, as in a real
+ * installation (a session row is never deleted); directories whose id has no session at
+ * all, which the orphan guard counts, are seeded only by the tests of that guard.
  */
 @IntegrationTest
 @TestPropertySource(properties = "collab.sweeper.max-orphan-fraction=0.5")
@@ -50,32 +50,45 @@ class WorkspaceSweeperTest {
 
     @Autowired
     WorkspaceSweeper sweeper;
+
     @Autowired
     Workspaces workspaces;
+
     @Autowired
     WorkspaceRemoval removal;
+
     @Autowired
     WorkspaceOwners owners;
+
     @Autowired
     DataSource dataSource;
+
     @Autowired
     JdbcClient jdbc;
+
     @Autowired
     MutableClock clock;
+
     @Autowired
     WorkspaceBinding binding;
+
     @Autowired
     MeterRegistry registry;
+
     @Autowired
     Api api;
+
     Path outside;
+
     String endedProject;
 
     @BeforeEach
     void setUp() throws IOException {
         outside = Files.createTempDirectory("outside");
         Files.writeString(outside.resolve("precious.txt"), "keep");
-        int live = jdbc.sql("select count(*) from sessions where state in ('IDLE', 'RUNNING')").query(Integer.class).single();
+        int live = jdbc.sql("select count(*) from sessions where state in ('IDLE', 'RUNNING')")
+            .query(Integer.class)
+            .single();
         if (live < LIVE_BASELINE) {
             String project = api.newProject("baseline");
             for (int i = live; i < LIVE_BASELINE; i++) {
@@ -89,15 +102,19 @@ class WorkspaceSweeperTest {
 
     @AfterEach
     void tearDown() throws IOException {
-        sweeper.afterListing = () -> { };
-        removal.beforeMove = id -> { };
+        sweeper.afterListing = () -> {
+        };
+        removal.beforeMove = id -> {
+        };
         binding.io = WorkspaceBinding.MarkerIo.DEFAULT;
         clock.release();
-        // What a guard test leaves must not stop the next test's sweeps: directories of no
+        // What a guard test leaves must not stop the next test's sweeps: directories of
+        // no
         // session, and a marker naming another database.
         try (var entries = Files.list(workspaces.root())) {
             for (Path entry : entries.filter(Files::isDirectory)
-                    .filter(path -> path.getFileName().toString().matches("[0-9a-f-]{36}")).toList()) {
+                .filter(path -> path.getFileName().toString().matches("[0-9a-f-]{36}"))
+                .toList()) {
                 UUID id = UUID.fromString(entry.getFileName().toString());
                 if (owners.known(List.of(id)).isEmpty()) {
                     TempDirectories.deleteRecursively(entry);
@@ -114,7 +131,8 @@ class WorkspaceSweeperTest {
     private int workspaceDirectories() throws IOException {
         try (var entries = Files.list(workspaces.root())) {
             return (int) entries.filter(Files::isDirectory)
-                    .filter(path -> path.getFileName().toString().matches("[0-9a-f-]{36}")).count();
+                .filter(path -> path.getFileName().toString().matches("[0-9a-f-]{36}"))
+                .count();
         }
     }
 
@@ -132,14 +150,19 @@ class WorkspaceSweeperTest {
         }
     }
 
-    /** The workspace of an ENDED session whose removal never happened (the instance died, say). */
+    /**
+     * The workspace of an ENDED session whose removal never happened (the instance died,
+     * say).
+     */
     private Path orphan(Duration age, int files) throws IOException {
         Path workspace = unknownOrphan(age, files);
         jdbc.sql("""
                 insert into sessions (id, project_key, state, created_at, last_activity_at, ended_at)
                 values (:id, :project, 'ENDED', now(), now(), now())
-                """).param("id", UUID.fromString(workspace.getFileName().toString())).param("project", endedProject)
-                .update();
+                """)
+            .param("id", UUID.fromString(workspace.getFileName().toString()))
+            .param("project", endedProject)
+            .update();
         return workspace;
     }
 
@@ -159,8 +182,9 @@ class WorkspaceSweeperTest {
     }
 
     /**
-     * Shutdown (the BACKGROUND phase): a sweep under way stops before its next workspace, leaves
-     * the rest as backlog, and the stop completes once it has ended; no sweep starts while stopped.
+     * Shutdown (the BACKGROUND phase): a sweep under way stops before its next workspace,
+     * leaves the rest as backlog, and the stop completes once it has ended; no sweep
+     * starts while stopped.
      */
     @Test
     void aStopEndsTheSweepUnderWayBeforeItsNextWorkspaceAndWaitsForIt() throws IOException {
@@ -184,8 +208,10 @@ class WorkspaceSweeperTest {
             assertThat(sweeper.isRunning()).isFalse();
             assertThat(sweeper.requestSweep()).as("no manual sweep while stopped").isFalse();
             assertThat(sweeper.sweep(SweepReport.Trigger.MANUAL)).as("nor any other").isEmpty();
-        } finally {
-            sweeper.afterListing = () -> { };
+        }
+        finally {
+            sweeper.afterListing = () -> {
+            };
             sweeper.start();
         }
         assertThat(sweep().removed()).isEqualTo(3);
@@ -229,7 +255,8 @@ class WorkspaceSweeperTest {
         String project = api.newProject("sweep");
         String live = api.post("/api/projects/" + project + "/sessions", "{}").json().get("id").asString();
         String ended = api.post("/api/projects/" + project + "/sessions", "{}").json().get("id").asString();
-        // An ENDED session whose background removal never happened (e.g. the instance died).
+        // An ENDED session whose background removal never happened (e.g. the instance
+        // died).
         jdbc.sql("update sessions set state = 'ENDED' where id = :id").param("id", UUID.fromString(ended)).update();
         for (String id : List.of(live, ended)) {
             Files.setLastModifiedTime(workspaces.directoryOf(UUID.fromString(id)),
@@ -277,7 +304,8 @@ class WorkspaceSweeperTest {
 
     @Test
     void aDeleteCutShortIsFinishedFromQuarantine() throws IOException {
-        // What a kill mid-delete leaves: a half-deleted tree in quarantine, nothing under a live name.
+        // What a kill mid-delete leaves: a half-deleted tree in quarantine, nothing under
+        // a live name.
         Path half = Files.createDirectories(removal.quarantine().resolve(UUID.randomUUID() + ".1.1/a/b"));
         Files.writeString(half.resolve("left.txt"), "x");
         Files.createSymbolicLink(half.resolve("link"), outside);
@@ -319,7 +347,8 @@ class WorkspaceSweeperTest {
     }
 
     @Test
-    @SuppressWarnings("try") // the other instance's lock is held for the block, never used in it
+    @SuppressWarnings("try") // the other instance's lock is held for the block, never
+                             // used in it
     void anotherInstanceHoldingTheLockMeansNoSweepHere() throws Exception {
         orphan(Duration.ofHours(2), 1);
         try (SweepLock other = SweepLock.tryAcquire(dataSource).orElseThrow()) {
@@ -333,7 +362,7 @@ class WorkspaceSweeperTest {
     void operatorsSeeRunsAndCanStartOne() throws IOException {
         Path old = orphan(Duration.ofHours(2), 2);
         Api.Response started = api.send(java.net.http.HttpRequest.newBuilder(api.uri("/actuator/sweeper"))
-                .POST(java.net.http.HttpRequest.BodyPublishers.noBody()));
+            .POST(java.net.http.HttpRequest.BodyPublishers.noBody()));
         assertThat(started.status()).isEqualTo(202);
         await().atMost(Duration.ofSeconds(30)).until(() -> !Files.exists(old));
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
@@ -361,7 +390,8 @@ class WorkspaceSweeperTest {
 
     @Test
     void orphansAreTakenOldestFirst() throws IOException {
-        // Ages 2 h + 0..12 min, created in random order: the 10 oldest go, the 3 youngest wait.
+        // Ages 2 h + 0..12 min, created in random order: the 10 oldest go, the 3 youngest
+        // wait.
         List<Integer> minutes = new ArrayList<>();
         for (int i = 0; i < 13; i++) {
             minutes.add(i);
@@ -381,7 +411,8 @@ class WorkspaceSweeperTest {
 
     @Test
     void anOrphanThatCannotBeMovedDoesNotUseUpEverySweepsBudget() throws IOException {
-        // The three oldest cannot be moved (as a mount point or an immutable directory cannot);
+        // The three oldest cannot be moved (as a mount point or an immutable directory
+        // cannot);
         // tests run as root, so the move itself is made to fail the way the OS fails it.
         List<Path> stuck = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
@@ -412,7 +443,8 @@ class WorkspaceSweeperTest {
 
         clock.advance(WorkspaceSweeper.MOVE_FAILURE_BACKOFF.plusMinutes(1));
         assertThat(sweep().failed()).as("tried again once the backoff is over").isEqualTo(3);
-        removal.beforeMove = id -> { };
+        removal.beforeMove = id -> {
+        };
         assertThat(sweep().failed()).as("still in its new backoff").isZero();
         clock.advance(WorkspaceSweeper.MOVE_FAILURE_BACKOFF.plusMinutes(1));
         SweepReport fixed = sweep();
@@ -422,8 +454,10 @@ class WorkspaceSweeperTest {
 
     @Test
     void anOlderBackupRestoredInPlaceDeletesNothing(CapturedOutput output) throws IOException {
-        // The database is an older copy of the right one: the marker matches, but it does not
-        // know the sessions created since. Here 10 of 32 workspaces (31 %, well under one half of
+        // The database is an older copy of the right one: the marker matches, but it does
+        // not
+        // know the sessions created since. Here 10 of 32 workspaces (31 %, well under one
+        // half of
         // the root), plus two ordinary ENDED leftovers it does know.
         int workspacesBefore = workspaceDirectories();
         List<Path> newer = new ArrayList<>();
@@ -454,10 +488,11 @@ class WorkspaceSweeperTest {
         assertThat(api.get("/actuator/health/liveness").status()).isEqualTo(200);
         assertThat(api.get("/actuator/health/readiness").status()).isEqualTo(200);
         assertThat(api.get("/actuator/prometheus").text())
-                .containsPattern("collab_sweeper_blocked\\{[^}]*reason=\"orphan-fraction\"[^}]*} 1\\.0");
+            .containsPattern("collab_sweeper_blocked\\{[^}]*reason=\"orphan-fraction\"[^}]*} 1\\.0");
         assertThat(count(output.getAll(), "max-orphan-fraction")).as("logged once, not at every sweep").isEqualTo(1);
 
-        // 3 of 6 orphans with no session: more than unknown-orphans-tolerated (2), but not more
+        // 3 of 6 orphans with no session: more than unknown-orphans-tolerated (2), but
+        // not more
         // than one half: the sweeper works again.
         for (Path gone : newer.subList(0, 7)) {
             TempDirectories.deleteRecursively(gone);
@@ -469,12 +504,13 @@ class WorkspaceSweeperTest {
         assertThat(resumed.removed()).isEqualTo(6);
         assertThat(blockedGauge("orphan-fraction")).isZero();
         assertThat(api.get("/actuator/health").json().get("components").get("sweeper").get("status").asString())
-                .isEqualTo("UP");
+            .isEqualTo("UP");
     }
 
     @Test
     void manyOrphansOfEndedSessionsAreSweptAsUsual() throws IOException {
-        // More than half of the root, but every one of them is an ENDED session: the database
+        // More than half of the root, but every one of them is an ENDED session: the
+        // database
         // says they can go, which an older or a wrong database cannot say.
         int orphanCount = workspaceDirectories() * 3 / 2;
         for (int i = 0; i < orphanCount; i++) {
@@ -489,7 +525,8 @@ class WorkspaceSweeperTest {
 
     @Test
     void aFewLeftoversOfNoSessionNeverStopTheSweeper() throws IOException {
-        // A small, quiet installation: its only orphans are two directories whose session was
+        // A small, quiet installation: its only orphans are two directories whose session
+        // was
         // never committed (a crash between mkdir and commit). All orphans, but within
         // unknown-orphans-tolerated (2): swept, not a health alarm forever.
         List<Path> leftovers = List.of(unknownOrphan(Duration.ofHours(2), 1), unknownOrphan(Duration.ofHours(4), 1));
@@ -503,7 +540,8 @@ class WorkspaceSweeperTest {
 
     @Test
     void anUnboundRootWithWorkspacesIsBoundOnlyByASweepWhoseGuardPassed() throws IOException {
-        // An upgrade: the root holds live workspaces and orphans but no marker yet, and the
+        // An upgrade: the root holds live workspaces and orphans but no marker yet, and
+        // the
         // server is on the right database.
         Path marker = workspaces.root().resolve(WorkspaceBinding.MARKER);
         Files.delete(marker);
@@ -513,7 +551,8 @@ class WorkspaceSweeperTest {
         Path live = workspaces.directoryOf(api.newSession(project));
         Files.setLastModifiedTime(live, FileTime.from(Instant.now().minus(Duration.ofDays(3))));
 
-        // What a server does when it becomes ready: a root with workspaces is not bound then.
+        // What a server does when it becomes ready: a root with workspaces is not bound
+        // then.
         sweeper.checkBindingAtStart();
         assertThat(marker).doesNotExist();
         assertThat(sweeper.binding()).isEqualTo("unbound");
@@ -524,7 +563,8 @@ class WorkspaceSweeperTest {
         SweepReport report = sweep();
         assertThat(report.stopped()).isNull();
         assertThat(marker).as("bound by the sweep, to this database")
-                .content().contains("installation-id=" + binding.database());
+            .content()
+            .contains("installation-id=" + binding.database());
         assertThat(sweeper.binding()).isEqualTo("bound");
         assertThat(orphans).allMatch(path -> !Files.exists(path));
         assertThat(live).exists();
@@ -552,7 +592,8 @@ class WorkspaceSweeperTest {
     }
 
     @Test
-    @SuppressWarnings("try") // the other instance's lock is held for the block, never used in it
+    @SuppressWarnings("try") // the other instance's lock is held for the block, never
+                             // used in it
     void aReplicaThatFindsTheLockTakenStillSeesTheMarkerChange() throws Exception {
         Path marker = workspaces.root().resolve(WorkspaceBinding.MARKER);
         String ours = Files.readString(marker);
@@ -601,18 +642,20 @@ class WorkspaceSweeperTest {
         assertThat(blocked.get("detail").asString()).contains(other.toString(), ".collab-database");
         assertThat(api.get("/actuator/health").text()).doesNotContain(workspaces.root().toString());
         assertThat(api.get("/actuator/sweeper").json().get("blocked").get("reason").asString())
-                .isEqualTo("database-mismatch");
+            .isEqualTo("database-mismatch");
         assertThat(api.get("/actuator/health/liveness").status()).isEqualTo(200);
         assertThat(api.get("/actuator/health/readiness").status()).isEqualTo(200);
         assertThat(count(output.getAll(), "bound to another database")).as("logged once").isEqualTo(1);
         assertThat(output.getAll().lines().filter(line -> line.contains("stopped (database-mismatch)")))
-                .as("the root was not listed: no counts").hasSize(2)
-                .allSatisfy(line -> assertThat(line).doesNotContain(" of ").endsWith("nothing deleted"));
-        assertThat(registry.get("collab.sweeper.backlog").gauge().value())
-                .as("unchanged by sweeps that did not look").isEqualTo(2.0);
+            .as("the root was not listed: no counts")
+            .hasSize(2)
+            .allSatisfy(line -> assertThat(line).doesNotContain(" of ").endsWith("nothing deleted"));
+        assertThat(registry.get("collab.sweeper.backlog").gauge().value()).as("unchanged by sweeps that did not look")
+            .isEqualTo(2.0);
         assertThat(backlogged.stream().filter(Files::exists)).hasSize(2);
 
-        // Re-binding on purpose: delete the marker; the next sweep binds the root to this database.
+        // Re-binding on purpose: delete the marker; the next sweep binds the root to this
+        // database.
         Files.delete(marker);
         SweepReport rebound = sweep();
         assertThat(rebound.stopped()).isNull();
@@ -621,6 +664,7 @@ class WorkspaceSweeperTest {
         assertThat(marker).hasContent(ours);
         assertThat(blockedGauge("database-mismatch")).isZero();
         assertThat(api.get("/actuator/health").json().get("components").get("sweeper").get("status").asString())
-                .isEqualTo("UP");
+            .isEqualTo("UP");
     }
+
 }
