@@ -58,6 +58,12 @@ class OpenApiConfiguration {
     static final Map<Integer, String> STANDARD_PROBLEMS = orderedMap(400,
             "`malformed-request`: a value that cannot be read (bad percent-encoding, not JSON, a wrong JSON type, "
                     + "a wrong content type or charset); `validation-failed`: a value that breaks its rule (`errors` lists them)",
+            401,
+            "`unauthenticated`: no credentials or bad ones (an unknown, expired or revoked token, a disabled user, "
+                    + "an ended session); `WWW-Authenticate: Bearer`",
+            403,
+            "`csrf-failed`: a write with the session cookie without a matching `X-XSRF-TOKEN`, or from a foreign "
+                    + "`Origin`; `forbidden`: the caller's role does not allow this",
             405, "`method-not-allowed`: the path exists but not with this method (`Allow` lists those it has)", 406,
             "`not-acceptable`: the `Accept` header rules out what this operation answers with", 408,
             "the request head was not complete within `collab.http.request-head-timeout` (or the connection "
@@ -84,18 +90,35 @@ class OpenApiConfiguration {
                         + "answer is `application/problem+json` with `code` and `requestId`. Every request may send "
                         + "`X-Request-Id`: 1 to 128 characters from `A-Za-z0-9._:-` are echoed in the `X-Request-Id` "
                         + "response header, anything else is replaced by a generated id (never refused)."))
-            .components(
-                    new Components().addSchemas("Problem", problemSchema())
-                        .addSchemas("FieldProblem",
-                                object(Map.of("field",
-                                        string().description("the body member, path or query parameter, or header"),
-                                        "message", string()), "field", "message"))
-                        .addSchemas("MessageAccepted", object(
+            // Every /api/** operation needs one of these (the login and setup operations
+            // none).
+            .addSecurityItem(new io.swagger.v3.oas.models.security.SecurityRequirement().addList("bearer"))
+            .addSecurityItem(new io.swagger.v3.oas.models.security.SecurityRequirement().addList("session"))
+            .components(new Components()
+                .addSecuritySchemes("bearer",
+                        new io.swagger.v3.oas.models.security.SecurityScheme()
+                            .type(io.swagger.v3.oas.models.security.SecurityScheme.Type.HTTP)
+                            .scheme("bearer")
+                            .description("A personal access token `collab_pat_…` (POST /api/tokens); no CSRF check"))
+                .addSecuritySchemes("session",
+                        new io.swagger.v3.oas.models.security.SecurityScheme()
+                            .type(io.swagger.v3.oas.models.security.SecurityScheme.Type.APIKEY)
+                            .in(io.swagger.v3.oas.models.security.SecurityScheme.In.COOKIE)
+                            .name("COLLAB_SESSION")
+                            .description("The browser session of POST /api/auth/login; writes also send "
+                                    + "`X-XSRF-TOKEN` equal to the `XSRF-TOKEN` cookie"))
+                .addSchemas("Problem", problemSchema())
+                .addSchemas("FieldProblem",
+                        object(Map.of("field",
+                                string().description("the body member, path or query parameter, or header"), "message",
+                                string()), "field", "message"))
+                .addSchemas(
+                        "MessageAccepted", object(
                                 Map.of("messageId", uuid(), "runId", uuid(), "seq",
                                         int64().minimum(java.math.BigDecimal.ONE)
                                             .description("the seq of the `message` event")),
                                 "messageId", "runId", "seq"))
-                        .addSchemas("InterruptAccepted", object(Map.of("runId", uuid()), "runId")));
+                .addSchemas("InterruptAccepted", object(Map.of("runId", uuid()), "runId")));
     }
 
     /**
@@ -275,7 +298,13 @@ class OpenApiConfiguration {
     }
 
     private static Operation actuator(String summary, ApiResponses responses, Map<Integer, String> problems) {
-        return document(new Operation().summary(summary).addTagsItem("actuator").responses(responses), problems);
+        // No credentials: the load balancer's health checks call these (the management
+        // port is never public).
+        Map<Integer, String> own = new TreeMap<>(problems);
+        own.remove(401);
+        own.remove(403);
+        return document(
+                new Operation().summary(summary).addTagsItem("actuator").responses(responses).security(List.of()), own);
     }
 
     /**

@@ -6,6 +6,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Optional;
 
+import dev.collab.access.ProjectAccess;
 import org.springframework.data.domain.Sort;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
@@ -18,9 +19,12 @@ public class Projects {
 
     private final Clock clock;
 
-    Projects(ProjectRepository repository, Clock clock) {
+    private final ProjectAccess access;
+
+    Projects(ProjectRepository repository, Clock clock, ProjectAccess access) {
         this.repository = repository;
         this.clock = clock;
+        this.access = access;
     }
 
     public Optional<Project> find(String key) {
@@ -42,6 +46,9 @@ public class Projects {
     Saved save(String key, ProjectSettings settings, boolean createOnly) {
         Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
         if (repository.insertIfAbsent(key, settings.name(), settings.repoUrl(), now)) {
+            // May the caller create projects? (Else 403, and the insert rolls back.) They
+            // become its admin.
+            access.projectCreated(key);
             return new Saved(new Project(key, settings.name(), settings.repoUrl(), now), Outcome.CREATED);
         }
         Project existing = repository.findLockedByKey(key).orElseThrow();

@@ -10,14 +10,32 @@ public enum ProblemCode {
 
     VALIDATION_FAILED("validation-failed", HttpStatus.BAD_REQUEST, "Validation failed"),
     MALFORMED_REQUEST("malformed-request", HttpStatus.BAD_REQUEST, "Malformed request"),
+    /**
+     * No credentials, or bad ones: an expired or revoked token, a disabled user, an ended
+     * session.
+     */
+    UNAUTHENTICATED("unauthenticated", HttpStatus.UNAUTHORIZED, "Unauthenticated"),
+    /** A login with a wrong login or password (the same answer for both). */
+    INVALID_CREDENTIALS("invalid-credentials", HttpStatus.UNAUTHORIZED, "Invalid credentials"),
+    /** A user whose role does not allow the action. */
+    FORBIDDEN("forbidden", HttpStatus.FORBIDDEN, "Forbidden"),
+    /**
+     * A cookie-authenticated write without a matching X-XSRF-TOKEN, or from a foreign
+     * Origin.
+     */
+    CSRF_FAILED("csrf-failed", HttpStatus.FORBIDDEN, "CSRF check failed"),
     NOT_FOUND("not-found", HttpStatus.NOT_FOUND, "Not found"),
     METHOD_NOT_ALLOWED("method-not-allowed", HttpStatus.METHOD_NOT_ALLOWED, "Method not allowed"),
     NOT_ACCEPTABLE("not-acceptable", HttpStatus.NOT_ACCEPTABLE, "Not acceptable"),
     PROJECT_EXISTS("project-exists", HttpStatus.CONFLICT, "Project exists"),
+    /** The change would leave a project without an admin. */
+    LAST_ADMIN("last-admin", HttpStatus.CONFLICT, "Last admin"),
     SESSION_BUSY("session-busy", HttpStatus.CONFLICT, "Session busy"),
     SESSION_ENDED("session-ended", HttpStatus.CONFLICT, "Session ended"),
     IDEMPOTENCY_KEY_REUSED("idempotency-key-reused", HttpStatus.UNPROCESSABLE_CONTENT, "Idempotency key reused"),
     PAYLOAD_TOO_LARGE("payload-too-large", HttpStatus.CONTENT_TOO_LARGE, "Payload too large"),
+    /** Login throttled; Retry-After says when to try again. */
+    TOO_MANY_ATTEMPTS("too-many-attempts", HttpStatus.TOO_MANY_REQUESTS, "Too many attempts"),
     SHUTTING_DOWN("shutting-down", HttpStatus.SERVICE_UNAVAILABLE, "Shutting down"),
     SERVICE_UNAVAILABLE("service-unavailable", HttpStatus.SERVICE_UNAVAILABLE, "Service unavailable"),
     /**
@@ -58,6 +76,8 @@ public enum ProblemCode {
     static ProblemCode forStatus(int status) {
         return switch (status) {
             case 400 -> MALFORMED_REQUEST;
+            case 401 -> UNAUTHENTICATED;
+            case 403 -> FORBIDDEN;
             case 404 -> NOT_FOUND;
             case 405 -> METHOD_NOT_ALLOWED;
             case 406 -> NOT_ACCEPTABLE;

@@ -318,6 +318,12 @@ class ContractFuzzIT {
         if (roll < 87) {
             return malformedBody(operation);
         }
+        if (roll < 93) {
+            // A token that is no token: 401 unauthenticated (the login operations answer
+            // as for anyone).
+            return build(operation, "unauthenticated", false, null, null,
+                    List.<String[]>of(new String[] { "Authorization", "Bearer collab_pat_not-a-token" }));
+        }
         return malformedProtocol(operation);
     }
 

@@ -49,8 +49,10 @@ class SlowClientTest {
             stalled.setReceiveBufferSize(4096);
             stalled.connect(new java.net.InetSocketAddress("localhost", port));
             stalled.getOutputStream()
-                .write(("GET /api/sessions/" + session + "/events/stream HTTP/1.1\r\nHost: localhost\r\n"
-                        + "Accept: text/event-stream\r\n\r\n")
+                .write(dev.collab.support.RawHttp
+                    .authorized(port,
+                            "GET /api/sessions/" + session + "/events/stream HTTP/1.1\r\nHost: localhost\r\n"
+                                    + "Accept: text/event-stream\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             // ...and never reads again.
             try (SseClient healthy = SseClient.connect(api.uri("/api/sessions/" + session + "/events/stream"), null)) {

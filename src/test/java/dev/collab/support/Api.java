@@ -26,31 +26,70 @@ public final class Api {
 
     private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
+    /**
+     * The first server admin every test server starts with (CollabTestInitializer,
+     * ServerProcess).
+     */
+    public static final String ADMIN_LOGIN = "admin";
+
+    public static final String ADMIN_PASSWORD = "test-admin-password";
+
+    /**
+     * A personal access token of the first admin per server (base URL), made once on
+     * first use.
+     */
+    private static final Map<String, String> ADMIN_TOKENS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** How a client authenticates its {@code /api/**} requests. */
+    private enum Auth {
+
+        ADMIN, TOKEN, COOKIE, NONE
+
+    }
+
     private final String base;
 
     private final boolean checkRequests;
 
     private final boolean checkContract;
 
+    private final Auth auth;
+
+    private final String token;
+
+    private final HttpClient client;
+
+    private final java.net.CookieManager cookies;
+
     public Api(int port) {
         this("http://localhost:" + port);
     }
 
+    /**
+     * A client of the server at {@code base}, authenticated as its first admin (a bearer
+     * token).
+     */
     public Api(String base) {
-        this(base, false, true);
+        this(base, false, true, Auth.ADMIN, null, null);
     }
 
-    private Api(String base, boolean checkRequests, boolean checkContract) {
+    private Api(String base, boolean checkRequests, boolean checkContract, Auth auth, String token,
+            java.net.CookieManager cookies) {
         this.base = base;
         this.checkRequests = checkRequests;
         this.checkContract = checkContract;
+        this.auth = auth;
+        this.token = token;
+        this.cookies = cookies;
+        this.client = cookies == null ? CLIENT
+                : HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).cookieHandler(cookies).build();
     }
 
     /**
      * The same client, failing the test also when a request it sends breaks the document.
      */
     public Api checkingRequests() {
-        return new Api(base, true, checkContract);
+        return new Api(base, true, checkContract, auth, token, cookies);
     }
 
     /**
@@ -59,7 +98,116 @@ public final class Api {
      * cannot get it.
      */
     public static Api withoutContract(String base) {
-        return new Api(base, false, false);
+        return new Api(base, false, false, Auth.ADMIN, null, null);
+    }
+
+    /** The same server without credentials. */
+    public Api anonymous() {
+        return new Api(base, checkRequests, checkContract, Auth.NONE, null, null);
+    }
+
+    /** The same server with this personal access token. */
+    public Api withToken(String token) {
+        return new Api(base, checkRequests, checkContract, Auth.TOKEN, token, null);
+    }
+
+    /**
+     * A browser-like client of the same server: it logs in with login and password, keeps
+     * the cookies, and sends {@code X-XSRF-TOKEN} (the XSRF-TOKEN cookie) with every
+     * write, as the browser app does. Fails the test if the login fails.
+     */
+    public Api as(String login, String password) {
+        Api browser = browser();
+        Response loggedIn = browser.post("/api/auth/login", json(Map.of("login", login, "password", password)));
+        if (loggedIn.status() != 200) {
+            throw new IllegalStateException("Cannot log in as " + login + ": " + loggedIn);
+        }
+        return browser;
+    }
+
+    /** A browser-like client (cookies, X-XSRF-TOKEN on writes) that has not logged in. */
+    public Api browser() {
+        java.net.CookieManager jar = new java.net.CookieManager(null, java.net.CookiePolicy.ACCEPT_ALL);
+        return new Api(base, checkRequests, checkContract, Auth.COOKIE, null, jar);
+    }
+
+    /** A cookie this browser-like client holds, if any. */
+    public Optional<String> cookie(String name) {
+        if (cookies == null) {
+            return Optional.empty();
+        }
+        return cookies.getCookieStore()
+            .get(URI.create(base))
+            .stream()
+            .filter(c -> c.getName().equals(name))
+            .map(java.net.HttpCookie::getValue)
+            .findFirst();
+    }
+
+    /**
+     * The same cookies, sent to another server (another replica behind the same load
+     * balancer).
+     */
+    public Api withCookiesOn(Api other) {
+        java.net.CookieManager jar = new java.net.CookieManager(null, java.net.CookiePolicy.ACCEPT_ALL);
+        URI target = URI.create(other.base());
+        for (java.net.HttpCookie cookie : cookies.getCookieStore().get(URI.create(base))) {
+            java.net.HttpCookie copy = new java.net.HttpCookie(cookie.getName(), cookie.getValue());
+            copy.setPath("/");
+            copy.setVersion(0);
+            jar.getCookieStore().add(target, copy);
+        }
+        return new Api(other.base(), checkRequests, checkContract, Auth.COOKIE, null, jar);
+    }
+
+    /**
+     * Creates a user through the first admin (a server admin when {@code admin}); returns
+     * its id.
+     */
+    public java.util.UUID createUser(String login, String password, boolean admin) {
+        Response created = new Api(base).post("/api/users",
+                json(Map.of("login", login, "displayName", login, "password", password, "admin", admin)));
+        if (created.status() != 201) {
+            throw new IllegalStateException("Cannot create user " + login + ": " + created);
+        }
+        return java.util.UUID.fromString(created.json().get("id").asString());
+    }
+
+    /**
+     * The {@code Authorization} header value the default (first admin) client sends to
+     * the server at {@code base}; made (login, then {@code POST /api/tokens}) once per
+     * server.
+     */
+    public static String adminAuthorization(String base) {
+        String token = ADMIN_TOKENS.computeIfAbsent(base, Api::newAdminToken);
+        return token.isEmpty() ? null : "Bearer " + token;
+    }
+
+    /**
+     * Forgets the first admin's token of a server that stopped (a later one may get its
+     * port).
+     */
+    public static void forgetServer(String base) {
+        ADMIN_TOKENS.remove(base);
+    }
+
+    private static String newAdminToken(String base) {
+        Api browser = new Api(base, false, false, Auth.NONE, null, null).browser();
+        Response login = browser.post("/api/auth/login",
+                json(Map.of("login", ADMIN_LOGIN, "password", ADMIN_PASSWORD)));
+        if (login.status() == 404) {
+            // No API on this port (the management port): nothing to authenticate.
+            return "";
+        }
+        if (login.status() != 200) {
+            throw new IllegalStateException("Cannot log in as the first admin on " + base + ": " + login);
+        }
+        Api admin = browser;
+        Response created = admin.post("/api/tokens", json(Map.of("name", "tests")));
+        if (created.status() != 201) {
+            throw new IllegalStateException("Cannot create the admin's test token on " + base + ": " + created);
+        }
+        return created.json().get("token").asString();
     }
 
     public String base() {
@@ -88,8 +236,16 @@ public final class Api {
 
     public Response send(HttpRequest.Builder request) {
         try {
-            HttpRequest built = request.timeout(Duration.ofSeconds(30)).build();
-            HttpResponse<String> response = CLIENT.send(built, HttpResponse.BodyHandlers.ofString());
+            HttpRequest built = authenticated(request.timeout(Duration.ofSeconds(30)).build(), false);
+            HttpResponse<String> response = client.send(built, HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() == 401 && auth == Auth.ADMIN && isApi(built)
+                    && request.build().headers().firstValue("Authorization").isEmpty()) {
+                // A new server on the port of one that stopped (a new database): a new
+                // token.
+                forgetServer(base);
+                built = authenticated(request.build(), true);
+                response = client.send(built, HttpResponse.BodyHandlers.ofString());
+            }
             check(built, response);
             return new Response(response);
         }
@@ -100,6 +256,45 @@ public final class Api {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * The request with this client's credentials (a request that brings its own
+     * Authorization keeps it).
+     */
+    private HttpRequest authenticated(HttpRequest request, boolean retry) {
+        if (!isApi(request) || request.headers().firstValue("Authorization").isPresent()) {
+            return request;
+        }
+        String path = request.uri().getRawPath();
+        return switch (auth) {
+            case NONE -> request;
+            case ADMIN -> {
+                String authorization = path.equals("/api/auth/login") || path.equals("/api/auth/setup") ? null
+                        : adminAuthorization(base);
+                yield authorization == null ? request
+                        : HttpRequest.newBuilder(request, (name, value) -> true)
+                            .header("Authorization", authorization)
+                            .build();
+            }
+            case TOKEN -> HttpRequest.newBuilder(request, (name, value) -> true)
+                .header("Authorization", "Bearer " + token)
+                .build();
+            case COOKIE -> {
+                Optional<String> xsrf = cookie("XSRF-TOKEN");
+                boolean write = !java.util.Set.of("GET", "HEAD", "OPTIONS").contains(request.method());
+                yield write && xsrf.isPresent() && request.headers().firstValue("X-XSRF-TOKEN").isEmpty()
+                        ? HttpRequest.newBuilder(request, (name, value) -> true)
+                            .header("X-XSRF-TOKEN", xsrf.get())
+                            .build()
+                        : request;
+            }
+        };
+    }
+
+    private static boolean isApi(HttpRequest request) {
+        String path = request.uri().getRawPath();
+        return path != null && (path.equals("/api") || path.startsWith("/api/"));
     }
 
     private void check(HttpRequest request, HttpResponse<String> response) {

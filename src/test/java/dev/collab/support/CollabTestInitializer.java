@@ -31,6 +31,9 @@ public class CollabTestInitializer implements ApplicationContextInitializer<Conf
             .of("spring.datasource.url=" + TestDatabase.newDatabase(), "spring.datasource.username=" + server.user(),
                     "spring.datasource.password=" + server.password(),
                     "collab.data-dir=" + TempDirectories.create("data-"), "collab.test.endpoints=true",
+                    // The first admin, as whom Api authenticates by default.
+                    "collab.auth.first-admin.login=" + Api.ADMIN_LOGIN,
+                    "collab.auth.first-admin.password=" + Api.ADMIN_PASSWORD,
                     // Tests sweep on demand; a scheduled sweep must not run in the middle
                     // of them.
                     "collab.sweeper.initial-delay=1h", "collab.stream.heartbeat=500ms",

@@ -122,6 +122,7 @@ public final class ContractValidator {
      */
     public static void forget(String base) {
         BY_SERVER.remove(base);
+        Api.forgetServer(base);
     }
 
     private static boolean hasEmptyAcceptElement(Exchange exchange) {

@@ -70,6 +70,15 @@ public final class RawHttp {
     }
 
     public static Response exchange(int port, Request request, int timeoutMillis) {
+        String authorization = isApi(request.target()) ? Api.adminAuthorization("http://localhost:" + port) : null;
+        if (authorization != null
+                && request.headers().stream().noneMatch(header -> header[0].equalsIgnoreCase("Authorization"))) {
+            // As the server's first admin, like Api: what is tested here is not
+            // authentication.
+            List<String[]> headers = new ArrayList<>(request.headers());
+            headers.add(new String[] { "Authorization", authorization });
+            request = new Request(request.method(), request.target(), headers, request.body());
+        }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.writeBytes((request.method() + " " + request.target() + " HTTP/1.1\r\n").getBytes(StandardCharsets.UTF_8));
         for (String[] header : request.headers()) {
@@ -89,10 +98,38 @@ public final class RawHttp {
      * the answer; fails if none comes within 20 s.
      */
     public static Response exchange(int port, String request) {
+        request = authorized(port, request);
         Response response = exchange(port, request.getBytes(StandardCharsets.ISO_8859_1), request.startsWith("HEAD "),
                 20_000);
         assertThat(response.failure()).as("an answer to " + abbreviate(request, 300)).isNull();
         return response;
+    }
+
+    /**
+     * The raw request with the first admin's {@code Authorization} header added, when it
+     * is an HTTP/1.x request for {@code /api/**} with a complete request line and none of
+     * its own.
+     */
+    public static String authorized(int port, String request) {
+        int lineEnd = request.indexOf("\r\n");
+        if (lineEnd < 0) {
+            return request;
+        }
+        String line = request.substring(0, lineEnd);
+        String[] parts = line.split(" ");
+        int headEnd = request.indexOf("\r\n\r\n");
+        String head = (headEnd < 0 ? request : request.substring(0, headEnd)).toLowerCase(Locale.ROOT);
+        if (parts.length != 3 || !isApi(parts[1]) || !parts[2].startsWith("HTTP/1.")
+                || head.contains("\r\nauthorization:")) {
+            return request;
+        }
+        String authorization = Api.adminAuthorization("http://localhost:" + port);
+        return authorization == null ? request
+                : line + "\r\nAuthorization: " + authorization + request.substring(lineEnd);
+    }
+
+    private static boolean isApi(String target) {
+        return target.equals("/api") || target.startsWith("/api/") || target.startsWith("/api?");
     }
 
     private static Response exchange(int port, byte[] request, boolean head, int timeoutMillis) {

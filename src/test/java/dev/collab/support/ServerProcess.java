@@ -56,6 +56,12 @@ public final class ServerProcess implements AutoCloseable {
                         "-XX:TieredStopAtLevel=1", "-cp",
                         System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
                         "dev.collab.CollabServerApplication", "--server.port=" + port, "--collab.data-dir=" + dataDir));
+        if (java.util.Arrays.stream(args).noneMatch(arg -> arg.startsWith("--collab.auth.first-admin."))) {
+            // Every test server has the first admin that Api authenticates as (unless the
+            // test sets its own).
+            command.add("--collab.auth.first-admin.login=" + Api.ADMIN_LOGIN);
+            command.add("--collab.auth.first-admin.password=" + Api.ADMIN_PASSWORD);
+        }
         command.addAll(List.of(args));
         try {
             Path output = Files.createTempFile(dataDir.getParent(), "server-", ".log");

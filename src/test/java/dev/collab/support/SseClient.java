@@ -57,8 +57,21 @@ public final class SseClient implements AutoCloseable {
         this.reader = Thread.ofPlatform().daemon().name("sse-client").start(this::read);
     }
 
+    /**
+     * Opens a stream as the server's first admin (the default credentials of
+     * {@link Api}).
+     */
     public static SseClient connect(URI uri, String lastEventId) {
+        String base = uri.getScheme() + "://" + uri.getRawAuthority();
+        return connect(uri, lastEventId, Api.adminAuthorization(base));
+    }
+
+    /** Opens a stream with this {@code Authorization} header value (null: none). */
+    public static SseClient connect(URI uri, String lastEventId, String authorization) {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri).header("Accept", "text/event-stream").GET();
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
         if (lastEventId != null) {
             request.header("Last-Event-ID", lastEventId);
         }

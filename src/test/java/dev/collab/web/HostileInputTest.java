@@ -204,7 +204,8 @@ class HostileInputTest {
         try (Socket socket = new Socket("localhost", port)) {
             socket.setSoTimeout(60_000);
             socket.getOutputStream()
-                .write("GET /api/projects HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                .write(RawHttp.authorized(port, "GET /api/projects HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
             RawHttp.Response first = RawHttp.read(socket.getInputStream());
             assertThat(first.status()).isEqualTo(200);
             socket.getOutputStream()
@@ -239,8 +240,10 @@ class HostileInputTest {
         try (Socket socket = new Socket("localhost", port)) {
             socket.setSoTimeout(30_000);
             socket.getOutputStream()
-                .write(("GET /api/sessions/" + session + "/events/stream HTTP/1.1\r\nHost: localhost\r\n"
-                        + "Accept: text/event-stream\r\n\r\n")
+                .write(RawHttp
+                    .authorized(port,
+                            "GET /api/sessions/" + session + "/events/stream HTTP/1.1\r\nHost: localhost\r\n"
+                                    + "Accept: text/event-stream\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             InputStream in = socket.getInputStream();
             long started = System.nanoTime();

@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.UUID;
 
 import dev.collab.support.Api;
+import dev.collab.support.RawHttp;
 import dev.collab.support.ServerProcess;
 import dev.collab.support.TempDirectories;
 import dev.collab.support.TestDatabase;
@@ -216,8 +217,10 @@ class LogsProcessIT {
         try (Socket socket = new Socket("localhost", port)) {
             socket.setSoTimeout(10_000);
             socket.getOutputStream()
-                .write(("GET " + target + " HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: " + requestId
-                        + "\r\nConnection: close\r\n\r\n")
+                .write(RawHttp
+                    .authorized(port,
+                            "GET " + target + " HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: " + requestId
+                                    + "\r\nConnection: close\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         }

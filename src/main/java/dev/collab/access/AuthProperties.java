@@ -1,0 +1,95 @@
+package dev.collab.access;
+
+import java.time.Duration;
+import java.util.List;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
+import org.hibernate.validator.constraints.time.DurationMin;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * Identity and access settings ({@code collab.auth.*}; docs/configuration.md).
+ *
+ * @param firstAdmin the first server admin, created at startup when no user exists
+ * @param allowedOrigins origins (besides the server's own) from which browsers may write
+ * with the session cookie, e.g. {@code https://collab.example.com}
+ * @param usersCreateProjects whether any user may create a project (else only server
+ * admins)
+ * @param sessionTimeout a browser session ends after this long without a request
+ * @param throttle login throttling
+ * @param setupLinkValidity how long the one-time setup link of the log stays valid
+ * @param oidc the OIDC provider (login through it is enabled when all three are set)
+ */
+@Validated
+@ConfigurationProperties("collab.auth")
+public record AuthProperties(@Valid @NotNull @DefaultValue FirstAdmin firstAdmin,
+        @NotNull @DefaultValue List<@Pattern(regexp = "https?://[^/\\s]+") String> allowedOrigins,
+        @DefaultValue("true") boolean usersCreateProjects,
+        @NotNull @DurationMin(minutes = 1) @DefaultValue("12h") Duration sessionTimeout,
+        @Valid @NotNull @DefaultValue Throttle throttle,
+        @NotNull @DurationMin(minutes = 1) @DefaultValue("24h") Duration setupLinkValidity,
+        @Valid @NotNull @DefaultValue Oidc oidc) {
+
+    /**
+     * {@code collab.auth.first-admin.*}: both or neither.
+     *
+     * @param login the admin's login
+     * @param password 12 to 200 characters (checked by Bootstrap, whose startup failure
+     * never shows it)
+     */
+    public record FirstAdmin(@Pattern(regexp = "[a-z0-9][a-z0-9._-]{0,63}") String login,
+            // Its length is checked at startup (Bootstrap), with a message that never
+            // shows the value.
+            String password) {
+
+        public FirstAdmin {
+            // Blank is unset: an empty environment variable, or a test that turns the
+            // default off.
+            login = login == null || login.isBlank() ? null : login;
+            password = password == null || password.isEmpty() ? null : password;
+            if ((login == null) != (password == null)) {
+                throw new IllegalArgumentException(
+                        "collab.auth.first-admin.login and collab.auth.first-admin.password are set together");
+            }
+        }
+
+        boolean configured() {
+            return login != null;
+        }
+
+        @Override
+        public String toString() {
+            return "FirstAdmin[login=" + login + ", password=" + (password == null ? "null" : "***") + "]";
+        }
+    }
+
+    /**
+     * {@code collab.auth.throttle.*}: more than {@code maxFailures} failed logins for one
+     * login or from one address within {@code window} are answered
+     * {@code 429 too-many-attempts}.
+     */
+    public record Throttle(@Min(1) @Max(1000) @DefaultValue("5") int maxFailures,
+            @NotNull @DurationMin(seconds = 1) @DefaultValue("5m") Duration window) {
+    }
+
+    /** {@code collab.auth.oidc.*}: bound here, used by the OIDC login. */
+    public record Oidc(String issuerUri, String clientId, String clientSecret) {
+
+        @Override
+        public String toString() {
+            // Never the secret, should these settings ever be logged.
+            return "Oidc[issuerUri=" + issuerUri + ", clientId=" + clientId + ", clientSecret="
+                    + (clientSecret == null ? "null" : "***") + "]";
+        }
+
+        public boolean configured() {
+            return issuerUri != null && clientId != null && clientSecret != null;
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package dev.collab.access;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.Optional;
+
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.scheduling.annotation.Scheduled;
+import org.springframework.stereotype.Component;
+
+/**
+ * Login throttling (CONTRACT.md): more than {@code collab.auth.throttle.max-failures}
+ * failed logins for one login, or from one client address, within {@code window} →
+ * {@code 429} until the oldest of them leaves the window. The failures are rows in
+ * PostgreSQL ({@code login_failures}), so every replica counts the same ones: attempts
+ * spread over replicas are throttled alike.
+ */
+@Component
+class LoginThrottle {
+
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LoginThrottle.class);
+
+    private static final int MAX_VALUE_LENGTH = 200;
+
+    private final JdbcClient jdbc;
+
+    private final AuthProperties.Throttle settings;
+
+    private final Clock clock;
+
+    LoginThrottle(JdbcClient jdbc, AuthProperties properties, Clock clock) {
+        this.jdbc = jdbc;
+        this.settings = properties.throttle();
+        this.clock = clock;
+    }
+
+    /** How long the caller must wait before the next attempt, if it is throttled. */
+    Optional<Duration> retryAfter(String login, String address) {
+        Instant now = clock.instant();
+        Instant since = now.minus(settings.window());
+        // Throttled attempts are not recorded, so each key has about max-failures rows in
+        // the window.
+        java.util.Map<String, java.util.List<Instant>> failures = new java.util.HashMap<>();
+        jdbc.sql("""
+                select kind, at from login_failures
+                where at > :since and ((kind = 'login' and value = :login) or (kind = 'address' and value = :address))
+                order by at desc
+                """)
+            .param("since", since.atOffset(ZoneOffset.UTC))
+            .param("login", key(login))
+            .param("address", key(address))
+            .query((rs, row) -> failures.computeIfAbsent(rs.getString("kind"), kind -> new java.util.ArrayList<>())
+                .add(rs.getObject("at", OffsetDateTime.class).toInstant()))
+            .list();
+        // Free again when the failures in the window drop below the limit: when the
+        // max-th newest leaves it.
+        Optional<Instant> until = failures.values()
+            .stream()
+            .filter(times -> times.size() >= settings.maxFailures())
+            .map(times -> times.get(settings.maxFailures() - 1).plus(settings.window()))
+            .max(Instant::compareTo);
+        return until.filter(now::isBefore).map(instant -> Duration.between(now, instant));
+    }
+
+    void failed(String login, String address) {
+        OffsetDateTime now = clock.instant().atOffset(ZoneOffset.UTC);
+        jdbc.sql(
+                "insert into login_failures (kind, value, at) values ('login', :login, :now), ('address', :address, :now)")
+            .param("login", key(login))
+            .param("address", key(address))
+            .param("now", now)
+            .update();
+    }
+
+    /**
+     * A successful login clears that login's failures (the address's stay: it may be
+     * guessing other logins).
+     */
+    void succeeded(String login) {
+        jdbc.sql("delete from login_failures where kind = 'login' and value = :login")
+            .param("login", key(login))
+            .update();
+    }
+
+    /** Failures older than the window count for nothing. */
+    @Scheduled(fixedDelay = 1, initialDelay = 1, timeUnit = java.util.concurrent.TimeUnit.MINUTES)
+    void purge() {
+        try {
+            jdbc.sql("delete from login_failures where at < :before")
+                .param("before", clock.instant().minus(settings.window()).atOffset(ZoneOffset.UTC))
+                .update();
+        }
+        catch (RuntimeException e) {
+            // The database is unreachable: the next run purges (one WARN, not an ERROR
+            // with a stack trace).
+            log.warn("Login-failure purge failed: {}", e.toString());
+        }
+    }
+
+    private static String key(String value) {
+        String given = value == null ? "" : value;
+        return given.length() > MAX_VALUE_LENGTH ? given.substring(0, MAX_VALUE_LENGTH) : given;
+    }
+
+}
