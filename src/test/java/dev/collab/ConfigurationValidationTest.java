@@ -48,6 +48,12 @@ class ConfigurationValidationTest {
                     collab.runner.lease=999ms                      | collab.runner.lease              | must be longer than or equal to 1 second
                     collab.runner.output-max-chars=255             | collab.runner.outputMaxChars     | must be greater than or equal to 256
                     collab.runner.output-max-pending-chars=16383   | collab.runner.outputMaxPendingCharsAtLeastOutputMaxChars | collab.runner.output-max-pending-chars must be at least collab.runner.output-max-chars
+                    collab.auth.session-timeout=59s                | collab.auth.sessionTimeout       | must be longer than or equal to 1 minute
+                    collab.auth.setup-link-validity=59s            | collab.auth.setupLinkValidity    | must be longer than or equal to 1 minute
+                    collab.auth.throttle.max-failures=0            | collab.auth.throttle.maxFailures | must be greater than or equal to 1
+                    collab.auth.throttle.max-failures=1001         | collab.auth.throttle.maxFailures | must be less than or equal to 1000
+                    collab.auth.throttle.window=999ms              | collab.auth.throttle.window      | must be longer than or equal to 1 second
+                    collab.auth.allowed-origins=https://a.example/ | collab.auth.allowedOrigins[0]    | must match "https?://[^/\\s]+"
                     """)
     void aValueThatBreaksItsRuleStopsTheStartWithOneReport(String setting, String property, String reason,
             CapturedOutput output) {
@@ -59,7 +65,11 @@ class ConfigurationValidationTest {
             .doesNotContain("\tat ")
             .doesNotContain("Caused by");
         String name = setting.substring(0, setting.indexOf('='));
-        if (!property.endsWith("NotNegative") && !property.endsWith("AtLeastOutputMaxChars")) {
+        // Spring Boot gives no origin for a value in a nested record
+        // (collab.auth.throttle.*)
+        // or in a list (collab.auth.allowed-origins): the property and the value name it.
+        boolean originKnown = !property.startsWith("collab.auth.throttle.") && !property.endsWith("]");
+        if (originKnown && !property.endsWith("NotNegative") && !property.endsWith("AtLeastOutputMaxChars")) {
             assertThat(report).as("names the setting as the operator gave it")
                 .contains("Origin: \"" + name + "\" from property source \"commandLineArgs\"");
         }
@@ -73,9 +83,29 @@ class ConfigurationValidationTest {
                 "--collab.sweeper.min-age=1m", "--collab.sweeper.max-orphan-fraction=1",
                 "--collab.sweeper.unknown-orphans-tolerated=0", "--collab.session.end-idle-after=1ms",
                 "--collab.runner.lease=1s", "--collab.runner.output-max-chars=256",
-                "--collab.runner.output-max-pending-chars=256", "--collab.http.request-head-timeout=0s")) {
+                "--collab.runner.output-max-pending-chars=256", "--collab.http.request-head-timeout=0s",
+                "--collab.auth.session-timeout=1m", "--collab.auth.setup-link-validity=1m",
+                "--collab.auth.throttle.max-failures=1000", "--collab.auth.throttle.window=1s",
+                "--collab.auth.allowed-origins=https://collab.example.com:8443,http://localhost:5173")) {
             assertThat(context.isActive()).isTrue();
         }
+    }
+
+    /**
+     * The first admin's login and password come together, and the login follows the login
+     * rule; the report never shows the password.
+     */
+    @Test
+    void aFirstAdminWithoutAPasswordOrWithABadLoginStopsTheStart(CapturedOutput output) {
+        assertThat(SettingsStartup.failureReport(output, "--collab.auth.first-admin.login=owner"))
+            .contains("collab.auth.first-admin.login and collab.auth.first-admin.password are set together")
+            .doesNotContain("\tat ");
+        assertThat(SettingsStartup.failureReport(output, "--collab.auth.first-admin.login=Owner",
+                "--collab.auth.first-admin.password=a long enough password"))
+            .contains("Property: collab.auth.firstAdmin.login")
+            .contains("Reason: must match")
+            .doesNotContain("a long enough password")
+            .doesNotContain("\tat ");
     }
 
     @Test

@@ -33,8 +33,8 @@ class ModuleStructureTest {
     @Test
     void theModulesAreTheDocumentedOnes() {
         assertThat(modules.stream().map(ApplicationModule::getIdentifier).map(Object::toString))
-            .containsExactlyInAnyOrder("api", "cluster", "database", "event", "message", "ops", "project", "run",
-                    "session", "stream", "web", "workspace");
+            .containsExactlyInAnyOrder("access", "api", "cluster", "database", "event", "message", "ops", "project",
+                    "run", "session", "stream", "web", "workspace");
         // The demo agent is a sub-package of run, so internal to it, not a module of its
         // own.
         assertThat(modules.getModuleByType(DemoAgent.class)).map(ApplicationModule::getIdentifier)
@@ -52,6 +52,17 @@ class ModuleStructureTest {
         assertThat(dependenciesOf("ops")).isEmpty();
         assertThat(dependenciesOf("event")).containsExactly("web");
         assertThat(dependenciesOf("cluster")).containsExactly("database");
+    }
+
+    /**
+     * Every feature may ask {@code access} who the caller is and what they may do in a
+     * project ({@code project} does when a project is created), so {@code access} knows
+     * projects by key only and depends on no feature: only on the foundations.
+     */
+    @Test
+    void accessDependsOnNoFeature() {
+        assertThat(dependenciesOf("access")).containsExactly("api", "ops", "web");
+        assertThat(dependenciesOf("project")).contains("access");
     }
 
     /**

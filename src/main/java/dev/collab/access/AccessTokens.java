@@ -20,6 +20,7 @@ import java.util.UUID;
 
 import dev.collab.web.ApiException;
 import io.swagger.v3.oas.annotations.media.Schema;
+import org.jspecify.annotations.Nullable;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
@@ -58,13 +59,13 @@ class AccessTokens {
     }
 
     @Transactional
-    CreatedToken create(CurrentUser owner, String name, Instant expiresAt) {
+    CreatedToken create(CurrentUser owner, String name, @Nullable Instant expiresAt) {
         byte[] secret = new byte[32];
         RANDOM.nextBytes(secret);
         String token = PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
         UUID id = UUID.randomUUID();
         Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
-        Instant expires = expiresAt == null ? null : expiresAt.truncatedTo(ChronoUnit.MICROS);
+        @Nullable Instant expires = expiresAt == null ? null : expiresAt.truncatedTo(ChronoUnit.MICROS);
         jdbc.sql("""
                 insert into access_tokens (id, user_id, name, token_hash, created_at, expires_at)
                 values (:id, :user, :name, :hash, :now, :expires)
@@ -91,7 +92,8 @@ class AccessTokens {
                 """)
             .param("user", owner.id())
             .query((rs, row) -> new TokenView(rs.getObject("id", UUID.class), rs.getString("name"),
-                    instant(rs, "created_at"), instant(rs, "expires_at"), instant(rs, "last_used_at")))
+                    rs.getObject("created_at", OffsetDateTime.class).toInstant(), instant(rs, "expires_at"),
+                    instant(rs, "last_used_at")))
             .list();
     }
 
@@ -162,25 +164,27 @@ class AccessTokens {
         }
     }
 
-    private static Instant instant(ResultSet rs, String column) throws SQLException {
+    private static @Nullable Instant instant(ResultSet rs, String column) throws SQLException {
         OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
         return value == null ? null : value.toInstant();
     }
 
-    private record Found(UUID tokenId, Instant expiresAt, Instant revokedAt, Instant lastUsedAt, boolean disabled,
-            CurrentUser user) {
+    private record Found(UUID tokenId, @Nullable Instant expiresAt, @Nullable Instant revokedAt,
+            @Nullable Instant lastUsedAt, boolean disabled, CurrentUser user) {
     }
 
     /** A token in a list: never the token itself. */
     @Schema(name = "AccessToken")
     record TokenView(UUID id, String name, Instant createdAt, @Schema(types = {
-            "string", "null" }) Instant expiresAt, @Schema(types = { "string", "null" }) Instant lastUsedAt){
+            "string", "null" }) @Nullable Instant expiresAt,
+            @Schema(types = { "string", "null" }) @Nullable Instant lastUsedAt){
     }
 
     /** The answer to {@code POST /api/tokens}: the only time the token is shown. */
     @Schema(name = "CreatedAccessToken")
     record CreatedToken(UUID id, String name, String token, Instant createdAt, @Schema(types = {
-            "string", "null" }) Instant expiresAt, @Schema(types = { "string", "null" }) Instant lastUsedAt){
+            "string", "null" }) @Nullable Instant expiresAt,
+            @Schema(types = { "string", "null" }) @Nullable Instant lastUsedAt){
 
         @Override
         public String toString() {

@@ -5,6 +5,7 @@ import java.time.ZoneOffset;
 import java.util.Map;
 
 import jakarta.servlet.http.HttpServletRequest;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.MDC;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.security.core.context.SecurityContextHolder;
@@ -39,7 +40,7 @@ public class Audit {
      */
     public void record(String action, String target, Map<String, ?> details) {
         var authentication = SecurityContextHolder.getContext().getAuthentication();
-        String actor = authentication != null && authentication.getPrincipal() instanceof CurrentUser user
+        @Nullable String actor = authentication != null && authentication.getPrincipal() instanceof CurrentUser user
                 ? user.login() : null;
         record(actor, action, target, details);
     }
@@ -48,8 +49,8 @@ public class Audit {
      * An action with an explicit actor (null: nobody authenticated, such as a failed
      * login).
      */
-    public void record(String actor, String action, String target, Map<String, ?> details) {
-        HttpServletRequest request = RequestContextHolder
+    public void record(@Nullable String actor, String action, String target, Map<String, ?> details) {
+        @Nullable HttpServletRequest request = RequestContextHolder
             .getRequestAttributes() instanceof ServletRequestAttributes servlet ? servlet.getRequest() : null;
         jdbc.sql("""
                 insert into audit_log (at, actor, action, target, request_id, address, details)

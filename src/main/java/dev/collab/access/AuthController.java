@@ -16,6 +16,7 @@ import jakarta.servlet.http.HttpSession;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Size;
+import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.security.core.context.SecurityContextHolder;
@@ -81,9 +82,10 @@ class AuthController {
             throw new ApiException(ProblemCode.TOO_MANY_ATTEMPTS,
                     "Too many failed logins; try again in " + seconds + " s.");
         }
-        User user = users.findByLogin(body.login()).orElse(null);
+        @Nullable User user = users.findByLogin(body.login()).orElse(null);
         boolean matched = passwords.matches(body.password(), user == null ? null : user.passwordHash());
-        if (!matched || user.disabled()) {
+        // No user never matches (its hash is null): the null check only spells that out.
+        if (user == null || !matched || user.disabled()) {
             throttle.failed(body.login(), address);
             audit.record(null, "login.failed", "user:" + body.login(), Map.of());
             throw new ApiException(ProblemCode.INVALID_CREDENTIALS, "Wrong login or password.");
@@ -172,7 +174,7 @@ class AuthController {
 
     /** {@code GET /api/me}: the User JSON plus the caller's projects. */
     record Me(java.util.UUID id, String login, String displayName, @Schema(types = {
-            "string", "null" }) String email, boolean admin, boolean disabled, java.time.Instant createdAt,
+            "string", "null" }) @Nullable String email, boolean admin, boolean disabled, java.time.Instant createdAt,
             List<ProjectAccess.Membership> projects){
     }
 

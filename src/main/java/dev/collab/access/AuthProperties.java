@@ -9,6 +9,7 @@ import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
 import org.hibernate.validator.constraints.time.DurationMin;
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
@@ -18,10 +19,11 @@ import org.springframework.validation.annotation.Validated;
  *
  * @param firstAdmin the first server admin, created at startup when no user exists
  * @param allowedOrigins origins (besides the server's own) from which browsers may write
- * with the session cookie, e.g. {@code https://collab.example.com}
+ * with the session cookie, such as https://collab.example.com
  * @param usersCreateProjects whether any user may create a project (else only server
  * admins)
- * @param sessionTimeout a browser session ends after this long without a request
+ * @param sessionTimeout a browser session ends after this long without a request (the
+ * timeout of Spring Session's sessions, applied by SecurityConfiguration)
  * @param throttle login throttling
  * @param setupLinkValidity how long the one-time setup link of the log stays valid
  * @param oidc the OIDC provider (login through it is enabled when all three are set)
@@ -43,10 +45,10 @@ public record AuthProperties(@Valid @NotNull @DefaultValue FirstAdmin firstAdmin
      * @param password 12 to 200 characters (checked by Bootstrap, whose startup failure
      * never shows it)
      */
-    public record FirstAdmin(@Pattern(regexp = "[a-z0-9][a-z0-9._-]{0,63}") String login,
+    public record FirstAdmin(@Pattern(regexp = "[a-z0-9][a-z0-9._-]{0,63}") @Nullable String login,
             // Its length is checked at startup (Bootstrap), with a message that never
             // shows the value.
-            String password) {
+            @Nullable String password) {
 
         public FirstAdmin {
             // Blank is unset: an empty environment variable, or a test that turns the
@@ -73,13 +75,23 @@ public record AuthProperties(@Valid @NotNull @DefaultValue FirstAdmin firstAdmin
      * {@code collab.auth.throttle.*}: more than {@code maxFailures} failed logins for one
      * login or from one address within {@code window} are answered
      * {@code 429 too-many-attempts}.
+     *
+     * @param maxFailures failed logins tolerated for one login or from one address within
+     * the window; one more is answered 429 too-many-attempts
+     * @param window how far back failed logins count
      */
     public record Throttle(@Min(1) @Max(1000) @DefaultValue("5") int maxFailures,
             @NotNull @DurationMin(seconds = 1) @DefaultValue("5m") Duration window) {
     }
 
-    /** {@code collab.auth.oidc.*}: bound here, used by the OIDC login. */
-    public record Oidc(String issuerUri, String clientId, String clientSecret) {
+    /**
+     * {@code collab.auth.oidc.*}: bound here, used by the OIDC login.
+     *
+     * @param issuerUri the OIDC provider's issuer URI
+     * @param clientId this server's client id at the provider
+     * @param clientSecret this server's client secret at the provider (never logged)
+     */
+    public record Oidc(@Nullable String issuerUri, @Nullable String clientId, @Nullable String clientSecret) {
 
         @Override
         public String toString() {

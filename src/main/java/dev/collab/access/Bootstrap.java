@@ -10,6 +10,7 @@ import java.util.Optional;
 
 import dev.collab.ops.StartupCheckException;
 import dev.collab.web.ApiException;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
@@ -78,9 +79,12 @@ class Bootstrap {
                 return Optional.<String>empty();
             }
             AuthProperties.FirstAdmin admin = properties.firstAdmin();
-            if (admin.configured()) {
-                createFirstAdmin(admin.login(), null, admin.password());
-                log.info("Created the first server admin '{}' (collab.auth.first-admin.login).", admin.login());
+            String login = admin.login();
+            String password = admin.password();
+            // Configured: both are set (FirstAdmin refuses one without the other).
+            if (login != null && password != null) {
+                createFirstAdmin(login, null, password);
+                log.info("Created the first server admin '{}' (collab.auth.first-admin.login).", login);
                 return Optional.<String>empty();
             }
             return Optional.of(newSetupToken());
@@ -117,8 +121,9 @@ class Bootstrap {
         if (login == null || !Users.LOGIN.matcher(login).matches()) {
             throw ApiException.invalid("login", "must match ^[a-z0-9][a-z0-9._-]{0,63}$");
         }
-        if (Passwords.problem(password) != null) {
-            throw ApiException.invalid("password", Passwords.problem(password));
+        String passwordProblem = Passwords.problem(password);
+        if (passwordProblem != null) {
+            throw ApiException.invalid("password", passwordProblem);
         }
         User admin = createFirstAdmin(login, displayName, password);
         // Every other setup link is spent too: there is an admin now.
@@ -128,7 +133,7 @@ class Bootstrap {
         return admin;
     }
 
-    private User createFirstAdmin(String login, String displayName, String password) {
+    private User createFirstAdmin(String login, @Nullable String displayName, String password) {
         User admin = users.insert(login, displayName, null, password, true);
         int projects = jdbc.sql("""
                 insert into project_members (project_key, user_id, role)

@@ -2,6 +2,7 @@ package dev.collab.access;
 
 import java.util.Map;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.security.crypto.bcrypt.BCryptPasswordEncoder;
 import org.springframework.security.crypto.password.DelegatingPasswordEncoder;
 import org.springframework.security.crypto.password.PasswordEncoder;
@@ -42,13 +43,13 @@ class Passwords {
      * Whether {@code password} matches {@code hash}; a null hash (unknown user,
      * OIDC-only) is checked against a dummy.
      */
-    boolean matches(String password, String hash) {
+    boolean matches(@Nullable String password, @Nullable String hash) {
         boolean matched = encoder.matches(password == null ? "" : password, hash == null ? dummyHash : hash);
         return password != null && hash != null && matched;
     }
 
     /** The problem with a new password, or null if it is acceptable. */
-    static String problem(String password) {
+    static @Nullable String problem(@Nullable String password) {
         // Characters are code points (an emoji is one), as everywhere in the API.
         int length = password == null ? 0 : password.codePointCount(0, password.length());
         if (length < MIN_LENGTH) {

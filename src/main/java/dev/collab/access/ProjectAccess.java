@@ -82,6 +82,9 @@ public class ProjectAccess {
      * The keys of the projects the caller is a member of (every project's, for a server
      * admin).
      */
+    @SuppressWarnings("NullAway") // a single-column query's rows are @Nullable to Spring;
+                                  // projects.key and project_members.project_key are NOT
+                                  // NULL
     public List<String> visibleProjects() {
         CurrentUser user = currentUser();
         if (user.admin()) {
@@ -114,6 +117,9 @@ public class ProjectAccess {
      * The caller's projects and roles ({@code GET /api/me}); a server admin is admin of
      * every project.
      */
+    @SuppressWarnings("NullAway") // project_members.role is NOT NULL and one of the three
+                                  // slugs (a check constraint), so ofSlug never answers
+                                  // null
     List<Membership> memberships(CurrentUser user) {
         if (user.admin()) {
             return jdbc.sql("select key from projects order by key")

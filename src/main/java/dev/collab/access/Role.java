@@ -2,6 +2,7 @@ package dev.collab.access;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
+import org.jspecify.annotations.Nullable;
 
 /** A user's role in a project; each includes what the lower ones may do (CONTRACT.md). */
 public enum Role {
@@ -23,7 +24,7 @@ public enum Role {
      * anything else.
      */
     @JsonCreator
-    public static Role ofSlug(String slug) {
+    public static @Nullable Role ofSlug(@Nullable String slug) {
         for (Role role : values()) {
             if (role.slug().equals(slug)) {
                 return role;

@@ -7,6 +7,7 @@ import jakarta.servlet.DispatcherType;
 import jakarta.servlet.http.Cookie;
 import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.session.autoconfigure.SessionTimeout;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.HttpHeaders;
@@ -53,6 +54,18 @@ class SecurityConfiguration {
             + "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
     private static final Set<String> SAFE = Set.of("GET", "HEAD", "OPTIONS", "TRACE");
+
+    /**
+     * How long a browser session lives without a request:
+     * {@code collab.auth.session-timeout} (its default is in {@link AuthProperties}, the
+     * one place for {@code collab.*} defaults). Spring Boot's own timeout
+     * ({@code spring.session.timeout}) backs off for this bean, and its Spring Session
+     * JDBC configuration applies it to the repository.
+     */
+    @Bean
+    SessionTimeout sessionTimeout(AuthProperties properties) {
+        return properties::sessionTimeout;
+    }
 
     @Bean
     SessionUsers sessionUsers(Users users) {

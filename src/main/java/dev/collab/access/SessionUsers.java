@@ -7,6 +7,7 @@ import java.util.UUID;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpSession;
+import org.jspecify.annotations.Nullable;
 import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.core.context.DeferredSecurityContext;
@@ -59,7 +60,7 @@ final class SessionUsers extends HttpSessionSecurityContextRepository {
     public DeferredSecurityContext loadDeferredContext(HttpServletRequest request) {
         DeferredSecurityContext stored = super.loadDeferredContext(request);
         return new DeferredSecurityContext() {
-            private SecurityContext loaded;
+            private @Nullable SecurityContext loaded;
 
             @Override
             public SecurityContext get() {

@@ -11,6 +11,7 @@ import dev.collab.web.ApiException;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.Size;
+import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
@@ -46,7 +47,7 @@ class TokenController {
     @PostMapping(consumes = "application/json")
     ResponseEntity<AccessTokens.CreatedToken> create(@Valid @RequestBody NewToken body) {
         // An expiry in the past makes a token that never works: harmless, so not refused.
-        Instant expiresAt;
+        @Nullable Instant expiresAt;
         try {
             expiresAt = body.expiresAt() == null ? null : Instant.parse(body.expiresAt());
         }

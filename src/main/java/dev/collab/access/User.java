@@ -3,6 +3,7 @@ package dev.collab.access;
 import java.time.Instant;
 import java.util.UUID;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.data.annotation.Id;
 import org.springframework.data.relational.core.mapping.Table;
 
@@ -12,8 +13,8 @@ import org.springframework.data.relational.core.mapping.Table;
  * never leaves this package.
  */
 @Table("users")
-record User(@Id UUID id, String login, String displayName, String email, String passwordHash, boolean admin,
-        boolean disabled, Instant createdAt, String oidcIssuer, String oidcSubject) {
+record User(@Id UUID id, String login, String displayName, @Nullable String email, @Nullable String passwordHash,
+        boolean admin, boolean disabled, Instant createdAt, @Nullable String oidcIssuer, @Nullable String oidcSubject) {
 
     CurrentUser current() {
         return new CurrentUser(id, login, displayName, admin);
@@ -23,7 +24,8 @@ record User(@Id UUID id, String login, String displayName, String email, String 
         return new UserView(id, login, displayName, email, admin, disabled, createdAt);
     }
 
-    User with(String displayName, String email, String passwordHash, boolean admin, boolean disabled) {
+    User with(String displayName, @Nullable String email, @Nullable String passwordHash, boolean admin,
+            boolean disabled) {
         return new User(id, login, displayName, email, passwordHash, admin, disabled, createdAt, oidcIssuer,
                 oidcSubject);
     }

@@ -2,6 +2,7 @@ package dev.collab.access;
 
 import java.util.List;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.security.authentication.AbstractAuthenticationToken;
 import org.springframework.security.core.authority.SimpleGrantedAuthority;
 
@@ -20,9 +21,9 @@ final class UserAuthentication extends AbstractAuthenticationToken {
     private final CurrentUser user;
 
     /** The token's id for a bearer request, null for a browser session. */
-    private final java.util.UUID tokenId;
+    private final java.util.@Nullable UUID tokenId;
 
-    UserAuthentication(CurrentUser user, java.util.UUID tokenId) {
+    UserAuthentication(CurrentUser user, java.util.@Nullable UUID tokenId) {
         super(user.admin() ? List.of(new SimpleGrantedAuthority("ROLE_USER"), new SimpleGrantedAuthority(ROLE_ADMIN))
                 : List.of(new SimpleGrantedAuthority("ROLE_USER")));
         this.user = user;
@@ -45,7 +46,7 @@ final class UserAuthentication extends AbstractAuthenticationToken {
         return user.login();
     }
 
-    java.util.UUID tokenId() {
+    java.util.@Nullable UUID tokenId() {
         return tokenId;
     }
 

@@ -4,9 +4,10 @@ import java.time.Instant;
 import java.util.UUID;
 
 import io.swagger.v3.oas.annotations.media.Schema;
+import org.jspecify.annotations.Nullable;
 
 /** User JSON (CONTRACT.md): what every endpoint answers about a user. */
 @Schema(name = "User")
 record UserView(UUID id, String login, String displayName, @Schema(types = {
-        "string", "null" }) String email, boolean admin, boolean disabled, Instant createdAt){
+        "string", "null" }) @Nullable String email, boolean admin, boolean disabled, Instant createdAt){
 }

@@ -11,6 +11,7 @@ import java.util.UUID;
 
 import dev.collab.web.ApiException;
 import dev.collab.web.ProblemCode;
+import org.jspecify.annotations.Nullable;
 import org.springframework.data.domain.Sort;
 import org.springframework.data.jdbc.core.JdbcAggregateTemplate;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -79,8 +80,9 @@ class Users {
         if (request.login() == null || !LOGIN.matcher(request.login()).matches()) {
             problems.add(new ApiException.FieldProblem("login", "must match ^[a-z0-9][a-z0-9._-]{0,63}$"));
         }
-        if (request.password() != null && Passwords.problem(request.password()) != null) {
-            problems.add(new ApiException.FieldProblem("password", Passwords.problem(request.password())));
+        String passwordProblem = request.password() == null ? null : Passwords.problem(request.password());
+        if (passwordProblem != null) {
+            problems.add(new ApiException.FieldProblem("password", passwordProblem));
         }
         if (!problems.isEmpty()) {
             throw ApiException.invalid(problems);
@@ -95,7 +97,8 @@ class Users {
      * Inserts a user (no audit row: the caller writes it); a taken login is a validation
      * problem.
      */
-    User insert(String login, String displayName, String email, String password, boolean admin) {
+    User insert(String login, @Nullable String displayName, @Nullable String email, @Nullable String password,
+            boolean admin) {
         if (repository.findByLogin(login).isPresent()) {
             throw ApiException.invalid("login", "is already taken");
         }
@@ -123,8 +126,9 @@ class Users {
         // others' changes.
         jdbc.sql("select pg_advisory_xact_lock(hashtext('collab.server-admins'))").query((rs, row) -> 1).list();
         User user = repository.findById(id).orElseThrow(() -> ApiException.notFound("No user " + id + "."));
-        if (change.password() != null && Passwords.problem(change.password()) != null) {
-            throw ApiException.invalid("password", Passwords.problem(change.password()));
+        String passwordProblem = change.password() == null ? null : Passwords.problem(change.password());
+        if (passwordProblem != null) {
+            throw ApiException.invalid("password", passwordProblem);
         }
         boolean admin = change.admin() == null ? user.admin() : change.admin();
         boolean disabled = change.disabled() == null ? user.disabled() : change.disabled();
@@ -171,13 +175,13 @@ class Users {
             @jakarta.validation.constraints.NotNull @io.swagger.v3.oas.annotations.media.Schema(
                     pattern = LOGIN_PATTERN) String login,
             @jakarta.validation.constraints.Size(max = 200) @io.swagger.v3.oas.annotations.media.Schema(types = {
-                    "string", "null" }) String displayName,
+                    "string", "null" }) @Nullable String displayName,
             @jakarta.validation.constraints.Size(max = 320) @io.swagger.v3.oas.annotations.media.Schema(
-                    types = { "string", "null" }) String email,
+                    types = { "string", "null" }) @Nullable String email,
             @jakarta.validation.constraints.Size(min = Passwords.MIN_LENGTH,
                     max = Passwords.MAX_LENGTH) @io.swagger.v3.oas.annotations.media.Schema(
-                            types = { "string", "null" }) String password,
-            @io.swagger.v3.oas.annotations.media.Schema(types = { "boolean", "null" }) Boolean admin){
+                            types = { "string", "null" }) @Nullable String password,
+            @io.swagger.v3.oas.annotations.media.Schema(types = { "boolean", "null" }) @Nullable Boolean admin){
 
         @Override
         public String toString() {
@@ -188,9 +192,10 @@ class Users {
     /** {@code PATCH /api/users/{id}}: absent members are left as they are. */
     record UserChange(
             @jakarta.validation.constraints.Size(max = 200) @io.swagger.v3.oas.annotations.media.Schema(
-                    pattern = "\\S") String displayName,
-            Boolean admin, Boolean disabled, @jakarta.validation.constraints.Size(min = Passwords.MIN_LENGTH,
-                    max = Passwords.MAX_LENGTH) String password) {
+                    pattern = "\\S") @Nullable String displayName,
+            @Nullable Boolean admin, @Nullable Boolean disabled,
+            @jakarta.validation.constraints.Size(min = Passwords.MIN_LENGTH,
+                    max = Passwords.MAX_LENGTH) @Nullable String password) {
 
         @Override
         public String toString() {

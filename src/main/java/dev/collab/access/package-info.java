@@ -1,10 +1,27 @@
 /**
- * Identity and access: users (password and, later, OIDC logins), browser sessions (Spring
- * Session JDBC), personal access tokens, project membership and roles, login throttling,
- * the first-admin bootstrap and the audit log. Spring Security's filter chain
- * ({@code SecurityConfiguration}) authenticates every {@code /api/**} request; features
- * ask {@link dev.collab.access.ProjectAccess} whether the caller may act on a project and
- * record what they did through {@link dev.collab.access.Audit}. Everything else here is
- * package-private.
+ * Identity and access: who the caller is and what they may do.
+ * <p>
+ * Owns the {@code users}, {@code access_tokens}, {@code project_members},
+ * {@code login_failures}, {@code setup_tokens} and {@code audit_log} tables and Spring
+ * Session JDBC's {@code spring_session} tables (all in {@code V6__access.sql}); the one
+ * Spring Security filter chain ({@code SecurityConfiguration}: the browser session
+ * cookie, bearer personal access tokens, CSRF cookie-to-header for cookie writes, the
+ * {@code Origin} check, security headers); {@code /api/auth/*} (login, logout, setup),
+ * {@code /api/me}, {@code /api/tokens} and {@code /api/users}; login throttling (in
+ * PostgreSQL, so every replica counts the same failures); the first-admin bootstrap
+ * ({@code collab.auth.first-admin.*} or a one-time setup link in the log) and the cleanup
+ * of expired browser sessions.
+ * <p>
+ * Offers {@link dev.collab.access.ProjectAccess} (the caller, their role in a project,
+ * the projects they see; {@code project} calls it when a project is created) with
+ * {@link dev.collab.access.Role} and {@link dev.collab.access.CurrentUser}, and
+ * {@link dev.collab.access.Audit} to record who did what. Everything else is
+ * package-private. Depends on {@code web} (problems, the database-failure
+ * classification), {@code api} (the problems its operations document) and {@code ops} (a
+ * startup check that fails with one clear line) only: it knows projects by key, never the
+ * features that use it, so that every feature may depend on it without a cycle.
  */
+@NullMarked
 package dev.collab.access;
+
+import org.jspecify.annotations.NullMarked;

@@ -12,6 +12,9 @@ import org.springframework.data.repository.Repository;
  * {@code last_activity_at}), so {@link Sessions} makes them with {@code JdbcClient}; so
  * is the keyset-paginated list, the hot query.
  */
+// A bean name of its own: "sessionRepository" is Spring Session's repository of browser
+// sessions (access), and two beans of one name stop the startup.
+@org.springframework.stereotype.Repository("agentSessionRepository")
 interface SessionRepository extends Repository<Session, UUID> {
 
     Optional<Session> findById(UUID id);

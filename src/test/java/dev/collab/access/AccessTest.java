@@ -12,10 +12,8 @@ import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
 import dev.collab.support.MutableClock;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import tools.jackson.databind.JsonNode;
 
@@ -32,21 +30,14 @@ class AccessTest {
 
     static final String PASSWORD = "correct horse battery";
 
-    @LocalServerPort
-    int port;
-
     @Autowired
     JdbcClient jdbc;
 
     @Autowired
     MutableClock clock;
 
+    @Autowired
     Api api;
-
-    @BeforeEach
-    void setUp() {
-        api = new Api(port);
-    }
 
     @AfterEach
     void releaseClock() {
@@ -144,6 +135,38 @@ class AccessTest {
             .list()).contains("user.created", "login", "logout");
     }
 
+    /**
+     * A browser session lives {@code collab.auth.session-timeout} (12 h, the default of
+     * AuthProperties, not Spring Session's 30 min) without a request; each request starts
+     * the time again.
+     */
+    @Test
+    void aBrowserSessionEndsAfterTheSessionTimeoutWithoutARequest() {
+        String login = newLogin("idle");
+        UUID id = api.createUser(login, PASSWORD, false);
+        Api browser = api.as(login, PASSWORD);
+        assertThat(jdbc.sql("select max_inactive_interval from spring_session where principal_name = :id")
+            .param("id", id.toString())
+            .query(Integer.class)
+            .single()).isEqualTo((int) Duration.ofHours(12).toSeconds());
+
+        idleFor(id, Duration.ofHours(12).minusMinutes(1));
+        assertThat(browser.get("/api/me").status()).as("idle for less than the timeout").isEqualTo(200);
+        idleFor(id, Duration.ofHours(12).plusMinutes(1));
+        assertProblem(browser.get("/api/me"), 401, "unauthenticated");
+    }
+
+    /**
+     * Backdates the user's browser sessions as if their last request was {@code idle}
+     * ago.
+     */
+    private void idleFor(UUID user, Duration idle) {
+        jdbc.sql("""
+                update spring_session set last_access_time = :at, expiry_time = :at + max_inactive_interval * 1000
+                where principal_name = :id
+                """).param("at", System.currentTimeMillis() - idle.toMillis()).param("id", user.toString()).update();
+    }
+
     @Test
     void aLoginGetsANewSessionId() {
         String login = newLogin("fix");
@@ -226,7 +249,7 @@ class AccessTest {
         assertThat(browser
             .send(HttpRequest.newBuilder(api.uri("/api/tokens"))
                 .header("Content-Type", "application/json")
-                .header("Origin", "http://localhost:" + port)
+                .header("Origin", api.base())
                 .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"own origin\"}")))
             .status()).isEqualTo(201);
 

@@ -39,6 +39,9 @@ class BootstrapTest {
     JdbcClient jdbc;
 
     @Autowired
+    Api api;
+
+    @Autowired
     MutableClock clock;
 
     @AfterEach
@@ -59,7 +62,7 @@ class BootstrapTest {
             .query(Integer.class)
             .single()).isEqualTo(1);
 
-        Api anonymous = new Api(port).anonymous();
+        Api anonymous = api.anonymous();
         String project = "pre-" + Long.toString(System.nanoTime(), 36);
         jdbc.sql("insert into projects (key, name, created_at) values (:k, 'existing', now())")
             .param("k", project)
@@ -91,7 +94,7 @@ class BootstrapTest {
         // Once only.
         AccessTest.assertProblem(setup(anonymous, token, "again"), 404, "not-found");
 
-        Api root = new Api(port).anonymous().as("root", "a long enough password");
+        Api root = api.anonymous().as("root", "a long enough password");
         assertThat(root.get("/api/me").json().path("projects").toString())
             .contains("{\"key\":\"" + project + "\",\"role\":\"admin\"}");
         assertThat(jdbc

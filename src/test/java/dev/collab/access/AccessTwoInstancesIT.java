@@ -16,7 +16,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.web.server.LocalServerPort;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -27,10 +26,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @IntegrationTest
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class AccessTwoInstancesTest {
+class AccessTwoInstancesIT {
 
-    @LocalServerPort
-    int port;
+    @Autowired
+    Api here;
 
     @Autowired
     DataSource dataSource;
@@ -55,7 +54,7 @@ class AccessTwoInstancesTest {
 
     @Test
     void aSessionMadeOnOneReplicaWorksOnTheOtherAndALogoutThereEndsItEverywhere() {
-        Api a = new Api(port);
+        Api a = here;
         Api b = other.api();
         String login = "twin-" + Long.toString(System.nanoTime(), 36);
         a.createUser(login, AccessTest.PASSWORD, false);
@@ -72,7 +71,7 @@ class AccessTwoInstancesTest {
 
     @Test
     void failedLoginsAlternatingBetweenReplicasAreThrottledTogether() {
-        Api a = new Api(port);
+        Api a = here;
         Api b = other.api();
         String login = "alt-" + Long.toString(System.nanoTime(), 36);
         a.createUser(login, AccessTest.PASSWORD, false);

@@ -14,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * first admin, who can log in at once; a restart does not create them again; a short
  * password stops the server with one clear line.
  */
-class FirstAdminProcessTest {
+class FirstAdminProcessIT {
 
     @Test
     void theFirstAdminPropertiesCreateAnAdminWhoCanLogIn() {
