@@ -13,6 +13,7 @@ JAR=$(ls target/collab-server-*.jar 2>/dev/null | grep -v plain | head -1 || tru
 # BENCH_DATA keeps a seeded data directory between runs (it is then not removed).
 DATA=${BENCH_DATA:-$(mktemp -d /tmp/collab-bench-XXXXXX)}
 PORT=${PORT:-18181}
+mkdir -p "$DATA"
 LOG="$DATA/server.log"
 cleanup() { [[ -n "${SERVER:-}" ]] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null; [[ -n "${BENCH_DATA:-}" ]] || rm -rf "$DATA"; }
 trap cleanup EXIT
@@ -22,6 +23,9 @@ trap cleanup EXIT
 SERVER=$!
 for _ in $(seq 1 240); do curl -sf "localhost:$PORT/actuator/health/readiness" >/dev/null && break; sleep 0.5; done
 PGPORT=$(grep -o 'Built-in PostgreSQL ready on port [0-9]*' "$LOG" | grep -o '[0-9]*$')
+# Built-in PostgreSQL asks for a password (issue 11): the one the server keeps in its data dir.
+PGPASSWORD=$(cat "$DATA/postgres-password")
+export PGPASSWORD
 PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h localhost -p "$PGPORT" -U postgres -d collab)
 
 if [[ $("${PSQL[@]}" -At -c "select count(*) from projects where key like 'bench-%'") == 0 ]]; then

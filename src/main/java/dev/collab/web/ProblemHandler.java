@@ -7,20 +7,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
-import dev.collab.message.IdempotencyKeyReusedException;
-import dev.collab.project.InvalidProjectKeyException;
-import dev.collab.project.ProjectExistsException;
-import dev.collab.project.ProjectNotFoundException;
-import dev.collab.session.InvalidCursorException;
-import dev.collab.session.SessionBusyException;
-import dev.collab.session.SessionEndedException;
-import dev.collab.session.SessionNotFoundException;
 import jakarta.servlet.http.HttpServletRequest;
 import org.eclipse.jetty.http.HttpException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.TypeMismatchException;
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
 import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.dao.TransientDataAccessException;
 import org.springframework.http.HttpHeaders;
@@ -54,12 +48,16 @@ import tools.jackson.databind.DatabindException;
 
 /**
  * Renders every exception that leaves a controller as problem+json with a {@code code}:
- * the domain's exceptions (unknown project or session, busy, ended…), the web layer's
- * {@link ApiException}s for requests of the wrong shape, Spring MVC's own (bad JSON,
- * wrong method, unknown path…) and anything unexpected, which is logged with the request
- * id the body carries. Bodies never contain stack traces, SQL, class names or file paths.
+ * the web layer's {@link ApiException}s for requests of the wrong shape, Spring MVC's own
+ * (bad JSON, wrong method, unknown path…), the database's failures (a retryable 503) and
+ * anything unexpected, which is logged with the request id the body carries. The
+ * features' own exceptions (unknown project or session, busy, ended…) are answered by
+ * each feature's advice (such as {@code session.SessionProblems}), which comes first:
+ * this module depends on no feature, and this advice, last in order, is the catch-all.
+ * Bodies never contain stack traces, SQL, class names or file paths.
  */
 @RestControllerAdvice
+@Order(Ordered.LOWEST_PRECEDENCE)
 class ProblemHandler extends ResponseEntityExceptionHandler {
 
     private static final Logger log = LoggerFactory.getLogger(ProblemHandler.class);
@@ -91,57 +89,6 @@ class ProblemHandler extends ResponseEntityExceptionHandler {
     @ExceptionHandler(ApiException.class)
     ResponseEntity<Object> api(ApiException exception, HttpServletRequest request) {
         return Problems.response(Problems.of(exception, request));
-    }
-
-    // The domain's exceptions, each answered with its problem. The domain packages know
-    // nothing of
-    // HTTP; this is the one place that says which status and code each outcome gets.
-
-    @ExceptionHandler(ProjectNotFoundException.class)
-    ResponseEntity<Object> projectNotFound(ProjectNotFoundException exception, HttpServletRequest request) {
-        return problem(ProblemCode.NOT_FOUND, exception, request);
-    }
-
-    @ExceptionHandler(SessionNotFoundException.class)
-    ResponseEntity<Object> sessionNotFound(SessionNotFoundException exception, HttpServletRequest request) {
-        return problem(ProblemCode.NOT_FOUND, exception, request);
-    }
-
-    @ExceptionHandler(ProjectExistsException.class)
-    ResponseEntity<Object> projectExists(ProjectExistsException exception, HttpServletRequest request) {
-        return problem(ProblemCode.PROJECT_EXISTS, exception, request);
-    }
-
-    @ExceptionHandler(SessionBusyException.class)
-    ResponseEntity<Object> sessionBusy(SessionBusyException exception, HttpServletRequest request) {
-        ProblemDetail problem = Problems.of(ProblemCode.SESSION_BUSY, exception.getMessage(), request);
-        problem.setProperty("runId", exception.runId());
-        return Problems.response(problem);
-    }
-
-    @ExceptionHandler(SessionEndedException.class)
-    ResponseEntity<Object> sessionEnded(SessionEndedException exception, HttpServletRequest request) {
-        return problem(ProblemCode.SESSION_ENDED, exception, request);
-    }
-
-    @ExceptionHandler(IdempotencyKeyReusedException.class)
-    ResponseEntity<Object> idempotencyKeyReused(IdempotencyKeyReusedException exception, HttpServletRequest request) {
-        return problem(ProblemCode.IDEMPOTENCY_KEY_REUSED, exception, request);
-    }
-
-    @ExceptionHandler(InvalidProjectKeyException.class)
-    ResponseEntity<Object> invalidProjectKey(InvalidProjectKeyException exception, HttpServletRequest request) {
-        return Problems.response(Problems.of(ApiException.invalid(exception.field(), exception.reason()), request));
-    }
-
-    @ExceptionHandler(InvalidCursorException.class)
-    ResponseEntity<Object> invalidCursor(InvalidCursorException exception, HttpServletRequest request) {
-        return Problems.response(Problems.of(ApiException.invalid(exception.field(), exception.reason()), request));
-    }
-
-    private static ResponseEntity<Object> problem(ProblemCode code, RuntimeException exception,
-            HttpServletRequest request) {
-        return Problems.response(Problems.of(code, exception.getMessage(), request));
     }
 
     @ExceptionHandler(Exception.class)

@@ -9,7 +9,8 @@
  * endpoint of its own.
  * <p>
  * Offers {@link dev.collab.web.ApiException} with its {@link dev.collab.web.ProblemCode}
- * (how a feature answers a request it cannot serve),
+ * (how a feature answers a request it cannot serve), {@link dev.collab.web.Problems} (how
+ * a feature's own {@code @RestControllerAdvice} answers its domain exceptions),
  * {@link dev.collab.web.QueryParameters}, {@link dev.collab.web.Text} (the rules of
  * client strings), and {@link dev.collab.web.DatabaseFailures},
  * {@link dev.collab.web.DatabaseBusyException} and

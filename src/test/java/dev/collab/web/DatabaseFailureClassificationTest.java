@@ -29,6 +29,33 @@ class DatabaseFailureClassificationTest {
             .isTrue();
     }
 
+    /**
+     * Raw failures that Spring's translation (the same one its templates apply) calls a
+     * resource failure or a transient one: out of resources (class 53: disk full, out of
+     * memory, too many connections), a program limit (class 54), a statement timeout or
+     * cancel (57014), a system error (class 58), a serialization failure (40001) or a
+     * deadlock (40P01). A 503 the client may retry, as through the templates; before the
+     * translation (issue 12) only 08 and 57P were, and these raw ones answered 500.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = { "53100", "53200", "53300", "54000", "57014", "58030", "40001", "40P01" })
+    void aRawResourceOrTransientFailureIsUnavailableButNotBusy(String state) {
+        SQLException raw = new SQLException("failed", state);
+        assertThat(ProblemHandler.isDatabaseUnavailable(new IllegalStateException("read failed", raw))).isTrue();
+        assertThat(ProblemHandler.isDatabaseBusy(raw)).as("busy is only a pool or queue timeout").isFalse();
+    }
+
+    /**
+     * A lock not available (55P03, from {@code lock_timeout} or {@code nowait}) has no
+     * type in Spring's SQL-state translation, through the templates or raw: a fault of
+     * ours (500), since nothing here sets a lock timeout on a request's path.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = { "55P03", "55000", "XX000" })
+    void aRawLockNotAvailableOrInternalErrorIsNotUnavailable(String state) {
+        assertThat(ProblemHandler.isDatabaseUnavailable(new SQLException("failed", state))).isFalse();
+    }
+
     @Test
     void aClosedPooledConnectionIsUnavailable() {
         assertThat(ProblemHandler.isDatabaseUnavailable(new SQLException("Connection is closed"))).isTrue();

@@ -6,6 +6,8 @@ import java.util.List;
 import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.JsonNode;
@@ -93,6 +95,32 @@ class ErrorContractTest {
         assertProblem(response, 500, "internal-error");
         assertThat(response.json().get("requestId").asString()).isEqualTo("trace-42");
         assertThat(response.text()).doesNotContain("secret", "/etc");
+    }
+
+    /**
+     * What a failure PostgreSQL reports answers, the same through Spring's templates and
+     * through plain JDBC (the streams' own connections): what Spring's translation calls
+     * a resource failure (classes 08, 53, 54, 57, 58) or a transient one (a statement
+     * timeout, 57014; a serialization failure, 40001; a deadlock, 40P01) is a 503 the
+     * client may retry; anything else (a lock not available, 55P03, among them) is a
+     * fault of ours.
+     */
+    @ParameterizedTest(name = "{0} via {1}: {2}")
+    @CsvSource({ "57014, raw, 503", "57014, template, 503", "53300, raw, 503", "53300, template, 503",
+            "53100, raw, 503", "54000, raw, 503", "57P01, raw, 503", "08006, raw, 503", "40001, raw, 503",
+            "40001, template, 503", "40P01, raw, 503", "40P01, template, 503", "55P03, raw, 500",
+            "55P03, template, 500", "42P01, raw, 500", "XX000, raw, 500", "XX000, template, 500" })
+    void databaseFailuresAreRetryableAndOthersAreOurs(String state, String via, int status) {
+        Api.Response response = api.get("/test/sql-state?state=" + state + "&via=" + via);
+        if (status == 503) {
+            assertProblem(response, 503, "service-unavailable");
+            assertThat(response.header("Retry-After")).contains("5");
+        }
+        else {
+            assertProblem(response, 500, "internal-error");
+            assertThat(response.header("Retry-After")).isEmpty();
+        }
+        assertThat(response.text()).doesNotContain("failing on purpose");
     }
 
     @Test

@@ -16,12 +16,18 @@ import org.springframework.web.bind.annotation.RestController;
 @ConditionalOnProperty(name = "collab.test.endpoints", havingValue = "true")
 class TestEndpoints {
 
+    /** An SQLSTATE: five digits or upper-case letters (also keeps the SQL below safe). */
+    private static final java.util.regex.Pattern SQL_STATE = java.util.regex.Pattern.compile("[0-9A-Z]{5}");
+
     private final JdbcClient jdbc;
+
+    private final javax.sql.DataSource dataSource;
 
     private final dev.collab.event.EventLog eventLog;
 
-    TestEndpoints(JdbcClient jdbc, dev.collab.event.EventLog eventLog) {
+    TestEndpoints(JdbcClient jdbc, javax.sql.DataSource dataSource, dev.collab.event.EventLog eventLog) {
         this.jdbc = jdbc;
+        this.dataSource = dataSource;
         this.eventLog = eventLog;
     }
 
@@ -65,6 +71,31 @@ class TestEndpoints {
                 }
             });
         return result;
+    }
+
+    /**
+     * Makes PostgreSQL itself fail a statement with SQLSTATE {@code state}, through
+     * Spring's template ({@code via=template}, translated) or plain JDBC
+     * ({@code via=raw}: the raw {@link java.sql.SQLException} reaches the error handling,
+     * as from the streams' own connections).
+     */
+    @GetMapping("/test/sql-state")
+    String sqlState(@RequestParam String state, @RequestParam(defaultValue = "raw") String via)
+            throws java.sql.SQLException {
+        if (!SQL_STATE.matcher(state).matches()) {
+            throw new IllegalArgumentException("not an SQLSTATE: " + state);
+        }
+        String failing = "do $$ begin raise exception 'failing on purpose' using errcode = '" + state + "'; end $$";
+        if (via.equals("template")) {
+            jdbc.sql(failing).update();
+        }
+        else {
+            try (java.sql.Connection connection = dataSource.getConnection();
+                    java.sql.Statement statement = connection.createStatement()) {
+                statement.execute(failing);
+            }
+        }
+        return "no failure";
     }
 
     @GetMapping("/test/slow")
