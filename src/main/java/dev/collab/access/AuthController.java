@@ -84,7 +84,8 @@ class AuthController {
         }
         @Nullable User user = users.findByLogin(body.login()).orElse(null);
         boolean matched = passwords.matches(body.password(), user == null ? null : user.passwordHash());
-        // No user never matches (its hash is null): the null check only spells that out.
+        // An unknown login never matched (no hash); the null check only says so to
+        // NullAway.
         if (user == null || !matched || user.disabled()) {
             throttle.failed(body.login(), address);
             audit.record(null, "login.failed", "user:" + body.login(), Map.of());
