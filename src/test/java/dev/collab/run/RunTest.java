@@ -370,9 +370,15 @@ class RunTest {
         assertThat(api.get("/api/sessions/" + session).json().get("state").asString()).isEqualTo("ENDED");
         // The agent is stopped after the commit; whatever it still prints never lands
         // after session.ended.
-        await().pollDelay(Duration.ofSeconds(2)).atMost(WAIT).until(() -> true);
+        // Asserted throughout the window in which the stopped agent's last output would
+        // arrive, not once after a pause.
+        long headSeq = log.get("headSeq").asLong();
+        await().during(Duration.ofSeconds(2))
+            .atMost(WAIT)
+            .until(() -> api.get("/api/sessions/" + session + "/events?limit=1000").json().get("headSeq").asLong(),
+                    seq -> seq == headSeq);
         JsonNode after = api.get("/api/sessions/" + session + "/events?limit=1000").json();
-        assertThat(after.get("headSeq").asLong()).isEqualTo(log.get("headSeq").asLong());
+        assertThat(after.get("headSeq").asLong()).isEqualTo(headSeq);
         try (SseClient caughtUp = SseClient.connect(api.uri("/api/sessions/" + session + "/events/stream"),
                 after.get("headSeq").asString())) {
             assertThat(caughtUp.status()).isEqualTo(204);
@@ -428,6 +434,20 @@ class RunTest {
         List<SseClient.Message> messages = untilFinished(session);
         assertThat(last(messages, "run.finished").get("status").asString()).isEqualTo("succeeded");
         assertThat(stdout(messages)).contains("bye");
+        await().atMost(WAIT).until(() -> gone(child));
+    }
+
+    @Test
+    void aChildStartedJustBeforeTheAgentExitsIsKilledToo() {
+        UUID session = newSession();
+        // Starts a child and exits at once: no periodic scan sees the child under its
+        // agent.
+        send(session, "quickleave");
+        List<SseClient.Message> messages = untilFinished(session);
+        assertThat(last(messages, "run.finished").get("status").asString()).isEqualTo("succeeded");
+        String out = stdout(messages);
+        assertThat(out).contains("bye");
+        long child = Long.parseLong(out.replaceAll("(?s).*child (\\d+).*", "$1"));
         await().atMost(WAIT).until(() -> gone(child));
     }
 
