@@ -1,5 +1,9 @@
 package dev.collab.ops;
 
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -20,6 +24,7 @@ import dev.collab.support.TestDatabase;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.simple.JdbcClient;
 import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -64,16 +69,104 @@ class ShutdownProcessIT {
             int streamsClosed = lineOf(log, "Closed 1 live streams for shutdown");
             int drainBegan = lineOf(log, "Commencing graceful shutdown");
             int drained = lineOf(log, "Graceful shutdown complete");
+            int runsStopped = lineOf(log, "Stopped 1 runs for shutdown");
             int poolClosed = lineOf(log, "collab - Shutdown initiated");
-            assertThat(List.of(intakeStopped, streamsClosed, drainBegan, drained, poolClosed))
-                .as("intake stops, streams close, the web server drains, the pool closes last:%n%s",
+            assertThat(List.of(intakeStopped, streamsClosed, drainBegan, drained, runsStopped, poolClosed))
+                .as("intake stops, streams close, the web server drains, the runs stop, the pool closes last:%n%s",
                         String.join("\n", log))
                 .isSorted()
                 .doesNotHaveDuplicates()
                 .doesNotContain(-1);
+            assertRunEndedByTheShutdown(here, session, log, intakeStopped);
+        }
+    }
 
-            // Written by the leaving server while it stopped, read here after it exited:
-            // committed.
+    /**
+     * A drain that lasts longer than the lease (a slow request in flight at SIGTERM): the
+     * leaving server renews its run's lease until the run has ended, so the other server
+     * (this test's) never reaps it as lost.
+     */
+    @Test
+    void leasesAreRenewedThroughASlowDrainUntilTheRunsStopped() throws Exception {
+        Api here = new Api(port);
+        UUID session = here.newSession(here.newProject("slow-drain"));
+        Duration lease = Duration.ofSeconds(3);
+        try (ServerProcess leaving = ServerProcess
+            .start(TempDirectories.create("slow-drain-"), teamArgs("--collab.runner.lease=" + lease.toSeconds() + "s"))
+            .awaitReady()) {
+            Api there = leaving.api();
+            assertThat(there.sendMessage(session, "sleep 300", null).status()).isEqualTo(202);
+            await().atMost(Duration.ofSeconds(60))
+                .until(() -> events(here, session).stream()
+                    .anyMatch(event -> event.get("type").asString().equals("output")));
+            UUID run = UUID.fromString(here.get("/api/sessions/" + session).json().get("currentRunId").asString());
+
+            URI uri = there.uri("/");
+            byte[] body = "{\"name\":\"slow\",\"repoUrl\":null}".getBytes(StandardCharsets.UTF_8);
+            try (Socket slow = new Socket(uri.getHost(), uri.getPort())) {
+                // Headers and half the body: the request is in the application, reading.
+                OutputStream out = slow.getOutputStream();
+                out.write(("PUT /api/projects/slow-" + Long.toString(System.nanoTime(), 36) + " HTTP/1.1\r\n"
+                        + "Host: localhost\r\nContent-Type: application/json\r\nContent-Length: " + body.length
+                        + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+                out.write(body, 0, body.length / 2);
+                out.flush();
+                await().atMost(Duration.ofSeconds(30)).until(() -> inFlight(there, "PUT"));
+
+                ProcessHandle.of(leaving.pid()).orElseThrow().destroy(); // SIGTERM
+                leaving.awaitOutput("Commencing graceful shutdown");
+                // Twice the lease, while the drain waits for the slow request: the run
+                // stays RUNNING with a lease that has not expired, the whole time.
+                await().during(lease.multipliedBy(2))
+                    .atMost(lease.multipliedBy(10))
+                    .until(() -> leaseHolds(run) && !leaving.output().contains("Graceful shutdown complete"));
+
+                out.write(body, body.length / 2, body.length - body.length / 2);
+                out.flush();
+                String response = new String(slow.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+                assertThat(response).as("the request in flight finished").startsWith("HTTP/1.1 201");
+            }
+            assertThat(leaving.awaitExit(Duration.ofSeconds(90))).isIn(0, 143);
+
+            List<String> log = leaving.outputLines();
+            int intakeStopped = lineOf(log, "Refusing writes from now on");
+            int drained = lineOf(log, "Graceful shutdown complete");
+            int runsStopped = lineOf(log, "Stopped 1 runs for shutdown");
+            int poolClosed = lineOf(log, "collab - Shutdown initiated");
+            assertThat(List.of(intakeStopped, drained, runsStopped, poolClosed))
+                .as("the runs stop after the drain, before the pool closes:%n%s", String.join("\n", log))
+                .isSorted()
+                .doesNotHaveDuplicates()
+                .doesNotContain(-1);
+            assertRunEndedByTheShutdown(here, session, log, intakeStopped);
+        }
+    }
+
+    /** The leaving server's own metric of the requests in progress. */
+    private static boolean inFlight(Api api, String method) {
+        return api.get("/actuator/prometheus")
+            .text()
+            .lines()
+            .anyMatch(line -> line.startsWith("http_server_requests_active_seconds_active_count")
+                    && line.contains("method=\"" + method + "\"") && !line.endsWith(" 0.0") && !line.endsWith(" 0"));
+    }
+
+    private boolean leaseHolds(UUID run) {
+        return Boolean.TRUE.equals(JdbcClient.create(dataSource)
+            .sql("select state = 'RUNNING' and lease_expires_at > now() from runs where id = :id")
+            .param("id", run)
+            .query(Boolean.class)
+            .single());
+    }
+
+    /**
+     * The run ended with instance-shutdown (not runner-lost), after intake stopped, and
+     * its last events were written by the leaving server while it stopped and are read
+     * here after it exited: committed.
+     */
+    private static void assertRunEndedByTheShutdown(Api here, UUID session, List<String> log, int intakeStopped) {
+        {
             List<JsonNode> events = events(here, session);
             JsonNode finished = events.getLast();
             JsonNode error = events.stream()
@@ -90,12 +183,15 @@ class ShutdownProcessIT {
         }
     }
 
-    private String[] teamArgs() throws java.sql.SQLException {
+    private String[] teamArgs(String... more) throws java.sql.SQLException {
         var db = TestDatabase.server();
-        return new String[] { "--spring.datasource.url=" + dataSource.unwrap(HikariDataSource.class).getJdbcUrl(),
+        List<String> args = new ArrayList<>(List.of(
+                "--spring.datasource.url=" + dataSource.unwrap(HikariDataSource.class).getJdbcUrl(),
                 "--spring.datasource.username=" + db.user(), "--spring.datasource.password=" + db.password(),
                 "--collab.sweeper.enabled=false", "--collab.runner.command=sh," + CollabTestInitializer.testAgent(),
-                "--collab.runner.interrupt-grace=1s" };
+                "--collab.runner.interrupt-grace=1s"));
+        args.addAll(List.of(more));
+        return args.toArray(String[]::new);
     }
 
     private static boolean received(SseClient stream, String type) {

@@ -1,6 +1,10 @@
 package dev.collab.run;
 
 import java.net.http.HttpRequest;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,6 +15,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+
+import javax.sql.DataSource;
 
 import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
@@ -44,6 +50,12 @@ class RunTest {
 
     @Autowired
     Api api;
+
+    @Autowired
+    Runs runs;
+
+    @Autowired
+    DataSource dataSource;
 
     UUID newSession() {
         String project = api.newProject("runs");
@@ -435,6 +447,52 @@ class RunTest {
         assertThat(last(messages, "run.finished").get("status").asString()).isEqualTo("succeeded");
         assertThat(stdout(messages)).contains("bye");
         await().atMost(WAIT).until(() -> gone(child));
+    }
+
+    /**
+     * Ending a session locks its row, then its run's; finishing a run must take them in
+     * the same order, or a DELETE racing a finishing run deadlocks (one of them gets
+     * aborted: a 503 for the DELETE, or an ERROR for the run).
+     */
+    @Test
+    void finishingARunTakesTheSessionRowFirstAsEndingTheSessionDoes() throws Exception {
+        UUID session = newSession();
+        send(session, "sleep 60");
+        await().atMost(WAIT)
+            .until(() -> api.get("/api/sessions/" + session).json().get("state").asString().equals("RUNNING"));
+        UUID run = UUID.fromString(api.get("/api/sessions/" + session).json().get("currentRunId").asString());
+        try (Connection ending = dataSource.getConnection();
+                Connection probe = dataSource.getConnection();
+                ExecutorService finishing = Executors.newVirtualThreadPerTaskExecutor()) {
+            ending.setAutoCommit(false);
+            // As ending the session does: its row first.
+            lock(ending, "select 1 from sessions where id = ? for update", session);
+            Future<Boolean> finished = finishing
+                .submit(() -> runs.finish(run, new Runs.Outcome("interrupted", null, null, null)));
+            await().atMost(WAIT).until(() -> waitingForALock(probe));
+            // The finishing run waits for the session's row and holds nothing of the
+            // run's meanwhile: the end can take the run's row next.
+            probe.setAutoCommit(false);
+            lock(probe, "select 1 from runs where id = ? for update nowait", run);
+            probe.rollback();
+            ending.rollback();
+            assertThat(finished.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    private static void lock(Connection connection, String sql, UUID id) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(sql)) {
+            statement.setObject(1, id);
+            statement.executeQuery().close();
+        }
+    }
+
+    private static boolean waitingForALock(Connection connection) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()");
+                ResultSet rows = statement.executeQuery()) {
+            return rows.next() && rows.getInt(1) > 0;
+        }
     }
 
     @Test
