@@ -461,9 +461,11 @@ class RunTest {
         await().atMost(WAIT)
             .until(() -> api.get("/api/sessions/" + session).json().get("state").asString().equals("RUNNING"));
         UUID run = UUID.fromString(api.get("/api/sessions/" + session).json().get("currentRunId").asString());
-        try (Connection ending = dataSource.getConnection();
-                Connection probe = dataSource.getConnection();
-                ExecutorService finishing = Executors.newVirtualThreadPerTaskExecutor()) {
+        // The executor is closed last: the connections first roll back, so a finish
+        // still waiting (when this test fails) can end.
+        try (ExecutorService finishing = Executors.newVirtualThreadPerTaskExecutor();
+                Connection ending = dataSource.getConnection();
+                Connection probe = dataSource.getConnection()) {
             ending.setAutoCommit(false);
             // As ending the session does: its row first.
             lock(ending, "select 1 from sessions where id = ? for update", session);
