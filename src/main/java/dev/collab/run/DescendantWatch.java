@@ -13,6 +13,7 @@ import dev.collab.ops.ShutdownOrder;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
@@ -46,9 +47,14 @@ class DescendantWatch implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(DescendantWatch.class);
 
-    private final AgentRunner runner;
+    /**
+     * Through a provider, not injected: Spring stops a lifecycle bean's dependents before
+     * it, whatever their phases, so a plain dependency on the runner would stop this when
+     * the runs start stopping instead of after them.
+     */
+    private final ObjectProvider<AgentRunner> runner;
 
-    DescendantWatch(AgentRunner runner) {
+    DescendantWatch(ObjectProvider<AgentRunner> runner) {
         this.runner = runner;
     }
 
@@ -86,7 +92,7 @@ class DescendantWatch implements SmartLifecycle {
     void scan() {
         try {
             Map<Long, AgentRun> byPid = new HashMap<>();
-            for (AgentRun run : runner.inProgress()) {
+            for (AgentRun run : runner.getObject().inProgress()) {
                 ProcessHandle agent = run.agent();
                 if (agent != null) {
                     byPid.put(agent.pid(), run);

@@ -10,6 +10,7 @@ import dev.collab.ops.ShutdownOrder;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
@@ -38,13 +39,18 @@ class RunLeases implements SmartLifecycle {
 
     private final Runs runs;
 
-    private final AgentRunner runner;
+    /**
+     * Through a provider, not injected: Spring stops a lifecycle bean's dependents before
+     * it, whatever their phases, so a plain dependency on the runner would stop this when
+     * the runs start stopping instead of after them.
+     */
+    private final ObjectProvider<AgentRunner> runner;
 
     private final Duration period;
 
     private @Nullable ScheduledExecutorService executor;
 
-    RunLeases(Runs runs, AgentRunner runner, RunnerProperties properties) {
+    RunLeases(Runs runs, ObjectProvider<AgentRunner> runner, RunnerProperties properties) {
         this.runs = runs;
         this.runner = runner;
         this.period = Duration.ofMillis(Math.max(100, properties.lease().toMillis() / 3));
@@ -84,13 +90,13 @@ class RunLeases implements SmartLifecycle {
 
     void tick() {
         try {
-            var mine = runner.activeRunIds();
+            var mine = runner.getObject().activeRunIds();
             var renewed = runs.renew(mine);
             if (renewed.size() < mine.size()) {
-                runner.stopUnrenewed(mine, renewed);
+                runner.getObject().stopUnrenewed(mine, renewed);
             }
             for (UUID expired : runs.expired()) {
-                if (runner.activeRunIds().contains(expired)) {
+                if (runner.getObject().activeRunIds().contains(expired)) {
                     continue; // ours and alive: renewed on the next tick
                 }
                 if (runs.finish(expired, new Runs.Outcome("lost", null, "runner-lost",

@@ -25,6 +25,7 @@ import dev.collab.support.SseClient;
 import dev.collab.workspace.Workspaces;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -56,6 +57,9 @@ class RunTest {
 
     @Autowired
     DataSource dataSource;
+
+    @Autowired
+    ConfigurableListableBeanFactory beanFactory;
 
     UUID newSession() {
         String project = api.newProject("runs");
@@ -495,6 +499,18 @@ class RunTest {
                 ResultSet rows = statement.executeQuery()) {
             return rows.next() && rows.getInt(1) > 0;
         }
+    }
+
+    /**
+     * Spring stops a lifecycle bean's dependents before the bean itself, whatever their
+     * phases: if lease renewal or the descendant scan depended on the runner, they would
+     * stop when the runs start stopping, not after them (ShutdownOrder).
+     */
+    @Test
+    void leasesAndTheDescendantScanDoNotStopBeforeTheRunner() {
+        assertThat(beanFactory.getDependentBeans("agentRunner")).doesNotContain("runLeases", "descendantWatch");
+        assertThat(beanFactory.getBean(RunLeases.class).getPhase()).isLessThan(runner.getPhase());
+        assertThat(descendantWatch.getPhase()).isLessThan(runner.getPhase());
     }
 
     @Test
