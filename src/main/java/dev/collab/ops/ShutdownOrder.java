@@ -6,7 +6,10 @@ import org.springframework.context.SmartLifecycle;
  * The order in which this server stops, in one place: the
  * {@link SmartLifecycle#getPhase() phases} of its long-running work. Spring stops
  * lifecycles from the highest phase to the lowest (and starts them the other way round),
- * then destroys beans: the connection pool and the built-in PostgreSQL go last.
+ * then destroys beans: the connection pool and the built-in PostgreSQL go last. Spring
+ * also stops a lifecycle bean's dependents (the beans that inject it) before it, whatever
+ * their phases: work that must outlive a lifecycle it calls reaches it through an
+ * {@code ObjectProvider}.
  *
  * <ol>
  * <li><b>Stop intake</b> (when the context starts closing, before any phase): readiness

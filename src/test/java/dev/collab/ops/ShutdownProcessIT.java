@@ -1,15 +1,17 @@
 package dev.collab.ops;
 
-import java.io.OutputStream;
-import java.net.Socket;
-import java.net.URI;
-import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
 
@@ -103,18 +105,20 @@ class ShutdownProcessIT {
                     .anyMatch(event -> event.get("type").asString().equals("output")));
             UUID run = UUID.fromString(here.get("/api/sessions/" + session).json().get("currentRunId").asString());
 
-            URI uri = there.uri("/");
-            byte[] body = "{\"name\":\"slow\",\"repoUrl\":null}".getBytes(StandardCharsets.UTF_8);
-            try (Socket slow = new Socket(uri.getHost(), uri.getPort())) {
-                // Headers and half the body: the request is in the application, reading.
-                OutputStream out = slow.getOutputStream();
-                out.write(("PUT /api/projects/slow-" + Long.toString(System.nanoTime(), 36) + " HTTP/1.1\r\n"
-                        + "Host: localhost\r\nContent-Type: application/json\r\nContent-Length: " + body.length
-                        + "\r\nConnection: close\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-                out.write(body, 0, body.length / 2);
-                out.flush();
-                await().atMost(Duration.ofSeconds(30)).until(() -> inFlight(there, "PUT"));
+            // The slow request: a project whose key this test holds in an uncommitted
+            // insert, so the leaving server's insert of the same key waits for it.
+            String key = "slow-" + Long.toString(System.nanoTime(), 36);
+            try (ExecutorService client = Executors.newVirtualThreadPerTaskExecutor();
+                    Connection holding = dataSource.getConnection()) {
+                holding.setAutoCommit(false);
+                try (PreparedStatement insert = holding.prepareStatement(
+                        "insert into projects (key, name, repo_url, created_at) values (?, 'held', null, now())")) {
+                    insert.setString(1, key);
+                    insert.executeUpdate();
+                }
+                Future<Api.Response> slow = client
+                    .submit(() -> there.put("/api/projects/" + key, "{\"name\":\"slow\",\"repoUrl\":null}"));
+                await().atMost(Duration.ofSeconds(30)).until(() -> inFlight(there, "PUT") && waitingForALock());
 
                 ProcessHandle.of(leaving.pid()).orElseThrow().destroy(); // SIGTERM
                 leaving.awaitOutput("Commencing graceful shutdown");
@@ -124,10 +128,8 @@ class ShutdownProcessIT {
                     .atMost(lease.multipliedBy(10))
                     .until(() -> leaseHolds(run) && !leaving.output().contains("Graceful shutdown complete"));
 
-                out.write(body, body.length / 2, body.length - body.length / 2);
-                out.flush();
-                String response = new String(slow.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
-                assertThat(response).as("the request in flight finished").startsWith("HTTP/1.1 201");
+                holding.rollback();
+                assertThat(slow.get(30, TimeUnit.SECONDS).status()).as("the request in flight finished").isEqualTo(201);
             }
             assertThat(leaving.awaitExit(Duration.ofSeconds(90))).isIn(0, 143);
 
@@ -152,6 +154,13 @@ class ShutdownProcessIT {
             .lines()
             .anyMatch(line -> line.startsWith("http_server_requests_active_seconds_count{")
                     && line.contains("method=\"" + method + "\"") && !line.endsWith(" 0.0") && !line.endsWith(" 0"));
+    }
+
+    private boolean waitingForALock() {
+        return JdbcClient.create(dataSource)
+            .sql("select count(*) from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()")
+            .query(Integer.class)
+            .single() > 0;
     }
 
     private boolean leaseHolds(UUID run) {
