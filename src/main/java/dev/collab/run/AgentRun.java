@@ -3,6 +3,7 @@ package dev.collab.run;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -170,6 +171,8 @@ final class AgentRun {
         finally {
             starting.unlock();
         }
+        // Known while it runs; gone from the process table once it has exited.
+        Instant agentStarted = agent.toHandle().info().startInstant().orElse(Instant.MIN);
         try {
             Thread stdout = read(agent.getInputStream(), "stdout");
             Thread stderr = read(agent.getErrorStream(), "stderr");
@@ -184,7 +187,7 @@ final class AgentRun {
             }
             // The periodic scan may not have seen a child started in the agent's last
             // second: look once more, now that it has exited, before killing leftovers.
-            ProcessTree.killLeftovers(exitScan(agent.toHandle()));
+            ProcessTree.killLeftovers(exitScan(agent.pid(), agentStarted));
             stdout.join(READERS_DRAIN);
             stderr.join(READERS_DRAIN);
             if (stdout.isAlive() || stderr.isAlive()) {
@@ -212,10 +215,10 @@ final class AgentRun {
         }
     }
 
-    private List<ProcessHandle> exitScan(ProcessHandle agent) {
+    private List<ProcessHandle> exitScan(long agentPid, Instant agentStarted) {
         List<ProcessHandle> leftovers = new ArrayList<>(lastDescendants);
         try {
-            ProcessTree.startedBy(runId, agent)
+            ProcessTree.startedBy(runId, agentPid, agentStarted)
                 .stream()
                 .filter(handle -> !leftovers.contains(handle))
                 .forEach(leftovers::add);

@@ -99,16 +99,16 @@ final class ProcessTree {
      * longer shows them, but their environment still names the run. Only processes
      * started since the agent are read (one small file each, once per run).
      */
-    static List<ProcessHandle> startedBy(UUID runId, ProcessHandle agent) {
+    static List<ProcessHandle> startedBy(UUID runId, long agentPid, Instant agentStarted) {
         if (!Files.isReadable(Path.of("/proc/self/environ"))) {
             return List.of();
         }
         byte[] marker = ("COLLAB_RUN_ID=" + runId).getBytes(StandardCharsets.UTF_8);
         // Start times are kept to the clock tick: a second of slack loses nothing.
-        Instant since = agent.info().startInstant().map(start -> start.minusSeconds(1)).orElse(Instant.MIN);
+        Instant since = agentStarted.equals(Instant.MIN) ? agentStarted : agentStarted.minusSeconds(1);
         long self = ProcessHandle.current().pid();
         return ProcessHandle.allProcesses()
-            .filter(handle -> handle.pid() != self && handle.pid() != agent.pid())
+            .filter(handle -> handle.pid() != self && handle.pid() != agentPid)
             .filter(handle -> handle.info().startInstant().map(start -> !start.isBefore(since)).orElse(false))
             .filter(handle -> environmentContains(handle.pid(), marker))
             .toList();
