@@ -5,16 +5,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
-import dev.collab.ops.ShutdownOrder;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
 /**
@@ -35,57 +29,26 @@ import org.springframework.stereotype.Component;
  * missed is a child started in the last second before its agent exited, reparented
  * elsewhere (to init, when this server is not PID 1), and then alive: docs/runner.md.
  * <p>
- * A lifecycle at {@link ShutdownOrder#RUN_UPKEEP} with a thread of its own, like
- * {@link RunLeases} and for the same reasons: it goes on while runs still run during the
- * drain (Spring's scheduler stops its fixed-delay thread when shutdown begins), and a
- * slow job on that shared thread does not delay it.
+ * {@link RunUpkeep}: it goes on while runs still run during the drain.
  */
 @Component
-class DescendantWatch implements SmartLifecycle {
+class DescendantWatch extends RunUpkeep {
 
     static final Duration INTERVAL = Duration.ofSeconds(1);
 
     private static final Logger log = LoggerFactory.getLogger(DescendantWatch.class);
 
-    /**
-     * Through a provider, not injected: Spring stops a lifecycle bean's dependents before
-     * it, whatever their phases, so a plain dependency on the runner would stop this when
-     * the runs start stopping instead of after them.
-     */
+    /** Through a provider: see {@link RunUpkeep}. */
     private final ObjectProvider<AgentRunner> runner;
 
     DescendantWatch(ObjectProvider<AgentRunner> runner) {
+        super("run-descendants", INTERVAL);
         this.runner = runner;
     }
 
-    private @Nullable ScheduledExecutorService executor;
-
     @Override
-    public synchronized void start() {
-        if (executor == null) {
-            ScheduledExecutorService scans = Executors
-                .newSingleThreadScheduledExecutor(Thread.ofVirtual().name("run-descendants").factory());
-            scans.scheduleWithFixedDelay(this::scan, INTERVAL.toMillis(), INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
-            executor = scans;
-        }
-    }
-
-    @Override
-    public synchronized void stop() {
-        if (executor != null) {
-            executor.shutdown();
-            executor = null;
-        }
-    }
-
-    @Override
-    public synchronized boolean isRunning() {
-        return executor != null;
-    }
-
-    @Override
-    public int getPhase() {
-        return ShutdownOrder.RUN_UPKEEP;
+    void runOnce() {
+        scan();
     }
 
     /** One scan for all runs whose agent is running; nothing when none is. */

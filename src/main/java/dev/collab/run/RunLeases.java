@@ -2,16 +2,11 @@ package dev.collab.run;
 
 import java.time.Duration;
 import java.util.UUID;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 import dev.collab.ops.ShutdownOrder;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
 /**
@@ -26,66 +21,29 @@ import org.springframework.stereotype.Component;
  * still running here as lost, and accept a new send into a workspace its agent still
  * writes to.
  * <p>
- * Why a thread of its own, not Spring's task scheduler: that scheduler runs every
- * fixed-delay job on one shared thread and shuts it down when the context starts closing
- * ({@code ContextClosedEvent}, before the drain). Lease renewal must go on during the
- * drain, and a slow job on the shared thread (a retention batch of up to 10,000 ends, a
- * query hung on a lost connection) must not hold it up past the lease.
+ * On a thread of its own ({@link RunUpkeep}): a slow job on Spring's shared scheduler
+ * thread (a retention batch of up to 10,000 ends, a query hung on a lost connection) must
+ * not hold renewal up past the lease.
  */
 @Component
-class RunLeases implements SmartLifecycle {
+class RunLeases extends RunUpkeep {
 
     private static final Logger log = LoggerFactory.getLogger(RunLeases.class);
 
     private final Runs runs;
 
-    /**
-     * Through a provider, not injected: Spring stops a lifecycle bean's dependents before
-     * it, whatever their phases, so a plain dependency on the runner would stop this when
-     * the runs start stopping instead of after them.
-     */
+    /** Through a provider: see {@link RunUpkeep}. */
     private final ObjectProvider<AgentRunner> runner;
 
-    private final Duration period;
-
-    private @Nullable ScheduledExecutorService executor;
-
     RunLeases(Runs runs, ObjectProvider<AgentRunner> runner, RunnerProperties properties) {
+        super("run-leases", Duration.ofMillis(Math.max(100, properties.lease().toMillis() / 3)));
         this.runs = runs;
         this.runner = runner;
-        this.period = Duration.ofMillis(Math.max(100, properties.lease().toMillis() / 3));
     }
 
     @Override
-    public synchronized void start() {
-        if (executor == null) {
-            ScheduledExecutorService leases = Executors
-                .newSingleThreadScheduledExecutor(Thread.ofVirtual().name("run-leases").factory());
-            leases.scheduleWithFixedDelay(this::tick, period.toMillis(), period.toMillis(), TimeUnit.MILLISECONDS);
-            executor = leases;
-        }
-    }
-
-    /**
-     * After the runs stopped: no tick starts any more; one under way finishes on its own
-     * (a renewal of runs that are no longer RUNNING changes nothing).
-     */
-    @Override
-    public synchronized void stop() {
-        if (executor != null) {
-            executor.shutdown();
-            executor = null;
-        }
-    }
-
-    @Override
-    public synchronized boolean isRunning() {
-        return executor != null;
-    }
-
-    @Override
-    public int getPhase() {
-        return ShutdownOrder.RUN_UPKEEP;
+    void runOnce() {
+        tick();
     }
 
     void tick() {
