@@ -110,11 +110,14 @@ export const DEFAULT_DESIRED_COUNT = 2;
 export const SHUTDOWN_PHASE_TIMEOUT = Duration.seconds(20);
 
 /**
- * ECS waits this long after SIGTERM before SIGKILL. The server drains requests for one shutdown
- * phase (20 s), then stops running agents (SIGTERM, 3 s grace, SIGKILL) and ends their runs in
- * the database. 60 s covers two 20 s phases plus margin, so ECS never kills a task mid-drain.
+ * ECS waits this long after SIGTERM before SIGKILL. It must cover the sum of the shutdown's worst
+ * cases (docs/operations.md, "Shutdown"), not only the drain: the drain (one shutdown phase, 20 s),
+ * the runs' stop (interrupt-grace 3 s + 7 s), the background work (up to one phase, 20 s, when a
+ * sweep is stuck on the database), the notifications (10 s) and the event log's last commit (10 s),
+ * then closing the pool and the JVM: about 75 s. 90 s leaves margin, so SIGKILL never cuts off the
+ * runs' final events.
  */
-export const STOP_TIMEOUT = Duration.seconds(60);
+export const STOP_TIMEOUT = Duration.seconds(90);
 
 /** The largest stopTimeout Fargate accepts. */
 export const FARGATE_MAX_STOP_TIMEOUT = Duration.seconds(120);

@@ -7,6 +7,7 @@ case "$msg" in
   sleep*) echo "sleeping"; set -- ${msg#sleep }; sleep "$1"; echo "woke up" ;;
   spawn*) sleep 300 & echo "child $!"; echo "parent $$"; wait ;;
   stubborn*) (trap '' TERM; exec sleep 300) & echo "child $!"; echo "parent $$"; wait ;;
+  quickleave*) sleep 300 & echo "child $!"; echo "bye" ;;
   leave*) sleep 300 & echo "child $!"; while [ ! -e stop ]; do sleep 0.05; done; echo "bye" ;;
   utf8*) printf '\303'; sleep 0.3; printf '\251t\303\251 \360\237'; sleep 0.3; printf '\230\200 fin\n' ;;
   nul*) printf 'a\000b\n' ;;

@@ -24,11 +24,35 @@ class IdempotencyKeyPurge {
         this.jdbc = jdbc;
     }
 
+    /**
+     * At most this many keys per statement: each delete is a short transaction, so a
+     * large backlog never holds locks (or the scheduler's shared thread) for long at
+     * once.
+     */
+    static final int BATCH = 1_000;
+
+    /**
+     * Batches per run: a backlog larger than this is purged over the next runs, so one
+     * run never occupies the scheduler's shared thread for long.
+     */
+    static final int MAX_BATCHES = 100;
+
     @Scheduled(initialDelay = 10, fixedDelay = 60, timeUnit = TimeUnit.MINUTES)
     void purge() {
         try {
-            int purged = jdbc.sql("delete from idempotency_keys where created_at < now() - interval '24 hours'")
-                .update();
+            int purged = 0;
+            for (int batch = 0; batch < MAX_BATCHES; batch++) {
+                int deleted = jdbc.sql("""
+                        delete from idempotency_keys
+                        where ctid = any(array(select ctid from idempotency_keys
+                                               where created_at < now() - interval '24 hours'
+                                               limit :batch))
+                        """).param("batch", BATCH).update();
+                purged += deleted;
+                if (deleted < BATCH) {
+                    break;
+                }
+            }
             log.debug("Purged {} idempotency keys older than 24 hours", purged);
         }
         catch (RuntimeException e) {

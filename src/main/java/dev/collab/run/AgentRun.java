@@ -3,6 +3,8 @@ package dev.collab.run;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -12,6 +14,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 
 import dev.collab.event.EventLog;
+import dev.collab.event.LogClosedException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -168,6 +171,8 @@ final class AgentRun {
         finally {
             starting.unlock();
         }
+        // Known while it runs; gone from the process table once it has exited.
+        Instant agentStarted = agent.toHandle().info().startInstant().orElse(Instant.MIN);
         try {
             Thread stdout = read(agent.getInputStream(), "stdout");
             Thread stderr = read(agent.getErrorStream(), "stderr");
@@ -180,7 +185,9 @@ final class AgentRun {
                     log.warn("Run {}: the agent did not die after SIGKILL", runId);
                 }
             }
-            ProcessTree.killLeftovers(lastDescendants);
+            // The periodic scan may not have seen a child started in the agent's last
+            // second: look once more, now that it has exited, before killing leftovers.
+            ProcessTree.killLeftovers(exitScan(agent.pid(), agentStarted));
             stdout.join(READERS_DRAIN);
             stderr.join(READERS_DRAIN);
             if (stdout.isAlive() || stderr.isAlive()) {
@@ -206,6 +213,21 @@ final class AgentRun {
             return new Runs.Outcome("failed", null, "runner-failed",
                     "The run failed inside the server (details in the server log).");
         }
+    }
+
+    private List<ProcessHandle> exitScan(long agentPid, Instant agentStarted) {
+        List<ProcessHandle> leftovers = new ArrayList<>(lastDescendants);
+        try {
+            ProcessTree.startedBy(runId, agentPid, agentStarted)
+                .stream()
+                .filter(handle -> !leftovers.contains(handle))
+                .forEach(leftovers::add);
+        }
+        catch (RuntimeException e) {
+            // processes come and go while the table is read: what the scans saw is killed
+            log.debug("Run {}: scanning for leftovers failed: {}", runId, e.toString());
+        }
+        return leftovers;
     }
 
     private Thread read(InputStream stream, String name) {
@@ -264,6 +286,11 @@ final class AgentRun {
     private void finish(Runs.Outcome outcome) {
         try {
             context.runs().finish(runId, outcome);
+        }
+        catch (LogClosedException e) {
+            // The session ended meanwhile (DELETE or retention): ending it recorded this
+            // run's end first, so nothing is missing.
+            log.info("Run {} finished after its session ended; the session's end recorded it as interrupted", runId);
         }
         catch (RuntimeException e) {
             log.error("Could not record the end of run {} ({}); its lease will expire and it ends as lost", runId,

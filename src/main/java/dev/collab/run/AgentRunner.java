@@ -1,5 +1,6 @@
 package dev.collab.run;
 
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -7,6 +8,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 import dev.collab.event.EventLog;
 import dev.collab.ops.ShutdownOrder;
@@ -26,12 +28,22 @@ import org.springframework.stereotype.Component;
  * send is in flight any more) and before the event log, so every run still in progress
  * ends with {@code error instance-shutdown} and {@code run.finished} in the log. A run
  * launched after it stopped (a send whose request outlived the drain) never starts its
- * agent: it ends the same way.
+ * agent: it ends the same way, and the stop waits for that too. The stop has a deadline
+ * of its own ({@code interrupt-grace} + {@link #STOP_MARGIN}), not the whole
+ * {@code timeout-per-shutdown-phase}: the phases after it must still fit in the
+ * platform's stop timeout (docs/operations.md).
  */
 @Component
 public class AgentRunner implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(AgentRunner.class);
+
+    /**
+     * After the agents' grace, how long their runs get to record their end: the kill
+     * (SIGKILL is immediate), the readers' end and one transaction, which waits up to the
+     * pool's 5 s connection timeout when the database is briefly away.
+     */
+    static final Duration STOP_MARGIN = Duration.ofSeconds(7);
 
     private final Runs runs;
 
@@ -48,9 +60,17 @@ public class AgentRunner implements SmartLifecycle {
 
     private boolean running;
 
+    /**
+     * Once stopped: completes when no run is in progress any more (late ones included).
+     */
+    private @Nullable CompletableFuture<Void> allEnded;
+
+    private final Duration stopDeadline;
+
     AgentRunner(RunnerProperties properties, AgentLauncher launcher, Runs runs, EventLog eventLog,
             ControlChannel control, MeterRegistry registry) {
         this.runs = runs;
+        this.stopDeadline = properties.interruptGrace().plus(STOP_MARGIN);
         OutputBudget budget = new OutputBudget(properties.outputMaxPendingChars());
         this.context = new AgentRun.Context(launcher, runs, eventLog, properties, budget,
                 new RunnerMetrics(registry, budget, active));
@@ -61,10 +81,9 @@ public class AgentRunner implements SmartLifecycle {
     public void launch(UUID runId, UUID sessionId, String message) {
         AgentRun run = new AgentRun(runId, sessionId, message, context);
         synchronized (lifecycle) {
-            if (running) {
-                active.put(runId, run);
-            }
-            else {
+            // Tracked either way, so that a stop under way waits for its end too.
+            active.put(runId, run);
+            if (!running) {
                 run.stop(StopReason.SHUTDOWN); // its agent never starts; it ends as
                                                // instance-shutdown
             }
@@ -74,9 +93,18 @@ public class AgentRunner implements SmartLifecycle {
                 run.run();
             }
             finally {
-                active.remove(runId);
+                ended(runId);
             }
         });
+    }
+
+    private void ended(UUID runId) {
+        synchronized (lifecycle) {
+            active.remove(runId);
+            if (allEnded != null && active.isEmpty()) {
+                allEnded.complete(null);
+            }
+        }
     }
 
     /** The ids of the runs in progress on this instance (their leases are renewed). */
@@ -171,24 +199,41 @@ public class AgentRunner implements SmartLifecycle {
     public void start() {
         synchronized (lifecycle) {
             running = true;
+            allEnded = null;
         }
     }
 
     /**
      * Shutdown: every run in progress is stopped and ends as interrupted
-     * ({@code instance-shutdown}); the callback runs once each has recorded its end
-     * (Spring waits for it up to {@code spring.lifecycle.timeout-per-shutdown-phase}).
+     * ({@code instance-shutdown}); the callback runs once each has recorded its end, or
+     * after {@code interrupt-grace} + {@link #STOP_MARGIN} at the latest (a run that has
+     * not recorded its end by then is ended as lost by a peer once its lease expires).
      */
     @Override
     public void stop(Runnable callback) {
         List<AgentRun> stopping;
+        CompletableFuture<Void> ended = new CompletableFuture<>();
         synchronized (lifecycle) {
             running = false;
+            allEnded = ended;
             stopping = List.copyOf(active.values());
+            if (active.isEmpty()) {
+                ended.complete(null);
+            }
         }
         stopping.forEach(run -> run.stop(StopReason.SHUTDOWN));
-        CompletableFuture.allOf(stopping.stream().map(AgentRun::done).toArray(CompletableFuture<?>[]::new))
-            .whenComplete((ignored, failure) -> callback.run());
+        ended.copy()
+            .completeOnTimeout(null, stopDeadline.toMillis(), TimeUnit.MILLISECONDS)
+            .whenComplete((ignored, failure) -> {
+                if (ended.isDone()) {
+                    log.info("Stopped {} runs for shutdown; their ends are in the log", stopping.size());
+                }
+                else {
+                    log.warn("Stopping runs for shutdown: {} had not recorded their end after {}; "
+                            + "they end as lost once their lease expires", activeRunIds().size(), stopDeadline);
+                }
+                callback.run();
+            });
     }
 
     /**

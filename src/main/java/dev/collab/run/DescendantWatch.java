@@ -8,8 +8,7 @@ import java.util.Set;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.scheduling.annotation.SchedulingConfigurer;
-import org.springframework.scheduling.config.ScheduledTaskRegistrar;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
 
 /**
@@ -23,33 +22,40 @@ import org.springframework.stereotype.Component;
  * each time: measured at 2.6–4.4 ms per call with ~100 processes on the 2-core build
  * machine, which is 9–15 % of a core per run at the former 30 ms flush tick. One scan of
  * the server's own descendants every {@link #INTERVAL} serves every run at once (a few ms
- * a second whatever the number of runs). A child that lives less than that and outlives
- * its agent can be missed; stopping a run (interrupt, timeout, shutdown) scans again at
- * that moment and does not depend on this.
+ * a second whatever the number of runs). A run also scans once more when it sees its
+ * agent exit (before the agent's parent link is gone from the table for good: its
+ * children are then reparented to this server when it is PID 1 or a subreaper), and
+ * stopping a run (interrupt, timeout, shutdown) scans at that moment. What can still be
+ * missed is a child started in the last second before its agent exited, reparented
+ * elsewhere (to init, when this server is not PID 1), and then alive: docs/runner.md.
+ * <p>
+ * {@link RunUpkeep}: it goes on while runs still run during the drain.
  */
 @Component
-class DescendantWatch implements SchedulingConfigurer {
+class DescendantWatch extends RunUpkeep {
 
     static final Duration INTERVAL = Duration.ofSeconds(1);
 
     private static final Logger log = LoggerFactory.getLogger(DescendantWatch.class);
 
-    private final AgentRunner runner;
+    /** Through a provider: see {@link RunUpkeep}. */
+    private final ObjectProvider<AgentRunner> runner;
 
-    DescendantWatch(AgentRunner runner) {
+    DescendantWatch(ObjectProvider<AgentRunner> runner) {
+        super("run-descendants", INTERVAL);
         this.runner = runner;
     }
 
     @Override
-    public void configureTasks(ScheduledTaskRegistrar registrar) {
-        registrar.addFixedDelayTask(this::scan, INTERVAL);
+    void runOnce() {
+        scan();
     }
 
     /** One scan for all runs whose agent is running; nothing when none is. */
     void scan() {
         try {
             Map<Long, AgentRun> byPid = new HashMap<>();
-            for (AgentRun run : runner.inProgress()) {
+            for (AgentRun run : runner.getObject().inProgress()) {
                 ProcessHandle agent = run.agent();
                 if (agent != null) {
                     byPid.put(agent.pid(), run);

@@ -1,12 +1,19 @@
 package dev.collab.run;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -82,6 +89,50 @@ final class ProcessTree {
             }
         });
         return trees;
+    }
+
+    /**
+     * The processes that carry the run's {@code COLLAB_RUN_ID} in their environment
+     * (every process the agent started inherits it), found through {@code /proc} on
+     * Linux; empty elsewhere. For the moment the agent exits: its children have just been
+     * reparented (to init, or to this server when it is PID 1), so the agent's tree no
+     * longer shows them, but their environment still names the run. Only processes
+     * started since the agent are read (one small file each, once per run).
+     */
+    static List<ProcessHandle> startedBy(UUID runId, long agentPid, Instant agentStarted) {
+        if (!Files.isReadable(Path.of("/proc/self/environ"))) {
+            return List.of();
+        }
+        byte[] marker = ("COLLAB_RUN_ID=" + runId).getBytes(StandardCharsets.UTF_8);
+        // Start times are kept to the clock tick: a second of slack loses nothing.
+        Instant since = agentStarted.equals(Instant.MIN) ? agentStarted : agentStarted.minusSeconds(1);
+        long self = ProcessHandle.current().pid();
+        return ProcessHandle.allProcesses()
+            .filter(handle -> handle.pid() != self && handle.pid() != agentPid)
+            .filter(handle -> handle.info().startInstant().map(start -> !start.isBefore(since)).orElse(false))
+            .filter(handle -> environmentContains(handle.pid(), marker))
+            .toList();
+    }
+
+    private static boolean environmentContains(long pid, byte[] entry) {
+        byte[] environment;
+        try {
+            environment = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "environ"));
+        }
+        catch (IOException | SecurityException e) {
+            return false; // gone meanwhile, or not ours to read
+        }
+        // Entries are NUL-separated: the marker must be a whole entry.
+        int start = 0;
+        for (int i = 0; i <= environment.length; i++) {
+            if (i == environment.length || environment[i] == 0) {
+                if (i - start == entry.length && Arrays.equals(environment, start, i, entry, 0, entry.length)) {
+                    return true;
+                }
+                start = i + 1;
+            }
+        }
+        return false;
     }
 
 }

@@ -3,51 +3,58 @@ package dev.collab.run;
 import java.time.Duration;
 import java.util.UUID;
 
+import dev.collab.ops.ShutdownOrder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.scheduling.annotation.SchedulingConfigurer;
-import org.springframework.scheduling.config.FixedDelayTask;
-import org.springframework.scheduling.config.ScheduledTaskRegistrar;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
 
 /**
  * Leases keep "who runs this run" true: this instance renews the leases of its runs every
  * third of {@code collab.runner.lease}; every instance ends runs whose lease expired
  * (their instance died) as {@code lost} with {@code error runner-lost}, so a session
- * never stays RUNNING forever. A job on Spring's task scheduler (it stops with the
- * scheduler, after the runs).
+ * never stays RUNNING forever.
+ * <p>
+ * A lifecycle at {@link ShutdownOrder#RUN_UPKEEP}, below {@link ShutdownOrder#RUNS}:
+ * leases are renewed through the whole shutdown until the runs have recorded their end,
+ * however long the web server's drain takes. Otherwise a peer would reap a run that is
+ * still running here as lost, and accept a new send into a workspace its agent still
+ * writes to.
+ * <p>
+ * On a thread of its own ({@link RunUpkeep}): a slow job on Spring's shared scheduler
+ * thread (a retention batch of up to 10,000 ends, a query hung on a lost connection) must
+ * not hold renewal up past the lease.
  */
 @Component
-class RunLeases implements SchedulingConfigurer {
+class RunLeases extends RunUpkeep {
 
     private static final Logger log = LoggerFactory.getLogger(RunLeases.class);
 
     private final Runs runs;
 
-    private final AgentRunner runner;
+    /** Through a provider: see {@link RunUpkeep}. */
+    private final ObjectProvider<AgentRunner> runner;
 
-    private final Duration period;
-
-    RunLeases(Runs runs, AgentRunner runner, RunnerProperties properties) {
+    RunLeases(Runs runs, ObjectProvider<AgentRunner> runner, RunnerProperties properties) {
+        super("run-leases", Duration.ofMillis(Math.max(100, properties.lease().toMillis() / 3)));
         this.runs = runs;
         this.runner = runner;
-        this.period = Duration.ofMillis(Math.max(100, properties.lease().toMillis() / 3));
     }
 
     @Override
-    public void configureTasks(ScheduledTaskRegistrar registrar) {
-        registrar.addFixedDelayTask(new FixedDelayTask(this::tick, period, period));
+    void runOnce() {
+        tick();
     }
 
     void tick() {
         try {
-            var mine = runner.activeRunIds();
+            var mine = runner.getObject().activeRunIds();
             var renewed = runs.renew(mine);
             if (renewed.size() < mine.size()) {
-                runner.stopUnrenewed(mine, renewed);
+                runner.getObject().stopUnrenewed(mine, renewed);
             }
             for (UUID expired : runs.expired()) {
-                if (runner.activeRunIds().contains(expired)) {
+                if (runner.getObject().activeRunIds().contains(expired)) {
                     continue; // ours and alive: renewed on the next tick
                 }
                 if (runs.finish(expired, new Runs.Outcome("lost", null, "runner-lost",

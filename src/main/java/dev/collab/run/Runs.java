@@ -84,6 +84,13 @@ public class Runs {
      */
     @Transactional
     public boolean finish(UUID runId, Outcome outcome) {
+        // The session row first, then the run's: the order in which ending a session
+        // (Sessions.end) takes them. In the other order a DELETE racing a finishing run
+        // deadlocks, and PostgreSQL aborts one of the two.
+        jdbc.sql("select 1 from sessions where id = (select session_id from runs where id = :id) for update")
+            .param("id", runId)
+            .query(Integer.class)
+            .list();
         @SuppressWarnings("NullAway") // a single-column query's rows are @Nullable to
                                       // Spring; runs.session_id is NOT NULL
         List<UUID> session = jdbc.sql("""

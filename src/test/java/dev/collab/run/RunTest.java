@@ -1,6 +1,10 @@
 package dev.collab.run;
 
 import java.net.http.HttpRequest;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,6 +16,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
+import javax.sql.DataSource;
+
 import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
 import dev.collab.support.ServerProcess;
@@ -19,6 +25,7 @@ import dev.collab.support.SseClient;
 import dev.collab.workspace.Workspaces;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -44,6 +51,15 @@ class RunTest {
 
     @Autowired
     Api api;
+
+    @Autowired
+    Runs runs;
+
+    @Autowired
+    DataSource dataSource;
+
+    @Autowired
+    ConfigurableListableBeanFactory beanFactory;
 
     UUID newSession() {
         String project = api.newProject("runs");
@@ -370,9 +386,15 @@ class RunTest {
         assertThat(api.get("/api/sessions/" + session).json().get("state").asString()).isEqualTo("ENDED");
         // The agent is stopped after the commit; whatever it still prints never lands
         // after session.ended.
-        await().pollDelay(Duration.ofSeconds(2)).atMost(WAIT).until(() -> true);
+        // Asserted throughout the window in which the stopped agent's last output would
+        // arrive, not once after a pause.
+        long headSeq = log.get("headSeq").asLong();
+        await().during(Duration.ofSeconds(2))
+            .atMost(WAIT)
+            .until(() -> api.get("/api/sessions/" + session + "/events?limit=1000").json().get("headSeq").asLong(),
+                    seq -> seq == headSeq);
         JsonNode after = api.get("/api/sessions/" + session + "/events?limit=1000").json();
-        assertThat(after.get("headSeq").asLong()).isEqualTo(log.get("headSeq").asLong());
+        assertThat(after.get("headSeq").asLong()).isEqualTo(headSeq);
         try (SseClient caughtUp = SseClient.connect(api.uri("/api/sessions/" + session + "/events/stream"),
                 after.get("headSeq").asString())) {
             assertThat(caughtUp.status()).isEqualTo(204);
@@ -428,6 +450,80 @@ class RunTest {
         List<SseClient.Message> messages = untilFinished(session);
         assertThat(last(messages, "run.finished").get("status").asString()).isEqualTo("succeeded");
         assertThat(stdout(messages)).contains("bye");
+        await().atMost(WAIT).until(() -> gone(child));
+    }
+
+    /**
+     * Ending a session locks its row, then its run's; finishing a run must take them in
+     * the same order, or a DELETE racing a finishing run deadlocks (one of them gets
+     * aborted: a 503 for the DELETE, or an ERROR for the run).
+     */
+    @Test
+    void finishingARunTakesTheSessionRowFirstAsEndingTheSessionDoes() throws Exception {
+        UUID session = newSession();
+        send(session, "sleep 60");
+        await().atMost(WAIT)
+            .until(() -> api.get("/api/sessions/" + session).json().get("state").asString().equals("RUNNING"));
+        UUID run = UUID.fromString(api.get("/api/sessions/" + session).json().get("currentRunId").asString());
+        // The executor is closed last: the connections first roll back, so a finish
+        // still waiting (when this test fails) can end.
+        try (ExecutorService finishing = Executors.newVirtualThreadPerTaskExecutor();
+                Connection ending = dataSource.getConnection();
+                Connection probe = dataSource.getConnection()) {
+            ending.setAutoCommit(false);
+            // As ending the session does: its row first.
+            lock(ending, "select 1 from sessions where id = ? for update", session);
+            Future<Boolean> finished = finishing
+                .submit(() -> runs.finish(run, new Runs.Outcome("interrupted", null, null, null)));
+            await().atMost(WAIT).until(() -> waitingForALock(probe));
+            // The finishing run waits for the session's row and holds nothing of the
+            // run's meanwhile: the end can take the run's row next.
+            probe.setAutoCommit(false);
+            lock(probe, "select 1 from runs where id = ? for update nowait", run);
+            probe.rollback();
+            ending.rollback();
+            assertThat(finished.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    private static void lock(Connection connection, String sql, UUID id) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(sql)) {
+            statement.setObject(1, id);
+            statement.executeQuery().close();
+        }
+    }
+
+    private static boolean waitingForALock(Connection connection) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()");
+                ResultSet rows = statement.executeQuery()) {
+            return rows.next() && rows.getInt(1) > 0;
+        }
+    }
+
+    /**
+     * Spring stops a lifecycle bean's dependents before the bean itself, whatever their
+     * phases: if lease renewal or the descendant scan depended on the runner, they would
+     * stop when the runs start stopping, not after them (ShutdownOrder).
+     */
+    @Test
+    void leasesAndTheDescendantScanDoNotStopBeforeTheRunner() {
+        assertThat(beanFactory.getDependentBeans("agentRunner")).doesNotContain("runLeases", "descendantWatch");
+        assertThat(beanFactory.getBean(RunLeases.class).getPhase()).isLessThan(runner.getPhase());
+        assertThat(descendantWatch.getPhase()).isLessThan(runner.getPhase());
+    }
+
+    @Test
+    void aChildStartedJustBeforeTheAgentExitsIsKilledToo() {
+        UUID session = newSession();
+        // Starts a child and exits at once: no periodic scan sees the child under its
+        // agent.
+        send(session, "quickleave");
+        List<SseClient.Message> messages = untilFinished(session);
+        assertThat(last(messages, "run.finished").get("status").asString()).isEqualTo("succeeded");
+        String out = stdout(messages);
+        assertThat(out).contains("bye");
+        long child = Long.parseLong(out.replaceAll("(?s).*child (\\d+).*", "$1"));
         await().atMost(WAIT).until(() -> gone(child));
     }
 
