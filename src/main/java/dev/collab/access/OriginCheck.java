@@ -14,7 +14,8 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
- * Refuses a write to {@code /api/**} whose {@code Origin} (when a browser sent one) is
+ * Refuses a write (to any path: the raw URI is not what the application routes on, so a
+ * path scope would be a way around it) whose {@code Origin} (when a browser sent one) is
  * neither the server's own nor one of {@code collab.auth.allowed-origins}:
  * {@code 403 csrf-failed}. Bearer requests are not checked (a token is never sent by a
  * browser on its own). The server's own origin is the scheme, host and port the request
@@ -36,8 +37,7 @@ final class OriginCheck extends OncePerRequestFilter {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         String origin = request.getHeader(HttpHeaders.ORIGIN);
-        if (origin != null && !SAFE.contains(request.getMethod()) && request.getRequestURI().startsWith("/api/")
-                && !SecurityConfiguration.isBearer(request) && !trusted(origin, request)) {
+        if (origin != null && !SAFE.contains(request.getMethod()) && !SecurityConfiguration.isBearer(request) && !trusted(origin, request)) {
             SecurityProblems.csrfFailed(request, response,
                     "Writes from this origin are not accepted (see collab.auth.allowed-origins).");
             return;

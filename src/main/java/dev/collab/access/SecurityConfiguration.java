@@ -26,6 +26,7 @@ import org.springframework.security.web.firewall.HttpFirewall;
 import org.springframework.security.web.firewall.StrictHttpFirewall;
 import org.springframework.security.web.header.writers.ReferrerPolicyHeaderWriter;
 import org.springframework.security.web.savedrequest.NullRequestCache;
+import org.springframework.security.web.servlet.util.matcher.PathPatternRequestMatcher;
 import org.springframework.security.web.util.matcher.RequestMatcher;
 
 /**
@@ -54,6 +55,8 @@ class SecurityConfiguration {
             + "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
     private static final Set<String> SAFE = Set.of("GET", "HEAD", "OPTIONS", "TRACE");
+
+    private static final RequestMatcher API = PathPatternRequestMatcher.withDefaults().matcher("/api/**");
 
     /**
      * How long a browser session lives without a request:
@@ -91,8 +94,10 @@ class SecurityConfiguration {
         SecurityProblems problems = new SecurityProblems();
         DefaultBearerTokenResolver bearerTokens = new DefaultBearerTokenResolver();
         ProviderManager tokenManager = new ProviderManager(tokens);
-        RequestMatcher cookieWrite = request -> !SAFE.contains(request.getMethod())
-                && request.getRequestURI().startsWith("/api/") && !isBearer(request)
+        // Every unsafe request that carries the session cookie, whatever its path: the raw
+        // URI (/%61pi/...) is not what authorization and Spring MVC match on, so a path
+        // scope here would be a way around the check.
+        RequestMatcher cookieWrite = request -> !SAFE.contains(request.getMethod()) && !isBearer(request)
                 && hasCookie(request, sessionCookie);
         http.addFilterBefore(new DatabaseFailureGuard(databaseFailures), DisableEncodeUrlFilter.class)
             .securityContext(context -> context.securityContextRepository(sessionUsers))
@@ -152,9 +157,12 @@ class SecurityConfiguration {
                 && management.equals(Integer.toString(request.getLocalPort()));
     }
 
+    /**
+     * {@code /api/**} as authorization and Spring MVC see it (decoded, normalised path),
+     * not the raw request URI.
+     */
     static boolean isApi(HttpServletRequest request) {
-        String uri = request.getRequestURI();
-        return uri.equals("/api") || uri.startsWith("/api/");
+        return API.matches(request);
     }
 
     /**

@@ -1,0 +1,66 @@
+package dev.collab.access;
+
+import java.net.http.HttpRequest;
+import java.util.List;
+import java.util.Map;
+
+import dev.collab.support.Api;
+import dev.collab.support.IntegrationTest;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+
+import static dev.collab.access.AccessTest.assertProblem;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The fixes of the security review of issue 13 part A, over real HTTP on real
+ * PostgreSQL: each test fails when its protection is gone.
+ */
+@IntegrationTest
+class AccessHardeningTest {
+
+    static final String PASSWORD = "correct horse battery";
+
+    @Autowired
+    Api api;
+
+    private static String newLogin(String prefix) {
+        return prefix + "-" + Long.toString(System.nanoTime(), 36);
+    }
+
+    private Api browser(String login) {
+        api.createUser(login, PASSWORD, false);
+        return api.as(login, PASSWORD);
+    }
+
+    /**
+     * The CSRF and Origin checks hold on every spelling of an API path: the raw URI
+     * ({@code /%61pi/…}) is not what authorization and Spring MVC match on.
+     */
+    @Test
+    void aCookieWriteWithoutTheXsrfHeaderIsRefusedWhateverTheSpellingOfThePath() {
+        Api browser = browser(newLogin("spelling"));
+        for (String path : List.of("/%61pi/tokens", "/api/./tokens", "//api/tokens", "/api;x=1/tokens",
+                "/api/tokens;x=1", "/%61pi/auth/logout", "/api/%74okens")) {
+            for (String origin : new String[] { null, "https://evil.example" }) {
+                HttpRequest.Builder request = HttpRequest.newBuilder(api.uri(path))
+                    .header("Content-Type", "application/json")
+                    // Empty: the test client would otherwise send the right one on /api/ paths.
+                    .header("X-XSRF-TOKEN", "")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"sneaky\"}"));
+                if (origin != null) {
+                    request.header("Origin", origin);
+                }
+                Api.Response response = browser.send(request);
+                assertThat(response.status()).as(path + " from " + origin + ": " + response).isBetween(400, 499);
+                if (path.contains("%61pi")) {
+                    assertProblem(response, 403, "csrf-failed");
+                }
+            }
+        }
+        // Still logged in (the logout was refused) and no token was made.
+        assertThat(browser.get("/api/me").status()).isEqualTo(200);
+        assertThat(browser.get("/api/tokens").text()).doesNotContain("sneaky");
+    }
+
+}
