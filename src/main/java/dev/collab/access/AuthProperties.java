@@ -27,6 +27,8 @@ import org.springframework.validation.annotation.Validated;
  * @param throttle login throttling
  * @param setupLinkValidity how long the one-time setup link of the log stays valid
  * @param oidc the OIDC provider (login through it is enabled when all three are set)
+ * @param trustedProxies addresses or CIDR ranges of the proxies (the load balancer) whose
+ * forwarded headers count; empty (the default): forwarded headers are ignored
  */
 @Validated
 @ConfigurationProperties("collab.auth")
@@ -36,7 +38,8 @@ public record AuthProperties(@Valid @NotNull @DefaultValue FirstAdmin firstAdmin
         @NotNull @DurationMin(minutes = 1) @DefaultValue("12h") Duration sessionTimeout,
         @Valid @NotNull @DefaultValue Throttle throttle,
         @NotNull @DurationMin(minutes = 1) @DefaultValue("24h") Duration setupLinkValidity,
-        @Valid @NotNull @DefaultValue Oidc oidc) {
+        @Valid @NotNull @DefaultValue Oidc oidc,
+        @NotNull @DefaultValue List<@Pattern(regexp = "[0-9A-Fa-f:.]+(/[0-9]{1,3})?") String> trustedProxies) {
 
     /**
      * {@code collab.auth.first-admin.*}: both or neither.

@@ -3,9 +3,8 @@ package dev.collab.access;
 import jakarta.servlet.http.HttpServletRequest;
 
 /**
- * The client's address as the web server resolved it: behind the ALB,
- * {@code server.forward-headers-strategy=native} makes Jetty take it from
- * {@code X-Forwarded-For} (docs/operations.md says what that trusts).
+ * The client's address: the connection's, or behind a trusted proxy the right-most
+ * untrusted {@code X-Forwarded-For} entry ({@link TrustedProxies}; docs/operations.md).
  */
 final class ClientAddress {
 

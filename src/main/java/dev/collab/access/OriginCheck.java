@@ -19,9 +19,9 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * neither the server's own nor one of {@code collab.auth.allowed-origins}:
  * {@code 403 csrf-failed}. Bearer requests are not checked (a token is never sent by a
  * browser on its own). The server's own origin is the scheme, host and port the request
- * was made to, as the web server resolved them: behind the ALB from
- * {@code X-Forwarded-Proto}/{@code X-Forwarded-Host}
- * ({@code server.forward-headers-strategy=native}), which a page in a browser cannot set.
+ * was made to: behind the ALB from {@code X-Forwarded-Proto}/{@code X-Forwarded-Host},
+ * which count only from {@code collab.auth.trusted-proxies} ({@link TrustedProxies}) and
+ * which a page in a browser cannot set.
  */
 final class OriginCheck extends OncePerRequestFilter {
 
@@ -37,7 +37,8 @@ final class OriginCheck extends OncePerRequestFilter {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         String origin = request.getHeader(HttpHeaders.ORIGIN);
-        if (origin != null && !SAFE.contains(request.getMethod()) && !SecurityConfiguration.isBearer(request) && !trusted(origin, request)) {
+        if (origin != null && !SAFE.contains(request.getMethod()) && !SecurityConfiguration.isBearer(request)
+                && !trusted(origin, request)) {
             SecurityProblems.csrfFailed(request, response,
                     "Writes from this origin are not accepted (see collab.auth.allowed-origins).");
             return;

@@ -70,6 +70,21 @@ class SecurityConfiguration {
         return properties::sessionTimeout;
     }
 
+    /**
+     * Before everything that reads the client's address, scheme or host (the access log,
+     * Spring Security): forwarded headers count only from
+     * {@code collab.auth.trusted-proxies}.
+     */
+    @Bean
+    org.springframework.boot.web.servlet.FilterRegistrationBean<TrustedProxies> trustedProxies(
+            AuthProperties properties) {
+        var registration = new org.springframework.boot.web.servlet.FilterRegistrationBean<>(
+                new TrustedProxies(properties.trustedProxies()));
+        registration.setOrder(org.springframework.core.Ordered.HIGHEST_PRECEDENCE);
+        registration.setDispatcherTypes(DispatcherType.REQUEST, DispatcherType.ASYNC, DispatcherType.ERROR);
+        return registration;
+    }
+
     @Bean
     SessionUsers sessionUsers(Users users) {
         return new SessionUsers(users);
@@ -94,7 +109,8 @@ class SecurityConfiguration {
         SecurityProblems problems = new SecurityProblems();
         DefaultBearerTokenResolver bearerTokens = new DefaultBearerTokenResolver();
         ProviderManager tokenManager = new ProviderManager(tokens);
-        // Every unsafe request that carries the session cookie, whatever its path: the raw
+        // Every unsafe request that carries the session cookie, whatever its path: the
+        // raw
         // URI (/%61pi/...) is not what authorization and Spring MVC match on, so a path
         // scope here would be a way around the check.
         RequestMatcher cookieWrite = request -> !SAFE.contains(request.getMethod()) && !isBearer(request)

@@ -8,16 +8,27 @@ import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.test.context.TestPropertySource;
 
 import static dev.collab.access.AccessTest.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The fixes of the security review of issue 13 part A, over real HTTP on real
- * PostgreSQL: each test fails when its protection is gone.
+ * The fixes of the security review of issue 13 part A, over real HTTP on real PostgreSQL:
+ * each test fails when its protection is gone.
  */
 @IntegrationTest
+@TestPropertySource(properties = AccessHardeningTest.BEHIND_A_PROXY)
 class AccessHardeningTest {
+
+    /**
+     * The tests' own connections come through a "load balancer" on the loopback address.
+     */
+    static final String BEHIND_A_PROXY = "collab.auth.trusted-proxies=127.0.0.1/32,::1/128";
+
+    @Autowired
+    JdbcClient jdbc;
 
     static final String PASSWORD = "correct horse battery";
 
@@ -45,7 +56,8 @@ class AccessHardeningTest {
             for (String origin : new String[] { null, "https://evil.example" }) {
                 HttpRequest.Builder request = HttpRequest.newBuilder(api.uri(path))
                     .header("Content-Type", "application/json")
-                    // Empty: the test client would otherwise send the right one on /api/ paths.
+                    // Empty: the test client would otherwise send the right one on /api/
+                    // paths.
                     .header("X-XSRF-TOKEN", "")
                     .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"sneaky\"}"));
                 if (origin != null) {
@@ -61,6 +73,31 @@ class AccessHardeningTest {
         // Still logged in (the logout was refused) and no token was made.
         assertThat(browser.get("/api/me").status()).isEqualTo(200);
         assertThat(browser.get("/api/tokens").text()).doesNotContain("sneaky");
+    }
+
+    /**
+     * Behind a trusted proxy the client is the right-most X-Forwarded-For entry: the one
+     * the proxy appended, not what the client wrote in front of it.
+     */
+    @Test
+    void behindATrustedProxyTheClientIsTheRightMostForwardedAddress() {
+        String login = newLogin("spoof");
+        Api.Response failed = login(api.anonymous(), login, "wrong password", "6.6.6.6, 10.9.9.9");
+        assertProblem(failed, 401, "invalid-credentials");
+        assertThat(jdbc.sql("select address from audit_log where action = 'login.failed' and target = :target")
+            .param("target", "user:" + login)
+            .query(String.class)
+            .list()).containsExactly("10.9.9.9");
+        assertThat(jdbc.sql("select count(*) from login_failures where kind = 'address' and value = '6.6.6.6'")
+            .query(Integer.class)
+            .single()).isZero();
+    }
+
+    static Api.Response login(Api client, String login, String password, String forwardedFor) {
+        return client.send(HttpRequest.newBuilder(client.uri("/api/auth/login"))
+            .header("Content-Type", "application/json")
+            .header("X-Forwarded-For", forwardedFor)
+            .POST(HttpRequest.BodyPublishers.ofString(Api.json(Map.of("login", login, "password", password)))));
     }
 
 }

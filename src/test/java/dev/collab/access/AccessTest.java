@@ -25,6 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * throttling, security headers, and the problems of every refusal.
  */
 @IntegrationTest
+@org.springframework.test.context.TestPropertySource(properties = AccessHardeningTest.BEHIND_A_PROXY)
 @org.junit.jupiter.api.extension.ExtendWith(org.springframework.boot.test.system.OutputCaptureExtension.class)
 class AccessTest {
 
@@ -49,8 +50,8 @@ class AccessTest {
     }
 
     /**
-     * A request from its own client address (X-Forwarded-For, as behind the ALB), so
-     * throttling stays per test.
+     * A request from its own client address (X-Forwarded-For from a trusted proxy, as
+     * behind the ALB), so throttling stays per test.
      */
     private Api.Response login(Api client, String login, String password, String address) {
         return client.send(HttpRequest.newBuilder(client.uri("/api/auth/login"))

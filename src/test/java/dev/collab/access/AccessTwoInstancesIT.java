@@ -43,7 +43,10 @@ class AccessTwoInstancesIT {
             .start(TempDirectories.create("second-"),
                     "--spring.datasource.url=" + dataSource.unwrap(HikariDataSource.class).getJdbcUrl(),
                     "--spring.datasource.username=" + db.user(), "--spring.datasource.password=" + db.password(),
-                    "--collab.sweeper.enabled=false")
+                    "--collab.sweeper.enabled=false",
+                    // The test's connections come "through the load balancer"
+                    // (X-Forwarded-For).
+                    "--" + AccessHardeningTest.BEHIND_A_PROXY)
             .awaitReady();
     }
 
