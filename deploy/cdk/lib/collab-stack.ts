@@ -186,6 +186,9 @@ export class CollabServerStack extends Stack {
         COLLAB_STREAM_HEARTBEAT: springDuration(settings.STREAM_HEARTBEAT),
         COLLAB_SWEEPER_INITIAL_DELAY: springDuration(settings.SWEEPER_INITIAL_DELAY),
         SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE: springDuration(settings.SHUTDOWN_PHASE_TIMEOUT),
+        // X-Forwarded-For/-Proto/-Host count only from the ALB (its nodes are in this VPC, and
+        // the tasks' security group admits only the ALB): the client address, the https scheme.
+        COLLAB_AUTH_TRUSTED_PROXIES: vpc.vpcCidrBlock,
       },
       // Injected by ECS from Secrets Manager at task start; never in the task definition itself.
       secrets: {

@@ -109,6 +109,7 @@ describe('CollabServerStack', () => {
         COLLAB_STREAM_HEARTBEAT: '15s',
         COLLAB_SWEEPER_INITIAL_DELAY: '90s',
         SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE: '20s',
+        COLLAB_AUTH_TRUSTED_PROXIES: { 'Fn::GetAtt': [logicalId(stack, 'Vpc'), 'CidrBlock'] },
       });
     });
 
