@@ -73,10 +73,13 @@ class AuthController {
     ResponseEntity<UserView> login(@Valid @RequestBody Login body, HttpServletRequest request,
             HttpServletResponse response) {
         String address = ClientAddress.of(request);
-        var wait = throttle.retryAfter(body.login(), address);
-        if (wait.isPresent()) {
+        // Counted and claimed before the password check (atomically, so a burst cannot
+        // outrun the limit).
+        LoginThrottle.Attempt attempt = throttle.claim(body.login(), address);
+        java.time.Duration wait = attempt.retryAfter();
+        if (wait != null) {
             audit.record(null, "login.throttled", "user:" + body.login(), Map.of());
-            long seconds = Math.max(1, (wait.get().toMillis() + 999) / 1000);
+            long seconds = Math.max(1, (wait.toMillis() + 999) / 1000);
             // Set on the response itself: the problem handler's answer keeps it.
             response.setHeader("Retry-After", Long.toString(seconds));
             throw new ApiException(ProblemCode.TOO_MANY_ATTEMPTS,
@@ -87,11 +90,10 @@ class AuthController {
         // An unknown login never matched (no hash); the null check only says so to
         // NullAway.
         if (user == null || !matched || user.disabled()) {
-            throttle.failed(body.login(), address);
             audit.record(null, "login.failed", "user:" + body.login(), Map.of());
             throw new ApiException(ProblemCode.INVALID_CREDENTIALS, "Wrong login or password.");
         }
-        throttle.succeeded(body.login());
+        throttle.succeeded(body.login(), address, attempt);
         // A new session id on every login (session fixation): renew an existing session,
         // or start one.
         if (request.getSession(false) != null) {

@@ -7,9 +7,12 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.Optional;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.scheduling.annotation.Scheduled;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 /**
  * Login throttling (CONTRACT.md): more than {@code collab.auth.throttle.max-failures}
@@ -31,15 +34,57 @@ class LoginThrottle {
 
     private final Clock clock;
 
-    LoginThrottle(JdbcClient jdbc, AuthProperties properties, Clock clock) {
+    private final TransactionTemplate transactions;
+
+    LoginThrottle(JdbcClient jdbc, AuthProperties properties, Clock clock, PlatformTransactionManager transactions) {
         this.jdbc = jdbc;
+        this.transactions = new TransactionTemplate(transactions);
         this.settings = properties.throttle();
         this.clock = clock;
     }
 
-    /** How long the caller must wait before the next attempt, if it is throttled. */
-    Optional<Duration> retryAfter(String login, String address) {
-        Instant now = clock.instant();
+    /**
+     * One login attempt: either how long the caller must wait (nothing recorded), or the
+     * attempt, already recorded as a failure of the login and of the address.
+     */
+    record Attempt(@Nullable Duration retryAfter, OffsetDateTime at) {
+    }
+
+    /**
+     * Claims a password check, atomically: under a transaction-scoped advisory lock on
+     * the login and one on the address, the failures are counted and, when the limit
+     * allows, this attempt is recorded as a failure before its password is checked (a
+     * success takes it back, {@link #succeeded}). Concurrent attempts for one login or
+     * address therefore wait for each other's count-and-claim, so at most
+     * {@code max-failures} password checks happen per window, however many arrive at once
+     * and on however many replicas (a count before and an insert after the ~200 ms hash
+     * let a burst of 40 through with 11 to 13 checks).
+     */
+    Attempt claim(String login, String address) {
+        return transactions.execute(status -> {
+            // Always the login's lock first, then the address's: no two attempts wait for
+            // each other in a circle.
+            jdbc.sql("select pg_advisory_xact_lock(hashtext(:key))")
+                .param("key", "collab.login:" + key(login))
+                .query((rs, row) -> 1)
+                .list();
+            jdbc.sql("select pg_advisory_xact_lock(hashtext(:key))")
+                .param("key", "collab.address:" + key(address))
+                .query((rs, row) -> 1)
+                .list();
+            OffsetDateTime now = clock.instant().atOffset(ZoneOffset.UTC);
+            Optional<Duration> wait = retryAfter(login, address, now.toInstant());
+            if (wait.isEmpty()) {
+                jdbc.sql("""
+                        insert into login_failures (kind, value, at)
+                        values ('login', :login, :now), ('address', :address, :now)
+                        """).param("login", key(login)).param("address", key(address)).param("now", now).update();
+            }
+            return new Attempt(wait.orElse(null), now);
+        });
+    }
+
+    private Optional<Duration> retryAfter(String login, String address, Instant now) {
         Instant since = now.minus(settings.window());
         // Throttled attempts are not recorded, so each key has about max-failures rows in
         // the window.
@@ -65,24 +110,18 @@ class LoginThrottle {
         return until.filter(now::isBefore).map(instant -> Duration.between(now, instant));
     }
 
-    void failed(String login, String address) {
-        OffsetDateTime now = clock.instant().atOffset(ZoneOffset.UTC);
-        jdbc.sql(
-                "insert into login_failures (kind, value, at) values ('login', :login, :now), ('address', :address, :now)")
-            .param("login", key(login))
-            .param("address", key(address))
-            .param("now", now)
-            .update();
-    }
-
     /**
-     * A successful login clears that login's failures (the address's stay: it may be
-     * guessing other logins).
+     * A successful login clears that login's failures and takes back its own claimed
+     * attempt from the address (the address's other failures stay: it may be guessing
+     * other logins).
      */
-    void succeeded(String login) {
-        jdbc.sql("delete from login_failures where kind = 'login' and value = :login")
-            .param("login", key(login))
-            .update();
+    void succeeded(String login, String address, Attempt attempt) {
+        jdbc.sql("""
+                delete from login_failures
+                where (kind = 'login' and value = :login)
+                   or ctid = (select ctid from login_failures
+                              where kind = 'address' and value = :address and at = :at limit 1)
+                """).param("login", key(login)).param("address", key(address)).param("at", attempt.at()).update();
     }
 
     /** Failures older than the window count for nothing. */

@@ -93,6 +93,34 @@ class AccessHardeningTest {
             .single()).isZero();
     }
 
+    /**
+     * The limit holds under a burst: each attempt is counted and claimed atomically
+     * before its password is checked, so 40 wrong passwords at once get at most 5 checks.
+     */
+    @Test
+    void fortyParallelWrongPasswordsForOneLoginGetAtMostFivePasswordChecks() throws Exception {
+        String login = newLogin("burst");
+        api.createUser(login, PASSWORD, false);
+        java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+        List<java.util.concurrent.Future<Integer>> answers = new java.util.ArrayList<>();
+        try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < 40; i++) {
+                String address = "10.40.0." + (i + 1);
+                answers.add(threads.submit(() -> {
+                    start.await();
+                    return login(api.anonymous(), login, "wrong password", address).status();
+                }));
+            }
+            start.countDown();
+        }
+        List<Integer> statuses = new java.util.ArrayList<>();
+        for (var answer : answers) {
+            statuses.add(answer.get());
+        }
+        assertThat(statuses).containsOnly(401, 429);
+        assertThat(statuses.stream().filter(status -> status == 401).count()).as(statuses.toString()).isBetween(1L, 5L);
+    }
+
     static Api.Response login(Api client, String login, String password, String forwardedFor) {
         return client.send(HttpRequest.newBuilder(client.uri("/api/auth/login"))
             .header("Content-Type", "application/json")
