@@ -155,6 +155,16 @@ class AccessTokens {
         return Optional.of(new UserAuthentication(hit.user(), hit.tokenId()));
     }
 
+    /** When this token expires; null if never (or if there is no such token). */
+    @Nullable Instant expiresAt(UUID tokenId) {
+        return jdbc.sql("select expires_at from access_tokens where id = :id")
+            .param("id", tokenId)
+            .query((rs, row) -> Optional.ofNullable(instant(rs, "expires_at")))
+            .optional()
+            .flatMap(expiry -> expiry)
+            .orElse(null);
+    }
+
     static byte[] sha256(String value) {
         try {
             return MessageDigest.getInstance("SHA-256").digest(value.getBytes(StandardCharsets.UTF_8));

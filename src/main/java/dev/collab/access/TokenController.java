@@ -13,6 +13,7 @@ import jakarta.validation.constraints.NotBlank;
 import jakarta.validation.constraints.Size;
 import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpStatus;
+import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -53,6 +54,17 @@ class TokenController {
         }
         catch (java.time.format.DateTimeParseException e) {
             throw ApiException.invalid("expiresAt", "must be an ISO-8601 UTC time such as 2030-01-31T12:00:00Z");
+        }
+        // A token may make tokens, but none that outlives it: a leaked short-lived token
+        // cannot be turned into a permanent one (review 13a).
+        java.util.@Nullable UUID callerToken = SecurityContextHolder.getContext()
+            .getAuthentication() instanceof UserAuthentication caller ? caller.tokenId() : null;
+        if (callerToken != null) {
+            @Nullable Instant limit = tokens.expiresAt(callerToken);
+            if (limit != null && (expiresAt == null || expiresAt.isAfter(limit))) {
+                throw ApiException.invalid("expiresAt",
+                        "must not be later than " + limit + ", when the token this request is made with expires");
+            }
         }
         return ResponseEntity.status(HttpStatus.CREATED)
             .body(tokens.create(access.currentUser(), body.name(), expiresAt));
