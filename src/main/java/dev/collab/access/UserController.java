@@ -51,11 +51,13 @@ class UserController {
     @Operation(summary = "Change a user (server admins); a disabled user's sessions and tokens stop working at once")
     @ProblemResponses({ ProblemCode.FORBIDDEN, ProblemCode.LAST_ADMIN })
     @PatchMapping(path = "/{id}", consumes = "application/json")
-    UserView change(@PathVariable UUID id, @Valid @RequestBody Users.UserChange body) {
+    UserView change(@PathVariable UUID id, @Valid @RequestBody Users.UserChange body,
+            jakarta.servlet.http.HttpServletRequest request) {
         if (body.displayName() != null && body.displayName().isBlank()) {
             throw ApiException.invalid("displayName", "must not be blank");
         }
-        return users.change(id, body).view();
+        jakarta.servlet.http.HttpSession session = request.getSession(false);
+        return users.change(id, body, session == null ? null : session.getId()).view();
     }
 
     record UserList(List<UserView> items) {

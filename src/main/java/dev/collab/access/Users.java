@@ -117,11 +117,14 @@ class Users {
     /**
      * Applies a server admin's change. Disabling a user ends their browser sessions on
      * every replica at once (their rows are deleted); their tokens stop working because
-     * every bearer request checks the user. The last enabled server admin cannot be
-     * disabled or demoted.
+     * every bearer request checks the user. A new password ends the user's browser
+     * sessions too (a reset after a compromise must lock the intruder out), except the
+     * one it is made in ({@code keepSession}: an admin changing their own password stays
+     * logged in); their tokens stay (docs/api.md). The last enabled server admin cannot
+     * be disabled or demoted.
      */
     @Transactional
-    User change(UUID id, UserChange change) {
+    User change(UUID id, UserChange change, @Nullable String keepSession) {
         // One change of server admins at a time: the last-admin check must see the
         // others' changes.
         jdbc.sql("select pg_advisory_xact_lock(hashtext('collab.server-admins'))").query((rs, row) -> 1).list();
@@ -140,6 +143,13 @@ class Users {
         repository.save(changed);
         if (disabled && !user.disabled()) {
             endSessions(user.id());
+        }
+        else if (change.password() != null) {
+            jdbc.sql(
+                    "delete from spring_session where principal_name = :id and session_id is distinct from cast(:keep as text)")
+                .param("id", user.id().toString())
+                .param("keep", keepSession)
+                .update();
         }
         Map<String, Object> details = new LinkedHashMap<>();
         if (change.displayName() != null) {

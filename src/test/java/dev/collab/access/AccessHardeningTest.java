@@ -121,6 +121,57 @@ class AccessHardeningTest {
         assertThat(statuses.stream().filter(status -> status == 401).count()).as(statuses.toString()).isBetween(1L, 5L);
     }
 
+    /** A leaked short-lived token cannot mint a token that outlives it. */
+    @Test
+    void aTokenCannotMakeATokenThatOutlivesIt() {
+        Api browser = browser(newLogin("mint"));
+        Api.Response parent = browser.post("/api/tokens", "{\"name\":\"ci\",\"expiresAt\":\"2030-01-01T00:00:00Z\"}");
+        assertThat(parent.status()).isEqualTo(201);
+        Api ci = api.withToken(parent.json().path("token").asString());
+        assertProblem(ci.post("/api/tokens", "{\"name\":\"forever\",\"expiresAt\":null}"), 400, "validation-failed");
+        assertProblem(ci.post("/api/tokens", "{\"name\":\"later\",\"expiresAt\":\"2030-01-01T00:00:01Z\"}"), 400,
+                "validation-failed");
+        assertThat(ci.post("/api/tokens", "{\"name\":\"sooner\",\"expiresAt\":\"2029-12-31T00:00:00Z\"}").status())
+            .isEqualTo(201);
+        assertThat(browser.get("/api/tokens").text()).doesNotContain("forever", "later");
+        // A browser session (the user themselves) may still make a token without expiry.
+        assertThat(browser.post("/api/tokens", "{\"name\":\"mine\",\"expiresAt\":null}").status()).isEqualTo(201);
+    }
+
+    /**
+     * A password reset ends the user's browser sessions (tokens stay, docs/api.md); the
+     * session a user changes their own password in stays.
+     */
+    @Test
+    void aNewPasswordEndsTheUsersOtherBrowserSessions() {
+        String login = newLogin("reset");
+        java.util.UUID id = api.createUser(login, PASSWORD, true);
+        Api first = api.as(login, PASSWORD);
+        Api second = api.as(login, PASSWORD);
+        Api token = api.withToken(first.post("/api/tokens", "{\"name\":\"t\"}").json().path("token").asString());
+
+        // An admin resets it: every session of the user ends.
+        assertThat(api
+            .send(HttpRequest.newBuilder(api.uri("/api/users/" + id))
+                .header("Content-Type", "application/json")
+                .method("PATCH", HttpRequest.BodyPublishers.ofString("{\"password\":\"a brand new password\"}")))
+            .status()).isEqualTo(200);
+        assertProblem(first.get("/api/me"), 401, "unauthenticated");
+        assertProblem(second.get("/api/me"), 401, "unauthenticated");
+        assertThat(token.get("/api/me").status()).isEqualTo(200);
+
+        // The user changes it themselves: the other session ends, this one stays.
+        Api here = api.as(login, "a brand new password");
+        Api elsewhere = api.as(login, "a brand new password");
+        assertThat(here
+            .send(HttpRequest.newBuilder(api.uri("/api/users/" + id))
+                .header("Content-Type", "application/json")
+                .method("PATCH", HttpRequest.BodyPublishers.ofString("{\"password\":\"yet another password\"}")))
+            .status()).isEqualTo(200);
+        assertThat(here.get("/api/me").status()).isEqualTo(200);
+        assertProblem(elsewhere.get("/api/me"), 401, "unauthenticated");
+    }
+
     static Api.Response login(Api client, String login, String password, String forwardedFor) {
         return client.send(HttpRequest.newBuilder(client.uri("/api/auth/login"))
             .header("Content-Type", "application/json")
