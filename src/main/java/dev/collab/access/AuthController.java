@@ -79,11 +79,7 @@ class AuthController {
         java.time.Duration wait = attempt.retryAfter();
         if (wait != null) {
             audit.record(null, "login.throttled", "user:" + body.login(), Map.of());
-            long seconds = Math.max(1, (wait.toMillis() + 999) / 1000);
-            // Set on the response itself: the problem handler's answer keeps it.
-            response.setHeader("Retry-After", Long.toString(seconds));
-            throw new ApiException(ProblemCode.TOO_MANY_ATTEMPTS,
-                    "Too many failed logins; try again in " + seconds + " s.");
+            throw tooMany(wait, response);
         }
         @Nullable User user = users.findByLogin(body.login()).orElse(null);
         boolean matched = passwords.matches(body.password(), user == null ? null : user.passwordHash());
@@ -91,6 +87,12 @@ class AuthController {
         // NullAway.
         if (user == null || !matched || user.disabled()) {
             audit.record(null, "login.failed", "user:" + body.login(), Map.of());
+            java.time.Duration locked = attempt.loginLocked();
+            if (locked != null) {
+                // The one check a clean address gets for a locked login failed: the
+                // answer of a locked login.
+                throw tooMany(locked, response);
+            }
             throw new ApiException(ProblemCode.INVALID_CREDENTIALS, "Wrong login or password.");
         }
         throttle.succeeded(body.login(), address, attempt);
@@ -112,6 +114,14 @@ class AuthController {
         }
         audit.record(user.login(), "login", "user:" + user.login(), Map.of("method", "password"));
         return ResponseEntity.ok(user.view());
+    }
+
+    private static ApiException tooMany(java.time.Duration wait, HttpServletResponse response) {
+        long seconds = Math.max(1, (wait.toMillis() + 999) / 1000);
+        // Set on the response itself: the problem handler's answer keeps it.
+        response.setHeader("Retry-After", Long.toString(seconds));
+        return new ApiException(ProblemCode.TOO_MANY_ATTEMPTS,
+                "Too many failed logins; try again in " + seconds + " s.");
     }
 
     @Operation(summary = "Log out: the session is deleted on every replica")

@@ -47,7 +47,7 @@ class LoginThrottle {
      * One login attempt: either how long the caller must wait (nothing recorded), or the
      * attempt, already recorded as a failure of the login and of the address.
      */
-    record Attempt(@Nullable Duration retryAfter, OffsetDateTime at) {
+    record Attempt(@Nullable Duration retryAfter, OffsetDateTime at, @Nullable Duration loginLocked) {
     }
 
     /**
@@ -73,18 +73,28 @@ class LoginThrottle {
                 .query((rs, row) -> 1)
                 .list();
             OffsetDateTime now = clock.instant().atOffset(ZoneOffset.UTC);
-            Optional<Duration> wait = retryAfter(login, address, now.toInstant());
+            java.util.Map<String, java.util.List<Instant>> failures = failures(login, address, now.toInstant());
+            Optional<Duration> addressWait = wait(failures.get("address"), now.toInstant());
+            Optional<Duration> loginWait = wait(failures.get("login"), now.toInstant());
+            // The per-login limit would let anyone keep a known login (admin) locked out
+            // for good, with 5 wrong passwords every window. So an address without a
+            // failure in the window still gets one password check for a locked login:
+            // right, and the owner is in; wrong, and it is 429 like any attempt on a
+            // locked login (and that address has now had its one try).
+            boolean cleanAddress = !failures.containsKey("address");
+            Optional<Duration> wait = addressWait.isPresent() ? addressWait
+                    : cleanAddress ? Optional.empty() : loginWait;
             if (wait.isEmpty()) {
                 jdbc.sql("""
                         insert into login_failures (kind, value, at)
                         values ('login', :login, :now), ('address', :address, :now)
                         """).param("login", key(login)).param("address", key(address)).param("now", now).update();
             }
-            return new Attempt(wait.orElse(null), now);
+            return new Attempt(wait.orElse(null), now, wait.isEmpty() ? loginWait.orElse(null) : null);
         });
     }
 
-    private Optional<Duration> retryAfter(String login, String address, Instant now) {
+    private java.util.Map<String, java.util.List<Instant>> failures(String login, String address, Instant now) {
         Instant since = now.minus(settings.window());
         // Throttled attempts are not recorded, so each key has about max-failures rows in
         // the window.
@@ -100,14 +110,19 @@ class LoginThrottle {
             .query((rs, row) -> failures.computeIfAbsent(rs.getString("kind"), kind -> new java.util.ArrayList<>())
                 .add(rs.getObject("at", OffsetDateTime.class).toInstant()))
             .list();
-        // Free again when the failures in the window drop below the limit: when the
-        // max-th newest leaves it.
-        Optional<Instant> until = failures.values()
-            .stream()
-            .filter(times -> times.size() >= settings.maxFailures())
-            .map(times -> times.get(settings.maxFailures() - 1).plus(settings.window()))
-            .max(Instant::compareTo);
-        return until.filter(now::isBefore).map(instant -> Duration.between(now, instant));
+        return failures;
+    }
+
+    /**
+     * Free again when the failures in the window (newest first) drop below the limit:
+     * when the max-th newest leaves it.
+     */
+    private Optional<Duration> wait(java.util.@Nullable List<Instant> times, Instant now) {
+        if (times == null || times.size() < settings.maxFailures()) {
+            return Optional.empty();
+        }
+        Instant until = times.get(settings.maxFailures() - 1).plus(settings.window());
+        return now.isBefore(until) ? Optional.of(Duration.between(now, until)) : Optional.empty();
     }
 
     /**

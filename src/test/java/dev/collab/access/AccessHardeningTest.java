@@ -105,7 +105,10 @@ class AccessHardeningTest {
         List<java.util.concurrent.Future<Integer>> answers = new java.util.ArrayList<>();
         try (var threads = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
             for (int i = 0; i < 40; i++) {
-                String address = "10.40.0." + (i + 1);
+                // Four addresses: each has failed before the login is locked, so none
+                // gets the
+                // clean-address check (aLockedLoginStillLetsItsOwnerInFromACleanAddress).
+                String address = "10.40.0." + (i % 4 + 1);
                 answers.add(threads.submit(() -> {
                     start.await();
                     return login(api.anonymous(), login, "wrong password", address).status();
@@ -170,6 +173,29 @@ class AccessHardeningTest {
             .status()).isEqualTo(200);
         assertThat(here.get("/api/me").status()).isEqualTo(200);
         assertProblem(elsewhere.get("/api/me"), 401, "unauthenticated");
+    }
+
+    /**
+     * Five wrong passwords for a login every five minutes cannot keep its owner out: an
+     * address without failures gets one password check, the attackers' addresses get 429.
+     */
+    @Test
+    void aLockedLoginStillLetsItsOwnerInFromACleanAddress() {
+        String login = newLogin("locked");
+        api.createUser(login, PASSWORD, true);
+        for (int i = 1; i <= 5; i++) {
+            assertProblem(login(api.anonymous(), login, "wrong password " + i, "10.60.0.1"), 401,
+                    "invalid-credentials");
+        }
+        // The attacker's own address: 429, even with the right password.
+        assertProblem(login(api.anonymous(), login, PASSWORD, "10.60.0.1"), 429, "too-many-attempts");
+        // A clean address guessing wrong: 429 as well, and that was its one try.
+        Api.Response guessed = login(api.anonymous(), login, "wrong password 6", "10.60.0.2");
+        assertProblem(guessed, 429, "too-many-attempts");
+        assertThat(guessed.header("Retry-After")).isPresent();
+        assertProblem(login(api.anonymous(), login, PASSWORD, "10.60.0.2"), 429, "too-many-attempts");
+        // The owner, from a clean address, with the right password: in.
+        assertThat(login(api.anonymous(), login, PASSWORD, "10.60.0.3").status()).isEqualTo(200);
     }
 
     static Api.Response login(Api client, String login, String password, String forwardedFor) {
