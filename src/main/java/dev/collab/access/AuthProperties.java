@@ -29,6 +29,9 @@ import org.springframework.validation.annotation.Validated;
  * @param oidc the OIDC provider (login through it is enabled when all three are set)
  * @param trustedProxies addresses or CIDR ranges of the proxies (the load balancer) whose
  * forwarded headers count; empty (the default): forwarded headers are ignored
+ * @param allowedHosts the host names {@code /api/**} answers to (against DNS rebinding);
+ * empty (the default): localhost, 127.0.0.1, [::1] and the hosts of allowedOrigins, or no
+ * check behind a trusted proxy; {@code *}: any
  */
 @Validated
 @ConfigurationProperties("collab.auth")
@@ -39,7 +42,8 @@ public record AuthProperties(@Valid @NotNull @DefaultValue FirstAdmin firstAdmin
         @Valid @NotNull @DefaultValue Throttle throttle,
         @NotNull @DurationMin(minutes = 1) @DefaultValue("24h") Duration setupLinkValidity,
         @Valid @NotNull @DefaultValue Oidc oidc,
-        @NotNull @DefaultValue List<@Pattern(regexp = "[0-9A-Fa-f:.]+(/[0-9]{1,3})?") String> trustedProxies) {
+        @NotNull @DefaultValue List<@Pattern(regexp = "[0-9A-Fa-f:.]+(/[0-9]{1,3})?") String> trustedProxies,
+        @NotNull @DefaultValue List<@Pattern(regexp = "\\*|[A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\]") String> allowedHosts) {
 
     /**
      * {@code collab.auth.first-admin.*}: both or neither.

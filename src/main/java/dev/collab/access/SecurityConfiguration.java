@@ -127,6 +127,9 @@ class SecurityConfiguration {
             .csrf(csrf -> csrf.csrfTokenRepository(csrfTokens)
                 .csrfTokenRequestHandler(new CsrfTokenRequestAttributeHandler())
                 .requireCsrfProtectionMatcher(cookieWrite))
+            .addFilterBefore(
+                    new HostCheck(properties.allowedHosts(), properties.allowedOrigins(), properties.trustedProxies()),
+                    CsrfFilter.class)
             .addFilterBefore(new OriginCheck(properties.allowedOrigins()), CsrfFilter.class)
             .oauth2ResourceServer(resource -> resource.authenticationManagerResolver(request -> tokenManager)
                 // Only the API takes tokens: Actuator and the pages ignore an
