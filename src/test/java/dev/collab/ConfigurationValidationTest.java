@@ -53,7 +53,9 @@ class ConfigurationValidationTest {
                     collab.auth.throttle.max-failures=0            | collab.auth.throttle.maxFailures | must be greater than or equal to 1
                     collab.auth.throttle.max-failures=1001         | collab.auth.throttle.maxFailures | must be less than or equal to 1000
                     collab.auth.throttle.window=999ms              | collab.auth.throttle.window      | must be longer than or equal to 1 second
-                    collab.auth.allowed-origins=https://a.example/ | collab.auth.allowedOrigins[0]    | must match "https?://[^/\\s]+"
+                    collab.auth.allowed-origins=https://a.example/ | collab.auth.allowedOrigins[0]    | must match "https?://[A-Za-z0-9.\\[\\]:-]+"
+                    collab.auth.allowed-origins=https://*.example.com | collab.auth.allowedOrigins[0] | must match "https?://[A-Za-z0-9.\\[\\]:-]+"
+                    collab.auth.allowed-origins=https://a_b.example | collab.auth.allowedOrigins[0]  | must match "https?://[A-Za-z0-9.\\[\\]:-]+"
                     """)
     void aValueThatBreaksItsRuleStopsTheStartWithOneReport(String setting, String property, String reason,
             CapturedOutput output) {
@@ -86,7 +88,7 @@ class ConfigurationValidationTest {
                 "--collab.runner.output-max-pending-chars=256", "--collab.http.request-head-timeout=0s",
                 "--collab.auth.session-timeout=1m", "--collab.auth.setup-link-validity=1m",
                 "--collab.auth.throttle.max-failures=1000", "--collab.auth.throttle.window=1s",
-                "--collab.auth.allowed-origins=https://collab.example.com:8443,http://localhost:5173")) {
+                "--collab.auth.allowed-origins=https://collab.example.com:8443,http://localhost:5173,http://[::1]:5173")) {
             assertThat(context.isActive()).isTrue();
         }
     }

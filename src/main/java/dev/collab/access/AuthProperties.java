@@ -19,7 +19,8 @@ import org.springframework.validation.annotation.Validated;
  *
  * @param firstAdmin the first server admin, created at startup when no user exists
  * @param allowedOrigins origins (besides the server's own) from which browsers may write
- * with the session cookie, such as https://collab.example.com
+ * with the session cookie, such as https://collab.example.com (no wildcards: an entry
+ * that is not an exact origin would match nothing, or worse, the origin null)
  * @param usersCreateProjects whether any user may create a project (else only server
  * admins)
  * @param sessionTimeout a browser session ends after this long without a request (the
@@ -29,14 +30,14 @@ import org.springframework.validation.annotation.Validated;
  * @param oidc the OIDC provider (login through it is enabled when all three are set)
  * @param trustedProxies addresses or CIDR ranges of the proxies (the load balancer) whose
  * forwarded headers count; empty (the default): forwarded headers are ignored
- * @param allowedHosts the host names {@code /api/**} answers to (against DNS rebinding);
- * empty (the default): localhost, 127.0.0.1, [::1] and the hosts of allowedOrigins, or no
- * check behind a trusted proxy; {@code *}: any
+ * @param allowedHosts the host names the API answers to (against DNS rebinding); empty
+ * (the default): localhost, 127.0.0.1, [::1] and the hosts of allowed-origins, or no
+ * check behind a trusted proxy; an asterisk: any
  */
 @Validated
 @ConfigurationProperties("collab.auth")
 public record AuthProperties(@Valid @NotNull @DefaultValue FirstAdmin firstAdmin,
-        @NotNull @DefaultValue List<@Pattern(regexp = "https?://[^/\\s]+") String> allowedOrigins,
+        @NotNull @DefaultValue List<@Pattern(regexp = "https?://[A-Za-z0-9.\\[\\]:-]+") String> allowedOrigins,
         @DefaultValue("true") boolean usersCreateProjects,
         @NotNull @DurationMin(minutes = 1) @DefaultValue("12h") Duration sessionTimeout,
         @Valid @NotNull @DefaultValue Throttle throttle,

@@ -48,7 +48,8 @@ final class OriginCheck extends OncePerRequestFilter {
 
     private boolean trusted(String origin, HttpServletRequest request) {
         String given = normalize(origin);
-        return given.equals(own(request)) || allowed.contains(given);
+        // An unreadable Origin (such as "null", from a sandboxed frame) is never trusted.
+        return !given.isEmpty() && (given.equals(own(request)) || allowed.contains(given));
     }
 
     static String own(HttpServletRequest request) {
