@@ -143,7 +143,16 @@ class SecurityConfiguration {
             .formLogin(form -> form.disable())
             .httpBasic(basic -> basic.disable())
             .logout(logout -> logout.disable())
-            .headers(headers -> headers.contentSecurityPolicy(csp -> csp.policyDirectives(CSP))
+            .headers(headers -> headers
+                // Spring Security's cache header writer backs off when Jetty has added
+                // Expires (it does with every Set-Cookie), so the login and /api/me
+                // answers
+                // went out cacheable: no-store on every API answer that sets none itself.
+                .addHeaderWriter(
+                        new org.springframework.security.web.header.writers.DelegatingRequestMatcherHeaderWriter(API,
+                                new org.springframework.security.web.header.writers.StaticHeadersWriter("Cache-Control",
+                                        "no-store")))
+                .contentSecurityPolicy(csp -> csp.policyDirectives(CSP))
                 .frameOptions(frame -> frame.deny())
                 .referrerPolicy(referrer -> referrer.policy(ReferrerPolicyHeaderWriter.ReferrerPolicy.SAME_ORIGIN)))
             .authorizeHttpRequests(requests -> requests

@@ -198,6 +198,18 @@ class AccessHardeningTest {
         assertThat(login(api.anonymous(), login, PASSWORD, "10.60.0.3").status()).isEqualTo(200);
     }
 
+    /** Answers that set cookies (the login, /api/me) are never stored by a cache. */
+    @Test
+    void apiAnswersThatSetCookiesAreNotCacheable() {
+        String login = newLogin("cache");
+        api.createUser(login, PASSWORD, false);
+        Api.Response loggedIn = login(api.browser(), login, PASSWORD, "10.70.0.1");
+        assertThat(loggedIn.status()).isEqualTo(200);
+        assertThat(loggedIn.raw().headers().allValues("Set-Cookie")).isNotEmpty();
+        assertThat(loggedIn.header("Cache-Control"))
+            .hasValueSatisfying(value -> assertThat(value).contains("no-store"));
+    }
+
     static Api.Response login(Api client, String login, String password, String forwardedFor) {
         return client.send(HttpRequest.newBuilder(client.uri("/api/auth/login"))
             .header("Content-Type", "application/json")
