@@ -563,6 +563,10 @@ describe('agrees with the Dockerfile and the server defaults', () => {
   const repository = path.resolve(__dirname, '..', '..', '..');
   const dockerfile = fs.readFileSync(path.join(repository, 'Dockerfile'), 'utf8');
   const applicationYaml = fs.readFileSync(path.join(repository, 'src/main/resources/application.yaml'), 'utf8');
+  // collab.* defaults live only in the @DefaultValue of each feature's properties record.
+  const javaSource = (file: string) => fs.readFileSync(path.join(repository, 'src/main/java/dev/collab', file), 'utf8');
+  const streamProperties = javaSource('stream/StreamProperties.java');
+  const sweeperProperties = javaSource('workspace/SweeperProperties.java');
 
   test('the image runs as the uid and gid that the EFS access point uses', () => {
     expect(dockerfile).toContain(`--uid ${settings.COLLAB_UID}`);
@@ -585,8 +589,10 @@ describe('agrees with the Dockerfile and the server defaults', () => {
   test('the server defaults match what the stack sizes its timeouts against', () => {
     expect(applicationYaml).toMatch(
       new RegExp(`timeout-per-shutdown-phase: ${settings.SHUTDOWN_PHASE_TIMEOUT.toSeconds()}s`));
-    expect(applicationYaml).toMatch(new RegExp(`heartbeat: ${settings.STREAM_HEARTBEAT.toSeconds()}s`));
-    expect(applicationYaml).toMatch(new RegExp(`initial-delay: ${settings.SWEEPER_INITIAL_DELAY.toSeconds()}s`));
+    expect(streamProperties).toMatch(
+      new RegExp(`@DefaultValue\\("${settings.STREAM_HEARTBEAT.toSeconds()}s"\\) Duration heartbeat\\b`));
+    expect(sweeperProperties).toMatch(
+      new RegExp(`@DefaultValue\\("${settings.SWEEPER_INITIAL_DELAY.toSeconds()}s"\\) Duration initialDelay\\b`));
     expect(applicationYaml).toMatch(new RegExp(`port: ${settings.CONTAINER_PORT}`));
   });
 });
