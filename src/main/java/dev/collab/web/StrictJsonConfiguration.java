@@ -17,7 +17,9 @@ import tools.jackson.databind.type.LogicalType;
  * How request bodies are read (docs/api.md, "Conventions"): a JSON value of the wrong
  * type is never coerced ({@code {"text":42}} is not the text "42", {@code {"name":true}}
  * not "true"), and every string must be acceptable {@link Text} (no U+0000, no lone
- * surrogate), checked once here for every body rather than field by field.
+ * surrogate), checked once here for every body rather than field by field. An empty or
+ * blank string is its own input shape in Jackson (it would read as null or false), so it
+ * fails for numbers and booleans too.
  */
 @Configuration(proxyBeanMethods = false)
 class StrictJsonConfiguration {
@@ -31,13 +33,16 @@ class StrictJsonConfiguration {
                         .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
             .withCoercionConfig(LogicalType.Integer,
                     config -> config.setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+                        .setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail)
                         .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
                         .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
             .withCoercionConfig(LogicalType.Float,
                     config -> config.setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+                        .setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail)
                         .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail))
             .withCoercionConfig(LogicalType.Boolean,
                     config -> config.setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+                        .setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail)
                         .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
                         .setCoercion(CoercionInputShape.Float, CoercionAction.Fail))
             .addModule(new SimpleModule("collab-text").addDeserializer(String.class, new TextDeserializer()));

@@ -126,6 +126,21 @@ class HostileInputTest {
         ProblemAssertions.assertNoErrorLogged(output);
     }
 
+    @Test
+    void stringsAreNeverReadAsBooleansEvenBlankOrEmpty(CapturedOutput output) {
+        // Found by ContractFuzzIT: "admin":" " was read as false (Jackson's empty-string
+        // coercion) and the user was created.
+        for (String admin : new String[] { "\"   \"", "\"\"", "\"true\"", "\"false\"", "1", "0" }) {
+            String login = "coerce-" + System.nanoTime();
+            assertProblem(
+                    api.post("/api/users", "{\"login\":\"" + login
+                            + "\",\"displayName\":\"C\",\"password\":\"a-long-password-1\",\"admin\":" + admin + "}"),
+                    400, "malformed-request");
+            assertThat(api.get("/api/users").text()).as(admin).doesNotContain(login);
+        }
+        ProblemAssertions.assertNoErrorLogged(output);
+    }
+
     // ---- 4. lone surrogates and invalid UTF-8
 
     @Test
