@@ -4,7 +4,9 @@
 #       the JAR from an empty temp directory (and an empty HOME), built-in PostgreSQL
 #   deploy/smoke.sh image collab-server:ci [docker run options…]
 #       the container image; pass the database, e.g. -e COLLAB_DATABASE_URL=postgres://…
-# Then: wait for readiness, create a project and a session, send a message and wait for the
+# The first admin comes from COLLAB_AUTH_FIRST_ADMIN_LOGIN/PASSWORD, as the README's run command
+# gives it. Then: wait for readiness, log in with the password, make a personal access token and
+# use it for the rest; create a project and a session, send a message and wait for the
 # demo agent's run to finish, stop with SIGTERM, and require a clean exit (0, or 143 for a JVM
 # ended by SIGTERM) with no ERROR in the log. Exits non-zero with the log tail on any failure.
 set -euo pipefail
@@ -18,6 +20,9 @@ work=$(mktemp -d /tmp/collab-smoke-XXXXXX)
 log="$work/server.log"
 container=""
 pid=""
+admin_login=smoke-admin
+admin_password="smoke-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+token=""
 
 say() { printf 'smoke: %s\n' "$*"; }
 # To stderr: fail may run inside $(…), whose stdout is captured.
@@ -52,12 +57,15 @@ case $mode in
     # Nothing from the caller's environment (no database URL); the data directory is a fresh
     # one of ours, never the caller's ~/.collab (Java takes user.home from the passwd entry).
     (cd "$work/cwd" && exec env -i PATH="$PATH" ${JAVA_HOME:+JAVA_HOME="$JAVA_HOME"} \
+        COLLAB_AUTH_FIRST_ADMIN_LOGIN="$admin_login" COLLAB_AUTH_FIRST_ADMIN_PASSWORD="$admin_password" \
         java -jar "$jar" --server.port="$port" --collab.data-dir="$work/data" "$@" >"$log" 2>&1) &
     pid=$!
     ;;
   image)
     container="collab-smoke-$$"
-    docker run -d --name "$container" -p "127.0.0.1:$port:8080" "$@" "$artifact" >/dev/null \
+    docker run -d --name "$container" -p "127.0.0.1:$port:8080" \
+      -e COLLAB_AUTH_FIRST_ADMIN_LOGIN="$admin_login" -e COLLAB_AUTH_FIRST_ADMIN_PASSWORD="$admin_password" \
+      "$@" "$artifact" >/dev/null \
       || fail "docker run failed"
     ;;
   *) fail "unknown mode $mode (jar or image)" ;;
@@ -72,9 +80,9 @@ until curl -fsS -o /dev/null "$base/actuator/health/readiness" 2>/dev/null; do
 done
 curl -fsS -o /dev/null "$base/actuator/health/liveness" || fail "liveness is not UP"
 
-request() { # method path [body] -> prints "status body"
-  curl -sS -X "$1" -H 'Content-Type: application/json' ${3:+--data "$3"} \
-    -w '\n%{http_code}' "$base$2"
+request() { # method path [body] -> prints "status body"; with the token once there is one
+  curl -sS -X "$1" -H 'Content-Type: application/json' ${token:+-H "Authorization: Bearer $token"} \
+    ${3:+--data "$3"} -w '\n%{http_code}' "$base$2"
 }
 expect() { # wanted-status method path [body] -> prints the body
   local answer status
@@ -85,6 +93,17 @@ expect() { # wanted-status method path [body] -> prints the body
 }
 field() { sed -n "s/.*\"$1\": \{0,1\}\"\([^\"]*\)\".*/\1/p"; }
 
+# Without credentials the API is closed; a browser login (cookie + XSRF token) makes a token.
+expect 401 GET /api/projects >/dev/null
+cookies="$work/cookies"
+curl -fsS -c "$cookies" -H 'Content-Type: application/json' \
+  --data "{\"login\":\"$admin_login\",\"password\":\"$admin_password\"}" "$base/api/auth/login" >/dev/null \
+  || fail "the first admin cannot log in"
+xsrf=$(awk '$6=="XSRF-TOKEN"{print $7}' "$cookies")
+token=$(curl -fsS -b "$cookies" -H "X-XSRF-TOKEN: $xsrf" -H 'Content-Type: application/json' \
+  --data '{"name":"smoke","expiresAt":null}' "$base/api/tokens" | field token) || fail "no token made"
+[[ $token == collab_pat_* ]] || fail "no token in the answer"
+say "logged in as $admin_login; using a personal access token"
 expect 201 PUT /api/projects/smoke '{"name":"Smoke test","repoUrl":null}' >/dev/null
 session=$(expect 201 POST /api/projects/smoke/sessions '{"title":"smoke"}' | field id)
 [[ -n $session ]] || fail "no session id in the answer"
@@ -114,5 +133,8 @@ fi
 # Text logs: the level column; JSON (ECS) logs: "log":{"level":"ERROR",…}.
 if grep -E '(^|[ "])ERROR([ "]|$)|"level":"ERROR"' "$log"; then
   fail "the log has errors"
+fi
+if grep -Fq "$admin_password" "$log" || grep -Fq "$token" "$log"; then
+  fail "the log shows the password or the token"
 fi
 say "clean exit ($code); passed"
