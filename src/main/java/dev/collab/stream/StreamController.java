@@ -37,11 +37,15 @@ class StreamController {
 
     private final ProjectAccess access;
 
-    StreamController(EventStreams streams, DatabaseFailures databaseFailures, EventLog eventLog, ProjectAccess access) {
+    private final StreamReads reads;
+
+    StreamController(EventStreams streams, DatabaseFailures databaseFailures, EventLog eventLog, ProjectAccess access,
+            StreamReads reads) {
         this.streams = streams;
         this.databaseFailures = databaseFailures;
         this.eventLog = eventLog;
         this.access = access;
+        this.reads = reads;
     }
 
     /**
@@ -83,10 +87,15 @@ class StreamController {
     private void openStream(UUID id, long cursor, HttpServletRequest request, HttpServletResponse response)
             throws IOException {
         // Authorised when it opens (a viewer's read; a non-member gets the 404 of an
-        // unknown session): one primary-key read of the session's project, then the
-        // caller's membership.
-        EventLog.SessionOfProject session = eventLog.sessionOfProject(id).orElseThrow(() -> notFound(id));
-        access.requireRole(session.project(), Role.VIEWER, () -> notFound(id));
+        // unknown session): a primary-key read of the session's project, then of the
+        // caller's membership, in one turn of the streams' reads, so that a reconnect
+        // storm of thousands of streams does not borrow thousands of pooled connections
+        // at
+        // once (StreamReads).
+        reads.read("access", () -> {
+            EventLog.SessionOfProject session = eventLog.sessionOfProject(id).orElseThrow(() -> notFound(id));
+            return access.requireRole(session.project(), Role.VIEWER, () -> notFound(id));
+        });
         EventLog.SessionHead head = streams.sessionHead(id, cursor).orElseThrow(() -> notFound(id));
         if (head.ended() && cursor >= head.headSeq()) {
             // Everything of an ended session is with the client: 204 tells EventSource to
