@@ -113,14 +113,22 @@ public class ProjectAccess {
      */
     public void projectCreated(String projectKey) {
         CurrentUser user = currentUser();
-        if (!user.admin() && !properties.usersCreateProjects()) {
-            throw new ApiException(ProblemCode.FORBIDDEN, "Only server admins create projects on this server.");
-        }
+        requireMayCreateProjects();
         jdbc.sql("""
                 insert into project_members (project_key, user_id, role) values (:key, :user, 'admin')
                 on conflict (project_key, user_id) do update set role = 'admin'
                 """).param("key", projectKey).param("user", user.id()).update();
         audit.record("project.created", "project:" + projectKey, Map.of());
+    }
+
+    /**
+     * {@code 403 forbidden} unless the caller may create projects (a server admin, or
+     * anyone with {@code collab.auth.users-create-projects}).
+     */
+    public void requireMayCreateProjects() {
+        if (!currentUser().admin() && !properties.usersCreateProjects()) {
+            throw new ApiException(ProblemCode.FORBIDDEN, "Only server admins create projects on this server.");
+        }
     }
 
     /**

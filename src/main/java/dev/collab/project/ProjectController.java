@@ -47,8 +47,7 @@ class ProjectController {
             headers = @Header(name = "Location", required = true, description = "/api/projects/{key}",
                     schema = @Schema(type = "string")))
     @ApiResponse(responseCode = "200", description = "It exists with the same settings, or was updated")
-    // 404: the project exists and the caller is not a member (as for a key they cannot
-    // see).
+    // 404: the project exists and the caller is not a member of it.
     @ProblemResponses({ ProblemCode.PROJECT_EXISTS, ProblemCode.NOT_FOUND })
     @PutMapping(path = "/{key}", consumes = "application/json")
     ResponseEntity<Project> put(@PathVariable @Parameter(schema = @Schema(pattern = ProjectKey.PATTERN)) String key,

@@ -45,8 +45,7 @@ public class Projects {
         if (keys.isEmpty()) {
             return List.of();
         }
-        // One query for the rows whatever their number (no N+1), sorted here as the keys
-        // were.
+        // One query for all the rows (no N+1), then sorted by key here.
         List<Project> found = new ArrayList<>(repository.findAllById(keys));
         found.sort(Comparator.comparing(Project::key));
         return found;
@@ -69,10 +68,14 @@ public class Projects {
             return new Saved(new Project(key, settings.name(), settings.repoUrl(), now), Outcome.CREATED);
         }
         Project existing = repository.findLockedByKey(key).orElseThrow();
-        // Changing a project is its admins' (a non-member gets 404, as for a missing
-        // key),
-        // and so is the answer about an existing one, even when nothing would change.
-        access.requireRole(key, Role.ADMIN, () -> new ProjectNotFoundException(key));
+        // Changing a project is its admins', and so is the answer about an existing one,
+        // even when nothing would change. A non-member learns no more than from a key
+        // that does not exist: where they could not create one, the same 403; else 404.
+        if (access.roleIn(key).isEmpty()) {
+            access.requireMayCreateProjects();
+            throw new ProjectNotFoundException(key);
+        }
+        access.requireRole(key, Role.ADMIN);
         if (existing.hasSettings(settings)) {
             return new Saved(existing, Outcome.UNCHANGED);
         }

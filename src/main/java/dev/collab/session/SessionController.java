@@ -77,8 +77,7 @@ class SessionController {
             @RequestParam(required = false) @Parameter(description = "IDLE, RUNNING or ENDED, in any case",
                     schema = @Schema(type = "string", pattern = STATE_PATTERN)) @Nullable String state) {
         ProjectKey.require(key);
-        // The one extra read of the hot list: the caller's membership, by its primary
-        // key.
+        // The hot list's one extra read: the caller's membership (primary key).
         access.requireRole(key, Role.VIEWER, () -> new ProjectNotFoundException(key));
         int pageSize = QueryParameters.limit(limit, DEFAULT_LIMIT, MAX_LIMIT);
         SessionState stateFilter = parseState(state);

@@ -89,8 +89,7 @@ class StreamController {
         // Authorised when it opens (a viewer's read; a non-member gets the 404 of an
         // unknown session): a primary-key read of the session's project, then of the
         // caller's membership, in one turn of the streams' reads, so that a reconnect
-        // storm of thousands of streams does not borrow thousands of pooled connections
-        // at
+        // storm of thousands of streams does not borrow as many pooled connections at
         // once (StreamReads).
         reads.read("access", () -> {
             EventLog.SessionOfProject session = eventLog.sessionOfProject(id).orElseThrow(() -> notFound(id));
