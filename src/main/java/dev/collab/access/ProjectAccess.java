@@ -3,6 +3,7 @@ package dev.collab.access;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 import dev.collab.web.ApiException;
 import dev.collab.web.ProblemCode;
@@ -70,7 +71,16 @@ public class ProjectAccess {
      * existing or not: the feature answers 404 for a missing one.
      */
     public Role requireRole(String projectKey, Role needed) {
-        Role role = roleIn(projectKey).orElseThrow(() -> ApiException.notFound("No project '" + projectKey + "'."));
+        return requireRole(projectKey, needed, () -> ApiException.notFound("No project '" + projectKey + "'."));
+    }
+
+    /**
+     * As {@link #requireRole(String, Role)}, for a thing of the project (a session): a
+     * non-member gets {@code notFound}, the very answer the feature gives for an id that
+     * does not exist, so that neither the thing's nor the project's existence leaks.
+     */
+    public Role requireRole(String projectKey, Role needed, Supplier<? extends RuntimeException> notFound) {
+        Role role = roleIn(projectKey).orElseThrow(notFound);
         if (!role.includes(needed)) {
             throw new ApiException(ProblemCode.FORBIDDEN, "Your role in this project (" + role.slug()
                     + ") does not allow this; it needs " + needed.slug() + ".");
@@ -103,14 +113,22 @@ public class ProjectAccess {
      */
     public void projectCreated(String projectKey) {
         CurrentUser user = currentUser();
-        if (!user.admin() && !properties.usersCreateProjects()) {
-            throw new ApiException(ProblemCode.FORBIDDEN, "Only server admins create projects on this server.");
-        }
+        requireMayCreateProjects();
         jdbc.sql("""
                 insert into project_members (project_key, user_id, role) values (:key, :user, 'admin')
                 on conflict (project_key, user_id) do update set role = 'admin'
                 """).param("key", projectKey).param("user", user.id()).update();
         audit.record("project.created", "project:" + projectKey, Map.of());
+    }
+
+    /**
+     * {@code 403 forbidden} unless the caller may create projects (a server admin, or
+     * anyone with {@code collab.auth.users-create-projects}).
+     */
+    public void requireMayCreateProjects() {
+        if (!currentUser().admin() && !properties.usersCreateProjects()) {
+            throw new ApiException(ProblemCode.FORBIDDEN, "Only server admins create projects on this server.");
+        }
     }
 
     /**

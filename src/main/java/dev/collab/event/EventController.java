@@ -3,6 +3,8 @@ package dev.collab.event;
 import java.util.List;
 import java.util.UUID;
 
+import dev.collab.access.ProjectAccess;
+import dev.collab.access.Role;
 import dev.collab.web.ApiException;
 import dev.collab.web.QueryParameters;
 import io.swagger.v3.oas.annotations.Operation;
@@ -26,8 +28,11 @@ class EventController {
 
     private final EventLog eventLog;
 
-    EventController(EventLog eventLog) {
+    private final ProjectAccess access;
+
+    EventController(EventLog eventLog, ProjectAccess access) {
         this.eventLog = eventLog;
+        this.access = access;
     }
 
     @Operation(summary = "A session's events with seq > after, ascending")
@@ -40,8 +45,14 @@ class EventController {
                             defaultValue = "" + DEFAULT_LIMIT)) @Nullable String limit) {
         long from = QueryParameters.seq("after", after);
         int size = QueryParameters.limit(limit, DEFAULT_LIMIT, MAX_LIMIT);
-        long head = eventLog.head(id).orElseThrow(() -> ApiException.notFound("No session " + id + "."));
-        return new History(eventLog.read(id, from, size), head);
+        EventLog.SessionOfProject session = eventLog.sessionOfProject(id).orElseThrow(() -> notFound(id));
+        // A viewer's read; a non-member gets the 404 of an unknown session.
+        access.requireRole(session.project(), Role.VIEWER, () -> notFound(id));
+        return new History(eventLog.read(id, from, size), session.headSeq());
+    }
+
+    private static ApiException notFound(UUID id) {
+        return ApiException.notFound("No session " + id + ".");
     }
 
     record History(List<Event> items, long headSeq) {

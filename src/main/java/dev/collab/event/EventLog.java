@@ -222,6 +222,20 @@ public class EventLog {
     public record SessionHead(long headSeq, boolean ended) {
     }
 
+    /**
+     * The session's project and head seq, in one primary-key read: what a reader needs to
+     * ask whether the caller may read the session.
+     */
+    public java.util.Optional<SessionOfProject> sessionOfProject(UUID sessionId) {
+        return jdbc.sql("select project_key, head_seq from sessions where id = :id")
+            .param("id", sessionId)
+            .query((rs, row) -> new SessionOfProject(rs.getString("project_key"), rs.getLong("head_seq")))
+            .optional();
+    }
+
+    public record SessionOfProject(String project, long headSeq) {
+    }
+
     private static Event map(ResultSet rs, int row) throws SQLException {
         return new Event(rs.getLong("seq"), rs.getObject("session_id", UUID.class), rs.getString("type"),
                 rs.getObject("created_at", OffsetDateTime.class).toInstant(), rs.getString("data"));

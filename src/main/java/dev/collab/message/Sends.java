@@ -11,6 +11,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import dev.collab.access.Audit;
+import dev.collab.access.CurrentUser;
+import dev.collab.access.ProjectAccess;
+import dev.collab.access.Role;
 import dev.collab.event.Event;
 import dev.collab.event.EventLog;
 import dev.collab.run.AgentRunner;
@@ -50,8 +54,14 @@ class Sends {
 
     private final Clock clock;
 
+    private final ProjectAccess access;
+
+    private final Audit audit;
+
     Sends(JdbcClient jdbc, Sessions sessions, EventLog eventLog, Runs runs, AgentRunner runner, JsonMapper json,
-            Clock clock) {
+            Clock clock, ProjectAccess access, Audit audit) {
+        this.access = access;
+        this.audit = audit;
         this.jdbc = jdbc;
         this.sessions = sessions;
         this.eventLog = eventLog;
@@ -69,7 +79,10 @@ class Sends {
 
     @Transactional
     Sent send(UUID sessionId, @Nullable String idempotencyKey, NewMessage message) {
-        String fingerprint = fingerprint(message);
+        // Sending is a member's (a non-member gets the 404 of an unknown session).
+        sessions.require(sessionId, Role.MEMBER);
+        CurrentUser caller = access.currentUser();
+        String fingerprint = fingerprint(message.text(), caller.id());
         if (idempotencyKey != null) {
             // Racing retries (any instance) wait here on the primary key until the first
             // commits or rolls back.
@@ -100,9 +113,11 @@ class Sends {
         Map<String, Object> messageData = new LinkedHashMap<>();
         messageData.put("messageId", messageId.toString());
         messageData.put("text", message.text());
-        messageData.put("author", message.author());
+        // The caller, never the body: a body's author is ignored.
+        messageData.put("author", caller.login());
         Event appended = eventLog.append(sessionId, "message", messageData);
-        eventLog.append(sessionId, "run.started", Map.of("runId", runId.toString(), "messageId", messageId.toString()));
+        eventLog.append(sessionId, "run.started",
+                Map.of("runId", runId.toString(), "messageId", messageId.toString(), "by", caller.login()));
         runs.insert(runId, sessionId, messageId);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("messageId", messageId);
@@ -116,6 +131,9 @@ class Sends {
                 .param("key", idempotencyKey)
                 .update();
         }
+        // The ids only: the text is the users' and the agent's, not the audit log's.
+        audit.record("message.sent", "session:" + sessionId,
+                Map.of("messageId", messageId.toString(), "runId", runId.toString()));
         String text = message.text();
         TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
             @Override
@@ -151,13 +169,16 @@ class Sends {
     }
 
     /**
-     * SHA-256 over the fields that matter, unambiguous (length-prefixed), whatever the
-     * JSON formatting.
+     * SHA-256 over what makes two sends the same, unambiguous (length-prefixed), whatever
+     * the JSON formatting: the text and the caller. Not the body's author, which is
+     * ignored. The caller is in it because a key is per session, and another user who
+     * sends with the same key must never get the first user's answer as theirs: theirs is
+     * a different send, so {@code 422 idempotency-key-reused}.
      */
-    static String fingerprint(NewMessage message) {
+    static String fingerprint(String text, UUID caller) {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            for (String field : new String[] { message.text(), message.author() }) {
+            for (String field : new String[] { text, caller.toString() }) {
                 byte[] bytes = field.getBytes(StandardCharsets.UTF_8);
                 digest.update((bytes.length + ":").getBytes(StandardCharsets.US_ASCII));
                 digest.update(bytes);

@@ -2,6 +2,8 @@ package dev.collab.project;
 
 import java.util.List;
 
+import dev.collab.access.ProjectAccess;
+import dev.collab.access.Role;
 import dev.collab.api.ProblemResponses;
 import dev.collab.web.ProblemCode;
 import io.swagger.v3.oas.annotations.Operation;
@@ -28,8 +30,11 @@ class ProjectController {
 
     private final Projects projects;
 
-    ProjectController(Projects projects) {
+    private final ProjectAccess access;
+
+    ProjectController(Projects projects, ProjectAccess access) {
         this.projects = projects;
+        this.access = access;
     }
 
     /**
@@ -42,7 +47,8 @@ class ProjectController {
             headers = @Header(name = "Location", required = true, description = "/api/projects/{key}",
                     schema = @Schema(type = "string")))
     @ApiResponse(responseCode = "200", description = "It exists with the same settings, or was updated")
-    @ProblemResponses(ProblemCode.PROJECT_EXISTS)
+    // 404: the project exists and the caller is not a member of it.
+    @ProblemResponses({ ProblemCode.PROJECT_EXISTS, ProblemCode.NOT_FOUND })
     @PutMapping(path = "/{key}", consumes = "application/json")
     ResponseEntity<Project> put(@PathVariable @Parameter(schema = @Schema(pattern = ProjectKey.PATTERN)) String key,
             @Valid @RequestBody ProjectSettings settings,
@@ -59,16 +65,17 @@ class ProjectController {
         };
     }
 
-    @Operation(summary = "All projects, ordered by key")
+    @Operation(summary = "The caller's projects (every project, for a server admin), ordered by key")
     @GetMapping
     ProjectList list() {
-        return new ProjectList(projects.all());
+        return new ProjectList(projects.visible());
     }
 
     @Operation(summary = "One project")
     @GetMapping("/{key}")
     Project get(@PathVariable @Parameter(schema = @Schema(pattern = ProjectKey.PATTERN)) String key) {
         ProjectKey.require(key);
+        access.requireRole(key, Role.VIEWER, () -> new ProjectNotFoundException(key));
         return projects.find(key).orElseThrow(() -> new ProjectNotFoundException(key));
     }
 

@@ -3,11 +3,16 @@ package dev.collab.project;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
+import dev.collab.access.Audit;
 import dev.collab.access.ProjectAccess;
-import org.springframework.data.domain.Sort;
+import dev.collab.access.Role;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
 
@@ -21,18 +26,29 @@ public class Projects {
 
     private final ProjectAccess access;
 
-    Projects(ProjectRepository repository, Clock clock, ProjectAccess access) {
+    private final Audit audit;
+
+    Projects(ProjectRepository repository, Clock clock, ProjectAccess access, Audit audit) {
         this.repository = repository;
         this.clock = clock;
         this.access = access;
+        this.audit = audit;
     }
 
     public Optional<Project> find(String key) {
         return repository.findById(key);
     }
 
-    List<Project> all() {
-        return repository.findAll(Sort.by("key"));
+    /** The caller's projects (every project, for a server admin), ordered by key. */
+    List<Project> visible() {
+        List<String> keys = access.visibleProjects();
+        if (keys.isEmpty()) {
+            return List.of();
+        }
+        // One query for all the rows (no N+1), then sorted by key here.
+        List<Project> found = new ArrayList<>(repository.findAllById(keys));
+        found.sort(Comparator.comparing(Project::key));
+        return found;
     }
 
     /**
@@ -52,13 +68,32 @@ public class Projects {
             return new Saved(new Project(key, settings.name(), settings.repoUrl(), now), Outcome.CREATED);
         }
         Project existing = repository.findLockedByKey(key).orElseThrow();
+        // Changing a project is its admins', and so is the answer about an existing one,
+        // even when nothing would change. A non-member learns no more than from a key
+        // that does not exist: where they could not create one, the same 403; else 404.
+        if (access.roleIn(key).isEmpty()) {
+            access.requireMayCreateProjects();
+            throw new ProjectNotFoundException(key);
+        }
+        access.requireRole(key, Role.ADMIN);
         if (existing.hasSettings(settings)) {
             return new Saved(existing, Outcome.UNCHANGED);
         }
         if (createOnly) {
             throw new ProjectExistsException(key);
         }
-        return new Saved(repository.save(existing.with(settings)), Outcome.UPDATED);
+        Project updated = repository.save(existing.with(settings));
+        // Which settings changed, not their values: a repository URL may carry a
+        // credential (https://user:token@host/…), and the audit log holds no secret.
+        List<String> changed = new ArrayList<>();
+        if (!existing.name().equals(updated.name())) {
+            changed.add("name");
+        }
+        if (!Objects.equals(existing.repoUrl(), updated.repoUrl())) {
+            changed.add("repoUrl");
+        }
+        audit.record("project.updated", "project:" + key, Map.of("changed", changed));
+        return new Saved(updated, Outcome.UPDATED);
     }
 
     enum Outcome {

@@ -125,6 +125,14 @@ final class AgentRun {
         return stopRequest.request(reason, this::killTree);
     }
 
+    /**
+     * A user's interrupt: as {@link #stop(StopReason)} with {@code INTERRUPT}, and their
+     * login becomes {@code data.by} of {@code run.finished} if theirs is the first stop.
+     */
+    boolean interrupt(@Nullable String by) {
+        return stopRequest.request(StopReason.INTERRUPT, by, this::killTree);
+    }
+
     /** Lets go of the output: nothing more is appended (the lease is lost). */
     void closeOutput() {
         output.close();
@@ -269,7 +277,7 @@ final class AgentRun {
                     "The server shut down during the run; send the message again.");
         }
         if (reason == StopReason.INTERRUPT) {
-            return new Runs.Outcome("interrupted", exitCode, null, null);
+            return new Runs.Outcome("interrupted", exitCode, null, null, stopRequest.by());
         }
         if (exitCode != null && exitCode == 0) {
             return new Runs.Outcome("succeeded", 0, null, null);

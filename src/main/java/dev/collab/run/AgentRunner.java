@@ -148,21 +148,21 @@ public class AgentRunner implements SmartLifecycle {
      * another instance through the control channel. Never throws.
      * @return the run that was asked to stop, or null when none was running
      */
-    @Nullable UUID interrupt(UUID sessionId) {
+    @Nullable UUID interrupt(UUID sessionId, String by) {
         try {
             var running = runs.running(sessionId);
             if (running.isEmpty()) {
                 return null;
             }
             UUID runId = running.get().runId();
-            if (!stopLocal(runId, StopReason.INTERRUPT)) {
+            if (!interruptLocal(runId, by)) {
                 if (running.get().leaseExpired()) {
                     // Its instance is gone: nobody would act on the message; end the run
                     // here.
-                    runs.finish(runId, new Runs.Outcome("interrupted", null, null, null));
+                    runs.finish(runId, new Runs.Outcome("interrupted", null, null, null, by));
                 }
                 else {
-                    runs.interruptElsewhere(runId);
+                    runs.interruptElsewhere(runId, by);
                 }
             }
             return runId;
@@ -183,11 +183,28 @@ public class AgentRunner implements SmartLifecycle {
         return true;
     }
 
-    private void onControlCommand(String command) {
+    /** A user's interrupt of a run of this instance; false when it does not run here. */
+    boolean interruptLocal(UUID runId, @Nullable String by) {
+        AgentRun run = active.get(runId);
+        if (run == null) {
+            return false;
+        }
+        run.interrupt(by);
+        return true;
+    }
+
+    /**
+     * {@code interrupt:<runId>} or {@code interrupt:<runId>:<login>} (a user's, from
+     * {@link Runs#interruptElsewhere(UUID, String)}).
+     */
+    void onControlCommand(String command) {
         if (command.startsWith("interrupt:")) {
             try {
-                UUID runId = UUID.fromString(command.substring("interrupt:".length()));
-                Thread.ofVirtual().start(() -> stopLocal(runId, StopReason.INTERRUPT));
+                String rest = command.substring("interrupt:".length());
+                int colon = rest.indexOf(':');
+                UUID runId = UUID.fromString(colon < 0 ? rest : rest.substring(0, colon));
+                @Nullable String by = colon < 0 || colon == rest.length() - 1 ? null : rest.substring(colon + 1);
+                Thread.ofVirtual().start(() -> interruptLocal(runId, by));
             }
             catch (IllegalArgumentException e) {
                 log.debug("Ignoring control command {}", command);

@@ -4,6 +4,7 @@ import java.util.UUID;
 
 import dev.collab.session.InterruptedRuns;
 import dev.collab.session.SessionEnded;
+import org.jspecify.annotations.Nullable;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.event.TransactionalEventListener;
 
@@ -24,8 +25,8 @@ class EndedSessionRuns implements InterruptedRuns {
     }
 
     @Override
-    public void finishInterrupted(UUID runId) {
-        runs.finish(runId, new Runs.Outcome("interrupted", null, null, null));
+    public void finishInterrupted(UUID runId, @Nullable String by) {
+        runs.finish(runId, new Runs.Outcome("interrupted", null, null, null, by));
     }
 
     /**

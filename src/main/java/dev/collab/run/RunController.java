@@ -3,9 +3,11 @@ package dev.collab.run;
 import java.util.Map;
 import java.util.UUID;
 
+import dev.collab.access.Audit;
+import dev.collab.access.ProjectAccess;
+import dev.collab.access.Role;
 import dev.collab.session.Session;
 import dev.collab.session.SessionEndedException;
-import dev.collab.session.SessionNotFoundException;
 import dev.collab.session.SessionState;
 import dev.collab.session.Sessions;
 import dev.collab.api.ProblemResponses;
@@ -28,9 +30,15 @@ class RunController {
 
     private final AgentRunner runner;
 
-    RunController(Sessions sessions, AgentRunner runner) {
+    private final ProjectAccess access;
+
+    private final Audit audit;
+
+    RunController(Sessions sessions, AgentRunner runner, ProjectAccess access, Audit audit) {
         this.sessions = sessions;
         this.runner = runner;
+        this.access = access;
+        this.audit = audit;
     }
 
     /**
@@ -45,11 +53,17 @@ class RunController {
     @ProblemResponses(ProblemCode.SESSION_ENDED)
     @PostMapping(path = "/api/sessions/{id}/interrupt", produces = "application/json")
     ResponseEntity<Map<String, UUID>> interrupt(@PathVariable UUID id) {
-        Session session = sessions.find(id).orElseThrow(() -> new SessionNotFoundException(id));
+        Session session = sessions.require(id, Role.MEMBER);
         if (session.state() == SessionState.ENDED) {
             throw new SessionEndedException(id, "Session " + id + " has ended.");
         }
-        UUID runId = runner.interrupt(id);
+        UUID runId = runner.interrupt(id, access.currentUser().login());
+        if (runId != null) {
+            // Audited when a run was asked to stop (an interrupt of nothing changes
+            // nothing). Not in one transaction with the stop: that is a signal to a
+            // process, here or on another instance, not a database change.
+            audit.record("run.interrupted", "session:" + id, Map.of("runId", runId.toString()));
+        }
         return runId == null ? ResponseEntity.noContent().build()
                 : ResponseEntity.status(HttpStatus.ACCEPTED).body(Map.of("runId", runId));
     }

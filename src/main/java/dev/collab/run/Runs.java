@@ -73,8 +73,14 @@ public class Runs {
     }
 
     /** Terminal state of a run, and the error the user is shown with it (if any). */
-    record Outcome(String status, @Nullable Integer exitCode, @Nullable String errorCode,
-            @Nullable String errorMessage) {
+    record Outcome(String status, @Nullable Integer exitCode, @Nullable String errorCode, @Nullable String errorMessage,
+            @Nullable String by) {
+
+        /** An outcome nobody asked for (no {@code data.by}). */
+        Outcome(String status, @Nullable Integer exitCode, @Nullable String errorCode, @Nullable String errorMessage) {
+            this(status, exitCode, errorCode, errorMessage, null);
+        }
+
     }
 
     /**
@@ -118,6 +124,9 @@ public class Runs {
         finished.put("runId", runId.toString());
         finished.put("status", outcome.status());
         finished.put("exitCode", outcome.exitCode());
+        if (outcome.by() != null) {
+            finished.put("by", outcome.by());
+        }
         eventLog.append(sessionId, "run.finished", finished);
         sessions.finishRun(sessionId, runId);
         registry.counter("collab.runs.finished", "status", outcome.status()).increment();
@@ -170,7 +179,17 @@ public class Runs {
 
     /** Asks whichever instance runs it to stop it (control channel). */
     void interruptElsewhere(UUID runId) {
-        control.send("interrupt:" + runId);
+        interruptElsewhere(runId, null);
+    }
+
+    /**
+     * As {@link #interruptElsewhere(UUID)}, on behalf of a user: the command carries
+     * their login ({@code interrupt:<runId>:<login>}; a login has no colon), which
+     * becomes {@code data.by} of the run's {@code run.finished} on the instance that runs
+     * it.
+     */
+    void interruptElsewhere(UUID runId, @Nullable String by) {
+        control.send("interrupt:" + runId + (by == null ? "" : ":" + by));
     }
 
 }

@@ -13,7 +13,11 @@ import org.jspecify.annotations.Nullable;
  */
 final class StopRequest {
 
-    private final AtomicReference<@Nullable StopReason> reason = new AtomicReference<>();
+    /**
+     * The first stop's reason and who asked, recorded together in one step so that a
+     * reader never sees the reason without its user.
+     */
+    private final AtomicReference<@Nullable Stop> first = new AtomicReference<>();
 
     private final AtomicBoolean killStarted = new AtomicBoolean();
 
@@ -32,16 +36,34 @@ final class StopRequest {
      * @return true for the one call whose reason was recorded
      */
     boolean request(StopReason stopReason, Runnable kill) {
-        boolean first = reason.compareAndSet(null, stopReason);
+        return request(stopReason, null, kill);
+    }
+
+    /**
+     * As {@link #request(StopReason, Runnable)}, by a user.
+     * @param by the login of the user who interrupted the run, null when nobody did
+     */
+    boolean request(StopReason stopReason, @Nullable String by, Runnable kill) {
+        boolean recorded = first.compareAndSet(null, new Stop(stopReason, by));
         if (killStarted.compareAndSet(false, true)) {
             starter.accept(kill);
         }
-        return first;
+        return recorded;
     }
 
     /** The recorded reason, null while nobody asked the run to stop. */
     @Nullable StopReason reason() {
-        return reason.get();
+        Stop stop = first.get();
+        return stop == null ? null : stop.reason();
+    }
+
+    /** The login of the user whose stop was recorded, null for any other stop. */
+    @Nullable String by() {
+        Stop stop = first.get();
+        return stop == null ? null : stop.by();
+    }
+
+    private record Stop(StopReason reason, @Nullable String by) {
     }
 
 }

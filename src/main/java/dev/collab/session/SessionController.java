@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 
+import dev.collab.access.ProjectAccess;
+import dev.collab.access.Role;
 import dev.collab.project.ProjectKey;
 import dev.collab.project.ProjectNotFoundException;
 import dev.collab.project.Projects;
@@ -44,9 +46,12 @@ class SessionController {
 
     private final Projects projects;
 
-    SessionController(Sessions sessions, Projects projects) {
+    private final ProjectAccess access;
+
+    SessionController(Sessions sessions, Projects projects, ProjectAccess access) {
         this.sessions = sessions;
         this.projects = projects;
+        this.access = access;
     }
 
     @Operation(summary = "Create a session (its workspace exists when 201 is sent)")
@@ -57,6 +62,7 @@ class SessionController {
     ResponseEntity<Session> create(@PathVariable @Parameter(schema = @Schema(pattern = ProjectKey.PATTERN)) String key,
             @Valid @RequestBody(required = false) @Nullable NewSession body) {
         ProjectKey.require(key);
+        access.requireRole(key, Role.MEMBER, () -> new ProjectNotFoundException(key));
         Session session = sessions.create(key, body == null ? null : body.title());
         return ResponseEntity.created(URI.create("/api/sessions/" + session.id())).body(session);
     }
@@ -71,6 +77,8 @@ class SessionController {
             @RequestParam(required = false) @Parameter(description = "IDLE, RUNNING or ENDED, in any case",
                     schema = @Schema(type = "string", pattern = STATE_PATTERN)) @Nullable String state) {
         ProjectKey.require(key);
+        // The hot list's one extra read: the caller's membership (primary key).
+        access.requireRole(key, Role.VIEWER, () -> new ProjectNotFoundException(key));
         int pageSize = QueryParameters.limit(limit, DEFAULT_LIMIT, MAX_LIMIT);
         SessionState stateFilter = parseState(state);
         SessionCursor after = cursor == null || cursor.isEmpty() ? null : SessionCursor.decode(cursor);
@@ -85,7 +93,7 @@ class SessionController {
     @Operation(summary = "One session")
     @GetMapping(path = "/api/sessions/{id}", produces = "application/json")
     Session get(@PathVariable UUID id) {
-        return sessions.find(id).orElseThrow(() -> notFound(id));
+        return sessions.require(id, Role.VIEWER);
     }
 
     @Operation(summary = "End a session (a second DELETE is also 204)")
@@ -93,7 +101,8 @@ class SessionController {
             description = "Ended: a run in progress is interrupted, the workspace is removed " + "in the background")
     @DeleteMapping("/api/sessions/{id}")
     ResponseEntity<Void> end(@PathVariable UUID id) {
-        sessions.end(id).orElseThrow(() -> notFound(id));
+        sessions.require(id, Role.ADMIN);
+        sessions.end(id, access.currentUser().login()).orElseThrow(() -> notFound(id));
         return ResponseEntity.noContent().build();
     }
 

@@ -13,6 +13,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
+import dev.collab.access.Audit;
+import dev.collab.access.ProjectAccess;
+import dev.collab.access.Role;
 import dev.collab.event.Event;
 import dev.collab.event.EventLog;
 import dev.collab.project.ProjectNotFoundException;
@@ -53,8 +56,15 @@ public class Sessions {
 
     private final Clock clock;
 
+    private final ProjectAccess access;
+
+    private final Audit audit;
+
     Sessions(JdbcClient jdbc, SessionRepository repository, Workspaces workspaces, EventLog eventLog,
-            ObjectProvider<InterruptedRuns> interruptedRuns, ApplicationEventPublisher events, Clock clock) {
+            ObjectProvider<InterruptedRuns> interruptedRuns, ApplicationEventPublisher events, Clock clock,
+            ProjectAccess access, Audit audit) {
+        this.access = access;
+        this.audit = audit;
         this.jdbc = jdbc;
         this.repository = repository;
         this.workspaces = workspaces;
@@ -87,11 +97,26 @@ public class Sessions {
         data.put("title", title);
         // In the creating transaction: the log and the session row never disagree.
         eventLog.append(id, Event.SESSION_CREATED, data);
+        audit.record("session.created", "session:" + id, Map.of("project", project));
         return find(id).orElseThrow();
     }
 
     public Optional<Session> find(UUID id) {
         return repository.findById(id);
+    }
+
+    /**
+     * The session, if the caller has at least {@code needed} in its project. A caller who
+     * is not a member gets the very {@link SessionNotFoundException} of an id that does
+     * not exist (neither the session's nor the project's existence leaks); too low a role
+     * is {@code 403 forbidden}. Two primary-key reads: the session, then the caller's
+     * membership (none for a server admin).
+     * @throws SessionNotFoundException for an unknown session or a non-member
+     */
+    public Session require(UUID id, Role needed) {
+        Session session = find(id).orElseThrow(() -> new SessionNotFoundException(id));
+        access.requireRole(session.project(), needed, () -> new SessionNotFoundException(id));
+        return session;
     }
 
     /**
@@ -204,8 +229,8 @@ public class Sessions {
      * @return the session, or empty when there is no such session
      */
     @Transactional
-    public Optional<Session> end(UUID id) {
-        endWhere(id, null);
+    public Optional<Session> end(UUID id, String by) {
+        endWhere(id, null, by);
         return find(id);
     }
 
@@ -215,10 +240,15 @@ public class Sessions {
      */
     @Transactional
     boolean endIfIdleSince(UUID id, Instant cutoff) {
-        return endWhere(id, cutoff);
+        return endWhere(id, cutoff, null);
     }
 
-    private boolean endWhere(UUID id, @Nullable Instant idleBefore) {
+    /**
+     * @param by the login of the user who ended it (DELETE), null when retention did: it
+     * becomes {@code data.by} of {@code session.ended} and of the interrupted run's
+     * {@code run.finished}, and the user's end is audited
+     */
+    private boolean endWhere(UUID id, @Nullable Instant idleBefore, @Nullable String by) {
         OffsetDateTime now = now();
         var statement = jdbc
             .sql("""
@@ -240,9 +270,16 @@ public class Sessions {
             // The ending steps, in their order: run.finished comes before session.ended,
             // which is last.
             if (end.interruptedRunId() != null) {
-                interruptedRuns.getObject().finishInterrupted(end.interruptedRunId());
+                interruptedRuns.getObject().finishInterrupted(end.interruptedRunId(), by);
             }
-            eventLog.append(id, Event.SESSION_ENDED, Map.of());
+            eventLog.append(id, Event.SESSION_ENDED, by == null ? Map.of() : Map.of("by", by));
+            if (by != null) {
+                Map<String, Object> details = new HashMap<>();
+                if (end.interruptedRunId() != null) {
+                    details.put("interruptedRunId", end.interruptedRunId().toString());
+                }
+                audit.record("session.deleted", "session:" + id, details);
+            }
             events.publishEvent(end);
         }
         return !ended.isEmpty();

@@ -3,6 +3,8 @@ package dev.collab.stream;
 import java.io.IOException;
 import java.util.UUID;
 
+import dev.collab.access.ProjectAccess;
+import dev.collab.access.Role;
 import dev.collab.event.EventLog;
 import dev.collab.web.ApiException;
 import dev.collab.web.DatabaseFailures;
@@ -31,9 +33,19 @@ class StreamController {
 
     private final DatabaseFailures databaseFailures;
 
-    StreamController(EventStreams streams, DatabaseFailures databaseFailures) {
+    private final EventLog eventLog;
+
+    private final ProjectAccess access;
+
+    private final StreamReads reads;
+
+    StreamController(EventStreams streams, DatabaseFailures databaseFailures, EventLog eventLog, ProjectAccess access,
+            StreamReads reads) {
         this.streams = streams;
         this.databaseFailures = databaseFailures;
+        this.eventLog = eventLog;
+        this.access = access;
+        this.reads = reads;
     }
 
     /**
@@ -74,8 +86,16 @@ class StreamController {
 
     private void openStream(UUID id, long cursor, HttpServletRequest request, HttpServletResponse response)
             throws IOException {
-        EventLog.SessionHead head = streams.sessionHead(id, cursor)
-            .orElseThrow(() -> ApiException.notFound("No session " + id + "."));
+        // Authorised when it opens (a viewer's read; a non-member gets the 404 of an
+        // unknown session): a primary-key read of the session's project, then of the
+        // caller's membership, in one turn of the streams' reads, so that a reconnect
+        // storm of thousands of streams does not borrow as many pooled connections at
+        // once (StreamReads).
+        reads.read("access", () -> {
+            EventLog.SessionOfProject session = eventLog.sessionOfProject(id).orElseThrow(() -> notFound(id));
+            return access.requireRole(session.project(), Role.VIEWER, () -> notFound(id));
+        });
+        EventLog.SessionHead head = streams.sessionHead(id, cursor).orElseThrow(() -> notFound(id));
         if (head.ended() && cursor >= head.headSeq()) {
             // Everything of an ended session is with the client: 204 tells EventSource to
             // stop reconnecting.
@@ -144,6 +164,10 @@ class StreamController {
             response = wrapper.getResponse();
         }
         return response;
+    }
+
+    private static ApiException notFound(UUID id) {
+        return ApiException.notFound("No session " + id + ".");
     }
 
     private static final String SPRING_ASYNC_WRAPPERS = "org.springframework.web.context.request.async.";

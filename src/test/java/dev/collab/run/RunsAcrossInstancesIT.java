@@ -145,6 +145,8 @@ class RunsAcrossInstancesIT {
         assertThat(interrupted.json().get("runId").asString()).isEqualTo(runId);
         JsonNode finished = awaitEvent(session, "run.finished");
         assertThat(finished.get("status").asString()).isEqualTo("interrupted");
+        // The interrupt's user travelled with it over the control channel.
+        assertThat(finished.get("by").asString()).isEqualTo(Api.ADMIN_LOGIN);
         assertThat(events(session)).noneMatch(e -> e.get("type").asString().equals("output")
                 && e.get("data").get("text").asString().contains("woke up"));
     }

@@ -33,6 +33,30 @@ class StopRequestTest {
         assertThat(kills).hasValue(1);
     }
 
+    /**
+     * The user of a user's interrupt is kept with its reason ({@code run.finished}'s
+     * {@code data.by}), only when theirs was the first stop.
+     */
+    @Test
+    void theUserOfTheFirstStopIsKeptWithItsReason() {
+        StopRequest byUser = new StopRequest(Runnable::run);
+        assertThat(byUser.by()).isNull();
+        assertThat(byUser.request(StopReason.INTERRUPT, "ada", () -> {
+        })).isTrue();
+        assertThat(byUser.request(StopReason.INTERRUPT, "bob", () -> {
+        })).isFalse();
+        assertThat(byUser.reason()).isEqualTo(StopReason.INTERRUPT);
+        assertThat(byUser.by()).isEqualTo("ada");
+
+        StopRequest timedOut = new StopRequest(Runnable::run);
+        timedOut.request(StopReason.TIMEOUT, () -> {
+        });
+        timedOut.request(StopReason.INTERRUPT, "ada", () -> {
+        });
+        assertThat(timedOut.reason()).isEqualTo(StopReason.TIMEOUT);
+        assertThat(timedOut.by()).as("the timeout stopped it, not ada").isNull();
+    }
+
     @RepeatedTest(50)
     void concurrentStopsRecordExactlyTheReasonOfTheOneThatWon() throws Exception {
         AtomicInteger kills = new AtomicInteger();

@@ -54,6 +54,12 @@ class IdleSessionsTest {
         assertThat(api.get("/api/sessions/" + recent).json().get("state").asString()).isEqualTo("IDLE");
         var events = api.get("/api/sessions/" + idle + "/events").json().get("items");
         assertThat(events.get(events.size() - 1).get("type").asString()).isEqualTo("session.ended");
+        // Retention is no user: no data.by, no audit row of a deletion.
+        assertThat(events.get(events.size() - 1).get("data").has("by")).isFalse();
+        assertThat(jdbc.sql("select count(*) from audit_log where target = :t")
+            .param("t", "session:" + idle)
+            .query(Long.class)
+            .single()).isEqualTo(1); // its creation
         await().atMost(Duration.ofSeconds(30))
             .until(() -> !Files.exists(workspaces.directoryOf(UUID.fromString(idle))));
     }
