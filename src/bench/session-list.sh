@@ -2,6 +2,9 @@
 # Benchmark: GET /api/projects/{key}/sessions?limit=50 on 1,000,000 sessions over 1,000 projects,
 # first page and a deep keyset page, under 8 concurrent clients (wrk), against the built-in mode
 # server JAR. Prints wrk's latency distribution and requests/s. Loopback only.
+# A server with identity and access (issue 13) is called as a project *member* (not a server
+# admin, so the role check does its query) with a personal access token; an older server without
+# login is called without credentials, so the same script measures both sides of issue 13.
 #   usage: src/bench/session-list.sh [duration, default 30s]
 # Needs: a JDK 21+ (JAVA_HOME), wrk, psql (Debian packages: wrk, postgresql-client).
 set -euo pipefail
@@ -19,7 +22,8 @@ cleanup() { [[ -n "${SERVER:-}" ]] && kill "$SERVER" 2>/dev/null && wait "$SERVE
 trap cleanup EXIT
 
 # shellcheck disable=SC2086
-"$JAVA" ${JAVA_OPTS:-} -jar "$JAR" --collab.data-dir="$DATA" --server.port="$PORT" "${@:2}" >"$LOG" 2>&1 &
+"$JAVA" ${JAVA_OPTS:-} -jar "$JAR" --collab.data-dir="$DATA" --server.port="$PORT" \
+  --collab.auth.first-admin.login=bench --collab.auth.first-admin.password=bench-password-1 "${@:2}" >"$LOG" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 240); do curl -sf "localhost:$PORT/actuator/health/readiness" >/dev/null && break; sleep 0.5; done
 PGPORT=$(grep -o 'Built-in PostgreSQL ready on port [0-9]*' "$LOG" | grep -o '[0-9]*$')
@@ -55,12 +59,32 @@ ROW=$("${PSQL[@]}" -At -c "select (extract(epoch from last_activity_at) * 100000
 CURSOR=$(printf 's1.%s' "$ROW" | base64 -w0 | tr '+/' '-_' | tr -d '=')
 FIRST="http://localhost:$PORT/api/projects/$KEY/sessions?limit=50"
 DEEP="$FIRST&cursor=$CURSOR"
-curl -sf "$DEEP" | grep -q '"items":\[{' || { echo "deep page request failed"; exit 1; }
+AUTH=()
+if [[ $(curl -s -o /dev/null -w '%{http_code}' "$FIRST") == 401 ]]; then
+  # Issue 13: log in as the first admin, make a member of $KEY, and call with the member's token.
+  JAR_COOKIES="$DATA/cookies"; rm -f "$JAR_COOKIES"
+  login() { curl -sf -c "$JAR_COOKIES" -b "$JAR_COOKIES" -H 'Content-Type: application/json' \
+    -d "{\"login\":\"$1\",\"password\":\"$2\"}" "http://localhost:$PORT/api/auth/login" >/dev/null; }
+  xsrf() { awk '$6=="XSRF-TOKEN"{print $7}' "$JAR_COOKIES"; }
+  login bench bench-password-1
+  curl -s -o /dev/null -b "$JAR_COOKIES" -c "$JAR_COOKIES" -H "X-XSRF-TOKEN: $(xsrf)" -H 'Content-Type: application/json' \
+    -d '{"login":"reader","displayName":"Reader","password":"reader-password-1","admin":false}' "http://localhost:$PORT/api/users"
+  "${PSQL[@]}" -c "insert into project_members (project_key, user_id, role)
+     select '$KEY', id, 'member' from users where login = 'reader' on conflict do nothing"
+  rm -f "$JAR_COOKIES"; login reader reader-password-1
+  TOKEN=$(curl -sf -b "$JAR_COOKIES" -c "$JAR_COOKIES" -H "X-XSRF-TOKEN: $(xsrf)" -H 'Content-Type: application/json' \
+    -d '{"name":"bench","expiresAt":null}' "http://localhost:$PORT/api/tokens" | grep -o 'collab_pat_[A-Za-z0-9_-]*')
+  AUTH=(-H "Authorization: Bearer $TOKEN")
+  echo "== as project member 'reader' with a personal access token"
+else
+  echo "== without credentials (a server before identity and access)"
+fi
+curl -sf "${AUTH[@]}" "$DEEP" | grep -q '"items":\[{' || { echo "deep page request failed"; exit 1; }
 
 echo "== warm-up"
-wrk -t2 -c8 -d20s "$FIRST" >/dev/null
-wrk -t2 -c8 -d10s "$DEEP" >/dev/null
+wrk -t2 -c8 -d20s "${AUTH[@]}" "$FIRST" >/dev/null
+wrk -t2 -c8 -d10s "${AUTH[@]}" "$DEEP" >/dev/null
 echo "== first page: $FIRST"
-wrk -t2 -c8 -d"$DURATION" --latency "$FIRST"
+wrk -t2 -c8 -d"$DURATION" --latency "${AUTH[@]}" "$FIRST"
 echo "== deep keyset page (after the 900th session of 1,000)"
-wrk -t2 -c8 -d"$DURATION" --latency "$DEEP"
+wrk -t2 -c8 -d"$DURATION" --latency "${AUTH[@]}" "$DEEP"

@@ -60,6 +60,10 @@ function usage(message) {
   process.exit(2);
 }
 const log = (...a) => console.error(`[loadgen ${opts.target}]`, ...a);
+// A collab-server with identity and access (issue 13) wants a personal access token (run.sh makes
+// one and passes it in COLLAB_TOKEN); the node hub and an older collab-server ignore the header.
+const AUTH = opts.target === 'collab' && process.env.COLLAB_TOKEN
+  ? { authorization: `Bearer ${process.env.COLLAB_TOKEN}` } : {};
 
 const base = new URL(opts.base);
 const HOST = base.hostname;
@@ -95,7 +99,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function request(agent, method, path, body) {
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? null : Buffer.from(JSON.stringify(body));
-    const headers = { accept: 'application/json' };
+    const headers = { accept: 'application/json', ...AUTH };
     if (payload) { headers['content-type'] = 'application/json'; headers['content-length'] = payload.length; }
     else headers['content-length'] = 0;
     const req = http.request({ host: HOST, port: PORT, method, path, agent, headers }, (res) => {
@@ -193,7 +197,7 @@ class Stream {
   connect(onSettled) {
     this.onSettled = onSettled;
     this.rest = ''; this.skipLF = false; this.data = null; this.type = ''; this.id = null;
-    const headers = { accept: 'text/event-stream', 'cache-control': 'no-cache' };
+    const headers = { accept: 'text/event-stream', 'cache-control': 'no-cache', ...AUTH };
     const first = this.t0 === 0;
     if (first) this.t0 = performance.now();
     if (opts.target === 'collab') headers['last-event-id'] = this.lastEventId;
@@ -462,7 +466,7 @@ function publish(i, count, done) {
   };
   const req = http.request({
     host: HOST, port: PORT, method: 'POST', path, agent: pubAgent,
-    headers: { 'content-length': 0, accept: 'application/json' },
+    headers: { 'content-length': 0, accept: 'application/json', ...AUTH },
   }, (res) => {
     res.resume();
     res.on('end', () => finish(res.statusCode === 200, res.statusCode));

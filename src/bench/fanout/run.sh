@@ -133,7 +133,8 @@ start_collab() {
   # shellcheck disable=SC2086
   "$JAVA" ${JAVA_OPTS:-} -cp "$CLASSPATH_ARG" dev.collab.CollabServerApplication \
       --collab.data-dir="$WORK/collab" --server.port="$COLLAB_PORT" \
-      --collab.test.endpoints=true --collab.sweeper.enabled=false >>"$WORK/collab.log" 2>&1 &
+      --collab.test.endpoints=true --collab.sweeper.enabled=false \
+      --collab.auth.first-admin.login=bench --collab.auth.first-admin.password=bench-password-1 >>"$WORK/collab.log" 2>&1 &
   JPID=$!
   local start=$SECONDS
   until curl -sf -o /dev/null "$CB/actuator/health/readiness"; do
@@ -142,6 +143,23 @@ start_collab() {
     sleep 0.2
   done
   echo "collab-server ready (pid $JPID, PostgreSQL pid $(postmaster_pid), $((SECONDS - start)) s)" >&2
+  collab_token
+}
+
+# Issue 13: every /api request needs a user. The loadgen calls as the first admin with a personal
+# access token (COLLAB_TOKEN); a server from before identity and access gets none and needs none.
+collab_token() {
+  unset COLLAB_TOKEN
+  [[ $(curl -s -o /dev/null -w '%{http_code}' "$CB/api/projects") == 401 ]] || return 0
+  local jar="$WORK/cookies" xsrf
+  rm -f "$jar"
+  curl -sf -c "$jar" -H 'Content-Type: application/json' -d '{"login":"bench","password":"bench-password-1"}' \
+    "$CB/api/auth/login" >/dev/null
+  xsrf=$(awk '$6=="XSRF-TOKEN"{print $7}' "$jar")
+  COLLAB_TOKEN=$(curl -sf -b "$jar" -H "X-XSRF-TOKEN: $xsrf" -H 'Content-Type: application/json' \
+    -d '{"name":"fanout","expiresAt":null}' "$CB/api/tokens" | sed -n 's/.*"token":"\(collab_pat_[^"]*\)".*/\1/p')
+  [[ -n "$COLLAB_TOKEN" ]] || { echo "could not create a token for the loadgen" >&2; exit 1; }
+  export COLLAB_TOKEN
 }
 
 start_node() {
