@@ -23,6 +23,19 @@ class AuditLog {
                     rs.getString("action"), rs.getString("target"), rs.getString("request_id"),
                     rs.getString("address")));
 
+    /**
+     * The columns of the answer. A failed or throttled login's target is the login as
+     * typed, which may be a password typed into the wrong field: it is shown only when
+     * such a user exists (the table keeps it for operators).
+     */
+    private static final String SELECT = """
+            select a.id, a.at, a.actor, a.action, a.request_id, a.address,
+                   case when a.action in ('login.failed', 'login.throttled')
+                             and not exists (select 1 from users u where 'user:' || u.login = a.target)
+                        then null else a.target end as target
+            from audit_log a
+            """;
+
     private final JdbcClient jdbc;
 
     AuditLog(JdbcClient jdbc) {
@@ -34,17 +47,12 @@ class AuditLog {
      */
     Page page(@Nullable AuditCursor after, int limit) {
         // One row more than asked tells whether there is a next page.
-        List<Row> rows = after == null ? jdbc.sql("""
-                select id, at, actor, action, target, request_id, address from audit_log
-                order by at desc, id desc
-                limit :limit
-                """).param("limit", limit + 1).query(ROW).list()
-                : jdbc.sql("""
-                        select id, at, actor, action, target, request_id, address from audit_log
-                        where (at, id) < (:at, :id)
-                        order by at desc, id desc
-                        limit :limit
-                        """)
+        List<Row> rows = after == null
+                ? jdbc.sql(SELECT + "order by at desc, id desc limit :limit")
+                    .param("limit", limit + 1)
+                    .query(ROW)
+                    .list()
+                : jdbc.sql(SELECT + "where (at, id) < (:at, :id) order by at desc, id desc limit :limit")
                     .param("at", after.at().atOffset(java.time.ZoneOffset.UTC))
                     .param("id", after.id())
                     .param("limit", limit + 1)
