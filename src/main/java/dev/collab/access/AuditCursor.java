@@ -14,6 +14,12 @@ record AuditCursor(Instant at, long id) {
 
     private static final String VERSION = "a1";
 
+    /** 0001-01-01T00:00:00Z in microseconds since the epoch. */
+    private static final long EARLIEST = -62_135_596_800_000_000L;
+
+    /** 9999-12-31T23:59:59.999999Z in microseconds since the epoch. */
+    private static final long LATEST = 253_402_300_799_999_999L;
+
     String encode() {
         long micros = Math.addExact(Math.multiplyExact(at.getEpochSecond(), 1_000_000L), at.getNano() / 1_000L);
         String plain = VERSION + "." + micros + "." + id;
@@ -36,8 +42,11 @@ record AuditCursor(Instant at, long id) {
             }
             long micros = Long.parseLong(parts[1]);
             long id = Long.parseLong(parts[2]);
-            // One spelling per cursor: no plus sign, no leading zeros.
-            if (!Long.toString(micros).equals(parts[1]) || !Long.toString(id).equals(parts[2]) || id < 1) {
+            // One spelling per cursor: no plus sign, no leading zeros. Only times an
+            // audit row can have: PostgreSQL refuses far ones (an error, not an empty
+            // page).
+            if (!Long.toString(micros).equals(parts[1]) || !Long.toString(id).equals(parts[2]) || id < 1
+                    || micros < EARLIEST || micros > LATEST) {
                 throw new IllegalArgumentException("not canonical");
             }
             AuditCursor cursor = new AuditCursor(Instant.ofEpochSecond(Math.floorDiv(micros, 1_000_000L),
