@@ -35,8 +35,8 @@ import org.springframework.security.web.util.matcher.RequestMatcher;
  * <li>{@code /api/**} needs a user: the browser session (Spring Session JDBC's cookie;
  * the user is re-read every request, {@link SessionUsers}) or a personal access token
  * ({@code Authorization: Bearer}, through Spring Security's bearer filter and
- * {@link TokenAuthentication}); {@code /api/users/**} needs a server admin. The login and
- * setup endpoints are open.</li>
+ * {@link TokenAuthentication}); {@code /api/users/**} and {@code /api/audit} need a
+ * server admin. The login and setup endpoints are open.</li>
  * <li>CSRF for writes made with the session cookie: the SPA cookie-to-header pattern
  * ({@code XSRF-TOKEN} cookie, {@code X-XSRF-TOKEN} header); never for bearer requests;
  * plus the {@link OriginCheck}.</li>
@@ -166,7 +166,7 @@ class SecurityConfiguration {
                 .permitAll()
                 .requestMatchers("/api/auth/login", "/api/auth/setup")
                 .permitAll()
-                .requestMatchers("/api/users", "/api/users/**")
+                .requestMatchers("/api/users", "/api/users/**", "/api/audit")
                 .hasRole("ADMIN")
                 .requestMatchers("/api/**")
                 .authenticated()

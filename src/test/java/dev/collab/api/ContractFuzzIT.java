@@ -6,6 +6,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -86,7 +87,11 @@ class ContractFuzzIT {
 
     private final List<String> sessions = new ArrayList<>();
 
-    private final List<String> cursors = new ArrayList<>();
+    /**
+     * By path: a cursor is only valid for the list that gave it (a session list's cursor
+     * is no audit cursor).
+     */
+    private final Map<String, List<String>> cursors = new HashMap<>();
 
     @Test
     void requestsGeneratedFromTheDocumentKeepIt() {
@@ -201,8 +206,9 @@ class ContractFuzzIT {
                     && projects.size() < 20) {
                 projects.add(body.get("key").asString());
             }
-            if (body.path("nextCursor").isString() && cursors.size() < 20) {
-                cursors.add(body.get("nextCursor").asString());
+            List<String> listCursors = cursors.computeIfAbsent(operation.path(), path -> new ArrayList<>());
+            if (body.path("nextCursor").isString() && listCursors.size() < 20) {
+                listCursors.add(body.get("nextCursor").asString());
             }
         }
         catch (JacksonException e) {
@@ -347,7 +353,7 @@ class ContractFuzzIT {
             if (!overridden && !parameter.required() && (override != null || random.nextBoolean())) {
                 continue;
             }
-            String value = overridden ? override.get(parameter.name()) : validParameter(parameter);
+            String value = overridden ? override.get(parameter.name()) : validParameter(operation, parameter);
             if (value == null) {
                 continue;
             }
@@ -383,7 +389,7 @@ class ContractFuzzIT {
         return new Case(kind, meantValid, new RawHttp.Request(operation.method(), path + query, headers, bytes));
     }
 
-    private String validParameter(Parameter parameter) {
+    private String validParameter(Operation operation, Parameter parameter) {
         JsonNode schema = resolve(parameter.schema());
         if (parameter.name().equals("key") && !projects.isEmpty() && random.nextInt(10) < 7) {
             return pick(projects);
@@ -393,7 +399,8 @@ class ContractFuzzIT {
         }
         if (parameter.name().equals("cursor")) {
             // Opaque: only a cursor the server gave is a valid one.
-            return cursors.isEmpty() ? null : pick(cursors);
+            List<String> listCursors = cursors.getOrDefault(operation.path(), List.of());
+            return listCursors.isEmpty() ? null : pick(listCursors);
         }
         String value = text(validValue(schema, 0));
         if (parameter.in().equals("header")) {
@@ -628,8 +635,9 @@ class ContractFuzzIT {
             if (random.nextBoolean()) {
                 // The header twice: one valid value and one more.
                 return build(operation, "duplicate header " + parameter.name(), false, null, null,
-                        List.<String[]>of(new String[] { parameter.name(), validParameterOr(parameter, "1") },
-                                new String[] { parameter.name(), validParameterOr(parameter, "2") }));
+                        List.<String[]>of(
+                                new String[] { parameter.name(), validParameterOr(operation, parameter, "1") },
+                                new String[] { parameter.name(), validParameterOr(operation, parameter, "2") }));
             }
             return build(operation, "header " + parameter.name() + "=" + RawHttp.abbreviate(value, 20), false,
                     Map.of(parameter.name(), value), null, null);
@@ -642,8 +650,8 @@ class ContractFuzzIT {
                 Map.of(parameter.name(), value), null, null);
     }
 
-    private String validParameterOr(Parameter parameter, String fallback) {
-        String value = validParameter(parameter);
+    private String validParameterOr(Operation operation, Parameter parameter, String fallback) {
+        String value = validParameter(operation, parameter);
         return value == null ? fallback : value;
     }
 
