@@ -142,6 +142,16 @@ class AuthorisationMatrixTest {
         OWN_TOKEN,
         /** A user for the server admin to change. */
         USER,
+        /**
+         * {@code {login}}: a new user, not a member, for each permitted caller (an
+         * existing one otherwise).
+         */
+        NEW_LOGIN,
+        /**
+         * {@code {login}}: a new viewer of the project for each permitted caller (an
+         * existing user otherwise).
+         */
+        NEW_MEMBER,
         /** No path variable or only {@code {key}}. */
         NONE
 
@@ -188,7 +198,11 @@ class AuthorisationMatrixTest {
             row("GET", "/api/sessions/{id}/events", viewer(200), null, Target.SESSION),
             row("GET", "/api/sessions/{id}/events/stream", viewer(200), null, Target.ENDED_SESSION),
             row("POST", "/api/sessions/{id}/messages", member(202), "{\"text\":\"hi\"}", Target.FRESH_SESSION),
-            row("POST", "/api/sessions/{id}/interrupt", member(204), "", Target.SESSION)
+            row("POST", "/api/sessions/{id}/interrupt", member(204), "", Target.SESSION),
+            row("GET", "/api/projects/{key}/members", viewer(200), null, Target.NONE),
+            row("PUT", "/api/projects/{key}/members/{login}", admin(201), "{\"role\":\"viewer\"}", Target.NEW_LOGIN),
+            row("DELETE", "/api/projects/{key}/members/{login}", admin(204), null, Target.NEW_MEMBER),
+            row("GET", "/api/audit", serverAdmin(200), null, Target.NONE)
     // @formatter:on
     );
 
@@ -364,7 +378,10 @@ class AuthorisationMatrixTest {
         void check() {
             Expected expected = expected();
             Api client = fixture.clients.get(caller);
-            String path = row.path().replace("{key}", fixture.project).replace("{id}", id(client, expected));
+            String path = row.path()
+                .replace("{key}", fixture.project)
+                .replace(row.target() == Target.NEW_LOGIN || row.target() == Target.NEW_MEMBER ? "{login}" : "{id}",
+                        id(client, expected));
             String body = row.body().apply(this);
             HttpRequest.Builder request = HttpRequest.newBuilder(client.uri(path));
             if (body == null) {
@@ -398,8 +415,42 @@ class AuthorisationMatrixTest {
                     permitted ? client.post("/api/tokens", "{\"name\":\"to revoke\"}").json().get("id").asString()
                             : UUID.randomUUID().toString();
                 case USER -> fixture.targetUser.toString();
+                case NEW_LOGIN -> permitted ? newLogin() : fixture.loginUser;
+                case NEW_MEMBER -> {
+                    if (!permitted) {
+                        yield fixture.loginUser;
+                    }
+                    String login = newLogin();
+                    fixture.member(fixture.project, userId(login), "viewer");
+                    yield login;
+                }
                 case NONE -> "";
             };
+        }
+
+        private String newLogin() {
+            String login = unique("mm");
+            api.createUser(login, PASSWORD, false);
+            return login;
+        }
+
+        private UUID userId(String login) {
+            return jdbc.sql("select id from users where login = :login")
+                .param("login", login)
+                .query(UUID.class)
+                .single();
+        }
+
+        private @org.jspecify.annotations.Nullable String roleOf(String login) {
+            return jdbc.sql("""
+                    select m.role from project_members m join users u on u.id = m.user_id
+                    where m.project_key = :key and u.login = :login
+                    """)
+                .param("key", fixture.project)
+                .param("login", login)
+                .query(String.class)
+                .optional()
+                .orElse(null);
         }
 
         /** A permitted write really happened. */
@@ -416,6 +467,10 @@ class AuthorisationMatrixTest {
                 case "POST /api/projects/{key}/sessions" ->
                     assertThat(api.get("/api/sessions/" + response.json().get("id").asString()).status())
                         .isEqualTo(200);
+                case "PUT /api/projects/{key}/members/{login}" ->
+                    assertThat(roleOf(path.substring(path.lastIndexOf('/') + 1))).isEqualTo("viewer");
+                case "DELETE /api/projects/{key}/members/{login}" ->
+                    assertThat(roleOf(path.substring(path.lastIndexOf('/') + 1))).isNull();
                 case "GET /api/sessions/{id}/events/stream" ->
                     assertThat(response.text()).contains("event: session.ended");
                 case "GET /api/projects" -> {
