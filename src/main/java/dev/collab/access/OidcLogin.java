@@ -140,15 +140,20 @@ final class OidcLogin {
 
     private static OidcUser signIn(OidcUserRequest request, OidcUserService oidcUsers, OidcAccounts accounts) {
         OidcUser user = oidcUsers.loadUser(request);
-        OidcAccounts.Account account = accounts.signIn(user.getIdToken().getIssuer().toString(), user.getSubject(),
-                user.getPreferredUsername(), user.getEmail(), user.getFullName());
+        // Spring's ID token validation has made sure of both.
+        String issuer = java.util.Objects.requireNonNull(user.getIdToken().getIssuer()).toString();
+        String subject = java.util.Objects.requireNonNull(user.getSubject());
+        OidcAccounts.Account account = accounts.signIn(issuer, subject, user.getPreferredUsername(), user.getEmail(),
+                user.getFullName());
         return new SignedIn(user, account.id());
     }
 
     private static void succeeded(HttpServletRequest request, HttpServletResponse response,
             Authentication authentication, SessionUsers sessions, CsrfTokenRepository csrfTokens,
             Duration sessionTimeout) throws IOException {
-        SignedIn user = (SignedIn) authentication.getPrincipal();
+        if (!(authentication.getPrincipal() instanceof SignedIn user)) {
+            throw new IllegalStateException("an OIDC login without its user");
+        }
         // The login has renewed the session's id (session fixation); now it is a login
         // session like any other.
         HttpSession session = request.getSession();
@@ -239,10 +244,14 @@ final class OidcLogin {
         @Override
         public void saveAuthorizationRequest(@Nullable OAuth2AuthorizationRequest authorizationRequest,
                 HttpServletRequest request, HttpServletResponse response) {
+            if (authorizationRequest == null) {
+                delegate.removeAuthorizationRequest(request, response);
+                return;
+            }
             boolean fresh = request.getSession(false) == null;
             delegate.saveAuthorizationRequest(authorizationRequest, request, response);
             HttpSession session = request.getSession(false);
-            if (authorizationRequest == null || session == null) {
+            if (session == null) {
                 return;
             }
             if (fresh) {
