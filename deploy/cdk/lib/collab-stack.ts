@@ -6,6 +6,7 @@ import * as efs from 'aws-cdk-lib/aws-efs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import * as settings from './settings';
 
@@ -26,6 +27,22 @@ export interface CollabServerStackProps extends StackProps {
   readonly desiredCount?: number;
   /** ACM certificate for an HTTPS listener; without it the ALB serves plain HTTP on port 80. */
   readonly certificateArn?: string;
+  /**
+   * OIDC login (docs/deploy.md, "OIDC login"): the provider's issuer URI (https). With
+   * `oidcClientId`; without both, OIDC login is off.
+   */
+  readonly oidcIssuerUri?: string;
+  /** This server's client id at the OIDC provider. */
+  readonly oidcClientId?: string;
+  /**
+   * The Secrets Manager secret (name or ARN) whose value is the OIDC client secret, as plain text.
+   * Without it, the stack creates a secret (output OidcClientSecretArn; a generated placeholder
+   * value) whose value you set to the provider's. The value never appears in the template or the
+   * task definition.
+   */
+  readonly oidcClientSecret?: string;
+  /** The provider's name on the login page's "Sign in with …" button. @default the issuer's host */
+  readonly oidcName?: string;
 }
 
 /** A deployment input that is missing or malformed: the app prints its message alone and exits. */
@@ -44,6 +61,15 @@ interface Configuration {
   readonly image: string;
   readonly desiredCount: number;
   readonly certificateArn?: string;
+  readonly oidc?: OidcConfiguration;
+}
+
+interface OidcConfiguration {
+  readonly issuerUri: string;
+  readonly clientId: string;
+  /** The secret's name or ARN; undefined: the stack creates one. */
+  readonly clientSecret?: string;
+  readonly name?: string;
 }
 
 /**
@@ -166,6 +192,8 @@ export class CollabServerStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    const oidcClientSecret = config.oidc ? oidcSecret(this, config.oidc) : undefined;
+
     const container = taskDefinition.addContainer(CONTAINER_NAME, {
       containerName: CONTAINER_NAME,
       image: ecs.ContainerImage.fromRegistry(config.image),
@@ -189,11 +217,24 @@ export class CollabServerStack extends Stack {
         // X-Forwarded-For/-Proto/-Host count only from the ALB (its nodes are in this VPC, and
         // the tasks' security group admits only the ALB): the client address, the https scheme.
         COLLAB_AUTH_TRUSTED_PROXIES: vpc.vpcCidrBlock,
+        // OIDC login: issuer and client id are not secret; the client secret is (below).
+        ...(config.oidc
+          ? {
+              COLLAB_AUTH_OIDC_ISSUER_URI: config.oidc.issuerUri,
+              COLLAB_AUTH_OIDC_CLIENT_ID: config.oidc.clientId,
+              ...(config.oidc.name ? { COLLAB_AUTH_OIDC_NAME: config.oidc.name } : {}),
+            }
+          : {}),
       },
       // Injected by ECS from Secrets Manager at task start; never in the task definition itself.
       secrets: {
         SPRING_DATASOURCE_USERNAME: ecs.Secret.fromSecretsManager(databaseSecret, 'username'),
         SPRING_DATASOURCE_PASSWORD: ecs.Secret.fromSecretsManager(databaseSecret, 'password'),
+        // The whole secret string is the client secret. ECS grants the execution role read access
+        // to exactly this secret.
+        ...(oidcClientSecret
+          ? { COLLAB_AUTH_OIDC_CLIENT_SECRET: ecs.Secret.fromSecretsManager(oidcClientSecret) }
+          : {}),
       },
       healthCheck: {
         command: [
@@ -313,6 +354,12 @@ export class CollabServerStack extends Stack {
       description: 'Secrets Manager secret with the database credentials',
       value: databaseSecret.secretArn,
     });
+    if (oidcClientSecret) {
+      new CfnOutput(this, 'OidcClientSecretArn', {
+        description: 'Secrets Manager secret with the OIDC client secret (its whole value)',
+        value: oidcClientSecret.secretArn,
+      });
+    }
     new CfnOutput(this, 'LogGroupName', {
       description: 'CloudWatch Logs group of the containers (streams collab/collab-server/<task id>)',
       value: logGroup.logGroupName,
@@ -351,7 +398,57 @@ function resolveConfiguration(scope: Construct, props: CollabServerStackProps): 
     throw new ConfigurationError(`certificateArn must be an ACM certificate ARN (arn:aws:acm:…), got '${String(certificateArn)}'.`);
   }
 
-  return { image: image.trim(), desiredCount, certificateArn: certificateArn?.trim() };
+  const oidcIssuerUri = input('oidcIssuerUri');
+  const oidcClientId = input('oidcClientId');
+  const oidcClientSecret = input('oidcClientSecret');
+  const oidcName = input('oidcName');
+  let oidc: OidcConfiguration | undefined;
+  if (oidcIssuerUri !== undefined || oidcClientId !== undefined || oidcClientSecret !== undefined) {
+    if (typeof oidcIssuerUri !== 'string' || typeof oidcClientId !== 'string') {
+      throw new ConfigurationError(
+        'OIDC login needs both -c oidcIssuerUri=<https issuer URI> and -c oidcClientId=<client id> ' +
+          '(and optionally -c oidcClientSecret=<Secrets Manager secret name or ARN>), or none of them.',
+      );
+    }
+    if (!/^https:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(oidcIssuerUri.trim())) {
+      throw new ConfigurationError(`oidcIssuerUri must be an https URL without query or fragment, got '${oidcIssuerUri}'.`);
+    }
+    if (oidcClientSecret !== undefined && (typeof oidcClientSecret !== 'string' || /\s/.test(oidcClientSecret.trim()))) {
+      throw new ConfigurationError(
+        `oidcClientSecret must be the name or ARN of a Secrets Manager secret (never the client secret itself), got '${String(oidcClientSecret)}'.`,
+      );
+    }
+    oidc = {
+      issuerUri: oidcIssuerUri.trim(),
+      clientId: oidcClientId.trim(),
+      clientSecret: oidcClientSecret?.trim(),
+      name: typeof oidcName === 'string' ? oidcName.trim() : undefined,
+    };
+  }
+
+  return { image: image.trim(), desiredCount, certificateArn: certificateArn?.trim(), oidc };
+}
+
+/**
+ * The OIDC client secret: the existing secret given by name or ARN, or a new one whose value the
+ * operator sets (`aws secretsmanager put-secret-value`, docs/deploy.md) before users log in.
+ */
+function oidcSecret(stack: Stack, oidc: OidcConfiguration): secretsmanager.ISecret {
+  const given = oidc.clientSecret;
+  if (given === undefined) {
+    return new secretsmanager.Secret(stack, 'OidcClientSecret', {
+      description: 'collab-server: the OIDC client secret (set its value to the one from the provider)',
+      // Keep the secret when the stack goes: the provider's client still uses it.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+  if (!given.startsWith('arn:')) {
+    return secretsmanager.Secret.fromSecretNameV2(stack, 'OidcClientSecret', given);
+  }
+  // A complete ARN ends in the six random characters Secrets Manager appends to the name.
+  return /-[A-Za-z0-9]{6}$/.test(given)
+    ? secretsmanager.Secret.fromSecretCompleteArn(stack, 'OidcClientSecret', given)
+    : secretsmanager.Secret.fromSecretPartialArn(stack, 'OidcClientSecret', given);
 }
 
 /** The ECR repository of an image URI like <account>.dkr.ecr.<region>.amazonaws.com/<name>:<tag>, if it is one. */

@@ -93,23 +93,87 @@ public record AuthProperties(@Valid @NotNull @DefaultValue FirstAdmin firstAdmin
     }
 
     /**
-     * {@code collab.auth.oidc.*}: bound here, used by the OIDC login.
+     * {@code collab.auth.oidc.*}: login through the team's OIDC provider (authorization
+     * code with PKCE, {@link OidcLogin}), on when issuer-uri, client-id and client-secret
+     * are all set. All three or none: a partial set fails the start with one clear line.
      *
-     * @param issuerUri the OIDC provider's issuer URI
+     * @param issuerUri the OIDC provider's issuer URI, an https URL (http only for a
+     * loopback host such as localhost, for tests and local providers)
      * @param clientId this server's client id at the provider
      * @param clientSecret this server's client secret at the provider (never logged)
+     * @param scopes the scopes asked for (openid is always needed)
+     * @param name the provider's name for the browser app's Sign in with button, such as
+     * Okta; empty: the issuer's host
      */
-    public record Oidc(@Nullable String issuerUri, @Nullable String clientId, @Nullable String clientSecret) {
+    public record Oidc(@Nullable String issuerUri, @Nullable String clientId, @Nullable String clientSecret,
+            @NotNull @DefaultValue( {
+                    "openid", "profile", "email" }) List<@Pattern(regexp = "[A-Za-z0-9_.:/-]{1,100}") String> scopes,
+            @Nullable String name){
+
+        public Oidc {
+            // Blank is unset: an empty environment variable (a deployment without OIDC).
+            issuerUri = blankToNull(issuerUri);
+            clientId = blankToNull(clientId);
+            clientSecret = blankToNull(clientSecret);
+            name = blankToNull(name);
+            int set = (issuerUri == null ? 0 : 1) + (clientId == null ? 0 : 1) + (clientSecret == null ? 0 : 1);
+            if (set != 0 && set != 3) {
+                throw new IllegalArgumentException("collab.auth.oidc.issuer-uri, collab.auth.oidc.client-id and "
+                        + "collab.auth.oidc.client-secret are set together (or none of them)");
+            }
+            if (issuerUri != null && !secureOrLoopback(issuerUri)) {
+                throw new IllegalArgumentException("collab.auth.oidc.issuer-uri must be an https URL "
+                        + "(http only for localhost or a loopback address), not " + issuerUri);
+            }
+            if (set == 3 && (scopes == null || !scopes.contains("openid"))) {
+                throw new IllegalArgumentException("collab.auth.oidc.scopes must include openid");
+            }
+        }
+
+        private static @Nullable String blankToNull(@Nullable String value) {
+            return value == null || value.isBlank() ? null : value.strip();
+        }
+
+        private static boolean secureOrLoopback(String uri) {
+            java.net.URI parsed;
+            try {
+                parsed = new java.net.URI(uri);
+            }
+            catch (java.net.URISyntaxException e) {
+                return false;
+            }
+            String host = parsed.getHost();
+            if (host == null || parsed.getRawQuery() != null || parsed.getRawFragment() != null
+                    || parsed.getRawUserInfo() != null) {
+                return false;
+            }
+            if ("https".equalsIgnoreCase(parsed.getScheme())) {
+                return true;
+            }
+            return "http".equalsIgnoreCase(parsed.getScheme()) && (host.equalsIgnoreCase("localhost")
+                    || host.equals("127.0.0.1") || host.equals("[::1]") || host.equals("::1"));
+        }
 
         @Override
         public String toString() {
             // Never the secret, should these settings ever be logged.
             return "Oidc[issuerUri=" + issuerUri + ", clientId=" + clientId + ", clientSecret="
-                    + (clientSecret == null ? "null" : "***") + "]";
+                    + (clientSecret == null ? "null" : "***") + ", scopes=" + scopes + ", name=" + name + "]";
         }
 
         public boolean configured() {
             return issuerUri != null && clientId != null && clientSecret != null;
+        }
+
+        /**
+         * The name of the Sign in with button: the configured name, or the issuer's host.
+         */
+        String displayName() {
+            if (name != null) {
+                return name;
+            }
+            String host = issuerUri == null ? null : java.net.URI.create(issuerUri).getHost();
+            return host == null ? "OIDC" : host;
         }
     }
 }

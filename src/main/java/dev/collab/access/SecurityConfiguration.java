@@ -36,7 +36,8 @@ import org.springframework.security.web.util.matcher.RequestMatcher;
  * the user is re-read every request, {@link SessionUsers}) or a personal access token
  * ({@code Authorization: Bearer}, through Spring Security's bearer filter and
  * {@link TokenAuthentication}); {@code /api/users/**} and {@code /api/audit} need a
- * server admin. The login and setup endpoints are open.</li>
+ * server admin. The login and setup endpoints are open, and so are the OIDC login's
+ * ({@link OidcLogin}, only in the chain when {@code collab.auth.oidc.*} is set).</li>
  * <li>CSRF for writes made with the session cookie: the SPA cookie-to-header pattern
  * ({@code XSRF-TOKEN} cookie, {@code X-XSRF-TOKEN} header); never for bearer requests;
  * plus the {@link OriginCheck}.</li>
@@ -104,6 +105,7 @@ class SecurityConfiguration {
     @Bean
     SecurityFilterChain apiSecurity(HttpSecurity http, SessionUsers sessionUsers, CsrfTokenRepository csrfTokens,
             TokenAuthentication tokens, AuthProperties properties, DatabaseFailures databaseFailures,
+            OidcAccounts oidcAccounts, Audit audit,
             @Value("${server.servlet.session.cookie.name:COLLAB_SESSION}") String sessionCookie,
             org.springframework.core.env.Environment environment) throws Exception {
         SecurityProblems problems = new SecurityProblems();
@@ -164,7 +166,8 @@ class SecurityConfiguration {
                 // plain 404).
                 .requestMatchers(request -> onManagementPort(request, environment))
                 .permitAll()
-                .requestMatchers("/api/auth/login", "/api/auth/setup")
+                .requestMatchers("/api/auth/login", "/api/auth/setup", "/api/auth/config", OidcLogin.START,
+                        OidcLogin.CALLBACK)
                 .permitAll()
                 .requestMatchers("/api/users", "/api/users/**", "/api/audit")
                 .hasRole("ADMIN")
@@ -172,6 +175,10 @@ class SecurityConfiguration {
                 .authenticated()
                 .anyRequest()
                 .permitAll());
+        if (properties.oidc().configured()) {
+            OidcLogin.configure(http, properties.oidc(), oidcAccounts, sessionUsers, csrfTokens, audit,
+                    properties.sessionTimeout());
+        }
         return http.build();
     }
 

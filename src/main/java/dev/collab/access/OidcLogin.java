@@ -1,0 +1,342 @@
+package dev.collab.access;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Map;
+
+import dev.collab.web.ApiException;
+import dev.collab.web.FilterRejection;
+import dev.collab.web.ProblemCode;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import jakarta.servlet.http.HttpSession;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpMethod;
+import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.core.AuthenticationException;
+import org.springframework.security.oauth2.client.OAuth2AuthorizedClient;
+import org.springframework.security.oauth2.client.oidc.userinfo.OidcUserRequest;
+import org.springframework.security.oauth2.client.oidc.userinfo.OidcUserService;
+import org.springframework.security.oauth2.client.registration.ClientRegistration;
+import org.springframework.security.oauth2.client.registration.ClientRegistrationRepository;
+import org.springframework.security.oauth2.client.registration.ClientRegistrations;
+import org.springframework.security.oauth2.client.registration.InMemoryClientRegistrationRepository;
+import org.springframework.security.oauth2.client.registration.SupplierClientRegistrationRepository;
+import org.springframework.security.oauth2.client.web.AuthorizationRequestRepository;
+import org.springframework.security.oauth2.client.web.DefaultOAuth2AuthorizationRequestResolver;
+import org.springframework.security.oauth2.client.web.HttpSessionOAuth2AuthorizationRequestRepository;
+import org.springframework.security.oauth2.client.web.OAuth2AuthorizationRequestCustomizers;
+import org.springframework.security.oauth2.client.web.OAuth2AuthorizationRequestRedirectFilter;
+import org.springframework.security.oauth2.client.web.OAuth2AuthorizationRequestResolver;
+import org.springframework.security.oauth2.client.web.OAuth2AuthorizedClientRepository;
+import org.springframework.security.oauth2.core.OAuth2AuthenticationException;
+import org.springframework.security.oauth2.core.endpoint.OAuth2AuthorizationRequest;
+import org.springframework.security.oauth2.core.oidc.user.OidcUser;
+import org.springframework.security.web.context.NullSecurityContextRepository;
+import org.springframework.security.web.csrf.CsrfAuthenticationStrategy;
+import org.springframework.security.web.csrf.CsrfTokenRepository;
+import org.springframework.security.web.servlet.util.matcher.PathPatternRequestMatcher;
+import org.springframework.security.web.util.matcher.RequestMatcher;
+import org.springframework.web.filter.OncePerRequestFilter;
+
+/**
+ * OIDC login (docs/api.md, "OIDC login"): Spring Security's {@code oauth2Login} with the
+ * authorization code flow and PKCE, started at {@code GET /api/auth/oidc}, with the
+ * provider's answer at {@code GET /api/auth/oidc/callback}. The provider's user becomes a
+ * collab user through {@link OidcAccounts}, and the login ends like a password login: the
+ * same session cookie, holding only the user's id ({@link SessionUsers}).
+ * <p>
+ * The provider is discovered lazily, on the first login, not at startup: the server
+ * starts (and stays healthy) while the provider is down; a login then answers
+ * {@code 503 service-unavailable} until it is back. Only configured when
+ * {@code collab.auth.oidc.*} is set; otherwise none of this is in the chain.
+ */
+final class OidcLogin {
+
+    static final String START = "/api/auth/oidc";
+
+    static final String CALLBACK = "/api/auth/oidc/callback";
+
+    private static final String REGISTRATION_ID = "oidc";
+
+    /** The session attribute of the safe local target to return to after the login. */
+    private static final String TARGET = OidcLogin.class.getName() + ".target";
+
+    /**
+     * How long a started login may take at the provider. Starting a login creates a
+     * session (it holds the state and the PKCE verifier, on every replica): one that is
+     * never finished goes away after this, not after the long session timeout.
+     */
+    private static final Duration PENDING = Duration.ofMinutes(10);
+
+    private static final Logger log = LoggerFactory.getLogger(OidcLogin.class);
+
+    private static final RequestMatcher START_REQUEST = PathPatternRequestMatcher.withDefaults()
+        .matcher(HttpMethod.GET, START);
+
+    private static final RequestMatcher CALLBACK_REQUEST = PathPatternRequestMatcher.withDefaults()
+        .matcher(HttpMethod.GET, CALLBACK);
+
+    private OidcLogin() {
+    }
+
+    /** Adds the OIDC login to the chain. */
+    static void configure(HttpSecurity http, AuthProperties.Oidc settings, OidcAccounts accounts, SessionUsers sessions,
+            CsrfTokenRepository csrfTokens, Audit audit, Duration sessionTimeout) throws Exception {
+        ClientRegistrationRepository registrations = new SupplierClientRegistrationRepository(
+                () -> new InMemoryClientRegistrationRepository(discover(settings)));
+        DefaultOAuth2AuthorizationRequestResolver defaultResolver = new DefaultOAuth2AuthorizationRequestResolver(
+                registrations);
+        defaultResolver.setAuthorizationRequestCustomizer(OAuth2AuthorizationRequestCustomizers.withPkce());
+        // GET /api/auth/oidc itself starts the login (Spring's default is
+        // /oauth2/authorization/{registrationId}): there is one provider.
+        OAuth2AuthorizationRequestResolver resolver = new OAuth2AuthorizationRequestResolver() {
+            @Override
+            public @Nullable OAuth2AuthorizationRequest resolve(HttpServletRequest request) {
+                return START_REQUEST.matches(request) ? defaultResolver.resolve(request, REGISTRATION_ID) : null;
+            }
+
+            @Override
+            public @Nullable OAuth2AuthorizationRequest resolve(HttpServletRequest request, String registrationId) {
+                return defaultResolver.resolve(request, registrationId);
+            }
+        };
+        OidcUserService oidcUsers = new OidcUserService();
+        http.addFilterBefore(new Discovery(registrations), OAuth2AuthorizationRequestRedirectFilter.class)
+            .oauth2Login(login -> login.clientRegistrationRepository(registrations)
+                // The browser app's page, where failures land: no page generated by
+                // Spring.
+                .loginPage("/login")
+                .authorizationEndpoint(endpoint -> endpoint.authorizationRequestResolver(resolver)
+                    .authorizationRequestRepository(new PendingLogins()))
+                .loginProcessingUrl(CALLBACK)
+                // The provider's tokens are not kept: they serve the login only.
+                .authorizedClientRepository(new NoAuthorizedClients())
+                .userInfoEndpoint(userInfo -> userInfo.oidcUserService(request -> signIn(request, oidcUsers, accounts)))
+                // The session gets the user's id (SessionUsers.store), never the
+                // provider's tokens and claims.
+                .securityContextRepository(new NullSecurityContextRepository())
+                .successHandler((request, response, authentication) -> succeeded(request, response, authentication,
+                        sessions, csrfTokens, sessionTimeout))
+                .failureHandler((request, response, failure) -> failed(request, response, failure, audit)));
+    }
+
+    /** The provider's metadata from its discovery document. */
+    private static ClientRegistration discover(AuthProperties.Oidc settings) {
+        String issuer = java.util.Objects.requireNonNull(settings.issuerUri());
+        return ClientRegistrations.fromIssuerLocation(issuer)
+            .registrationId(REGISTRATION_ID)
+            .clientId(java.util.Objects.requireNonNull(settings.clientId()))
+            .clientSecret(java.util.Objects.requireNonNull(settings.clientSecret()))
+            .scope(settings.scopes())
+            .redirectUri("{baseUrl}" + CALLBACK)
+            .build();
+    }
+
+    private static OidcUser signIn(OidcUserRequest request, OidcUserService oidcUsers, OidcAccounts accounts) {
+        OidcUser user = oidcUsers.loadUser(request);
+        // Spring's ID token validation has made sure of both.
+        String issuer = java.util.Objects.requireNonNull(user.getIdToken().getIssuer()).toString();
+        String subject = java.util.Objects.requireNonNull(user.getSubject());
+        OidcAccounts.Account account = accounts.signIn(issuer, subject, user.getPreferredUsername(), user.getEmail(),
+                user.getFullName());
+        return new SignedIn(user, account.id());
+    }
+
+    private static void succeeded(HttpServletRequest request, HttpServletResponse response,
+            Authentication authentication, SessionUsers sessions, CsrfTokenRepository csrfTokens,
+            Duration sessionTimeout) throws IOException {
+        if (!(authentication.getPrincipal() instanceof SignedIn user)) {
+            throw new IllegalStateException("an OIDC login without its user");
+        }
+        // The login has renewed the session's id (session fixation); now it is a login
+        // session like any other.
+        HttpSession session = request.getSession();
+        // A new session id at the login (session fixation), whatever Spring's strategy
+        // already did.
+        request.changeSessionId();
+        String target = session.getAttribute(TARGET) instanceof String saved ? saved : "/";
+        session.removeAttribute(TARGET);
+        session.setMaxInactiveInterval((int) sessionTimeout.toSeconds());
+        sessions.store(user.userId, request, response);
+        new CsrfAuthenticationStrategy(csrfTokens).onAuthentication(authentication, request, response);
+        response.sendRedirect(request.getContextPath() + target);
+    }
+
+    private static void failed(HttpServletRequest request, HttpServletResponse response,
+            AuthenticationException failure, Audit audit) throws IOException {
+        // A client's or the provider's doing (a stale or forged state, a denied consent,
+        // a
+        // disabled user): audited, answered with the browser app's login page, never
+        // logged as an error.
+        String reason = failure instanceof OAuth2AuthenticationException oauth ? oauth.getError().getErrorCode()
+                : "failed";
+        String target = failure instanceof OidcAccounts.Refused refused ? "user:" + refused.login() : "oidc";
+        audit.record(null, "login.oidc.failed", target, Map.of("reason", reason));
+        HttpSession session = request.getSession(false);
+        if (session != null) {
+            session.removeAttribute(TARGET);
+        }
+        log.debug("OIDC login failed: {}", reason);
+        String error = failure instanceof OidcAccounts.Refused ? "disabled" : "oidc";
+        response.sendRedirect(request.getContextPath() + "/login?error=" + error);
+    }
+
+    /**
+     * A target to return to after the login: a path on this server only (never a scheme,
+     * a host, {@code //host} or a backslash a browser reads as a slash), else null.
+     */
+    static @Nullable String safeTarget(@Nullable String target) {
+        if (target == null || target.length() > 2000 || !target.startsWith("/") || target.startsWith("//")
+                || target.startsWith("/\\")) {
+            return null;
+        }
+        for (int i = 0; i < target.length(); i++) {
+            char c = target.charAt(i);
+            if (c < 0x21 || c > 0x7e || c == '\\') {
+                return null;
+            }
+        }
+        return target;
+    }
+
+    /** The OIDC user of a login, with the collab user it signed in. */
+    static final class SignedIn extends org.springframework.security.oauth2.core.oidc.user.DefaultOidcUser {
+
+        private final java.util.UUID userId;
+
+        SignedIn(OidcUser user, java.util.UUID userId) {
+            super(user.getAuthorities(), user.getIdToken(), user.getUserInfo());
+            this.userId = userId;
+        }
+
+        @Override
+        public boolean equals(@Nullable Object other) {
+            return other instanceof SignedIn signedIn && signedIn.userId.equals(userId) && super.equals(other);
+        }
+
+        @Override
+        public int hashCode() {
+            return super.hashCode() * 31 + userId.hashCode();
+        }
+
+    }
+
+    /**
+     * The started logins, in the session (Spring Session JDBC: the callback may reach
+     * another replica), with the page to return to; a started login's session lives
+     * {@link #PENDING} only.
+     */
+    private static final class PendingLogins implements AuthorizationRequestRepository<OAuth2AuthorizationRequest> {
+
+        private final HttpSessionOAuth2AuthorizationRequestRepository delegate = new HttpSessionOAuth2AuthorizationRequestRepository();
+
+        @Override
+        public @Nullable OAuth2AuthorizationRequest loadAuthorizationRequest(HttpServletRequest request) {
+            return delegate.loadAuthorizationRequest(request);
+        }
+
+        @Override
+        public void saveAuthorizationRequest(@Nullable OAuth2AuthorizationRequest authorizationRequest,
+                HttpServletRequest request, HttpServletResponse response) {
+            if (authorizationRequest == null) {
+                delegate.removeAuthorizationRequest(request, response);
+                return;
+            }
+            boolean fresh = request.getSession(false) == null;
+            delegate.saveAuthorizationRequest(authorizationRequest, request, response);
+            HttpSession session = request.getSession(false);
+            if (session == null) {
+                return;
+            }
+            if (fresh) {
+                session.setMaxInactiveInterval((int) PENDING.toSeconds());
+            }
+            String target = safeTarget(request.getParameter("redirect"));
+            if (target != null) {
+                session.setAttribute(TARGET, target);
+            }
+            else {
+                session.removeAttribute(TARGET);
+            }
+        }
+
+        @Override
+        public @Nullable OAuth2AuthorizationRequest removeAuthorizationRequest(HttpServletRequest request,
+                HttpServletResponse response) {
+            return delegate.removeAuthorizationRequest(request, response);
+        }
+
+    }
+
+    /**
+     * Keeps no authorized client: the provider's access token is used for the user-info
+     * call of the login and dropped (nothing here calls the provider on the user's
+     * behalf), instead of Spring's default, an in-memory map per principal.
+     */
+    private static final class NoAuthorizedClients implements OAuth2AuthorizedClientRepository {
+
+        @Override
+        public <T extends OAuth2AuthorizedClient> @Nullable T loadAuthorizedClient(String clientRegistrationId,
+                Authentication principal, HttpServletRequest request) {
+            return null;
+        }
+
+        @Override
+        public void saveAuthorizedClient(OAuth2AuthorizedClient authorizedClient, Authentication principal,
+                HttpServletRequest request, HttpServletResponse response) {
+        }
+
+        @Override
+        public void removeAuthorizedClient(String clientRegistrationId, Authentication principal,
+                HttpServletRequest request, HttpServletResponse response) {
+        }
+
+    }
+
+    /**
+     * Resolves the provider (its discovery document, once) before the login's filters
+     * need it, so that a provider that cannot be reached is a clear {@code 503} problem
+     * (or, at the callback, the login page's error) and one WARN line, not Spring's bare
+     * 500 with a stack trace.
+     */
+    private static final class Discovery extends OncePerRequestFilter {
+
+        private final ClientRegistrationRepository registrations;
+
+        Discovery(ClientRegistrationRepository registrations) {
+            this.registrations = registrations;
+        }
+
+        @Override
+        protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+                throws ServletException, IOException {
+            boolean start = START_REQUEST.matches(request);
+            if (start || CALLBACK_REQUEST.matches(request)) {
+                try {
+                    registrations.findByRegistrationId(REGISTRATION_ID);
+                }
+                catch (RuntimeException unreachable) {
+                    log.warn("The OIDC provider's discovery document cannot be read (collab.auth.oidc.issuer-uri): {}",
+                            unreachable.getMessage());
+                    if (start) {
+                        FilterRejection.reject(request, response, new ApiException(ProblemCode.SERVICE_UNAVAILABLE,
+                                "The sign-in provider cannot be reached; try again later."));
+                    }
+                    else {
+                        response.sendRedirect(request.getContextPath() + "/login?error=oidc");
+                    }
+                    return;
+                }
+            }
+            chain.doFilter(request, response);
+        }
+
+    }
+
+}
