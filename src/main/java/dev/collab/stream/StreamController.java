@@ -3,6 +3,10 @@ package dev.collab.stream;
 import java.io.IOException;
 import java.util.UUID;
 
+import dev.collab.access.AccessGrant;
+import dev.collab.access.AccessGrants;
+import dev.collab.access.ProjectAccess;
+import dev.collab.access.Role;
 import dev.collab.event.EventLog;
 import dev.collab.web.ApiException;
 import dev.collab.web.DatabaseFailures;
@@ -31,9 +35,16 @@ class StreamController {
 
     private final DatabaseFailures databaseFailures;
 
-    StreamController(EventStreams streams, DatabaseFailures databaseFailures) {
+    private final ProjectAccess access;
+
+    private final AccessGrants grants;
+
+    StreamController(EventStreams streams, DatabaseFailures databaseFailures, ProjectAccess access,
+            AccessGrants grants) {
         this.streams = streams;
         this.databaseFailures = databaseFailures;
+        this.access = access;
+        this.grants = grants;
     }
 
     /**
@@ -74,6 +85,11 @@ class StreamController {
 
     private void openStream(UUID id, long cursor, HttpServletRequest request, HttpServletResponse response)
             throws IOException {
+        String project = streams.project(id).orElseThrow(() -> ApiException.notFound("No session " + id + "."));
+        access.requireRole(project, Role.VIEWER);
+        // Authorised now; what with is checked again periodically (StreamAccessCheck),
+        // and the stream is closed once that no longer holds.
+        AccessGrant grant = grants.current(project, request);
         EventLog.SessionHead head = streams.sessionHead(id, cursor)
             .orElseThrow(() -> ApiException.notFound("No session " + id + "."));
         if (head.ended() && cursor >= head.headSeq()) {
@@ -89,7 +105,7 @@ class StreamController {
             return;
         }
         try {
-            streams.stream(id, cursor, head.headSeq(), request, unwrapped(response));
+            streams.stream(id, cursor, head.headSeq(), grant, request, unwrapped(response));
         }
         catch (IOException e) {
             // The client went away: it resumes with Last-Event-ID.
