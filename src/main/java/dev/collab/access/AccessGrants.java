@@ -49,16 +49,16 @@ public class AccessGrants {
      */
     public AccessGrant current(String projectKey, HttpServletRequest request) {
         Authentication authentication = SecurityContextHolder.getContext().getAuthentication();
-        if (!(authentication instanceof UserAuthentication user)) {
+        if (authentication == null || !(authentication.getPrincipal() instanceof CurrentUser user)) {
             throw new ApiException(ProblemCode.UNAUTHENTICATED, "Log in or send a token.");
         }
-        UUID tokenId = user.tokenId();
+        UUID tokenId = authentication instanceof UserAuthentication bearer ? bearer.tokenId() : null;
         String browserSession = null;
         if (tokenId == null) {
             HttpSession session = request.getSession(false);
             browserSession = session != null ? session.getId() : null;
         }
-        return new AccessGrant(user.getPrincipal().id(), tokenId, browserSession, projectKey);
+        return new AccessGrant(user.id(), tokenId, browserSession, projectKey);
     }
 
     /**
