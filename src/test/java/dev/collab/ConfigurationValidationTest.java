@@ -83,15 +83,15 @@ class ConfigurationValidationTest {
     void valuesAtTheEdgeOfTheirRulesStart() {
         try (ConfigurableApplicationContext context = SettingsStartup.start("--collab.stream.max-replay=1",
                 "--collab.stream.max-connection-age=1s", "--collab.stream.recent-events-size=0B",
-                "--collab.stream.buffer-events=1000", "--collab.stream.access-check-interval=50s",
-                "--collab.sweeper.initial-delay=0s", "--collab.sweeper.min-age=1m",
-                "--collab.sweeper.max-orphan-fraction=1", "--collab.sweeper.unknown-orphans-tolerated=0",
-                "--collab.session.end-idle-after=1ms", "--collab.runner.lease=1s",
-                "--collab.runner.output-max-chars=256", "--collab.runner.output-max-pending-chars=256",
-                "--collab.http.request-head-timeout=0s", "--collab.auth.session-timeout=1m",
-                "--collab.auth.setup-link-validity=1m", "--collab.auth.throttle.max-failures=1000",
-                "--collab.auth.throttle.window=1s",
-                "--collab.auth.allowed-origins=https://collab.example.com:8443,http://localhost:5173,http://[::1]:5173")) {
+                "--collab.stream.buffer-events=1000", "--collab.sweeper.initial-delay=0s",
+                "--collab.sweeper.min-age=1m", "--collab.sweeper.max-orphan-fraction=1",
+                "--collab.sweeper.unknown-orphans-tolerated=0", "--collab.session.end-idle-after=1ms",
+                "--collab.runner.lease=1s", "--collab.runner.output-max-chars=256",
+                "--collab.runner.output-max-pending-chars=256", "--collab.http.request-head-timeout=0s",
+                "--collab.auth.session-timeout=1m", "--collab.auth.setup-link-validity=1m",
+                "--collab.auth.throttle.max-failures=1000", "--collab.auth.throttle.window=1s",
+                "--collab.auth.allowed-origins=https://collab.example.com:8443,http://localhost:5173,http://[::1]:5173",
+                "--collab.stream.access-check-interval=50s")) {
             assertThat(context.isActive()).isTrue();
         }
     }

@@ -15,14 +15,15 @@
  * Offers {@link dev.collab.access.ProjectAccess} (the caller, their role in a project,
  * the projects they see; {@code project} calls it when a project is created) with
  * {@link dev.collab.access.Role} and {@link dev.collab.access.CurrentUser}, and
- * {@link dev.collab.access.Audit} to record who did what, and
- * {@link dev.collab.access.AccessGrants} with {@link dev.collab.access.AccessGrant}: what
- * a long-lived request (a live stream) was authorised with, and which of many such grants
- * no longer hold, in one query. Everything else is package-private. Depends on
- * {@code web} (problems, the database-failure classification), {@code api} (the problems
- * its operations document) and {@code ops} (a startup check that fails with one clear
- * line) only: it knows projects by key, never the features that use it, so that every
- * feature may depend on it without a cycle.
+ * {@link dev.collab.access.Audit} to record who did what. Everything else is
+ * package-private. Depends on {@code web} (problems, the database-failure
+ * classification), {@code api} (the problems its operations document) and {@code ops} (a
+ * startup check that fails with one clear line) only: it knows projects by key, never the
+ * features that use it, so that every feature may depend on it without a cycle.
+ * <p>
+ * Also offers {@link dev.collab.access.AccessGrants} with
+ * {@link dev.collab.access.AccessGrant}: what a long-lived request (a live stream) was
+ * authorised with, and which of many such grants no longer hold, in one query.
  */
 @NullMarked
 package dev.collab.access;

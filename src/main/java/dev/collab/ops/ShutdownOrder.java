@@ -16,11 +16,11 @@ import org.springframework.context.SmartLifecycle;
  * turns {@code REFUSING_TRAFFIC}, so the load balancer stops sending, and writes get
  * {@code 503 shutting-down} (the web module's drain filter); reads are still served.
  * Spring's task scheduler stops firing periodic jobs ({@code @Scheduled},
- * {@code SchedulingConfigurer}: the head check and the access check of live streams,
- * retention, the idempotency-key purge, the health checks' refresh) at the same moment
- * (it shuts its trigger and fixed-delay threads down on {@code ContextClosedEvent}); a
- * job under way finishes on its own thread. Lease renewal and the agents' descendant scan
- * are not on that scheduler: they go on until {@link #RUN_UPKEEP}.</li>
+ * {@code SchedulingConfigurer}: the head check of live streams, retention, the
+ * idempotency-key purge, the health checks' refresh) at the same moment (it shuts its
+ * trigger and fixed-delay threads down on {@code ContextClosedEvent}); a job under way
+ * finishes on its own thread. Lease renewal and the agents' descendant scan are not on
+ * that scheduler: they go on until {@link #RUN_UPKEEP}.</li>
  * <li><b>{@link #STREAMS}</b>: live streams are closed cleanly; their clients resume on
  * another instance with Last-Event-ID. Before the web server's graceful drain, which
  * would otherwise wait its whole timeout for streams that never end.</li>
