@@ -101,8 +101,11 @@ class StreamAccessCheck implements SchedulingConfigurer {
             catch (RuntimeException e) {
                 if (!failing) {
                     failing = true;
-                    log.warn("Access check of {} live streams failed; they stay open until a check succeeds "
-                            + "(every {}): {}", byGrant.size(), properties.accessCheckInterval(), reason(e));
+                    log.warn(
+                            "Access check of {} live streams failed; they stay open until a check succeeds "
+                                    + "(every {}): {}",
+                            byGrant.values().stream().mapToInt(List::size).sum(), properties.accessCheckInterval(),
+                            reason(e));
                 }
                 else {
                     log.debug("Access check failed again: {}", reason(e));
