@@ -118,6 +118,9 @@ class StreamHub implements SmartLifecycle {
     /** Head look-ups under way, one per session: streams opening together share it. */
     private final Map<UUID, CompletableFuture<Optional<EventLog.SessionHead>>> headReads = new ConcurrentHashMap<>();
 
+    /** Project look-ups under way, one per session, shared likewise. */
+    private final Map<UUID, CompletableFuture<Optional<String>>> projectReads = new ConcurrentHashMap<>();
+
     /**
      * The fan-out's own virtual threads, not the shared scheduler's or the request's: a
      * batch is written to thousands of connections here and must neither hold up the
@@ -385,11 +388,29 @@ class StreamHub implements SmartLifecycle {
                 }
             }
         }
-        return reads.read("project",
-                () -> jdbc.sql("select project_key from sessions where id = :id")
-                    .param("id", sessionId)
-                    .query(String.class)
-                    .optional());
+        // One read shared by the streams of the session that open meanwhile (a reconnect
+        // storm of a session not yet watched here), as for the head: unshared, 60 streams
+        // opening together on a pool of 4 made 60 reads and starved the requests'
+        // authentication of connections (ReconnectStormTest).
+        CompletableFuture<Optional<String>> mine = new CompletableFuture<>();
+        CompletableFuture<Optional<String>> running = projectReads.putIfAbsent(sessionId, mine);
+        if (running != null) {
+            return await(running);
+        }
+        try {
+            mine.complete(reads.read("project",
+                    () -> jdbc.sql("select project_key from sessions where id = :id")
+                        .param("id", sessionId)
+                        .query(String.class)
+                        .optional()));
+        }
+        catch (RuntimeException | Error e) {
+            mine.completeExceptionally(e);
+        }
+        finally {
+            projectReads.remove(sessionId, mine);
+        }
+        return await(mine);
     }
 
     int channelCount() {
