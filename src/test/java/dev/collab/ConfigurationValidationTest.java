@@ -33,6 +33,8 @@ class ConfigurationValidationTest {
                     collab.stream.recent-events-total-size=-1B     | collab.stream.recentEventsTotalSizeNotNegative | collab.stream.recent-events-total-size must not be negative
                     collab.stream.concurrent-reads=0               | collab.stream.concurrentReads    | must be greater than or equal to 1
                     collab.stream.read-queue-timeout=-1s           | collab.stream.readQueueTimeout   | must be longer than 0
+                    collab.stream.access-check-interval=999ms      | collab.stream.accessCheckInterval | must be longer than or equal to 1 second
+                    collab.stream.access-check-interval=51s        | collab.stream.accessCheckInterval | must be shorter than or equal to 50 seconds
                     collab.sweeper.initial-delay=-1s               | collab.sweeper.initialDelay      | must be longer than or equal to 0
                     collab.sweeper.interval=0s                     | collab.sweeper.interval          | must be longer than 0
                     collab.sweeper.max-per-run=0                   | collab.sweeper.maxPerRun         | must be greater than or equal to 1
@@ -88,7 +90,8 @@ class ConfigurationValidationTest {
                 "--collab.runner.output-max-pending-chars=256", "--collab.http.request-head-timeout=0s",
                 "--collab.auth.session-timeout=1m", "--collab.auth.setup-link-validity=1m",
                 "--collab.auth.throttle.max-failures=1000", "--collab.auth.throttle.window=1s",
-                "--collab.auth.allowed-origins=https://collab.example.com:8443,http://localhost:5173,http://[::1]:5173")) {
+                "--collab.auth.allowed-origins=https://collab.example.com:8443,http://localhost:5173,http://[::1]:5173",
+                "--collab.stream.access-check-interval=50s")) {
             assertThat(context.isActive()).isTrue();
         }
     }

@@ -20,6 +20,10 @@
  * classification), {@code api} (the problems its operations document) and {@code ops} (a
  * startup check that fails with one clear line) only: it knows projects by key, never the
  * features that use it, so that every feature may depend on it without a cycle.
+ * <p>
+ * Also offers {@link dev.collab.access.AccessGrants} with
+ * {@link dev.collab.access.AccessGrant}: what a long-lived request (a live stream) was
+ * authorised with, and which of many such grants no longer hold, in one query.
  */
 @NullMarked
 package dev.collab.access;

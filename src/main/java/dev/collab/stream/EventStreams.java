@@ -12,6 +12,7 @@ import java.util.UUID;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 
+import dev.collab.access.AccessGrant;
 import dev.collab.event.Event;
 import dev.collab.event.EventLog;
 import dev.collab.ops.ShutdownOrder;
@@ -22,6 +23,7 @@ import jakarta.servlet.AsyncContext;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
+import org.jspecify.annotations.Nullable;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 import tools.jackson.databind.json.JsonMapper;
@@ -106,6 +108,15 @@ class EventStreams implements SmartLifecycle {
     }
 
     /**
+     * The key of the session's project, empty for an unknown session: known without a
+     * query while the session has streams here, else read (in turn with the streams'
+     * other reads).
+     */
+    java.util.Optional<String> project(UUID sessionId) {
+        return hub.project(sessionId);
+    }
+
+    /**
      * Streams the session's events after {@code cursor} until the session ends, the
      * client goes, it falls too far behind, the connection reaches its maximum age, or
      * the server shuts down. The replay is written here, on the request's thread; the
@@ -114,8 +125,8 @@ class EventStreams implements SmartLifecycle {
      * hand, so a read that cannot get its turn still becomes a problem answer
      * ({@code 503 database-busy}), not a stream cut short.
      */
-    void stream(UUID sessionId, long cursor, long head, HttpServletRequest request, ServletResponse response)
-            throws IOException {
+    void stream(UUID sessionId, long cursor, long head, @Nullable AccessGrant grant, HttpServletRequest request,
+            ServletResponse response) throws IOException {
         int cap = properties.maxReplay();
         String gap = null;
         long gapTo = 0;
@@ -126,7 +137,7 @@ class EventStreams implements SmartLifecycle {
         }
         // Subscribed first, so nothing appended meanwhile can fall between replay and
         // live.
-        Subscription subscription = hub.subscribe(sessionId, properties.bufferEvents(), head);
+        Subscription subscription = hub.subscribe(sessionId, properties.bufferEvents(), head, grant);
         boolean live = false;
         boolean stuckUntilTimeout = false;
         Sse sse = null;

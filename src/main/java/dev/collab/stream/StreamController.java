@@ -3,6 +3,8 @@ package dev.collab.stream;
 import java.io.IOException;
 import java.util.UUID;
 
+import dev.collab.access.AccessGrant;
+import dev.collab.access.AccessGrants;
 import dev.collab.access.ProjectAccess;
 import dev.collab.access.Role;
 import dev.collab.event.EventLog;
@@ -33,18 +35,18 @@ class StreamController {
 
     private final DatabaseFailures databaseFailures;
 
-    private final EventLog eventLog;
-
     private final ProjectAccess access;
+
+    private final AccessGrants grants;
 
     private final StreamReads reads;
 
-    StreamController(EventStreams streams, DatabaseFailures databaseFailures, EventLog eventLog, ProjectAccess access,
+    StreamController(EventStreams streams, DatabaseFailures databaseFailures, ProjectAccess access, AccessGrants grants,
             StreamReads reads) {
         this.streams = streams;
         this.databaseFailures = databaseFailures;
-        this.eventLog = eventLog;
         this.access = access;
+        this.grants = grants;
         this.reads = reads;
     }
 
@@ -87,14 +89,17 @@ class StreamController {
     private void openStream(UUID id, long cursor, HttpServletRequest request, HttpServletResponse response)
             throws IOException {
         // Authorised when it opens (a viewer's read; a non-member gets the 404 of an
-        // unknown session): a primary-key read of the session's project, then of the
-        // caller's membership, in one turn of the streams' reads, so that a reconnect
-        // storm of thousands of streams does not borrow as many pooled connections at
-        // once (StreamReads).
-        reads.read("access", () -> {
-            EventLog.SessionOfProject session = eventLog.sessionOfProject(id).orElseThrow(() -> notFound(id));
-            return access.requireRole(session.project(), Role.VIEWER, () -> notFound(id));
-        });
+        // unknown session). The session's project is one look-up shared by the streams of
+        // the session that open together (EventStreams.project); the caller's membership
+        // is
+        // a primary-key read in one turn of the streams' reads, so that a reconnect storm
+        // of
+        // thousands of streams does not borrow as many pooled connections at once.
+        String project = streams.project(id).orElseThrow(() -> notFound(id));
+        reads.read("access", () -> access.requireRole(project, Role.VIEWER, () -> notFound(id)));
+        // Authorised now; what with is checked again periodically (StreamAccessCheck),
+        // and the stream is closed once that no longer holds.
+        AccessGrant grant = grants.current(project, request);
         EventLog.SessionHead head = streams.sessionHead(id, cursor).orElseThrow(() -> notFound(id));
         if (head.ended() && cursor >= head.headSeq()) {
             // Everything of an ended session is with the client: 204 tells EventSource to
@@ -109,7 +114,7 @@ class StreamController {
             return;
         }
         try {
-            streams.stream(id, cursor, head.headSeq(), request, unwrapped(response));
+            streams.stream(id, cursor, head.headSeq(), grant, request, unwrapped(response));
         }
         catch (IOException e) {
             // The client went away: it resumes with Last-Event-ID.

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
+import dev.collab.access.AccessGrant;
 import dev.collab.event.Event;
 import dev.collab.event.EventLog;
 import dev.collab.ops.ShutdownOrder;
@@ -116,6 +117,9 @@ class StreamHub implements SmartLifecycle {
 
     /** Head look-ups under way, one per session: streams opening together share it. */
     private final Map<UUID, CompletableFuture<Optional<EventLog.SessionHead>>> headReads = new ConcurrentHashMap<>();
+
+    /** Project look-ups under way, one per session, shared likewise. */
+    private final Map<UUID, CompletableFuture<Optional<String>>> projectReads = new ConcurrentHashMap<>();
 
     /**
      * The fan-out's own virtual threads, not the shared scheduler's or the request's: a
@@ -241,7 +245,15 @@ class StreamHub implements SmartLifecycle {
      * moves it on.
      */
     Subscription subscribe(UUID sessionId, int capacity, long head) {
-        Subscription subscription = new Subscription(sessionId, capacity);
+        return subscribe(sessionId, capacity, head, null);
+    }
+
+    /**
+     * Like {@link #subscribe(UUID, int, long)}, for a stream that a request opened with
+     * this grant (re-checked periodically: {@link StreamAccessCheck}).
+     */
+    Subscription subscribe(UUID sessionId, int capacity, long head, @Nullable AccessGrant grant) {
+        Subscription subscription = new Subscription(sessionId, capacity, grant);
         channels.compute(sessionId, (id, channel) -> {
             Channel target = channel != null ? channel : new Channel(id, head);
             target.subscribers.add(subscription);
@@ -348,6 +360,57 @@ class StreamHub implements SmartLifecycle {
 
     long subscriberCount() {
         return subscribers.get();
+    }
+
+    /** Every stream open on this instance now (the access check's snapshot). */
+    List<Subscription> subscriptions() {
+        List<Subscription> all = new ArrayList<>();
+        for (Channel channel : channels.values()) {
+            all.addAll(channel.subscribers);
+        }
+        return all;
+    }
+
+    /**
+     * The key of the session's project, empty for an unknown session: from a grant of one
+     * of its streams here, without a query (a session never moves to another project),
+     * else read in turn with the streams' other reads.
+     */
+    @SuppressWarnings("NullAway") // a single-column query's rows are @Nullable to Spring;
+                                  // sessions.project_key is NOT NULL
+    Optional<String> project(UUID sessionId) {
+        Channel channel = channels.get(sessionId);
+        if (channel != null) {
+            for (Subscription subscription : channel.subscribers) {
+                AccessGrant grant = subscription.grant;
+                if (grant != null) {
+                    return Optional.of(grant.projectKey());
+                }
+            }
+        }
+        // One read shared by the streams of the session that open meanwhile (a reconnect
+        // storm of a session not yet watched here), as for the head: unshared, 60 streams
+        // opening together on a pool of 4 made 60 reads and starved the requests'
+        // authentication of connections (ReconnectStormTest).
+        CompletableFuture<Optional<String>> mine = new CompletableFuture<>();
+        CompletableFuture<Optional<String>> running = projectReads.putIfAbsent(sessionId, mine);
+        if (running != null) {
+            return await(running);
+        }
+        try {
+            mine.complete(reads.read("project",
+                    () -> jdbc.sql("select project_key from sessions where id = :id")
+                        .param("id", sessionId)
+                        .query(String.class)
+                        .optional()));
+        }
+        catch (RuntimeException | Error e) {
+            mine.completeExceptionally(e);
+        }
+        finally {
+            projectReads.remove(sessionId, mine);
+        }
+        return await(mine);
     }
 
     int channelCount() {

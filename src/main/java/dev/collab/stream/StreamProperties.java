@@ -6,6 +6,7 @@ import jakarta.validation.constraints.AssertTrue;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
+import org.hibernate.validator.constraints.time.DurationMax;
 import org.hibernate.validator.constraints.time.DurationMin;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -37,6 +38,11 @@ import org.springframework.validation.annotation.Validated;
  * take every connection
  * @param readQueueTimeout a stream's read that waits longer than this for its turn gives
  * up, and the client is told to come back later (docs/api.md)
+ * @param accessCheckInterval how often this instance checks, in one query for all its
+ * open streams, that their users still have access (token not revoked or expired, browser
+ * session not logged out, user not disabled, still a member of the project); a stream
+ * that lost it is closed. At most 50s, so that a stream ends within 60 s of its user
+ * losing access, the check's own time included
  */
 @Validated
 @ConfigurationProperties("collab.stream")
@@ -47,7 +53,9 @@ record StreamProperties(@Min(1) @Max(100_000) @DefaultValue("200") int maxReplay
         @NotNull @DefaultValue("1MB") DataSize recentEventsSize,
         @NotNull @DefaultValue("256MB") DataSize recentEventsTotalSize,
         @Min(1) @Max(1000) @DefaultValue("8") int concurrentReads,
-        @NotNull @DurationMin(nanos = 0, inclusive = false) @DefaultValue("30s") Duration readQueueTimeout) {
+        @NotNull @DurationMin(nanos = 0, inclusive = false) @DefaultValue("30s") Duration readQueueTimeout,
+        @NotNull @DurationMin(seconds = 1) @DurationMax(
+                seconds = 50) @DefaultValue("15s") Duration accessCheckInterval) {
 
     // No Jakarta or Spring Boot constraint applies to a DataSize, hence these two rules
     // as methods.

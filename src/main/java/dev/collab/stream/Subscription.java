@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.collab.access.AccessGrant;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -20,6 +22,13 @@ import org.jspecify.annotations.Nullable;
 final class Subscription {
 
     final UUID sessionId;
+
+    /**
+     * What the stream was authorised with when it opened, re-checked periodically
+     * ({@link StreamAccessCheck}); null for a subscription that no request opened
+     * (tests).
+     */
+    final @Nullable AccessGrant grant;
 
     private final int capacity;
 
@@ -38,8 +47,13 @@ final class Subscription {
     private volatile boolean closed;
 
     Subscription(UUID sessionId, int capacity) {
+        this(sessionId, capacity, null);
+    }
+
+    Subscription(UUID sessionId, int capacity, @Nullable AccessGrant grant) {
         this.sessionId = sessionId;
         this.capacity = capacity;
+        this.grant = grant;
     }
 
     /** Non-blocking; false (and overflowed) when the stream is too far behind. */

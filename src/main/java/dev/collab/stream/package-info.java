@@ -13,7 +13,9 @@
  * <p>
  * Offers no types to other modules: it plugs into the log as its {@code AppendObserver}.
  * Depends on {@code event} (reads, the observer hook), {@code cluster} (the
- * notifications) and {@code web} (problems, database-busy answers).
+ * notifications), {@code web} (problems, database-busy answers) and {@code access} (the
+ * viewer role a stream needs when it opens, and the periodic check, one query for all
+ * open streams, that closes the streams whose users lost access).
  */
 @NullMarked
 package dev.collab.stream;

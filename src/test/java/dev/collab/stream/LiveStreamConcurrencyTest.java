@@ -351,7 +351,8 @@ class LiveStreamConcurrencyTest {
         return new EventStreams(eventLog, hub, new StreamReads(4, Duration.ofMinutes(1), registry),
                 new StreamProperties(200, Duration.ofMillis(2), 1_000_000, Duration.ofMinutes(5),
                         org.springframework.util.unit.DataSize.ofMegabytes(1),
-                        org.springframework.util.unit.DataSize.ofMegabytes(256), 8, Duration.ofMinutes(1)),
+                        org.springframework.util.unit.DataSize.ofMegabytes(256), 8, Duration.ofMinutes(1),
+                        Duration.ofSeconds(15)),
                 JSON, Clock.systemUTC(), registry);
     }
 

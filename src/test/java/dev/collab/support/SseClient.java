@@ -68,9 +68,17 @@ public final class SseClient implements AutoCloseable {
 
     /** Opens a stream with this {@code Authorization} header value (null: none). */
     public static SseClient connect(URI uri, String lastEventId, String authorization) {
+        return connect(uri, lastEventId, "Authorization", authorization);
+    }
+
+    /**
+     * Opens a stream with this header (null value: none), e.g. a browser's
+     * {@code Cookie}.
+     */
+    public static SseClient connect(URI uri, String lastEventId, String header, String value) {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri).header("Accept", "text/event-stream").GET();
-        if (authorization != null) {
-            request.header("Authorization", authorization);
+        if (value != null) {
+            request.header(header, value);
         }
         if (lastEventId != null) {
             request.header("Last-Event-ID", lastEventId);
