@@ -31,7 +31,8 @@ class AuditLog {
     private static final String SELECT = """
             select a.id, a.at, a.actor, a.action, a.request_id, a.address,
                    case when a.action in ('login.failed', 'login.throttled')
-                             and not exists (select 1 from users u where 'user:' || u.login = a.target)
+                             and not (a.target like 'user:%'
+                                      and exists (select 1 from users u where u.login = substr(a.target, 6)))
                         then null else a.target end as target
             from audit_log a
             """;

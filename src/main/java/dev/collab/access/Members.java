@@ -14,7 +14,7 @@ import org.springframework.transaction.annotation.Transactional;
 
 /**
  * The members of a project ({@code /api/projects/{key}/members}) and the last-admin rule:
- * a project keeps at least one member row with role {@code admin}. Server admins are
+ * a member change keeps at least one admin member who is not disabled. Server admins are
  * admins of every project without a row, so they do not count.
  */
 @Service
@@ -68,7 +68,7 @@ class Members {
             return new Change(new Member(target.login(), target.displayName(), role), false);
         }
         if (before.orElse(null) == Role.ADMIN) {
-            requireAnotherAdmin(key);
+            requireAnotherAdmin(key, target.id());
         }
         jdbc.sql("""
                 insert into project_members (project_key, user_id, role) values (:key, :user, :role)
@@ -79,16 +79,25 @@ class Members {
         return new Change(new Member(target.login(), target.displayName(), role), before.isEmpty());
     }
 
-    /** {@code DELETE}: removes the user from the project; a non-member is no change. */
+    /**
+     * {@code DELETE}: removes the user from the project; a non-member, and a login that
+     * names no user, is no change. An unknown login is no 404 here: the end state is the
+     * same, and a 404 would let anyone who may create a project test, unaudited, which
+     * logins exist (PUT keeps its 404: adding needs a user, and it is audited).
+     */
     @Transactional
     void remove(String key, String login) {
-        Target target = lockedTarget(key, login);
+        Optional<Target> found = lockedTargetIfAny(key, login);
+        if (found.isEmpty()) {
+            return;
+        }
+        Target target = found.get();
         Optional<Role> before = target.role();
         if (before.isEmpty()) {
             return;
         }
         if (before.get() == Role.ADMIN) {
-            requireAnotherAdmin(key);
+            requireAnotherAdmin(key, target.id());
         }
         jdbc.sql("delete from project_members where project_key = :key and user_id = :user")
             .param("key", key)
@@ -99,13 +108,21 @@ class Members {
 
     /**
      * Checks the path, the caller's right to change members, locks the project and finds
-     * the user. The project row is locked ({@code for update}) for the rest of the
+     * the user. The project row is locked ({@code for no key update}) for the rest of the
      * transaction, so the member changes of one project happen one at a time on every
      * replica: two admins demoting each other cannot both see the other as the spare
-     * admin. The caller's role is checked again under the lock, since a change that
-     * waited for it may have taken the caller's admin role away.
+     * admin. {@code for no key update} conflicts with itself but not with the
+     * {@code for key share} that inserting a row referencing the project takes (a new
+     * session), so a member change never holds up session creation in the project. The
+     * caller's role is checked again under the lock, since a change that waited for it
+     * may have taken the caller's admin role away.
      */
     private Target lockedTarget(String key, String login) {
+        return lockedTargetIfAny(key, login).orElseThrow(() -> ApiException.notFound("No user '" + login + "'."));
+    }
+
+    /** As {@link #lockedTarget}, empty when no user has the login. */
+    private Optional<Target> lockedTargetIfAny(String key, String login) {
         requireKey(key);
         if (login == null || !Users.LOGIN.matcher(login).matches()) {
             throw ApiException.invalid("login", "must match " + Users.LOGIN_PATTERN);
@@ -123,16 +140,22 @@ class Members {
             .param("login", login)
             .query((rs, row) -> new Target(rs.getObject("id", UUID.class), rs.getString("login"),
                     rs.getString("display_name"), Optional.ofNullable(Role.ofSlug(rs.getString("role")))))
-            .optional()
-            .orElseThrow(() -> ApiException.notFound("No user '" + login + "'."));
+            .optional();
     }
 
-    private void requireAnotherAdmin(String key) {
-        int admins = jdbc.sql("select count(*) from project_members where project_key = :key and role = 'admin'")
-            .param("key", key)
-            .query(Integer.class)
-            .single();
-        if (admins <= 1) {
+    /**
+     * Refuses a change that takes the admin role from {@code target} unless another admin
+     * member who can log in (not disabled) remains: an admin row of a disabled user
+     * administers nothing. (Disabling a user is a server admin's act that no project can
+     * block; a project whose only admin was disabled is repaired by a server admin, see
+     * docs/operations.md.)
+     */
+    private void requireAnotherAdmin(String key, UUID target) {
+        int others = jdbc.sql("""
+                select count(*) from project_members m join users u on u.id = m.user_id
+                where m.project_key = :key and m.role = 'admin' and not u.disabled and m.user_id <> :target
+                """).param("key", key).param("target", target).query(Integer.class).single();
+        if (others == 0) {
             throw new ApiException(ProblemCode.LAST_ADMIN,
                     "This change would leave project '" + key + "' without an admin: make another member admin first.");
         }
@@ -143,7 +166,7 @@ class Members {
      * must exist too.
      */
     private void requireProject(String key, boolean lock) {
-        boolean exists = jdbc.sql("select key from projects where key = :key" + (lock ? " for update" : ""))
+        boolean exists = jdbc.sql("select key from projects where key = :key" + (lock ? " for no key update" : ""))
             .param("key", key)
             .query((rs, row) -> 1)
             .optional()

@@ -1,6 +1,9 @@
 package dev.collab.access;
 
 import java.net.http.HttpRequest;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -9,6 +12,9 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import javax.sql.DataSource;
 
 import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
@@ -19,6 +25,7 @@ import tools.jackson.databind.JsonNode;
 
 import static dev.collab.access.AccessTest.assertProblem;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * {@code /api/projects/{key}/members} over real HTTP on real PostgreSQL: who may list,
@@ -35,6 +42,9 @@ class MembersTest {
 
     @Autowired
     Api api;
+
+    @Autowired
+    DataSource dataSource;
 
     private static String newLogin(String prefix) {
         return prefix + "-" + Long.toString(System.nanoTime(), 36);
@@ -260,7 +270,7 @@ class MembersTest {
     }
 
     @Test
-    void badInputIsA400AndAnUnknownUserA404() {
+    void badInputIsA400AndAnUnknownUserA404ForPutButNotForDelete() {
         Api owner = newUser(newLogin("owner"));
         String key = newProject(owner, "input");
         String user = newLogin("user");
@@ -290,9 +300,185 @@ class MembersTest {
         String nobody = newLogin("nobody");
         assertProblem(owner.put("/api/projects/" + key + "/members/" + nobody, "{\"role\":\"viewer\"}"), 404,
                 "not-found");
-        assertProblem(owner.delete("/api/projects/" + key + "/members/" + nobody), 404, "not-found");
+        // DELETE answers an unknown login as a non-member: it must not tell which logins
+        // exist.
+        Api.Response removed = owner.delete("/api/projects/" + key + "/members/" + nobody);
+        assertThat(removed.status()).as(removed.toString()).isEqualTo(204);
+        assertThat(owner.delete("/api/projects/" + key + "/members/" + user).status()).isEqualTo(204);
+        assertThat(jdbc.sql("select count(*) from audit_log where action = 'member.removed' and target = :t")
+            .param("t", "project:" + key)
+            .query(Integer.class)
+            .single()).isZero();
         // Nothing was changed by any of it.
         assertThat(owner.get("/api/projects/" + key + "/members").json().path("items").size()).isEqualTo(1);
+    }
+
+    private void setDisabled(java.util.UUID user, boolean disabled) {
+        Api.Response patched = api.send(HttpRequest.newBuilder(api.uri("/api/users/" + user))
+            .header("Content-Type", "application/json")
+            .method("PATCH", HttpRequest.BodyPublishers.ofString("{\"disabled\":" + disabled + "}")));
+        assertThat(patched.status()).as(patched.toString()).isEqualTo(200);
+    }
+
+    private int enabledAdmins(String key) {
+        return jdbc.sql("""
+                select count(*) from project_members m join users u on u.id = m.user_id
+                where m.project_key = :key and m.role = 'admin' and not u.disabled
+                """).param("key", key).query(Integer.class).single();
+    }
+
+    /**
+     * An admin row of a disabled user is no spare admin: the last enabled admin can
+     * neither leave nor step down, also after adding a disabled user as admin.
+     */
+    @Test
+    void aDisabledAdminIsNoSpareAdmin() {
+        String ownerLogin = newLogin("owner");
+        Api owner = newUser(ownerLogin);
+        String key = newProject(owner, "spare");
+        String goneLogin = newLogin("gone");
+        java.util.UUID gone = api.createUser(goneLogin, PASSWORD, false);
+        setDisabled(gone, true);
+
+        assertThat(setRole(owner, key, goneLogin, "admin").status()).isEqualTo(201);
+        assertProblem(owner.delete("/api/projects/" + key + "/members/" + ownerLogin), 409, "last-admin");
+        assertProblem(owner.put("/api/projects/" + key + "/members/" + ownerLogin, "{\"role\":\"member\"}"), 409,
+                "last-admin");
+        assertProblem(api.delete("/api/projects/" + key + "/members/" + ownerLogin), 409, "last-admin");
+        assertThat(enabledAdmins(key)).isEqualTo(1);
+
+        // Enabled again, the other admin is a spare: the owner may leave.
+        setDisabled(gone, false);
+        assertThat(owner.delete("/api/projects/" + key + "/members/" + ownerLogin).status()).isEqualTo(204);
+        assertThat(enabledAdmins(key)).isEqualTo(1);
+    }
+
+    /**
+     * Disabling a user is a server admin's act that no project blocks; the project is
+     * left without a usable admin, and a server admin repairs it through the members
+     * endpoint.
+     */
+    @Test
+    void disablingTheOnlyAdminIsAllowedAndAServerAdminRepairsTheProject() {
+        String ownerLogin = newLogin("owner");
+        newUser(ownerLogin);
+        java.util.UUID ownerId = jdbc.sql("select id from users where login = :l")
+            .param("l", ownerLogin)
+            .query(java.util.UUID.class)
+            .single();
+        Api owner = api.anonymous().as(ownerLogin, PASSWORD);
+        String key = newProject(owner, "orphan");
+        setDisabled(ownerId, true);
+        assertThat(enabledAdmins(key)).isZero();
+
+        String heir = newLogin("heir");
+        api.createUser(heir, PASSWORD, false);
+        assertThat(setRole(api, key, heir, "admin").status()).isEqualTo(201);
+        assertThat(enabledAdmins(key)).isEqualTo(1);
+        // The disabled user's row may now go: an enabled admin remains.
+        assertThat(api.delete("/api/projects/" + key + "/members/" + ownerLogin).status()).isEqualTo(204);
+    }
+
+    /**
+     * The last-admin rule under the lock, without relying on timing: while a test
+     * connection holds the project row's lock, a demotion and a removal of the two admins
+     * both wait; once it is released, exactly one of them wins.
+     */
+    @Test
+    void changesWaitForTheProjectLockAndThenExactlyOneWins() throws Exception {
+        String ownerLogin = newLogin("owner");
+        Api owner = newUser(ownerLogin);
+        String key = newProject(owner, "locked");
+        String first = newLogin("first");
+        api.createUser(first, PASSWORD, false);
+        String second = newLogin("second");
+        api.createUser(second, PASSWORD, false);
+        assertThat(setRole(owner, key, first, "admin").status()).isEqualTo(201);
+        assertThat(setRole(owner, key, second, "admin").status()).isEqualTo(201);
+        assertThat(owner.delete("/api/projects/" + key + "/members/" + ownerLogin).status()).isEqualTo(204);
+
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            Future<Integer> demotion;
+            Future<Integer> removal;
+            try (Connection lock = dataSource.getConnection()) {
+                lock.setAutoCommit(false);
+                try {
+                    try (PreparedStatement select = lock
+                        .prepareStatement("select key from projects where key = ? for no key update")) {
+                        select.setString(1, key);
+                        select.executeQuery().close();
+                    }
+                    demotion = threads
+                        .submit(() -> api.put("/api/projects/" + key + "/members/" + first, "{\"role\":\"viewer\"}")
+                            .status());
+                    removal = threads.submit(() -> api.delete("/api/projects/" + key + "/members/" + second).status());
+                    // Both are waiting for the lock (seen in PostgreSQL, not guessed from
+                    // time).
+                    await().atMost(Duration.ofSeconds(30)).until(() -> waitingForLocks("from projects") >= 2);
+                    assertThat(demotion).isNotDone();
+                    assertThat(removal).isNotDone();
+                }
+                finally {
+                    lock.rollback();
+                }
+            }
+            List<Integer> statuses = List.of(demotion.get(30, TimeUnit.SECONDS), removal.get(30, TimeUnit.SECONDS));
+            assertThat(statuses).containsAnyOf(200, 204).contains(409);
+        }
+        assertThat(enabledAdmins(key)).isEqualTo(1);
+    }
+
+    /**
+     * The member change's lock ({@code for no key update}) does not conflict with the key
+     * share lock that inserting a session takes: a member change in flight does not hold
+     * up session creation in the project.
+     */
+    @Test
+    void aMemberChangeInFlightDoesNotHoldUpSessionCreation() throws Exception {
+        String ownerLogin = newLogin("owner");
+        Api owner = newUser(ownerLogin);
+        String key = newProject(owner, "inflight");
+        String user = newLogin("user");
+        java.util.UUID userId = api.createUser(user, PASSWORD, false);
+        assertThat(setRole(owner, key, user, "viewer").status()).isEqualTo(201);
+
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            Future<Integer> change;
+            try (Connection hold = dataSource.getConnection()) {
+                hold.setAutoCommit(false);
+                try {
+                    // Holds the member's row: the change takes the project's lock, then
+                    // waits here, in flight.
+                    try (PreparedStatement select = hold.prepareStatement(
+                            "select role from project_members where project_key = ? and user_id = ? for update")) {
+                        select.setString(1, key);
+                        select.setObject(2, userId);
+                        select.executeQuery().close();
+                    }
+                    change = threads
+                        .submit(() -> owner.put("/api/projects/" + key + "/members/" + user, "{\"role\":\"member\"}")
+                            .status());
+                    await().atMost(Duration.ofSeconds(30)).until(() -> waitingForLocks("project_members") >= 1);
+
+                    Future<Integer> created = threads
+                        .submit(() -> owner.post("/api/projects/" + key + "/sessions", "{}").status());
+                    assertThat(created.get(30, TimeUnit.SECONDS)).isEqualTo(201);
+                    assertThat(change).as("the member change is still in flight").isNotDone();
+                }
+                finally {
+                    hold.rollback();
+                }
+            }
+            assertThat(change.get(30, TimeUnit.SECONDS)).isEqualTo(200);
+        }
+    }
+
+    /** Backends of this database waiting for a lock in a statement on this table. */
+    private int waitingForLocks(String table) {
+        return jdbc.sql("""
+                select count(*) from pg_stat_activity
+                where datname = current_database() and wait_event_type = 'Lock' and query like :table
+                """).param("table", "%" + table + "%").query(Integer.class).single();
     }
 
     @Test
