@@ -9,6 +9,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 import dev.collab.event.EventLog;
 import dev.collab.ops.ShutdownOrder;
@@ -145,16 +146,30 @@ public class AgentRunner implements SmartLifecycle {
 
     /**
      * Interrupts the run in progress in the session, wherever it runs: here directly, on
-     * another instance through the control channel. Never throws.
+     * another instance through the control channel. Once the run is found (or found
+     * missing), {@code beforeStop} gets its id (null: nothing runs) before anything is
+     * stopped, so that the request is audited even when the stop cannot be sent; a
+     * database failure there, or in finding the run, is the caller's (nothing was
+     * stopped, and a retry does it all). Stopping never throws.
      * @return the run that was asked to stop, or null when none was running
      */
-    @Nullable UUID interrupt(UUID sessionId, String by) {
+    @Nullable UUID interrupt(UUID sessionId, String by, Consumer<@Nullable UUID> beforeStop) {
+        var running = runs.running(sessionId);
+        beforeStop.accept(running.map(Runs.RunningRun::runId).orElse(null));
+        if (running.isEmpty()) {
+            return null;
+        }
+        UUID runId = running.get().runId();
         try {
-            var running = runs.running(sessionId);
-            if (running.isEmpty()) {
-                return null;
-            }
-            UUID runId = running.get().runId();
+            // Before the stop: the instance that runs it finds the user here when it
+            // finishes the run (the control command does not say who asked).
+            runs.recordInterruptedBy(runId, by);
+        }
+        catch (RuntimeException e) {
+            log.warn("Could not record who interrupted run {} (its run.finished names nobody): {}", runId,
+                    e.toString());
+        }
+        try {
             if (!interruptLocal(runId, by)) {
                 if (running.get().leaseExpired()) {
                     // Its instance is gone: nobody would act on the message; end the run
@@ -162,15 +177,14 @@ public class AgentRunner implements SmartLifecycle {
                     runs.finish(runId, new Runs.Outcome("interrupted", null, null, null, by));
                 }
                 else {
-                    runs.interruptElsewhere(runId, by);
+                    runs.interruptElsewhere(runId);
                 }
             }
-            return runId;
         }
         catch (RuntimeException e) {
             log.warn("Interrupting the run of session {} failed: {}", sessionId, e.toString());
-            return null;
         }
+        return runId;
     }
 
     /** Stops a run of this instance; false when it does not run here. */
@@ -194,17 +208,15 @@ public class AgentRunner implements SmartLifecycle {
     }
 
     /**
-     * {@code interrupt:<runId>} or {@code interrupt:<runId>:<login>} (a user's, from
-     * {@link Runs#interruptElsewhere(UUID, String)}).
+     * {@code interrupt:<runId>} (from {@link Runs#interruptElsewhere(UUID)}, of this
+     * version or the previous one). Who asked is not in the command: {@link Runs#finish}
+     * reads it from the run's row.
      */
     void onControlCommand(String command) {
         if (command.startsWith("interrupt:")) {
             try {
-                String rest = command.substring("interrupt:".length());
-                int colon = rest.indexOf(':');
-                UUID runId = UUID.fromString(colon < 0 ? rest : rest.substring(0, colon));
-                @Nullable String by = colon < 0 || colon == rest.length() - 1 ? null : rest.substring(colon + 1);
-                Thread.ofVirtual().start(() -> interruptLocal(runId, by));
+                UUID runId = UUID.fromString(command.substring("interrupt:".length()));
+                Thread.ofVirtual().start(() -> interruptLocal(runId, null));
             }
             catch (IllegalArgumentException e) {
                 log.debug("Ignoring control command {}", command);

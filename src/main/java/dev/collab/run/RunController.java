@@ -1,5 +1,6 @@
 package dev.collab.run;
 
+import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
 
@@ -16,6 +17,7 @@ import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import dev.collab.web.ProblemCode;
+import org.jspecify.annotations.Nullable;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -57,13 +59,14 @@ class RunController {
         if (session.state() == SessionState.ENDED) {
             throw new SessionEndedException(id, "Session " + id + " has ended.");
         }
-        UUID runId = runner.interrupt(id, access.currentUser().login());
-        if (runId != null) {
-            // Audited when a run was asked to stop (an interrupt of nothing changes
-            // nothing). Not in one transaction with the stop: that is a signal to a
-            // process, here or on another instance, not a database change.
-            audit.record("run.interrupted", "session:" + id, Map.of("runId", runId.toString()));
-        }
+        // The request is audited, not its effect: before the stop is sent, also when
+        // nothing runs (runId null). A failing audit insert fails the request before
+        // anything was stopped, so the client's retry is audited and stops the run.
+        UUID runId = runner.interrupt(id, access.currentUser().login(), found -> {
+            Map<String, @Nullable Object> details = new HashMap<>();
+            details.put("runId", found == null ? null : found.toString());
+            audit.record("run.interrupted", "session:" + id, details);
+        });
         return runId == null ? ResponseEntity.noContent().build()
                 : ResponseEntity.status(HttpStatus.ACCEPTED).body(Map.of("runId", runId));
     }

@@ -97,22 +97,26 @@ public class Runs {
             .param("id", runId)
             .query(Integer.class)
             .list();
-        @SuppressWarnings("NullAway") // a single-column query's rows are @Nullable to
-                                      // Spring; runs.session_id is NOT NULL
-        List<UUID> session = jdbc.sql("""
+        List<Finished> session = jdbc.sql("""
                 update runs set state = 'FINISHED', status = :status, exit_code = :exitCode, finished_at = now()
                 where id = :id and state = 'RUNNING'
-                returning session_id
+                returning session_id, interrupted_by
                 """)
             .param("id", runId)
             .param("status", outcome.status())
             .param("exitCode", outcome.exitCode())
-            .query(UUID.class)
+            .query((rs, row) -> new Finished(rs.getObject("session_id", UUID.class), rs.getString("interrupted_by")))
             .list();
         if (session.isEmpty()) {
             return false;
         }
-        UUID sessionId = session.getFirst();
+        UUID sessionId = session.getFirst().sessionId();
+        // A user's interrupt (no error: not a timeout or shutdown) names its user: the
+        // first one the interrupting requests recorded (served by any instance), else the
+        // one given (the user who ended the session).
+        String recorded = "interrupted".equals(outcome.status()) && outcome.errorCode() == null
+                ? session.getFirst().interruptedBy() : null;
+        String by = recorded != null ? recorded : outcome.by();
         if (outcome.errorCode() != null) {
             Map<String, Object> error = new LinkedHashMap<>();
             error.put("runId", runId.toString());
@@ -124,8 +128,8 @@ public class Runs {
         finished.put("runId", runId.toString());
         finished.put("status", outcome.status());
         finished.put("exitCode", outcome.exitCode());
-        if (outcome.by() != null) {
-            finished.put("by", outcome.by());
+        if (by != null) {
+            finished.put("by", by);
         }
         eventLog.append(sessionId, "run.finished", finished);
         sessions.finishRun(sessionId, runId);
@@ -177,19 +181,29 @@ public class Runs {
     record RunningRun(UUID runId, String instanceId, boolean leaseExpired) {
     }
 
-    /** Asks whichever instance runs it to stop it (control channel). */
+    /**
+     * Asks whichever instance runs it to stop it (control channel). The command is
+     * {@code interrupt:<runId>} and nothing else, as in the previous version, so that an
+     * instance of either version stops a run for the other during a rolling deploy; who
+     * asked travels in the database ({@link #recordInterruptedBy}).
+     */
     void interruptElsewhere(UUID runId) {
-        interruptElsewhere(runId, null);
+        control.send("interrupt:" + runId);
     }
 
     /**
-     * As {@link #interruptElsewhere(UUID)}, on behalf of a user: the command carries
-     * their login ({@code interrupt:<runId>:<login>}; a login has no colon), which
-     * becomes {@code data.by} of the run's {@code run.finished} on the instance that runs
-     * it.
+     * Records the user who interrupts a run still in progress, before the stop is sent;
+     * the first one stays. {@link #finish} reads it for a run that ends interrupted, on
+     * whichever instance runs it.
      */
-    void interruptElsewhere(UUID runId, @Nullable String by) {
-        control.send("interrupt:" + runId + (by == null ? "" : ":" + by));
+    void recordInterruptedBy(UUID runId, String by) {
+        jdbc.sql("update runs set interrupted_by = :by where id = :id and state = 'RUNNING' and interrupted_by is null")
+            .param("by", by)
+            .param("id", runId)
+            .update();
+    }
+
+    private record Finished(UUID sessionId, @Nullable String interruptedBy) {
     }
 
 }

@@ -317,6 +317,8 @@ class ProjectRolesTest {
         String runId = sent.json().get("runId").asString();
         assertThat(admin.api().interrupt(session).status()).isEqualTo(202);
         awaitIdle(session);
+        // An interrupt that finds nothing running is a request too: audited, runId null.
+        assertThat(admin.api().interrupt(session).status()).isEqualTo(204);
         assertThat(admin.api().delete("/api/sessions/" + session).status()).isEqualTo(204);
 
         record Row(String actor, String action, String target, String details, String requestId) {
@@ -332,7 +334,7 @@ class ProjectRolesTest {
             .list();
         assertThat(rows).extracting(Row::action)
             .containsExactly("project.created", "project.updated", "session.created", "message.sent", "run.interrupted",
-                    "session.deleted");
+                    "run.interrupted", "session.deleted");
         assertThat(rows.subList(1, rows.size())).allSatisfy(row -> {
             assertThat(row.actor()).isEqualTo(admin.login());
             assertThat(row.requestId()).isNotBlank();
@@ -342,6 +344,7 @@ class ProjectRolesTest {
         assertThat(rows.get(3).target()).isEqualTo("session:" + session);
         assertThat(rows.get(3).details()).contains(runId).doesNotContain("the-secret-text", "sleep");
         assertThat(rows.get(4).details()).contains(runId);
+        assertThat(rows.get(5).details()).isEqualTo("{\"runId\": null}");
         assertThat(rows).extracting(Row::details).noneMatch(details -> details.contains("the-secret-text"));
     }
 

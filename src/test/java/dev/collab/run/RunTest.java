@@ -375,6 +375,50 @@ class RunTest {
         assertThat(idle.status()).as("nothing running").isEqualTo(204);
     }
 
+    /**
+     * An interrupt from another instance (of this version or the previous one) is the
+     * command {@code interrupt:<runId>}, sent as a NOTIFY like theirs; who asked comes
+     * from the run's row, which the interrupting request wrote (here: nobody, then a
+     * user).
+     */
+    @Test
+    void anInterruptCommandFromAnotherInstanceStopsTheRunAndItsUserComesFromTheRunsRow() throws Exception {
+        for (String by : new String[] { null, "someone-else" }) {
+            UUID session = newSession();
+            String runId = send(session, "sleep 30").json().get("runId").asString();
+            try (SseClient client = SseClient.connect(api.uri("/api/sessions/" + session + "/events/stream"), null)) {
+                await().atMost(WAIT).until(() -> {
+                    SseClient.Message m = client.next(Duration.ofMillis(200));
+                    return m != null && m.event().equals("output");
+                });
+            }
+            try (Connection connection = dataSource.getConnection()) {
+                if (by != null) {
+                    try (PreparedStatement update = connection
+                        .prepareStatement("update runs set interrupted_by = ? where id = ?")) {
+                        update.setString(1, by);
+                        update.setObject(2, UUID.fromString(runId));
+                        update.executeUpdate();
+                    }
+                }
+                try (PreparedStatement notify = connection.prepareStatement("select pg_notify('collab_control', ?)")) {
+                    notify.setString(1, "interrupt:" + runId);
+                    notify.executeQuery().close();
+                }
+            }
+            List<SseClient.Message> messages = untilFinished(session);
+            JsonNode finished = last(messages, "run.finished");
+            assertThat(finished.get("status").asString()).isEqualTo("interrupted");
+            assertThat(messages).noneMatch(m -> m.event().equals("error"));
+            if (by == null) {
+                assertThat(finished.has("by")).as(finished.toString()).isFalse();
+            }
+            else {
+                assertThat(finished.get("by").asString()).isEqualTo(by);
+            }
+        }
+    }
+
     @Test
     void endingASessionInterruptsItsRun() {
         UUID session = newSession();

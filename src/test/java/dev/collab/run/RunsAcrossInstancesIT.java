@@ -135,18 +135,35 @@ class RunsAcrossInstancesIT {
         assertThat(events(session)).filteredOn(e -> e.get("type").asString().equals("message")).hasSize(1);
     }
 
+    @Autowired
+    ControlChannel control;
+
+    /**
+     * The interrupt reaches the other instance as {@code interrupt:<runId>}, exactly the
+     * command of the previous version (which an un-upgraded instance parses during a
+     * rolling deploy), and {@code data.by} names the member who interrupted, through the
+     * run's row.
+     */
     @Test
     void anInterruptReachesTheInstanceThatRunsTheAgent() {
-        UUID session = newSession();
+        List<String> commands = new java.util.concurrent.CopyOnWriteArrayList<>();
+        control.onCommand(commands::add);
+        String project = here.newProject("across");
+        UUID session = here.newSession(project);
+        String login = "stopper-" + Long.toString(System.nanoTime(), 36);
+        here.createUser(login, "correct horse battery", false);
+        assertThat(here.put("/api/projects/" + project + "/members/" + login, "{\"role\":\"member\"}").status())
+            .isEqualTo(201);
+        Api member = here.anonymous().as(login, "correct horse battery");
         String runId = send(there, session, "sleep 60", null).json().get("runId").asString();
         awaitEvent(session, "output"); // the agent is running on the other instance
-        Api.Response interrupted = interrupt(here, session);
+        Api.Response interrupted = interrupt(member, session);
         assertThat(interrupted.status()).isEqualTo(202);
         assertThat(interrupted.json().get("runId").asString()).isEqualTo(runId);
         JsonNode finished = awaitEvent(session, "run.finished");
         assertThat(finished.get("status").asString()).isEqualTo("interrupted");
-        // The interrupt's user travelled with it over the control channel.
-        assertThat(finished.get("by").asString()).isEqualTo(Api.ADMIN_LOGIN);
+        assertThat(finished.get("by").asString()).isEqualTo(login);
+        assertThat(commands).filteredOn(command -> command.contains(runId)).containsExactly("interrupt:" + runId);
         assertThat(events(session)).noneMatch(e -> e.get("type").asString().equals("output")
                 && e.get("data").get("text").asString().contains("woke up"));
     }
