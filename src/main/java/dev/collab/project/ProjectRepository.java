@@ -1,7 +1,9 @@
 package dev.collab.project;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 
 import org.jspecify.annotations.Nullable;
 import org.springframework.data.jdbc.repository.query.Modifying;
@@ -39,5 +41,13 @@ interface ProjectRepository
      */
     @Lock(LockMode.PESSIMISTIC_WRITE)
     Optional<Project> findLockedByKey(String key);
+
+    /** The projects the user is a member of, ordered by key. */
+    @Query("""
+            select p.* from projects p join project_members m on m.project_key = p.key
+            where m.user_id = :userId
+            order by p.key
+            """)
+    List<Project> findOfMember(UUID userId);
 
 }

@@ -8,6 +8,7 @@ import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.simple.JdbcClient;
 import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -17,6 +18,9 @@ class ProjectApiTest {
 
     @Autowired
     Api api;
+
+    @Autowired
+    JdbcClient jdbc;
 
     private static String key(String prefix) {
         return prefix + "-" + Long.toString(System.nanoTime(), 36);
@@ -81,6 +85,32 @@ class ProjectApiTest {
         assertThat(keys).isSorted();
         assertThat(keys).containsSubsequence(prefix + "-a", prefix + "-b", prefix + "-c");
         assertThat(items.get(0).propertyNames()).containsExactlyInAnyOrder("key", "name", "repoUrl", "createdAt");
+    }
+
+    /**
+     * A server admin's list is one ordered query of every project, never a list of keys
+     * as bind parameters: past PostgreSQL's 65,535 of them that would be a 5xx.
+     */
+    @Test
+    void aServerAdminListsMoreProjectsThanAQueryTakesParameters() {
+        String prefix = key("many");
+        int count = 65_600;
+        jdbc.sql("""
+                insert into projects (key, name, created_at)
+                select :prefix || '-' || lpad(i::text, 5, '0'), 'many', now() from generate_series(1, :count) i
+                """).param("prefix", prefix).param("count", count).update();
+        try {
+            Api.Response list = api.get("/api/projects");
+            assertThat(list.status()).as(list.toString().substring(0, Math.min(500, list.toString().length())))
+                .isEqualTo(200);
+            List<String> keys = new ArrayList<>();
+            list.json().get("items").forEach(item -> keys.add(item.get("key").asString()));
+            assertThat(keys).isSorted();
+            assertThat(keys.stream().filter(k -> k.startsWith(prefix + "-"))).hasSize(count);
+        }
+        finally {
+            jdbc.sql("delete from projects where key like :pattern").param("pattern", prefix + "-%").update();
+        }
     }
 
     @Test
