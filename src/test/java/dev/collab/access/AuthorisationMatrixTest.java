@@ -22,9 +22,11 @@ import org.junit.jupiter.api.TestFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.test.context.TestPropertySource;
 import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * The authorisation matrix (issue 13): every {@code /api/**} endpoint × every kind of
@@ -32,9 +34,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * per endpoint. {@link #everyApiEndpointIsInTheTable()} fails when the running app has an
  * endpoint the table lacks (or the table one the app lacks), so a new endpoint cannot be
  * forgotten. Callers are real users with real logins and tokens made through the API;
- * their project roles are rows of {@code project_members}.
+ * their project roles are rows of {@code project_members}. A denied write must change
+ * nothing: each denied cell of a write compares the project, its sessions and members,
+ * the users and the tokens before and after. The run timeout is long here, so that a run
+ * in progress stays in progress for as long as a cell looks at it, however slow the
+ * machine.
  */
 @IntegrationTest
+@TestPropertySource(properties = "collab.runner.timeout=10m")
 class AuthorisationMatrixTest {
 
     static final String PASSWORD = "correct horse battery";
@@ -138,6 +145,18 @@ class AuthorisationMatrixTest {
         FRESH_SESSION,
         /** A session that has ended (its stream replays and ends). */
         ENDED_SESSION,
+        /**
+         * A new session with a run in progress for every cell: a permitted caller stops
+         * it (202 with its run id); after a denied one it is still running, and the first
+         * stop is the server admin's that follows.
+         */
+        RUNNING_SESSION,
+        /**
+         * A new IDLE session for each permitted caller; for a denied one, a new session
+         * with a run in progress: the role is checked before busy (a viewer's send to a
+         * busy session is 403, not 409), and the run goes on.
+         */
+        IDLE_OR_BUSY_SESSION,
         /** A new token of the caller for each permitted caller. */
         OWN_TOKEN,
         /** A user for the server admin to change. */
@@ -197,8 +216,8 @@ class AuthorisationMatrixTest {
             row("DELETE", "/api/sessions/{id}", admin(204), null, Target.FRESH_SESSION),
             row("GET", "/api/sessions/{id}/events", viewer(200), null, Target.SESSION),
             row("GET", "/api/sessions/{id}/events/stream", viewer(200), null, Target.ENDED_SESSION),
-            row("POST", "/api/sessions/{id}/messages", member(202), "{\"text\":\"hi\"}", Target.FRESH_SESSION),
-            row("POST", "/api/sessions/{id}/interrupt", member(204), "", Target.SESSION),
+            row("POST", "/api/sessions/{id}/messages", member(202), "{\"text\":\"hi\"}", Target.IDLE_OR_BUSY_SESSION),
+            row("POST", "/api/sessions/{id}/interrupt", member(202), "", Target.RUNNING_SESSION),
             row("GET", "/api/projects/{key}/members", viewer(200), null, Target.NONE),
             row("PUT", "/api/projects/{key}/members/{login}", admin(201), "{\"role\":\"viewer\"}", Target.NEW_LOGIN),
             row("DELETE", "/api/projects/{key}/members/{login}", admin(204), null, Target.NEW_MEMBER),
@@ -222,6 +241,8 @@ class AuthorisationMatrixTest {
     @Autowired
     @Qualifier("requestMappingHandlerMapping")
     RequestMappingHandlerMapping mappings;
+
+    static final Duration WAIT = Duration.ofSeconds(30);
 
     static String unique(String prefix) {
         return prefix + "-" + Long.toString(System.nanoTime(), 36);
@@ -364,6 +385,11 @@ class AuthorisationMatrixTest {
 
         final Caller caller;
 
+        /** The session with a run in progress that this cell targets, and its run. */
+        UUID running;
+
+        String runId;
+
         Cell(Fixture fixture, Row row, Caller caller) {
             this.fixture = fixture;
             this.row = row;
@@ -402,11 +428,20 @@ class AuthorisationMatrixTest {
                 request.header("Content-Type", "application/json")
                     .method(row.method(), HttpRequest.BodyPublishers.ofString(body));
             }
+            boolean deniedWrite = expected.code() != null && !row.method().equals("GET");
+            String before = deniedWrite ? snapshot() : null;
             Api.Response response = client.send(request);
             assertThat(response.status()).as(row.endpoint() + " as " + caller + ": " + response)
                 .isEqualTo(expected.status());
             if (expected.code() != null) {
                 AccessTest.assertProblem(response, expected.status(), expected.code());
+                if (deniedWrite) {
+                    assertThat(snapshot()).as("nothing changed by " + row.endpoint() + " as " + caller)
+                        .isEqualTo(before);
+                }
+                if (running != null) {
+                    stillRunning();
+                }
             }
             else {
                 assertThat(response.contentType()).doesNotStartWith("application/problem+json");
@@ -422,6 +457,9 @@ class AuthorisationMatrixTest {
                 case FRESH_SESSION ->
                     permitted ? api.newSession(fixture.project).toString() : fixture.session.toString();
                 case ENDED_SESSION -> fixture.endedSession.toString();
+                case RUNNING_SESSION -> startRun().toString();
+                case IDLE_OR_BUSY_SESSION ->
+                    permitted ? api.newSession(fixture.project).toString() : startRun().toString();
                 case OWN_TOKEN ->
                     permitted ? client.post("/api/tokens", "{\"name\":\"to revoke\"}").json().get("id").asString()
                             : UUID.randomUUID().toString();
@@ -437,6 +475,81 @@ class AuthorisationMatrixTest {
                 }
                 case NONE -> "";
             };
+        }
+
+        /**
+         * A new session of the project whose run ({@code sleep}) is in progress and has
+         * printed its one line before the sleep, so nothing is appended to it meanwhile.
+         */
+        private UUID startRun() {
+            running = api.newSession(fixture.project);
+            Api.Response sent = api.sendMessage(running, "sleep 600", null);
+            assertThat(sent.status()).as(sent.toString()).isEqualTo(202);
+            runId = sent.json().get("runId").asString();
+            await().atMost(WAIT).until(() -> head(running) >= 4);
+            return running;
+        }
+
+        private long head(UUID session) {
+            return jdbc.sql("select head_seq from sessions where id = :id")
+                .param("id", session)
+                .query(Long.class)
+                .single();
+        }
+
+        private List<String> eventTypes(UUID session) {
+            return jdbc.sql("select type from events where session_id = :id order by seq")
+                .param("id", session)
+                .query(String.class)
+                .list();
+        }
+
+        /**
+         * After a denied cell: the run goes on, and the server admin's interrupt is its
+         * first stop (the denied caller's was never recorded), which also ends it.
+         */
+        private void stillRunning() {
+            assertThat(api.get("/api/sessions/" + running).json().get("state").asString()).isEqualTo("RUNNING");
+            assertThat(eventTypes(running)).doesNotContain("run.finished");
+            Api.Response stopped = api.interrupt(running);
+            assertThat(stopped.status()).as(stopped.toString()).isEqualTo(202);
+            assertThat(stopped.json().get("runId").asString()).isEqualTo(runId);
+            assertThat(awaitFinished().get("by").asString()).isEqualTo(Api.ADMIN_LOGIN);
+        }
+
+        /** The {@code run.finished} of the cell's run, once it is in the log. */
+        private tools.jackson.databind.JsonNode awaitFinished() {
+            await().atMost(WAIT).until(() -> eventTypes(running).contains("run.finished"));
+            tools.jackson.databind.JsonNode finished = null;
+            for (tools.jackson.databind.JsonNode event : api.get("/api/sessions/" + running + "/events?limit=1000")
+                .json()
+                .get("items")) {
+                if (event.get("type").asString().equals("run.finished")) {
+                    finished = event.get("data");
+                }
+            }
+            assertThat(finished).isNotNull();
+            assertThat(finished.get("runId").asString()).isEqualTo(runId);
+            assertThat(finished.get("status").asString()).isEqualTo("interrupted");
+            return finished;
+        }
+
+        /**
+         * What a denied write must leave as it was: the project, its sessions (state and
+         * head), its members, the users and the tokens.
+         */
+        private String snapshot() {
+            return jdbc.sql("""
+                    select concat_ws(' | ',
+                        (select name || ':' || coalesce(repo_url, '') from projects where key = :key),
+                        (select string_agg(id::text || ':' || state || ':' || head_seq, ',' order by id)
+                           from sessions where project_key = :key),
+                        (select string_agg(user_id::text || ':' || role, ',' order by user_id)
+                           from project_members where project_key = :key),
+                        (select count(*) || ':' || string_agg(id::text || ':' || display_name || ':' || admin
+                                || ':' || disabled, ',' order by id) from users),
+                        (select count(*) || ':' || count(revoked_at) from access_tokens))
+                    """).param("key", fixture.project).query(String.class).single();
         }
 
         private String newLogin() {
@@ -472,9 +585,21 @@ class AuthorisationMatrixTest {
                         .isEqualTo("renamed by " + caller);
                 case "DELETE /api/sessions/{id}" ->
                     assertThat(api.get(path).json().get("state").asString()).isEqualTo("ENDED");
-                case "POST /api/sessions/{id}/messages" ->
+                case "POST /api/sessions/{id}/messages" -> {
                     assertThat(api.get(path.replace("/messages", "")).json().get("headSeq").asLong())
                         .isGreaterThanOrEqualTo(3);
+                    // Its run ends before the next cell, which may compare the sessions.
+                    await().atMost(WAIT)
+                        .until(() -> api.get(path.replace("/messages", ""))
+                            .json()
+                            .get("state")
+                            .asString()
+                            .equals("IDLE"));
+                }
+                case "POST /api/sessions/{id}/interrupt" -> {
+                    assertThat(response.json().get("runId").asString()).isEqualTo(runId);
+                    awaitFinished();
+                }
                 case "POST /api/projects/{key}/sessions" ->
                     assertThat(api.get("/api/sessions/" + response.json().get("id").asString()).status())
                         .isEqualTo(200);
