@@ -279,6 +279,44 @@ class ProjectRolesTest {
         assertThat(events.getLast().get("type").asString()).isEqualTo("session.ended");
     }
 
+    /**
+     * A row the previous version wrote (its fingerprint: SHA-256 of the length-prefixed
+     * text and body author) still replays a retry with the same text and author, as the
+     * contract promises for retries that hit different instances during a rolling deploy;
+     * another author is another send there, as it was then.
+     */
+    @Test
+    void aRetryOfASendThePreviousVersionAnsweredIsAReplay() throws Exception {
+        String project = api.newProject("idem-old");
+        UUID session = api.newSession(project);
+        String key = "old-" + UUID.randomUUID();
+        String messageId = UUID.randomUUID().toString();
+        String stored = "{\"messageId\":\"" + messageId + "\",\"runId\":\"" + UUID.randomUUID() + "\",\"seq\":2}";
+        java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
+        for (String field : new String[] { "hi", "ada" }) {
+            byte[] bytes = field.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            digest.update((bytes.length + ":").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            digest.update(bytes);
+        }
+        jdbc.sql("""
+                insert into idempotency_keys (session_id, key, fingerprint, response, created_at)
+                values (:session, :key, :fingerprint, cast(:response as jsonb), now())
+                """)
+            .param("session", session)
+            .param("key", key)
+            .param("fingerprint", java.util.HexFormat.of().formatHex(digest.digest()))
+            .param("response", stored)
+            .update();
+
+        Api.Response retry = send(api, session, "{\"text\":\"hi\",\"author\":\"ada\"}", key);
+        assertThat(retry.status()).as(retry.toString()).isEqualTo(202);
+        assertThat(retry.header("Idempotent-Replayed")).hasValue("true");
+        assertThat(retry.json().get("messageId").asString()).isEqualTo(messageId);
+        assertProblem(send(api, session, "{\"text\":\"hi\",\"author\":\"bob\"}", key), 422, "idempotency-key-reused");
+        assertProblem(send(api, session, "{\"text\":\"hi\"}", key), 422, "idempotency-key-reused");
+        assertThat(head(session)).as("nothing appended").isEqualTo(1);
+    }
+
     @Test
     void anIdempotencyKeyIsPerSessionAndAnotherUsersReuseIsNeverAnsweredWithTheFirstAnswer() {
         String project = api.newProject("idem");
