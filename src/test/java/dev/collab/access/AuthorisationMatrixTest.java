@@ -22,6 +22,7 @@ import org.junit.jupiter.api.TestFactory;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.TestPropertySource;
 import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping;
 
@@ -38,10 +39,12 @@ import static org.awaitility.Awaitility.await;
  * nothing: each denied cell of a write compares the project, its sessions and members,
  * the users and the tokens before and after. The run timeout is long here, so that a run
  * in progress stays in progress for as long as a cell looks at it, however slow the
- * machine.
+ * machine. That context of its own is closed after the class: cached, its pooled
+ * connections pushed the test database past its connection limit in the full suite.
  */
 @IntegrationTest
 @TestPropertySource(properties = "collab.runner.timeout=10m")
+@DirtiesContext
 class AuthorisationMatrixTest {
 
     static final String PASSWORD = "correct horse battery";
