@@ -2,6 +2,7 @@ package dev.collab.access;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.Map;
 
 import dev.collab.web.ApiException;
@@ -160,12 +161,19 @@ final class OidcLogin {
         // A new session id at the login (session fixation), whatever Spring's strategy
         // already did.
         request.changeSessionId();
-        String target = session.getAttribute(TARGET) instanceof String saved ? saved : "/";
+        String target = session.getAttribute(TARGET) instanceof String saved && safeTarget(saved) != null ? saved : "/";
         session.removeAttribute(TARGET);
         session.setMaxInactiveInterval((int) sessionTimeout.toSeconds());
         sessions.store(user.userId, request, response);
         new CsrfAuthenticationStrategy(csrfTokens).onAuthentication(authentication, request, response);
-        response.sendRedirect(request.getContextPath() + target);
+        try {
+            response.sendRedirect(request.getContextPath() + target);
+        }
+        catch (IllegalArgumentException | IllegalStateException unusable) {
+            // Never a failed login for its target: safeTarget should have refused it.
+            log.debug("OIDC login target not usable: {}", unusable.getMessage());
+            response.sendRedirect(request.getContextPath() + "/");
+        }
     }
 
     private static void failed(HttpServletRequest request, HttpServletResponse response,
@@ -188,21 +196,73 @@ final class OidcLogin {
     }
 
     /**
-     * A target to return to after the login: a path on this server only (never a scheme,
-     * a host, {@code //host} or a backslash a browser reads as a slash), else null.
+     * A target to return to after the login: a canonical path on this server, else null.
+     * Checked strictly, because Jetty's {@code sendRedirect} normalises the path
+     * ({@code /.//evil.example} becomes {@code //evil.example}, a redirect off-site) and
+     * throws on {@code /..}: the target must already be what normalising leaves, with
+     * segments of RFC 3986's path characters only, no empty segment ({@code //}), no
+     * {@code .} or {@code ..} segment (also percent-encoded) and no percent-encoded
+     * slash, backslash or control character; its query of visible ASCII without a
+     * backslash; no fragment.
      */
     static @Nullable String safeTarget(@Nullable String target) {
-        if (target == null || target.length() > 2000 || !target.startsWith("/") || target.startsWith("//")
-                || target.startsWith("/\\")) {
+        if (target == null || target.isEmpty() || target.length() > 2000 || target.charAt(0) != '/') {
             return null;
         }
-        for (int i = 0; i < target.length(); i++) {
-            char c = target.charAt(i);
-            if (c < 0x21 || c > 0x7e || c == '\\') {
+        int question = target.indexOf('?');
+        String path = question < 0 ? target : target.substring(0, question);
+        String query = question < 0 ? "" : target.substring(question + 1);
+        if (!path.equals("/")) {
+            String[] segments = path.substring(1).split("/", -1);
+            for (int i = 0; i < segments.length; i++) {
+                // The last segment may be empty (a trailing slash), no other.
+                if (segments[i].isEmpty() ? i < segments.length - 1 : !safeSegment(segments[i])) {
+                    return null;
+                }
+            }
+        }
+        for (int i = 0; i < query.length(); i++) {
+            char c = query.charAt(i);
+            if (c < 0x21 || c > 0x7e || c == '\\' || c == '#') {
                 return null;
             }
         }
         return target;
+    }
+
+    private static boolean safeSegment(String segment) {
+        StringBuilder decoded = new StringBuilder();
+        for (int i = 0; i < segment.length(); i++) {
+            char c = segment.charAt(i);
+            if (c == '%') {
+                if (i + 2 >= segment.length()) {
+                    return false;
+                }
+                int code;
+                try {
+                    code = HexFormat.fromHexDigits(segment, i + 1, i + 3);
+                }
+                catch (IllegalArgumentException notHex) {
+                    return false;
+                }
+                // An encoded slash, backslash, dot or control character: what some
+                // decoder along the way could turn into a path the check above refused.
+                if (code < 0x20 || code == 0x7f || code == '/' || code == '\\' || code == '.') {
+                    return false;
+                }
+                decoded.append('%');
+                i += 2;
+            }
+            else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || "-._~!$&'()*+,;=:@".indexOf(c) >= 0) {
+                decoded.append(c);
+            }
+            else {
+                return false;
+            }
+        }
+        String value = decoded.toString();
+        return !value.equals(".") && !value.equals("..");
     }
 
     /** The OIDC user of a login, with the collab user it signed in. */
