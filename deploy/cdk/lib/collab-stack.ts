@@ -4,6 +4,7 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as efs from 'aws-cdk-lib/aws-efs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -41,8 +42,19 @@ export interface CollabServerStackProps extends StackProps {
    * task definition.
    */
   readonly oidcClientSecret?: string;
+  /**
+   * The ARN of the customer-managed KMS key that encrypts the existing `oidcClientSecret`, if
+   * it is not Secrets Manager's default key: the execution role gets `kms:Decrypt` on it (through
+   * Secrets Manager only). @default the secret uses the AWS managed key aws/secretsmanager
+   */
+  readonly oidcClientSecretKmsKey?: string;
   /** The provider's name on the login page's "Sign in with …" button. @default the issuer's host */
   readonly oidcName?: string;
+  /**
+   * Email domains (comma-separated) whose users may log in: collab.auth.oidc.allowed-domains.
+   * @default anyone the provider authenticates
+   */
+  readonly oidcAllowedDomains?: string;
 }
 
 /** A deployment input that is missing or malformed: the app prints its message alone and exits. */
@@ -69,6 +81,10 @@ interface OidcConfiguration {
   readonly clientId: string;
   /** The secret's name or ARN; undefined: the stack creates one. */
   readonly clientSecret?: string;
+  /** The customer-managed KMS key of the existing secret, if any. */
+  readonly clientSecretKmsKey?: string;
+  /** Comma-separated email domains, if restricted. */
+  readonly allowedDomains?: string;
   readonly name?: string;
 }
 
@@ -193,6 +209,9 @@ export class CollabServerStack extends Stack {
     });
 
     const oidcClientSecret = config.oidc ? oidcSecret(this, config.oidc) : undefined;
+    if (config.oidc) {
+      grantOidcSecret(this, taskDefinition, config.oidc);
+    }
 
     const container = taskDefinition.addContainer(CONTAINER_NAME, {
       containerName: CONTAINER_NAME,
@@ -223,6 +242,7 @@ export class CollabServerStack extends Stack {
               COLLAB_AUTH_OIDC_ISSUER_URI: config.oidc.issuerUri,
               COLLAB_AUTH_OIDC_CLIENT_ID: config.oidc.clientId,
               ...(config.oidc.name ? { COLLAB_AUTH_OIDC_NAME: config.oidc.name } : {}),
+              ...(config.oidc.allowedDomains ? { COLLAB_AUTH_OIDC_ALLOWED_DOMAINS: config.oidc.allowedDomains } : {}),
             }
           : {}),
       },
@@ -401,6 +421,8 @@ function resolveConfiguration(scope: Construct, props: CollabServerStackProps): 
   const oidcIssuerUri = input('oidcIssuerUri');
   const oidcClientId = input('oidcClientId');
   const oidcClientSecret = input('oidcClientSecret');
+  const oidcClientSecretKmsKey = input('oidcClientSecretKmsKey');
+  const oidcAllowedDomains = input('oidcAllowedDomains');
   const oidcName = input('oidcName');
   let oidc: OidcConfiguration | undefined;
   if (oidcIssuerUri !== undefined || oidcClientId !== undefined || oidcClientSecret !== undefined) {
@@ -418,10 +440,40 @@ function resolveConfiguration(scope: Construct, props: CollabServerStackProps): 
         `oidcClientSecret must be the name or ARN of a Secrets Manager secret (never the client secret itself), got '${String(oidcClientSecret)}'.`,
       );
     }
+    if (
+      typeof oidcClientSecret === 'string' &&
+      oidcClientSecret.trim().startsWith('arn:') &&
+      !/^arn:aws[\w-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^\s]+$/.test(oidcClientSecret.trim())
+    ) {
+      throw new ConfigurationError(
+        `oidcClientSecret must be a Secrets Manager secret's name or ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), got '${oidcClientSecret}'.`,
+      );
+    }
+    if (
+      oidcClientSecretKmsKey !== undefined &&
+      (typeof oidcClientSecretKmsKey !== 'string' ||
+        oidcClientSecret === undefined ||
+        !/^arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(oidcClientSecretKmsKey.trim()))
+    ) {
+      throw new ConfigurationError(
+        `oidcClientSecretKmsKey must be the ARN of the KMS key (arn:aws:kms:<region>:<account>:key/<id>) of the secret given with oidcClientSecret, got '${String(oidcClientSecretKmsKey)}'.`,
+      );
+    }
+    if (
+      oidcAllowedDomains !== undefined &&
+      (typeof oidcAllowedDomains !== 'string' ||
+        !/^[A-Za-z0-9.-]+(,[A-Za-z0-9.-]+)*$/.test(oidcAllowedDomains.replace(/\s/g, '')))
+    ) {
+      throw new ConfigurationError(
+        `oidcAllowedDomains must be email domains separated by commas (example.com,example.org), got '${String(oidcAllowedDomains)}'.`,
+      );
+    }
     oidc = {
       issuerUri: oidcIssuerUri.trim(),
       clientId: oidcClientId.trim(),
       clientSecret: oidcClientSecret?.trim(),
+      clientSecretKmsKey: oidcClientSecretKmsKey?.trim(),
+      allowedDomains: oidcAllowedDomains?.replace(/\s/g, ''),
       name: typeof oidcName === 'string' ? oidcName.trim() : undefined,
     };
   }
@@ -445,10 +497,45 @@ function oidcSecret(stack: Stack, oidc: OidcConfiguration): secretsmanager.ISecr
   if (!given.startsWith('arn:')) {
     return secretsmanager.Secret.fromSecretNameV2(stack, 'OidcClientSecret', given);
   }
-  // A complete ARN ends in the six random characters Secrets Manager appends to the name.
-  return /-[A-Za-z0-9]{6}$/.test(given)
-    ? secretsmanager.Secret.fromSecretCompleteArn(stack, 'OidcClientSecret', given)
-    : secretsmanager.Secret.fromSecretPartialArn(stack, 'OidcClientSecret', given);
+  // A complete ARN ends in the six random characters Secrets Manager appends to the name; but
+  // a partial ARN (no suffix) whose name ends in '-' and six letters (collab/oidc-secret) looks
+  // the same, and the string cannot tell them apart. So such an ARN is taken as complete (ECS
+  // passes it to GetSecretValue, which accepts both) and the execution role may also read the
+  // ARN with a suffix: right either way, never a task that fails at start.
+  if (/-[A-Za-z0-9]{6}$/.test(given)) {
+    return secretsmanager.Secret.fromSecretCompleteArn(stack, 'OidcClientSecret', given);
+  }
+  return secretsmanager.Secret.fromSecretPartialArn(stack, 'OidcClientSecret', given);
+}
+
+/**
+ * What the execution role needs besides ECS's own grant of the secret: the suffixed form of an
+ * ARN that may be partial (above), and `kms:Decrypt` on a customer-managed key, only through
+ * Secrets Manager.
+ */
+function grantOidcSecret(stack: Stack, taskDefinition: ecs.TaskDefinition, oidc: OidcConfiguration): void {
+  const given = oidc.clientSecret;
+  if (given === undefined) {
+    return;
+  }
+  const role = taskDefinition.obtainExecutionRole();
+  if (given.startsWith('arn:') && /-[A-Za-z0-9]{6}$/.test(given)) {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        resources: [`${given}-??????`],
+      }),
+    );
+  }
+  if (oidc.clientSecretKmsKey !== undefined) {
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [oidc.clientSecretKmsKey],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` } },
+      }),
+    );
+  }
 }
 
 /** The ECR repository of an image URI like <account>.dkr.ecr.<region>.amazonaws.com/<name>:<tag>, if it is one. */

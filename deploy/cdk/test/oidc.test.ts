@@ -66,9 +66,49 @@ describe('OIDC login settings', () => {
     expect(template.toJSON().Parameters ?? {}).not.toHaveProperty('OidcClientSecret');
     expect(JSON.stringify(template.toJSON().Parameters ?? {})).not.toMatch(/oidc/i);
 
-    // Exactly the two secrets, no wildcard.
-    expect(readableSecrets(template)).toEqual(expect.arrayContaining([SECRET_ARN, databaseSecret(template)]));
-    expect(readableSecrets(template)).toHaveLength(2);
+    // The two secrets; the OIDC one also with a suffix, in case the ARN is a partial one whose
+    // name ends in '-' and six letters (the string cannot tell). No other wildcard.
+    expect(readableSecrets(template)).toEqual(
+      expect.arrayContaining([SECRET_ARN, `${SECRET_ARN}-??????`, databaseSecret(template)]),
+    );
+    expect(readableSecrets(template)).toHaveLength(3);
+    expect(JSON.stringify(executionRoleStatements(template))).not.toMatch(/kms:/);
+  });
+
+  test('a partial ARN whose name ends like a suffix (collab/oidc-secret) is readable with its real suffix', () => {
+    const partial = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:collab/oidc-secret';
+    const { template } = synth({ oidcIssuerUri: ISSUER, oidcClientId: 'collab-client', oidcClientSecret: partial });
+    expect(container(template).Secrets).toContainEqual({ Name: 'COLLAB_AUTH_OIDC_CLIENT_SECRET', ValueFrom: partial });
+    // The real secret's ARN is partial + '-' + six characters: matched by this grant.
+    expect(readableSecrets(template)).toContainEqual(`${partial}-??????`);
+  });
+
+  test('a partial ARN without such an ending: the suffixed form only', () => {
+    const partial = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:collab/oidc';
+    const { template } = synth({ oidcIssuerUri: ISSUER, oidcClientId: 'collab-client', oidcClientSecret: partial });
+    const readable = readableSecrets(template);
+    expect(readable).toHaveLength(2);
+    expect(JSON.stringify(readable)).toContain(':secret:collab/oidc-??????');
+  });
+
+  test('allowed domains become collab.auth.oidc.allowed-domains', () => {
+    const { template } = synth({ oidcIssuerUri: ISSUER, oidcClientId: 'collab-client', oidcAllowedDomains: 'example.com, example.org' });
+    expect(environment(container(template))).toMatchObject({ COLLAB_AUTH_OIDC_ALLOWED_DOMAINS: 'example.com,example.org' });
+  });
+
+  test('a customer-managed KMS key of the secret: kms:Decrypt on it, through Secrets Manager only', () => {
+    const key = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const { template } = synth({
+      oidcIssuerUri: ISSUER,
+      oidcClientId: 'collab-client',
+      oidcClientSecret: 'collab/oidc-client',
+      oidcClientSecretKmsKey: key,
+    });
+    const decrypt = executionRoleStatements(template).filter((statement) => [statement.Action].flat().includes('kms:Decrypt'));
+    expect(decrypt).toHaveLength(1);
+    expect(decrypt[0].Effect).toBe('Allow');
+    expect(decrypt[0].Resource).toBe(key);
+    expect(JSON.stringify(decrypt[0].Condition)).toContain('kms:ViaService');
   });
 
   test('an existing secret by name: the execution role reads that name only (with Secrets Manager\'s suffix)', () => {
@@ -106,6 +146,10 @@ describe('OIDC login settings', () => {
     [{ oidcClientSecret: SECRET_ARN }, /needs both/],
     [{ oidcIssuerUri: 'http://login.example.com', oidcClientId: 'x' }, /https URL/],
     [{ oidcIssuerUri: ISSUER, oidcClientId: 'x', oidcClientSecret: 'the actual secret value' }, /name or ARN/],
+    [{ oidcIssuerUri: ISSUER, oidcClientId: 'x', oidcClientSecret: 'arn:aws:ssm:eu-west-1:123456789012:parameter/x' }, /name or ARN/],
+    [{ oidcIssuerUri: ISSUER, oidcClientId: 'x', oidcClientSecret: 'collab/oidc', oidcClientSecretKmsKey: 'alias/x' }, /KMS key/],
+    [{ oidcIssuerUri: ISSUER, oidcClientId: 'x', oidcAllowedDomains: '*.example.com' }, /oidcAllowedDomains/],
+    [{ oidcIssuerUri: ISSUER, oidcClientId: 'x', oidcClientSecretKmsKey: 'arn:aws:kms:eu-west-1:123456789012:key/abc' }, /KMS key/],
   ])('rejects %j with one clear message', (context, message) => {
     expect(() => synth(context)).toThrow(message);
   });

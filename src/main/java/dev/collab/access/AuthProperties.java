@@ -104,11 +104,15 @@ public record AuthProperties(@Valid @NotNull @DefaultValue FirstAdmin firstAdmin
      * @param scopes the scopes asked for (openid is always needed)
      * @param name the provider's name for the browser app's Sign in with button, such as
      * Okta; empty: the issuer's host
+     * @param allowedDomains email domains whose users may log in, such as example.com; a
+     * login needs a verified email (email_verified true) in one of them; empty (the
+     * default): anyone the provider authenticates
      */
     public record Oidc(@Nullable String issuerUri, @Nullable String clientId, @Nullable String clientSecret,
             @NotNull @DefaultValue( {
                     "openid", "profile", "email" }) List<@Pattern(regexp = "[A-Za-z0-9_.:/-]{1,100}") String> scopes,
-            @Nullable String name){
+            @Nullable String name, @NotNull @DefaultValue List<@Pattern(
+                    regexp = "[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?") String> allowedDomains){
 
         public Oidc {
             // Blank is unset: an empty environment variable (a deployment without OIDC).
@@ -158,11 +162,28 @@ public record AuthProperties(@Valid @NotNull @DefaultValue FirstAdmin firstAdmin
         public String toString() {
             // Never the secret, should these settings ever be logged.
             return "Oidc[issuerUri=" + issuerUri + ", clientId=" + clientId + ", clientSecret="
-                    + (clientSecret == null ? "null" : "***") + ", scopes=" + scopes + ", name=" + name + "]";
+                    + (clientSecret == null ? "null" : "***") + ", scopes=" + scopes + ", name=" + name
+                    + ", allowedDomains=" + allowedDomains + "]";
         }
 
         public boolean configured() {
             return issuerUri != null && clientId != null && clientSecret != null;
+        }
+
+        /**
+         * Whether a login with this email may proceed: any, unless allowed-domains is
+         * set; then a verified email in one of them.
+         */
+        boolean allows(@Nullable String email, boolean emailVerified) {
+            if (allowedDomains.isEmpty()) {
+                return true;
+            }
+            int at = email == null ? -1 : email.lastIndexOf('@');
+            if (!emailVerified || email == null || at < 0) {
+                return false;
+            }
+            String domain = email.substring(at + 1).strip();
+            return allowedDomains.stream().anyMatch(domain::equalsIgnoreCase);
         }
 
         /**

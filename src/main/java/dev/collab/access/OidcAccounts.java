@@ -3,6 +3,7 @@ package dev.collab.access;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
@@ -28,19 +29,30 @@ import org.springframework.transaction.annotation.Transactional;
  * {@code email} (a claim that is absent keeps the stored value); its login never changes.
  * A disabled user is refused.</li>
  * <li>A new identity: a new user (not a server admin, no password). Its login is
- * {@code preferred_username} (its part before an {@code @}; else the email's local part;
- * else {@code user}) made valid: lower case, every other character than
- * {@code a-z 0-9 . _ -} replaced by {@code -}, leading ones dropped, at most 64. When
- * that login is taken, by anybody (a password user of the same login is never taken over:
- * it stays a separate account), the login gets a suffix derived from the identity alone
- * ({@code -} and 8, else 16, hex digits of SHA-256 of issuer and sub), so the same
- * identity always gets the same login.</li>
+ * {@code preferred_username} as a whole (an {@code @} and its domain kept, so that
+ * {@code alice@contoso.com} and {@code alice@fabrikam.com} stay apart), else the email
+ * when the provider says it is verified, else {@code user}; made valid: lower case, every
+ * other character than {@code a-z 0-9 . _ -} replaced by {@code -}, leading ones dropped,
+ * at most 64. A login is a name, not an identity: the provider (or, with some providers,
+ * the user) chooses the claim. When that login is taken, by anybody (a password user of
+ * the same login is never taken over: it stays a separate account), the login gets
+ * {@code -} and 8, else 16, hex digits of SHA-256 of issuer and sub, and when those are
+ * taken too (someone who knows the sub can register them first), a random suffix: a first
+ * login never fails for want of a login.</li>
  * </ul>
  */
 @Component
 class OidcAccounts {
 
     private static final int MAX_LOGIN = 64;
+
+    /**
+     * The base login, two derived from the identity, then random ones: 20 random 64-bit
+     * suffixes that are all taken are not a thing that happens.
+     */
+    private static final int ATTEMPTS = 23;
+
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final JdbcClient jdbc;
 
@@ -52,6 +64,11 @@ class OidcAccounts {
         this.jdbc = jdbc;
         this.audit = audit;
         this.clock = clock;
+    }
+
+    /** The server's clock (the login's retry of a failed discovery goes by it too). */
+    Clock clock() {
+        return clock;
     }
 
     /** The user signed in. */
@@ -80,16 +97,22 @@ class OidcAccounts {
     /** Finds or creates the user of the identity and updates it from the claims. */
     @Transactional
     Account signIn(String issuer, String subject, @Nullable String preferredUsername, @Nullable String email,
-            @Nullable String name) {
+            boolean emailVerified, @Nullable String name) {
         String displayName = displayName(name, preferredUsername);
-        String mail = email == null || email.isBlank() || email.length() > 320 ? null : email.strip();
+        // An unverified email is anybody's claim: neither a login nor what admins see.
+        String mail = !emailVerified || email == null || email.isBlank() || email.length() > 320 ? null : email.strip();
         Optional<Account> known = update(issuer, subject, displayName, mail);
         if (known.isPresent()) {
             return known.get();
         }
-        String base = baseLogin(preferredUsername, email);
-        for (String login : new String[] { base, suffixed(base, issuer, subject, 8),
-                suffixed(base, issuer, subject, 16) }) {
+        String base = baseLogin(preferredUsername, mail);
+        for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+            String login = switch (attempt) {
+                case 0 -> base;
+                case 1 -> suffixed(base, issuer, subject, 8);
+                case 2 -> suffixed(base, issuer, subject, 16);
+                default -> randomSuffixed(base);
+            };
             int inserted = jdbc.sql("""
                     insert into users (id, login, display_name, email, password_hash, admin, disabled, created_at,
                                        oidc_issuer, oidc_subject)
@@ -161,10 +184,6 @@ class OidcAccounts {
     static String baseLogin(@Nullable String preferredUsername, @Nullable String email) {
         String wanted = preferredUsername != null && !preferredUsername.isBlank() ? preferredUsername
                 : email != null && !email.isBlank() ? email : "user";
-        int at = wanted.indexOf('@');
-        if (at > 0) {
-            wanted = wanted.substring(0, at);
-        }
         StringBuilder login = new StringBuilder();
         for (char c : wanted.toLowerCase(Locale.ROOT).toCharArray()) {
             boolean allowed = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
@@ -183,6 +202,17 @@ class OidcAccounts {
     /** {@code base-<hex>}: the same for the same identity, at most 64 characters. */
     static String suffixed(String base, String issuer, String subject, int hexDigits) {
         String suffix = "-" + HexFormat.of().formatHex(sha256(issuer + "\n" + subject)).substring(0, hexDigits);
+        return base.substring(0, Math.min(base.length(), MAX_LOGIN - suffix.length())) + suffix;
+    }
+
+    /**
+     * {@code base-<16 random hex digits>}: one nobody can register in advance for the
+     * identity.
+     */
+    static String randomSuffixed(String base) {
+        byte[] bytes = new byte[8];
+        RANDOM.nextBytes(bytes);
+        String suffix = "-" + HexFormat.of().formatHex(bytes);
         return base.substring(0, Math.min(base.length(), MAX_LOGIN - suffix.length())) + suffix;
     }
 

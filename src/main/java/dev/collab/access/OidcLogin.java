@@ -1,7 +1,10 @@
 package dev.collab.access;
 
 import java.io.IOException;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
 import java.util.Map;
 
 import dev.collab.web.ApiException;
@@ -35,6 +38,7 @@ import org.springframework.security.oauth2.client.web.OAuth2AuthorizationRequest
 import org.springframework.security.oauth2.client.web.OAuth2AuthorizationRequestResolver;
 import org.springframework.security.oauth2.client.web.OAuth2AuthorizedClientRepository;
 import org.springframework.security.oauth2.core.OAuth2AuthenticationException;
+import org.springframework.security.oauth2.core.OAuth2Error;
 import org.springframework.security.oauth2.core.endpoint.OAuth2AuthorizationRequest;
 import org.springframework.security.oauth2.core.oidc.user.OidcUser;
 import org.springframework.security.web.context.NullSecurityContextRepository;
@@ -88,8 +92,10 @@ final class OidcLogin {
     /** Adds the OIDC login to the chain. */
     static void configure(HttpSecurity http, AuthProperties.Oidc settings, OidcAccounts accounts, SessionUsers sessions,
             CsrfTokenRepository csrfTokens, Audit audit, Duration sessionTimeout) throws Exception {
+        Clock clock = accounts.clock();
+        DiscoveryBackoff backoff = new DiscoveryBackoff(clock);
         ClientRegistrationRepository registrations = new SupplierClientRegistrationRepository(
-                () -> new InMemoryClientRegistrationRepository(discover(settings)));
+                () -> new InMemoryClientRegistrationRepository(backoff.discover(settings)));
         DefaultOAuth2AuthorizationRequestResolver defaultResolver = new DefaultOAuth2AuthorizationRequestResolver(
                 registrations);
         defaultResolver.setAuthorizationRequestCustomizer(OAuth2AuthorizationRequestCustomizers.withPkce());
@@ -117,7 +123,8 @@ final class OidcLogin {
                 .loginProcessingUrl(CALLBACK)
                 // The provider's tokens are not kept: they serve the login only.
                 .authorizedClientRepository(new NoAuthorizedClients())
-                .userInfoEndpoint(userInfo -> userInfo.oidcUserService(request -> signIn(request, oidcUsers, accounts)))
+                .userInfoEndpoint(
+                        userInfo -> userInfo.oidcUserService(request -> signIn(request, oidcUsers, accounts, settings)))
                 // The session gets the user's id (SessionUsers.store), never the
                 // provider's tokens and claims.
                 .securityContextRepository(new NullSecurityContextRepository())
@@ -138,13 +145,21 @@ final class OidcLogin {
             .build();
     }
 
-    private static OidcUser signIn(OidcUserRequest request, OidcUserService oidcUsers, OidcAccounts accounts) {
+    private static OidcUser signIn(OidcUserRequest request, OidcUserService oidcUsers, OidcAccounts accounts,
+            AuthProperties.Oidc settings) {
         OidcUser user = oidcUsers.loadUser(request);
         // Spring's ID token validation has made sure of both.
         String issuer = java.util.Objects.requireNonNull(user.getIdToken().getIssuer()).toString();
         String subject = java.util.Objects.requireNonNull(user.getSubject());
+        boolean emailVerified = Boolean.TRUE.equals(user.getEmailVerified());
+        if (!settings.allows(user.getEmail(), emailVerified)) {
+            // collab.auth.oidc.allowed-domains: the provider knows the user, this server
+            // does not let them in (and creates no user for them).
+            throw new OAuth2AuthenticationException(new OAuth2Error("domain_not_allowed"),
+                    "no verified email in collab.auth.oidc.allowed-domains");
+        }
         OidcAccounts.Account account = accounts.signIn(issuer, subject, user.getPreferredUsername(), user.getEmail(),
-                user.getFullName());
+                emailVerified, user.getFullName());
         return new SignedIn(user, account.id());
     }
 
@@ -160,12 +175,19 @@ final class OidcLogin {
         // A new session id at the login (session fixation), whatever Spring's strategy
         // already did.
         request.changeSessionId();
-        String target = session.getAttribute(TARGET) instanceof String saved ? saved : "/";
+        String target = session.getAttribute(TARGET) instanceof String saved && safeTarget(saved) != null ? saved : "/";
         session.removeAttribute(TARGET);
         session.setMaxInactiveInterval((int) sessionTimeout.toSeconds());
         sessions.store(user.userId, request, response);
         new CsrfAuthenticationStrategy(csrfTokens).onAuthentication(authentication, request, response);
-        response.sendRedirect(request.getContextPath() + target);
+        try {
+            response.sendRedirect(request.getContextPath() + target);
+        }
+        catch (IllegalArgumentException | IllegalStateException unusable) {
+            // Never a failed login for its target: safeTarget should have refused it.
+            log.debug("OIDC login target not usable: {}", unusable.getMessage());
+            response.sendRedirect(request.getContextPath() + "/");
+        }
     }
 
     private static void failed(HttpServletRequest request, HttpServletResponse response,
@@ -177,7 +199,11 @@ final class OidcLogin {
         String reason = failure instanceof OAuth2AuthenticationException oauth ? oauth.getError().getErrorCode()
                 : "failed";
         String target = failure instanceof OidcAccounts.Refused refused ? "user:" + refused.login() : "oidc";
-        audit.record(null, "login.oidc.failed", target, Map.of("reason", reason));
+        // A callback without a login started in this session is anybody's request, not a
+        // failed login: no audit row for it (anonymous requests must not fill the table).
+        if (!"authorization_request_not_found".equals(reason)) {
+            audit.record(null, "login.oidc.failed", target, Map.of("reason", reason));
+        }
         HttpSession session = request.getSession(false);
         if (session != null) {
             session.removeAttribute(TARGET);
@@ -188,21 +214,114 @@ final class OidcLogin {
     }
 
     /**
-     * A target to return to after the login: a path on this server only (never a scheme,
-     * a host, {@code //host} or a backslash a browser reads as a slash), else null.
+     * A target to return to after the login: a canonical path on this server, else null.
+     * Checked strictly, because Jetty's {@code sendRedirect} normalises the path
+     * ({@code /.//evil.example} becomes {@code //evil.example}, a redirect off-site) and
+     * throws on {@code /..}: the target must already be what normalising leaves, with
+     * segments of RFC 3986's path characters only, no empty segment ({@code //}), no
+     * {@code .} or {@code ..} segment (also percent-encoded) and no percent-encoded
+     * slash, backslash or control character; its query of visible ASCII without a
+     * backslash; no fragment.
      */
     static @Nullable String safeTarget(@Nullable String target) {
-        if (target == null || target.length() > 2000 || !target.startsWith("/") || target.startsWith("//")
-                || target.startsWith("/\\")) {
+        if (target == null || target.isEmpty() || target.length() > 2000 || target.charAt(0) != '/') {
             return null;
         }
-        for (int i = 0; i < target.length(); i++) {
-            char c = target.charAt(i);
-            if (c < 0x21 || c > 0x7e || c == '\\') {
+        int question = target.indexOf('?');
+        String path = question < 0 ? target : target.substring(0, question);
+        String query = question < 0 ? "" : target.substring(question + 1);
+        if (!path.equals("/")) {
+            String[] segments = path.substring(1).split("/", -1);
+            for (int i = 0; i < segments.length; i++) {
+                // The last segment may be empty (a trailing slash), no other.
+                if (segments[i].isEmpty() ? i < segments.length - 1 : !safeSegment(segments[i])) {
+                    return null;
+                }
+            }
+        }
+        for (int i = 0; i < query.length(); i++) {
+            char c = query.charAt(i);
+            if (c < 0x21 || c > 0x7e || c == '\\' || c == '#') {
                 return null;
             }
         }
         return target;
+    }
+
+    private static boolean safeSegment(String segment) {
+        StringBuilder decoded = new StringBuilder();
+        for (int i = 0; i < segment.length(); i++) {
+            char c = segment.charAt(i);
+            if (c == '%') {
+                if (i + 2 >= segment.length()) {
+                    return false;
+                }
+                int code;
+                try {
+                    code = HexFormat.fromHexDigits(segment, i + 1, i + 3);
+                }
+                catch (IllegalArgumentException notHex) {
+                    return false;
+                }
+                // An encoded slash, backslash, dot or control character: what some
+                // decoder along the way could turn into a path the check above refused.
+                if (code < 0x20 || code == 0x7f || code == '/' || code == '\\' || code == '.') {
+                    return false;
+                }
+                decoded.append('%');
+                i += 2;
+            }
+            else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || "-._~!$&'()*+,;=:@".indexOf(c) >= 0) {
+                decoded.append(c);
+            }
+            else {
+                return false;
+            }
+        }
+        String value = decoded.toString();
+        return !value.equals(".") && !value.equals("..");
+    }
+
+    /**
+     * Asks a provider whose discovery failed again only after {@link #RETRY}: meanwhile a
+     * login is answered {@code 503} at once, instead of each anonymous request holding a
+     * request thread for the discovery's timeouts (review 13b-oidc #6).
+     */
+    private static final class DiscoveryBackoff {
+
+        private static final Duration RETRY = Duration.ofSeconds(10);
+
+        private final Clock clock;
+
+        private volatile Instant retryAt = Instant.MIN;
+
+        DiscoveryBackoff(Clock clock) {
+            this.clock = clock;
+        }
+
+        ClientRegistration discover(AuthProperties.Oidc settings) {
+            if (clock.instant().isBefore(retryAt)) {
+                throw new NotAskedAgainYet(retryAt);
+            }
+            try {
+                return OidcLogin.discover(settings);
+            }
+            catch (RuntimeException unreachable) {
+                retryAt = clock.instant().plus(RETRY);
+                throw unreachable;
+            }
+        }
+
+    }
+
+    /** The provider was not asked: its last discovery failed a moment ago. */
+    private static final class NotAskedAgainYet extends IllegalStateException {
+
+        NotAskedAgainYet(Instant retryAt) {
+            super("the last discovery failed; not asked again before " + retryAt);
+        }
+
     }
 
     /** The OIDC user of a login, with the collab user it signed in. */
@@ -322,8 +441,14 @@ final class OidcLogin {
                     registrations.findByRegistrationId(REGISTRATION_ID);
                 }
                 catch (RuntimeException unreachable) {
-                    log.warn("The OIDC provider's discovery document cannot be read (collab.auth.oidc.issuer-uri): {}",
-                            unreachable.getMessage());
+                    if (unreachable instanceof NotAskedAgainYet) {
+                        log.debug("OIDC provider: {}", unreachable.getMessage());
+                    }
+                    else {
+                        log.warn(
+                                "The OIDC provider's discovery document cannot be read (collab.auth.oidc.issuer-uri): {}",
+                                unreachable.getMessage());
+                    }
                     if (start) {
                         FilterRejection.reject(request, response, new ApiException(ProblemCode.SERVICE_UNAVAILABLE,
                                 "The sign-in provider cannot be reached; try again later."));

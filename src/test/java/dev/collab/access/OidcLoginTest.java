@@ -74,10 +74,18 @@ class OidcLoginTest {
     }
 
     private static void provides(String username, String preferredUsername, String name, String email) {
+        provides(username, preferredUsername, name, email, true);
+    }
+
+    static void provides(String username, @org.jspecify.annotations.Nullable String preferredUsername, String name,
+            String email, boolean emailVerified) {
         Map<String, Object> claims = new HashMap<>();
-        claims.put("preferred_username", preferredUsername);
+        if (preferredUsername != null) {
+            claims.put("preferred_username", preferredUsername);
+        }
         claims.put("name", name);
         claims.put("email", email);
+        claims.put("email_verified", emailVerified);
         OidcTestProvider.CLAIMS.put(username, claims);
     }
 
@@ -94,6 +102,8 @@ class OidcLoginTest {
         assertThat(authorize).containsEntry("code_challenge_method", "S256")
             .containsKey("code_challenge")
             .containsEntry("response_type", "code")
+            // Spring checks the ID token's nonce against this one.
+            .containsKey("nonce")
             .containsEntry("client_id", OidcTestProvider.CLIENT_ID)
             .containsEntry("redirect_uri", server() + "/api/auth/oidc/callback");
         assertThat(authorize.get("scope")).contains("openid", "profile", "email");
@@ -163,11 +173,96 @@ class OidcLoginTest {
             .query(String.class)
             .single()).isEqualTo(taken);
 
-        // Not a valid login at all: made valid, the same way every time.
-        assertThat(OidcAccounts.baseLogin("  Ëve Smith@corp.example", null)).isEqualTo("ve-smith");
-        assertThat(OidcAccounts.baseLogin(null, "Frank.O'Neil@example.com")).isEqualTo("frank.o-neil");
+        // Not a valid login at all: made valid, the same way every time, the domain kept
+        // (alice of one domain is not alice of another).
+        assertThat(OidcAccounts.baseLogin("  Ëve Smith@corp.example", null)).isEqualTo("ve-smith-corp.example");
+        assertThat(OidcAccounts.baseLogin(null, "Frank.O'Neil@example.com")).isEqualTo("frank.o-neil-example.com");
+        assertThat(OidcAccounts.baseLogin("alice@contoso.example", null))
+            .isNotEqualTo(OidcAccounts.baseLogin("alice@fabrikam.example", null));
         assertThat(OidcAccounts.baseLogin("__", null)).isEqualTo("user");
         assertThat(OidcAccounts.suffixed("x".repeat(64), "i", "s", 8)).hasSize(64).matches(Users.LOGIN_PATTERN);
+    }
+
+    @Test
+    void anUnverifiedEmailIsNeitherTheLoginNorTheUsersEmail() throws Exception {
+        String username = unique("mallory");
+        String victim = unique("victim");
+        provides(username, null, "Mallory", victim + "@example.com", false);
+
+        Browser browser = new Browser();
+        browser.logIn(server(), "", username);
+
+        var me = Api.JSON.readTree(browser.get(URI.create(server() + "/api/me")).body());
+        assertThat(me.get("login").asString()).doesNotContain(victim).startsWith("user");
+        assertThat(me.get("email") == null || me.get("email").isNull()).as("email %s", me.get("email")).isTrue();
+
+        // Verified, the same email is the login's source (with its domain).
+        String verified = unique("victor");
+        provides(verified, null, "Victor", verified + "@example.com", true);
+        Browser second = new Browser();
+        second.logIn(server(), "", verified);
+        var victor = Api.JSON.readTree(second.get(URI.create(server() + "/api/me")).body());
+        assertThat(victor.get("login").asString()).isEqualTo(verified + "-example.com");
+        assertThat(victor.get("email").asString()).isEqualTo(verified + "@example.com");
+    }
+
+    @Test
+    void loginsRegisteredInAdvanceForAnIdentityNeverLockItOut() throws Exception {
+        // Someone who knows the victim's sub registers the login the victim would ask for
+        // and both suffixes derived from the identity (review 13b-oidc #4).
+        String wanted = unique("hal");
+        String username = unique("hal-oidc");
+        for (String login : List.of(wanted, OidcAccounts.suffixed(wanted, OidcTestProvider.issuer(), username, 8),
+                OidcAccounts.suffixed(wanted, OidcTestProvider.issuer(), username, 16))) {
+            api.createUser(login, "a squatter's password", false);
+        }
+        provides(username, wanted, "Hal", username + "@example.com");
+
+        Browser browser = new Browser();
+        Flow flow = browser.logIn(server(), "", username);
+
+        assertThat(flow.landed().getPath()).isEqualTo("/");
+        var me = Api.JSON.readTree(browser.get(URI.create(server() + "/api/me")).body());
+        assertThat(me.get("login").asString()).matches(java.util.regex.Pattern.quote(wanted) + "-[0-9a-f]{16}")
+            .isNotEqualTo(OidcAccounts.suffixed(wanted, OidcTestProvider.issuer(), username, 16))
+            .matches(Users.LOGIN_PATTERN);
+        assertThat(OidcAccounts.randomSuffixed("x".repeat(64))).hasSize(64).matches(Users.LOGIN_PATTERN);
+    }
+
+    @Test
+    void theSessionIdChangesAtTheLogin() throws Exception {
+        String username = unique("ivan");
+        provides(username, username, "Ivan", username + "@example.com");
+        Browser browser = new Browser();
+
+        Flow flow = browser.logIn(server(), "", username);
+
+        assertThat(flow.sessionAtStart()).as("the started login's session").isNotNull();
+        assertThat(browser.cookie(server(), "COLLAB_SESSION")).isNotNull().isNotEqualTo(flow.sessionAtStart());
+        assertThat(browser.get(URI.create(server() + "/api/me")).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aCallbackFromAnotherBrowsersLoginIsRefused() throws Exception {
+        // Login CSRF: the attacker's own code and state, opened in the victim's browser,
+        // must not log the victim in as the attacker.
+        String attacker = unique("judy");
+        provides(attacker, attacker, "Judy", attacker + "@example.com");
+        URI attackersCallback = new Browser().callback(server(), "", attacker);
+        assertThat(attackersCallback.getQuery()).contains("code=", "state=");
+
+        Browser victim = new Browser();
+        assertThat(victim.get(URI.create(server() + "/api/auth/oidc")).statusCode()).isEqualTo(302);
+        HttpResponse<String> answer = victim.get(attackersCallback);
+
+        assertThat(answer.statusCode()).isEqualTo(302);
+        assertThat(answer.headers().firstValue("Location").orElseThrow()).endsWith("/login?error=oidc");
+        assertThat(victim.get(URI.create(server() + "/api/me")).statusCode()).isEqualTo(401);
+        // Nor without any session of its own.
+        Browser fresh = new Browser();
+        assertThat(fresh.get(attackersCallback).headers().firstValue("Location").orElseThrow())
+            .endsWith("/login?error=oidc");
+        assertThat(fresh.get(URI.create(server() + "/api/me")).statusCode()).isEqualTo(401);
     }
 
     @Test
@@ -198,6 +293,10 @@ class OidcLoginTest {
         assertThat(started.statusCode()).isEqualTo(302);
         String state = query(URI.create(started.headers().firstValue("Location").orElseThrow())).get("state");
 
+        int unaudited = jdbc.sql("""
+                select count(*) from audit_log
+                where action = 'login.oidc.failed' and details ->> 'reason' = 'authorization_request_not_found'
+                """).query(Integer.class).single();
         HttpResponse<String> forged = browser
             .get(URI.create(server() + "/api/auth/oidc/callback?code=stolen&state=forged-" + state));
         assertThat(forged.statusCode()).isEqualTo(302);
@@ -207,6 +306,12 @@ class OidcLoginTest {
         HttpResponse<String> stray = new Browser()
             .get(URI.create(server() + "/api/auth/oidc/callback?code=stolen&state=" + state));
         assertThat(stray.headers().firstValue("Location").orElseThrow()).endsWith("/login?error=oidc");
+
+        // Anybody's requests, not failed logins: no audit rows (review 13b-oidc #6).
+        assertThat(jdbc.sql("""
+                select count(*) from audit_log
+                where action = 'login.oidc.failed' and details ->> 'reason' = 'authorization_request_not_found'
+                """).query(Integer.class).single()).isEqualTo(unaudited);
 
         // The provider's own error (the user denied the login), with the right state.
         Browser denied = new Browser();
@@ -223,7 +328,7 @@ class OidcLoginTest {
     }
 
     @Test
-    void theLoginReturnsToASafeLocalTargetOnly() throws Exception {
+    void theLoginReturnsToASafeLocalTargetOnly(CapturedOutput output) throws Exception {
         String username = unique("gail");
         provides(username, username, "Gail", username + "@example.com");
 
@@ -232,10 +337,20 @@ class OidcLoginTest {
         assertThat(local.landed().getQuery()).isEqualTo("x=1");
         assertThat(local.landed().getHost()).isEqualTo("127.0.0.1");
 
-        for (String open : List.of("//evil.example/x", "https://evil.example/", "/\\evil.example", "evil")) {
+        // Off-site, or paths that Jetty's normalising of the redirect turns into
+        // off-site ones or refuses (review 13b-oidc #1, #2): the login lands on /
+        // instead,
+        // never with a 500 or an ERROR line.
+        for (String open : List.of("//evil.example/x", "https://evil.example/", "/\\evil.example", "evil",
+                "/.//evil.example/x", "/./%2F/evil", "/%2e//evil", "/%2E%2E//evil", "/a/..//evil", "/..",
+                "/a/../..//evil.example", "/%2F%2Fevil", "%2F%2Fevil", "https:evil", "/x%0d%0aSet-Cookie:%20a=b",
+                "/x\r\nSet-Cookie: a=b")) {
             Flow flow = new Browser().logIn(server(), "?redirect=" + encode(open), username);
             assertThat(flow.landed()).as(open).isEqualTo(URI.create(server() + "/"));
         }
+        assertThat(output.getAll().lines().filter(line -> line.contains(" ERROR ") || line.startsWith("\tat ")))
+            .as("ERROR lines")
+            .isEmpty();
     }
 
     @Test
@@ -279,7 +394,7 @@ class OidcLoginTest {
      * A login: the authorization request the server sent the browser to, and where the
      * server's callback sent it in the end.
      */
-    record Flow(URI authorizationRequest, URI landed) {
+    record Flow(URI authorizationRequest, URI landed, @org.jspecify.annotations.Nullable String sessionAtStart) {
     }
 
     /**
@@ -336,18 +451,36 @@ class OidcLoginTest {
          * and follows the redirects back to the server's callback.
          */
         Flow logIn(String server, String query, String username) throws IOException, InterruptedException {
-            HttpResponse<String> response = get(URI.create(server + "/api/auth/oidc" + query));
-            assertThat(response.statusCode()).as("start").isEqualTo(302);
-            URI authorization = location(response);
+            HttpResponse<String> started = get(URI.create(server + "/api/auth/oidc" + query));
+            assertThat(started.statusCode()).as("start").isEqualTo(302);
+            URI authorization = location(started);
+            String sessionAtStart = cookie(server, "COLLAB_SESSION");
+            URI callback = atProvider(authorization, username);
+            HttpResponse<String> response = get(callback);
+            assertThat(response.statusCode()).as("callback").isEqualTo(302);
+            return new Flow(authorization, location(response), sessionAtStart);
+        }
+
+        /**
+         * Starts the login and logs in at the provider, but stops before the server's
+         * callback: its URI, with the provider's code and state.
+         */
+        URI callback(String server, String query, String username) throws IOException, InterruptedException {
+            HttpResponse<String> started = get(URI.create(server + "/api/auth/oidc" + query));
+            assertThat(started.statusCode()).as("start").isEqualTo(302);
+            return atProvider(location(started), username);
+        }
+
+        private URI atProvider(URI authorization, String username) throws IOException, InterruptedException {
+            HttpResponse<String> response;
             List<URI> visited = new ArrayList<>();
             URI next = authorization;
             for (int step = 0; step < 10; step++) {
                 visited.add(next);
-                response = get(next);
                 if (next.getPath().equals("/api/auth/oidc/callback")) {
-                    assertThat(response.statusCode()).as("callback").isEqualTo(302);
-                    return new Flow(authorization, location(response));
+                    return next;
                 }
+                response = get(next);
                 if (response.statusCode() == 200 && response.body().contains("name=\"username\"")) {
                     Matcher csrf = java.util.regex.Pattern.compile("name=\"_csrf\"[^>]*value=\"([^\"]+)\"")
                         .matcher(response.body());

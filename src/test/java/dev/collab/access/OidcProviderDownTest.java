@@ -31,6 +31,9 @@ class OidcProviderDownTest {
     @LocalServerPort
     int port;
 
+    @Autowired
+    dev.collab.support.MutableClock clock;
+
     @Test
     void theServerStartsAndALoginIsServiceUnavailable(CapturedOutput output) throws Exception {
         Api.Response start = api.anonymous().get("/api/auth/oidc");
@@ -48,9 +51,35 @@ class OidcProviderDownTest {
             .isEqualTo("127.0.0.1");
         assertThat(output.getAll()).contains("The OIDC provider's discovery document cannot be read")
             .doesNotContain("unused-secret");
+        // The provider is asked at most every few seconds: 503 at once meanwhile, the
+        // provider not asked (no second WARN line; review 13b-oidc #6).
+        long asked = discoveries(output);
+        clock.freezeAt(java.time.Instant.now().plus(java.time.Duration.ofDays(1)));
+        try {
+            assertThat(api.anonymous().get("/api/auth/oidc").status()).isEqualTo(503);
+            assertThat(discoveries(output)).isEqualTo(asked + 1);
+            for (int i = 0; i < 3; i++) {
+                assertThat(api.anonymous().get("/api/auth/oidc").status()).isEqualTo(503);
+            }
+            assertThat(discoveries(output)).isEqualTo(asked + 1);
+
+            clock.advance(java.time.Duration.ofSeconds(11));
+            assertThat(api.anonymous().get("/api/auth/oidc").status()).isEqualTo(503);
+            assertThat(discoveries(output)).isEqualTo(asked + 2);
+        }
+        finally {
+            clock.release();
+        }
         assertThat(output.getAll().lines().filter(line -> line.contains(" ERROR ") || line.startsWith("\tat ")))
             .as("ERROR lines")
             .isEmpty();
+    }
+
+    private static long discoveries(CapturedOutput output) {
+        return output.getAll()
+            .lines()
+            .filter(line -> line.contains("The OIDC provider's discovery document cannot be read"))
+            .count();
     }
 
 }

@@ -37,11 +37,13 @@ class OidcSettingsTest {
                 concat("--collab.auth.oidc.issuer-uri=https://login.example.com",
                         concat("--collab.auth.oidc.scopes=profile,email", client))))
             .contains("collab.auth.oidc.scopes must include openid");
-        assertThat(new AuthProperties.Oidc("http://localhost:9000", "collab", "x", java.util.List.of("openid"), null)
+        assertThat(new AuthProperties.Oidc("http://localhost:9000", "collab", "x", java.util.List.of("openid"), null,
+                java.util.List.of())
             .configured()).isTrue();
-        assertThat(new AuthProperties.Oidc(" ", "", null, java.util.List.of("openid"), "").configured()).isFalse();
+        assertThat(new AuthProperties.Oidc(" ", "", null, java.util.List.of("openid"), "", java.util.List.of())
+            .configured()).isFalse();
         assertThat(new AuthProperties.Oidc("https://login.example.com/t/v2.0", "c", "secret-value",
-                java.util.List.of("openid"), null)
+                java.util.List.of("openid"), null, java.util.List.of())
             .toString()).doesNotContain("secret-value");
     }
 
