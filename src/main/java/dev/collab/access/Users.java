@@ -39,8 +39,11 @@ class Users {
 
     private final Clock clock;
 
+    private final AuthCache cache;
+
     Users(UserRepository repository, JdbcAggregateTemplate aggregates, JdbcClient jdbc, Passwords passwords,
-            Audit audit, Clock clock) {
+            Audit audit, Clock clock, AuthCache cache) {
+        this.cache = cache;
         this.repository = repository;
         this.aggregates = aggregates;
         this.jdbc = jdbc;
@@ -141,6 +144,8 @@ class Users {
         User changed = user.with(change.displayName() == null ? user.displayName() : change.displayName(), user.email(),
                 change.password() == null ? user.passwordHash() : passwords.hash(change.password()), admin, disabled);
         repository.save(changed);
+        // Every change: the cached tokens carry the user's admin flag and name too.
+        cache.userChanged(user.id());
         if (disabled && !user.disabled()) {
             endSessions(user.id());
         }
