@@ -15,7 +15,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * server's back applies at once.
  */
 @IntegrationTest
-@TestPropertySource(properties = "collab.auth.cache-ttl=0")
+@TestPropertySource(properties = { "collab.auth.cache-ttl=0", AuthCacheTest.SMALL_POOL })
+// Its own context: closed after the class, with a small pool (see AuthCacheTest).
+@org.springframework.test.annotation.DirtiesContext
 class AuthCacheOffTest {
 
     @Autowired

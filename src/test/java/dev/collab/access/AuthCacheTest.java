@@ -22,8 +22,15 @@ import static org.assertj.core.api.Assertions.assertThat;
  * eviction, never the TTL. Also counts the database round trips of a bearer session list.
  */
 @IntegrationTest
-@TestPropertySource(properties = { "collab.auth.cache-ttl=60s", AccessHardeningTest.BEHIND_A_PROXY })
+@TestPropertySource(
+        properties = { "collab.auth.cache-ttl=60s", AccessHardeningTest.BEHIND_A_PROXY, AuthCacheTest.SMALL_POOL })
+// A context of its own (no other class has this TTL): closed after the class, and with a
+// small pool, so that it does not hold connections the rest of the suite's contexts need
+// (the test PostgreSQL's max_connections).
+@org.springframework.test.annotation.DirtiesContext
 class AuthCacheTest {
+
+    static final String SMALL_POOL = "spring.datasource.hikari.maximum-pool-size=4";
 
     @Autowired
     Api api;
