@@ -55,6 +55,9 @@ class ConfigurationValidationTest {
                     collab.auth.throttle.max-failures=0            | collab.auth.throttle.maxFailures | must be greater than or equal to 1
                     collab.auth.throttle.max-failures=1001         | collab.auth.throttle.maxFailures | must be less than or equal to 1000
                     collab.auth.throttle.window=999ms              | collab.auth.throttle.window      | must be longer than or equal to 1 second
+                    collab.auth.cache-ttl=61s                      | collab.auth.cacheTtl             | must be shorter than or equal to 60 seconds
+                    collab.auth.cache-ttl=-1s                      | collab.auth.cacheTtl             | must be longer than or equal to 0
+                    collab.auth.cache-size=0                       | collab.auth.cacheSize            | must be greater than or equal to 1
                     collab.auth.allowed-origins=https://a.example/ | collab.auth.allowedOrigins[0]    | must match "https?://[A-Za-z0-9.\\[\\]:-]+"
                     collab.auth.allowed-origins=https://*.example.com | collab.auth.allowedOrigins[0] | must match "https?://[A-Za-z0-9.\\[\\]:-]+"
                     collab.auth.allowed-origins=https://a_b.example | collab.auth.allowedOrigins[0]  | must match "https?://[A-Za-z0-9.\\[\\]:-]+"

@@ -62,7 +62,7 @@ class ModuleStructureTest {
      */
     @Test
     void accessDependsOnNoFeature() {
-        assertThat(dependenciesOf("access")).containsExactly("api", "ops", "web");
+        assertThat(dependenciesOf("access")).containsExactly("api", "cluster", "ops", "web");
         assertThat(dependenciesOf("project")).contains("access");
     }
 

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
 
 import dev.collab.web.ApiException;
 import io.swagger.v3.oas.annotations.media.Schema;
@@ -29,9 +30,9 @@ import org.springframework.transaction.annotation.Transactional;
  * Personal access tokens: {@code collab_pat_} and 256 random bits (base64url). Only the
  * SHA-256 of a token is stored; a presented token is hashed and looked up by that hash (a
  * unique index), so no stored secret is ever compared byte by byte in Java and no timing
- * leaks a prefix. Every bearer request reads the token and its user (one indexed join, no
- * cache), so a revocation or a disabled user takes effect on the very next request on
- * every replica.
+ * leaks a prefix. A bearer request reads the token and its user (one indexed join)
+ * through the short-lived {@link AuthCache}; a revocation or a disabled user evicts it on
+ * every replica, so it still takes effect on the next request.
  */
 @Service
 class AccessTokens {
@@ -52,10 +53,13 @@ class AccessTokens {
 
     private final Clock clock;
 
-    AccessTokens(JdbcClient jdbc, Audit audit, Clock clock) {
+    private final AuthCache cache;
+
+    AccessTokens(JdbcClient jdbc, Audit audit, Clock clock, AuthCache cache) {
         this.jdbc = jdbc;
         this.audit = audit;
         this.clock = clock;
+        this.cache = cache;
     }
 
     @Transactional
@@ -114,6 +118,7 @@ class AccessTokens {
         if (found == 0) {
             throw ApiException.notFound("No token " + id + ".");
         }
+        cache.tokenChanged(id);
         audit.record("token.revoked", "token:" + id, Map.of());
     }
 
@@ -127,32 +132,41 @@ class AccessTokens {
             return Optional.empty();
         }
         Instant now = clock.instant();
-        Optional<Found> found = jdbc.sql("""
-                select t.id as token_id, t.expires_at, t.revoked_at, t.last_used_at,
-                       u.id, u.login, u.display_name, u.admin, u.disabled
-                from access_tokens t join users u on u.id = t.user_id
-                where t.token_hash = :hash
-                """)
-            .param("hash", sha256(token))
-            .query((rs, row) -> new Found(rs.getObject("token_id", UUID.class), instant(rs, "expires_at"),
-                    instant(rs, "revoked_at"), instant(rs, "last_used_at"), rs.getBoolean("disabled"),
-                    new CurrentUser(rs.getObject("id", UUID.class), rs.getString("login"), rs.getString("display_name"),
-                            rs.getBoolean("admin"))))
-            .optional();
-        if (found.isEmpty()) {
+        AuthCache.TokenEntry hit = cache.token(sha256(token), this::load);
+        // Checked on every hit, not only at load: an expiry passes while the entry is
+        // cached.
+        if (hit == null || !hit.usableAt(now)) {
             return Optional.empty();
         }
-        Found hit = found.get();
-        if (hit.revokedAt() != null || hit.disabled() || (hit.expiresAt() != null && !now.isBefore(hit.expiresAt()))) {
-            return Optional.empty();
-        }
-        if (hit.lastUsedAt() == null || hit.lastUsedAt().plus(LAST_USED_RESOLUTION).isBefore(now)) {
+        Instant lastUsed = hit.lastUsedAt().get();
+        if ((lastUsed == null || lastUsed.plus(LAST_USED_RESOLUTION).isBefore(now))
+                && hit.lastUsedAt().compareAndSet(lastUsed, now)) {
+            // One write per token and minute on this replica, cache hit or not (the
+            // compare-and-set lets one of the concurrent requests write).
             jdbc.sql("update access_tokens set last_used_at = :now where id = :id")
                 .param("now", now.truncatedTo(ChronoUnit.MICROS).atOffset(ZoneOffset.UTC))
                 .param("id", hit.tokenId())
                 .update();
         }
         return Optional.of(new UserAuthentication(hit.user(), hit.tokenId()));
+    }
+
+    /** The token with this hash and its user, null if there is none. */
+    private AuthCache.@Nullable TokenEntry load(byte[] hash) {
+        return jdbc.sql("""
+                select t.id as token_id, t.expires_at, t.revoked_at, t.last_used_at,
+                       u.id, u.login, u.display_name, u.admin, u.disabled
+                from access_tokens t join users u on u.id = t.user_id
+                where t.token_hash = :hash
+                """)
+            .param("hash", hash)
+            .query((rs, row) -> new AuthCache.TokenEntry(rs.getObject("token_id", UUID.class),
+                    new CurrentUser(rs.getObject("id", UUID.class), rs.getString("login"), rs.getString("display_name"),
+                            rs.getBoolean("admin")),
+                    instant(rs, "expires_at"), instant(rs, "revoked_at") != null, rs.getBoolean("disabled"),
+                    new AtomicReference<>(instant(rs, "last_used_at"))))
+            .optional()
+            .orElse(null);
     }
 
     /** When this token expires; null if never (or if there is no such token). */
@@ -177,10 +191,6 @@ class AccessTokens {
     private static @Nullable Instant instant(ResultSet rs, String column) throws SQLException {
         OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
         return value == null ? null : value.toInstant();
-    }
-
-    private record Found(UUID tokenId, @Nullable Instant expiresAt, @Nullable Instant revokedAt,
-            @Nullable Instant lastUsedAt, boolean disabled, CurrentUser user) {
     }
 
     /** A token in a list: never the token itself. */

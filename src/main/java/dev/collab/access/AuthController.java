@@ -48,8 +48,11 @@ class AuthController {
 
     private final Audit audit;
 
+    private final AuthCache cache;
+
     AuthController(Users users, Passwords passwords, LoginThrottle throttle, SessionUsers sessions,
-            CsrfTokenRepository csrfTokens, ProjectAccess access, Bootstrap bootstrap, Audit audit) {
+            CsrfTokenRepository csrfTokens, ProjectAccess access, Bootstrap bootstrap, Audit audit, AuthCache cache) {
+        this.cache = cache;
         this.users = users;
         this.passwords = passwords;
         this.throttle = throttle;
@@ -135,6 +138,9 @@ class AuthController {
         }
         csrfTokens.saveToken(null, request, response);
         SecurityContextHolder.clearContext();
+        // The session itself is not cached (SessionUsers re-reads it); the user's cached
+        // memberships go too, so a logout leaves nothing of the user cached anywhere.
+        cache.userChanged(user.id());
         audit.record(user.login(), "logout", "user:" + user.login(), Map.of());
         return ResponseEntity.noContent().build();
     }

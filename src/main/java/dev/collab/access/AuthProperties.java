@@ -8,6 +8,7 @@ import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Pattern;
+import org.hibernate.validator.constraints.time.DurationMax;
 import org.hibernate.validator.constraints.time.DurationMin;
 import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -33,6 +34,11 @@ import org.springframework.validation.annotation.Validated;
  * @param allowedHosts the host names the API answers to (against DNS rebinding); empty
  * (the default): localhost, 127.0.0.1, [::1] and the hosts of allowed-origins, or no
  * check behind a trusted proxy; an asterisk: any
+ * @param cacheTtl how long a bearer token's look-up and a caller's project role are
+ * cached; every change that ends or lowers access evicts them on every replica at once,
+ * this is only the bound when an invalidation is lost; 0 turns the cache off
+ * @param cacheSize at most this many token look-ups, and as many project roles, are
+ * cached (least recently used go first)
  */
 @Validated
 @ConfigurationProperties("collab.auth")
@@ -44,7 +50,9 @@ public record AuthProperties(@Valid @NotNull @DefaultValue FirstAdmin firstAdmin
         @NotNull @DurationMin(minutes = 1) @DefaultValue("24h") Duration setupLinkValidity,
         @Valid @NotNull @DefaultValue Oidc oidc,
         @NotNull @DefaultValue List<@Pattern(regexp = "[0-9A-Fa-f:.]+(/[0-9]{1,3})?") String> trustedProxies,
-        @NotNull @DefaultValue List<@Pattern(regexp = "\\*|[A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\]") String> allowedHosts) {
+        @NotNull @DefaultValue List<@Pattern(regexp = "\\*|[A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\]") String> allowedHosts,
+        @NotNull @DurationMin(seconds = 0) @DurationMax(seconds = 60) @DefaultValue("10s") Duration cacheTtl,
+        @Min(1) @Max(10_000_000) @DefaultValue("10000") int cacheSize) {
 
     /**
      * {@code collab.auth.first-admin.*}: both or neither.

@@ -34,10 +34,13 @@ class Members {
 
     private final Audit audit;
 
-    Members(JdbcClient jdbc, ProjectAccess access, Audit audit) {
+    private final AuthCache cache;
+
+    Members(JdbcClient jdbc, ProjectAccess access, Audit audit, AuthCache cache) {
         this.jdbc = jdbc;
         this.access = access;
         this.audit = audit;
+        this.cache = cache;
     }
 
     /** {@code GET}: the project's members ordered by login (disabled users too). */
@@ -74,6 +77,7 @@ class Members {
                 insert into project_members (project_key, user_id, role) values (:key, :user, :role)
                 on conflict (project_key, user_id) do update set role = excluded.role
                 """).param("key", key).param("user", target.id()).param("role", role.slug()).update();
+        cache.membershipChanged(target.id(), key);
         audit.record(before.isPresent() ? "member.changed" : "member.added", "project:" + key,
                 Map.of("login", target.login(), "role", role.slug()));
         return new Change(new Member(target.login(), target.displayName(), role), before.isEmpty());
@@ -103,6 +107,7 @@ class Members {
             .param("key", key)
             .param("user", target.id())
             .update();
+        cache.membershipChanged(target.id(), key);
         audit.record("member.removed", "project:" + key, Map.of("login", target.login(), "role", before.get().slug()));
     }
 

@@ -28,10 +28,13 @@ public class ProjectAccess {
 
     private final Audit audit;
 
-    ProjectAccess(JdbcClient jdbc, AuthProperties properties, Audit audit) {
+    private final AuthCache cache;
+
+    ProjectAccess(JdbcClient jdbc, AuthProperties properties, Audit audit, AuthCache cache) {
         this.jdbc = jdbc;
         this.properties = properties;
         this.audit = audit;
+        this.cache = cache;
     }
 
     /**
@@ -50,16 +53,21 @@ public class ProjectAccess {
 
     /**
      * The caller's role in the project (ADMIN for a server admin), empty for a
-     * non-member.
+     * non-member. Read through the short-lived {@link AuthCache}, which every membership
+     * change evicts on every replica.
      */
     public Optional<Role> roleIn(String projectKey) {
         CurrentUser user = currentUser();
         if (user.admin()) {
             return Optional.of(Role.ADMIN);
         }
+        return cache.role(user.id(), projectKey, this::loadRole);
+    }
+
+    private Optional<Role> loadRole(AuthCache.MemberKey key) {
         return jdbc.sql("select role from project_members where project_key = :key and user_id = :user")
-            .param("key", projectKey)
-            .param("user", user.id())
+            .param("key", key.projectKey())
+            .param("user", key.user())
             .query((rs, row) -> Role.ofSlug(rs.getString("role")))
             .optional();
     }
@@ -118,6 +126,7 @@ public class ProjectAccess {
                 insert into project_members (project_key, user_id, role) values (:key, :user, 'admin')
                 on conflict (project_key, user_id) do update set role = 'admin'
                 """).param("key", projectKey).param("user", user.id()).update();
+        cache.membershipChanged(user.id(), projectKey);
         audit.record("project.created", "project:" + projectKey, Map.of());
     }
 

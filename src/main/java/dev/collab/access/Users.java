@@ -39,8 +39,11 @@ class Users {
 
     private final Clock clock;
 
+    private final AuthCache cache;
+
     Users(UserRepository repository, JdbcAggregateTemplate aggregates, JdbcClient jdbc, Passwords passwords,
-            Audit audit, Clock clock) {
+            Audit audit, Clock clock, AuthCache cache) {
+        this.cache = cache;
         this.repository = repository;
         this.aggregates = aggregates;
         this.jdbc = jdbc;
@@ -117,11 +120,12 @@ class Users {
     /**
      * Applies a server admin's change. Disabling a user ends their browser sessions on
      * every replica at once (their rows are deleted); their tokens stop working because
-     * every bearer request checks the user. A new password ends the user's browser
-     * sessions too (a reset after a compromise must lock the intruder out), except the
-     * one it is made in ({@code keepSession}: an admin changing their own password stays
-     * logged in); their tokens stay (docs/api.md). The last enabled server admin cannot
-     * be disabled or demoted.
+     * every bearer request checks the user, and every change evicts the user's cached
+     * tokens and roles on every replica ({@link AuthCache}). A new password ends the
+     * user's browser sessions too (a reset after a compromise must lock the intruder
+     * out), except the one it is made in ({@code keepSession}: an admin changing their
+     * own password stays logged in); their tokens stay (docs/api.md). The last enabled
+     * server admin cannot be disabled or demoted.
      */
     @Transactional
     User change(UUID id, UserChange change, @Nullable String keepSession) {
@@ -141,6 +145,8 @@ class Users {
         User changed = user.with(change.displayName() == null ? user.displayName() : change.displayName(), user.email(),
                 change.password() == null ? user.passwordHash() : passwords.hash(change.password()), admin, disabled);
         repository.save(changed);
+        // Every change: the cached tokens carry the user's admin flag and name too.
+        cache.userChanged(user.id());
         if (disabled && !user.disabled()) {
             endSessions(user.id());
         }

@@ -17,9 +17,11 @@
  * {@link dev.collab.access.Role} and {@link dev.collab.access.CurrentUser}, and
  * {@link dev.collab.access.Audit} to record who did what. Everything else is
  * package-private. Depends on {@code web} (problems, the database-failure
- * classification), {@code api} (the problems its operations document) and {@code ops} (a
- * startup check that fails with one clear line) only: it knows projects by key, never the
- * features that use it, so that every feature may depend on it without a cycle.
+ * classification), {@code api} (the problems its operations document), {@code ops} (a
+ * startup check that fails with one clear line) and {@code cluster} (the invalidations of
+ * its token and role cache, {@code AuthCache}, reach every replica) only: it knows
+ * projects by key, never the features that use it, so that every feature may depend on it
+ * without a cycle.
  * <p>
  * Also offers {@link dev.collab.access.AccessGrants} with
  * {@link dev.collab.access.AccessGrant}: what a long-lived request (a live stream) was

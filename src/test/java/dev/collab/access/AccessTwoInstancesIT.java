@@ -22,12 +22,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Two replicas on one database: a browser session made on one is accepted by the other
  * and a logout on either ends it on both; failed logins spread over both are throttled as
- * one.
+ * one; a token revoked or a member removed on one replica is refused by the other at
+ * once, although both cache them for a minute.
  */
 @IntegrationTest
-@org.springframework.test.context.TestPropertySource(properties = AccessHardeningTest.BEHIND_A_PROXY)
+@org.springframework.test.context.TestPropertySource(
+        properties = { AccessHardeningTest.BEHIND_A_PROXY, AccessTwoInstancesIT.LONG_CACHE })
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class AccessTwoInstancesIT {
+
+    /**
+     * The longest token and role cache allowed, on both replicas: a refusal within a few
+     * seconds proves the invalidation, not the TTL.
+     */
+    static final String LONG_CACHE = "collab.auth.cache-ttl=60s";
 
     @Autowired
     Api here;
@@ -47,7 +55,7 @@ class AccessTwoInstancesIT {
                     "--collab.sweeper.enabled=false",
                     // The test's connections come "through the load balancer"
                     // (X-Forwarded-For).
-                    "--" + AccessHardeningTest.BEHIND_A_PROXY)
+                    "--" + AccessHardeningTest.BEHIND_A_PROXY, "--" + LONG_CACHE)
             .awaitReady();
     }
 
@@ -89,6 +97,48 @@ class AccessTwoInstancesIT {
         assertThat(throttled.header("Retry-After")).isPresent();
         // From an address that failed (a clean one gets one check: AccessHardeningTest).
         AccessTest.assertProblem(login(a, login, AccessTest.PASSWORD, "10.20.0.1"), 429, "too-many-attempts");
+    }
+
+    @Test
+    void aTokenRevokedOnOneReplicaIsRefusedByTheOtherWellWithinTheCacheTtl() {
+        Api a = here;
+        Api b = other.api();
+        String login = "revoke-" + Long.toString(System.nanoTime(), 36);
+        a.createUser(login, AccessTest.PASSWORD, false);
+        Api onB = a.as(login, AccessTest.PASSWORD).withCookiesOn(b);
+        Api.Response created = onB.post("/api/tokens", "{\"name\":\"twin\",\"expiresAt\":null}");
+        assertThat(created.status()).isEqualTo(201);
+        Api tokenOnA = a.withToken(created.json().path("token").asString());
+        // Cached on A now.
+        assertThat(tokenOnA.get("/api/me").status()).isEqualTo(200);
+
+        assertThat(onB.delete("/api/tokens/" + created.json().path("id").asString()).status()).isEqualTo(204);
+
+        org.awaitility.Awaitility.await()
+            .atMost(java.time.Duration.ofSeconds(10))
+            .until(() -> tokenOnA.get("/api/me").status() == 401);
+    }
+
+    @Test
+    void aMemberRemovedOnOneReplicaIsRefusedByTheOtherWellWithinTheCacheTtl() {
+        Api a = here;
+        Api b = other.api();
+        String project = a.newProject("twin-members");
+        String login = "removed-" + Long.toString(System.nanoTime(), 36);
+        a.createUser(login, AccessTest.PASSWORD, false);
+        assertThat(a.put("/api/projects/" + project + "/members/" + login, "{\"role\":\"viewer\"}").status())
+            .isEqualTo(201);
+        Api.Response created = a.as(login, AccessTest.PASSWORD)
+            .post("/api/tokens", "{\"name\":\"twin\",\"expiresAt\":null}");
+        Api tokenOnA = a.withToken(created.json().path("token").asString());
+        // The token and the membership are cached on A now.
+        assertThat(tokenOnA.get("/api/projects/" + project + "/sessions").status()).isEqualTo(200);
+
+        assertThat(b.delete("/api/projects/" + project + "/members/" + login).status()).isEqualTo(204);
+
+        org.awaitility.Awaitility.await()
+            .atMost(java.time.Duration.ofSeconds(10))
+            .until(() -> tokenOnA.get("/api/projects/" + project + "/sessions").status() == 404);
     }
 
     private static Api.Response login(Api replica, String login, String password, String address) {
