@@ -3,6 +3,7 @@ package dev.collab.access;
 import java.util.Map;
 
 import org.jspecify.annotations.Nullable;
+import org.springframework.security.crypto.argon2.Argon2PasswordEncoder;
 import org.springframework.security.crypto.bcrypt.BCryptPasswordEncoder;
 import org.springframework.security.crypto.password.DelegatingPasswordEncoder;
 import org.springframework.security.crypto.password.PasswordEncoder;
@@ -11,12 +12,12 @@ import org.springframework.stereotype.Component;
 
 /**
  * Password hashing with Spring Security's delegating encoder, so every stored hash names
- * its algorithm ({@code {pbkdf2@SpringSecurity_v5_8}…}) and a later switch re-hashes
- * without a migration. The default is PBKDF2-HMAC-SHA256 with Spring Security's 5.8
- * parameters (310,000 iterations, a 16-byte salt: the JDK's own crypto), not bcrypt:
- * bcrypt reads at most 72 bytes and Spring's encoder refuses longer passwords (a
- * passphrase of emoji or CJK reaches that fast), and Argon2 needs BouncyCastle on the
- * classpath. bcrypt hashes are still accepted.
+ * its algorithm ({@code {argon2@SpringSecurity_v5_8}…}) and a later switch needs no
+ * migration. New hashes are Argon2id with Spring Security's 5.8 parameters (16 MiB of
+ * memory, 2 iterations, a 16-byte salt; BouncyCastle computes it). Not bcrypt: bcrypt
+ * reads at most 72 bytes and Spring's encoder refuses longer passwords (a passphrase of
+ * emoji or CJK reaches that fast). PBKDF2 hashes (written by the first builds of issue
+ * 13) and bcrypt hashes are still accepted.
  */
 @Component
 class Passwords {
@@ -24,10 +25,11 @@ class Passwords {
     static final int MIN_LENGTH = 12;
     static final int MAX_LENGTH = 200;
 
-    private static final String DEFAULT_ID = "pbkdf2@SpringSecurity_v5_8";
+    private static final String DEFAULT_ID = "argon2@SpringSecurity_v5_8";
 
-    private final PasswordEncoder encoder = new DelegatingPasswordEncoder(DEFAULT_ID, Map.of(DEFAULT_ID,
-            Pbkdf2PasswordEncoder.defaultsForSpringSecurity_v5_8(), "bcrypt", new BCryptPasswordEncoder()));
+    private final PasswordEncoder encoder = new DelegatingPasswordEncoder(DEFAULT_ID,
+            Map.of(DEFAULT_ID, Argon2PasswordEncoder.defaultsForSpringSecurity_v5_8(), "pbkdf2@SpringSecurity_v5_8",
+                    Pbkdf2PasswordEncoder.defaultsForSpringSecurity_v5_8(), "bcrypt", new BCryptPasswordEncoder()));
 
     /**
      * Checked against for an unknown login, so it costs what a wrong password costs (no
