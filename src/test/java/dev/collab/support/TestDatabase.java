@@ -59,16 +59,26 @@ public final class TestDatabase {
         return s.url(name);
     }
 
+    /**
+     * Every cached test context holds its own pool (20 by default) on this one server,
+     * and the suite has many contexts with their own settings: PostgreSQL's default of
+     * 100 ran out ("too many clients") once issue 13 added a few.
+     */
+    private static final int MAX_CONNECTIONS = 500;
+
     private static Server start() {
         if (dockerAvailable()) {
-            PostgreSQLContainer container = new PostgreSQLContainer("postgres:18-alpine");
+            PostgreSQLContainer container = new PostgreSQLContainer("postgres:18-alpine").withCommand("postgres", "-c",
+                    "max_connections=" + MAX_CONNECTIONS);
             container.start();
             log.info("Test database: Testcontainers PostgreSQL at {}", container.getJdbcUrl());
             return new Server(container.getHost(), container.getFirstMappedPort(), container.getUsername(),
                     container.getPassword(), "testcontainers");
         }
         try {
-            EmbeddedPostgres postgres = EmbeddedPostgres.builder().start();
+            EmbeddedPostgres postgres = EmbeddedPostgres.builder()
+                .setServerConfig("max_connections", String.valueOf(MAX_CONNECTIONS))
+                .start();
             log.info("Test database: no Docker engine, embedded PostgreSQL on port {}", postgres.getPort());
             return new Server("localhost", postgres.getPort(), "postgres", "", "embedded");
         }
