@@ -33,8 +33,8 @@ class ModuleStructureTest {
     @Test
     void theModulesAreTheDocumentedOnes() {
         assertThat(modules.stream().map(ApplicationModule::getIdentifier).map(Object::toString))
-            .containsExactlyInAnyOrder("access", "api", "cluster", "database", "event", "message", "ops", "project",
-                    "run", "session", "stream", "web", "workspace");
+            .containsExactlyInAnyOrder("access", "api", "app", "cluster", "database", "event", "message", "ops",
+                    "project", "run", "session", "stream", "web", "workspace");
         // The demo agent is a sub-package of run, so internal to it, not a module of its
         // own.
         assertThat(modules.getModuleByType(DemoAgent.class)).map(ApplicationModule::getIdentifier)

@@ -73,10 +73,10 @@ class BootstrapTest {
         Api pages = Api.withoutContract(anonymous.base()).anonymous();
         Api.Response page = pages.get("/setup?token=" + token);
         assertThat(page.status()).isEqualTo(200);
-        assertThat(page.text()).contains("<script type=\"module\" src=\"/setup.js\"></script>")
+        assertThat(page.text()).contains("<script type=\"module\" src=\"/app/main.js\"></script>")
             .doesNotContain("onclick");
         assertThat(page.header("Content-Security-Policy")).hasValue(SecurityConfiguration.CSP);
-        assertThat(pages.get("/setup.js").status()).isEqualTo(200);
+        assertThat(pages.get("/app/views/setup.js").status()).isEqualTo(200);
 
         // An expired link creates nobody.
         String expired = "expired-setup-token-for-this-test";
