@@ -25,6 +25,8 @@ class FirstAdminProcessIT {
             .awaitReady()) {
             Api owner = server.api().anonymous().as("owner", "owner password 1");
             assertThat(owner.get("/api/me").json().path("admin").asBoolean()).isTrue();
+            server.awaitOutput("collab-server is ready: open http://localhost:" + server.api().uri("/").getPort()
+                    + "/ in a browser.");
             assertThat(server.output()).contains("Created the first server admin 'owner'")
                 .doesNotContain("owner password 1")
                 .doesNotContain("/setup?token=");
