@@ -8,9 +8,9 @@ import { ansiState, parseAnsi } from './ansi.js';
 /** Lines shown of a long output until the user asks for all of it. */
 export const COLLAPSED_LINES = 30;
 /** Lines merged into one span (fewer elements; data-seq/data-last-seq say which events). */
-const LINES_PER_SPAN = 50;
-/** Spans kept per run in the page; older ones are dropped (the history keeps them). */
-const MAX_SPANS_PER_RUN = 400;
+const LINES_PER_SPAN = 25;
+/** Spans kept per run in the page (about 1,500 lines); older ones are dropped (the history keeps them). */
+const MAX_SPANS_PER_RUN = 60;
 
 const FINISHED_TEXT = { succeeded: 'Succeeded', failed: 'Failed', interrupted: 'Interrupted', lost: 'Lost' };
 
@@ -102,12 +102,15 @@ export function createRenderer() {
     span.element.dataset.lastSeq = String(event.seq);
     span.lines += newLines;
     for (const segment of parseAnsi(text, run.ansi[stream])) {
-      span.element.appendChild(segment.cls ? h('span', { class: segment.cls, text: segment.text })
-        : document.createTextNode(segment.text));
+      const last = span.element.lastChild;
+      if (!segment.cls && last && last.nodeType === Node.TEXT_NODE) {
+        last.appendData(segment.text); // one text node for plain lines, not one per event
+      } else {
+        span.element.appendChild(segment.cls ? h('span', { class: segment.cls, text: segment.text })
+          : document.createTextNode(segment.text));
+      }
     }
     run.lines += newLines;
-    run.pre.hidden = false;
-    layout(run);
     run.dirty = true;
   }
 
@@ -203,6 +206,8 @@ export function createRenderer() {
     for (const run of runs.values()) {
       if (run.dirty) {
         run.dirty = false;
+        run.pre.hidden = false;
+        layout(run);
         if (!run.expanded) run.pre.scrollTop = run.pre.scrollHeight;
       }
     }

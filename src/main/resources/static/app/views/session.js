@@ -52,6 +52,7 @@ export default async function view(ctx) {
   let live = false;
   let stopped = null; // why the stream stopped for good, if it did
   let busyRunId = null;
+  let firstRender = false;
   let renderer = createRenderer();
 
   // ---- markup ----
@@ -209,6 +210,11 @@ export default async function view(ctx) {
     showBusy();
     if (stick) toBottom();
     else newEvents.hidden = false;
+    if (!firstRender) {
+      // When the opened session first showed its latest events (the performance budget: 1 s).
+      firstRender = true;
+      performance.mark('collab:session-rendered');
+    }
   }
 
   function trim() {

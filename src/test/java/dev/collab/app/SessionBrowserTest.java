@@ -189,6 +189,18 @@ class SessionBrowserTest {
         assertThat(messages.get(1).findElement(By.xpath("../p/span[@class='author']")).getText())
             .isEqualTo(Api.ADMIN_LOGIN);
 
+        b.screenshot(SCREENSHOTS.resolve("session-desktop-light.png"));
+        b.driver()
+            .executeCdpCommand("Emulation.setEmulatedMedia",
+                    Map.of("features", List.of(Map.of("name", "prefers-color-scheme", "value", "dark"))));
+        try {
+            b.assertAccessible();
+            b.screenshot(SCREENSHOTS.resolve("session-desktop-dark.png"));
+        }
+        finally {
+            b.driver().executeCdpCommand("Emulation.setEmulatedMedia", Map.of("features", List.of()));
+        }
+
         // Long output is collapsed behind a button that says how long it is.
         type(b, "lines 100");
         WebElement expand = b.waitUntil(d -> d.findElements(By.cssSelector(".run[data-status=succeeded]")).size() == 3
@@ -207,17 +219,6 @@ class SessionBrowserTest {
         b.waitUntil(d -> "idle".equals(d.findElement(By.id("run-status")).getAttribute("data-state")));
         assertThat(renderedSeqs(b)).isEqualTo(range(1, head(session)));
         b.assertAccessible();
-        b.screenshot(SCREENSHOTS.resolve("session-desktop-light.png"));
-        b.driver()
-            .executeCdpCommand("Emulation.setEmulatedMedia",
-                    Map.of("features", List.of(Map.of("name", "prefers-color-scheme", "value", "dark"))));
-        try {
-            b.assertAccessible();
-            b.screenshot(SCREENSHOTS.resolve("session-desktop-dark.png"));
-        }
-        finally {
-            b.driver().executeCdpCommand("Emulation.setEmulatedMedia", Map.of("features", List.of()));
-        }
         assertThat(b.consoleErrors()).isEmpty();
     }
 
@@ -454,6 +455,7 @@ class SessionBrowserTest {
         assertThat((String) b.script("return arguments[0].textContent", output)).doesNotContain("\u001b", "\u0007",
                 "javascript", "pwned");
         assertThat(b.driver().getTitle()).doesNotContain("pwned");
+        b.screenshot(SCREENSHOTS.resolve("session-ansi.png"));
     }
 
     @Test
