@@ -53,6 +53,7 @@ export default async function view(ctx) {
   let stopped = null; // why the stream stopped for good, if it did
   let busyRunId = null;
   let firstRender = false;
+  const openedAt = session.headSeq;
   let renderer = createRenderer();
 
   // ---- markup ----
@@ -210,8 +211,8 @@ export default async function view(ctx) {
     showBusy();
     if (stick) toBottom();
     else newEvents.hidden = false;
-    if (!firstRender) {
-      // When the opened session first showed its latest events (the performance budget: 1 s).
+    if (!firstRender && lastSeq >= openedAt) {
+      // When the page showed the latest events as of opening it (the budget: within 1 s).
       firstRender = true;
       performance.mark('collab:session-rendered');
     }
