@@ -50,6 +50,7 @@ export default async function view(ctx) {
   let queue = [];
   let frame = null;
   let live = false;
+  let everLive = false;
   let stopped = null; // why the stream stopped for good, if it did
   let busyRunId = null;
   let firstRender = false;
@@ -72,7 +73,8 @@ export default async function view(ctx) {
   const composer = h('form', { id: 'composer', class: 'composer' },
     field('Message', message, 'Enter sends, Shift+Enter starts a new line.'), h('p', { class: 'actions' }, sendButton));
   const yes = h('button', { type: 'button', id: 'confirm-end-yes', class: 'danger', text: 'End session' });
-  const no = h('button', { type: 'button', id: 'confirm-end-no', text: 'Cancel' });
+  // The safe choice has the focus when the dialog opens.
+  const no = h('button', { type: 'button', id: 'confirm-end-no', text: 'Cancel', autofocus: true });
   const dialog = h('dialog', { id: 'confirm-end', 'aria-labelledby': 'confirm-end-title' },
     h('h2', { id: 'confirm-end-title', text: 'End this session?' }),
     h('p', { text: 'The agent is stopped if it is running, the session is read-only from then on and its '
@@ -130,7 +132,7 @@ export default async function view(ctx) {
       text = stopped;
     } else if (!live) {
       state = 'unknown';
-      text = 'Connection lost — state may be out of date (last known: '
+      text = (everLive ? 'Connection lost' : 'Connecting') + ' — state may be out of date (last known: '
         + (session.state === 'RUNNING' ? 'agent running' + since : 'idle') + ')';
     } else if (session.state === 'RUNNING') {
       state = 'running';
@@ -262,13 +264,17 @@ export default async function view(ctx) {
     schedule();
   }
 
-  /** Takes the events after `after` up to `to` from the history, in order. */
+  /** Takes the events after lastSeq up to `to` from the history, in order. */
   async function fill(to) {
     while (lastSeq < to) {
+      const before = lastSeq;
       const page = await get(base + '/events?after=' + lastSeq + '&limit=' + Math.min(1000, to - lastSeq), { signal });
-      if (!page.items.length) return;
       for (const event of page.items) {
         if (event.seq === lastSeq + 1 && event.seq <= to) take(event);
+      }
+      if (lastSeq === before) {
+        // Not what the log promises (gapless seqs): reconnect and try again, rather than loop.
+        throw new Error('history did not continue after ' + before);
       }
     }
   }
@@ -301,14 +307,15 @@ export default async function view(ctx) {
   function onStatus(state, seconds) {
     live = state === 'live';
     if (state === 'live') {
+      everLive = true;
       shell.setConnection('live', 'Live');
       outbox && outbox.retryPending();
     } else if (state === 'connecting') {
       shell.setConnection('reconnecting', 'Connecting…');
     } else if (state === 'reconnecting') {
-      shell.setConnection('reconnecting', 'Reconnecting in ' + seconds + ' s');
+      shell.setConnection('reconnecting', seconds ? 'Reconnecting in ' + seconds + ' s' : 'Reconnecting…');
     } else {
-      shell.setConnection('offline', 'Offline — retrying in ' + seconds + ' s');
+      shell.setConnection('offline', seconds ? 'Offline — retrying in ' + seconds + ' s' : 'Offline — retrying…');
     }
     showRunStatus();
   }
@@ -345,11 +352,18 @@ export default async function view(ctx) {
     const loadedFrom = events.length ? events[0].seq : renderedFrom;
     loadEarlier.disabled = true;
     try {
-      if (from < loadedFrom) {
-        const page = await get(base + '/events?after=' + (from - 1) + '&limit=' + (loadedFrom - from), { signal });
-        const earlier = page.items.filter((e) => e.seq >= from && e.seq < loadedFrom);
-        events = earlier.concat(events);
+      // Seqs are gapless: after = from - 1 gives the events from `from` on (no before= needed).
+      let earlier = [];
+      let after = from - 1;
+      while (after + 1 < loadedFrom) {
+        const page = await get(base + '/events?after=' + after + '&limit=' + Math.min(1000, loadedFrom - 1 - after),
+          { signal });
+        const items = page.items.filter((e) => e.seq > after && e.seq < loadedFrom);
+        if (!items.length) break;
+        earlier = earlier.concat(items);
+        after = items[items.length - 1].seq;
       }
+      events = earlier.concat(events);
       rerender(from);
     } catch (error) {
       shell.notify('Could not load earlier events: ' + shell.describe(error), 'error');
