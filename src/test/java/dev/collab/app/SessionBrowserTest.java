@@ -378,6 +378,30 @@ class SessionBrowserTest {
     }
 
     @Test
+    void scrolledUpThePageStaysWhereItIsAndOffersNewEvents() {
+        String project = api.newProject("svs");
+        UUID session = api.newSession(project);
+        for (int i = 1; i <= 30; i++) {
+            // A history taller than the window (set up through the log).
+            eventLog.append(session, "message",
+                    Map.of("messageId", UUID.randomUUID().toString(), "text", "old " + i, "author", "admin"));
+        }
+        Browser b = admin();
+        open(b, project, session);
+        b.waitUntil(d -> d.findElements(By.cssSelector(".event-message")).size() == 20);
+        b.script("window.scrollTo(0, 0)");
+        assertThat(api.sendMessage(session, "lines 3", null).status()).isEqualTo(202);
+        WebElement newEvents = b.await(By.id("new-events"));
+        b.waitUntil(d -> d.findElements(By.cssSelector(".run[data-status=succeeded]")).size() == 1);
+        assertThat(((Number) b.script("return window.scrollY")).longValue()).isZero();
+        newEvents.click();
+        b.waitUntil(d -> !newEvents.isDisplayed());
+        assertThat((Boolean) b
+            .script("return window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 80"))
+            .isTrue();
+    }
+
+    @Test
     void aSendWhileOfflineIsDeliveredExactlyOnceWhenBackOnline() {
         String project = api.newProject("sv8");
         UUID session = api.newSession(project);
