@@ -67,7 +67,7 @@ export default async function view(ctx) {
   const timeline = h('div', { id: 'timeline', class: 'timeline', role: 'log', 'aria-label': 'Session events',
     tabindex: '-1' });
   const newEvents = h('button', { type: 'button', id: 'new-events', class: 'new-events primary', text: 'New events ↓' });
-  const outboxList = h('ul', { id: 'outbox', class: 'outbox', 'aria-label': 'Messages not sent yet' });
+  const outboxList = h('ul', { id: 'outbox', class: 'outbox', 'aria-label': 'Messages not sent yet', 'aria-live': 'polite' });
   const message = h('textarea', { id: 'message', name: 'message', rows: '3', autocomplete: 'off' });
   const sendButton = h('button', { type: 'submit', id: 'send', class: 'primary', text: 'Send' });
   const composer = h('form', { id: 'composer', class: 'composer' },
