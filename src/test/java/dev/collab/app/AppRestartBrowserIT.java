@@ -110,8 +110,15 @@ class AppRestartBrowserIT {
             .atMost(Duration.ofSeconds(60))
             .until(() -> "IDLE".equals(api.get("/api/sessions/" + session).json().get("state").asString()));
         List<JsonNode> history = history(api, session);
-        long headSeq = history.getLast().get("seq").asLong();
-        b.waitUntil(Duration.ofSeconds(30), d -> lastCoveredSeq(b) >= headSeq);
+        // The page has caught up: its last item is the log's last event that has an item
+        // of its own, and every run of the log has a card with its final state.
+        long lastItem = history.stream()
+            .filter(event -> !event.get("type").asString().startsWith("run."))
+            .mapToLong(event -> event.get("seq").asLong())
+            .max()
+            .orElseThrow();
+        long runs = history.stream().filter(event -> event.get("type").asString().equals("run.started")).count();
+        b.waitUntil(Duration.ofSeconds(30), d -> lastCoveredSeq(b) >= lastItem && finishedRunCards(b) == runs);
 
         assertThat(b.script("return window.__sameDocument;")).as("the page was not reloaded").isEqualTo("restart-test");
         assertThat(history.stream()
@@ -170,6 +177,14 @@ class AppRestartBrowserIT {
                   runId: e.dataset.runId || null
                 }));
                 """);
+    }
+
+    private static long finishedRunCards(Browser b) {
+        return b.driver()
+            .findElements(By.cssSelector("#timeline .run"))
+            .stream()
+            .filter(run -> FINAL_RUN_STATES.contains(run.getAttribute("data-status")))
+            .count();
     }
 
     private static long lastCoveredSeq(Browser b) {

@@ -267,8 +267,10 @@ class SessionViewBenchmark {
                                         const timeline = document.getElementById('timeline');
                                         const h1 = document.querySelector('main h1');
                                         if (timeline && h1 && h1.textContent.trim()) {
-                                          const done = want <= 1 || [...timeline.querySelectorAll('[data-seq]')].some(el =>
-                                            Number(el.dataset.seq) <= want && want <= Number(el.dataset.lastSeq || el.dataset.seq) && inView(el));
+                                          // A run's end is shown by its card (data-finished-seq), not an item of its own.
+                                          const done = want <= 1 || [...timeline.querySelectorAll('[data-seq], [data-finished-seq]')].some(el =>
+                                            ((Number(el.dataset.seq) <= want && want <= Number(el.dataset.lastSeq || el.dataset.seq))
+                                              || Number(el.dataset.finishedSeq) === want) && inView(el));
                                           if (done) { window.__shownAt = performance.now(); return; }
                                         }
                                         requestAnimationFrame(check);
