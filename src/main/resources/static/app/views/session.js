@@ -1,7 +1,473 @@
-// TODO(issue 14): the session view.
-import { h } from '../dom.js';
+// /p/{key}/s/{id}: one session, live. The stream (stream.js) feeds events in seq order, each
+// exactly once (deduplicated by seq across reconnects; gaps filled from the history); they
+// are rendered in batches, once per animation frame (timeline.js), and at most MAX_ITEMS
+// stay in the page (#load-earlier brings older ones back). Sends go through the outbox
+// (outbox.js). The header shows the connection; #run-status never claims more than is known.
+import { get, post, del, ApiError } from '../api.js';
+import { h, link, seg, duration, field, replace } from '../dom.js';
+import { follow } from '../stream.js';
+import { createRenderer } from '../timeline.js';
+import { createOutbox } from '../outbox.js';
+
+/** Top-level timeline items kept in the page. */
+const MAX_ITEMS = 1500;
+/** Events kept in memory (for re-rendering after "load earlier" without a request). */
+const MAX_EVENTS = 20000;
+/** Older events fetched per "load earlier". */
+const PAGE = 200;
+/** A reconnect gap larger than this is not filled: the view restarts at the head instead. */
+const MAX_FILL = 5000;
+const GONE = 'This session does not exist or you no longer have access.';
 
 export default async function view(ctx) {
-  ctx.title('session');
-  ctx.root.append(h('h1', { text: 'session' }));
+  const { id } = ctx.params;
+  const { shell, signal } = ctx;
+  const base = '/api/sessions/' + seg(id);
+
+  let session;
+  try {
+    session = await get(base, { signal });
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) {
+      ctx.title('Not found');
+      replace(ctx.root, h('h1', { text: 'Session not found' }), h('p', { text: GONE }),
+        h('p', {}, link('/', 'Projects')));
+      return;
+    }
+    throw error;
+  }
+  const key = session.project;
+  const role = shell.roleIn(key);
+  let canSend = role === 'member' || role === 'admin';
+  const canEnd = role === 'admin';
+  const title = session.title || 'Untitled session';
+  ctx.title(title);
+
+  // ---- state ----
+  let events = []; // loaded events, contiguous, ascending
+  let lastSeq = 0; // the last seq taken from the stream (or skipped as an earlier gap)
+  let renderedFrom = null; // the first seq in the page
+  let queue = [];
+  let frame = null;
+  let live = false;
+  let stopped = null; // why the stream stopped for good, if it did
+  let busyRunId = null;
+  let renderer = createRenderer();
+
+  // ---- markup ----
+  const stateBadge = h('span', { id: 'session-state', class: 'badge' });
+  const runStatus = h('p', { id: 'run-status', class: 'run-status', role: 'status' });
+  const interruptButton = h('button', { type: 'button', id: 'interrupt', class: 'danger', text: 'Interrupt' });
+  const endButton = h('button', { type: 'button', id: 'end-session', class: 'danger', text: 'End session' });
+  const busyNotice = h('div', { id: 'busy-notice', class: 'busy-notice', role: 'alert' });
+  const loadEarlier = h('button', { type: 'button', id: 'load-earlier', text: 'Load earlier events' });
+  const timeline = h('div', { id: 'timeline', class: 'timeline', role: 'log', 'aria-label': 'Session events',
+    tabindex: '-1' });
+  const newEvents = h('button', { type: 'button', id: 'new-events', class: 'new-events primary', text: 'New events ↓' });
+  const outboxList = h('ul', { id: 'outbox', class: 'outbox', 'aria-label': 'Messages not sent yet' });
+  const message = h('textarea', { id: 'message', name: 'message', rows: '3', autocomplete: 'off' });
+  const sendButton = h('button', { type: 'submit', id: 'send', class: 'primary', text: 'Send' });
+  const composer = h('form', { id: 'composer', class: 'composer' },
+    field('Message', message, 'Enter sends, Shift+Enter starts a new line.'), h('p', { class: 'actions' }, sendButton));
+  const yes = h('button', { type: 'button', id: 'confirm-end-yes', class: 'danger', text: 'End session' });
+  const no = h('button', { type: 'button', id: 'confirm-end-no', text: 'Cancel' });
+  const dialog = h('dialog', { id: 'confirm-end', 'aria-labelledby': 'confirm-end-title' },
+    h('h2', { id: 'confirm-end-title', text: 'End this session?' }),
+    h('p', { text: 'The agent is stopped if it is running, the session is read-only from then on and its '
+      + 'workspace is removed. This cannot be undone.' }),
+    h('p', { class: 'actions' }, yes, no));
+  loadEarlier.hidden = true;
+  newEvents.hidden = true;
+  busyNotice.hidden = true;
+  outboxList.hidden = true;
+
+  ctx.root.append(
+    h('p', { class: 'breadcrumbs' }, link('/p/' + seg(key), key), ' / session'),
+    h('div', { class: 'session-head' }, h('h1', { text: title }), stateBadge),
+    runStatus,
+    h('div', { class: 'actions session-actions' }, canSend ? interruptButton : null, canEnd ? endButton : null),
+    busyNotice,
+    loadEarlier,
+    timeline,
+    newEvents,
+    canSend ? outboxList : null,
+    canSend ? composer : h('p', { class: 'muted viewer-note', id: 'read-only',
+      text: 'You can follow this session; only project members can send messages.' }),
+    canEnd ? dialog : null,
+  );
+
+  // ---- state shown ----
+  function currentRun() {
+    return session.currentRunId ? renderer.runs.get(session.currentRunId) : null;
+  }
+
+  function showState() {
+    stateBadge.dataset.state = session.state;
+    stateBadge.className = 'badge state-' + session.state;
+    stateBadge.textContent = session.state === 'RUNNING' ? 'Running' : session.state === 'ENDED' ? 'Ended' : 'Idle';
+    const ended = session.state === 'ENDED';
+    interruptButton.hidden = session.state !== 'RUNNING';
+    endButton.hidden = ended;
+    if (ended && composer.isConnected) {
+      composer.remove();
+      outboxList.after(h('p', { class: 'muted', id: 'read-only', text: 'This session has ended: it is read-only.' }));
+    }
+    showRunStatus();
+  }
+
+  function showRunStatus() {
+    const run = currentRun();
+    const since = run ? ' · ' + duration(Date.now() - run.startedAt) : '';
+    let state;
+    let text;
+    if (session.state === 'ENDED') {
+      state = 'ended';
+      text = 'Session ended';
+    } else if (stopped) {
+      state = 'unknown';
+      text = stopped;
+    } else if (!live) {
+      state = 'unknown';
+      text = 'Connection lost — state may be out of date (last known: '
+        + (session.state === 'RUNNING' ? 'agent running' + since : 'idle') + ')';
+    } else if (session.state === 'RUNNING') {
+      state = 'running';
+      text = 'Agent running' + since + (run && run.by ? ' · started by ' + run.by : '');
+    } else {
+      state = 'idle';
+      text = 'Idle: the agent is not running';
+    }
+    runStatus.dataset.state = state;
+    if (runStatus.textContent !== text) runStatus.textContent = text;
+  }
+
+  function showBusy() {
+    const run = busyRunId ? renderer.runs.get(busyRunId) : null;
+    if (!busyRunId || session.state !== 'RUNNING') {
+      busyNotice.hidden = true;
+      busyNotice.replaceChildren();
+      return;
+    }
+    const who = run && run.by ? ' started by ' + run.by : '';
+    const when = run ? ', running for ' + duration(Date.now() - run.startedAt) : '';
+    const text = 'Not sent: the agent is busy with a run' + who + when + '. Wait for it or interrupt it, then retry.';
+    let words = busyNotice.querySelector('.busy-text');
+    if (!words) {
+      words = h('span', { class: 'busy-text' });
+      busyNotice.replaceChildren(words, ' ',
+        h('button', { type: 'button', id: 'busy-interrupt', class: 'danger', text: 'Interrupt the run', onclick: interrupt }));
+    }
+    words.textContent = text;
+    busyNotice.hidden = false;
+  }
+
+  function apply(event) {
+    const data = event.data || {};
+    if (event.type === 'run.started') {
+      session.state = 'RUNNING';
+      session.currentRunId = data.runId;
+    } else if (event.type === 'run.finished') {
+      if (session.state !== 'ENDED') session.state = 'IDLE';
+      if (session.currentRunId === data.runId) session.currentRunId = null;
+      if (busyRunId === data.runId) busyRunId = null;
+    } else if (event.type === 'session.ended') {
+      session.state = 'ENDED';
+      session.currentRunId = null;
+      busyRunId = null;
+    }
+  }
+
+  // ---- rendering ----
+  function atBottom() {
+    return window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 80;
+  }
+
+  function toBottom() {
+    window.scrollTo(0, document.documentElement.scrollHeight);
+    newEvents.hidden = true;
+  }
+
+  function schedule() {
+    if (frame) return;
+    // rAF batches DOM work per frame; the timeout keeps a hidden tab from piling up.
+    frame = requestAnimationFrame(flush);
+    setTimeout(flush, 500);
+  }
+
+  function flush() {
+    if (frame) cancelAnimationFrame(frame);
+    frame = null;
+    if (!queue.length || signal.aborted) return;
+    const stick = atBottom();
+    const fragment = document.createDocumentFragment();
+    for (const event of queue) renderer.render(event, fragment);
+    queue = [];
+    timeline.appendChild(fragment);
+    trim();
+    renderer.settle();
+    showState();
+    showBusy();
+    if (stick) toBottom();
+    else newEvents.hidden = false;
+  }
+
+  function trim() {
+    let dropped = false;
+    while (timeline.childElementCount > MAX_ITEMS) {
+      const first = timeline.firstElementChild;
+      renderer.forget(first);
+      first.remove();
+      dropped = true;
+    }
+    if (dropped) renderedFrom = Number(timeline.firstElementChild.dataset.seq);
+    if (events.length > MAX_EVENTS) events = events.slice(events.length - MAX_EVENTS / 2);
+    showLoadEarlier();
+  }
+
+  function showLoadEarlier() {
+    loadEarlier.hidden = !(renderedFrom > 1);
+  }
+
+  /** Re-renders the page from `from` (after loading earlier events). */
+  function rerender(from) {
+    flush();
+    renderer = createRenderer();
+    const fragment = document.createDocumentFragment();
+    for (const event of events) {
+      if (event.seq >= from) renderer.render(event, fragment);
+    }
+    const fromBottom = document.documentElement.scrollHeight - window.scrollY;
+    timeline.replaceChildren(fragment);
+    renderer.settle();
+    renderedFrom = from;
+    showLoadEarlier();
+    // The same events stay where they were on the screen.
+    window.scrollTo(0, document.documentElement.scrollHeight - fromBottom);
+  }
+
+  // ---- events in ----
+  function take(event) {
+    if (renderedFrom === null) renderedFrom = event.seq;
+    events.push(event);
+    lastSeq = event.seq;
+    apply(event);
+    queue.push(event);
+    schedule();
+  }
+
+  /** Takes the events after `after` up to `to` from the history, in order. */
+  async function fill(to) {
+    while (lastSeq < to) {
+      const page = await get(base + '/events?after=' + lastSeq + '&limit=' + Math.min(1000, to - lastSeq), { signal });
+      if (!page.items.length) return;
+      for (const event of page.items) {
+        if (event.seq === lastSeq + 1 && event.seq <= to) take(event);
+      }
+    }
+  }
+
+  async function onEvent({ type, data }) {
+    if (type === 'gap') {
+      const { from, to } = data;
+      if (to <= lastSeq) return;
+      if (events.length === 0 || to - lastSeq > MAX_FILL || from > lastSeq + 1) {
+        // First open (or too far behind): start at the head; older ones via "load earlier".
+        if (events.length) {
+          events = [];
+          queue = [];
+          renderer = createRenderer();
+          timeline.replaceChildren();
+        }
+        lastSeq = to;
+        renderedFrom = to + 1;
+        showLoadEarlier();
+        return;
+      }
+      await fill(to);
+      return;
+    }
+    if (!data || typeof data.seq !== 'number' || data.seq <= lastSeq) return; // seen already
+    if (data.seq > lastSeq + 1 && events.length) await fill(data.seq - 1);
+    take(data);
+  }
+
+  function onStatus(state, seconds) {
+    live = state === 'live';
+    if (state === 'live') {
+      shell.setConnection('live', 'Live');
+      outbox && outbox.retryPending();
+    } else if (state === 'connecting') {
+      shell.setConnection('reconnecting', 'Connecting…');
+    } else if (state === 'reconnecting') {
+      shell.setConnection('reconnecting', 'Reconnecting in ' + seconds + ' s');
+    } else {
+      shell.setConnection('offline', 'Offline — retrying in ' + seconds + ' s');
+    }
+    showRunStatus();
+  }
+
+  function onEnd(reason) {
+    live = false;
+    flush();
+    if (reason === 'complete') {
+      session.state = 'ENDED';
+      shell.setConnection('', '');
+    } else if (reason === 'not-found') {
+      stopped = GONE;
+      shell.setConnection('offline', 'Not following');
+      shell.notify(GONE, 'error');
+      composer.remove();
+    } else if (reason === 'unauthenticated') {
+      // api.js sends a logged-out user to the login page: ask it with a request.
+      get('/api/me').catch(() => {});
+    }
+    showState();
+  }
+
+  // ---- actions ----
+  async function interrupt() {
+    try {
+      await post(base + '/interrupt');
+    } catch (error) {
+      shell.notify('Could not interrupt: ' + shell.describe(error), 'error');
+    }
+  }
+
+  loadEarlier.addEventListener('click', async () => {
+    const from = Math.max(1, renderedFrom - PAGE);
+    const loadedFrom = events.length ? events[0].seq : renderedFrom;
+    loadEarlier.disabled = true;
+    try {
+      if (from < loadedFrom) {
+        const page = await get(base + '/events?after=' + (from - 1) + '&limit=' + (loadedFrom - from), { signal });
+        const earlier = page.items.filter((e) => e.seq >= from && e.seq < loadedFrom);
+        events = earlier.concat(events);
+      }
+      rerender(from);
+    } catch (error) {
+      shell.notify('Could not load earlier events: ' + shell.describe(error), 'error');
+    } finally {
+      loadEarlier.disabled = false;
+    }
+  });
+
+  newEvents.addEventListener('click', () => {
+    toBottom();
+    timeline.focus({ preventScroll: true });
+  });
+  const onScroll = () => {
+    if (!newEvents.hidden && atBottom()) newEvents.hidden = true;
+  };
+  window.addEventListener('scroll', onScroll, { passive: true });
+  ctx.onLeave(() => window.removeEventListener('scroll', onScroll));
+
+  interruptButton.addEventListener('click', interrupt);
+  endButton.addEventListener('click', () => dialog.showModal());
+  no.addEventListener('click', () => dialog.close());
+  yes.addEventListener('click', async () => {
+    yes.disabled = true;
+    try {
+      await del(base);
+      dialog.close();
+      session.state = 'ENDED';
+      showState();
+      shell.notify('The session has ended.', 'info');
+    } catch (error) {
+      dialog.close();
+      shell.notify('Could not end the session: ' + shell.describe(error), 'error');
+    } finally {
+      yes.disabled = false;
+    }
+  });
+
+  // ---- sending ----
+  let outbox = null;
+  if (canSend) {
+    outbox = createOutbox({
+      sessionId: id,
+      signal,
+      onChange: showOutbox,
+      onBusy: (item, error) => {
+        busyRunId = (error.problem && error.problem.runId) || session.currentRunId;
+        if (session.state !== 'ENDED') session.state = 'RUNNING';
+        showBusy();
+      },
+      onForbidden: () => {
+        // The role changed under us: no more composer.
+        canSend = false;
+        composer.remove();
+      },
+    });
+    message.addEventListener('keydown', (event) => {
+      // Enter sends; Shift+Enter is a newline; an IME composition's Enter only confirms it.
+      if (event.key !== 'Enter' || event.shiftKey || event.altKey || event.ctrlKey || event.metaKey
+        || event.isComposing || event.keyCode === 229) {
+        return;
+      }
+      event.preventDefault();
+      composer.requestSubmit();
+    });
+    composer.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const text = message.value;
+      if (!text.trim()) {
+        message.focus();
+        return;
+      }
+      message.value = '';
+      outbox.send(text);
+      message.focus();
+    });
+    const online = () => outbox.retryPending();
+    window.addEventListener('online', online);
+    ctx.onLeave(() => window.removeEventListener('online', online));
+  }
+
+  function showOutbox(items) {
+    outboxList.hidden = items.length === 0;
+    outboxList.replaceChildren(...items.map((item) => h('li', { class: 'outbox-item', dataset: { state: item.state, key: item.key } },
+      h('p', { class: 'text', text: item.text }),
+      h('p', { class: 'outbox-status' }, h('span', { class: 'status', text: item.status || '' }), ' ',
+        item.state === 'sending' ? null : h('button', { type: 'button', class: 'retry', text: 'Retry',
+          onclick: () => outbox.retry(item) }),
+        ' ', h('button', { type: 'button', class: 'discard link-button', text: 'Discard',
+          onclick: () => outbox.discard(item) })))));
+    if (!items.some((i) => i.state === 'busy')) {
+      busyRunId = null;
+      showBusy();
+    }
+  }
+
+  // ---- go ----
+  showState();
+  const ticker = setInterval(() => {
+    showRunStatus();
+    showBusy();
+    for (const run of renderer.runs.values()) {
+      if (run.status === 'running') renderer.banner(run);
+    }
+  }, 1000);
+  ctx.onLeave(() => clearInterval(ticker));
+  if (outbox) outbox.resume();
+  let streaming = null;
+  startStream();
+
+  // A page kept in the back/forward cache keeps its connections: without this, every page left
+  // with its stream open holds one of the browser's six connections to the server, and after a
+  // few of them the app's own requests wait. The stream resumes (Last-Event-ID) on return.
+  function startStream() {
+    streaming = new AbortController();
+    follow({ url: base + '/events/stream', cursor: () => lastSeq, onEvent, onStatus, onEnd,
+      signal: AbortSignal.any([signal, streaming.signal]) });
+  }
+  const hide = () => streaming && streaming.abort();
+  const show = (event) => {
+    if (event.persisted && !signal.aborted && !stopped && session.state !== 'ENDED') startStream();
+  };
+  window.addEventListener('pagehide', hide);
+  window.addEventListener('pageshow', show);
+  ctx.onLeave(() => {
+    window.removeEventListener('pagehide', hide);
+    window.removeEventListener('pageshow', show);
+  });
 }

@@ -1,0 +1,218 @@
+// Renders a session's events into the timeline (#timeline, role=log): one element per item
+// with data-seq. Output is merged into its run's card (one pre.output per run, a span per
+// block of lines) instead of an element per event, so a burst of output stays cheap. All
+// text from the server becomes text nodes (h(), textContent, createTextNode), never markup.
+import { h, time, duration } from './dom.js';
+import { ansiState, parseAnsi } from './ansi.js';
+
+/** Lines shown of a long output until the user asks for all of it. */
+export const COLLAPSED_LINES = 30;
+/** Lines merged into one span (fewer elements; data-seq/data-last-seq say which events). */
+const LINES_PER_SPAN = 50;
+/** Spans kept per run in the page; older ones are dropped (the history keeps them). */
+const MAX_SPANS_PER_RUN = 400;
+
+const FINISHED_TEXT = { succeeded: 'Succeeded', failed: 'Failed', interrupted: 'Interrupted', lost: 'Lost' };
+
+/**
+ * createRenderer(): {render(event, into) → top-level element added (or null), runs, banner(run)}
+ * `into` is the element (or fragment) new top-level items are appended to.
+ */
+export function createRenderer() {
+  /** runId → run: {id, card, banner, pre, expand, status, startedAt, finishedAt, by, error, lines, spans, ansi} */
+  const runs = new Map();
+
+  function runFor(runId, event, into) {
+    let run = runs.get(runId);
+    if (!run) {
+      run = newRun(runId, event);
+      runs.set(runId, run);
+      into.appendChild(run.card);
+    }
+    return run;
+  }
+
+  function newRun(runId, event) {
+    const run = {
+      id: runId, status: 'running', startedAt: Date.parse(event.at), finishedAt: null, by: null, error: null,
+      exitCode: null, lines: 0, trimmedLines: 0, expanded: false, last: null,
+      ansi: { stdout: ansiState(), stderr: ansiState() },
+    };
+    const label = 'run-' + event.seq;
+    run.state = h('strong', { class: 'run-state' });
+    run.detail = h('span', { class: 'run-detail' });
+    run.banner = h('p', { class: 'run-banner', id: label }, run.state, ' ', run.detail);
+    run.pre = h('pre', { class: 'output', tabindex: '0', 'aria-labelledby': label });
+    run.pre.hidden = true;
+    run.expand = h('button', { type: 'button', class: 'expand-output link-button', hidden: true });
+    run.expand.addEventListener('click', () => {
+      run.expanded = !run.expanded;
+      layout(run);
+      if (!run.expanded) run.pre.scrollTop = run.pre.scrollHeight;
+    });
+    run.card = h('section', { class: 'run', 'aria-labelledby': label,
+      dataset: { runId, status: 'running', seq: String(event.seq) } },
+    run.banner, run.expand, run.pre);
+    return run;
+  }
+
+  /** The banner's words for a run (status, elapsed or duration, who interrupted, the error). */
+  function banner(run, now = Date.now()) {
+    run.card.dataset.status = run.status;
+    if (run.status === 'running') {
+      run.state.textContent = 'Running';
+      run.detail.textContent = '· ' + duration(now - run.startedAt) + (run.by ? ' · started by ' + run.by : '');
+      return;
+    }
+    run.state.textContent = FINISHED_TEXT[run.status] || run.status;
+    const parts = [];
+    if (run.status === 'interrupted') parts.push(run.interruptedBy ? 'by ' + run.interruptedBy : 'by the server');
+    if (run.finishedAt && run.startedAt) parts.push('after ' + duration(run.finishedAt - run.startedAt));
+    if (run.exitCode !== null && run.exitCode !== undefined && run.status === 'failed') parts.push('exit code ' + run.exitCode);
+    if (run.error && (run.status === 'failed' || run.status === 'lost' || run.status === 'interrupted')) parts.push(run.error);
+    run.detail.textContent = parts.length ? '· ' + parts.join(' · ') : '';
+  }
+
+  function layout(run) {
+    const long = run.lines > COLLAPSED_LINES;
+    run.pre.classList.toggle('collapsed', long && !run.expanded);
+    run.expand.hidden = !long;
+    run.expand.setAttribute('aria-expanded', String(run.expanded));
+    run.expand.textContent = run.expanded ? 'Show the last ' + COLLAPSED_LINES + ' lines'
+      : 'Show all ' + (run.lines + run.trimmedLines) + ' lines';
+  }
+
+  function output(event, into) {
+    const run = runFor(event.data.runId, event, into);
+    const stream = event.data.stream === 'stderr' ? 'stderr' : 'stdout';
+    const text = String(event.data.text ?? '');
+    const newLines = (text.match(/\n/g) || []).length;
+    let span = run.last;
+    if (!span || span.stream !== stream || span.lines >= LINES_PER_SPAN) {
+      const element = h('span', { class: stream, dataset: { seq: String(event.seq) } });
+      if (stream === 'stderr') {
+        // Set apart for screen readers too, not only by colour.
+        element.appendChild(h('span', { class: 'visually-hidden', text: '[stderr] ' }));
+      }
+      span = { stream, element, lines: 0 };
+      run.last = span;
+      run.pre.appendChild(element);
+      trim(run);
+    }
+    span.element.dataset.lastSeq = String(event.seq);
+    span.lines += newLines;
+    for (const segment of parseAnsi(text, run.ansi[stream])) {
+      span.element.appendChild(segment.cls ? h('span', { class: segment.cls, text: segment.text })
+        : document.createTextNode(segment.text));
+    }
+    run.lines += newLines;
+    run.pre.hidden = false;
+    layout(run);
+    run.dirty = true;
+  }
+
+  function trim(run) {
+    while (run.pre.childElementCount > MAX_SPANS_PER_RUN) {
+      const first = run.pre.firstElementChild;
+      const dropped = (first.textContent.match(/\n/g) || []).length;
+      run.trimmedLines += dropped;
+      run.lines -= dropped;
+      first.remove();
+    }
+    if (run.trimmedLines && !run.trimNote) {
+      run.trimNote = h('p', { class: 'muted output-trimmed' });
+      run.card.insertBefore(run.trimNote, run.pre);
+    }
+    if (run.trimNote) {
+      run.trimNote.textContent = run.trimmedLines + ' earlier lines of this run are not kept on this page.';
+    }
+  }
+
+  function render(event, into) {
+    const data = event.data || {};
+    const seq = String(event.seq);
+    switch (event.type) {
+      case 'message': {
+        const item = h('article', { class: 'event-message', dataset: { seq } },
+          h('p', { class: 'meta' }, h('span', { class: 'author', text: data.author || 'unknown' }), ' ', time(event.at, { relative: false })),
+          h('div', { class: 'text', text: data.text ?? '' }));
+        into.appendChild(item);
+        return item;
+      }
+      case 'run.started': {
+        const existing = runs.get(data.runId);
+        const run = existing || runFor(data.runId, event, into);
+        run.by = data.by || null;
+        run.startedAt = Date.parse(event.at);
+        run.card.dataset.startedSeq = seq;
+        banner(run);
+        return existing ? null : run.card;
+      }
+      case 'output': {
+        const had = runs.has(data.runId);
+        output(event, into);
+        return had ? null : runs.get(data.runId).card;
+      }
+      case 'run.finished': {
+        const had = runs.has(data.runId);
+        const run = runFor(data.runId, event, into);
+        run.status = data.status || 'lost';
+        run.finishedAt = Date.parse(event.at);
+        run.exitCode = data.exitCode ?? null;
+        run.interruptedBy = data.by || null;
+        run.card.dataset.finishedSeq = seq;
+        banner(run);
+        return had ? null : run.card;
+      }
+      case 'error': {
+        const item = h('p', { class: 'event-error', role: 'note', dataset: { seq } });
+        item.appendChild(h('span', { class: 'visually-hidden', text: 'Error: ' }));
+        item.appendChild(document.createTextNode(String(data.message ?? data.code ?? 'error')));
+        const run = data.runId ? runs.get(data.runId) : null;
+        if (run) {
+          run.error = String(data.message ?? data.code ?? 'error');
+          run.card.appendChild(item);
+          banner(run);
+          return null;
+        }
+        into.appendChild(item);
+        return item;
+      }
+      case 'session.ended': {
+        const item = h('p', { class: 'event-ended', dataset: { seq } },
+          'Session ended' + (data.by ? ' by ' + data.by : '') + ' · ', time(event.at, { relative: false }));
+        into.appendChild(item);
+        return item;
+      }
+      case 'session.created': {
+        const item = h('p', { class: 'event-created muted', dataset: { seq } }, 'Session created · ',
+          time(event.at, { relative: false }));
+        into.appendChild(item);
+        return item;
+      }
+      default: {
+        const item = h('p', { class: 'event-other muted', dataset: { seq }, text: event.type });
+        into.appendChild(item);
+        return item;
+      }
+    }
+  }
+
+  /** Keeps the end of collapsed outputs in view (after a batch was rendered). */
+  function settle() {
+    for (const run of runs.values()) {
+      if (run.dirty) {
+        run.dirty = false;
+        if (!run.expanded) run.pre.scrollTop = run.pre.scrollHeight;
+      }
+    }
+  }
+
+  /** Forgets the runs whose cards are no longer in the page. */
+  function forget(card) {
+    const id = card.dataset && card.dataset.runId;
+    if (id && runs.get(id) && runs.get(id).card === card) runs.delete(id);
+  }
+
+  return { render, runs, banner, settle, forget };
+}
