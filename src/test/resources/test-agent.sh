@@ -4,6 +4,7 @@ msg=$(cat)
 case "$msg" in
   lines*) n=${msg#lines }; i=1; while [ "$i" -le "$n" ]; do echo "line $i"; i=$((i + 1)); done ;;
   fail*) echo "working"; echo "first problem" >&2; echo "fatal: it broke" >&2; exit 3 ;;
+  ticks*) n=${msg#ticks }; i=1; while [ "$i" -le "$n" ]; do echo "tick $i"; sleep 0.2; i=$((i + 1)); done ;;
   sleep*) echo "sleeping"; set -- ${msg#sleep }; sleep "$1"; echo "woke up" ;;
   spawn*) sleep 300 & echo "child $!"; echo "parent $$"; wait ;;
   stubborn*) (trap '' TERM; exec sleep 300) & echo "child $!"; echo "parent $$"; wait ;;

@@ -29,11 +29,18 @@ public final class ServerProcess implements AutoCloseable {
 
     private final int port;
 
-    private ServerProcess(Process process, Path output, Path dataDir, int port) {
+    private final Map<String, String> environment;
+
+    private final String[] args;
+
+    private ServerProcess(Process process, Path output, Path dataDir, int port, Map<String, String> environment,
+            String[] args) {
         this.process = process;
         this.output = output;
         this.dataDir = dataDir;
         this.port = port;
+        this.environment = environment;
+        this.args = args;
     }
 
     /**
@@ -50,7 +57,22 @@ public final class ServerProcess implements AutoCloseable {
      * {@code LOG_FORMAT}: only what a test gives it.
      */
     public static ServerProcess start(Map<String, String> environment, Path dataDir, String... args) {
-        int port = freePort();
+        return start(environment, dataDir, freePort(), args);
+    }
+
+    /**
+     * The same server again after this one exited (SIGTERM, SIGKILL): same port, data
+     * directory, environment and args, so clients (a browser) reconnect to the same
+     * address. Its output goes to a new log file.
+     */
+    public ServerProcess restart() {
+        if (process.isAlive()) {
+            throw new IllegalStateException("the server is still running: terminate() or kill() it first");
+        }
+        return start(environment, dataDir, port, args);
+    }
+
+    private static ServerProcess start(Map<String, String> environment, Path dataDir, int port, String... args) {
         List<String> command = new ArrayList<>(
                 List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
                         "-XX:TieredStopAtLevel=1", "-cp",
@@ -72,7 +94,7 @@ public final class ServerProcess implements AutoCloseable {
                 .removeIf(
                         name -> name.startsWith("SPRING_") || name.startsWith("COLLAB_") || name.equals("LOG_FORMAT"));
             builder.environment().putAll(environment);
-            return new ServerProcess(builder.start(), output, dataDir, port);
+            return new ServerProcess(builder.start(), output, dataDir, port, Map.copyOf(environment), args.clone());
         }
         catch (IOException e) {
             throw new UncheckedIOException(e);
