@@ -123,7 +123,7 @@ function sessionRow(ctx, list, session) {
   const when = h('td', { class: 'last-activity' });
   const row = h('tr', { class: 'session-row', dataset: { id: session.id } },
     h('td', { class: 'title' }, title), h('td', {}, badge), when,
-    list.canEnd ? h('td', { class: 'row-actions' }) : null);
+    list.canEnd ? h('td', {}, h('div', { class: 'row-actions' })) : null);
   row.session = session;
   row.parts = { title, badge, when, actions: row.querySelector('.row-actions') };
   updateRow(row, session, true);

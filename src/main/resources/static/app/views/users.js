@@ -38,7 +38,7 @@ function userRow(ctx, view, user) {
   const row = h('tr', { class: 'user-row', dataset: { login: user.login } },
     h('td', { class: 'login', text: user.login }), h('td', { class: 'display-name', text: user.displayName || '' }),
     h('td', { text: user.email || '' }), statusCell,
-    h('td', { class: 'row-actions' }, adminButton, disableButton, resetButton));
+    h('td', {}, h('div', { class: 'row-actions' }, adminButton, disableButton, resetButton)));
   const show = () => {
     statusCell.textContent = describeUser(user);
     row.dataset.admin = String(user.admin);
