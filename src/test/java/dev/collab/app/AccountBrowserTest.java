@@ -96,6 +96,15 @@ class AccountBrowserTest {
         b.waitUntil(d -> d.findElements(By.cssSelector(".token-row")).isEmpty());
         assertThat(b.driver().findElement(By.id("tokens-status")).getText()).contains("revoked");
         assertThat(api.withToken(token).get("/api/me").status()).isEqualTo(401);
+
+        // An expiry date: the token works until the end of that day (UTC).
+        type(b, "token-name", "ci");
+        b.script("arguments[0].value = '2099-01-31'", b.driver().findElement(By.id("token-expires")));
+        b.driver().findElement(By.cssSelector("#new-token button[type=submit]")).click();
+        String expiring = b.await(By.id("new-token-value")).getText();
+        WebElement listed = b.await(By.cssSelector(".token-row"));
+        assertThat(listed.findElement(By.cssSelector("time[datetime^='2099-01-31T23:59:59']")).isDisplayed()).isTrue();
+        assertThat(api.withToken(expiring).get("/api/me").status()).isEqualTo(200);
         b.assertAccessible();
     }
 
@@ -129,6 +138,16 @@ class AccountBrowserTest {
                 d.findElement(By.cssSelector(".user-row[data-login='" + login + "']")).getDomAttribute("data-admin")));
         assertThat(userJson(login).get("admin").asBoolean()).isTrue();
 
+        // A new password, given in a dialog.
+        b.driver().findElement(By.cssSelector(".user-row[data-login='" + login + "'] button.reset-password")).click();
+        type(b, "reset-password-value", "uma-new-password-456");
+        b.driver().findElement(By.id("reset-password-save")).click();
+        b.waitUntil(d -> d.findElements(By.id("reset-password")).isEmpty());
+        assertThat(b.driver().findElement(By.id("users-status")).getText()).contains("password of " + login);
+        assertThat(api.as(login, "uma-new-password-456").get("/api/me").status()).isEqualTo(200);
+        u.login(login, "uma-new-password-456");
+        u.go("/tokens");
+        u.await(By.id("new-token"));
         b.driver().findElement(By.cssSelector(".user-row[data-login='" + login + "'] button.toggle-disabled")).click();
         b.waitUntil(d -> "true".equals(d.findElement(By.cssSelector(".user-row[data-login='" + login + "']"))
             .getDomAttribute("data-disabled")));

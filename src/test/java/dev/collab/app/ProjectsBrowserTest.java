@@ -222,6 +222,14 @@ class ProjectsBrowserTest {
         assertThat(rows(b)).hasSize(22);
         assertThat(b.script("return window.__samePage")).isEqualTo(true);
         assertThat(b.driver().switchTo().activeElement().getDomAttribute("id")).isEqualTo("state-filter");
+
+        // With a filter, a session that leaves the state leaves the list by itself.
+        new Select(filter).selectByValue("IDLE");
+        b.waitUntil(d -> rows(b).size() == 20 && row(b, created).isDisplayed());
+        assertThat(api.delete("/api/sessions/" + created).status()).isEqualTo(204);
+        b.waitUntil(Duration.ofSeconds(30),
+                d -> d.findElements(By.cssSelector(".session-row[data-id='" + created + "']")).isEmpty());
+        assertThat(rows(b)).allSatisfy(r -> assertThat(r.getDomAttribute("data-state")).isEqualTo("IDLE"));
     }
 
     @Test
