@@ -68,16 +68,22 @@ export default async function project(ctx) {
     list.tbody.replaceChildren();
     list.rows.clear();
     list.cursor = null;
+    const asked = list.state;
     try {
-      showPage(ctx, list, await get(query(null), { signal: ctx.signal }), false);
+      const page = await get(query(null), { signal: ctx.signal });
+      if (asked === list.state) showPage(ctx, list, page, false); // else a later change won
     } catch (error) {
-      if (error.name !== 'AbortError') say(status, 'Could not load the sessions: ' + words(error), 'error');
+      if (error.name !== 'AbortError' && asked === list.state) {
+        say(status, 'Could not load the sessions: ' + words(error), 'error');
+      }
     }
   });
   more.addEventListener('click', async () => {
     more.disabled = true;
+    const asked = list.state;
     try {
       const page = await get(query(list.cursor), { signal: ctx.signal });
+      if (asked !== list.state) return; // the filter changed meanwhile
       const firstNew = showPage(ctx, list, page, true);
       if (firstNew) firstNew.querySelector('a').focus();
       else if (!more.hidden) more.focus();
