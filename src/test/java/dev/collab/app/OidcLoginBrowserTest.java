@@ -51,6 +51,9 @@ class OidcLoginBrowserTest {
         assertThat(button.getText()).isEqualTo("Sign in with 127.0.0.1");
         assertThat(button.getDomAttribute("href")).isEqualTo("/api/auth/oidc");
         assertThat(b.driver().findElement(By.id("password")).isDisplayed()).isTrue();
+        // Logged out: no menu, no "Log out".
+        assertThat(b.driver().findElement(By.id("nav")).isDisplayed()).isFalse();
+        assertThat(b.driver().findElement(By.id("logout")).isDisplayed()).isFalse();
         b.assertAccessible();
         b.screenshot(ProjectsBrowserTest.SCREENSHOTS.resolve("light-login-oidc.png"));
 
