@@ -8,10 +8,13 @@ export function statusLine(id) {
   return h('p', { id, class: 'status-line', role: 'status', 'aria-live': 'polite' });
 }
 
-/** Shows a result (kind 'ok' | 'error') in a status line made by statusLine(). */
+/**
+ * Shows a result (kind 'ok' | 'error') in a status line made by statusLine(). The same text
+ * again is left alone: replacing the text node would make a screen reader announce it again.
+ */
 export function say(line, text, kind = 'ok') {
   line.dataset.kind = kind;
-  line.textContent = text || '';
+  if (line.textContent !== (text || '')) line.textContent = text || '';
 }
 
 /** Removes the field errors that showFieldErrors() put into a form. */
@@ -74,9 +77,11 @@ export function words(error) {
 
 /**
  * A modal confirmation: <dialog id> with buttons `<id>-yes` and `<id>-no`. Resolves true
- * when confirmed. Escape and "no" resolve false; focus goes back to where it was.
+ * when confirmed. Escape and "no" resolve false; focus goes back to where it was. The dialog
+ * belongs to the view `ctx`: leaving the view (a link, back/forward) closes it with false, so
+ * "yes" can never act on a page the user has already left.
  */
-export function confirmDialog({ id, title, text, yes, danger = true }) {
+export function confirmDialog(ctx, { id, title, text, yes, danger = true }) {
   document.getElementById(id)?.remove();
   const opener = document.activeElement;
   return new Promise((resolve) => {
@@ -96,8 +101,16 @@ export function confirmDialog({ id, title, text, yes, danger = true }) {
       if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
       resolve(answer);
     });
+    closeOnLeave(ctx, dialog);
     document.body.append(dialog);
     dialog.showModal();
     noButton.focus();
+  });
+}
+
+/** A modal dialog opened by a view closes when the user leaves that view. */
+export function closeOnLeave(ctx, dialog) {
+  ctx.onLeave(() => {
+    if (dialog.open) dialog.close();
   });
 }

@@ -2,7 +2,7 @@
 // back/forward and reload keep it), "load more" (keyset cursor), a live refresh of the first
 // page, creating a session, and ending one (project admins). Issue 16 replaces the polling
 // with a stream of list changes.
-import { get, post, del } from '../api.js';
+import { get, post, del, ApiError } from '../api.js';
 import { h, field, link, seg, time, replace } from '../dom.js';
 import { statusLine, say, confirmDialog, words } from '../forms.js';
 
@@ -10,6 +10,8 @@ import { statusLine, say, confirmDialog, words } from '../forms.js';
 export const PAGE = 20;
 /** How often the first page is polled while the tab is visible. */
 const REFRESH_MS = 5000;
+/** The longest wait between polls while they fail (doubling from REFRESH_MS). */
+const MAX_REFRESH_MS = 60000;
 const STATES = ['IDLE', 'RUNNING', 'ENDED'];
 
 export default async function project(ctx) {
@@ -17,9 +19,8 @@ export default async function project(ctx) {
   const base = '/api/projects/' + seg(key);
   // A non-member gets the very 404 of a key that does not exist; the router shows it.
   const info = await get(base, { signal: ctx.signal });
-  if (!ctx.shell.roleIn(key)) {
-    await ctx.shell.refreshMe();
-  }
+  // Asked again on every entry: a role granted or taken while the tab was open shows at once.
+  await ctx.shell.refreshMe();
   const role = ctx.shell.roleIn(key) || 'viewer';
   const canCreate = role === 'member' || role === 'admin';
   const canEnd = role === 'admin';
@@ -54,7 +55,8 @@ export default async function project(ctx) {
     h('div', { class: 'toolbar' }, field('Show', filter)),
     h('div', { class: 'table-wrap' }, table), empty, h('p', { class: 'actions' }, more), status);
 
-  const list = { key, tbody, canEnd, state, cursor: null, rows: new Map(), status, empty, more };
+  const list = { key, name: info.name, tbody, canEnd, state, cursor: null, complete: false, rows: new Map(), status,
+    empty, more, stopRefresh: () => {} };
   const query = (cursor) => base + '/sessions?limit=' + PAGE + (list.state ? '&state=' + list.state : '')
     + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
 
@@ -68,6 +70,7 @@ export default async function project(ctx) {
     list.tbody.replaceChildren();
     list.rows.clear();
     list.cursor = null;
+    list.complete = false;
     const asked = list.state;
     try {
       const page = await get(query(null), { signal: ctx.signal });
@@ -110,6 +113,7 @@ function showPage(ctx, list, page, append) {
     firstNew = firstNew || row;
   }
   list.cursor = page.nextCursor;
+  list.complete = !page.nextCursor;
   list.more.hidden = !page.nextCursor;
   if (!append) updateEmpty(list);
   return firstNew;
@@ -170,39 +174,73 @@ function compare(a, b) {
 /**
  * Polls the first page every few seconds while the tab is visible and merges it: known rows
  * change in place, new ones appear, rows that left the filter go. Pages loaded with "load
- * more" stay. A failed poll is said in words and retried at the next tick.
+ * more" stay. A failed poll is said in words once (not again every tick: the status line is
+ * a live region) and retried with a growing delay; a 403/404 means the user lost access,
+ * which no retry fixes, so the list goes and the page says so.
  */
 function startRefresh(ctx, list, firstPage) {
   let busy = false;
+  let timer = null;
+  let delay = REFRESH_MS;
+  const schedule = () => {
+    clearTimeout(timer);
+    if (!ctx.signal.aborted) timer = setTimeout(tick, delay);
+  };
   const tick = async () => {
-    if (busy || document.visibilityState !== 'visible') return;
+    if (busy) return;
+    if (document.visibilityState !== 'visible') {
+      schedule();
+      return;
+    }
     busy = true;
     try {
       const asked = list.state;
       const page = await get(firstPage(), { signal: ctx.signal });
-      if (asked !== list.state) return; // the filter changed meanwhile
-      merge(ctx, list, page);
+      delay = REFRESH_MS;
+      if (asked === list.state) merge(ctx, list, page); // else the filter changed meanwhile
       if (list.status.dataset.poll) {
         delete list.status.dataset.poll;
         say(list.status, '');
       }
     } catch (error) {
       if (error.name === 'AbortError') return;
+      if (error instanceof ApiError && (error.status === 403 || error.status === 404)) {
+        lostAccess(ctx, list);
+        return; // no retry: it would only fail again
+      }
+      delay = Math.min(delay * 2, MAX_REFRESH_MS);
       say(list.status, 'Could not refresh the list: ' + words(error) + ' Retrying…', 'error');
       list.status.dataset.poll = 'yes';
     } finally {
       busy = false;
     }
+    schedule();
   };
-  const timer = setInterval(tick, REFRESH_MS);
+  schedule();
   const onVisible = () => {
     if (document.visibilityState === 'visible') tick();
   };
+  // Back online: ask at once instead of waiting out the backed-off delay.
+  const onOnline = () => {
+    delay = REFRESH_MS;
+    tick();
+  };
   document.addEventListener('visibilitychange', onVisible);
-  ctx.onLeave(() => {
-    clearInterval(timer);
+  window.addEventListener('online', onOnline);
+  list.stopRefresh = () => {
+    clearTimeout(timer);
     document.removeEventListener('visibilitychange', onVisible);
-  });
+    window.removeEventListener('online', onOnline);
+  };
+  ctx.onLeave(list.stopRefresh);
+}
+
+/** The user was removed from the project (404) or lost a role the list needs (403). */
+function lostAccess(ctx, list) {
+  list.stopRefresh();
+  replace(ctx.root, h('h1', { tabindex: '-1', text: list.name }),
+    h('p', { id: 'project-gone', role: 'alert', text: 'You no longer have access to this project.' }),
+    h('p', {}, link('/', 'Back to your projects')));
 }
 
 function merge(ctx, list, page) {
@@ -217,15 +255,23 @@ function merge(ctx, list, page) {
       list.tbody.append(row);
     }
   }
-  // A known row that should be on the first page but is not has left the filter.
+  // A known row that should be on the first page but is not has left the filter. If it
+  // holds the focus, the focus goes to the status line first rather than into nowhere.
   for (const [id, row] of list.rows) {
     const shouldBeThere = !last || !page.nextCursor || compare(row.session, last) < 0;
-    if (!fresh.has(id) && shouldBeThere && !row.contains(document.activeElement)) {
+    if (!fresh.has(id) && shouldBeThere) {
+      if (row.contains(document.activeElement)) {
+        list.status.tabIndex = -1;
+        list.status.focus({ preventScroll: true });
+      }
       row.remove();
       list.rows.delete(id);
     }
   }
-  if (!list.cursor && page.nextCursor) {
+  // "Load more" comes back only while more pages were never loaded: once the last page is
+  // in (list.complete), a new session on the first page must not bring back a button that
+  // would only load rows already listed.
+  if (!list.cursor && !list.complete && page.nextCursor) {
     list.cursor = page.nextCursor;
     list.more.hidden = false;
   }
@@ -247,19 +293,26 @@ function reorder(list) {
 
 async function endSession(ctx, list, row) {
   const name = row.session.title || 'Untitled session';
-  const yes = await confirmDialog({ id: 'confirm-end', title: 'End this session?',
+  const yes = await confirmDialog(ctx, { id: 'confirm-end', title: 'End this session?',
     text: 'Ending "' + name + '" stops a run in progress and removes its workspace. Its history stays readable.',
     yes: 'End session' });
-  if (!yes) return;
+  if (!yes || ctx.signal.aborted) return; // closed because the user left: nothing to do
   try {
     await del('/api/sessions/' + seg(row.session.id));
-    const session = await get('/api/sessions/' + seg(row.session.id), { signal: ctx.signal });
-    updateRow(row, session);
-    say(list.status, 'Session "' + name + '" ended.');
+  } catch (error) {
+    say(list.status, 'Could not end the session: ' + words(error), 'error');
+    return;
+  }
+  say(list.status, 'Session "' + name + '" ended.');
+  try {
+    // The row shows the ended state as the server has it (its last activity moved).
+    updateRow(row, await get('/api/sessions/' + seg(row.session.id), { signal: ctx.signal }));
     row.parts.title.focus();
     reorder(list);
   } catch (error) {
-    if (error.name !== 'AbortError') say(list.status, 'Could not end the session: ' + words(error), 'error');
+    if (error.name !== 'AbortError') {
+      say(list.status, 'Session "' + name + '" ended; the list could not be updated: ' + words(error), 'error');
+    }
   }
 }
 
@@ -276,6 +329,7 @@ function newSessionForm(ctx, key, base) {
     say(status, '');
     try {
       const session = await post(base + '/sessions', { title: title.value.trim() || null });
+      if (ctx.signal.aborted) return; // the user went elsewhere meanwhile: stay there
       ctx.shell.navigate('/p/' + seg(key) + '/s/' + seg(session.id));
     } catch (error) {
       say(status, 'Could not start a session: ' + words(error), 'error');

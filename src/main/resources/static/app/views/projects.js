@@ -60,6 +60,7 @@ function newProjectForm(ctx) {
         { headers: { 'If-None-Match': '*' }, raw: true });
       if (response.status === 201) {
         await ctx.shell.refreshMe();
+        if (ctx.signal.aborted) return; // the user went elsewhere meanwhile: stay there
         ctx.shell.navigate('/p/' + seg(projectKey));
         return;
       }
@@ -72,6 +73,13 @@ function newProjectForm(ctx) {
       } else if (error instanceof ApiError && error.code === 'project-exists') {
         say(status, 'The key ' + projectKey + ' is taken by another project: choose another key.', 'error');
         key.focus();
+      } else if (error instanceof ApiError && error.status === 404) {
+        // The key belongs to a project the caller cannot see (the server does not say which).
+        say(status, 'This key is not available: choose another.', 'error');
+        key.focus();
+      } else if (error instanceof ApiError && error.status === 403 && ctx.shell.roleIn(projectKey)) {
+        say(status, 'A project with this key exists (you are its ' + ctx.shell.roleIn(projectKey) + ').', 'error');
+        status.append(' ', link('/p/' + seg(projectKey), 'Open it'));
       } else if (error instanceof ApiError && error.status === 403) {
         say(status, 'You may not create projects on this server: ask a server admin.', 'error');
       } else {

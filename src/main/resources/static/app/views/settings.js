@@ -79,29 +79,46 @@ function memberRow(ctx, members, member) {
   const select = h('select', { class: 'role', id: selectId },
     ROLES.map((role) => h('option', { value: role, text: role })));
   select.value = member.role;
+  // Choosing a role does not save it: Chromium fires `change` for every arrow key on a
+  // closed select, so a keyboard user moving through the options would grant each role in
+  // turn (WCAG 3.2.2). The explicit button saves; it is enabled only when the choice differs.
+  const save = h('button', { type: 'button', class: 'save-role', text: 'Save role', disabled: true,
+    'aria-label': 'Save role of ' + member.login });
   const remove = h('button', { type: 'button', class: 'remove danger', text: 'Remove',
     'aria-label': 'Remove ' + member.login });
   const row = h('tr', { class: 'member-row', dataset: { login: member.login } },
-    h('td', { class: 'login', text: member.login }), h('td', { text: member.displayName || '' }),
-    h('td', {}, h('label', { for: selectId, class: 'visually-hidden', text: 'Role of ' + member.login }), select),
+    h('td', { class: 'login', text: member.login }), h('td', { class: 'display-name', text: member.displayName || '' }),
+    h('td', {}, h('div', { class: 'row-actions' },
+      h('label', { for: selectId, class: 'visually-hidden', text: 'Role of ' + member.login }), select, save)),
     h('td', {}, remove));
 
-  select.addEventListener('change', async () => {
-    const previous = member.role;
+  select.addEventListener('change', () => {
+    save.disabled = select.value === member.role;
+  });
+  save.addEventListener('click', async () => {
+    const role = select.value;
+    if (role === member.role) return;
+    // Locked while the PUT is in flight: a second choice cannot race the first.
+    select.disabled = true;
+    save.disabled = true;
     try {
-      const saved = await put(members.base + '/members/' + seg(member.login), { role: select.value });
+      const saved = await put(members.base + '/members/' + seg(member.login), { role });
       member.role = saved.role;
       say(members.status, member.login + ' is now ' + saved.role + '.');
-      await afterOwnChange(ctx, members, member.login);
     } catch (error) {
-      select.value = previous;
       say(members.status, 'Could not change the role of ' + member.login + ': ' + words(error), 'error');
+    } finally {
+      select.value = member.role; // what the server has, after success or failure
+      select.disabled = false;
+      save.disabled = true;
+      select.focus();
     }
+    await afterOwnChange(ctx, members, member.login);
   });
   remove.addEventListener('click', async () => {
-    const yes = await confirmDialog({ id: 'confirm-remove', title: 'Remove ' + member.login + '?',
+    const yes = await confirmDialog(ctx, { id: 'confirm-remove', title: 'Remove ' + member.login + '?',
       text: member.login + ' will no longer see this project or its sessions.', yes: 'Remove' });
-    if (!yes) return;
+    if (!yes || ctx.signal.aborted) return;
     try {
       await del(members.base + '/members/' + seg(member.login));
       row.remove();
@@ -118,7 +135,13 @@ function memberRow(ctx, members, member) {
 /** After a change of one's own membership the role may be gone: ask again, leave if so. */
 async function afterOwnChange(ctx, members, login) {
   if (!ctx.shell.me || ctx.shell.me.login !== login) return;
-  await ctx.shell.refreshMe();
+  try {
+    await ctx.shell.refreshMe();
+  } catch (error) {
+    say(members.status, 'Your own role could not be checked again: ' + words(error), 'error');
+    return;
+  }
+  if (ctx.signal.aborted) return; // the user has moved on: do not pull them back
   if (ctx.shell.roleIn(members.key) !== 'admin') {
     ctx.shell.navigate('/p/' + seg(members.key), { replace: true });
   }

@@ -42,17 +42,19 @@ function tokenRow(ctx, view, token) {
     h('td', { class: 'name', text: token.name }), h('td', {}, when(token.createdAt, '')),
     h('td', {}, when(token.expiresAt, 'never')), h('td', {}, when(token.lastUsedAt, 'never')), h('td', {}, revoke));
   revoke.addEventListener('click', async () => {
-    const yes = await confirmDialog({ id: 'confirm-revoke', title: 'Revoke "' + token.name + '"?',
+    const yes = await confirmDialog(ctx, { id: 'confirm-revoke', title: 'Revoke "' + token.name + '"?',
       text: 'Scripts and tools using this token stop working at once.', yes: 'Revoke' });
-    if (!yes) return;
+    if (!yes || ctx.signal.aborted) return;
     try {
       await del('/api/tokens/' + encodeURIComponent(token.id));
-      await load(ctx, view);
-      say(view.status, 'Token "' + token.name + '" revoked.');
-      document.getElementById('token-name')?.focus();
     } catch (error) {
       say(view.status, 'Could not revoke "' + token.name + '": ' + words(error), 'error');
+      return;
     }
+    row.remove();
+    say(view.status, 'Token "' + token.name + '" revoked.');
+    document.getElementById('token-name')?.focus();
+    await reload(ctx, view, view.status, 'Token "' + token.name + '" revoked');
   });
   return row;
 }
@@ -77,7 +79,8 @@ function newTokenForm(ctx, view) {
       showOnce(view.created, token);
       name.value = '';
       expires.value = '';
-      await load(ctx, view);
+      // The token exists now: a failing list reload must not say it was not created.
+      await reload(ctx, view, status, 'Token created');
     } catch (error) {
       if (showFieldErrors(form, error, { name, expiresAt: expires })) {
         say(status, 'Check the fields marked above.', 'error');
@@ -89,6 +92,15 @@ function newTokenForm(ctx, view) {
     }
   });
   return form;
+}
+
+/** Reloads the list after a write that succeeded; a failure says so without undoing `done`. */
+async function reload(ctx, view, status, done) {
+  try {
+    await load(ctx, view);
+  } catch (error) {
+    if (error.name !== 'AbortError') say(status, done + '; the list could not be reloaded: ' + words(error), 'error');
+  }
 }
 
 /** The new token, once: with a copy button where the browser allows it. */

@@ -2,7 +2,7 @@
 // (PATCH /api/users/{id}). Anyone else gets a page that says this is for admins.
 import { get, post, patch } from '../api.js';
 import { h, field, replace } from '../dom.js';
-import { statusLine, say, showFieldErrors, clearFieldErrors, words } from '../forms.js';
+import { statusLine, say, showFieldErrors, clearFieldErrors, closeOnLeave, words } from '../forms.js';
 
 export default async function users(ctx) {
   ctx.title('Users');
@@ -34,7 +34,7 @@ function userRow(ctx, view, user) {
   const adminButton = h('button', { type: 'button', class: 'toggle-admin' });
   const disableButton = h('button', { type: 'button', class: 'toggle-disabled' });
   const resetButton = h('button', { type: 'button', class: 'reset-password', text: 'Reset password',
-    'aria-label': 'Reset the password of ' + user.login });
+    'aria-label': 'Reset password of ' + user.login });
   const row = h('tr', { class: 'user-row', dataset: { login: user.login } },
     h('td', { class: 'login', text: user.login }), h('td', { class: 'display-name', text: user.displayName || '' }),
     h('td', { text: user.email || '' }), statusCell,
@@ -54,6 +54,7 @@ function userRow(ctx, view, user) {
       Object.assign(user, await patch('/api/users/' + encodeURIComponent(user.id), body));
       show();
       say(view.status, done());
+      if (ctx.shell.me && ctx.shell.me.login === user.login) await afterOwnChange(ctx);
     } catch (error) {
       say(view.status, 'Could not change ' + user.login + ': ' + words(error), 'error');
     } finally {
@@ -65,13 +66,19 @@ function userRow(ctx, view, user) {
     () => user.login + (user.admin ? ' is now a server admin.' : ' is no longer a server admin.')));
   disableButton.addEventListener('click', () => change(disableButton, { disabled: !user.disabled },
     () => user.login + (user.disabled ? ' is disabled: their sessions and tokens no longer work.' : ' is enabled.')));
-  resetButton.addEventListener('click', () => resetPassword(view, user));
+  resetButton.addEventListener('click', () => resetPassword(ctx, view, user));
   show();
   return row;
 }
 
+/** An admin who changed their own user: the header (Users nav) and this page follow. */
+async function afterOwnChange(ctx) {
+  await ctx.shell.refreshMe();
+  if (!ctx.signal.aborted && !ctx.shell.me.admin) ctx.shell.navigate('/', { replace: true });
+}
+
 /** A dialog asks for the new password: it never goes into the page's address or the list. */
-function resetPassword(view, user) {
+function resetPassword(ctx, view, user) {
   document.getElementById('reset-password')?.remove();
   const opener = document.activeElement;
   const password = h('input', { id: 'reset-password-value', type: 'password', required: true, minlength: '12',
@@ -86,6 +93,7 @@ function resetPassword(view, user) {
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearFieldErrors(form);
+    if (ctx.signal.aborted) return;
     try {
       await patch('/api/users/' + encodeURIComponent(user.id), { password: password.value });
       dialog.close();
@@ -98,6 +106,7 @@ function resetPassword(view, user) {
     dialog.remove();
     if (opener && opener.isConnected) opener.focus();
   });
+  closeOnLeave(ctx, dialog); // never a password PATCH from a page the user moved to
   document.body.append(dialog);
   dialog.showModal();
   password.focus();
