@@ -261,6 +261,8 @@ function merge(ctx, list, page) {
     const shouldBeThere = !last || !page.nextCursor || compare(row.session, last) < 0;
     if (!fresh.has(id) && shouldBeThere) {
       if (row.contains(document.activeElement)) {
+        // Said first: an empty status line is not displayed, so it could not take the focus.
+        say(list.status, 'Session "' + (row.session.title || 'Untitled session') + '" left this list.');
         list.status.tabIndex = -1;
         list.status.focus({ preventScroll: true });
       }
