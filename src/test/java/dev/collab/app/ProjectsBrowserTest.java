@@ -15,6 +15,7 @@ import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.support.ui.Select;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.test.context.TestPropertySource;
 
 import dev.collab.support.Api;
 import dev.collab.support.Browser;
@@ -28,6 +29,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * 360 px.
  */
 @IntegrationTest
+// A run lasts until interrupted (the tests' default of 4 s would end the RUNNING row that
+// the accessibility check needs before the pages are checked).
+@TestPropertySource(properties = "collab.runner.timeout=10m")
 class ProjectsBrowserTest {
 
     /** Every kind of markup and link a name could try to smuggle in. */
@@ -179,6 +183,10 @@ class ProjectsBrowserTest {
         b.waitUntil(d -> d.getCurrentUrl().endsWith("/p/" + key + "?state=ENDED"));
         b.waitUntil(d -> rows(b).size() == 3);
         assertThat(b.driver().switchTo().activeElement().getDomAttribute("id")).isEqualTo("state-filter");
+        // Every page was loaded: the first page now having a next one brings back no
+        // "Load
+        // more" (it would only load rows already listed).
+        assertThat(b.driver().findElement(By.id("load-more")).isDisplayed()).isFalse();
 
         b.driver().navigate().refresh();
         b.waitUntil(d -> rows(b).size() == 3);
@@ -230,6 +238,18 @@ class ProjectsBrowserTest {
         b.waitUntil(Duration.ofSeconds(30),
                 d -> d.findElements(By.cssSelector(".session-row[data-id='" + created + "']")).isEmpty());
         assertThat(rows(b)).allSatisfy(r -> assertThat(r.getDomAttribute("data-state")).isEqualTo("IDLE"));
+
+        // Even the row that holds the focus leaves; the focus goes to the status line.
+        WebElement focused = rows(b).get(0);
+        UUID focusedId = UUID.fromString(focused.getDomAttribute("data-id"));
+        b.script("arguments[0].focus()", focused.findElement(By.tagName("a")));
+        assertThat(api.delete("/api/sessions/" + focusedId).status()).isEqualTo(204);
+        b.waitUntil(Duration.ofSeconds(30),
+                d -> d.findElements(By.cssSelector(".session-row[data-id='" + focusedId + "']")).isEmpty());
+        assertThat(b.driver().switchTo().activeElement().getDomAttribute("id"))
+            .as(() -> String.valueOf(b.script("return document.activeElement.outerHTML.slice(0, 200)")))
+            .isEqualTo("sessions-status");
+        assertThat(b.driver().findElement(By.id("sessions-status")).getText()).contains("left this list");
     }
 
     @Test
@@ -296,19 +316,45 @@ class ProjectsBrowserTest {
         b.driver().findElement(By.cssSelector("#add-member button[type=submit]")).click();
         b.waitUntil(d -> d.findElement(By.id("add-member-status")).getText().contains("no user with the login"));
 
-        new Select(b.driver().findElement(By.cssSelector(".member-row[data-login='" + login + "'] select")))
-            .selectByValue("member");
+        // Arrow keys on the closed select only choose (Chromium fires `change` for each):
+        // nothing is saved until "Save role" is pressed.
+        WebElement roleSelect = b.driver()
+            .findElement(By.cssSelector(".member-row[data-login='" + login + "'] select"));
+        WebElement saveRole = b.driver()
+            .findElement(By.cssSelector(".member-row[data-login='" + login + "'] button.save-role"));
+        assertThat(saveRole.isEnabled()).isFalse();
+        roleSelect.sendKeys(Keys.ARROW_DOWN);
+        roleSelect.sendKeys(Keys.ARROW_DOWN);
+        b.waitUntil(d -> "admin".equals(roleSelect.getDomProperty("value")));
+        roleSelect.sendKeys(Keys.ARROW_UP);
+        b.waitUntil(d -> "member".equals(roleSelect.getDomProperty("value")));
+        assertThat(api.get("/api/projects/" + key + "/members").text()).contains("\"role\":\"viewer\"")
+            .doesNotContain("\"role\":\"member\"");
+        assertThat(b.driver().findElement(By.id("members-status")).getText()).doesNotContain("is now");
+        saveRole.sendKeys(Keys.ENTER);
         b.waitUntil(d -> d.findElement(By.id("members-status")).getText().contains("is now member"));
         assertThat(api.get("/api/projects/" + key + "/members").text()).contains("\"role\":\"member\"");
+        assertThat(saveRole.isEnabled()).isFalse();
 
         // The last admin cannot go: said in words, the role shown stays admin.
         WebElement me = b.driver().findElement(By.cssSelector(".member-row[data-login='admin'] select"));
         new Select(me).selectByValue("viewer");
+        b.driver().findElement(By.cssSelector(".member-row[data-login='admin'] button.save-role")).click();
         b.waitUntil(d -> d.findElement(By.id("members-status")).getText().contains("no admin"));
         assertThat(new Select(b.driver().findElement(By.cssSelector(".member-row[data-login='admin'] select")))
             .getFirstSelectedOption()
             .getText()).isEqualTo("admin");
 
+        // Escape closes the confirmation without removing; the focus goes back to the
+        // button.
+        b.driver().findElement(By.cssSelector(".member-row[data-login='" + login + "'] button.remove")).click();
+        b.await(By.id("confirm-remove-no"));
+        b.driver().switchTo().activeElement().sendKeys(Keys.ESCAPE);
+        b.waitUntil(d -> d.findElements(By.id("confirm-remove")).isEmpty());
+        assertThat(b
+            .script("return document.activeElement.matches(\".member-row[data-login='" + login + "'] button.remove\")"))
+            .isEqualTo(true);
+        assertThat(api.get("/api/projects/" + key + "/members").text()).contains(login);
         b.driver().findElement(By.cssSelector(".member-row[data-login='" + login + "'] button.remove")).click();
         b.await(By.id("confirm-remove-yes")).click();
         b.waitUntil(d -> d.findElements(By.cssSelector(".member-row[data-login='" + login + "']")).isEmpty());
@@ -350,45 +396,249 @@ class ProjectsBrowserTest {
     }
 
     @Test
+    void confirmationDialogsCloseWhenTheUserLeavesTheView() {
+        String key = api.newProject("leave");
+        UUID session = api.newSession(key);
+        String login = unique("rea");
+        api.createUser(login, "rea-password-123", false);
+        Browser b = admin();
+        b.go("/");
+        b.await(By.cssSelector("a.project-link[href='/p/" + key + "']")).click();
+        row(b, session).findElement(By.cssSelector("button.end")).click();
+        b.await(By.id("confirm-end-yes"));
+        b.driver().navigate().back();
+        b.await(By.id("projects"));
+        b.waitUntil(d -> d.findElements(By.id("confirm-end")).isEmpty());
+        assertThat(api.get("/api/sessions/" + session).json().get("state").asString()).isEqualTo("IDLE");
+
+        b.go("/users");
+        b.await(By.cssSelector(".user-row[data-login='" + login + "'] button.reset-password")).click();
+        b.await(By.id("reset-password-value")).sendKeys("a-new-password-123");
+        b.script("document.querySelector('#nav a[href=\"/tokens\"]').click()");
+        b.await(By.id("new-token"));
+        b.waitUntil(d -> d.findElements(By.id("reset-password")).isEmpty());
+        assertThat(api.as(login, "rea-password-123").get("/api/me").status()).isEqualTo(200);
+        assertNothingRan(b);
+    }
+
+    @Test
+    void aMemberStartsSessionsButCannotEndThemAndLosingAccessIsSaidOnce() {
+        String key = api.newProject("member");
+        UUID session = api.newSession(key);
+        String login = unique("mia");
+        api.createUser(login, "mia-password-123", false);
+        api.put("/api/projects/" + key + "/members/" + login, "{\"role\":\"member\"}");
+        Browser b = other(login, "mia-password-123");
+        b.go("/p/" + key);
+        row(b, session);
+        assertThat(b.await(By.id("new-session")).isDisplayed()).isTrue();
+        assertThat(b.driver().findElements(By.id("project-settings"))).isEmpty();
+        assertThat(b.driver().findElements(By.cssSelector("button.end"))).isEmpty();
+
+        // Offline: the failure is said in words once (the status line is a live region),
+        // not
+        // re-announced at every poll; back online, the list recovers by itself.
+        b.script(
+                """
+                        window.__statusChanges = 0;
+                        window.__polls = 0;
+                        window.__failures = 0;
+                        const realFetch = window.fetch;
+                        window.fetch = (...args) => {
+                          if (!String(args[0]).includes('/sessions?')) return realFetch(...args);
+                          window.__polls++;
+                          return realFetch(...args).catch((e) => { window.__failures++; throw e; });
+                        };
+                        new MutationObserver(() => window.__statusChanges++)
+                          .observe(document.getElementById('sessions-status'), { childList: true, characterData: true, subtree: true });
+                        """);
+        b.offline(true);
+        try {
+            b.waitUntil(Duration.ofSeconds(60),
+                    d -> d.findElement(By.id("sessions-status")).getText().contains("Could not refresh the list"));
+            b.waitUntil(Duration.ofSeconds(60), d -> (Long) b.script("return window.__failures") >= 2);
+            assertThat(b.script("return window.__statusChanges")).isEqualTo(1L);
+        }
+        finally {
+            b.offline(false);
+        }
+        b.waitUntil(Duration.ofSeconds(60), d -> d.findElement(By.id("sessions-status")).getText().isEmpty());
+
+        // Removed from the project: the stale list goes, the page says why, no endless
+        // retry.
+        assertThat(api.delete("/api/projects/" + key + "/members/" + login).status()).isEqualTo(204);
+        assertThat(b.waitUntil(Duration.ofSeconds(30), d -> d.findElement(By.id("project-gone"))).getText())
+            .isEqualTo("You no longer have access to this project.");
+        assertThat(b.driver().findElements(By.id("sessions"))).isEmpty();
+        b.driver().findElement(By.cssSelector("#main a[href='/']"));
+        long polls = (Long) b.script("return window.__polls");
+        b.script("document.dispatchEvent(new Event('visibilitychange'))");
+        assertThat(b.script("return window.__polls")).isEqualTo(polls);
+    }
+
+    @Test
+    void creatingAProjectWithAKeyThatIsTakenSaysSoInWords() {
+        String mine = api.newProject("taken");
+        String hidden = api.newProject("hidden");
+        String login = unique("kai");
+        api.createUser(login, "kai-password-123", false);
+        api.put("/api/projects/" + mine + "/members/" + login, "{\"role\":\"member\"}");
+        Browser b = other(login, "kai-password-123");
+        b.go("/");
+        type(b, "project-key", mine);
+        type(b, "project-name", "Mine again");
+        b.driver().findElement(By.cssSelector("#new-project button[type=submit]")).click();
+        b.waitUntil(d -> d.findElement(By.id("new-project-status"))
+            .getText()
+            .contains("A project with this key exists (you are its member)."));
+        type(b, "project-key", hidden);
+        b.driver().findElement(By.cssSelector("#new-project button[type=submit]")).click();
+        b.waitUntil(d -> d.findElement(By.id("new-project-status"))
+            .getText()
+            .equals("This key is not available: choose another."));
+    }
+
+    @Test
+    void aServerAdminWhoRemovesTheirOwnAdminFlagLeavesTheUsersPage() {
+        String login = unique("ada");
+        api.createUser(login, "ada-password-123", true);
+        Browser b = other(login, "ada-password-123");
+        b.await(By.id("nav-users")).click();
+        b.await(By.cssSelector(".user-row[data-login='" + login + "'] button.toggle-admin")).click();
+        b.await(By.id("projects"));
+        b.waitUntil(d -> !d.findElement(By.id("nav-users")).isDisplayed());
+        assertThat(b.driver().getCurrentUrl()).isEqualTo(api.base() + "/");
+    }
+
+    @Test
+    void aSlowStartDoesNotPullTheUserBackAndAFailedReloadDoesNotUndoASuccess() {
+        String key = api.newProject("slow");
+        Browser b = admin();
+        b.go("/");
+        b.await(By.cssSelector("a.project-link[href='/p/" + key + "']")).click();
+        // The POST of "Start session" is held until the user has gone to another page.
+        b.script(
+                """
+                        const realFetch = window.fetch;
+                        let release;
+                        window.__held = new Promise((resolve) => { release = resolve; });
+                        window.__release = () => release();
+                        window.fetch = (...args) => String(args[0]).endsWith('/sessions') && args[1] && args[1].method === 'POST'
+                          ? window.__held.then(() => realFetch(...args)).then((r) => {
+                              // Done once the app has read the answer too (its own read started first).
+                              r.clone().text().then(() => setTimeout(() => { window.__done = true; }));
+                              return r;
+                            })
+                          : realFetch(...args);
+                        """);
+        type(b, "session-title", "Slow one");
+        b.driver().findElement(By.cssSelector("#new-session button[type=submit]")).click();
+        b.driver().findElement(By.cssSelector("#nav a[href='/tokens']")).click();
+        b.await(By.id("new-token"));
+        b.script("window.__release()");
+        b.waitUntil(d -> Boolean.TRUE.equals(b.script("return window.__done === true")));
+        assertThat(api.get("/api/projects/" + key + "/sessions").text()).contains("Slow one");
+        assertThat(b.driver().getCurrentUrl()).isEqualTo(api.base() + "/tokens");
+        assertThat(b.driver().findElements(By.id("new-token"))).isNotEmpty();
+
+        // The token is created, but the list cannot be read again: said as such, not as a
+        // failure to create.
+        b.script("""
+                const realFetch = window.fetch;
+                window.fetch = (...args) => String(args[0]) === '/api/tokens' && !(args[1] && args[1].method === 'POST')
+                  ? Promise.reject(new TypeError('Failed to fetch')) : realFetch(...args);
+                """);
+        type(b, "token-name", "reload-fails");
+        b.driver().findElement(By.cssSelector("#new-token button[type=submit]")).click();
+        b.await(By.id("new-token-value"));
+        b.waitUntil(d -> d.findElement(By.id("new-token-status"))
+            .getText()
+            .startsWith("Token created; the list could not be reloaded"));
+    }
+
+    @Test
+    void namesFromOtherUsersAreTextInTheMembersAndUsersTables() {
+        String key = api.newProject("names");
+        String login = unique("hal");
+        assertThat(api
+            .post("/api/users", Api
+                .json(Map.of("login", login, "displayName", HOSTILE, "password", "hal-password-123", "admin", false)))
+            .status()).isEqualTo(201);
+        api.put("/api/projects/" + key + "/members/" + login, "{\"role\":\"viewer\"}");
+        Browser b = admin();
+        b.go("/p/" + key + "/settings");
+        assertThat(b.await(By.cssSelector(".member-row[data-login='" + login + "'] .display-name")).getText())
+            .isEqualTo(HOSTILE);
+        b.go("/users");
+        assertThat(b.await(By.cssSelector(".user-row[data-login='" + login + "'] .display-name")).getText())
+            .isEqualTo(HOSTILE);
+        assertThat(b.driver()
+            .findElement(By.cssSelector(".user-row[data-login='" + login + "'] button.reset-password"))
+            .getAccessibleName()).startsWith("Reset password");
+        assertNothingRan(b);
+    }
+
+    @Test
     void everyScreenIsAccessibleInLightAndDarkAndFitsA360PixelWindow() {
         String key = api.newProject("screens");
         UUID running = api.newSession(key);
         api.post("/api/projects/" + key + "/sessions", "{\"title\":\"Fix the login bug\"}");
         api.delete("/api/sessions/" + api.newSession(key));
-        assertThat(running).isNotNull();
+        // A real run, so the RUNNING badge is checked in both colour schemes.
+        assertThat(api.sendMessage(running, "sleep 300", null).status()).isEqualTo(202);
+        org.awaitility.Awaitility.await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> "RUNNING".equals(api.get("/api/sessions/" + running).json().get("state").asString()));
+        String login = unique("tia");
+        api.createUser(login, "tia-password-123", false);
+        api.put("/api/projects/" + key + "/members/" + login, "{\"role\":\"viewer\"}");
         Browser b = admin();
-        List<String> screens = List.of("/", "/p/" + key, "/p/" + key + "/settings", "/tokens", "/users");
-        for (String mode : List.of("light", "dark")) {
-            b.driver()
-                .executeCdpCommand("Emulation.setEmulatedMedia",
-                        Map.of("features", List.of(Map.of("name", "prefers-color-scheme", "value", mode))));
-            for (String path : screens) {
-                b.go(path);
-                b.await(By.cssSelector("main h1"));
-                b.waitUntil(d -> d.findElements(By.cssSelector(".loading")).isEmpty());
-                b.assertAccessible();
-                b.screenshot(SCREENSHOTS.resolve(mode + name(path) + ".png"));
+        b.go("/tokens");
+        type(b, "token-name", "screens");
+        b.driver().findElement(By.cssSelector("#new-token button[type=submit]")).click();
+        b.await(By.id("new-token-value"));
+        // Each screen with its rows, badges, role selects and buttons rendered, not
+        // half-done.
+        Map<String, String> screens = new java.util.LinkedHashMap<>();
+        screens.put("/", "a.project-link[href='/p/" + key + "']");
+        screens.put("/p/" + key, ".session-row[data-state='RUNNING'] .badge.state-RUNNING");
+        screens.put("/p/" + key + "/settings", ".member-row[data-login='" + login + "'] select");
+        screens.put("/tokens", ".token-row");
+        screens.put("/users", ".user-row[data-login='" + login + "']");
+        try {
+            for (String mode : List.of("light", "dark")) {
+                b.driver()
+                    .executeCdpCommand("Emulation.setEmulatedMedia",
+                            Map.of("features", List.of(Map.of("name", "prefers-color-scheme", "value", mode))));
+                for (Map.Entry<String, String> screen : screens.entrySet()) {
+                    b.go(screen.getKey());
+                    b.await(By.cssSelector(screen.getValue()));
+                    b.assertAccessible();
+                    b.screenshot(SCREENSHOTS.resolve(mode + name(screen.getKey()) + ".png"));
+                }
             }
         }
-        b.driver()
-            .executeCdpCommand("Emulation.setEmulatedMedia",
-                    Map.of("features", List.of(Map.of("name", "prefers-color-scheme", "value", "light"))));
+        finally {
+            b.driver()
+                .executeCdpCommand("Emulation.setEmulatedMedia",
+                        Map.of("features", List.of(Map.of("name", "prefers-color-scheme", "value", "light"))));
+        }
         Dimension desktop = b.driver().manage().window().getSize();
         b.driver().manage().window().setSize(new Dimension(360, 780));
         try {
-            for (String path : screens) {
-                b.go(path);
-                b.await(By.cssSelector("main h1"));
-                b.waitUntil(d -> d.findElements(By.cssSelector(".loading")).isEmpty());
+            for (Map.Entry<String, String> screen : screens.entrySet()) {
+                b.go(screen.getKey());
+                b.await(By.cssSelector(screen.getValue()));
                 assertThat(b.script("return document.documentElement.scrollWidth <= window.innerWidth"))
-                    .as("no sideways scrolling at 360 px on " + path)
+                    .as("no sideways scrolling at 360 px on " + screen.getKey())
                     .isEqualTo(true);
-                b.screenshot(SCREENSHOTS.resolve("narrow" + name(path) + ".png"));
+                b.screenshot(SCREENSHOTS.resolve("narrow" + name(screen.getKey()) + ".png"));
             }
         }
         finally {
             b.driver().manage().window().setSize(desktop);
         }
+        api.interrupt(running);
         assertNothingRan(b);
     }
 
