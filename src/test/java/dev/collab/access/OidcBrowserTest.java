@@ -1,0 +1,69 @@
+package dev.collab.access;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import dev.collab.support.Browser;
+import dev.collab.support.IntegrationTest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The browser app's "Sign in with …" followed all the way in a real Chromium: to the
+ * provider ({@link OidcTestProvider}), its login form, and back to the page the user
+ * asked for, logged in. Here (not in dev.collab.app) because the provider is this
+ * package's.
+ */
+@IntegrationTest
+class OidcBrowserTest {
+
+    @DynamicPropertySource
+    static void provider(DynamicPropertyRegistry registry) {
+        registry.add("collab.auth.oidc.issuer-uri", OidcTestProvider::issuer);
+        registry.add("collab.auth.oidc.client-id", () -> OidcTestProvider.CLIENT_ID);
+        registry.add("collab.auth.oidc.client-secret", () -> OidcTestProvider.CLIENT_SECRET);
+        registry.add("collab.auth.oidc.name", () -> "Test Provider");
+    }
+
+    static Browser browser;
+
+    @LocalServerPort
+    int port;
+
+    @BeforeAll
+    static void available() {
+        Browser.assumeAvailable();
+    }
+
+    @AfterAll
+    static void close() {
+        if (browser != null) {
+            browser.close();
+        }
+    }
+
+    @Test
+    void signInWithTheProviderAndLandWhereTheLinkPointed() {
+        String username = "olga-" + Long.toString(System.nanoTime(), 36);
+        OidcLoginTest.provides(username, username, "Olga Example", username + "@example.com", true);
+        // 127.0.0.1: the loopback redirect URI the provider accepts (see OidcLoginTest).
+        browser = Browser.open("http://127.0.0.1:" + port);
+        Browser b = browser;
+        b.go("/tokens");
+        b.waitUntil(d -> d.getCurrentUrl().contains("/login?redirect=%2Ftokens"));
+        b.await(By.id("oidc-login")).click();
+        // The provider's own login form (Spring Authorization Server's default page).
+        b.await(By.id("username")).sendKeys(username);
+        b.driver().findElement(By.id("password")).sendKeys(OidcTestProvider.PASSWORD);
+        b.driver().findElement(By.cssSelector("button[type=submit]")).click();
+        b.waitUntil(d -> d.getCurrentUrl().equals("http://127.0.0.1:" + port + "/tokens"));
+        assertThat(b.await(By.id("whoami")).getText()).isEqualTo("Olga Example");
+        b.await(By.id("new-token"));
+    }
+
+}
