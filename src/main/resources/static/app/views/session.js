@@ -37,7 +37,17 @@ export default async function view(ctx) {
     throw error;
   }
   const key = session.project;
-  const role = shell.roleIn(key);
+  let role = shell.roleIn(key);
+  if (!role) {
+    // The session could be read, so the caller has a role now: `me` may be from before they
+    // were added (another tab, an admin): read it again once.
+    try {
+      await shell.refreshMe();
+      role = shell.roleIn(key);
+    } catch (error) {
+      if (error.name === 'AbortError') throw error;
+    }
+  }
   let canSend = role === 'member' || role === 'admin';
   const canEnd = role === 'admin';
   const title = session.title || 'Untitled session';
@@ -53,6 +63,8 @@ export default async function view(ctx) {
   let everLive = false;
   let stopped = null; // why the stream stopped for good, if it did
   let busyRunId = null;
+  /** Runs seen to finish (a 409 naming one of them is stale: the stream was faster). */
+  const finishedRuns = new Set();
   let firstRender = false;
   const openedAt = session.headSeq;
   let renderer = createRenderer();
@@ -119,11 +131,30 @@ export default async function view(ctx) {
     showRunStatus();
   }
 
+  /**
+   * Sets a live region's words, with the ticking number (`seconds`, may be '') in an
+   * aria-hidden span: screen readers hear the change of state, not a new number every second.
+   */
+  function say(element, before, seconds, after = '') {
+    let [words, clock, rest] = element.children;
+    if (!words || !words.classList.contains('said')) {
+      words = h('span', { class: 'said' });
+      clock = h('span', { class: 'clock', 'aria-hidden': 'true' });
+      rest = h('span', { class: 'said' });
+      element.replaceChildren(words, clock, rest);
+    }
+    if (words.textContent !== before) words.textContent = before;
+    if (clock.textContent !== seconds) clock.textContent = seconds;
+    if (rest.textContent !== after) rest.textContent = after;
+  }
+
   function showRunStatus() {
     const run = currentRun();
     const since = run ? ' · ' + duration(Date.now() - run.startedAt) : '';
     let state;
     let text;
+    let clock = '';
+    let after = '';
     if (session.state === 'ENDED') {
       state = 'ended';
       text = 'Session ended';
@@ -133,35 +164,39 @@ export default async function view(ctx) {
     } else if (!live) {
       state = 'unknown';
       text = (everLive ? 'Connection lost' : 'Connecting') + ' — state may be out of date (last known: '
-        + (session.state === 'RUNNING' ? 'agent running' + since : 'idle') + ')';
+        + (session.state === 'RUNNING' ? 'agent running' : 'idle');
+      clock = session.state === 'RUNNING' ? since : '';
+      after = ')';
     } else if (session.state === 'RUNNING') {
       state = 'running';
-      text = 'Agent running' + since + (run && run.by ? ' · started by ' + run.by : '');
+      text = 'Agent running';
+      clock = since;
+      after = run && run.by ? ' · started by ' + run.by : '';
     } else {
       state = 'idle';
       text = 'Idle: the agent is not running';
     }
     runStatus.dataset.state = state;
-    if (runStatus.textContent !== text) runStatus.textContent = text;
+    say(runStatus, text, clock, after);
   }
 
   function showBusy() {
     const run = busyRunId ? renderer.runs.get(busyRunId) : null;
-    if (!busyRunId || session.state !== 'RUNNING') {
+    if (!busyRunId || session.state !== 'RUNNING' || finishedRuns.has(busyRunId) || (run && run.status !== 'running')) {
       busyNotice.hidden = true;
       busyNotice.replaceChildren();
       return;
     }
     const who = run && run.by ? ' started by ' + run.by : '';
     const when = run ? ', running for ' + duration(Date.now() - run.startedAt) : '';
-    const text = 'Not sent: the agent is busy with a run' + who + when + '. Wait for it or interrupt it, then retry.';
     let words = busyNotice.querySelector('.busy-text');
     if (!words) {
+      // role=alert: its words are set once per notice; only the aria-hidden clock ticks.
       words = h('span', { class: 'busy-text' });
       busyNotice.replaceChildren(words, ' ',
         h('button', { type: 'button', id: 'busy-interrupt', class: 'danger', text: 'Interrupt the run', onclick: interrupt }));
     }
-    words.textContent = text;
+    say(words, 'Not sent: the agent is busy with a run' + who, when, '. Wait for it or interrupt it, then retry.');
     busyNotice.hidden = false;
   }
 
@@ -171,6 +206,7 @@ export default async function view(ctx) {
       session.state = 'RUNNING';
       session.currentRunId = data.runId;
     } else if (event.type === 'run.finished') {
+      finishedRuns.add(data.runId);
       if (session.state !== 'ENDED') session.state = 'IDLE';
       if (session.currentRunId === data.runId) session.currentRunId = null;
       if (busyRunId === data.runId) busyRunId = null;
@@ -339,9 +375,17 @@ export default async function view(ctx) {
   }
 
   // ---- actions ----
-  async function interrupt() {
+  async function interrupt(event) {
+    const fromNotice = event && event.currentTarget && event.currentTarget.id === 'busy-interrupt';
     try {
       await post(base + '/interrupt');
+      if (fromNotice) {
+        // The notice goes (the run is stopping or stopped); the focus must not fall to <body>.
+        busyRunId = null;
+        showBusy();
+        shell.notify('Interrupt requested: retry your message when the run has stopped.', 'info');
+        if (message.isConnected) message.focus();
+      }
     } catch (error) {
       shell.notify('Could not interrupt: ' + shell.describe(error), 'error');
     }
@@ -406,17 +450,26 @@ export default async function view(ctx) {
   if (canSend) {
     outbox = createOutbox({
       sessionId: id,
+      owner: shell.me.id || shell.me.login,
       signal,
       onChange: showOutbox,
       onBusy: (item, error) => {
-        busyRunId = (error.problem && error.problem.runId) || session.currentRunId;
-        if (session.state !== 'ENDED') session.state = 'RUNNING';
+        const runId = (error.problem && error.problem.runId) || session.currentRunId;
+        if (runId && finishedRuns.has(runId)) {
+          // The stream already said that run finished (the 409 was slower): not busy any more.
+          outbox.update(item, { state: 'failed', status: 'The run has just finished — retry now.' });
+          return;
+        }
+        busyRunId = runId;
+        if (session.state !== 'ENDED' && !stopped) session.state = 'RUNNING';
+        showState();
         showBusy();
       },
       onForbidden: () => {
         // The role changed under us: no more composer.
         canSend = false;
         composer.remove();
+        interruptButton.remove();
       },
     });
     message.addEventListener('keydown', (event) => {
@@ -444,19 +497,59 @@ export default async function view(ctx) {
     ctx.onLeave(() => window.removeEventListener('online', online));
   }
 
+  /**
+   * Shows the outbox. Rows are kept by key and updated in place, so a focused Retry or Discard
+   * stays focused and a screen reader hears only what changed (the status line of one item).
+   */
   function showOutbox(items) {
     outboxList.hidden = items.length === 0;
-    outboxList.replaceChildren(...items.map((item) => h('li', { class: 'outbox-item', dataset: { state: item.state, key: item.key } },
-      h('p', { class: 'text', text: item.text }),
-      h('p', { class: 'outbox-status' }, h('span', { class: 'status', text: item.status || '' }), ' ',
-        item.state === 'sending' ? null : h('button', { type: 'button', class: 'retry', text: 'Retry',
-          onclick: () => outbox.retry(item) }),
-        ' ', h('button', { type: 'button', class: 'discard link-button', text: 'Discard',
-          onclick: () => outbox.discard(item) })))));
+    const rows = new Map([...outboxList.children].map((li) => [li.dataset.key, li]));
+    let previous = null;
+    for (const item of items) {
+      let row = rows.get(item.key);
+      rows.delete(item.key);
+      if (!row) row = outboxRow(item);
+      row.dataset.state = item.state;
+      const status = row.querySelector('.status');
+      if (status.textContent !== (item.status || '')) status.textContent = item.status || '';
+      const retry = row.querySelector('button.retry');
+      const discard = row.querySelector('button.discard');
+      const label = item.state === 'held' ? 'Send now' : 'Retry';
+      if (retry.textContent !== label) retry.textContent = label;
+      // While a send is in flight, neither retrying nor discarding can take it back.
+      const keep = document.activeElement === retry || document.activeElement === discard;
+      retry.hidden = item.state === 'sending' || item.state === 'expired';
+      discard.hidden = item.state === 'sending';
+      if (keep && (retry.hidden || discard.hidden)) row.focus();
+      const at = previous ? previous.nextElementSibling : outboxList.firstElementChild;
+      if (at !== row) outboxList.insertBefore(row, at);
+      previous = row;
+    }
+    for (const row of rows.values()) {
+      const hadFocus = row.contains(document.activeElement);
+      row.remove();
+      if (hadFocus && message.isConnected) message.focus();
+    }
     if (!items.some((i) => i.state === 'busy')) {
       busyRunId = null;
       showBusy();
     }
+  }
+
+  function outboxRow(item) {
+    // The item is looked up by key when clicked: the row outlives the object it was made for.
+    const find = () => outbox.items.find((i) => i.key === item.key);
+    return h('li', { class: 'outbox-item', tabindex: '-1', dataset: { state: item.state, key: item.key } },
+      h('p', { class: 'text', text: item.text }),
+      h('p', { class: 'outbox-status' }, h('span', { class: 'status', text: item.status || '' }), ' ',
+        h('button', { type: 'button', class: 'retry', text: 'Retry', onclick: () => {
+          const current = find();
+          if (current) outbox.retry(current);
+        } }),
+        ' ', h('button', { type: 'button', class: 'discard link-button', text: 'Discard', onclick: () => {
+          const current = find();
+          if (current) outbox.discard(current);
+        } })));
   }
 
   // ---- go ----
