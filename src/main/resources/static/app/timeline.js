@@ -47,7 +47,9 @@ export function createRenderer() {
     run.state = h('strong', { class: 'run-state' });
     run.detail = h('span', { class: 'run-detail' });
     run.banner = h('p', { class: 'run-banner', id: label }, run.state, ' ', run.detail);
-    run.pre = h('pre', { class: 'output', tabindex: '0', 'aria-labelledby': label });
+    // Focusable (for scrolling with the keyboard) only while collapsed, i.e. scrollable: not one
+    // Tab stop per run.
+    run.pre = h('pre', { class: 'output', 'aria-labelledby': label });
     run.pre.hidden = true;
     run.expand = h('button', { type: 'button', class: 'expand-output link-button', hidden: true });
     run.expand.addEventListener('click', () => {
@@ -55,7 +57,8 @@ export function createRenderer() {
       layout(run);
       if (!run.expanded) run.pre.scrollTop = run.pre.scrollHeight;
     });
-    run.card = h('section', { class: 'run', 'aria-labelledby': label,
+    // An article, not a section: a named section is a landmark, and 200 runs are not 200 landmarks.
+    run.card = h('article', { class: 'run', 'aria-labelledby': label,
       dataset: { runId, status: 'running', seq: String(event.seq) } },
     run.banner, run.expand, run.pre);
     return run;
@@ -87,6 +90,8 @@ export function createRenderer() {
   function layout(run) {
     const long = run.lines + Math.floor((run.chars || 0) / CHARS_PER_LINE) > COLLAPSED_LINES;
     run.pre.classList.toggle('collapsed', long && !run.expanded);
+    if (long && !run.expanded) run.pre.tabIndex = 0;
+    else run.pre.removeAttribute('tabindex');
     run.expand.hidden = !long;
     run.expand.setAttribute('aria-expanded', String(run.expanded));
     run.expand.textContent = run.expanded ? 'Show the last ' + COLLAPSED_LINES + ' lines'

@@ -11,6 +11,8 @@ import { createOutbox } from '../outbox.js';
 
 /** Top-level timeline items kept in the page. */
 const MAX_ITEMS = 1500;
+/** Items kept while the user reads further up (nothing is trimmed under their eyes before this). */
+const HARD_MAX_ITEMS = 4 * MAX_ITEMS;
 /** Events kept in memory (for re-rendering after "load earlier" without a request). */
 const MAX_EVENTS = 20000;
 /** Older events fetched per "load earlier". */
@@ -71,7 +73,7 @@ export default async function view(ctx) {
 
   // ---- markup ----
   const stateBadge = h('span', { id: 'session-state', class: 'badge' });
-  const runStatus = h('p', { id: 'run-status', class: 'run-status', role: 'status' });
+  const runStatus = h('p', { id: 'run-status', class: 'run-status', role: 'status', tabindex: '-1' });
   const interruptButton = h('button', { type: 'button', id: 'interrupt', class: 'danger', text: 'Interrupt' });
   const endButton = h('button', { type: 'button', id: 'end-session', class: 'danger', text: 'End session' });
   const busyNotice = h('div', { id: 'busy-notice', class: 'busy-notice', role: 'alert' });
@@ -103,6 +105,9 @@ export default async function view(ctx) {
     runStatus,
     h('div', { class: 'actions session-actions' }, canSend ? interruptButton : null, canEnd ? endButton : null),
     busyNotice,
+    // Past a long timeline to the composer in one step (it comes after the timeline).
+    canSend ? h('button', { type: 'button', class: 'skip-link link-button', id: 'skip-to-message',
+      text: 'Skip to the message box', onclick: () => message.isConnected && message.focus() }) : null,
     loadEarlier,
     timeline,
     newEvents,
@@ -223,6 +228,7 @@ export default async function view(ctx) {
   }
 
   function toBottom() {
+    trim(true); // what was kept while the user read further up goes now
     window.scrollTo(0, document.documentElement.scrollHeight);
     newEvents.hidden = true;
   }
@@ -243,7 +249,7 @@ export default async function view(ctx) {
     for (const event of queue) renderer.render(event, fragment);
     queue = [];
     timeline.appendChild(fragment);
-    trim();
+    trim(stick);
     renderer.settle();
     showState();
     showBusy();
@@ -256,15 +262,26 @@ export default async function view(ctx) {
     }
   }
 
-  function trim() {
+  /**
+   * Drops the oldest items beyond MAX_ITEMS, but only while the user is at the bottom: when they
+   * have scrolled up (or loaded earlier events) the text they read stays, up to a hard bound
+   * (HARD_MAX_ITEMS), and anything removed above them keeps what they see in place.
+   */
+  function trim(stick) {
+    const limit = stick ? MAX_ITEMS : HARD_MAX_ITEMS;
     let dropped = false;
-    while (timeline.childElementCount > MAX_ITEMS) {
+    // Measured only when something above the reader is removed (a layout costs time).
+    const height = !stick && timeline.childElementCount > limit ? document.documentElement.scrollHeight : 0;
+    while (timeline.childElementCount > limit) {
       const first = timeline.firstElementChild;
       renderer.forget(first);
       first.remove();
       dropped = true;
     }
-    if (dropped) renderedFrom = Number(timeline.firstElementChild.dataset.seq);
+    if (dropped) {
+      renderedFrom = Number(timeline.firstElementChild.dataset.seq);
+      if (!stick) window.scrollBy(0, document.documentElement.scrollHeight - height);
+    }
     if (events.length > MAX_EVENTS) events = events.slice(events.length - MAX_EVENTS / 2);
     showLoadEarlier();
   }
@@ -409,6 +426,11 @@ export default async function view(ctx) {
       }
       events = earlier.concat(events);
       rerender(from);
+      if (loadEarlier.hidden && timeline.firstElementChild) {
+        // The button is gone (all loaded): the focus goes to the first event, not to <body>.
+        timeline.firstElementChild.tabIndex = -1;
+        timeline.firstElementChild.focus();
+      }
     } catch (error) {
       shell.notify('Could not load earlier events: ' + shell.describe(error), 'error');
     } finally {
@@ -436,6 +458,8 @@ export default async function view(ctx) {
       dialog.close();
       session.state = 'ENDED';
       showState();
+      // #end-session is hidden now: the focus goes to the state, not to <body>.
+      runStatus.focus();
       shell.notify('The session has ended.', 'info');
     } catch (error) {
       dialog.close();
@@ -495,6 +519,17 @@ export default async function view(ctx) {
     const online = () => outbox.retryPending();
     window.addEventListener('online', online);
     ctx.onLeave(() => window.removeEventListener('online', online));
+    // The outbox lives with this view: say so when leaving it with messages not sent yet (after
+    // the router has cleared the notice for the next page; not after a logout, which drops them).
+    ctx.onLeave(() => {
+      const unsent = outbox.items.filter((i) => i.state !== 'expired').length;
+      if (!unsent) return;
+      setTimeout(() => {
+        if (!shell.me) return;
+        shell.notify((unsent === 1 ? '1 message' : unsent + ' messages') + ' to “' + title + '” not sent yet: '
+          + (unsent === 1 ? 'it is' : 'they are') + ' sent when you open that session again.', 'error');
+      }, 0);
+    });
   }
 
   /**

@@ -132,6 +132,10 @@ class SessionOutboxBrowserTest {
         type(b, "first user's private text");
         b.waitUntil(d -> d.findElement(By.cssSelector(".outbox-item[data-state=failed]")));
         assertThat(outboxKeys(b)).hasSize(1);
+        // Leaving the page says that the message is not sent yet.
+        b.driver().findElement(By.cssSelector(".breadcrumbs a")).click();
+        b.waitUntil(d -> d.findElement(By.id("notice")).getText().contains("1 message to"));
+        assertThat(b.driver().findElement(By.id("notice")).getText()).contains("not sent yet");
 
         b.driver().findElement(By.id("logout")).click();
         b.await(By.id("login"));
