@@ -145,15 +145,23 @@ export function createRenderer() {
     run.cr[stream] = raw.endsWith('\r');
     if (!pending && !raw.includes('\r')) return { text: raw, restart: false };
     const parts = raw.split('\n');
-    let restart = pending && parts[0] !== '';
+    let restart = pending && printable(parts[0].split('\r')[0]);
     const text = parts.map((part, i) => {
-      const line = part.replace(/\r+$/, '');
-      const at = line.lastIndexOf('\r');
-      if (at < 0) return line;
-      if (i === 0) restart = true;
-      return line.slice(at + 1);
+      // The line is what follows its last \r that is followed by something visible (a \r
+      // followed only by controls, as in "end\r\b", overwrites nothing); the controls and
+      // escapes after it are kept (they may change colours).
+      const pieces = part.split('\r');
+      let keep = pieces.length - 1;
+      while (keep > 0 && !printable(pieces[keep])) keep--;
+      if (keep > 0 && i === 0) restart = true;
+      return pieces.slice(keep).join('');
     }).join('\n');
     return { text, restart };
+  }
+
+  /** Whether some text is left once escape sequences and control characters are taken out. */
+  function printable(text) {
+    return text.replace(/\u001b\[[0-?]*[ -\/]*[@-~]/g, '').replace(/[\u0000-\u001f\u007f]/g, '') !== '';
   }
 
   /** Removes the span's text after its last newline (the line a \r starts again). */

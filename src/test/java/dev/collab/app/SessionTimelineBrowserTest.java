@@ -245,7 +245,11 @@ class SessionTimelineBrowserTest {
         UUID session = api.newSession(project);
         Browser b = admin();
         open(b, project, session);
-        type(b, "\u001b[30;43m WARN \u001b[0m \u001b[90;104m note \u001b[0m \u001b[30;42m PASS \u001b[0m \u001b[7m INVERSE \u001b[27m");
+        // Through the API: a browser cannot type an ESC into the message box.
+        assertThat(api.sendMessage(session,
+                "\u001b[30;43m WARN \u001b[0m \u001b[90;104m note \u001b[0m \u001b[30;42m PASS \u001b[0m \u001b[7m INVERSE \u001b[27m",
+                null)
+            .status()).isEqualTo(202);
         WebElement warn = b.waitUntil(
                 d -> d.findElement(By.xpath("//pre[contains(@class,'output')]//span[contains(text(), 'WARN')]")));
         assertThat(warn.getAttribute("class")).contains("ansi-bg-3").contains("ansi-fg-black");
@@ -255,7 +259,9 @@ class SessionTimelineBrowserTest {
         b.assertAccessible();
         awaitIdle(session);
 
-        type(b, "before \u001b]" + "x".repeat(300) + " after the stray escape");
+        assertThat(
+                api.sendMessage(session, "before \u001b]" + "x".repeat(300) + " after the stray escape", null).status())
+            .isEqualTo(202);
         b.waitUntil(d -> d.findElements(By.cssSelector(".run[data-status=succeeded]")).size() == 2);
         assertThat(b.driver().findElements(By.cssSelector("pre.output")).get(1).getText())
             .contains("after the stray escape");
