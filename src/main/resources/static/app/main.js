@@ -18,6 +18,7 @@ const ROUTES = [
 const main = document.getElementById('main');
 const notice = document.getElementById('notice');
 const connection = document.getElementById('connection');
+const connectionAnnounce = document.getElementById('connection-announce');
 
 /** Who is logged in (GET /api/me), or null. */
 let me = null;
@@ -54,6 +55,14 @@ export const shell = {
   },
   /** The live view's connection state in the header: {state: 'live'|'reconnecting'|'offline'|'', text}. */
   setConnection(state, text) {
+    // The badge counts down every second; screen readers hear only changes of state (a
+    // live region of its own), not every tick.
+    // Reconnecting and offline alternate with each attempt: one "lost" for both.
+    const heard = (value) => (value === 'live' ? 'live' : value ? 'lost' : '');
+    if (heard(connection.dataset.state || '') !== heard(state || '')) {
+      connectionAnnounce.textContent = { live: 'Live: connected.', lost: 'Connection lost: reconnecting.' }[heard(state)]
+        || '';
+    }
     connection.dataset.state = state || '';
     connection.textContent = text || '';
   },

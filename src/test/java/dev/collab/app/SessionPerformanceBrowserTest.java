@@ -116,9 +116,12 @@ class SessionPerformanceBrowserTest {
                 """);
         String runId = UUID.randomUUID().toString();
         eventLog.append(session, "run.started", Map.of("runId", runId, "messageId", "m", "by", Api.ADMIN_LOGIN));
-        // 200 events per second for 30 s, in steps of 10 every 50 ms.
+        // 200 events per second for 10 s, in steps of 10 every 50 ms (the issue's 30 s
+        // burst is SessionViewBenchmark's: here it would cost the suite 20 s more, and
+        // 2,000
+        // lines already overflow what the page keeps).
         long start = System.nanoTime();
-        for (int i = 0; i < 6000; i++) {
+        for (int i = 0; i < 2000; i++) {
             if (i % 10 == 0) {
                 long due = start + (i / 10) * 50_000_000L;
                 long wait = due - System.nanoTime();
@@ -139,11 +142,11 @@ class SessionPerformanceBrowserTest {
         long lines = (Long) b.script("return document.querySelector('pre.output').textContent.split('\\n').length - 1");
         String expand = b.driver().findElement(By.cssSelector("button.expand-output")).getText();
         System.out.printf(
-                "session view, burst of 6,000 outputs at 200/s: %d long tasks, longest %.0f ms, %d lines kept%n",
+                "session view, burst of 2,000 outputs at 200/s: %d long tasks, longest %.0f ms, %d lines kept%n",
                 longTasks.size(), longest, lines);
         assertThat(lines).isBetween(1000L, 1600L);
-        assertThat(b.driver().findElement(By.cssSelector("pre.output")).getText()).endsWith("burst line 5999");
-        assertThat(expand).isEqualTo("Show all 6000 lines");
+        assertThat(b.driver().findElement(By.cssSelector("pre.output")).getText()).endsWith("burst line 1999");
+        assertThat(expand).isEqualTo("Show all 2000 lines");
         // The budget is no task over 200 ms; generous here (a shared machine), but a
         // render that
         // blocks the page for a second fails.

@@ -132,4 +132,48 @@ class SessionStreamBrowserTest {
         b.consoleErrors();
     }
 
+    /**
+     * The header's badge counts down every second while reconnecting; screen readers hear
+     * each change of state once (#connection-announce), not every tick.
+     */
+    @Test
+    void screenReadersHearChangesOfConnectionStateNotEveryTick() {
+        String project = api.newProject("announce");
+        UUID session = api.newSession(project);
+        Browser b = browser();
+        b.go("/p/" + project + "/s/" + session);
+        b.waitUntil(d -> "live".equals(d.findElement(By.id("connection")).getAttribute("data-state")));
+        assertThat(b.driver().findElement(By.id("connection")).getAttribute("aria-live")).isEqualTo("off");
+        b.script("""
+                window.__announced = [];
+                new MutationObserver(() => window.__announced.push(
+                    document.getElementById('connection-announce').textContent))
+                  .observe(document.getElementById('connection-announce'),
+                    { childList: true, characterData: true, subtree: true });
+                """);
+        b.offline(true);
+        try {
+            // Two different countdown texts seen: at least one tick went by.
+            java.util.Set<String> badges = new java.util.HashSet<>();
+            b.waitUntil(java.time.Duration.ofSeconds(60), d -> {
+                String state = d.findElement(By.id("connection")).getAttribute("data-state");
+                if (!"live".equals(state)) {
+                    badges.add(d.findElement(By.id("connection")).getText());
+                }
+                return badges.size() >= 2;
+            });
+        }
+        finally {
+            b.offline(false);
+        }
+        b.waitUntil(d -> "live".equals(d.findElement(By.id("connection")).getAttribute("data-state")));
+        @SuppressWarnings("unchecked")
+        List<String> announced = (List<String>) b.script("return window.__announced");
+        // Lost once (reconnecting or offline, possibly both), then live again: never a
+        // tick.
+        assertThat(announced).isNotEmpty().allSatisfy(text -> assertThat(text).doesNotContainPattern("[0-9]"));
+        assertThat(announced.get(announced.size() - 1)).isEqualTo("Live: connected.");
+        assertThat(announced).as("announced").hasSize(2);
+    }
+
 }
