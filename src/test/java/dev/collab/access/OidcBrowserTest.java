@@ -1,14 +1,14 @@
 package dev.collab.access;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import dev.collab.support.Browser;
+import dev.collab.support.Browsers;
 import dev.collab.support.IntegrationTest;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -30,30 +30,18 @@ class OidcBrowserTest {
         registry.add("collab.auth.oidc.name", () -> "Test Provider");
     }
 
-    static Browser browser;
+    @RegisterExtension
+    static final Browsers browsers = new Browsers();
 
     @LocalServerPort
     int port;
-
-    @BeforeAll
-    static void available() {
-        Browser.assumeAvailable();
-    }
-
-    @AfterAll
-    static void close() {
-        if (browser != null) {
-            browser.close();
-        }
-    }
 
     @Test
     void signInWithTheProviderAndLandWhereTheLinkPointed() {
         String username = "olga-" + Long.toString(System.nanoTime(), 36);
         OidcLoginTest.provides(username, username, "Olga Example", username + "@example.com", true);
         // 127.0.0.1: the loopback redirect URI the provider accepts (see OidcLoginTest).
-        browser = Browser.open("http://127.0.0.1:" + port);
-        Browser b = browser;
+        Browser b = browsers.get("browser", "http://127.0.0.1:" + port);
         b.go("/tokens");
         b.waitUntil(d -> d.getCurrentUrl().contains("/login?redirect=%2Ftokens"));
         b.await(By.id("oidc-login")).click();

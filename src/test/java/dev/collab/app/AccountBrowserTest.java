@@ -1,14 +1,14 @@
 package dev.collab.app;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
 import org.springframework.beans.factory.annotation.Autowired;
 
 import dev.collab.support.Api;
 import dev.collab.support.Browser;
+import dev.collab.support.Browsers;
 import dev.collab.support.IntegrationTest;
 
 import static dev.collab.app.ProjectsBrowserTest.HOSTILE;
@@ -18,42 +18,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 @IntegrationTest
 class AccountBrowserTest {
 
-    static Browser admin;
-
-    static Browser other;
+    @RegisterExtension
+    static final Browsers browsers = new Browsers();
 
     @Autowired
     Api api;
 
-    @BeforeAll
-    static void available() {
-        Browser.assumeAvailable();
-    }
-
-    @AfterAll
-    static void close() {
-        if (admin != null) {
-            admin.close();
-        }
-        if (other != null) {
-            other.close();
-        }
-    }
-
     Browser admin() {
-        if (admin == null) {
-            admin = Browser.open(api.base());
-            admin.login(Api.ADMIN_LOGIN, Api.ADMIN_PASSWORD);
-        }
-        return admin;
+        return browsers.loggedIn("admin", api.base(), Api.ADMIN_LOGIN, Api.ADMIN_PASSWORD);
     }
 
     Browser other(String login, String password) {
-        if (other == null) {
-            other = Browser.open(api.base());
-        }
-        other.login(login, password);
-        return other;
+        return browsers.get("other", api.base()).login(login, password);
     }
 
     static void type(Browser b, String id, String text) {

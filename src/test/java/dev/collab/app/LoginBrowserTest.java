@@ -1,13 +1,13 @@
 package dev.collab.app;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.springframework.beans.factory.annotation.Autowired;
 
 import dev.collab.support.Api;
 import dev.collab.support.Browser;
+import dev.collab.support.Browsers;
 import dev.collab.support.IntegrationTest;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -16,28 +16,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 @IntegrationTest
 class LoginBrowserTest {
 
-    static Browser browser;
+    @RegisterExtension
+    static final Browsers browsers = new Browsers();
 
     @Autowired
     Api api;
 
-    @BeforeAll
-    static void available() {
-        Browser.assumeAvailable();
-    }
-
-    @AfterAll
-    static void close() {
-        if (browser != null) {
-            browser.close();
-        }
-    }
-
     Browser browser() {
-        if (browser == null) {
-            browser = Browser.open(api.base());
-        }
-        return browser;
+        return browsers.get("browser", api.base());
     }
 
     @Test

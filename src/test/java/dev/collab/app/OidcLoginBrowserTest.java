@@ -1,8 +1,7 @@
 package dev.collab.app;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -10,6 +9,7 @@ import org.springframework.test.context.TestPropertySource;
 
 import dev.collab.support.Api;
 import dev.collab.support.Browser;
+import dev.collab.support.Browsers;
 import dev.collab.support.IntegrationTest;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -25,27 +25,15 @@ import static org.assertj.core.api.Assertions.assertThat;
         "collab.auth.oidc.client-id=collab", "collab.auth.oidc.client-secret=unused-secret" })
 class OidcLoginBrowserTest {
 
-    static Browser browser;
+    @RegisterExtension
+    static final Browsers browsers = new Browsers();
 
     @Autowired
     Api api;
 
-    @BeforeAll
-    static void available() {
-        Browser.assumeAvailable();
-    }
-
-    @AfterAll
-    static void close() {
-        if (browser != null) {
-            browser.close();
-        }
-    }
-
     @Test
     void theLoginPageOffersSignInWithTheProvider() {
-        browser = Browser.open(api.base());
-        Browser b = browser;
+        Browser b = browsers.get("browser", api.base());
         b.go("/login");
         WebElement button = b.await(By.id("oidc-login"));
         assertThat(button.getText()).isEqualTo("Sign in with 127.0.0.1");

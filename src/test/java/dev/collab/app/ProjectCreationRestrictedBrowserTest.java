@@ -1,14 +1,14 @@
 package dev.collab.app;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.TestPropertySource;
 
 import dev.collab.support.Api;
 import dev.collab.support.Browser;
+import dev.collab.support.Browsers;
 import dev.collab.support.IntegrationTest;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,29 +22,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestPropertySource(properties = "collab.auth.users-create-projects=false")
 class ProjectCreationRestrictedBrowserTest {
 
-    static Browser browser;
+    @RegisterExtension
+    static final Browsers browsers = new Browsers();
 
     @Autowired
     Api api;
-
-    @BeforeAll
-    static void available() {
-        Browser.assumeAvailable();
-    }
-
-    @AfterAll
-    static void close() {
-        if (browser != null) {
-            browser.close();
-        }
-    }
 
     @Test
     void aUserWhoMayNotCreateProjectsIsToldSo() {
         String login = ProjectsBrowserTest.unique("rita");
         api.createUser(login, "rita-password-123", false);
-        browser = Browser.open(api.base());
-        Browser b = browser;
+        Browser b = browsers.get("browser", api.base());
         b.login(login, "rita-password-123");
         assertThat(b.await(By.id("projects")).getText()).contains("not in any project yet").contains(login);
         String key = ProjectsBrowserTest.unique("nope");

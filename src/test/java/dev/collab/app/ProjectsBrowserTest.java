@@ -6,9 +6,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.Keys;
@@ -19,6 +18,7 @@ import org.springframework.test.context.TestPropertySource;
 
 import dev.collab.support.Api;
 import dev.collab.support.Browser;
+import dev.collab.support.Browsers;
 import dev.collab.support.IntegrationTest;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -39,47 +39,20 @@ class ProjectsBrowserTest {
 
     static final Path SCREENSHOTS = Path.of("target", "screenshots");
 
-    static Browser admin;
-
-    static Browser other;
+    @RegisterExtension
+    static final Browsers browsers = new Browsers();
 
     @Autowired
     Api api;
 
-    @BeforeAll
-    static void available() {
-        Browser.assumeAvailable();
-    }
-
-    @AfterAll
-    static void close() {
-        if (admin != null) {
-            admin.close();
-        }
-        if (other != null) {
-            other.close();
-        }
-    }
-
     /** The first admin (a server admin), logged in once for the class. */
     Browser admin() {
-        if (admin == null) {
-            admin = Browser.open(api.base());
-            admin.login(Api.ADMIN_LOGIN, Api.ADMIN_PASSWORD);
-        }
-        return admin;
+        return browsers.loggedIn("admin", api.base(), Api.ADMIN_LOGIN, Api.ADMIN_PASSWORD);
     }
 
     /** A second browser, logged in as {@code login}. */
     Browser other(String login, String password) {
-        if (other == null) {
-            other = Browser.open(api.base());
-        }
-        else {
-            other.driver().manage().deleteAllCookies();
-        }
-        other.login(login, password);
-        return other;
+        return browsers.withoutCookies("other", api.base()).login(login, password);
     }
 
     static String unique(String prefix) {

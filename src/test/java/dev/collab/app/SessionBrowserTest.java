@@ -7,9 +7,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.Keys;
@@ -21,6 +20,7 @@ import org.springframework.test.context.TestPropertySource;
 import dev.collab.event.EventLog;
 import dev.collab.support.Api;
 import dev.collab.support.Browser;
+import dev.collab.support.Browsers;
 import dev.collab.support.IntegrationTest;
 import tools.jackson.databind.JsonNode;
 
@@ -48,9 +48,8 @@ class SessionBrowserTest {
 
     static final Path SCREENSHOTS = Path.of("target/screenshots");
 
-    static Browser admin;
-
-    static Browser other;
+    @RegisterExtension
+    static final Browsers browsers = new Browsers();
 
     @Autowired
     Api api;
@@ -58,26 +57,8 @@ class SessionBrowserTest {
     @Autowired
     EventLog eventLog;
 
-    @BeforeAll
-    static void available() {
-        Browser.assumeAvailable();
-    }
-
-    @AfterAll
-    static void close() {
-        if (admin != null) {
-            admin.close();
-        }
-        if (other != null) {
-            other.close();
-        }
-    }
-
     Browser admin() {
-        if (admin == null) {
-            admin = Browser.open(api.base()).login(Api.ADMIN_LOGIN, Api.ADMIN_PASSWORD);
-        }
-        return admin;
+        return browsers.loggedIn("admin", api.base(), Api.ADMIN_LOGIN, Api.ADMIN_PASSWORD);
     }
 
     /** A second browser, logged in as a new user with {@code role} in {@code project}. */
@@ -86,14 +67,7 @@ class SessionBrowserTest {
         api.createUser(login, "password-of-" + login, false);
         assertThat(api.put("/api/projects/" + project + "/members/" + login, "{\"role\":\"" + role + "\"}").status())
             .isIn(200, 201);
-        if (other == null) {
-            other = Browser.open(api.base());
-        }
-        else {
-            other.driver().manage().deleteAllCookies();
-        }
-        other.login(login, "password-of-" + login);
-        return other;
+        return browsers.withoutCookies("other", api.base()).login(login, "password-of-" + login);
     }
 
     static void open(Browser b, String project, UUID session) {

@@ -5,9 +5,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
@@ -17,6 +16,7 @@ import org.springframework.test.context.TestPropertySource;
 
 import dev.collab.support.Api;
 import dev.collab.support.Browser;
+import dev.collab.support.Browsers;
 import dev.collab.support.IntegrationTest;
 import tools.jackson.databind.JsonNode;
 
@@ -52,22 +52,11 @@ class SessionOutboxBrowserTest {
             return out.sort();
             """;
 
-    static Browser browser;
+    @RegisterExtension
+    static final Browsers browsers = new Browsers();
 
     @Autowired
     Api api;
-
-    @BeforeAll
-    static void available() {
-        Browser.assumeAvailable();
-    }
-
-    @AfterAll
-    static void close() {
-        if (browser != null) {
-            browser.close();
-        }
-    }
 
     /**
      * The class's browser, logged in as a new user with {@code role} in {@code project}.
@@ -77,14 +66,7 @@ class SessionOutboxBrowserTest {
         api.createUser(login, "password-of-" + login, false);
         assertThat(api.put("/api/projects/" + project + "/members/" + login, "{\"role\":\"" + role + "\"}").status())
             .isIn(200, 201);
-        if (browser == null) {
-            browser = Browser.open(api.base());
-        }
-        else {
-            browser.driver().manage().deleteAllCookies();
-        }
-        browser.login(login, "password-of-" + login);
-        return browser;
+        return browsers.withoutCookies("browser", api.base()).login(login, "password-of-" + login);
     }
 
     static void open(Browser b, String project, UUID session) {

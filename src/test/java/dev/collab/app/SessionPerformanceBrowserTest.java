@@ -4,15 +4,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.springframework.beans.factory.annotation.Autowired;
 
 import dev.collab.event.EventLog;
 import dev.collab.support.Api;
 import dev.collab.support.Browser;
+import dev.collab.support.Browsers;
 import dev.collab.support.IntegrationTest;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -26,7 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @IntegrationTest
 class SessionPerformanceBrowserTest {
 
-    static Browser browser;
+    @RegisterExtension
+    static final Browsers browsers = new Browsers();
 
     @Autowired
     Api api;
@@ -34,23 +35,8 @@ class SessionPerformanceBrowserTest {
     @Autowired
     EventLog eventLog;
 
-    @BeforeAll
-    static void available() {
-        Browser.assumeAvailable();
-    }
-
-    @AfterAll
-    static void close() {
-        if (browser != null) {
-            browser.close();
-        }
-    }
-
     Browser browser() {
-        if (browser == null) {
-            browser = Browser.open(api.base()).login(Api.ADMIN_LOGIN, Api.ADMIN_PASSWORD);
-        }
-        return browser;
+        return browsers.loggedIn("browser", api.base(), Api.ADMIN_LOGIN, Api.ADMIN_PASSWORD);
     }
 
     /**

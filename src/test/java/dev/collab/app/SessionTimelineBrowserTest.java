@@ -4,9 +4,8 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
@@ -16,6 +15,7 @@ import org.springframework.test.context.TestPropertySource;
 import dev.collab.event.EventLog;
 import dev.collab.support.Api;
 import dev.collab.support.Browser;
+import dev.collab.support.Browsers;
 import dev.collab.support.IntegrationTest;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,7 +33,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestPropertySource(properties = "collab.runner.timeout=60s")
 class SessionTimelineBrowserTest {
 
-    static Browser browser;
+    @RegisterExtension
+    static final Browsers browsers = new Browsers();
 
     @Autowired
     Api api;
@@ -41,23 +42,8 @@ class SessionTimelineBrowserTest {
     @Autowired
     EventLog eventLog;
 
-    @BeforeAll
-    static void available() {
-        Browser.assumeAvailable();
-    }
-
-    @AfterAll
-    static void close() {
-        if (browser != null) {
-            browser.close();
-        }
-    }
-
     Browser admin() {
-        if (browser == null) {
-            browser = Browser.open(api.base()).login(Api.ADMIN_LOGIN, Api.ADMIN_PASSWORD);
-        }
-        return browser;
+        return browsers.loggedIn("browser", api.base(), Api.ADMIN_LOGIN, Api.ADMIN_PASSWORD);
     }
 
     static void open(Browser b, String project, UUID session) {

@@ -3,10 +3,9 @@ package dev.collab.app;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.system.CapturedOutput;
@@ -15,6 +14,7 @@ import org.springframework.test.context.TestPropertySource;
 
 import dev.collab.support.Api;
 import dev.collab.support.Browser;
+import dev.collab.support.Browsers;
 import dev.collab.support.IntegrationTest;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -32,29 +32,17 @@ class SetupBrowserTest {
 
     private static final Pattern LINK = Pattern.compile("http://localhost:\\d+(/setup\\?token=[A-Za-z0-9_-]+)");
 
-    static Browser browser;
+    @RegisterExtension
+    static final Browsers browsers = new Browsers();
 
     @Autowired
     Api api;
-
-    @BeforeAll
-    static void available() {
-        Browser.assumeAvailable();
-    }
-
-    @AfterAll
-    static void close() {
-        if (browser != null) {
-            browser.close();
-        }
-    }
 
     @Test
     void theSetupLinkCreatesTheFirstAdminAndLogsThemIn(CapturedOutput output) {
         Matcher link = LINK.matcher(output.getAll());
         assertThat(link.find()).as("a setup link in the log").isTrue();
-        browser = Browser.open(api.base());
-        Browser b = browser;
+        Browser b = browsers.get("browser", api.base());
         b.go("/setup");
         assertThat(b.await(By.id("status")).getText()).contains("needs the setup link");
         b.go(link.group(1));
