@@ -7,7 +7,7 @@ const ESC = '\u001b';
 
 /** A per-stream decoder state: SGR attributes and an escape cut off at the end of a chunk. */
 export function ansiState() {
-  return { fg: null, bg: null, bold: false, pending: '' };
+  return { fg: null, bg: null, bold: false, inverse: false, pending: '' };
 }
 
 /**
@@ -36,8 +36,12 @@ export function parseAnsi(text, state) {
         // ESC cannot swallow the rest of the output).
         if (input.length - i < 256) {
           state.pending = input.slice(i);
+          break;
         }
-        break;
+        // No terminator within the bound: a stray introducer (binary output). Drop only the
+        // ESC and the byte after it, and go on with the rest as text.
+        i += 2;
+        continue;
       }
       if (input[i + 1] === '[' && input[end - 1] === 'm') {
         flush();
@@ -103,6 +107,11 @@ function applySgr(state, params) {
       state.fg = null;
       state.bg = null;
       state.bold = false;
+      state.inverse = false;
+    } else if (p === 7) {
+      state.inverse = true;
+    } else if (p === 27) {
+      state.inverse = false;
     } else if (p === 1) {
       state.bold = true;
     } else if (p === 22) {
@@ -135,10 +144,42 @@ function applySgr(state, params) {
   }
 }
 
+// The palettes of app.css (.ansi-fg-N, .ansi-bg-N), to keep text readable on a background.
+const FG = ['#8b949e', '#ff7b72', '#7ee787', '#e3b341', '#79c0ff', '#d2a8ff', '#76e3ea', '#e6e6e6',
+  '#a5adb7', '#ffa198', '#aff5b4', '#f8e3a1', '#a5d6ff', '#e2c5ff', '#b3f0ff', '#ffffff'];
+const BG = ['#000000', '#8e1519', '#0f5323', '#6c4a00', '#0c2d6b', '#5a1e7a', '#0b4f57', '#484f58',
+  '#30363d', '#a40e26', '#196c2e', '#7d5300', '#1158c7', '#6e40c9', '#116a74', '#6e7681'];
+/** The output's own text colour, the darker of stdout's and stderr's (--mono-fg, --stderr). */
+const DEFAULT_FG = '#ffb4a8';
+
+function luminance(hex) {
+  const [r, g, b] = [1, 3, 5].map((i) => {
+    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+function contrast(a, b) {
+  const [x, y] = [luminance(a), luminance(b)].sort((m, n) => n - m);
+  return (x + 0.05) / (y + 0.05);
+}
+
 function classes(state) {
+  let fg = state.fg;
+  let bg = state.bg;
+  if (state.inverse) {
+    // SGR 7: the text's colour becomes the background (the default text colour: bg 7).
+    [fg, bg] = [bg === null ? 0 : bg, fg === null ? 7 : fg];
+  }
   let cls = '';
-  if (state.fg !== null) cls += 'ansi-fg-' + state.fg;
-  if (state.bg !== null) cls += (cls ? ' ' : '') + 'ansi-bg-' + state.bg;
+  if (bg !== null && contrast(fg === null ? DEFAULT_FG : FG[fg], BG[bg]) < 4.5) {
+    // Unreadable on this background ("black" on yellow, grey on blue): black or white instead.
+    cls = contrast('#000000', BG[bg]) > contrast('#ffffff', BG[bg]) ? 'ansi-fg-black' : 'ansi-fg-white';
+  } else if (fg !== null) {
+    cls = 'ansi-fg-' + fg;
+  }
+  if (bg !== null) cls += (cls ? ' ' : '') + 'ansi-bg-' + bg;
   if (state.bold) cls += (cls ? ' ' : '') + 'ansi-bold';
   return cls;
 }

@@ -1,6 +1,7 @@
 // The app's shell and router: one page (index.html) for every path; views are modules under
 // views/ that render into <main>. The paths are the server's list too (dev.collab.app.AppPages).
 import { get, post, whenUnauthenticated, describe } from './api.js';
+import { clearAllOutboxes } from './outbox.js';
 import { replace, h } from './dom.js';
 
 const ROUTES = [
@@ -198,6 +199,8 @@ document.getElementById('logout').addEventListener('click', async () => {
     // Gone already, or the network: either way this tab forgets the user.
   }
   me = null;
+  // Unsent messages are the user's: none stays behind on a shared machine (outbox.js).
+  clearAllOutboxes();
   renderHeader();
   navigate('/login', { replace: true });
 });

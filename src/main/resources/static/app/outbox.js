@@ -1,76 +1,192 @@
-// The outbox: every message the user sends stays here, in localStorage (per session, so it
-// survives a reload or a crash of the tab), with its own Idempotency-Key until the server has
-// accepted it. Retries reuse the key, so the server's idempotency turns a repeat into the
-// first answer: nothing is lost and nothing is sent twice.
-import { post, ApiError, NetworkError } from './api.js';
+// The outbox: every message the user sends stays here, in localStorage (so it survives a
+// reload or a crash of the tab), with its own Idempotency-Key until the server has accepted it.
+// Retries reuse the key, so the server's idempotency turns a repeat into the first answer:
+// nothing is lost and nothing is sent twice.
+//
+// Bound to the user: each item is one localStorage entry, collab.outbox.<userId>.<sessionId>.<key>,
+// and carries its owner; an item of another user is never shown or sent (and main.js removes
+// every collab.outbox.* entry on logout). One entry per item, added and removed singly, so two
+// tabs never overwrite each other's items; the `storage` event shows this tab the other's items
+// and, if the other tab does not deliver them (it was closed), sends them a little later:
+// sending the same key from two tabs is harmless, the server replays the first answer.
+//
+// Bound in time: the server keeps Idempotency-Keys at least 24 hours (docs/api.md). An item is
+// sent by itself only while it is young (AUTO_AGE); older ones wait for "Send now" (same key,
+// still known to the server); after KEY_AGE the key may be gone, so the item is never sent:
+// it is shown as expired, for the user to copy.
+import { get, post, ApiError, NetworkError } from './api.js';
 
 const MIN_DELAY = 1000;
 const MAX_DELAY = 30000;
+/** Items younger than this are sent (and retried) without asking. */
+export const AUTO_AGE = 60 * 60 * 1000;
+/** The server's Idempotency-Key retention (24 h): older keys may be forgotten. */
+export const KEY_AGE = 24 * 60 * 60 * 1000;
+/** How long another tab's new item is left to that tab before this one sends it too. */
+const FOREIGN_DELAY = 15000;
+const PREFIX = 'collab.outbox.';
+
+/** Removes every outbox entry (all users, all sessions): called on logout. */
+export function clearAllOutboxes() {
+  try {
+    for (let i = localStorage.length - 1; i >= 0; i--) {
+      const name = localStorage.key(i);
+      if (name && name.startsWith(PREFIX)) localStorage.removeItem(name);
+    }
+  } catch {
+    // Storage disabled: nothing was kept.
+  }
+}
 
 /**
- * createOutbox({sessionId, onChange(items), onBusy(item, error), signal})
- * Items: {key, text, state: 'sending'|'failed'|'busy', status, auto (retried by itself)}.
+ * createOutbox({sessionId, owner, onChange(items), onBusy(item, error), onForbidden(error), signal})
+ * Items: {key, text, createdAt, owner, auto, state: 'sending'|'failed'|'busy'|'held'|'expired', status}.
+ * `auto` (stored) says whether the item is retried by itself; state and status are this tab's.
  */
-export function createOutbox({ sessionId, onChange, onBusy, onForbidden, signal }) {
-  const storageKey = 'collab.outbox.' + sessionId;
-  let items = load();
+export function createOutbox({ sessionId, owner, onChange, onBusy, onForbidden, signal }) {
+  const prefix = PREFIX + owner + '.' + sessionId + '.';
+  /** @type {Map<string, object>} by Idempotency-Key, in the order they were added */
+  const items = new Map();
   const timers = new Map();
   const attempts = new Map();
   const inFlight = new Set();
+  const csrfRetried = new Set();
 
-  function load() {
+  // ---- storage: one entry per item ----
+  function parse(name, value) {
+    if (!name || !name.startsWith(prefix) || !value) return null;
     try {
-      const saved = JSON.parse(localStorage.getItem(storageKey) || '[]');
-      return Array.isArray(saved) ? saved.filter((i) => i && typeof i.key === 'string' && typeof i.text === 'string') : [];
+      const saved = JSON.parse(value);
+      if (!saved || typeof saved.key !== 'string' || typeof saved.text !== 'string'
+        || saved.owner !== owner || prefix + saved.key !== name) {
+        return null;
+      }
+      return saved;
     } catch {
-      return [];
+      return null;
     }
   }
 
-  function save() {
+  function store(item) {
     try {
-      if (items.length) localStorage.setItem(storageKey, JSON.stringify(items));
-      else localStorage.removeItem(storageKey);
+      localStorage.setItem(prefix + item.key, JSON.stringify({ key: item.key, text: item.text,
+        createdAt: item.createdAt, owner, auto: item.auto }));
     } catch {
       // Storage full or disabled: the outbox still works for this page.
     }
-    onChange(items);
+  }
+
+  function unstore(key) {
+    try {
+      localStorage.removeItem(prefix + key);
+    } catch {
+      // as above
+    }
+  }
+
+  function stored() {
+    const found = [];
+    try {
+      for (let i = 0; i < localStorage.length; i++) {
+        const name = localStorage.key(i);
+        const saved = parse(name, name && name.startsWith(prefix) ? localStorage.getItem(name) : null);
+        if (saved) found.push(saved);
+      }
+    } catch {
+      // Storage disabled: nothing to resume.
+    }
+    return found.sort((a, b) => (a.createdAt || 0) - (b.createdAt || 0));
+  }
+
+  function changed() {
+    onChange([...items.values()]);
   }
 
   function update(item, changes) {
+    const wasAuto = item.auto;
     Object.assign(item, changes);
-    save();
+    if (item.auto !== wasAuto && items.has(item.key)) store(item);
+    changed();
+  }
+
+  function forget(key) {
+    clearTimeout(timers.get(key));
+    timers.delete(key);
+    attempts.delete(key);
+    csrfRetried.delete(key);
+    items.delete(key);
   }
 
   function remove(item) {
-    clearTimeout(timers.get(item.key));
-    timers.delete(item.key);
-    attempts.delete(item.key);
-    items = items.filter((i) => i !== item);
-    save();
+    forget(item.key);
+    unstore(item.key);
+    changed();
   }
 
+  // ---- age ----
+  function age(item) {
+    return Date.now() - (Number(item.createdAt) || 0);
+  }
+
+  function when(item) {
+    const at = new Date(Number(item.createdAt) || 0);
+    return at.toLocaleString();
+  }
+
+  /** Sets an item taken from storage (an earlier page, another tab) to what its age allows. */
+  function adopt(saved, { foreign }) {
+    const item = { key: saved.key, text: saved.text, createdAt: Number(saved.createdAt) || 0, owner, auto: saved.auto !== false };
+    items.set(item.key, item);
+    const old = age(item);
+    if (old >= KEY_AGE) {
+      item.auto = false;
+      item.state = 'expired';
+      item.status = 'Expired — not sent (written ' + when(item) + '). Copy your text and send it again.';
+    } else if (old >= AUTO_AGE) {
+      item.auto = false;
+      item.state = 'held';
+      item.status = 'Not sent (written ' + when(item) + ') — send it now or discard it.';
+    } else if (!item.auto) {
+      item.state = 'failed';
+      item.status = 'Not sent — retry or discard it.';
+    } else if (foreign) {
+      // Another tab is sending it; if that tab is gone, this one does.
+      item.state = 'failed';
+      item.status = 'Being sent from another tab…';
+      timers.set(item.key, setTimeout(() => deliver(item), FOREIGN_DELAY + Math.random() * 5000));
+    } else {
+      item.state = 'failed';
+      item.status = 'Not sent yet — sending again…';
+    }
+    return item;
+  }
+
+  // ---- sending ----
   /** Queues a new message and sends it. */
   function send(text) {
-    const item = { key: crypto.randomUUID(), text, state: 'sending', status: 'Sending…', auto: true };
-    items.push(item);
-    save();
+    const item = { key: crypto.randomUUID(), text, createdAt: Date.now(), owner, auto: true,
+      state: 'sending', status: 'Sending…' };
+    items.set(item.key, item);
+    store(item);
+    changed();
     deliver(item);
   }
 
   async function deliver(item) {
-    if (inFlight.has(item.key) || signal.aborted) return;
+    if (inFlight.has(item.key) || signal.aborted || !items.has(item.key)) return;
     clearTimeout(timers.get(item.key));
+    if (item.state === 'expired') return;
     inFlight.add(item.key);
     update(item, { state: 'sending', status: 'Sending…' });
     try {
       await post('/api/sessions/' + encodeURIComponent(sessionId) + '/messages', { text: item.text },
         { headers: { 'Idempotency-Key': item.key } });
       inFlight.delete(item.key);
-      remove(item);
+      if (items.has(item.key)) remove(item);
+      else unstore(item.key);
     } catch (error) {
       inFlight.delete(item.key);
-      if (signal.aborted || !items.includes(item)) return;
+      if (signal.aborted || !items.has(item.key)) return;
       failed(item, error);
     }
   }
@@ -78,10 +194,12 @@ export function createOutbox({ sessionId, onChange, onBusy, onForbidden, signal 
   function failed(item, error) {
     const transient = error instanceof NetworkError
       || (error instanceof ApiError && (error.status >= 500 || error.status === 429 || error.status === 408));
-    if (transient) {
+    if (transient && age(item) < AUTO_AGE) {
       const n = (attempts.get(item.key) || 0) + 1;
       attempts.set(item.key, n);
-      const delay = Math.max(500, Math.random() * Math.min(MAX_DELAY, MIN_DELAY * 2 ** (n - 1)));
+      const after = error instanceof ApiError ? Number(error.headers && error.headers.get('Retry-After')) : 0;
+      const delay = Math.max(500, after > 0 ? after * 1000 : 0,
+        Math.random() * Math.min(MAX_DELAY, MIN_DELAY * 2 ** (n - 1)));
       update(item, { state: 'failed', auto: true,
         status: 'Not sent yet (' + (error instanceof NetworkError ? 'no connection' : 'server busy')
           + ') — retrying automatically' });
@@ -94,40 +212,82 @@ export function createOutbox({ sessionId, onChange, onBusy, onForbidden, signal 
       return;
     }
     if (error instanceof ApiError && error.status === 401) {
-      // The login page comes next (api.js); the item stays here for after the login.
+      // The login page comes next (api.js); the item stays, bound to this user, for after the login.
       update(item, { state: 'failed', auto: true, status: 'Not sent: you are logged out.' });
       return;
     }
-    if (error instanceof ApiError && error.status === 403) onForbidden(error);
+    if (error instanceof ApiError && error.status === 403 && error.code === 'csrf-failed' && !csrfRetried.has(item.key)) {
+      // The XSRF cookie rotated (a login in another tab): GET /api/me sets a fresh one; retry once.
+      csrfRetried.add(item.key);
+      update(item, { state: 'failed', status: 'Not sent yet — retrying…' });
+      get('/api/me', { signal }).catch(() => {}).finally(() => deliver(item));
+      return;
+    }
+    if (error instanceof ApiError && error.status === 403 && error.code === 'forbidden') onForbidden(error);
     const why = error instanceof ApiError ? error.message : String(error && error.message);
     update(item, { state: 'failed', auto: false, status: 'Not sent: ' + why });
   }
 
   /** Retries what retries by itself now (the stream is live again, the browser online). */
   function retryPending() {
-    for (const item of items) {
-      if (item.auto && item.state !== 'busy') deliver(item);
+    for (const item of items.values()) {
+      if (item.auto && item.state !== 'busy' && item.state !== 'expired' && age(item) < AUTO_AGE) deliver(item);
     }
   }
 
+  // ---- other tabs ----
+  function onStorage(event) {
+    if (event.storageArea !== localStorage) return;
+    if (event.key === null) {
+      // localStorage.clear() (or a logout in another tab): nothing is kept any more.
+      for (const key of [...items.keys()]) if (!inFlight.has(key)) forget(key);
+      changed();
+      return;
+    }
+    if (!event.key.startsWith(prefix)) return;
+    const key = event.key.slice(prefix.length);
+    const saved = parse(event.key, event.newValue);
+    if (!saved) {
+      // Delivered or discarded in another tab.
+      if (items.has(key)) {
+        forget(key);
+        changed();
+      }
+      return;
+    }
+    const mine = items.get(key);
+    if (mine) {
+      if (saved.auto === false && mine.auto) update(mine, { auto: false });
+      return;
+    }
+    adopt(saved, { foreign: true });
+    changed();
+  }
+  window.addEventListener('storage', onStorage);
+
   signal.addEventListener('abort', () => {
+    window.removeEventListener('storage', onStorage);
     for (const timer of timers.values()) clearTimeout(timer);
   });
 
   return {
     get items() {
-      return items;
+      return [...items.values()];
     },
     send,
     retry: (item) => {
       attempts.delete(item.key);
+      csrfRetried.delete(item.key);
       deliver(item);
     },
     discard: remove,
+    /** Changes an item's shown state (the view: a 409 that the stream has overtaken). */
+    update,
     retryPending,
-    /** Re-sends what was left over from an earlier page (same keys). */
+    /** Takes what was left over from an earlier page (same keys) and sends what is young enough. */
     resume: () => {
-      onChange(items);
+      for (const saved of stored()) if (!items.has(saved.key)) adopt(saved, { foreign: false });
+      changed();
       retryPending();
     },
   };

@@ -9,6 +9,11 @@ import { ansiState, parseAnsi } from './ansi.js';
 export const COLLAPSED_LINES = 30;
 /** Lines merged into one span (fewer elements; data-seq/data-last-seq say which events). */
 const LINES_PER_SPAN = 25;
+/** Output without newlines (progress bars, one-line JSON) also starts a new span after this. */
+const CHARS_PER_SPAN = 4096;
+/** Long lines count toward collapsing too: this many characters count as one more line
+ * (generous, so that ordinary output is not counted twice). */
+const CHARS_PER_LINE = 800;
 /** Spans kept per run in the page (about 1,500 lines); older ones are dropped (the history keeps them). */
 const MAX_SPANS_PER_RUN = 60;
 
@@ -42,7 +47,9 @@ export function createRenderer() {
     run.state = h('strong', { class: 'run-state' });
     run.detail = h('span', { class: 'run-detail' });
     run.banner = h('p', { class: 'run-banner', id: label }, run.state, ' ', run.detail);
-    run.pre = h('pre', { class: 'output', tabindex: '0', 'aria-labelledby': label });
+    // Focusable (for scrolling with the keyboard) only while collapsed, i.e. scrollable: not one
+    // Tab stop per run.
+    run.pre = h('pre', { class: 'output', 'aria-labelledby': label });
     run.pre.hidden = true;
     run.expand = h('button', { type: 'button', class: 'expand-output link-button', hidden: true });
     run.expand.addEventListener('click', () => {
@@ -50,7 +57,8 @@ export function createRenderer() {
       layout(run);
       if (!run.expanded) run.pre.scrollTop = run.pre.scrollHeight;
     });
-    run.card = h('section', { class: 'run', 'aria-labelledby': label,
+    // An article, not a section: a named section is a landmark, and 200 runs are not 200 landmarks.
+    run.card = h('article', { class: 'run', 'aria-labelledby': label,
       dataset: { runId, status: 'running', seq: String(event.seq) } },
     run.banner, run.expand, run.pre);
     return run;
@@ -61,7 +69,13 @@ export function createRenderer() {
     run.card.dataset.status = run.status;
     if (run.status === 'running') {
       run.state.textContent = 'Running';
-      run.detail.textContent = '· ' + duration(now - run.startedAt) + (run.by ? ' · started by ' + run.by : '');
+      // Inside role=log: the ticking time is aria-hidden, so the log is not re-read every second.
+      if (!run.clock || !run.detail.contains(run.clock) || run.clockBy !== run.by) {
+        run.clock = h('span', { 'aria-hidden': 'true' });
+        run.clockBy = run.by;
+        run.detail.replaceChildren('· ', run.clock, run.by ? ' · started by ' + run.by : '');
+      }
+      run.clock.textContent = duration(now - run.startedAt);
       return;
     }
     run.state.textContent = FINISHED_TEXT[run.status] || run.status;
@@ -74,8 +88,10 @@ export function createRenderer() {
   }
 
   function layout(run) {
-    const long = run.lines > COLLAPSED_LINES;
+    const long = run.lines + Math.floor((run.chars || 0) / CHARS_PER_LINE) > COLLAPSED_LINES;
     run.pre.classList.toggle('collapsed', long && !run.expanded);
+    if (long && !run.expanded) run.pre.tabIndex = 0;
+    else run.pre.removeAttribute('tabindex');
     run.expand.hidden = !long;
     run.expand.setAttribute('aria-expanded', String(run.expanded));
     run.expand.textContent = run.expanded ? 'Show the last ' + COLLAPSED_LINES + ' lines'
@@ -85,22 +101,24 @@ export function createRenderer() {
   function output(event, into) {
     const run = runFor(event.data.runId, event, into);
     const stream = event.data.stream === 'stderr' ? 'stderr' : 'stdout';
-    const text = String(event.data.text ?? '');
+    const { text, restart } = carriageReturns(run, stream, String(event.data.text ?? ''));
     const newLines = (text.match(/\n/g) || []).length;
     let span = run.last;
-    if (!span || span.stream !== stream || span.lines >= LINES_PER_SPAN) {
+    if (!span || span.stream !== stream || span.lines >= LINES_PER_SPAN || span.chars >= CHARS_PER_SPAN) {
       const element = h('span', { class: stream, dataset: { seq: String(event.seq) } });
       if (stream === 'stderr') {
         // Set apart for screen readers too, not only by colour.
         element.appendChild(h('span', { class: 'visually-hidden', text: '[stderr] ' }));
       }
-      span = { stream, element, lines: 0 };
+      span = { stream, element, lines: 0, chars: 0 };
       run.last = span;
       run.pre.appendChild(element);
       trim(run);
     }
     span.element.dataset.lastSeq = String(event.seq);
+    if (restart) clearLine(span.element);
     span.lines += newLines;
+    span.chars += text.length;
     for (const segment of parseAnsi(text, run.ansi[stream])) {
       const last = span.element.lastChild;
       if (!segment.cls && last && last.nodeType === Node.TEXT_NODE) {
@@ -111,15 +129,66 @@ export function createRenderer() {
       }
     }
     run.lines += newLines;
+    run.chars = (run.chars || 0) + text.length;
     run.dirty = true;
+  }
+
+  /**
+   * A carriage return (not one of \r\n) starts the line again, as on a terminal: a progress
+   * bar shows its last state, not every state run together. Returns the text to add and whether
+   * it restarts the line already on the page (a \r in its first line, or at the end of the last
+   * chunk).
+   */
+  function carriageReturns(run, stream, raw) {
+    run.cr = run.cr || { stdout: false, stderr: false };
+    const pending = run.cr[stream];
+    run.cr[stream] = raw.endsWith('\r');
+    if (!pending && !raw.includes('\r')) return { text: raw, restart: false };
+    const parts = raw.split('\n');
+    let restart = pending && printable(parts[0].split('\r')[0]);
+    const text = parts.map((part, i) => {
+      // The line is what follows its last \r that is followed by something visible (a \r
+      // followed only by controls, as in "end\r\b", overwrites nothing); the controls and
+      // escapes after it are kept (they may change colours).
+      const pieces = part.split('\r');
+      let keep = pieces.length - 1;
+      while (keep > 0 && !printable(pieces[keep])) keep--;
+      if (keep > 0 && i === 0) restart = true;
+      return pieces.slice(keep).join('');
+    }).join('\n');
+    return { text, restart };
+  }
+
+  /** Whether some text is left once escape sequences and control characters are taken out. */
+  function printable(text) {
+    return text.replace(/\u001b\[[0-?]*[ -\/]*[@-~]/g, '').replace(/[\u0000-\u001f\u007f]/g, '') !== '';
+  }
+
+  /** Removes the span's text after its last newline (the line a \r starts again). */
+  function clearLine(element) {
+    for (let node = element.lastChild; node;) {
+      const before = node.previousSibling;
+      if (node.nodeType === Node.ELEMENT_NODE && node.classList.contains('visually-hidden')) return;
+      const content = node.textContent;
+      const at = content.lastIndexOf('\n');
+      if (at >= 0) {
+        if (node.nodeType === Node.TEXT_NODE) node.deleteData(at + 1, content.length - at - 1);
+        else node.textContent = content.slice(0, at + 1);
+        return;
+      }
+      node.remove();
+      node = before;
+    }
   }
 
   function trim(run) {
     while (run.pre.childElementCount > MAX_SPANS_PER_RUN) {
       const first = run.pre.firstElementChild;
-      const dropped = (first.textContent.match(/\n/g) || []).length;
+      const content = first.textContent;
+      const dropped = (content.match(/\n/g) || []).length;
       run.trimmedLines += dropped;
       run.lines -= dropped;
+      run.chars = Math.max(0, (run.chars || 0) - content.length);
       first.remove();
     }
     if (run.trimmedLines && !run.trimNote) {

@@ -11,6 +11,8 @@ import { createOutbox } from '../outbox.js';
 
 /** Top-level timeline items kept in the page. */
 const MAX_ITEMS = 1500;
+/** Items kept while the user reads further up (nothing is trimmed under their eyes before this). */
+const HARD_MAX_ITEMS = 4 * MAX_ITEMS;
 /** Events kept in memory (for re-rendering after "load earlier" without a request). */
 const MAX_EVENTS = 20000;
 /** Older events fetched per "load earlier". */
@@ -37,7 +39,17 @@ export default async function view(ctx) {
     throw error;
   }
   const key = session.project;
-  const role = shell.roleIn(key);
+  let role = shell.roleIn(key);
+  if (!role) {
+    // The session could be read, so the caller has a role now: `me` may be from before they
+    // were added (another tab, an admin): read it again once.
+    try {
+      await shell.refreshMe();
+      role = shell.roleIn(key);
+    } catch (error) {
+      if (error.name === 'AbortError') throw error;
+    }
+  }
   let canSend = role === 'member' || role === 'admin';
   const canEnd = role === 'admin';
   const title = session.title || 'Untitled session';
@@ -53,13 +65,15 @@ export default async function view(ctx) {
   let everLive = false;
   let stopped = null; // why the stream stopped for good, if it did
   let busyRunId = null;
+  /** Runs seen to finish (a 409 naming one of them is stale: the stream was faster). */
+  const finishedRuns = new Set();
   let firstRender = false;
   const openedAt = session.headSeq;
   let renderer = createRenderer();
 
   // ---- markup ----
   const stateBadge = h('span', { id: 'session-state', class: 'badge' });
-  const runStatus = h('p', { id: 'run-status', class: 'run-status', role: 'status' });
+  const runStatus = h('p', { id: 'run-status', class: 'run-status', role: 'status', tabindex: '-1' });
   const interruptButton = h('button', { type: 'button', id: 'interrupt', class: 'danger', text: 'Interrupt' });
   const endButton = h('button', { type: 'button', id: 'end-session', class: 'danger', text: 'End session' });
   const busyNotice = h('div', { id: 'busy-notice', class: 'busy-notice', role: 'alert' });
@@ -91,6 +105,9 @@ export default async function view(ctx) {
     runStatus,
     h('div', { class: 'actions session-actions' }, canSend ? interruptButton : null, canEnd ? endButton : null),
     busyNotice,
+    // Past a long timeline to the composer in one step (it comes after the timeline).
+    canSend ? h('button', { type: 'button', class: 'skip-link link-button', id: 'skip-to-message',
+      text: 'Skip to the message box', onclick: () => message.isConnected && message.focus() }) : null,
     loadEarlier,
     timeline,
     newEvents,
@@ -119,11 +136,30 @@ export default async function view(ctx) {
     showRunStatus();
   }
 
+  /**
+   * Sets a live region's words, with the ticking number (`seconds`, may be '') in an
+   * aria-hidden span: screen readers hear the change of state, not a new number every second.
+   */
+  function say(element, before, seconds, after = '') {
+    let [words, clock, rest] = element.children;
+    if (!words || !words.classList.contains('said')) {
+      words = h('span', { class: 'said' });
+      clock = h('span', { class: 'clock', 'aria-hidden': 'true' });
+      rest = h('span', { class: 'said' });
+      element.replaceChildren(words, clock, rest);
+    }
+    if (words.textContent !== before) words.textContent = before;
+    if (clock.textContent !== seconds) clock.textContent = seconds;
+    if (rest.textContent !== after) rest.textContent = after;
+  }
+
   function showRunStatus() {
     const run = currentRun();
     const since = run ? ' · ' + duration(Date.now() - run.startedAt) : '';
     let state;
     let text;
+    let clock = '';
+    let after = '';
     if (session.state === 'ENDED') {
       state = 'ended';
       text = 'Session ended';
@@ -133,35 +169,39 @@ export default async function view(ctx) {
     } else if (!live) {
       state = 'unknown';
       text = (everLive ? 'Connection lost' : 'Connecting') + ' — state may be out of date (last known: '
-        + (session.state === 'RUNNING' ? 'agent running' + since : 'idle') + ')';
+        + (session.state === 'RUNNING' ? 'agent running' : 'idle');
+      clock = session.state === 'RUNNING' ? since : '';
+      after = ')';
     } else if (session.state === 'RUNNING') {
       state = 'running';
-      text = 'Agent running' + since + (run && run.by ? ' · started by ' + run.by : '');
+      text = 'Agent running';
+      clock = since;
+      after = run && run.by ? ' · started by ' + run.by : '';
     } else {
       state = 'idle';
       text = 'Idle: the agent is not running';
     }
     runStatus.dataset.state = state;
-    if (runStatus.textContent !== text) runStatus.textContent = text;
+    say(runStatus, text, clock, after);
   }
 
   function showBusy() {
     const run = busyRunId ? renderer.runs.get(busyRunId) : null;
-    if (!busyRunId || session.state !== 'RUNNING') {
+    if (!busyRunId || session.state !== 'RUNNING' || finishedRuns.has(busyRunId) || (run && run.status !== 'running')) {
       busyNotice.hidden = true;
       busyNotice.replaceChildren();
       return;
     }
     const who = run && run.by ? ' started by ' + run.by : '';
     const when = run ? ', running for ' + duration(Date.now() - run.startedAt) : '';
-    const text = 'Not sent: the agent is busy with a run' + who + when + '. Wait for it or interrupt it, then retry.';
     let words = busyNotice.querySelector('.busy-text');
     if (!words) {
+      // role=alert: its words are set once per notice; only the aria-hidden clock ticks.
       words = h('span', { class: 'busy-text' });
       busyNotice.replaceChildren(words, ' ',
         h('button', { type: 'button', id: 'busy-interrupt', class: 'danger', text: 'Interrupt the run', onclick: interrupt }));
     }
-    words.textContent = text;
+    say(words, 'Not sent: the agent is busy with a run' + who, when, '. Wait for it or interrupt it, then retry.');
     busyNotice.hidden = false;
   }
 
@@ -171,6 +211,7 @@ export default async function view(ctx) {
       session.state = 'RUNNING';
       session.currentRunId = data.runId;
     } else if (event.type === 'run.finished') {
+      finishedRuns.add(data.runId);
       if (session.state !== 'ENDED') session.state = 'IDLE';
       if (session.currentRunId === data.runId) session.currentRunId = null;
       if (busyRunId === data.runId) busyRunId = null;
@@ -187,6 +228,7 @@ export default async function view(ctx) {
   }
 
   function toBottom() {
+    trim(true); // what was kept while the user read further up goes now
     window.scrollTo(0, document.documentElement.scrollHeight);
     newEvents.hidden = true;
   }
@@ -207,7 +249,7 @@ export default async function view(ctx) {
     for (const event of queue) renderer.render(event, fragment);
     queue = [];
     timeline.appendChild(fragment);
-    trim();
+    trim(stick);
     renderer.settle();
     showState();
     showBusy();
@@ -220,15 +262,26 @@ export default async function view(ctx) {
     }
   }
 
-  function trim() {
+  /**
+   * Drops the oldest items beyond MAX_ITEMS, but only while the user is at the bottom: when they
+   * have scrolled up (or loaded earlier events) the text they read stays, up to a hard bound
+   * (HARD_MAX_ITEMS), and anything removed above them keeps what they see in place.
+   */
+  function trim(stick) {
+    const limit = stick ? MAX_ITEMS : HARD_MAX_ITEMS;
     let dropped = false;
-    while (timeline.childElementCount > MAX_ITEMS) {
+    // Measured only when something above the reader is removed (a layout costs time).
+    const height = !stick && timeline.childElementCount > limit ? document.documentElement.scrollHeight : 0;
+    while (timeline.childElementCount > limit) {
       const first = timeline.firstElementChild;
       renderer.forget(first);
       first.remove();
       dropped = true;
     }
-    if (dropped) renderedFrom = Number(timeline.firstElementChild.dataset.seq);
+    if (dropped) {
+      renderedFrom = Number(timeline.firstElementChild.dataset.seq);
+      if (!stick) window.scrollBy(0, document.documentElement.scrollHeight - height);
+    }
     if (events.length > MAX_EVENTS) events = events.slice(events.length - MAX_EVENTS / 2);
     showLoadEarlier();
   }
@@ -339,9 +392,17 @@ export default async function view(ctx) {
   }
 
   // ---- actions ----
-  async function interrupt() {
+  async function interrupt(event) {
+    const fromNotice = event && event.currentTarget && event.currentTarget.id === 'busy-interrupt';
     try {
       await post(base + '/interrupt');
+      if (fromNotice) {
+        // The notice goes (the run is stopping or stopped); the focus must not fall to <body>.
+        busyRunId = null;
+        showBusy();
+        shell.notify('Interrupt requested: retry your message when the run has stopped.', 'info');
+        if (message.isConnected) message.focus();
+      }
     } catch (error) {
       shell.notify('Could not interrupt: ' + shell.describe(error), 'error');
     }
@@ -365,6 +426,11 @@ export default async function view(ctx) {
       }
       events = earlier.concat(events);
       rerender(from);
+      if (loadEarlier.hidden && timeline.firstElementChild) {
+        // The button is gone (all loaded): the focus goes to the first event, not to <body>.
+        timeline.firstElementChild.tabIndex = -1;
+        timeline.firstElementChild.focus();
+      }
     } catch (error) {
       shell.notify('Could not load earlier events: ' + shell.describe(error), 'error');
     } finally {
@@ -392,6 +458,8 @@ export default async function view(ctx) {
       dialog.close();
       session.state = 'ENDED';
       showState();
+      // #end-session is hidden now: the focus goes to the state, not to <body>.
+      runStatus.focus();
       shell.notify('The session has ended.', 'info');
     } catch (error) {
       dialog.close();
@@ -406,17 +474,26 @@ export default async function view(ctx) {
   if (canSend) {
     outbox = createOutbox({
       sessionId: id,
+      owner: shell.me.id || shell.me.login,
       signal,
       onChange: showOutbox,
       onBusy: (item, error) => {
-        busyRunId = (error.problem && error.problem.runId) || session.currentRunId;
-        if (session.state !== 'ENDED') session.state = 'RUNNING';
+        const runId = (error.problem && error.problem.runId) || session.currentRunId;
+        if (runId && finishedRuns.has(runId)) {
+          // The stream already said that run finished (the 409 was slower): not busy any more.
+          outbox.update(item, { state: 'failed', status: 'The run has just finished — retry now.' });
+          return;
+        }
+        busyRunId = runId;
+        if (session.state !== 'ENDED' && !stopped) session.state = 'RUNNING';
+        showState();
         showBusy();
       },
       onForbidden: () => {
         // The role changed under us: no more composer.
         canSend = false;
         composer.remove();
+        interruptButton.remove();
       },
     });
     message.addEventListener('keydown', (event) => {
@@ -442,21 +519,72 @@ export default async function view(ctx) {
     const online = () => outbox.retryPending();
     window.addEventListener('online', online);
     ctx.onLeave(() => window.removeEventListener('online', online));
+    // The outbox lives with this view: say so when leaving it with messages not sent yet (after
+    // the router has cleared the notice for the next page; not after a logout, which drops them).
+    ctx.onLeave(() => {
+      const unsent = outbox.items.filter((i) => i.state !== 'expired').length;
+      if (!unsent) return;
+      setTimeout(() => {
+        if (!shell.me) return;
+        shell.notify((unsent === 1 ? '1 message' : unsent + ' messages') + ' to “' + title + '” not sent yet: '
+          + (unsent === 1 ? 'it is' : 'they are') + ' sent when you open that session again.', 'error');
+      }, 0);
+    });
   }
 
+  /**
+   * Shows the outbox. Rows are kept by key and updated in place, so a focused Retry or Discard
+   * stays focused and a screen reader hears only what changed (the status line of one item).
+   */
   function showOutbox(items) {
     outboxList.hidden = items.length === 0;
-    outboxList.replaceChildren(...items.map((item) => h('li', { class: 'outbox-item', dataset: { state: item.state, key: item.key } },
-      h('p', { class: 'text', text: item.text }),
-      h('p', { class: 'outbox-status' }, h('span', { class: 'status', text: item.status || '' }), ' ',
-        item.state === 'sending' ? null : h('button', { type: 'button', class: 'retry', text: 'Retry',
-          onclick: () => outbox.retry(item) }),
-        ' ', h('button', { type: 'button', class: 'discard link-button', text: 'Discard',
-          onclick: () => outbox.discard(item) })))));
+    const rows = new Map([...outboxList.children].map((li) => [li.dataset.key, li]));
+    let previous = null;
+    for (const item of items) {
+      let row = rows.get(item.key);
+      rows.delete(item.key);
+      if (!row) row = outboxRow(item);
+      row.dataset.state = item.state;
+      const status = row.querySelector('.status');
+      if (status.textContent !== (item.status || '')) status.textContent = item.status || '';
+      const retry = row.querySelector('button.retry');
+      const discard = row.querySelector('button.discard');
+      const label = item.state === 'held' ? 'Send now' : 'Retry';
+      if (retry.textContent !== label) retry.textContent = label;
+      // While a send is in flight, neither retrying nor discarding can take it back.
+      const keep = document.activeElement === retry || document.activeElement === discard;
+      retry.hidden = item.state === 'sending' || item.state === 'expired';
+      discard.hidden = item.state === 'sending';
+      if (keep && (retry.hidden || discard.hidden)) row.focus();
+      const at = previous ? previous.nextElementSibling : outboxList.firstElementChild;
+      if (at !== row) outboxList.insertBefore(row, at);
+      previous = row;
+    }
+    for (const row of rows.values()) {
+      const hadFocus = row.contains(document.activeElement);
+      row.remove();
+      if (hadFocus && message.isConnected) message.focus();
+    }
     if (!items.some((i) => i.state === 'busy')) {
       busyRunId = null;
       showBusy();
     }
+  }
+
+  function outboxRow(item) {
+    // The item is looked up by key when clicked: the row outlives the object it was made for.
+    const find = () => outbox.items.find((i) => i.key === item.key);
+    return h('li', { class: 'outbox-item', tabindex: '-1', dataset: { state: item.state, key: item.key } },
+      h('p', { class: 'text', text: item.text }),
+      h('p', { class: 'outbox-status' }, h('span', { class: 'status', text: item.status || '' }), ' ',
+        h('button', { type: 'button', class: 'retry', text: 'Retry', onclick: () => {
+          const current = find();
+          if (current) outbox.retry(current);
+        } }),
+        ' ', h('button', { type: 'button', class: 'discard link-button', text: 'Discard', onclick: () => {
+          const current = find();
+          if (current) outbox.discard(current);
+        } })));
   }
 
   // ---- go ----

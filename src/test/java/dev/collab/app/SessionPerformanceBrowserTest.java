@@ -91,6 +91,11 @@ class SessionPerformanceBrowserTest {
         System.out.printf(
                 "session view, 5,001 events: latest shown %.0f ms after navigation, JS heap %.1f MB, %d elements%n",
                 rendered.doubleValue(), heapMb, nodes);
+        // The budget is 1 s (docs/performance.md); the bound here is generous, for a
+        // loaded machine,
+        // but an opening that renders the whole history, or waits for a timeout, fails
+        // it.
+        assertThat(rendered.doubleValue()).isLessThan(5000);
         assertThat(heapMb).isLessThan(100);
         assertThat(b.driver().findElement(By.id("load-earlier")).isDisplayed()).isTrue();
         assertThat(nodes).isLessThan(5000);
@@ -111,9 +116,9 @@ class SessionPerformanceBrowserTest {
                 """);
         String runId = UUID.randomUUID().toString();
         eventLog.append(session, "run.started", Map.of("runId", runId, "messageId", "m", "by", Api.ADMIN_LOGIN));
-        // 200 events per second for 10 s, in steps of 10 every 50 ms.
+        // 200 events per second for 30 s, in steps of 10 every 50 ms.
         long start = System.nanoTime();
-        for (int i = 0; i < 2000; i++) {
+        for (int i = 0; i < 6000; i++) {
             if (i % 10 == 0) {
                 long due = start + (i / 10) * 50_000_000L;
                 long wait = due - System.nanoTime();
@@ -134,11 +139,15 @@ class SessionPerformanceBrowserTest {
         long lines = (Long) b.script("return document.querySelector('pre.output').textContent.split('\\n').length - 1");
         String expand = b.driver().findElement(By.cssSelector("button.expand-output")).getText();
         System.out.printf(
-                "session view, burst of 2,000 outputs at 200/s: %d long tasks, longest %.0f ms, %d lines kept%n",
+                "session view, burst of 6,000 outputs at 200/s: %d long tasks, longest %.0f ms, %d lines kept%n",
                 longTasks.size(), longest, lines);
         assertThat(lines).isBetween(1000L, 1600L);
-        assertThat(b.driver().findElement(By.cssSelector("pre.output")).getText()).endsWith("burst line 1999");
-        assertThat(expand).isEqualTo("Show all 2000 lines");
+        assertThat(b.driver().findElement(By.cssSelector("pre.output")).getText()).endsWith("burst line 5999");
+        assertThat(expand).isEqualTo("Show all 6000 lines");
+        // The budget is no task over 200 ms; generous here (a shared machine), but a
+        // render that
+        // blocks the page for a second fails.
+        assertThat(longest).isLessThan(1000);
         assertThat(b.driver().findElement(By.cssSelector(".output-trimmed")).getText())
             .contains("not kept on this page");
     }
