@@ -252,7 +252,9 @@ class SessionTimelineBrowserTest {
             .status()).isEqualTo(202);
         WebElement warn = b.waitUntil(
                 d -> d.findElement(By.xpath("//pre[contains(@class,'output')]//span[contains(text(), 'WARN')]")));
-        assertThat(warn.getAttribute("class")).contains("ansi-bg-3").contains("ansi-fg-black");
+        assertThat(warn.getAttribute("class")).contains("ansi-bg-3")
+            .doesNotContain("ansi-fg-0")
+            .containsPattern("ansi-fg-(black|white)");
         WebElement inverse = b.driver()
             .findElement(By.xpath("//pre[contains(@class,'output')]//span[contains(text(), 'INVERSE')]"));
         assertThat(inverse.getAttribute("class")).contains("ansi-bg-");
