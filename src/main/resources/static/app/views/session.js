@@ -63,6 +63,11 @@ export default async function view(ctx) {
   let frame = null;
   let live = false;
   let everLive = false;
+  // After a (re)connect the stream first replays what this page missed: until the page has
+  // the head the server had when the connection opened, its state may be stale (a run that
+  // ended while the server was away still looks RUNNING), so the status stays "unknown".
+  let catchUpTo = null; // the head seq to reach, null when caught up
+  let catchUpAsk = 0; // which connection's question is current
   let stopped = null; // why the stream stopped for good, if it did
   let busyRunId = null;
   /** Runs seen to finish (a 409 naming one of them is stale: the stream was faster). */
@@ -166,6 +171,9 @@ export default async function view(ctx) {
     } else if (stopped) {
       state = 'unknown';
       text = stopped;
+    } else if (live && catchUpTo !== null) {
+      state = 'unknown';
+      text = 'Catching up with what happened while the connection was lost…';
     } else if (!live) {
       state = 'unknown';
       text = (everLive ? 'Connection lost' : 'Connecting') + ' — state may be out of date (last known: '
@@ -315,6 +323,27 @@ export default async function view(ctx) {
     apply(event);
     queue.push(event);
     schedule();
+    if (catchUpTo !== null && lastSeq >= catchUpTo) {
+      catchUpTo = null;
+      showRunStatus();
+    }
+  }
+
+  /** Asks the session's head at this connection's start; caught up once the page has it. */
+  async function catchUp() {
+    const ask = ++catchUpAsk;
+    catchUpTo = Number.MAX_SAFE_INTEGER;
+    showRunStatus();
+    try {
+      const now = await get(base, { signal });
+      if (ask !== catchUpAsk) return;
+      catchUpTo = lastSeq >= now.headSeq ? null : now.headSeq;
+    } catch (error) {
+      if (signal.aborted || ask !== catchUpAsk) return;
+      // Not known: the events that arrive tell the state, as before the reconnect.
+      catchUpTo = null;
+    }
+    showRunStatus();
   }
 
   /** Takes the events after lastSeq up to `to` from the history, in order. */
@@ -360,8 +389,10 @@ export default async function view(ctx) {
   function onStatus(state, seconds) {
     live = state === 'live';
     if (state === 'live') {
+      const wasLive = everLive;
       everLive = true;
       shell.setConnection('live', 'Live');
+      if (wasLive) catchUp();
       outbox && outbox.retryPending();
     } else if (state === 'connecting') {
       shell.setConnection('reconnecting', 'Connecting…');
