@@ -1,7 +1,7 @@
 // The app's shell and router: one page (index.html) for every path; views are modules under
 // views/ that render into <main>. The paths are the server's list too (dev.collab.app.AppPages).
 import { get, post, whenUnauthenticated, describe } from './api.js';
-import { clearAllOutboxes } from './outbox.js';
+import { clearAllOutboxes, setCurrentUser } from './outbox.js';
 import { replace, h } from './dom.js';
 
 const ROUTES = [
@@ -32,6 +32,7 @@ export const shell = {
   /** Re-reads GET /api/me (after a change of one's roles or projects). */
   async refreshMe() {
     me = await get('/api/me');
+    setCurrentUser(me && (me.id || me.login));
     renderHeader();
     return me;
   },
@@ -46,6 +47,7 @@ export const shell = {
   /** Called by the login and setup views once a user is logged in. */
   loggedIn(user) {
     me = user;
+    setCurrentUser(me && (me.id || me.login));
     renderHeader();
   },
   /** A message for the user: kind 'error' | 'info'; empty text clears it. */
@@ -208,6 +210,7 @@ document.getElementById('logout').addEventListener('click', async () => {
     // Gone already, or the network: either way this tab forgets the user.
   }
   me = null;
+  setCurrentUser(null);
   // Unsent messages are the user's: none stays behind on a shared machine (outbox.js).
   clearAllOutboxes();
   renderHeader();
@@ -216,6 +219,24 @@ document.getElementById('logout').addEventListener('click', async () => {
 
 whenUnauthenticated(() => {
   if (!me) return;
+  me = null;
+  setCurrentUser(null);
+  renderHeader();
+  const path = location.pathname + location.search;
+  navigate('/login?redirect=' + encodeURIComponent(path), { replace: true });
+});
+
+// Another tab logged out, or logged in as someone else: this tab's user is gone too, and its
+// views (an outbox with the old user's messages) must not go on with the browser's new cookie.
+window.addEventListener('storage', (event) => {
+  if (!me || (event.key !== 'collab.user' && event.key !== null)) return;
+  let user;
+  try {
+    user = localStorage.getItem('collab.user');
+  } catch {
+    return;
+  }
+  if (user === (me.id || me.login)) return;
   me = null;
   renderHeader();
   const path = location.pathname + location.search;

@@ -24,7 +24,42 @@ export const AUTO_AGE = 60 * 60 * 1000;
 export const KEY_AGE = 24 * 60 * 60 * 1000;
 /** How long another tab's new item is left to that tab before this one sends it too. */
 const FOREIGN_DELAY = 15000;
+/** How often ages are judged again (a tab left open for hours). */
+const AGE_CHECK = 60000;
 const PREFIX = 'collab.outbox.';
+/** The id of the user this browser is logged in as (main.js), shared by all its tabs. */
+const USER = 'collab.user';
+
+/**
+ * Records who is logged in (null: nobody), for every tab: a tab whose user changed must not
+ * deliver its items with the new user's cookie.
+ */
+export function setCurrentUser(id) {
+  try {
+    if (id) localStorage.setItem(USER, String(id));
+    else localStorage.removeItem(USER);
+  } catch {
+    // Storage disabled: each tab checks its own user only.
+  }
+}
+
+/** The user id recorded by setCurrentUser (null: nobody), or undefined without storage. */
+export function currentUser() {
+  try {
+    return localStorage.getItem(USER);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The takeover delay, which a test may set on the page (data-outbox-foreign-delay, in ms) to
+ * make two tabs' order deterministic.
+ */
+function foreignDelay() {
+  const set = Number(document.documentElement.dataset.outboxForeignDelay);
+  return set >= 0 ? set : FOREIGN_DELAY + Math.random() * 5000;
+}
 
 /** Removes every outbox entry (all users, all sessions): called on logout. */
 export function clearAllOutboxes() {
@@ -39,11 +74,12 @@ export function clearAllOutboxes() {
 }
 
 /**
- * createOutbox({sessionId, owner, onChange(items), onBusy(item, error), onForbidden(error), signal})
+ * createOutbox({sessionId, owner, isOwner(), onChange(items), onBusy(item, error), onForbidden(error), signal})
+ * isOwner() says whether this view's user is still `owner` (checked before every delivery).
  * Items: {key, text, createdAt, owner, auto, state: 'sending'|'failed'|'busy'|'held'|'expired', status}.
  * `auto` (stored) says whether the item is retried by itself; state and status are this tab's.
  */
-export function createOutbox({ sessionId, owner, onChange, onBusy, onForbidden, signal }) {
+export function createOutbox({ sessionId, owner, isOwner, onChange, onBusy, onForbidden, signal }) {
   const prefix = PREFIX + owner + '.' + sessionId + '.';
   /** @type {Map<string, object>} by Idempotency-Key, in the order they were added */
   const items = new Map();
@@ -51,6 +87,8 @@ export function createOutbox({ sessionId, owner, onChange, onBusy, onForbidden, 
   const attempts = new Map();
   const inFlight = new Set();
   const csrfRetried = new Set();
+  /** Keys whose entry could not be written (storage full or disabled): this page is their only copy. */
+  const unsaved = new Set();
 
   // ---- storage: one entry per item ----
   function parse(name, value) {
@@ -71,8 +109,10 @@ export function createOutbox({ sessionId, owner, onChange, onBusy, onForbidden, 
     try {
       localStorage.setItem(prefix + item.key, JSON.stringify({ key: item.key, text: item.text,
         createdAt: item.createdAt, owner, auto: item.auto }));
+      unsaved.delete(item.key);
     } catch {
       // Storage full or disabled: the outbox still works for this page.
+      unsaved.add(item.key);
     }
   }
 
@@ -81,6 +121,16 @@ export function createOutbox({ sessionId, owner, onChange, onBusy, onForbidden, 
       localStorage.removeItem(prefix + key);
     } catch {
       // as above
+    }
+  }
+
+  /** The item's entry as stored now (null: gone), or undefined when it cannot be read. */
+  function storedItem(key) {
+    if (unsaved.has(key)) return undefined;
+    try {
+      return parse(prefix + key, localStorage.getItem(prefix + key));
+    } catch {
+      return undefined;
     }
   }
 
@@ -98,7 +148,14 @@ export function createOutbox({ sessionId, owner, onChange, onBusy, onForbidden, 
     return found.sort((a, b) => (a.createdAt || 0) - (b.createdAt || 0));
   }
 
+  /** Said of an item whose entry could not be written: closing the tab would lose it. */
+  const UNSAVED = 'Not saved in this browser — keep this tab open until it is sent.';
+
   function changed() {
+    for (const key of unsaved) {
+      const item = items.get(key);
+      if (item && item.status && !item.status.endsWith(UNSAVED)) item.status += ' ' + UNSAVED;
+    }
     onChange([...items.values()]);
   }
 
@@ -114,6 +171,7 @@ export function createOutbox({ sessionId, owner, onChange, onBusy, onForbidden, 
     timers.delete(key);
     attempts.delete(key);
     csrfRetried.delete(key);
+    unsaved.delete(key);
     items.delete(key);
   }
 
@@ -137,28 +195,49 @@ export function createOutbox({ sessionId, owner, onChange, onBusy, onForbidden, 
   function adopt(saved, { foreign }) {
     const item = { key: saved.key, text: saved.text, createdAt: Number(saved.createdAt) || 0, owner, auto: saved.auto !== false };
     items.set(item.key, item);
-    const old = age(item);
-    if (old >= KEY_AGE) {
-      item.auto = false;
-      item.state = 'expired';
-      item.status = 'Expired — not sent (written ' + when(item) + '). Copy your text and send it again.';
-    } else if (old >= AUTO_AGE) {
-      item.auto = false;
-      item.state = 'held';
-      item.status = 'Not sent (written ' + when(item) + ') — send it now or discard it.';
-    } else if (!item.auto) {
-      item.state = 'failed';
-      item.status = 'Not sent — retry or discard it.';
+    if (settle(item)) {
+      // already set: old, or stopped
     } else if (foreign) {
       // Another tab is sending it; if that tab is gone, this one does.
       item.state = 'failed';
       item.status = 'Being sent from another tab…';
-      timers.set(item.key, setTimeout(() => deliver(item), FOREIGN_DELAY + Math.random() * 5000));
+      timers.set(item.key, setTimeout(() => deliver(item), foreignDelay()));
     } else {
       item.state = 'failed';
       item.status = 'Not sent yet — sending again…';
     }
     return item;
+  }
+
+  /**
+   * Sets an item that must not be sent by itself to what it shows (expired, held, or stopped),
+   * cancelling its timer; false if it may still be sent by itself. Used when an item is taken,
+   * before every delivery, on a change from another tab and every AGE_CHECK.
+   */
+  function settle(item) {
+    const old = age(item);
+    if (old < AUTO_AGE && item.auto) return false;
+    clearTimeout(timers.get(item.key));
+    timers.delete(item.key);
+    let state;
+    let status;
+    if (old >= KEY_AGE) {
+      // The server may have forgotten the key: a send could deliver the message a second time.
+      state = 'expired';
+      status = 'Expired — not sent again (written ' + when(item) + '): it may or may not have arrived. '
+        + 'Check the timeline; if it is not there, copy your text and send it again.';
+    } else if (old >= AUTO_AGE) {
+      state = 'held';
+      status = 'Not sent (written ' + when(item) + ') — send it now or discard it.';
+    } else {
+      // Stopped: a busy or failed item keeps the reason it shows.
+      if (item.state === 'busy' || (item.state === 'failed' && item.status && item.status.startsWith('Not sent:'))) return true;
+      state = 'failed';
+      status = 'Not sent — retry or discard it.';
+    }
+    item.auto = false;
+    if (item.state !== state || item.status !== status) Object.assign(item, { state, status });
+    return true;
   }
 
   // ---- sending ----
@@ -172,10 +251,42 @@ export function createOutbox({ sessionId, owner, onChange, onBusy, onForbidden, 
     deliver(item);
   }
 
-  async function deliver(item) {
+  /**
+   * Sends the item. Only the user's Retry / Send now (manual) sends an item that is not sent by
+   * itself; a timer, a takeover or a reconnect first reads the item's stored entry, which other
+   * tabs share: delivered or discarded there, or stopped there (busy, failed for good), it is
+   * not sent. Whatever the caller, an item past the key retention is never sent, and nothing is
+   * sent unless the logged-in user is still the item's owner.
+   */
+  async function deliver(item, { manual = false } = {}) {
     if (inFlight.has(item.key) || signal.aborted || !items.has(item.key)) return;
     clearTimeout(timers.get(item.key));
-    if (item.state === 'expired') return;
+    timers.delete(item.key);
+    if (age(item) >= KEY_AGE) {
+      item.auto = false;
+      settle(item);
+      changed();
+      return;
+    }
+    if (!manual) {
+      const saved = storedItem(item.key);
+      if (saved === null) {
+        forget(item.key);
+        changed();
+        return;
+      }
+      if (saved && saved.auto === false) item.auto = false;
+      if (!item.auto || age(item) >= AUTO_AGE) {
+        item.auto = false;
+        settle(item);
+        changed();
+        return;
+      }
+    }
+    if (!stillOwner()) {
+      held(item);
+      return;
+    }
     inFlight.add(item.key);
     update(item, { state: 'sending', status: 'Sending…' });
     try {
@@ -187,11 +298,22 @@ export function createOutbox({ sessionId, owner, onChange, onBusy, onForbidden, 
     } catch (error) {
       inFlight.delete(item.key);
       if (signal.aborted || !items.has(item.key)) return;
-      failed(item, error);
+      failed(item, error, manual);
     }
   }
 
-  function failed(item, error) {
+  /** True if the user logged in now (this view's and the browser's) is the item's owner. */
+  function stillOwner() {
+    const user = currentUser();
+    return isOwner() && (user === undefined || user === owner);
+  }
+
+  /** Another user is logged in: the item stays, for its owner, and is not sent. */
+  function held(item) {
+    update(item, { state: 'held', status: 'Not sent: logged in as someone else. It is kept for its author.' });
+  }
+
+  function failed(item, error, manual) {
     const transient = error instanceof NetworkError
       || (error instanceof ApiError && (error.status >= 500 || error.status === 429 || error.status === 408));
     if (transient && age(item) < AUTO_AGE) {
@@ -203,6 +325,7 @@ export function createOutbox({ sessionId, owner, onChange, onBusy, onForbidden, 
       update(item, { state: 'failed', auto: true,
         status: 'Not sent yet (' + (error instanceof NetworkError ? 'no connection' : 'server busy')
           + ') — retrying automatically' });
+      // A retry by timer reads the stored entry first, like any automatic send (auto is true now).
       timers.set(item.key, setTimeout(() => deliver(item), delay));
       return;
     }
@@ -220,7 +343,14 @@ export function createOutbox({ sessionId, owner, onChange, onBusy, onForbidden, 
       // The XSRF cookie rotated (a login in another tab): GET /api/me sets a fresh one; retry once.
       csrfRetried.add(item.key);
       update(item, { state: 'failed', status: 'Not sent yet — retrying…' });
-      get('/api/me', { signal }).catch(() => {}).finally(() => deliver(item));
+      // Only if that user is still the item's owner: the login may have been another user's.
+      get('/api/me', { signal }).then((user) => {
+        if (user && (user.id || user.login) === owner && stillOwner()) deliver(item, { manual });
+        else held(item);
+      }, (problem) => {
+        if (problem instanceof ApiError && (problem.status === 401 || problem.status === 403)) held(item);
+        else failed(item, problem, manual);
+      });
       return;
     }
     if (error instanceof ApiError && error.status === 403 && error.code === 'forbidden') onForbidden(error);
@@ -257,7 +387,14 @@ export function createOutbox({ sessionId, owner, onChange, onBusy, onForbidden, 
     }
     const mine = items.get(key);
     if (mine) {
-      if (saved.auto === false && mine.auto) update(mine, { auto: false });
+      // Stopped in the other tab (busy, failed for good): this tab's takeover is cancelled too.
+      if (saved.auto === false && mine.auto && !inFlight.has(key)) {
+        mine.auto = false;
+        settle(mine);
+        changed();
+      } else if (saved.auto === false) {
+        mine.auto = false;
+      }
       return;
     }
     adopt(saved, { foreign: true });
@@ -265,8 +402,24 @@ export function createOutbox({ sessionId, owner, onChange, onBusy, onForbidden, 
   }
   window.addEventListener('storage', onStorage);
 
+  // Ages move on while the tab stays open: an item stops being sent by itself after AUTO_AGE
+  // and is never sent after KEY_AGE.
+  const ageCheck = setInterval(() => {
+    let any = false;
+    for (const item of items.values()) {
+      if (inFlight.has(item.key) || item.state === 'expired') continue;
+      if (age(item) >= KEY_AGE || (item.auto && age(item) >= AUTO_AGE)) {
+        item.auto = false;
+        settle(item);
+        any = true;
+      }
+    }
+    if (any) changed();
+  }, AGE_CHECK);
+
   signal.addEventListener('abort', () => {
     window.removeEventListener('storage', onStorage);
+    clearInterval(ageCheck);
     for (const timer of timers.values()) clearTimeout(timer);
   });
 
@@ -278,7 +431,7 @@ export function createOutbox({ sessionId, owner, onChange, onBusy, onForbidden, 
     retry: (item) => {
       attempts.delete(item.key);
       csrfRetried.delete(item.key);
-      deliver(item);
+      deliver(item, { manual: true });
     },
     discard: remove,
     /** Changes an item's shown state (the view: a 409 that the stream has overtaken). */

@@ -102,6 +102,8 @@ export function createRenderer() {
     const run = runFor(event.data.runId, event, into);
     const stream = event.data.stream === 'stderr' ? 'stderr' : 'stdout';
     const { text, restart } = carriageReturns(run, stream, String(event.data.text ?? ''));
+    // Before a span is chosen: the line being restarted may reach back over several spans.
+    if (restart) clearTail(run);
     const newLines = (text.match(/\n/g) || []).length;
     let span = run.last;
     if (!span || span.stream !== stream || span.lines >= LINES_PER_SPAN || span.chars >= CHARS_PER_SPAN) {
@@ -116,7 +118,6 @@ export function createRenderer() {
       trim(run);
     }
     span.element.dataset.lastSeq = String(event.seq);
-    if (restart) clearLine(span.element);
     span.lines += newLines;
     span.chars += text.length;
     for (const segment of parseAnsi(text, run.ansi[stream])) {
@@ -165,19 +166,47 @@ export function createRenderer() {
   }
 
   /** Removes the span's text after its last newline (the line a \r starts again). */
+  /** Removes the element's text after its last newline; true if it had one (the line starts there). */
   function clearLine(element) {
     for (let node = element.lastChild; node;) {
       const before = node.previousSibling;
-      if (node.nodeType === Node.ELEMENT_NODE && node.classList.contains('visually-hidden')) return;
+      if (node.nodeType === Node.ELEMENT_NODE && node.classList.contains('visually-hidden')) return false;
       const content = node.textContent;
       const at = content.lastIndexOf('\n');
       if (at >= 0) {
         if (node.nodeType === Node.TEXT_NODE) node.deleteData(at + 1, content.length - at - 1);
         else node.textContent = content.slice(0, at + 1);
-        return;
+        return true;
       }
       node.remove();
       node = before;
+    }
+    return false;
+  }
+
+  /**
+   * Clears the run's unterminated last line across spans: a long progress bar fills more than
+   * one span, and a terminal line is shared by stdout and stderr. Spans left without text are
+   * removed, and the character counts follow what is left, so overwritten text neither stays
+   * on the page nor counts towards a new span or the collapsed size.
+   */
+  function clearTail(run) {
+    for (let element = run.pre.lastElementChild; element;) {
+      const before = element.previousElementSibling;
+      const was = element.textContent.length;
+      const ended = clearLine(element);
+      const removed = was - element.textContent.length;
+      run.chars = Math.max(0, (run.chars || 0) - removed);
+      const span = run.last && run.last.element === element ? run.last : null;
+      if (span) span.chars = Math.max(0, span.chars - removed);
+      if (ended) return;
+      const empty = [...element.childNodes].every((node) => node.nodeType === Node.ELEMENT_NODE
+        && node.classList.contains('visually-hidden'));
+      if (empty) {
+        element.remove();
+        if (span) run.last = null;
+      }
+      element = before;
     }
   }
 

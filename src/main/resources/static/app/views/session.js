@@ -503,9 +503,12 @@ export default async function view(ctx) {
   // ---- sending ----
   let outbox = null;
   if (canSend) {
+    const owner = shell.me.id || shell.me.login;
     outbox = createOutbox({
       sessionId: id,
-      owner: shell.me.id || shell.me.login,
+      owner,
+      // Checked before every delivery: the browser's login may have changed since the view began.
+      isOwner: () => !!shell.me && (shell.me.id || shell.me.login) === owner,
       signal,
       onChange: showOutbox,
       onBusy: (item, error) => {
@@ -553,12 +556,19 @@ export default async function view(ctx) {
     // The outbox lives with this view: say so when leaving it with messages not sent yet (after
     // the router has cleared the notice for the next page; not after a logout, which drops them).
     ctx.onLeave(() => {
-      const unsent = outbox.items.filter((i) => i.state !== 'expired').length;
-      if (!unsent) return;
+      const waiting = outbox.items.filter((i) => i.state !== 'expired');
+      if (!waiting.length) return;
+      // Only what is sent by itself is promised; held, busy and failed items wait for a click.
+      const auto = waiting.filter((i) => i.auto).length;
+      const manual = waiting.length - auto;
+      const parts = [];
+      if (auto) parts.push((auto === 1 ? 'it is' : auto + ' are') + ' sent when you open that session again');
+      if (manual) parts.push((manual === 1 ? '1 needs' : manual + ' need') + ' your action there (Retry or Discard)');
+      if (auto && manual && auto === 1) parts[0] = '1 is sent when you open that session again';
       setTimeout(() => {
         if (!shell.me) return;
-        shell.notify((unsent === 1 ? '1 message' : unsent + ' messages') + ' to “' + title + '” not sent yet: '
-          + (unsent === 1 ? 'it is' : 'they are') + ' sent when you open that session again.', 'error');
+        shell.notify((waiting.length === 1 ? '1 message' : waiting.length + ' messages') + ' to “' + title
+          + '” not sent yet: ' + parts.join('; ') + '.', 'error');
       }, 0);
     });
   }

@@ -156,6 +156,10 @@ class SessionOutboxBrowserTest {
         Browser b = as(project, "member");
         String tabB = b.driver().getWindowHandle();
         open(b, project, session);
+        // Tab B takes over tab A's item only when the test says so (below), not after a
+        // delay
+        // that a slow machine could reach before "from tab B" is typed.
+        b.script("document.documentElement.dataset.outboxForeignDelay = '3600000'");
         b.driver().switchTo().newWindow(WindowType.TAB);
         String tabA = b.driver().getWindowHandle();
         open(b, project, session);
@@ -176,6 +180,9 @@ class SessionOutboxBrowserTest {
         b.driver().switchTo().window(tabA);
         b.driver().close();
         b.driver().switchTo().window(tabB);
+        // What the stream's reconnect or the browser's 'online' does: send what is
+        // pending.
+        b.script("window.dispatchEvent(new Event('online'))");
         b.waitUntil(Duration.ofSeconds(90), d -> {
             for (WebElement retry : d.findElements(By.cssSelector(".outbox-item[data-state=busy] button.retry"))) {
                 if (idle(session)) {
@@ -184,9 +191,129 @@ class SessionOutboxBrowserTest {
             }
             return messages(session).stream().anyMatch(m -> m.endsWith(":from tab A"));
         });
-        b.waitUntil(d -> d.findElements(By.cssSelector(".outbox-item")).isEmpty());
+        b.waitUntil(Duration.ofSeconds(60), d -> {
+            for (WebElement retry : d.findElements(By.cssSelector(".outbox-item[data-state=busy] button.retry"))) {
+                if (idle(session)) {
+                    retry.click();
+                }
+            }
+            return d.findElements(By.cssSelector(".outbox-item")).isEmpty();
+        });
         assertThat(outboxKeys(b)).isEmpty();
         assertThat(messages(session)).hasSize(2);
+        b.script("delete document.documentElement.dataset.outboxForeignDelay");
+    }
+
+    @Test
+    void aPendingItemIsNeverSentAsAnotherUserWhoLoggedInInAnotherTab() {
+        String project = api.newProject("ob6");
+        UUID session = api.newSession(project);
+        Browser b = as(project, "member");
+        String loginA = (String) b.script("return fetch('/api/me').then(r => r.json()).then(me => me.login)");
+        String tab1 = b.driver().getWindowHandle();
+        open(b, project, session);
+        b.script(BLOCK_SENDS);
+        type(b, "A private text");
+        b.waitUntil(d -> d.findElement(By.cssSelector(".outbox-item[data-state=failed]")));
+
+        // A's login is gone (expired: no Logout click); bob logs in in another tab.
+        b.driver().manage().deleteAllCookies();
+        String bob = "bob-" + Long.toString(System.nanoTime(), 36);
+        api.createUser(bob, "password-of-" + bob, false);
+        assertThat(api.put("/api/projects/" + project + "/members/" + bob, "{\"role\":\"member\"}").status()).isIn(200,
+                201);
+        b.driver().switchTo().newWindow(WindowType.TAB);
+        String tab2 = b.driver().getWindowHandle();
+        b.login(bob, "password-of-" + bob);
+
+        // Tab 1 could send again now (with bob's cookie): it does not, and it leaves A's
+        // view.
+        b.driver().switchTo().window(tab1);
+        b.script("window.__blockSends = false; window.dispatchEvent(new Event('online'))");
+        b.await(By.id("login"));
+        assertThat(messages(session)).isEmpty();
+        assertThat(outboxKeys(b)).hasSize(1);
+
+        // The item is A's: it is delivered once A is back, as A.
+        b.login(loginA, "password-of-" + loginA);
+        open(b, project, session);
+        b.waitUntil(Duration.ofSeconds(30), d -> messages(session).size() == 1);
+        assertThat(messages(session)).singleElement().isEqualTo(loginA + ":A private text");
+        b.waitUntil(d -> d.findElements(By.cssSelector(".outbox-item")).isEmpty());
+        b.waitUntil(Duration.ofSeconds(30), d -> idle(session));
+        b.driver().switchTo().window(tab2);
+        b.driver().close();
+        b.driver().switchTo().window(tab1);
+    }
+
+    @Test
+    void anItemStoppedInItsTabIsNotSentByAnotherTab() {
+        String project = api.newProject("ob7");
+        UUID session = api.newSession(project);
+        Browser b = as(project, "member");
+        String tabB = b.driver().getWindowHandle();
+        open(b, project, session);
+        // Tab B's takeover would come after the run (6 s > sleep 2): it must not come at
+        // all.
+        b.script("document.documentElement.dataset.outboxForeignDelay = '6000'");
+        b.driver().switchTo().newWindow(WindowType.TAB);
+        String tabA = b.driver().getWindowHandle();
+        open(b, project, session);
+        type(b, "sleep 2");
+        b.await(By.cssSelector(".run[data-status=running]"));
+        type(b, "second");
+        WebElement busy = b.await(By.cssSelector(".outbox-item[data-state=busy]"));
+        assertThat(busy.getText()).contains("second", "busy");
+
+        // Tab B shows the item as stopped (no "being sent from another tab"), and never
+        // sends it.
+        b.driver().switchTo().window(tabB);
+        b.waitUntil(d -> {
+            List<WebElement> rows = d.findElements(By.cssSelector(".outbox-item"));
+            return rows.size() == 1 && rows.get(0).getText().contains("Not sent")
+                    && !rows.get(0).getText().contains("another tab");
+        });
+        b.waitUntil(Duration.ofSeconds(30),
+                d -> d.findElements(By.cssSelector(".run[data-status=succeeded]")).size() == 1);
+        b.script("window.dispatchEvent(new Event('online'))");
+        assertThat(b.driver().findElements(By.cssSelector(".outbox-item"))).hasSize(1);
+        assertThat(messages(session)).singleElement().asString().endsWith(":sleep 2");
+
+        // The owner's tab discards it: gone in both.
+        b.driver().switchTo().window(tabA);
+        b.driver().findElement(By.cssSelector(".outbox-item button.discard")).click();
+        b.waitUntil(d -> d.findElements(By.cssSelector(".outbox-item")).isEmpty());
+        b.driver().close();
+        b.driver().switchTo().window(tabB);
+        b.waitUntil(d -> d.findElements(By.cssSelector(".outbox-item")).isEmpty());
+        assertThat(messages(session)).hasSize(1);
+        b.script("delete document.documentElement.dataset.outboxForeignDelay");
+    }
+
+    @Test
+    void sendNowChecksTheAgeWhenClicked() {
+        String project = api.newProject("ob8");
+        UUID session = api.newSession(project);
+        Browser b = as(project, "member");
+        String owner = (String) b.script("return fetch('/api/me').then(r => r.json()).then(me => me.id)");
+        // 20 s short of the server's 24 h key retention (by the browser's clock).
+        long createdAt = (Long) b.script("return Date.now()") - 24 * 3600_000L + 20_000L;
+        b.script("localStorage.setItem(arguments[0], arguments[1])",
+                "collab.outbox." + owner + "." + session + ".old-1",
+                "{\"key\":\"old-1\",\"text\":\"almost a day old\",\"createdAt\":" + createdAt + ",\"owner\":\"" + owner
+                        + "\",\"auto\":true}");
+        open(b, project, session);
+        WebElement held = b.await(By.cssSelector(".outbox-item[data-state=held]"));
+        // The tab stays open until the key may be gone; then the user clicks Send now.
+        b.waitUntil(Duration.ofSeconds(60),
+                d -> (Long) b.script("return Date.now()") > createdAt + 24 * 3600_000L + 500);
+        held.findElement(By.cssSelector("button.retry")).click();
+        WebElement expired = b.await(By.cssSelector(".outbox-item[data-state=expired]"));
+        assertThat(expired.getText()).contains("almost a day old", "Expired");
+        assertThat(expired.findElement(By.cssSelector("button.retry")).isDisplayed()).isFalse();
+        assertThat(messages(session)).isEmpty();
+        expired.findElement(By.cssSelector("button.discard")).click();
+        b.waitUntil(d -> d.findElements(By.cssSelector(".outbox-item")).isEmpty());
     }
 
     @Test
@@ -208,7 +335,8 @@ class SessionOutboxBrowserTest {
         assertThat(held.getText()).contains("two hours old", "Not sent (written");
         assertThat(held.findElement(By.cssSelector("button.retry")).getText()).isEqualTo("Send now");
         WebElement expired = b.await(By.cssSelector(".outbox-item[data-state=expired]"));
-        assertThat(expired.getText()).contains("a day old", "Expired — not sent", "Copy your text");
+        assertThat(expired.getText()).contains("a day old", "Expired — not sent", "Check the timeline",
+                "copy your text");
         assertThat(expired.findElements(By.cssSelector("button.retry")).get(0).isDisplayed()).isFalse();
 
         // A fresh send goes through; the old ones did not go with it.

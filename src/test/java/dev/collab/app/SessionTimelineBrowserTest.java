@@ -109,6 +109,34 @@ class SessionTimelineBrowserTest {
     }
 
     @Test
+    void aProgressBarLongerThanASpanShowsOnlyItsLastState() {
+        String project = api.newProject("tl-cr");
+        UUID session = api.newSession(project);
+        String runId = UUID.randomUUID().toString();
+        eventLog.append(session, "run.started", Map.of("runId", runId, "messageId", "m", "by", Api.ADMIN_LOGIN));
+        output(session, runId, "downloading\n");
+        // 150 updates of 100 characters: 15 KB, more than three times a span's bound (and
+        // fewer
+        // events than the first page of history, so all of them are shown).
+        for (int p = 1; p <= 150; p++) {
+            output(session, runId, "\r" + String.format("%3d%% ", p * 100 / 150) + "#".repeat(95));
+        }
+        output(session, runId, "\ndone\n");
+        long end = eventLog
+            .append(session, "run.finished", Map.of("runId", runId, "status", "succeeded", "exitCode", 0))
+            .seq();
+        Browser b = admin();
+        b.go("/p/" + project + "/s/" + session);
+        b.waitUntil(d -> d.findElements(By.cssSelector("#timeline [data-finished-seq='" + end + "']")).size() == 1);
+        WebElement run = b.driver().findElement(By.cssSelector(".run[data-run-id='" + runId + "']"));
+        String text = run.findElement(By.cssSelector("pre.output")).getText();
+        assertThat(text).isEqualTo("downloading\n100% " + "#".repeat(95) + "\ndone");
+        assertThat(text).doesNotContain("99%");
+        // The overwritten states do not count: three short lines are not collapsed.
+        assertThat(run.findElement(By.cssSelector("button.expand-output")).isDisplayed()).isFalse();
+    }
+
+    @Test
     void loadEarlierIsNotUndoneByTheNextLiveEventAndNothingMovesUnderTheReader() {
         String project = api.newProject("tl2");
         UUID session = api.newSession(project);
