@@ -7,6 +7,7 @@ import java.util.Map;
  * session's log: {@code agent.text}, {@code tool.call}, {@code tool.result},
  * {@code usage}, or {@code output} for a line that did not parse. The runner adds
  * {@code runId} to {@code data}.
+ *
  * @param type the event type (docs/api.md)
  * @param data the event's data without {@code runId}
  */

@@ -45,6 +45,7 @@ public interface ApprovalGate {
 
     /**
      * How a request was decided.
+     *
      * @param allowed true: the agent may use the tool
      * @param by the login of the person who decided; null when nobody did
      * @param reason null when a person decided; otherwise {@code timeout} or
