@@ -13,6 +13,7 @@ case "$msg" in
   utf8*) printf '\303'; sleep 0.3; printf '\251t\303\251 \360\237'; sleep 0.3; printf '\230\200 fin\n' ;;
   nul*) printf 'a\000b\n' ;;
   noisy*) i=1; while [ "$i" -le 2000 ]; do echo "warning $i: something odd on stderr" >&2; i=$((i + 1)); done; echo "done"; exit 2 ;;
+  showenv*) env; echo "--- .git/config"; cat .git/config; echo "--- end" ;;
   env*) echo "session=$COLLAB_SESSION_ID run=$COLLAB_RUN_ID pwd=$(pwd)" ;;
   *) echo "you said: $msg" ;;
 esac

@@ -5,7 +5,9 @@ import java.util.List;
 import dev.collab.access.ProjectAccess;
 import dev.collab.access.Role;
 import dev.collab.api.ProblemResponses;
+import dev.collab.web.ApiException;
 import dev.collab.web.ProblemCode;
+import dev.collab.workspace.Workspaces;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.Parameter;
 import io.swagger.v3.oas.annotations.headers.Header;
@@ -32,9 +34,12 @@ class ProjectController {
 
     private final ProjectAccess access;
 
-    ProjectController(Projects projects, ProjectAccess access) {
+    private final Workspaces workspaces;
+
+    ProjectController(Projects projects, ProjectAccess access, Workspaces workspaces) {
         this.projects = projects;
         this.access = access;
+        this.workspaces = workspaces;
     }
 
     /**
@@ -55,6 +60,9 @@ class ProjectController {
             @RequestHeader(name = "If-None-Match", required = false) @Parameter(
                     description = "`*`: create only (an existing project with other settings is a 409)") @Nullable String ifNoneMatch) {
         ProjectKey.require(key);
+        if (settings.repoUrl() != null && RepositoryUrls.isFile(settings.repoUrl()) && !workspaces.allowFileRepos()) {
+            throw ApiException.invalid("repoUrl", RepositoryUrls.FILE_NOT_ALLOWED);
+        }
         boolean createOnly = ifNoneMatch != null && ifNoneMatch.trim().equals("*");
         Projects.Saved saved = projects.save(key, settings, createOnly);
         return switch (saved.outcome()) {

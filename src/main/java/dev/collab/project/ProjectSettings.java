@@ -11,10 +11,9 @@ import org.jspecify.annotations.Nullable;
  *
  * @param name 1..200 characters, not blank
  * @param repoUrl a repository URL ({@code https://…}, {@code ssh://…},
- * {@code git@host:path}) or null
+ * {@code user@host:path}, {@code file://…} where allowed: {@link RepositoryUrls}) or null
  */
 record ProjectSettings(@NotBlank @Size(max = 200) String name, @Schema(types = {
-        "string", "null" }) @Size(max = 2048) @Pattern(
-                regexp = "^((https?|ssh|git|file)://\\S+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\\S+)$",
-                message = "must be a repository URL (https://, ssh://, git://, file:// or user@host:path)") @Nullable String repoUrl){
+        "string", "null" }) @Size(max = 2048) @Pattern(regexp = RepositoryUrls.PATTERN,
+                message = RepositoryUrls.ALLOWED) @Nullable String repoUrl){
 }

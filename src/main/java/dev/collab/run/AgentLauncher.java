@@ -7,7 +7,11 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.UUID;
 
+import dev.collab.checkout.Checkouts;
 import dev.collab.workspace.Workspaces;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 /**
@@ -19,16 +23,42 @@ import org.springframework.stereotype.Component;
 @Component
 class AgentLauncher {
 
+    private static final Logger log = LoggerFactory.getLogger(AgentLauncher.class);
+
     private final AgentCommand command;
+
+    private final Checkouts checkouts;
 
     private final Workspaces workspaces;
 
     private final RunnerProperties properties;
 
-    AgentLauncher(AgentCommand command, Workspaces workspaces, RunnerProperties properties) {
+    AgentLauncher(AgentCommand command, Workspaces workspaces, RunnerProperties properties, Checkouts checkouts) {
         this.command = command;
+        this.checkouts = checkouts;
         this.workspaces = workspaces;
         this.properties = properties;
+    }
+
+    /**
+     * Issue 15 (checkout module): the first step of a run, before the agent starts. The
+     * project's repository is cloned into the workspace unless it is there already.
+     * @param stopped true once the run is being stopped (the clone is killed)
+     * @return null when the agent may start (or the run was stopped meanwhile, which the
+     * caller sees), else how the run ends ({@code workspace-failed})
+     */
+    Runs.@Nullable Outcome prepareWorkspace(UUID sessionId, UUID runId, java.util.function.BooleanSupplier stopped) {
+        Checkouts.Preparation preparation;
+        try {
+            preparation = checkouts.prepare(sessionId, runId, stopped);
+        }
+        catch (RuntimeException e) {
+            log.warn("Run {}: preparing the workspace failed: {}", runId, e.toString());
+            return new Runs.Outcome("failed", null, "workspace-failed",
+                    "The workspace could not be prepared (details in the server log).");
+        }
+        return preparation instanceof Checkouts.Preparation.Failed failed
+                ? new Runs.Outcome("failed", null, "workspace-failed", failed.message()) : null;
     }
 
     /**

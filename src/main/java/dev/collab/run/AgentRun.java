@@ -156,6 +156,14 @@ final class AgentRun {
     }
 
     private Runs.Outcome execute() {
+        // Issue 15 (checkout): the project's repository first; a stop meanwhile is seen
+        // below.
+        Runs.Outcome notPrepared = context.launcher()
+            .prepareWorkspace(sessionId, runId, () -> stopRequest.reason() != null);
+        if (notPrepared != null) {
+            finishing = true;
+            return notPrepared;
+        }
         Process agent;
         starting.lock();
         try {

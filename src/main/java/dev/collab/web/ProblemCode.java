@@ -43,6 +43,11 @@ public enum ProblemCode {
      * time.
      */
     DATABASE_BUSY("database-busy", HttpStatus.SERVICE_UNAVAILABLE, "Database busy"),
+    /**
+     * A session's diff took longer than collab.workspace.git.diff-timeout; Retry-After
+     * says when to try again.
+     */
+    DIFF_TIMEOUT("diff-timeout", HttpStatus.SERVICE_UNAVAILABLE, "Diff timeout"),
     INTERNAL_ERROR("internal-error", HttpStatus.INTERNAL_SERVER_ERROR, "Internal error");
 
     private final String slug;

@@ -20,8 +20,19 @@ public class Workspaces {
 
     private final Path root;
 
+    private final boolean allowFileRepos;
+
     Workspaces(WorkspaceProperties properties, CollabProperties collab) {
         this.root = WritableDirectories.require(properties.rootUnder(collab.dataDir()), "collab.workspace.root");
+        this.allowFileRepos = properties.allowFileRepos();
+    }
+
+    /**
+     * Whether a project's repository may be a {@code file://} URL
+     * ({@code collab.workspace.allow-file-repos}).
+     */
+    public boolean allowFileRepos() {
+        return allowFileRepos;
     }
 
     public Path root() {

@@ -39,7 +39,9 @@ public class CollabTestInitializer implements ApplicationContextInitializer<Conf
                     "collab.sweeper.initial-delay=1h", "collab.stream.heartbeat=500ms",
                     // A stalled stream client is cut off when a blocked write times out.
                     "server.jetty.connection-idle-timeout=3s", "collab.runner.command=sh," + testAgent(),
-                    "collab.runner.timeout=4s", "collab.runner.lease=2s", "collab.runner.interrupt-grace=1s")
+                    "collab.runner.timeout=4s", "collab.runner.lease=2s", "collab.runner.interrupt-grace=1s",
+                    // Projects of the tests clone local bare repositories (GitRepos).
+                    "collab.workspace.allow-file-repos=true")
             .and(java.util.stream.Stream.<String>empty())
             .applyTo(context.getEnvironment(), TestPropertyValues.Type.MAP, "collabTestDefaults");
         // The server stops with its context, and a later one may get its port: drop its
