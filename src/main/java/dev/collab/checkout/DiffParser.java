@@ -210,19 +210,24 @@ final class DiffParser {
                 block.put("to", unquote(line.substring(line.indexOf(" to ") + 4)));
             }
             else if (line.startsWith("+++ ")) {
-                String target = line.substring(4);
+                String target = withoutTab(line.substring(4));
                 if (!target.equals("/dev/null")) {
                     block.put("to", stripPrefix(unquote(target)));
                 }
             }
             else if (line.startsWith("--- ")) {
-                String source = line.substring(4);
+                String source = withoutTab(line.substring(4));
                 if (!source.equals("/dev/null")) {
                     block.put("from", stripPrefix(unquote(source)));
                 }
             }
         }
         return false;
+    }
+
+    /** Git ends a ---/+++ path that holds a space with a tab (as GNU diff does). */
+    private static String withoutTab(String path) {
+        return path.endsWith("\t") ? path.substring(0, path.length() - 1) : path;
     }
 
     /** The block's new path (its old one for a deletion). */

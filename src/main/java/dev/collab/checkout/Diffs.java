@@ -159,7 +159,10 @@ class Diffs implements DisposableBean {
             env.put("GIT_OPTIONAL_LOCKS", "0");
             Git.Watch watch = new Git.Watch(clock.instant().plus(properties.diffTimeout()), cancelled, null);
             List<String> safe = safeConfiguration(directory, env, watch);
-            git.output(directory, command(safe, "add", "-A", "--", ".", NOT_RESERVED), env, watch, 1 << 16);
+            // Everything into the temporary index (.collab/ is ignored through
+            // info/exclude; an exclude pathspec here would make git add fail on it), then
+            // the diffs leave .collab/ out whatever the agent did to info/exclude.
+            git.output(directory, command(safe, "add", "-A", "--", "."), env, watch, 1 << 16);
             String listing = git.output(directory,
                     command(safe, "diff", "--cached", "--no-ext-diff", "--no-textconv", "--no-color", "--no-relative",
                             "-M", "--raw", "--numstat", "-z", "--no-abbrev", base, "--", ".", NOT_RESERVED),

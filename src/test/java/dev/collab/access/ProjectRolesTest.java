@@ -343,9 +343,11 @@ class ProjectRolesTest {
     void everyActionIsAuditedWithItsActorAndNoMessageText() {
         String project = api.newProject("audit");
         Caller admin = user("padmin", project, "admin");
+        // A repository the session clones (a local one: the tests allow file://).
+        String repoUrl = dev.collab.support.GitRepos
+            .url(dev.collab.support.GitRepos.bare("secret-token.git", java.util.Map.of("a.txt", "a\n")));
         assertThat(admin.api()
-            .put("/api/projects/" + project,
-                    "{\"name\":\"audited\",\"repoUrl\":\"https://user:secret-token@example.com/a.git\"}")
+            .put("/api/projects/" + project, Api.json(java.util.Map.of("name", "audited", "repoUrl", repoUrl)))
             .status()).isEqualTo(200);
         Api.Response created = admin.api().post("/api/projects/" + project + "/sessions", "{}");
         UUID session = UUID.fromString(created.json().get("id").asString());
@@ -378,7 +380,7 @@ class ProjectRolesTest {
             assertThat(row.requestId()).isNotBlank();
         });
         assertThat(rows.getFirst().actor()).isEqualTo(Api.ADMIN_LOGIN);
-        assertThat(rows.get(1).details()).contains("repoUrl").doesNotContain("secret-token", "example.com");
+        assertThat(rows.get(1).details()).contains("repoUrl").doesNotContain("secret-token", repoUrl);
         assertThat(rows.get(3).target()).isEqualTo("session:" + session);
         assertThat(rows.get(3).details()).contains(runId).doesNotContain("the-secret-text", "sleep");
         assertThat(rows.get(4).details()).contains(runId);

@@ -155,6 +155,39 @@ class ProjectApiTest {
             .isEqualTo(201);
     }
 
+    /**
+     * Only what the workspace's clone fetches safely: https, ssh, scp-like, file:// where
+     * allowed (the tests allow it); nothing that carries a password or could be an option
+     * or another transport.
+     */
+    @Test
+    void repositoryUrlsAreHttpsSshOrScpLike() {
+        for (String url : List.of("https://github.com/acme/web.git", "https://git.example:8443/a/b",
+                "https://robot@git.example/a.git", "ssh://git@github.com/acme/web.git", "ssh://host:2222/srv/repo",
+                "git@github.com:acme/web.git", "deploy_user@10.0.0.1:repos/x.git", "file:///srv/repos/x.git",
+                "https://[::1]/repo.git")) {
+            Api.Response response = api.checkingRequests()
+                .put("/api/projects/" + key("ok"), Api.json(java.util.Map.of("name", "ok", "repoUrl", url)));
+            assertThat(response.status()).as(url + " -> " + response).isEqualTo(201);
+        }
+        for (String url : List.of("http://github.com/acme/web.git", "git://github.com/acme/web.git",
+                "ext::sh -c touch% /tmp/pwned", "-uhelp", "--upload-pack=touch /tmp/x",
+                "https://user:secret-pw@github.com/a.git", "https://:secret-pw@github.com/a.git",
+                "ssh://-oProxyCommand=x/repo", "ssh://git@-host/repo", "git@-oProxyCommand=x:repo",
+                "https://github.com/a b.git", "https://github.com/a\tb.git", "https://github.com/a\nb",
+                "https://github.com/a\u00a0b", "ftp://host/repo", "/srv/repos/x.git", "host:repo.git", "file:relative",
+                "HTTPS://github.com/a.git", "https://")) {
+            Api.Response response = api.put("/api/projects/" + key("bad"),
+                    Api.json(java.util.Map.of("name", "bad", "repoUrl", url)));
+            assertThat(response.status()).as(url + " -> " + response).isEqualTo(400);
+            assertThat(response.json().get("code").asString()).isEqualTo("validation-failed");
+            assertThat(response.json().get("errors").get(0).get("field").asString()).isEqualTo("repoUrl");
+            assertThat(response.json().get("errors").get(0).get("message").asString()).contains("https://", "ssh://",
+                    "user@host:path");
+            assertThat(response.text()).doesNotContain("secret-pw");
+        }
+    }
+
     @Test
     void malformedBodiesAreProblems() {
         String key = key("malformed");
