@@ -31,9 +31,11 @@ RUN --mount=type=cache,target=/root/.m2 ./mvnw -B -ntp -Dteam-mode-only -Dmaven.
 # ---- runtime: JRE, tini as PID 1, curl for the container health check ----------------------
 FROM eclipse-temurin:25.0.3_9-jre-noble AS runtime
 # tini reaps the agents' orphaned children (the JVM as PID 1 would leave zombies) and forwards
-# SIGTERM to the JVM, which drains. curl serves the ECS container health check.
+# SIGTERM to the JVM, which drains. curl serves the ECS container health check. git clones the
+# project's repository into a session's workspace and computes its diff; openssh-client serves
+# ssh:// and user@host:path repositories (docs/runner.md, "The project's repository").
 RUN apt-get update \
- && apt-get install -y --no-install-recommends tini curl \
+ && apt-get install -y --no-install-recommends tini curl git openssh-client \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 collab \
  && useradd --system --uid 10001 --gid collab --home-dir /var/lib/collab --shell /usr/sbin/nologin collab \

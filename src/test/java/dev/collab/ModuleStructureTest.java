@@ -33,8 +33,8 @@ class ModuleStructureTest {
     @Test
     void theModulesAreTheDocumentedOnes() {
         assertThat(modules.stream().map(ApplicationModule::getIdentifier).map(Object::toString))
-            .containsExactlyInAnyOrder("access", "api", "app", "cluster", "database", "event", "message", "ops",
-                    "project", "run", "session", "stream", "web", "workspace");
+            .containsExactlyInAnyOrder("access", "api", "app", "checkout", "cluster", "database", "event", "message",
+                    "ops", "project", "run", "session", "stream", "web", "workspace");
         // The demo agent is a sub-package of run, so internal to it, not a module of its
         // own.
         assertThat(modules.getModuleByType(DemoAgent.class)).map(ApplicationModule::getIdentifier)
@@ -64,6 +64,17 @@ class ModuleStructureTest {
     void accessDependsOnNoFeature() {
         assertThat(dependenciesOf("access")).containsExactly("api", "cluster", "ops", "web");
         assertThat(dependenciesOf("project")).contains("access");
+    }
+
+    /**
+     * The checkout (issue 15) sits between the run and the session: the run asks it for
+     * the repository before the agent starts; it knows no run.
+     */
+    @Test
+    void theCheckoutKnowsNoRun() {
+        assertThat(dependenciesOf("checkout")).containsExactlyInAnyOrder("access", "api", "event", "project", "session",
+                "web", "workspace");
+        assertThat(dependenciesOf("run")).contains("checkout");
     }
 
     /**

@@ -6,8 +6,9 @@
  * {@link dev.collab.project.Projects}, {@link dev.collab.project.Project} and
  * {@link dev.collab.project.ProjectKey} (the key rule, checked before any query), which
  * {@code session} uses to create sessions in a project. Depends on {@code web} and
- * {@code api} only (problems). The identity module to come ({@code access}) will answer
- * here who may see and act on a project.
+ * {@code api} (problems), {@code access} (roles) and {@code workspace} (whether
+ * {@code file://} repositories are allowed). The identity module to come ({@code access})
+ * will answer here who may see and act on a project.
  */
 @NullMarked
 package dev.collab.project;

@@ -15,10 +15,11 @@
  * {@code message}, which records and launches a run, and implements {@code session}'s
  * {@code InterruptedRuns}, so that ending a session finishes its run without
  * {@code session} depending on this module. Depends on {@code session} (the state),
- * {@code event} (the appends), {@code workspace} (the working directory), {@code cluster}
- * (the control channel), {@code ops}, {@code web} and {@code api}. The sub-package
- * {@code demo} is internal: the demo agent's main class, copied out and started as its
- * own JVM when no command is configured.
+ * {@code event} (the appends), {@code workspace} (the working directory),
+ * {@code checkout} (the project's repository, cloned before the agent starts),
+ * {@code cluster} (the control channel), {@code ops}, {@code web} and {@code api}. The
+ * sub-package {@code demo} is internal: the demo agent's main class, copied out and
+ * started as its own JVM when no command is configured.
  */
 @NullMarked
 package dev.collab.run;

@@ -52,6 +52,14 @@ class DockerfileTest {
             .contains("COLLAB_WORKSPACE_ROOT=/workspaces");
     }
 
+    /** The runtime image clones projects' repositories (issue 15): git and ssh. */
+    @Test
+    void theRuntimeImageShipsGitAndSsh() {
+        String runtime = between("AS runtime", "WORKDIR /app");
+        assertThat(runtime).containsPattern("install -y --no-install-recommends [^\\n]*\\bgit\\b")
+            .contains("openssh-client");
+    }
+
     @Test
     void baseImagesArePinnedToJava25AndTheBuildIsTeamModeOnly() {
         assertThat(dockerfile).containsPattern("(?m)^FROM eclipse-temurin:25(\\.\\d+)*(_\\d+)?-jdk-\\w+ AS build$")
