@@ -132,8 +132,9 @@ public class Checkouts {
         }
         Path directory = workspaces.directoryOf(sessionId);
         Optional<Checkout> existing = find(sessionId);
-        if (existing.isPresent() && existing.get().state().equals("ready") && existing.get().baseCommit() != null
-                && Files.isDirectory(directory.resolve(".git"), LinkOption.NOFOLLOW_LINKS)) {
+        // Ready is ready, whatever the agent did since (even deleting .git): cloning again
+        // would empty the directory, and with it the agent's work.
+        if (existing.isPresent() && existing.get().state().equals("ready") && existing.get().baseCommit() != null) {
             return new Preparation.Ready(existing.get().baseCommit(), existing.get().branch());
         }
         String branch = branchOf(sessionId);

@@ -135,7 +135,7 @@ final class DiffParser {
         int budget = maxLines;
         FileBuilder file = null;
         Diff.Hunk hunk = null;
-        List<String> lines = null;
+        List<String> lines = new ArrayList<>();
         int oldLeft = 0;
         int newLeft = 0;
         String header = null;

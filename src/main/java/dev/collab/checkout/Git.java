@@ -190,7 +190,8 @@ class Git {
         }
         catch (IOException e) {
             killTree(process);
-            throw new GitException(endedOr(ended, Failure.FAILED), tailOf(stderr));
+            Failure reason = endedOr(ended, null);
+            throw new GitException(reason != null ? reason : Failure.FAILED, tailOf(stderr));
         }
         catch (InterruptedException e) {
             killTree(process);
