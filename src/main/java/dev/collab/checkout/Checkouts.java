@@ -132,7 +132,8 @@ public class Checkouts {
         }
         Path directory = workspaces.directoryOf(sessionId);
         Optional<Checkout> existing = find(sessionId);
-        // Ready is ready, whatever the agent did since (even deleting .git): cloning again
+        // Ready is ready, whatever the agent did since (even deleting .git): cloning
+        // again
         // would empty the directory, and with it the agent's work.
         if (existing.isPresent() && existing.get().state().equals("ready") && existing.get().baseCommit() != null) {
             return new Preparation.Ready(existing.get().baseCommit(), existing.get().branch());

@@ -28,8 +28,9 @@ import static org.awaitility.Awaitility.await;
  * workspace as the reference. Prints {@code BENCH} lines (also into
  * {@code target/bench/diff-bench.txt}), then fails if the target was missed.
  * <p>
- * Not part of {@code ./mvnw verify}: the name matches none of Surefire's default patterns,
- * and it only runs with {@code -Dbench=true}. Run it with {@code src/bench/diff-bench.sh}.
+ * Not part of {@code ./mvnw verify}: the name matches none of Surefire's default
+ * patterns, and it only runs with {@code -Dbench=true}. Run it with
+ * {@code src/bench/diff-bench.sh}.
  */
 @IntegrationTest
 @EnabledIfSystemProperty(named = "bench", matches = "true")
