@@ -43,6 +43,8 @@ class SlowGitTest {
                 for argument in "$@"; do
                   case "$argument" in
                     *slow-clone*) sleep 300 & echo $! > "%1$s/clone-$$"; wait; exit 1 ;;
+                    *big-clone*) eval target=\\${$#}; mkdir -p "$target"; head -c 3000000 /dev/zero > "$target/big"
+                      sleep 300 & echo $! > "%1$s/big-$$"; wait; exit 1 ;;
                   esac
                 done
                 if [ -e "$PWD/slow-diff" ]; then sleep 300 & echo $! > "%1$s/diff-$$"; wait; exit 1; fi
@@ -52,6 +54,7 @@ class SlowGitTest {
         registry.add("collab.workspace.git.executable", script::toString);
         registry.add("collab.workspace.git.clone-timeout", () -> "5s");
         registry.add("collab.workspace.git.diff-timeout", () -> "1s");
+        registry.add("collab.workspace.git.clone-max-size", () -> "1MB");
     }
 
     @Autowired
@@ -125,6 +128,19 @@ class SlowGitTest {
         JsonNode error = last(session, "error");
         assertThat(error.get("code").asString()).isEqualTo("workspace-failed");
         assertThat(error.get("message").asString()).contains("took longer than");
+    }
+
+    @Test
+    void aCloneLargerThanAllowedIsStoppedAndFailsTheRun() throws Exception {
+        Path bare = GitRepos.bare("big-clone.git", Map.of("a.txt", "a\n"));
+        UUID session = session(GitRepos.url(bare));
+        assertThat(api.sendMessage(session, "hello", null).status()).isEqualTo(202);
+        await().atMost(WAIT).until(() -> has(session, "run.finished"));
+        assertThat(last(session, "run.finished").get("status").asString()).isEqualTo("failed");
+        JsonNode error = last(session, "error");
+        assertThat(error.get("code").asString()).isEqualTo("workspace-failed");
+        assertThat(error.get("message").asString()).contains("larger than");
+        await().atMost(WAIT).until(() -> sleepers("big-").stream().noneMatch(ProcessHandle::isAlive));
     }
 
     @Test
