@@ -21,11 +21,11 @@ import org.jspecify.annotations.Nullable;
 public record Diff(@Schema(allowableValues = {
         "ready", "no-repository", "preparing", "gone" }) String status,
         @Schema(types = { "string", "null" }) @Nullable String baseCommit,
-        @Schema(types = { "string", "null" }) @Nullable String branch, List<File> files, Totals totals,
+        @Schema(types = { "string", "null" }) @Nullable String branch, List<ChangedFile> files, DiffTotals totals,
         boolean truncated){
 
     static Diff without(String status, @Nullable String baseCommit, @Nullable String branch) {
-        return new Diff(status, baseCommit, branch, List.of(), new Totals(0, 0, 0), false);
+        return new Diff(status, baseCommit, branch, List.of(), new DiffTotals(0, 0, 0), false);
     }
 
     /**
@@ -36,11 +36,11 @@ public record Diff(@Schema(allowableValues = {
      * @param binary git sees binary content: no hunks, no line counts
      * @param truncated some of its lines were left out (limits, or a very long line cut)
      */
-    public record File(String path, @Schema(types = {
+    public record ChangedFile(String path, @Schema(types = {
             "string", "null" }) @Nullable String oldPath,
             @Schema(allowableValues = { "added", "modified", "deleted", "renamed", "copied",
                     "type-changed" }) String status,
-            boolean binary, int additions, int deletions, boolean truncated, List<Hunk> hunks){
+            boolean binary, int additions, int deletions, boolean truncated, List<DiffHunk> hunks){
     }
 
     /**
@@ -50,11 +50,11 @@ public record Diff(@Schema(allowableValues = {
      * @param lines each starting with {@code ' '}, {@code '+'}, {@code '-'} or
      * {@code '\'} (no newline at end of file)
      */
-    public record Hunk(String header, int oldStart, int oldLines, int newStart, int newLines, List<String> lines) {
+    public record DiffHunk(String header, int oldStart, int oldLines, int newStart, int newLines, List<String> lines) {
     }
 
     /** Counts over every changed file. */
-    public record Totals(int files, int additions, int deletions) {
+    public record DiffTotals(int files, int additions, int deletions) {
     }
 
 }

@@ -15,7 +15,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Reads git's output for a diff: {@code --raw --numstat -z} (which files changed and how
- * much) and {@code --patch} (their hunks), into {@link Diff.File}s, within the limits.
+ * much) and {@code --patch} (their hunks), into {@link Diff.ChangedFile}s, within the
+ * limits.
  */
 final class DiffParser {
 
@@ -47,7 +48,7 @@ final class DiffParser {
 
         boolean truncated;
 
-        final List<Diff.Hunk> hunks = new ArrayList<>();
+        final List<Diff.DiffHunk> hunks = new ArrayList<>();
 
         FileBuilder(String path, @Nullable String oldPath, String status) {
             this.path = path;
@@ -55,8 +56,9 @@ final class DiffParser {
             this.status = status;
         }
 
-        Diff.File build() {
-            return new Diff.File(path, oldPath, status, binary, additions, deletions, truncated, List.copyOf(hunks));
+        Diff.ChangedFile build() {
+            return new Diff.ChangedFile(path, oldPath, status, binary, additions, deletions, truncated,
+                    List.copyOf(hunks));
         }
 
     }
@@ -134,7 +136,7 @@ final class DiffParser {
         LineReader reader = new LineReader(in);
         int budget = maxLines;
         FileBuilder file = null;
-        Diff.Hunk hunk = null;
+        Diff.DiffHunk hunk = null;
         List<String> lines = new ArrayList<>();
         int oldLeft = 0;
         int newLeft = 0;
@@ -195,7 +197,7 @@ final class DiffParser {
                 newLeft = newLines;
                 lines = new ArrayList<>();
                 String shown = line.length() > MAX_LINE_CHARS ? line.substring(0, MAX_LINE_CHARS) : line;
-                hunk = new Diff.Hunk(shown, oldStart, oldLines, newStart, newLines, lines);
+                hunk = new Diff.DiffHunk(shown, oldStart, oldLines, newStart, newLines, lines);
                 if (file != null) {
                     if (budget <= 0) {
                         file.truncated = true;

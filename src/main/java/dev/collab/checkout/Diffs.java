@@ -185,7 +185,7 @@ class Diffs implements DisposableBean {
             git.run(directory, patch, env, watch,
                     stdout -> cut[0] = DiffParser.parsePatch(stdout, byPath, properties.diffMaxLines()));
             boolean truncated = all.size() > shown.size();
-            List<Diff.File> files = new ArrayList<>(shown.size());
+            List<Diff.ChangedFile> files = new ArrayList<>(shown.size());
             for (DiffParser.FileBuilder file : shown) {
                 if (cut[0] && !file.binary && shownLines(file) < file.additions + file.deletions) {
                     file.truncated = true;
@@ -194,7 +194,7 @@ class Diffs implements DisposableBean {
                 files.add(file.build());
             }
             return new Diff("ready", base, branch, List.copyOf(files),
-                    new Diff.Totals(all.size(), additions, deletions), truncated);
+                    new Diff.DiffTotals(all.size(), additions, deletions), truncated);
         }
         catch (Git.GitException e) {
             if (e.failure() == Git.Failure.TIMEOUT || e.failure() == Git.Failure.STOPPED) {
@@ -236,7 +236,7 @@ class Diffs implements DisposableBean {
 
     private static int shownLines(DiffParser.FileBuilder file) {
         int lines = 0;
-        for (Diff.Hunk hunk : file.hunks) {
+        for (Diff.DiffHunk hunk : file.hunks) {
             for (String line : hunk.lines()) {
                 if (line.startsWith("+") || line.startsWith("-")) {
                     lines++;
