@@ -139,6 +139,12 @@ public class Checkouts {
             return new Preparation.Ready(existing.get().baseCommit(), existing.get().branch());
         }
         String branch = branchOf(sessionId);
+        if (existing.isEmpty() && holdsFiles(directory)) {
+            // The project got its repository after this session's agent worked without
+            // it: emptying the directory for the clone would throw that work away.
+            return new Preparation.Failed("The workspace already holds files from earlier runs made before the "
+                    + "project had a repository; start a new session to work on the repository.");
+        }
         record(sessionId, repoUrl, branch, null, "preparing");
         Map<String, Object> preparing = new LinkedHashMap<>();
         preparing.put("runId", runId.toString());
@@ -311,6 +317,18 @@ public class Checkouts {
         Path exclude = info.resolve("exclude");
         String line = "\n# the collab server's per-session state\n" + RESERVED + "\n";
         Files.writeString(exclude, line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
+
+    private static boolean holdsFiles(Path directory) {
+        if (!Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        try (var entries = Files.list(directory)) {
+            return entries.findAny().isPresent();
+        }
+        catch (IOException e) {
+            return false; // unreadable: the clone's own steps say so
+        }
     }
 
     /**

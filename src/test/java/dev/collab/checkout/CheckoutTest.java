@@ -168,6 +168,21 @@ class CheckoutTest {
     }
 
     @Test
+    void aRepositoryAddedToTheProjectLaterDoesNotWipeTheAgentsWork() throws Exception {
+        String key = api.newProject("later");
+        UUID session = api.newSession(key);
+        run(session, "hello");
+        Files.writeString(workspaces.directoryOf(session).resolve("notes.txt"), "the agent's work");
+        Path bare = GitRepos.bare("added-later.git", Map.of("a.txt", "a\n"));
+        assertThat(api.put("/api/projects/" + key, Api.json(Map.of("name", "later", "repoUrl", GitRepos.url(bare))))
+            .status()).isEqualTo(200);
+        JsonNode error = first(run(session, "hello"), "error");
+        assertThat(error.get("code").asString()).isEqualTo("workspace-failed");
+        assertThat(error.get("message").asString()).contains("new session");
+        assertThat(workspaces.directoryOf(session).resolve("notes.txt")).hasContent("the agent's work");
+    }
+
+    @Test
     void aProjectWithoutRepositoryRunsInThePlainWorkspace() {
         UUID session = api.newSession(api.newProject("plain"));
         List<JsonNode> events = run(session, "hello");
