@@ -12,9 +12,21 @@ import org.jspecify.annotations.Nullable;
  * @param name 1..200 characters, not blank
  * @param repoUrl a repository URL ({@code https://…}, {@code ssh://…},
  * {@code git@host:path}) or null
+ * @param approvers who decides the agents' requests for permission, {@code members} (role
+ * member or admin) or {@code admins}; null: {@code members} for a new project, unchanged
+ * for an existing one
  */
 record ProjectSettings(@NotBlank @Size(max = 200) String name, @Schema(types = {
         "string", "null" }) @Size(max = 2048) @Pattern(
                 regexp = "^((https?|ssh|git|file)://\\S+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\\S+)$",
-                message = "must be a repository URL (https://, ssh://, git://, file:// or user@host:path)") @Nullable String repoUrl){
+                message = "must be a repository URL (https://, ssh://, git://, file:// or user@host:path)") @Nullable String repoUrl,
+        @Schema(types = { "string", "null" }, allowableValues = { MEMBERS, ADMINS }) @Pattern(
+                regexp = "^(members|admins)$", message = "must be members or admins") @Nullable String approvers){
+
+    /** {@code approvers}: the project's members (role member or admin) decide. */
+    static final String MEMBERS = "members";
+
+    /** {@code approvers}: only the project's admins decide. */
+    static final String ADMINS = "admins";
+
 }
