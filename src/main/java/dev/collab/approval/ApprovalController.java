@@ -96,12 +96,13 @@ class ApprovalController {
      * @param by the login of who decided; null while it waits, and when nobody did
      * @param reason {@code timeout} or {@code run-ended} when nobody decided; else null
      */
-    record ApprovalView(UUID approvalId, UUID runId, String tool,
-            @Schema(type = "object", description = "the tool's input") Object input, Instant requestedAt,
-            Instant deadline, @Schema(types = {
-                    "string", "null" }, allowableValues = { "allow", "deny" }) @Nullable String decision,
+    record ApprovalView(UUID approvalId, UUID runId, String tool, @Schema(types = {
+            "object" }, description = "the tool's input") Object input, Instant requestedAt, Instant deadline,
+            @Schema(types = { "string", "null" },
+                    description = "`allow` or `deny`; null while it waits") @Nullable String decision,
             @Schema(types = { "string", "null" }) @Nullable String by,
-            @Schema(types = { "string", "null" }, allowableValues = { "timeout", "run-ended" }) @Nullable String reason,
+            @Schema(types = { "string", "null" },
+                    description = "`timeout` or `run-ended` when nobody decided; else null") @Nullable String reason,
             @Schema(types = { "string", "null" }, format = "date-time") @Nullable Instant decidedAt){
 
         static ApprovalView of(Approvals.Row row) {

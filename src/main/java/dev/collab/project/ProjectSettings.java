@@ -20,8 +20,10 @@ record ProjectSettings(@NotBlank @Size(max = 200) String name, @Schema(types = {
         "string", "null" }) @Size(max = 2048) @Pattern(
                 regexp = "^((https?|ssh|git|file)://\\S+|[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:\\S+)$",
                 message = "must be a repository URL (https://, ssh://, git://, file:// or user@host:path)") @Nullable String repoUrl,
-        @Schema(types = { "string", "null" }, allowableValues = { MEMBERS, ADMINS }) @Pattern(
-                regexp = "^(members|admins)$", message = "must be members or admins") @Nullable String approvers){
+        @Schema(types = { "string", "null" }, pattern = "^(members|admins)$",
+                description = "`members` (role member or admin) or `admins`; absent or null: `members` for a new "
+                        + "project, unchanged for an existing one") @Pattern(regexp = "^(members|admins)$",
+                                message = "must be members or admins") @Nullable String approvers){
 
     /** {@code approvers}: the project's members (role member or admin) decide. */
     static final String MEMBERS = "members";
