@@ -210,7 +210,8 @@ class Approvals implements ApprovalGate {
     }
 
     /** A person's decision, as {@code POST /api/sessions/{id}/approvals/{approvalId}}. */
-    record Decided(UUID approvalId, String decision, String by, Instant decidedAt) {
+    record Decided(UUID approvalId, @io.swagger.v3.oas.annotations.media.Schema(allowableValues = {
+            "allow", "deny" }) String decision, String by, Instant decidedAt){
     }
 
     /**

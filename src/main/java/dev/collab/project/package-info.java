@@ -6,8 +6,10 @@
  * {@link dev.collab.project.Projects}, {@link dev.collab.project.Project} and
  * {@link dev.collab.project.ProjectKey} (the key rule, checked before any query), which
  * {@code session} uses to create sessions in a project. Depends on {@code web} and
- * {@code api} only (problems). The identity module to come ({@code access}) will answer
- * here who may see and act on a project.
+ * {@code api} only (problems). {@code approval} reads a project's {@code approvers}
+ * ({@link dev.collab.project.Project#onlyAdminsApprove}): who may decide its agents'
+ * requests for permission. The identity module to come ({@code access}) will answer here
+ * who may see and act on a project.
  */
 @NullMarked
 package dev.collab.project;
