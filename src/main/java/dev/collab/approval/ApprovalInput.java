@@ -12,7 +12,8 @@ import tools.jackson.databind.node.StringNode;
  * A tool's input as an approval shows it: whole up to {@link #MAX_CHARS} characters of
  * JSON, as {@code tool.call}'s input is capped; past that, its long strings are shortened
  * (the shape stays, so the person deciding still sees which file and which command), and
- * an input that is still too large becomes an empty object. A cut input is marked
+ * an input that is still too large becomes an empty object. An input that is not a JSON
+ * object (agents send objects) is kept as {@code {"value": …}}. A cut input is marked
  * ({@code truncated}, {@code inputChars}: the length of the whole one).
  *
  * @param input the input to show and keep
@@ -27,7 +28,9 @@ record ApprovalInput(JsonNode input, boolean truncated, int inputChars) {
     /** Longest strings kept when the input is too large, tried in turn. */
     private static final int[] STRING_LIMITS = { 8_192, 1_024, 128 };
 
-    static ApprovalInput of(JsonNode input, JsonMapper json) {
+    static ApprovalInput of(JsonNode given, JsonMapper json) {
+        // Always an object (docs/api.md): an agent's odd input is kept under "value".
+        JsonNode input = given.isObject() ? given : json.createObjectNode().set("value", given);
         int chars = json.writeValueAsString(input).length();
         if (chars <= MAX_CHARS) {
             return new ApprovalInput(input, false, chars);
