@@ -48,6 +48,7 @@ class ConfigurationValidationTest {
                     collab.sweeper.unknown-orphans-tolerated=-1    | collab.sweeper.unknownOrphansTolerated | must be greater than or equal to 0
                     collab.runner.timeout=0s                       | collab.runner.timeout            | must be longer than 0
                     collab.runner.lease=999ms                      | collab.runner.lease              | must be longer than or equal to 1 second
+                    collab.runner.approval-timeout=999ms           | collab.runner.approvalTimeout    | must be longer than or equal to 1 second
                     collab.runner.output-max-chars=255             | collab.runner.outputMaxChars     | must be greater than or equal to 256
                     collab.runner.output-max-pending-chars=16383   | collab.runner.outputMaxPendingCharsAtLeastOutputMaxChars | collab.runner.output-max-pending-chars must be at least collab.runner.output-max-chars
                     collab.auth.session-timeout=59s                | collab.auth.sessionTimeout       | must be longer than or equal to 1 minute
@@ -89,10 +90,11 @@ class ConfigurationValidationTest {
                 "--collab.stream.buffer-events=1000", "--collab.sweeper.initial-delay=0s",
                 "--collab.sweeper.min-age=1m", "--collab.sweeper.max-orphan-fraction=1",
                 "--collab.sweeper.unknown-orphans-tolerated=0", "--collab.session.end-idle-after=1ms",
-                "--collab.runner.lease=1s", "--collab.runner.output-max-chars=256",
-                "--collab.runner.output-max-pending-chars=256", "--collab.http.request-head-timeout=0s",
-                "--collab.auth.session-timeout=1m", "--collab.auth.setup-link-validity=1m",
-                "--collab.auth.throttle.max-failures=1000", "--collab.auth.throttle.window=1s",
+                "--collab.runner.lease=1s", "--collab.runner.approval-timeout=1s",
+                "--collab.runner.output-max-chars=256", "--collab.runner.output-max-pending-chars=256",
+                "--collab.http.request-head-timeout=0s", "--collab.auth.session-timeout=1m",
+                "--collab.auth.setup-link-validity=1m", "--collab.auth.throttle.max-failures=1000",
+                "--collab.auth.throttle.window=1s",
                 "--collab.auth.allowed-origins=https://collab.example.com:8443,http://localhost:5173,http://[::1]:5173",
                 "--collab.stream.access-check-interval=50s")) {
             assertThat(context.isActive()).isTrue();

@@ -33,8 +33,8 @@ class ModuleStructureTest {
     @Test
     void theModulesAreTheDocumentedOnes() {
         assertThat(modules.stream().map(ApplicationModule::getIdentifier).map(Object::toString))
-            .containsExactlyInAnyOrder("access", "api", "app", "checkout", "cluster", "database", "event", "message",
-                    "ops", "project", "run", "session", "stream", "web", "workspace");
+            .containsExactlyInAnyOrder("access", "api", "app", "approval", "checkout", "cluster", "database", "event",
+                    "message", "ops", "project", "run", "session", "stream", "web", "workspace");
         // The demo agent is a sub-package of run, so internal to it, not a module of its
         // own.
         assertThat(modules.getModuleByType(DemoAgent.class)).map(ApplicationModule::getIdentifier)
@@ -95,6 +95,16 @@ class ModuleStructureTest {
     @Test
     void writesModuleDocumentation() {
         new Documenter(modules).writeModulesAsPlantUml().writeIndividualModulesAsPlantUml().writeModuleCanvases();
+    }
+
+    /**
+     * Approvals implement the runner's {@code ApprovalGate}: the run module knows the
+     * interface only, so it never depends on them.
+     */
+    @Test
+    void theRunnerKnowsApprovalsOnlyThroughItsInterface() {
+        assertThat(dependenciesOf("run")).doesNotContain("approval");
+        assertThat(dependenciesOf("approval")).contains("run", "event", "cluster", "access");
     }
 
     private java.util.List<String> dependenciesOf(String name) {

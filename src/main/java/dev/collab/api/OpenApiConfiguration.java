@@ -348,6 +348,8 @@ class OpenApiConfiguration {
         properties.put("requestId", string().description("the request's `X-Request-Id`, also in the log"));
         properties.put("errors", array(ref("FieldProblem")).description("with `validation-failed`: each broken rule"));
         properties.put("runId", uuid().description("with `session-busy`: the run in progress"));
+        properties.put("decision",
+                string()._enum(List.of("allow", "deny")).description("with `approval-decided`: the decision it has"));
         return object(properties, "type", "title", "status", "detail", "code", "requestId")
             .description("RFC 9457 problem details with the `code` and `requestId` extension members.");
     }

@@ -30,10 +30,11 @@ interface ProjectRepository
      */
     @Modifying
     @Query("""
-            insert into projects (key, name, repo_url, created_at) values (:key, :name, :repoUrl, :createdAt)
+            insert into projects (key, name, repo_url, approvers, created_at)
+            values (:key, :name, :repoUrl, :approvers, :createdAt)
             on conflict (key) do nothing
             """)
-    boolean insertIfAbsent(String key, String name, @Nullable String repoUrl, Instant createdAt);
+    boolean insertIfAbsent(String key, String name, @Nullable String repoUrl, String approvers, Instant createdAt);
 
     /**
      * The project, its row locked until the transaction ends

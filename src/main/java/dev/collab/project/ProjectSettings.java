@@ -12,8 +12,22 @@ import org.jspecify.annotations.Nullable;
  * @param name 1..200 characters, not blank
  * @param repoUrl a repository URL ({@code https://…}, {@code ssh://…},
  * {@code user@host:path}, {@code file://…} where allowed: {@link RepositoryUrls}) or null
+ * @param approvers who decides the agents' requests for permission, {@code members} (role
+ * member or admin) or {@code admins}; null: {@code members} for a new project, unchanged
+ * for an existing one
  */
 record ProjectSettings(@NotBlank @Size(max = 200) String name, @Schema(types = {
         "string", "null" }) @Size(max = 2048) @Pattern(regexp = RepositoryUrls.PATTERN,
-                message = RepositoryUrls.ALLOWED) @Nullable String repoUrl){
+                message = RepositoryUrls.ALLOWED) @Nullable String repoUrl,
+        @Schema(types = { "string", "null" }, pattern = "^(members|admins)$",
+                description = "`members` (role member or admin) or `admins`; absent or null: `members` for a new "
+                        + "project, unchanged for an existing one") @Pattern(regexp = "^(members|admins)$",
+                                message = "must be members or admins") @Nullable String approvers){
+
+    /** {@code approvers}: the project's members (role member or admin) decide. */
+    static final String MEMBERS = "members";
+
+    /** {@code approvers}: only the project's admins decide. */
+    static final String ADMINS = "admins";
+
 }

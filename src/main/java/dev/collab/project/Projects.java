@@ -60,11 +60,12 @@ public class Projects {
     @Transactional
     Saved save(String key, ProjectSettings settings, boolean createOnly) {
         Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
-        if (repository.insertIfAbsent(key, settings.name(), settings.repoUrl(), now)) {
+        String approvers = settings.approvers() == null ? ProjectSettings.MEMBERS : settings.approvers();
+        if (repository.insertIfAbsent(key, settings.name(), settings.repoUrl(), approvers, now)) {
             // May the caller create projects? (Else 403, and the insert rolls back.) They
             // become its admin.
             access.projectCreated(key);
-            return new Saved(new Project(key, settings.name(), settings.repoUrl(), now), Outcome.CREATED);
+            return new Saved(new Project(key, settings.name(), settings.repoUrl(), approvers, now), Outcome.CREATED);
         }
         Project existing = repository.findLockedByKey(key).orElseThrow();
         // Changing a project is its admins', and so is the answer about an existing one,
@@ -90,6 +91,9 @@ public class Projects {
         }
         if (!Objects.equals(existing.repoUrl(), updated.repoUrl())) {
             changed.add("repoUrl");
+        }
+        if (!existing.approvers().equals(updated.approvers())) {
+            changed.add("approvers");
         }
         audit.record("project.updated", "project:" + key, Map.of("changed", changed));
         return new Saved(updated, Outcome.UPDATED);

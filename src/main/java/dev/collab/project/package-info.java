@@ -7,8 +7,9 @@
  * {@link dev.collab.project.ProjectKey} (the key rule, checked before any query), which
  * {@code session} uses to create sessions in a project. Depends on {@code web} and
  * {@code api} (problems), {@code access} (roles) and {@code workspace} (whether
- * {@code file://} repositories are allowed). The identity module to come ({@code access})
- * will answer here who may see and act on a project.
+ * {@code file://} repositories are allowed). {@code approval} reads a project's
+ * {@code approvers} ({@link dev.collab.project.Project#onlyAdminsApprove}): who may
+ * decide its agents' requests for permission.
  */
 @NullMarked
 package dev.collab.project;

@@ -11,6 +11,7 @@ import dev.collab.event.EventLog;
 import dev.collab.session.Sessions;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.jspecify.annotations.Nullable;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
@@ -38,11 +39,19 @@ public class Runs {
 
     private final ControlChannel control;
 
+    /**
+     * Closes the run's requests for permission when it finishes. Through a provider: the
+     * approval module implements it and depends on this one.
+     */
+    private final ObjectProvider<ApprovalGate> approvals;
+
     final String instanceId;
 
     Runs(JdbcClient jdbc, RunRepository repository, EventLog eventLog, Sessions sessions, RunnerProperties properties,
-            MeterRegistry registry, InstanceId instanceId, ControlChannel control) {
+            MeterRegistry registry, InstanceId instanceId, ControlChannel control,
+            ObjectProvider<ApprovalGate> approvals) {
         this.control = control;
+        this.approvals = approvals;
         this.jdbc = jdbc;
         this.repository = repository;
         this.eventLog = eventLog;
@@ -123,6 +132,11 @@ public class Runs {
             error.put("code", outcome.errorCode());
             error.put("message", outcome.errorMessage());
             eventLog.append(sessionId, "error", error);
+        }
+        // Its requests still waiting are denied, with their events, before run.finished.
+        ApprovalGate gate = approvals.getIfAvailable();
+        if (gate != null) {
+            gate.runEnded(sessionId, runId);
         }
         Map<String, Object> finished = new LinkedHashMap<>();
         finished.put("runId", runId.toString());

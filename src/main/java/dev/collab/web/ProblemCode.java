@@ -32,6 +32,11 @@ public enum ProblemCode {
     LAST_ADMIN("last-admin", HttpStatus.CONFLICT, "Last admin"),
     SESSION_BUSY("session-busy", HttpStatus.CONFLICT, "Session busy"),
     SESSION_ENDED("session-ended", HttpStatus.CONFLICT, "Session ended"),
+    /**
+     * An agent's request for permission that has its decision already (a person's, a
+     * timeout's, or its run's end).
+     */
+    APPROVAL_DECIDED("approval-decided", HttpStatus.CONFLICT, "Approval decided"),
     IDEMPOTENCY_KEY_REUSED("idempotency-key-reused", HttpStatus.UNPROCESSABLE_CONTENT, "Idempotency key reused"),
     PAYLOAD_TOO_LARGE("payload-too-large", HttpStatus.CONTENT_TOO_LARGE, "Payload too large"),
     /** Login throttled; Retry-After says when to try again. */

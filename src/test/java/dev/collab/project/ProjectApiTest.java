@@ -84,7 +84,8 @@ class ProjectApiTest {
         items.forEach(item -> keys.add(item.get("key").asString()));
         assertThat(keys).isSorted();
         assertThat(keys).containsSubsequence(prefix + "-a", prefix + "-b", prefix + "-c");
-        assertThat(items.get(0).propertyNames()).containsExactlyInAnyOrder("key", "name", "repoUrl", "createdAt");
+        assertThat(items.get(0).propertyNames()).containsExactlyInAnyOrder("key", "name", "repoUrl", "approvers",
+                "createdAt");
     }
 
     /**
