@@ -127,7 +127,7 @@ final class EventTranslator {
         }
         JsonNode error = properties.path("error");
         String name = error.path("name").asString("error");
-        String message = error.path("data").path("message").asString("");
+        String message = error.isString() ? error.asString("") : error.path("data").path("message").asString("");
         flush();
         return new Step.Failed(message.isEmpty() ? name : name + ": " + message);
     }
