@@ -26,7 +26,7 @@ import java.util.regex.Pattern;
  * OPENCODE_SERVER_PASSWORD, replaying transcript.sse for every prompt (see README.md for
  * its directives). Sessions are kept under $XDG_DATA_HOME/opencode/fake-sessions, so a
  * new process continues them. JDK only; run with the source launcher:
- * {@code java FakeOpencode.java [--transcript <file>] [--no-listen] serve --hostname 127.0.0.1 --port 0}.
+ * {@code java FakeOpencode.java [--transcript <file>] [--no-listen] [--legacy-permissions] serve --hostname 127.0.0.1 --port 0}.
  */
 public class FakeOpencode {
 
@@ -40,6 +40,8 @@ public class FakeOpencode {
 
     static String authorization;
 
+    static boolean legacyPermissions;
+
     public static void main(String[] args) throws Exception {
         String hostname = "127.0.0.1";
         int port = 4096;
@@ -50,6 +52,7 @@ public class FakeOpencode {
                 case "--hostname" -> hostname = args[++i];
                 case "--port" -> port = Integer.parseInt(args[++i]);
                 case "--no-listen" -> listen = false;
+                case "--legacy-permissions" -> legacyPermissions = true;
                 default -> {
                 }
             }
@@ -120,7 +123,14 @@ public class FakeOpencode {
                 exchange.close();
                 Thread.ofVirtual().start(() -> replay(id, prompt, earlier));
             }
-            else if (method.equals("POST")
+            else if (method.equals("POST") && legacyPermissions && (matcher = Pattern
+                .compile("/session/ses_\\w+/permissions/(per_\\w+)").matcher(path)).matches()) {
+                // The route before opencode's permission rework, {"response": …}.
+                replies.computeIfAbsent(matcher.group(1), key -> new CompletableFuture<>())
+                    .complete(string(body, "response"));
+                send(exchange, 200, "true");
+            }
+            else if (method.equals("POST") && !legacyPermissions
                     && (matcher = Pattern.compile("/permission/(per_\\w+)/reply").matcher(path)).matches()) {
                 CompletableFuture<String> reply = replies.computeIfAbsent(matcher.group(1),
                         key -> new CompletableFuture<>());
@@ -170,6 +180,9 @@ public class FakeOpencode {
                         String id = line.substring(23).trim();
                         permissionReply = replies.computeIfAbsent(id, key -> new CompletableFuture<>())
                             .get(5, TimeUnit.MINUTES);
+                    }
+                    else if (line.startsWith(": fake unless ")) {
+                        send &= !prompt.contains(line.substring(14).trim());
                     }
                     else if (line.startsWith(": fake only-if ")) {
                         String word = line.substring(15).trim();

@@ -97,6 +97,10 @@ final class EventTranslator {
                         : CONTINUE;
             case "session.error" -> sessionError(properties);
             case "permission.asked" -> ours(properties) ? permission(properties) : CONTINUE;
+            // Before opencode's permission rework (#6319, January 2026) the same request
+            // came as permission.updated {id, type, pattern, sessionID, messageID,
+            // callID, title, metadata}.
+            case "permission.updated" -> ours(properties) ? legacyPermission(properties) : CONTINUE;
             default -> CONTINUE;
         };
     }
@@ -156,6 +160,21 @@ final class EventTranslator {
             this.userMessages.add(info.path("id").asString(""));
         }
         return CONTINUE;
+    }
+
+    private Step legacyPermission(JsonNode request) {
+        String callId = request.path("callID").asString("");
+        String tool = this.toolNames.get(callId);
+        JsonNode input = this.toolInputs.get(callId);
+        if (tool == null || input == null) {
+            ObjectNode described = JsonNodeFactory.instance.objectNode();
+            described.set("pattern", request.path("pattern").deepCopy());
+            described.put("title", request.path("title").asString(""));
+            described.set("metadata", request.path("metadata").deepCopy());
+            input = described;
+            tool = request.path("type").asString("unknown");
+        }
+        return new Step.Permission(request.path("id").asString(""), tool, input);
     }
 
     private Step part(JsonNode part) {

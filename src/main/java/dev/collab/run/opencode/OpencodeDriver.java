@@ -157,7 +157,7 @@ public final class OpencodeDriver {
                     case EventTranslator.Step.Failed failed ->
                         throw new OpencodeException("opencode reported an error: " + cut(failed.message()));
                     case EventTranslator.Step.Permission permission ->
-                        pending.add(answer(connection, permission, asker, queue));
+                        pending.add(answer(connection, sessionId, permission, asker, queue));
                     case EventTranslator.Step.Continue next -> {
                     }
                 }
@@ -301,8 +301,8 @@ public final class OpencodeDriver {
         return translator.handle(json);
     }
 
-    private CompletableFuture<?> answer(Connection connection, EventTranslator.Step.Permission permission,
-            PermissionAsker asker, BlockingQueue<Item> queue) {
+    private CompletableFuture<?> answer(Connection connection, String sessionId,
+            EventTranslator.Step.Permission permission, PermissionAsker asker, BlockingQueue<Item> queue) {
         CompletableFuture<PermissionDecision> decision;
         try {
             decision = asker.ask(permission.tool(), permission.input());
@@ -312,7 +312,7 @@ public final class OpencodeDriver {
         }
         return decision
             .exceptionally(ex -> new PermissionDecision(false, "The permission request could not be decided."))
-            .thenCompose(answer -> connection.reply(permission.requestId(), answer))
+            .thenCompose(answer -> connection.reply(sessionId, permission.requestId(), answer))
             .exceptionally(ex -> {
                 queue.add(new Item.Notice("[collab-server] the answer to opencode's permission request "
                         + permission.requestId() + " could not be sent"));
@@ -475,21 +475,35 @@ public final class OpencodeDriver {
             }
         }
 
-        CompletableFuture<Void> reply(String requestId, PermissionDecision decision) {
+        /**
+         * {@code POST /permission/{requestID}/reply}; a server from before opencode's
+         * permission rework has no such route (404) and takes the same answer at the
+         * deprecated {@code POST /session/{id}/permissions/{permissionID}}.
+         */
+        CompletableFuture<Void> reply(String sessionId, String requestId, PermissionDecision decision) {
+            String answer = decision.allowed() ? "once" : "reject";
             ObjectNode body = JSON.createObjectNode();
-            body.put("reply", decision.allowed() ? "once" : "reject");
+            body.put("reply", answer);
             if (!decision.allowed() && decision.message() != null) {
                 body.put("message", decision.message());
             }
-            return this.client
-                .sendAsync(request("permission/" + encode(requestId) + "/reply").POST(json(body)).build(),
-                        HttpResponse.BodyHandlers.ofString())
-                .thenAccept(response -> {
-                    if (response.statusCode() / 100 != 2) {
-                        throw new OpencodeException(
-                                "opencode refused the permission reply (HTTP " + response.statusCode() + ")");
-                    }
-                });
+            return post("permission/" + encode(requestId) + "/reply", body).thenCompose(status -> {
+                if (status != 404) {
+                    return CompletableFuture.completedFuture(status);
+                }
+                ObjectNode legacy = JSON.createObjectNode();
+                legacy.put("response", answer);
+                return post("session/" + encode(sessionId) + "/permissions/" + encode(requestId), legacy);
+            }).thenAccept(status -> {
+                if (status / 100 != 2) {
+                    throw new OpencodeException("opencode refused the permission reply (HTTP " + status + ")");
+                }
+            });
+        }
+
+        private CompletableFuture<Integer> post(String path, JsonNode body) {
+            return this.client.sendAsync(request(path).POST(json(body)).build(), HttpResponse.BodyHandlers.discarding())
+                .thenApply(HttpResponse::statusCode);
         }
 
         private HttpRequest.Builder request(String path) {

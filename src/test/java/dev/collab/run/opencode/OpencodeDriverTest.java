@@ -18,6 +18,7 @@ import dev.collab.run.opencode.OpencodeDriver.PermissionAsker;
 import dev.collab.run.opencode.OpencodeDriver.PermissionDecision;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
@@ -33,6 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
  * the JDK's source launcher: the events of a prompt in order, permissions allowed and
  * denied, continuation across processes, and every way it can go wrong.
  */
+@Timeout(120)
 class OpencodeDriverTest {
 
     private static final String PASSWORD = "per-run-secret-0123456789";
@@ -152,6 +154,19 @@ class OpencodeDriverTest {
             .last()
             .satisfies(event -> assertThat(event.data()).containsEntry("isError", true)
                 .containsEntry("output", "The user rejected permission to use this specific tool call."));
+    }
+
+    @Test
+    void anOpencodeFromBeforeThePermissionReworkIsAnsweredAtItsOldRoute() throws Exception {
+        List<String> asked = new ArrayList<>();
+        this.driver.run(start("--legacy-permissions"), PASSWORD, null, "legacy permissions", this.events::add,
+                allow(asked));
+
+        assertThat(asked).singleElement()
+            .satisfies(question -> assertThat(question).startsWith("edit ").contains("Math.addExact(a, b);"));
+        assertThat(typed()).filteredOn(event -> "toolu_03EditCalc".equals(event.data().get("callId")))
+            .last()
+            .satisfies(event -> assertThat(event.data()).containsEntry("output", "Edit applied successfully."));
     }
 
     @Test
