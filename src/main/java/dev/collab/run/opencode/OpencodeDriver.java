@@ -35,12 +35,13 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Drives one prompt through an {@code opencode serve} process (opencode 1.x server API,
- * documented at https://opencode.ai/docs/server): waits for the line announcing where it
- * listens, creates an opencode session or reuses the stored one, subscribes to
+ * documented at https://opencode.ai/v1/docs/server): waits for the line announcing where
+ * it listens, creates an opencode session or reuses the stored one, subscribes to
  * {@code GET /event} before it sends the prompt ({@code POST
  * /session/{id}/prompt_async}), turns the session's events into {@link AgentEvent}s,
- * answers permission requests ({@code POST /permission/{requestID}/reply}) with what
- * {@link PermissionAsker} decides, and returns once the session is idle.
+ * answers permission requests ({@code POST /permission/{requestID}/reply}, or the
+ * deprecated session-scoped route of a server from before opencode's permission rework)
+ * with what {@link PermissionAsker} decides, and returns once the session is idle.
  * <p>
  * Everything reaches {@code events} on the calling thread, in order: the server's stdout
  * lines as {@code output} events, event data that is not JSON as {@code output} events
