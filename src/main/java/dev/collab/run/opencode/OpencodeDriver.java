@@ -11,6 +11,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -80,6 +82,25 @@ public final class OpencodeDriver {
     public OpencodeDriver(Duration startupTimeout, Duration requestTimeout) {
         this.startupTimeout = startupTimeout;
         this.requestTimeout = requestTimeout;
+    }
+
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** A password for one run's server: 32 random bytes, URL-safe Base64. */
+    public static String newPassword() {
+        byte[] bytes = new byte[32];
+        RANDOM.nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    /**
+     * What the runner adds to a run's environment for opencode: the server's password,
+     * and opencode's data directory inside the workspace ({@code .collab/opencode}),
+     * where its sessions live so that any instance can continue them.
+     */
+    public static Map<String, String> environment(Path workspace, String password) {
+        return Map.of("OPENCODE_SERVER_PASSWORD", password, "XDG_DATA_HOME",
+                workspace.resolve(".collab").resolve("opencode").toString());
     }
 
     /** The arguments the protocol appends to the operator's command. */

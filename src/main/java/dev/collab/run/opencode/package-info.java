@@ -5,9 +5,11 @@
  * send the prompt, answer permission requests), and turns its events into
  * {@link dev.collab.run.AgentEvent}s until the session goes idle.
  * <p>
- * Internal to {@code run}: uses only the JDK's HTTP client, Jackson and
- * {@code AgentEvent}; the runner gives it the process, the password, the stored opencode
- * session id and a way to ask for permission (docs/runner.md, section "opencode").
+ * Internal to {@code run}: uses only the JDK's HTTP client, Jackson, {@code AgentEvent}
+ * and {@code ApprovalGate} ({@link dev.collab.run.opencode.Approvals}); the runner gives
+ * it the process (started with {@link dev.collab.run.opencode.OpencodeDriver#environment}
+ * and {@link dev.collab.run.opencode.OpencodeDriver#serveArguments}), the password, the
+ * stored opencode session id and the approval gate (docs/runner.md, section "opencode").
  */
 @NullMarked
 package dev.collab.run.opencode;

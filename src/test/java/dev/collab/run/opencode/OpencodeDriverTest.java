@@ -74,8 +74,7 @@ class OpencodeDriverTest {
             .redirectError(this.temp.resolve("stderr-" + this.processes.size() + ".txt").toFile());
         builder.environment().clear();
         builder.environment().put("HOME", this.temp.toString());
-        builder.environment().put("XDG_DATA_HOME", workspace.resolve(".collab/opencode").toString());
-        builder.environment().put("OPENCODE_SERVER_PASSWORD", PASSWORD);
+        builder.environment().putAll(OpencodeDriver.environment(workspace, PASSWORD));
         Process process = builder.start();
         this.processes.add(process);
         return process;
