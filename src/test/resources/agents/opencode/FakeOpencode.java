@@ -176,6 +176,14 @@ public class FakeOpencode {
                             Runtime.getRuntime().halt(Integer.parseInt(words[1]));
                         }
                     }
+                    else if (line.startsWith(": fake close-if ")) {
+                        if (prompt.contains(line.substring(16).trim())) {
+                            for (OutputStream out : subscribers) {
+                                subscribers.remove(out);
+                                out.close();
+                            }
+                        }
+                    }
                     else if (line.startsWith(": fake wait-permission ")) {
                         String id = line.substring(23).trim();
                         permissionReply = replies.computeIfAbsent(id, key -> new CompletableFuture<>())

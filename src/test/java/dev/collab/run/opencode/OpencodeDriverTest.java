@@ -239,6 +239,16 @@ class OpencodeDriverTest {
     }
 
     @Test
+    void anEventStreamEndingEarlyIsAClearFailure() throws Exception {
+        assertThatThrownBy(
+                () -> this.driver.run(start(), PASSWORD, null, "hangup", this.events::add, allow(new ArrayList<>())))
+            .isInstanceOf(OpencodeException.class)
+            .hasMessage("opencode's event stream ended before the session was idle");
+        assertThat(typed()).extracting(AgentEvent::type)
+            .endsWith("tool.call", "tool.result", "tool.call", "tool.result");
+    }
+
+    @Test
     void anErrorOfTheSessionFailsTheRun() throws Exception {
         assertThatThrownBy(() -> this.driver.run(start(), PASSWORD, null, "fail please", this.events::add,
                 allow(new ArrayList<>())))
