@@ -46,6 +46,7 @@ public class FakeOpencode {
         String hostname = "127.0.0.1";
         int port = 4096;
         boolean listen = true;
+        int longLine = 0;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--transcript" -> transcript = Path.of(args[++i]);
@@ -53,6 +54,7 @@ public class FakeOpencode {
                 case "--port" -> port = Integer.parseInt(args[++i]);
                 case "--no-listen" -> listen = false;
                 case "--legacy-permissions" -> legacyPermissions = true;
+                case "--long-line" -> longLine = Integer.parseInt(args[++i]);
                 default -> {
                 }
             }
@@ -71,6 +73,15 @@ public class FakeOpencode {
                     + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
         }
         System.out.println("INFO  service=fake-opencode starting");
+        if (longLine > 0) {
+            // One line without a break for longLine characters, written in pieces.
+            char[] piece = new char[8192];
+            java.util.Arrays.fill(piece, 'x');
+            for (int left = longLine; left > 0; left -= piece.length) {
+                System.out.print(new String(piece, 0, Math.min(left, piece.length)));
+            }
+            System.out.println();
+        }
         if (!listen) {
             Thread.sleep(Long.MAX_VALUE);
         }

@@ -1,6 +1,5 @@
 package dev.collab.run.opencode;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -66,6 +65,9 @@ public final class OpencodeDriver {
     private static final Pattern LISTENING = Pattern.compile("listening on (https?://\\S+)");
 
     private static final int MAX_EVENT_CHARS = 8 * 1024 * 1024;
+
+    /** A line of the server's stdout longer than this is cut (the rest skipped). */
+    private static final int MAX_LINE_CHARS = 65_536;
 
     private static final int MAX_REPORTED_CHARS = 4_000;
 
@@ -343,11 +345,13 @@ public final class OpencodeDriver {
     }
 
     private static void pumpStdout(Process process, BlockingQueue<Item> queue) {
-        try (BufferedReader reader = new BufferedReader(
-                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = reader.readLine()) != null) {
-                queue.add(new Item.Stdout(line));
+        try (InputStreamReader reader = new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)) {
+            LineReader lines = new LineReader(reader, MAX_LINE_CHARS);
+            LineReader.Line line;
+            while ((line = lines.next()) != null) {
+                queue.add(new Item.Stdout(
+                        line.cut() ? line.text() + " [collab-server: line cut at " + MAX_LINE_CHARS + " characters]"
+                                : line.text()));
             }
         }
         catch (IOException ex) {
@@ -358,10 +362,14 @@ public final class OpencodeDriver {
 
     private static void pumpEvents(InputStream stream, BlockingQueue<Item> queue) {
         SseParser parser = new SseParser(MAX_EVENT_CHARS);
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
-            String line;
-            while ((line = reader.readLine()) != null) {
-                parser.line(line).ifPresent(event -> queue.add(new Item.Event(event)));
+        try (InputStreamReader reader = new InputStreamReader(stream, StandardCharsets.UTF_8)) {
+            // A line longer than an event may be is cut a little past the cap, so that
+            // the
+            // parser sees it overflow and marks the event as cut.
+            LineReader lines = new LineReader(reader, MAX_EVENT_CHARS + 64);
+            LineReader.Line line;
+            while ((line = lines.next()) != null) {
+                parser.line(line.text()).ifPresent(event -> queue.add(new Item.Event(event)));
             }
         }
         catch (IOException ex) {

@@ -8,7 +8,7 @@ import org.jspecify.annotations.Nullable;
  * Server-sent events, line by line (the WHATWG event stream format, the part opencode
  * uses): {@code data:} lines are joined with line breaks, {@code event:} names the type,
  * a blank line ends an event, lines starting with a colon are comments. Lines come from
- * {@link java.io.BufferedReader#readLine()}, which already splits at CR, LF and CRLF. An
+ * {@link LineReader}, which already splits at CR, LF and CRLF and cuts endless lines. An
  * event whose data grows past {@code maxDataChars} is cut there and marked, so that a
  * runaway stream cannot take the server's memory.
  */

@@ -138,6 +138,19 @@ class OpencodeDriverTest {
     }
 
     @Test
+    void anEndlessStdoutLineIsCutNotKept() throws Exception {
+        this.driver.run(start("--long-line", "3000000"), PASSWORD, null, "hello", this.events::add,
+                allow(new ArrayList<>()));
+
+        assertThat(this.events).filteredOn(event -> event.type().equals("output"))
+            .filteredOn(event -> ((String) event.data().get("text")).startsWith("xxx"))
+            .singleElement()
+            .satisfies(event -> assertThat((String) event.data().get("text")).hasSizeLessThan(70_000)
+                .endsWith("x [collab-server: line cut at 65536 characters]\n"));
+        assertThat(typed()).extracting(AgentEvent::type).endsWith("agent.text", "usage");
+    }
+
+    @Test
     void aDeniedPermissionIsRepliedAsRejectAndTheToolFails() throws Exception {
         List<String> asked = new ArrayList<>();
         this.driver.run(start(), PASSWORD, null, "Make Calc.add handle overflow", this.events::add, (tool, input) -> {
