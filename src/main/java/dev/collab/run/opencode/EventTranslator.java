@@ -10,6 +10,7 @@ import java.util.function.Consumer;
 import dev.collab.run.AgentEvent;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.NullNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
@@ -273,9 +274,9 @@ final class EventTranslator {
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("inputTokens", tokens.path("input").asLong(0));
         data.put("outputTokens", tokens.path("output").asLong(0));
-        if (cost.isNumber()) {
-            data.put("costUsd", cost.asDouble(0));
-        }
+        // costUsd is in every usage event (docs/api.md), null when opencode reports no
+        // cost; AgentEvent's map takes no null, so it is JSON's null.
+        data.put("costUsd", cost.isNumber() ? cost.asDouble(0) : NullNode.getInstance());
         this.events.accept(new AgentEvent("usage", data));
     }
 

@@ -33,6 +33,18 @@ class EventTranslatorTest {
     }
 
     @Test
+    void aStepWithoutACostHasANullCost() {
+        handle("{'type':'message.part.updated','properties':{'part':{'id':'prt_9','sessionID':'ses_A','messageID':'msg_1',"
+                + "'type':'step-finish','tokens':{'input':5,'output':7}}}}");
+
+        assertThat(this.events).singleElement().satisfies(event -> {
+            assertThat(event.type()).isEqualTo("usage");
+            assertThat(event.data()).containsEntry("inputTokens", 5L).containsEntry("outputTokens", 7L);
+            assertThat(JSON.writeValueAsString(event.data())).contains("\"costUsd\":null");
+        });
+    }
+
+    @Test
     void aLongToolOutputIsCutWithItsLengthSaid() {
         String output = "x".repeat(EventTranslator.MAX_TOOL_CHARS + 10);
         handle(tool("completed", ",'output':'" + output + "'"));
@@ -104,15 +116,6 @@ class EventTranslatorTest {
             assertThat(permission.tool()).isEqualTo("external_directory");
             assertThat(permission.input().path("patterns").get(0).asString()).isEqualTo("/etc/*");
         });
-    }
-
-    @Test
-    void aStepWithoutCostHasNoCost() {
-        handle("{'type':'message.part.updated','properties':{'part':{'id':'prt_s','sessionID':'ses_A','messageID':'msg_1',"
-                + "'type':'step-finish','reason':'stop','tokens':{'input':5,'output':7}}}}");
-
-        assertThat(this.events).singleElement()
-            .satisfies(event -> assertThat(event.data()).containsOnlyKeys("inputTokens", "outputTokens"));
     }
 
 }
