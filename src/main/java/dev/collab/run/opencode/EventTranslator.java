@@ -49,6 +49,8 @@ final class EventTranslator {
 
     private final Set<String> userMessages = new HashSet<>();
 
+    private final Set<String> askedPermissions = new HashSet<>();
+
     EventTranslator(String sessionId, Consumer<AgentEvent> events) {
         this.sessionId = sessionId;
         this.events = events;
@@ -97,11 +99,15 @@ final class EventTranslator {
                 ours(properties) && "idle".equals(properties.path("status").path("type").asString("")) ? idle()
                         : CONTINUE;
             case "session.error" -> sessionError(properties);
-            case "permission.asked" -> ours(properties) ? permission(properties) : CONTINUE;
+            // A request seen again (sent twice, or under both names by a server between
+            // the two permission APIs) is asked once: a second ask would be a second
+            // approval, and a second reply is refused.
+            case "permission.asked" -> ours(properties) && firstAsk(properties) ? permission(properties) : CONTINUE;
             // Before opencode's permission rework (#6319, January 2026) the same request
             // came as permission.updated {id, type, pattern, sessionID, messageID,
             // callID, title, metadata}.
-            case "permission.updated" -> ours(properties) ? legacyPermission(properties) : CONTINUE;
+            case "permission.updated" ->
+                ours(properties) && firstAsk(properties) ? legacyPermission(properties) : CONTINUE;
             default -> CONTINUE;
         };
     }
@@ -118,6 +124,10 @@ final class EventTranslator {
 
     private boolean ours(JsonNode properties) {
         return this.sessionId.equals(properties.path("sessionID").asString(""));
+    }
+
+    private boolean firstAsk(JsonNode request) {
+        return this.askedPermissions.add(request.path("id").asString(""));
     }
 
     private Step idle() {

@@ -118,4 +118,16 @@ class EventTranslatorTest {
         });
     }
 
+    @Test
+    void aPermissionRequestSeenTwiceIsAskedOnce() {
+        String asked = "{'type':'permission.asked','properties':{'id':'per_2','sessionID':'ses_A','permission':'bash',"
+                + "'patterns':['ls'],'metadata':{},'always':[],'tool':{'messageID':'msg_1','callID':'call_1'}}}";
+        String legacy = "{'type':'permission.updated','properties':{'id':'per_2','sessionID':'ses_A','type':'bash',"
+                + "'pattern':'ls','title':'ls','metadata':{},'callID':'call_1'}}";
+
+        assertThat(handle(asked)).isInstanceOf(EventTranslator.Step.Permission.class);
+        assertThat(handle(asked)).isInstanceOf(EventTranslator.Step.Continue.class);
+        assertThat(handle(legacy)).isInstanceOf(EventTranslator.Step.Continue.class);
+    }
+
 }
