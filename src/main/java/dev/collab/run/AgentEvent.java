@@ -11,9 +11,9 @@ import java.util.Map;
  * @param type the event type (docs/api.md)
  * @param data the event's data without {@code runId}
  */
-record AgentEvent(String type, Map<String, Object> data) {
+public record AgentEvent(String type, Map<String, Object> data) {
 
-    AgentEvent {
+    public AgentEvent {
         data = Map.copyOf(data);
     }
 

@@ -19,7 +19,9 @@
  * {@code checkout} (the project's repository, cloned before the agent starts),
  * {@code cluster} (the control channel), {@code ops}, {@code web} and {@code api}. The
  * sub-package {@code demo} is internal: the demo agent's main class, copied out and
- * started as its own JVM when no command is configured.
+ * started as its own JVM when no command is configured; the sub-package {@code opencode}
+ * is the driver of the {@code opencode} protocol (opencode's HTTP server and event
+ * stream).
  */
 @NullMarked
 package dev.collab.run;
