@@ -317,7 +317,8 @@ export function createRenderer({ canApprove = () => false, decide = null } = {})
 
   function setToolState(tool, state, words) {
     tool.card.dataset.state = state;
-    tool.state.replaceChildren(state === 'error' ? h('span', { 'aria-hidden': 'true', text: '⚠ ' }) : null, words);
+    if (state === 'error') tool.state.replaceChildren(h('span', { 'aria-hidden': 'true', text: '⚠ ' }), words);
+    else tool.state.replaceChildren(words);
   }
 
   function toolCall(run, event) {

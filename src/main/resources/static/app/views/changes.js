@@ -26,7 +26,8 @@ export default async function changes(ctx) {
   const sessionPath = '/p/' + seg(project) + '/s/' + seg(id);
 
   const refresh = h('button', { type: 'button', id: 'refresh-diff', text: 'Refresh' });
-  const status = h('p', { id: 'diff-status', class: 'diff-status', role: 'status', 'aria-live': 'polite' });
+  // For screen readers (what the page now shows); the same words are in the page itself.
+  const status = h('p', { id: 'diff-status', class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
   const body = h('div', { id: 'diff', class: 'diff', 'aria-busy': 'false' });
   ctx.root.append(
     h('p', { class: 'breadcrumbs' }, link('/p/' + seg(project), project), ' / ', link(sessionPath, title), ' / changes'),
@@ -80,7 +81,7 @@ export default async function changes(ctx) {
       return;
     }
     status.textContent = 'Could not load the changes: ' + ctx.shell.describe(error);
-    replace(body);
+    replace(body, h('p', { class: 'diff-problem form-error', text: status.textContent }));
   }
 
   function show(diff) {
@@ -194,10 +195,11 @@ function hunkBlock(hunk, lines, path, budget) {
     rows.push(h('div', { class: 'diff-line ' + kind },
       h('span', { class: 'ln', 'aria-hidden': 'true', text: String(oldNumber) }),
       h('span', { class: 'ln', 'aria-hidden': 'true', text: String(newNumber) }),
-      kind === 'add' ? h('span', { class: 'visually-hidden', text: 'added: ' })
-        : kind === 'del' ? h('span', { class: 'visually-hidden', text: 'removed: ' }) : null,
       h('span', { class: 'sign', 'aria-hidden': 'true', text: kind === 'note' ? '' : (sign || ' ') }),
-      h('span', { class: 'code', text: kind === 'note' ? line : line.slice(1) })));
+      h('span', { class: 'code' },
+        kind === 'add' ? h('span', { class: 'visually-hidden', text: 'added: ' })
+          : kind === 'del' ? h('span', { class: 'visually-hidden', text: 'removed: ' }) : null,
+        kind === 'note' ? line : line.slice(1))));
   }
   // Focusable: its long lines scroll sideways inside it, also with the keyboard.
   return h('div', { class: 'diff-hunk', tabindex: '0', role: 'group', 'aria-label': path + ' ' + header },

@@ -54,8 +54,11 @@ export default async function view(ctx) {
   const canEnd = role === 'admin';
   // Who may allow or deny the agent's tool calls: the project's `approvers` setting.
   let approvers = 'members';
+  // A server with approvals says who approves in the project's JSON (and lists pending ones).
+  let approvalsKnown = false;
   try {
     const project = await get('/api/projects/' + seg(key), { signal });
+    approvalsKnown = !!project && typeof project.approvers === 'string';
     if (project && project.approvers === 'admins') approvers = 'admins';
   } catch (error) {
     if (error.name === 'AbortError') throw error;
@@ -777,7 +780,7 @@ export default async function view(ctx) {
   let streaming = null;
   startStream();
   // Requests still waiting that happened before the events the page opens on.
-  get(base + '/approvals?state=pending', { signal }).then((answer) => {
+  if (approvalsKnown) get(base + '/approvals?state=pending', { signal }).then((answer) => {
     const items = Array.isArray(answer) ? answer : (answer && Array.isArray(answer.items) ? answer.items : []);
     for (const item of items) {
       const approvalId = String(item.approvalId ?? '');
