@@ -4,7 +4,7 @@
 // stay in the page (#load-earlier brings older ones back). Sends go through the outbox
 // (outbox.js). The header shows the connection; #run-status never claims more than is known.
 import { get, post, del, ApiError } from '../api.js';
-import { h, link, seg, duration, field, replace } from '../dom.js';
+import { h, link, seg, duration, field, replace, append } from '../dom.js';
 import { follow } from '../stream.js';
 import { createRenderer, usageWords } from '../timeline.js';
 import { createOutbox } from '../outbox.js';
@@ -26,6 +26,9 @@ export default async function view(ctx) {
   const { shell, signal } = ctx;
   const base = '/api/sessions/' + seg(id);
 
+  // Asked at the same time as the session (who approves tool calls): no extra round trip.
+  const projectAsked = ctx.params.key ? get('/api/projects/' + seg(ctx.params.key), { signal }) : null;
+  projectAsked?.catch(() => {});
   let session;
   try {
     session = await get(base, { signal });
@@ -57,7 +60,8 @@ export default async function view(ctx) {
   // A server with approvals says who approves in the project's JSON (and lists pending ones).
   let approvalsKnown = false;
   try {
-    const project = await get('/api/projects/' + seg(key), { signal });
+    const project = await (projectAsked && ctx.params.key === key ? projectAsked
+      : get('/api/projects/' + seg(key), { signal }));
     approvalsKnown = !!project && typeof project.approvers === 'string';
     if (project && project.approvers === 'admins') approvers = 'admins';
   } catch (error) {
@@ -132,7 +136,8 @@ export default async function view(ctx) {
   busyNotice.hidden = true;
   outboxList.hidden = true;
 
-  ctx.root.append(
+  // append() skips the nulls (Element.append would add the text "null" for a member).
+  append(ctx.root, [
     h('p', { class: 'breadcrumbs' }, link('/p/' + seg(key), key), ' / session'),
     h('div', { class: 'session-head' }, h('h1', { text: title }), stateBadge),
     h('nav', { class: 'session-tabs', 'aria-label': 'Session pages' },
@@ -154,7 +159,7 @@ export default async function view(ctx) {
     canSend ? composer : h('p', { class: 'muted viewer-note', id: 'read-only',
       text: 'You can follow this session; only project members can send messages.' }),
     canEnd ? dialog : null,
-  );
+  ]);
 
   // ---- state shown ----
   function currentRun() {
