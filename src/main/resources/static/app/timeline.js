@@ -325,7 +325,13 @@ export function createRenderer({ canApprove = () => false, decide = null } = {})
     const data = event.data || {};
     const callId = String(data.callId ?? event.seq);
     if (run.calls.has(callId)) return;
-    toolCard(run, callId, String(data.name ?? 'tool'), data.input, event.seq);
+    const tool = toolCard(run, callId, String(data.name ?? 'tool'), data.input, event.seq);
+    if (data.truncated) {
+      const total = Number(data.inputChars);
+      tool.body.insertBefore(h('p', { class: 'tool-truncated muted', text: 'Input shortened: long values were cut'
+        + (Number.isFinite(total) ? ' (' + total.toLocaleString('en') + ' characters in all).' : '.') }),
+      tool.body.querySelector('pre.tool-input'));
+    }
   }
 
   function toolResult(run, event) {
@@ -550,6 +556,11 @@ export function createRenderer({ canApprove = () => false, decide = null } = {})
         return inRun(event, into, (run) => {
           const item = h('div', { class: 'agent-text markdown', dataset: { seq } });
           item.appendChild(renderMarkdown(data.text));
+          if (data.truncated) {
+            const total = Number(data.textChars);
+            item.appendChild(h('p', { class: 'md-cut', text: 'The server kept only the beginning of this text'
+              + (Number.isFinite(total) ? ' (' + total.toLocaleString('en') + ' characters in all).' : '.') }));
+          }
           addItem(run, item);
         });
       case 'tool.call':

@@ -192,6 +192,11 @@ class AgentRunBrowserTest {
                 false, "truncated", true, "outputChars", 200000));
         event(session, "tool.call", data("runId", runId, "callId", "c4", "name", "Edit", "input",
                 data("file_path", "src/Login.java", "old_string", "a", "new_string", "b")));
+        // What the server cut is said so.
+        event(session, "tool.call", data("runId", runId, "callId", "c5", "name", "Write", "input",
+                data("file_path", "big.txt", "content", "y".repeat(1024)), "truncated", true, "inputChars", 300000));
+        event(session, "tool.result", data("runId", runId, "callId", "c5", "output", "written", "isError", false));
+        event(session, "agent.text", data("runId", runId, "text", "The start", "truncated", true, "textChars", 150000));
         event(session, "usage", data("runId", runId, "inputTokens", 1200, "outputTokens", 300, "costUsd", 0.0125));
         long last = event(session, "usage",
                 data("runId", runId, "inputTokens", 800, "outputTokens", 100, "costUsd", null));
@@ -216,7 +221,13 @@ class AgentRunBrowserTest {
         assertThat(bash.findElement(By.cssSelector("pre.tool-output")).getText())
             .isEqualTo("Tests: 12 passed\n<b>ok</b>");
         // One card per call: the result is in its call's card, whatever the order.
-        assertThat(run.findElements(By.cssSelector("details.tool"))).hasSize(4);
+        assertThat(run.findElements(By.cssSelector("details.tool"))).hasSize(5);
+        WebElement write = run.findElement(By.cssSelector("details.tool[data-call-id='c5']"));
+        write.findElement(By.tagName("summary")).click();
+        assertThat(write.findElement(By.cssSelector(".tool-truncated")).getText())
+            .isEqualTo("Input shortened: long values were cut (300,000 characters in all).");
+        assertThat(run.findElements(By.cssSelector(".agent-text")).get(1).getText())
+            .isEqualTo("The start\nThe server kept only the beginning of this text (150,000 characters in all).");
 
         WebElement read = run.findElement(By.cssSelector("details.tool[data-call-id='c2']"));
         assertThat(read.getAttribute("data-state")).isEqualTo("error");
