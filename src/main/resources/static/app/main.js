@@ -13,6 +13,7 @@ const ROUTES = [
   { pattern: /^\/p\/(?<key>[^/]+)$/, view: 'project' },
   { pattern: /^\/p\/(?<key>[^/]+)\/settings$/, view: 'settings' },
   { pattern: /^\/p\/(?<key>[^/]+)\/s\/(?<id>[^/]+)$/, view: 'session' },
+  { pattern: /^\/p\/(?<key>[^/]+)\/s\/(?<id>[^/]+)\/changes$/, view: 'changes' },
 ];
 
 const main = document.getElementById('main');

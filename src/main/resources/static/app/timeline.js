@@ -4,6 +4,7 @@
 // text from the server becomes text nodes (h(), textContent, createTextNode), never markup.
 import { h, time, duration } from './dom.js';
 import { ansiState, parseAnsi } from './ansi.js';
+import { renderMarkdown } from './markdown.js';
 
 /** Lines shown of a long output until the user asks for all of it. */
 export const COLLAPSED_LINES = 30;
@@ -18,14 +19,23 @@ const CHARS_PER_LINE = 800;
 const MAX_SPANS_PER_RUN = 60;
 
 const FINISHED_TEXT = { succeeded: 'Succeeded', failed: 'Failed', interrupted: 'Interrupted', lost: 'Lost' };
+/** Structured items (agent text, tool cards, approvals, workspace lines) kept per run card. */
+const MAX_ITEMS_PER_RUN = 300;
+/** Characters of a tool's input or output shown (the server caps them too). */
+const MAX_JSON_CHARS = 20000;
+const MAX_OUTPUT_CHARS = 65536;
 
 /**
- * createRenderer(): {render(event, into) → top-level element added (or null), runs, banner(run)}
- * `into` is the element (or fragment) new top-level items are appended to.
+ * createRenderer({canApprove, decide}): {render(event, into) → top-level element added (or
+ * null), runs, banner(run), approvals, settle(), forget(card)}. `into` is the element (or
+ * fragment) new top-level items are appended to. `canApprove()` says whether this user may
+ * decide approvals; `decide(approvalId, decision)` sends a decision (a promise of the answer).
  */
-export function createRenderer() {
+export function createRenderer({ canApprove = () => false, decide = null } = {}) {
   /** runId → run: {id, card, banner, pre, expand, status, startedAt, finishedAt, by, error, lines, spans, ansi} */
   const runs = new Map();
+  /** approvalId → {element, data, decided}: the prompts in the page. */
+  const approvals = new Map();
 
   function runFor(runId, event, into) {
     let run = runs.get(runId);
@@ -52,6 +62,10 @@ export function createRenderer() {
     run.pre = h('pre', { class: 'output', 'aria-labelledby': label });
     run.pre.hidden = true;
     run.expand = h('button', { type: 'button', class: 'expand-output link-button', hidden: true });
+    run.usage = h('p', { class: 'run-usage muted', hidden: true });
+    run.items = h('div', { class: 'run-items' });
+    run.calls = new Map();
+    run.trimmedItems = 0;
     run.expand.addEventListener('click', () => {
       run.expanded = !run.expanded;
       layout(run);
@@ -60,7 +74,7 @@ export function createRenderer() {
     // An article, not a section: a named section is a landmark, and 200 runs are not 200 landmarks.
     run.card = h('article', { class: 'run', 'aria-labelledby': label,
       dataset: { runId, status: 'running', seq: String(event.seq) } },
-    run.banner, run.expand, run.pre);
+    run.banner, run.usage, run.items, run.expand, run.pre);
     return run;
   }
 
@@ -229,6 +243,252 @@ export function createRenderer() {
     }
   }
 
+  // ---- structured agent events (agent.text, tool.call/result, usage, approvals, workspace) ----
+
+  /** Adds a structured item to its run card, dropping the oldest beyond MAX_ITEMS_PER_RUN. */
+  function addItem(run, element) {
+    run.items.appendChild(element);
+    while (run.items.childElementCount > MAX_ITEMS_PER_RUN) {
+      const first = run.items.firstElementChild;
+      if (first.dataset.callId) run.calls.delete(first.dataset.callId);
+      first.remove();
+      run.trimmedItems++;
+    }
+    if (run.trimmedItems) {
+      if (!run.itemsNote) {
+        run.itemsNote = h('p', { class: 'muted output-trimmed' });
+        run.card.insertBefore(run.itemsNote, run.items);
+      }
+      run.itemsNote.textContent = run.trimmedItems + ' earlier items of this run are not kept on this page.';
+    }
+  }
+
+  /** Whatever came in, as text for a <pre>: JSON pretty-printed, capped. */
+  function pretty(value, cap = MAX_JSON_CHARS) {
+    let text;
+    if (typeof value === 'string') {
+      text = value;
+    } else {
+      try {
+        text = JSON.stringify(value ?? null, null, 2);
+      } catch {
+        text = String(value);
+      }
+    }
+    if (text.length > cap) text = text.slice(0, cap) + '\n… (' + (text.length - cap).toLocaleString('en') + ' more characters)';
+    return text;
+  }
+
+  /** The obvious one-line gist of a tool's input: its command, file, pattern, URL… or ''. */
+  function gist(input) {
+    if (!input || typeof input !== 'object') return typeof input === 'string' ? input : '';
+    for (const key of ['command', 'cmd', 'file_path', 'filePath', 'path', 'notebook_path', 'pattern', 'url', 'query',
+      'description', 'prompt']) {
+      const value = input[key];
+      if (typeof value === 'string' && value.trim()) {
+        const line = value.trim().split('\n')[0];
+        return line.length > 120 ? line.slice(0, 119) + '…' : line;
+      }
+      if (Array.isArray(value) && value.every((v) => typeof v === 'string') && value.length) {
+        const line = value.join(' ');
+        return line.length > 120 ? line.slice(0, 119) + '…' : line;
+      }
+    }
+    return '';
+  }
+
+  function toolCard(run, callId, name, input, seq) {
+    const state = h('span', { class: 'tool-state' });
+    const summary = h('summary', {},
+      h('span', { class: 'tool-name', text: name || 'tool' }), ' ',
+      h('span', { class: 'tool-gist', text: gist(input) }), ' ', state);
+    const body = h('div', { class: 'tool-body' });
+    if (input !== undefined) {
+      body.append(h('p', { class: 'tool-label', text: 'Input' }), h('pre', { class: 'tool-input', tabindex: '0',
+        'aria-label': 'Input of ' + (name || 'tool'), text: pretty(input) }));
+    }
+    const card = h('details', { class: 'tool', dataset: { callId, state: 'running', seq: String(seq) } }, summary, body);
+    const tool = { card, state, body, name: name || 'tool', done: false };
+    setToolState(tool, 'running', 'running…');
+    run.calls.set(callId, tool);
+    addItem(run, card);
+    return tool;
+  }
+
+  function setToolState(tool, state, words) {
+    tool.card.dataset.state = state;
+    if (state === 'error') tool.state.replaceChildren(h('span', { 'aria-hidden': 'true', text: '⚠ ' }), words);
+    else tool.state.replaceChildren(words);
+  }
+
+  function toolCall(run, event) {
+    const data = event.data || {};
+    const callId = String(data.callId ?? event.seq);
+    if (run.calls.has(callId)) return;
+    const tool = toolCard(run, callId, String(data.name ?? 'tool'), data.input, event.seq);
+    if (data.truncated) {
+      const total = Number(data.inputChars);
+      tool.body.insertBefore(h('p', { class: 'tool-truncated muted', text: 'Input shortened: long values were cut'
+        + (Number.isFinite(total) ? ' (' + total.toLocaleString('en') + ' characters in all).' : '.') }),
+      tool.body.querySelector('pre.tool-input'));
+    }
+  }
+
+  function toolResult(run, event) {
+    const data = event.data || {};
+    const callId = String(data.callId ?? '');
+    let tool = run.calls.get(callId);
+    if (!tool) {
+      // Its call is not in the page (earlier than what is loaded, or trimmed): a card of its own.
+      tool = toolCard(run, callId, 'Result of an earlier tool call', undefined, event.seq);
+    }
+    if (tool.done) return;
+    tool.done = true;
+    const error = data.isError === true;
+    const output = String(data.output ?? '');
+    const result = h('div', { class: 'tool-result' + (error ? ' tool-error' : '') },
+      h('p', { class: 'tool-label', text: error ? 'Error output' : 'Output' }));
+    if (data.truncated) {
+      const total = Number(data.outputChars);
+      result.append(h('p', { class: 'tool-truncated muted', text: 'Output truncated: '
+        + (Number.isFinite(total) ? 'the first ' + output.length.toLocaleString('en') + ' of '
+          + total.toLocaleString('en') + ' characters are shown.' : 'only its beginning is shown.') }));
+    }
+    result.append(output ? h('pre', { class: 'tool-output', tabindex: '0', 'aria-label': (error ? 'Error output of ' : 'Output of ')
+      + tool.name, text: pretty(output, MAX_OUTPUT_CHARS) }) : h('p', { class: 'muted', text: '(no output)' }));
+    tool.body.appendChild(result);
+    tool.card.classList.toggle('tool-failed', error);
+    setToolState(tool, error ? 'error' : 'done', error ? 'error' : 'done');
+  }
+
+  function system(run, event, text) {
+    addItem(run, h('p', { class: 'system-line muted', dataset: { seq: String(event.seq) }, text }));
+  }
+
+  function usage(run, data) {
+    const totals = run.usageTotals || (run.usageTotals = { input: 0, output: 0, cost: 0, costKnown: false });
+    totals.input += Number(data.inputTokens) || 0;
+    totals.output += Number(data.outputTokens) || 0;
+    if (typeof data.costUsd === 'number' && Number.isFinite(data.costUsd)) {
+      totals.cost += data.costUsd;
+      totals.costKnown = true;
+    }
+    run.usage.hidden = false;
+    run.usage.textContent = 'Usage: ' + usageWords(totals);
+  }
+
+  function approvalWords(decided) {
+    const verb = decided.decision === 'allow' ? 'Allowed' : 'Denied';
+    if (decided.reason === 'timeout') return verb + ': nobody decided in time.';
+    if (decided.reason === 'run-ended') return verb + ': the run ended before a decision.';
+    return verb + (decided.by ? ' by ' + decided.by : '') + '.';
+  }
+
+  function approvalRequested(run, event) {
+    const data = event.data || {};
+    const approvalId = String(data.approvalId ?? '');
+    if (!approvalId || approvals.has(approvalId)) return;
+    const element = approvalPrompt(data, event.seq);
+    approvals.set(approvalId, element.approval);
+    addItem(run, element);
+  }
+
+  /**
+   * A prompt for an approval: the tool and its input, and Allow / Deny for those who may
+   * decide ("Waiting for approval" for others). Also used by the session view for a pending
+   * approval whose request is not in the page.
+   */
+  function approvalPrompt(data, seq, idPrefix = 'approval-') {
+    const approvalId = String(data.approvalId);
+    const titleId = idPrefix + approvalId;
+    const status = h('p', { class: 'approval-status', tabindex: '-1' });
+    const actions = h('p', { class: 'actions approval-actions' });
+    const element = h('div', { class: 'approval', role: 'group', 'aria-labelledby': titleId,
+      dataset: { approvalId, state: 'pending', seq: String(seq ?? '') } },
+    h('p', { class: 'approval-title', id: titleId }, h('strong', { text: 'Approval needed: ' }),
+      'the agent asks to use ', h('code', { class: 'approval-tool', text: String(data.tool ?? 'a tool') })),
+    h('pre', { class: 'approval-input', tabindex: '0', 'aria-label': 'Input of ' + String(data.tool ?? 'the tool'),
+      text: pretty(data.input) }),
+    actions, status);
+    const approval = { element, data, decided: null, actions, status };
+    element.approval = approval;
+    if (canApprove() && decide) {
+      const send = async (decision) => {
+        for (const button of actions.querySelectorAll('button')) button.disabled = true;
+        status.textContent = decision === 'allow' ? 'Allowing…' : 'Denying…';
+        try {
+          const answer = await decide(approvalId, decision);
+          decided(approval, { decision: answer && answer.decision || decision, by: answer && answer.by, reason: null });
+        } catch (error) {
+          if (approval.decided) return;
+          if (error && error.code === 'approval-decided') {
+            actions.replaceChildren();
+            status.textContent = 'Already decided by someone else: the decision shows here in a moment.';
+          } else if (error && error.status === 403) {
+            actions.replaceChildren();
+            status.textContent = 'You may not decide this approval (the project lets only its admins approve).';
+          } else {
+            status.textContent = 'Your decision was not sent: ' + (error && error.message ? error.message : String(error));
+            for (const button of actions.querySelectorAll('button')) button.disabled = false;
+          }
+        }
+        if (!element.contains(document.activeElement) || document.activeElement.disabled) status.focus();
+      };
+      actions.append(
+        h('button', { type: 'button', class: 'primary approve', text: 'Allow', 'aria-describedby': titleId,
+          onclick: () => send('allow') }), ' ',
+        h('button', { type: 'button', class: 'danger deny', text: 'Deny', 'aria-describedby': titleId,
+          onclick: () => send('deny') }));
+    } else {
+      actions.append(h('span', { class: 'approval-waiting muted', text: 'Waiting for approval by a project '
+        + 'member who may approve.' }));
+    }
+    return element;
+  }
+
+  /** Shows a decision on a prompt (from approval.decided, or the answer to one's own click). */
+  function decided(approval, decision) {
+    if (approval.decided) return;
+    approval.decided = decision;
+    const { element, actions, status } = approval;
+    const hadFocus = element.contains(document.activeElement);
+    element.dataset.state = decision.decision === 'allow' ? 'allowed' : 'denied';
+    actions.replaceChildren();
+    status.textContent = approvalWords(decision);
+    if (hadFocus) status.focus();
+  }
+
+  function approvalDecided(event) {
+    const data = event.data || {};
+    const approval = approvals.get(String(data.approvalId ?? ''));
+    if (approval) decided(approval, data);
+  }
+
+  /** The run ended: calls without a result will not get one; prompts left open are closed. */
+  function runEnded(run) {
+    for (const tool of run.calls.values()) {
+      if (!tool.done) {
+        tool.done = true;
+        setToolState(tool, 'no-result', 'no result (the run ended)');
+      }
+    }
+    for (const approval of approvals.values()) {
+      if (!approval.decided && String(approval.data.runId) === run.id) {
+        decided(approval, { decision: 'deny', by: null, reason: 'run-ended' });
+      }
+    }
+  }
+
+  /** Calls fn(run) on the event's run card; the card if it is new. */
+  function inRun(event, into, fn) {
+    const runId = event.data && event.data.runId;
+    if (!runId) return null;
+    const had = runs.has(runId);
+    const run = runFor(runId, event, into);
+    fn(run);
+    return had ? null : run.card;
+  }
+
   function render(event, into) {
     const data = event.data || {};
     const seq = String(event.seq);
@@ -262,6 +522,7 @@ export function createRenderer() {
         run.exitCode = data.exitCode ?? null;
         run.interruptedBy = data.by || null;
         run.card.dataset.finishedSeq = seq;
+        runEnded(run);
         banner(run);
         return had ? null : run.card;
       }
@@ -291,6 +552,34 @@ export function createRenderer() {
         into.appendChild(item);
         return item;
       }
+      case 'agent.text':
+        return inRun(event, into, (run) => {
+          const item = h('div', { class: 'agent-text markdown', dataset: { seq } });
+          item.appendChild(renderMarkdown(data.text));
+          if (data.truncated) {
+            const total = Number(data.textChars);
+            item.appendChild(h('p', { class: 'md-cut', text: 'The server kept only the beginning of this text'
+              + (Number.isFinite(total) ? ' (' + total.toLocaleString('en') + ' characters in all).' : '.') }));
+          }
+          addItem(run, item);
+        });
+      case 'tool.call':
+        return inRun(event, into, (run) => toolCall(run, event));
+      case 'tool.result':
+        return inRun(event, into, (run) => toolResult(run, event));
+      case 'usage':
+        return inRun(event, into, (run) => usage(run, data));
+      case 'workspace.preparing':
+        return inRun(event, into, (run) => system(run, event, 'Preparing the workspace: cloning '
+          + String(data.repoUrl ?? 'the repository') + (data.branch ? ' (' + data.branch + ')' : '') + '…'));
+      case 'workspace.ready':
+        return inRun(event, into, (run) => system(run, event, 'Workspace ready on branch ' + String(data.branch ?? '?')
+          + (data.baseCommit ? ' at ' + String(data.baseCommit).slice(0, 7) : '') + '.'));
+      case 'approval.requested':
+        return inRun(event, into, (run) => approvalRequested(run, event));
+      case 'approval.decided':
+        approvalDecided(event);
+        return null;
       default: {
         const item = h('p', { class: 'event-other muted', dataset: { seq }, text: event.type });
         into.appendChild(item);
@@ -317,5 +606,13 @@ export function createRenderer() {
     if (id && runs.get(id) && runs.get(id).card === card) runs.delete(id);
   }
 
-  return { render, runs, banner, settle, forget };
+  return { render, runs, banner, settle, forget, approvals, approvalPrompt, decided };
+}
+
+/** "1,234 tokens in · 567 tokens out · $0.0123" for totals {input, output, cost, costKnown}. */
+export function usageWords(totals) {
+  const words = (Number(totals.input) || 0).toLocaleString('en') + ' tokens in · '
+    + (Number(totals.output) || 0).toLocaleString('en') + ' tokens out';
+  if (!totals.costKnown) return words;
+  return words + ' · $' + (totals.cost >= 1 ? totals.cost.toFixed(2) : totals.cost.toFixed(4));
 }

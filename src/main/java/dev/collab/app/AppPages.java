@@ -25,7 +25,7 @@ class AppPages implements WebMvcConfigurer {
      * else outside {@code /api} stays a {@code 404} problem.
      */
     static final List<String> PAGES = List.of("/", "/login", "/setup", "/tokens", "/users", "/p/{key}",
-            "/p/{key}/settings", "/p/{key}/s/{id}");
+            "/p/{key}/settings", "/p/{key}/s/{id}", "/p/{key}/s/{id}/changes");
 
     @Override
     public void addViewControllers(ViewControllerRegistry registry) {

@@ -4,9 +4,9 @@
 // stay in the page (#load-earlier brings older ones back). Sends go through the outbox
 // (outbox.js). The header shows the connection; #run-status never claims more than is known.
 import { get, post, del, ApiError } from '../api.js';
-import { h, link, seg, duration, field, replace } from '../dom.js';
+import { h, link, seg, duration, field, replace, append } from '../dom.js';
 import { follow } from '../stream.js';
-import { createRenderer } from '../timeline.js';
+import { createRenderer, usageWords } from '../timeline.js';
 import { createOutbox } from '../outbox.js';
 
 /** Top-level timeline items kept in the page. */
@@ -26,6 +26,9 @@ export default async function view(ctx) {
   const { shell, signal } = ctx;
   const base = '/api/sessions/' + seg(id);
 
+  // Asked at the same time as the session (who approves tool calls): no extra round trip.
+  const projectAsked = ctx.params.key ? get('/api/projects/' + seg(ctx.params.key), { signal }) : null;
+  projectAsked?.catch(() => {});
   let session;
   try {
     session = await get(base, { signal });
@@ -52,6 +55,23 @@ export default async function view(ctx) {
   }
   let canSend = role === 'member' || role === 'admin';
   const canEnd = role === 'admin';
+  // Who may allow or deny the agent's tool calls: the project's `approvers` setting.
+  let approvers = 'members';
+  // A server with approvals says who approves in the project's JSON (and lists pending ones).
+  let approvalsKnown = false;
+  try {
+    const project = await (projectAsked && ctx.params.key === key ? projectAsked
+      : get('/api/projects/' + seg(key), { signal }));
+    approvalsKnown = !!project && typeof project.approvers === 'string';
+    if (project && project.approvers === 'admins') approvers = 'admins';
+  } catch (error) {
+    if (error.name === 'AbortError') throw error;
+  }
+  let canApprove = role === 'admin' || (role === 'member' && approvers === 'members');
+  const rendererOptions = {
+    canApprove: () => canApprove,
+    decide: (approvalId, decision) => post(base + '/approvals/' + seg(approvalId), { decision }, { signal }),
+  };
   const title = session.title || 'Untitled session';
   ctx.title(title);
 
@@ -74,10 +94,22 @@ export default async function view(ctx) {
   const finishedRuns = new Set();
   let firstRender = false;
   const openedAt = session.headSeq;
-  let renderer = createRenderer();
+  let renderer = createRenderer(rendererOptions);
+  /** Token usage of the events seen (seq → usage), summed in the header. */
+  const usageBySeq = new Map();
+  let firstSeqSeen = Number.MAX_SAFE_INTEGER;
+  /** approvalId → approval.requested data: the ones still waiting for a decision. */
+  const pending = new Map();
+  /** approvalId → a prompt in the pending list (for a request not in the page). */
+  const pendingPrompts = new Map();
 
   // ---- markup ----
   const stateBadge = h('span', { id: 'session-state', class: 'badge' });
+  const sessionUsage = h('p', { id: 'session-usage', class: 'session-usage muted', hidden: true });
+  const pendingList = h('div', { id: 'pending-approvals', class: 'pending-approvals', hidden: true });
+  const pendingAnnounce = h('p', { id: 'approvals-announce', class: 'visually-hidden', role: 'status',
+    'aria-live': 'polite' });
+  const path = '/p/' + seg(key) + '/s/' + seg(id);
   const runStatus = h('p', { id: 'run-status', class: 'run-status', role: 'status', tabindex: '-1' });
   const interruptButton = h('button', { type: 'button', id: 'interrupt', class: 'danger', text: 'Interrupt' });
   const endButton = h('button', { type: 'button', id: 'end-session', class: 'danger', text: 'End session' });
@@ -104,10 +136,17 @@ export default async function view(ctx) {
   busyNotice.hidden = true;
   outboxList.hidden = true;
 
-  ctx.root.append(
+  // append() skips the nulls (Element.append would add the text "null" for a member).
+  append(ctx.root, [
     h('p', { class: 'breadcrumbs' }, link('/p/' + seg(key), key), ' / session'),
     h('div', { class: 'session-head' }, h('h1', { text: title }), stateBadge),
+    h('nav', { class: 'session-tabs', 'aria-label': 'Session pages' },
+      h('a', { href: path, 'data-nav': true, 'aria-current': 'page', text: 'Timeline' }),
+      h('a', { href: path + '/changes', 'data-nav': true, id: 'changes-link', text: 'Changes' })),
+    sessionUsage,
     runStatus,
+    pendingAnnounce,
+    pendingList,
     h('div', { class: 'actions session-actions' }, canSend ? interruptButton : null, canEnd ? endButton : null),
     busyNotice,
     // Past a long timeline to the composer in one step (it comes after the timeline).
@@ -120,7 +159,7 @@ export default async function view(ctx) {
     canSend ? composer : h('p', { class: 'muted viewer-note', id: 'read-only',
       text: 'You can follow this session; only project members can send messages.' }),
     canEnd ? dialog : null,
-  );
+  ]);
 
   // ---- state shown ----
   function currentRun() {
@@ -213,13 +252,112 @@ export default async function view(ctx) {
     busyNotice.hidden = false;
   }
 
+  function showUsage() {
+    if (!usageBySeq.size) {
+      sessionUsage.hidden = true;
+      return;
+    }
+    const totals = { input: 0, output: 0, cost: 0, costKnown: false };
+    for (const usage of usageBySeq.values()) {
+      totals.input += Number(usage.inputTokens) || 0;
+      totals.output += Number(usage.outputTokens) || 0;
+      if (typeof usage.costUsd === 'number' && Number.isFinite(usage.costUsd)) {
+        totals.cost += usage.costUsd;
+        totals.costKnown = true;
+      }
+    }
+    sessionUsage.hidden = false;
+    // Only the events this page has seen are summed: say so when it did not see them all.
+    sessionUsage.textContent = 'Session usage: ' + usageWords(totals)
+      + (firstSeqSeen > 1 ? ' (of the events loaded on this page)' : '');
+  }
+
+  function seen(event) {
+    firstSeqSeen = Math.min(firstSeqSeen, event.seq);
+    if (event.type === 'usage' && !usageBySeq.has(event.seq)) usageBySeq.set(event.seq, event.data || {});
+  }
+
+  /**
+   * The approvals still waiting, above the timeline: a "Show" button to the prompt in the
+   * timeline, or the prompt itself when its request is not in the page (opened later).
+   */
+  function showPending() {
+    const rows = [];
+    for (const [approvalId, data] of pending) {
+      const inPage = renderer.approvals.get(approvalId);
+      const own = pendingPrompts.get(approvalId);
+      if (inPage && inPage.element.isConnected && own && !own.contains(document.activeElement)) {
+        // The request arrived in the timeline after all: its prompt there is the one.
+        pendingPrompts.delete(approvalId);
+      }
+      if (inPage && inPage.element.isConnected && !pendingPrompts.has(approvalId)) {
+        rows.push(h('p', { class: 'pending-approval', dataset: { approvalId } },
+          h('strong', { text: 'Waiting for approval: ' }), h('code', { text: String(data.tool ?? 'a tool') }), ' ',
+          h('button', { type: 'button', class: 'link-button show-approval', text: 'Show',
+            'aria-label': 'Show the approval request for ' + String(data.tool ?? 'a tool'),
+            onclick: () => {
+              const target = inPage.element.querySelector('button:not([disabled])') || inPage.status;
+              inPage.element.scrollIntoView({ block: 'center' });
+              target.focus();
+            } })));
+      } else {
+        let prompt = pendingPrompts.get(approvalId);
+        if (!prompt) {
+          prompt = renderer.approvalPrompt(data, null, 'pending-approval-');
+          pendingPrompts.set(approvalId, prompt);
+        }
+        rows.push(prompt);
+      }
+    }
+    // Prompts decided here stay (with their decision) until the page is left.
+    for (const [approvalId, prompt] of pendingPrompts) {
+      if (!pending.has(approvalId)) rows.push(prompt);
+    }
+    const same = rows.length === pendingList.children.length && rows.every((row, i) => pendingList.children[i] === row);
+    if (!same) {
+      const focused = pendingList.contains(document.activeElement) ? document.activeElement : null;
+      pendingList.replaceChildren(...rows);
+      if (focused && !focused.isConnected && timeline.isConnected) timeline.focus({ preventScroll: true });
+    }
+    pendingList.hidden = rows.length === 0;
+  }
+
+  function approvalEvent(event) {
+    const data = event.data || {};
+    const approvalId = String(data.approvalId ?? '');
+    if (!approvalId) return;
+    if (event.type === 'approval.requested') {
+      if (!decidedIds.has(approvalId)) {
+        pending.set(approvalId, data);
+        if (event.seq > openedAt) pendingAnnounce.textContent = 'Approval needed: the agent asks to use ' + String(data.tool ?? 'a tool')
+          + (canApprove ? '.' : '. Waiting for a project member to decide.');
+      }
+    } else {
+      decidedIds.add(approvalId);
+      pending.delete(approvalId);
+      const prompt = pendingPrompts.get(approvalId);
+      if (prompt) renderer.decided(prompt.approval, data);
+    }
+  }
+  const decidedIds = new Set();
+
   function apply(event) {
     const data = event.data || {};
+    seen(event);
+    if (event.type === 'approval.requested' || event.type === 'approval.decided') approvalEvent(event);
     if (event.type === 'run.started') {
       session.state = 'RUNNING';
       session.currentRunId = data.runId;
     } else if (event.type === 'run.finished') {
       finishedRuns.add(data.runId);
+      // Requests of a finished run wait no more (approval.decided says so; older logs may not).
+      for (const [approvalId, request] of pending) {
+        if (String(request.runId) === String(data.runId)) {
+          pending.delete(approvalId);
+          const prompt = pendingPrompts.get(approvalId);
+          if (prompt) renderer.decided(prompt.approval, { decision: 'deny', by: null, reason: 'run-ended' });
+        }
+      }
       if (session.state !== 'ENDED') session.state = 'IDLE';
       if (session.currentRunId === data.runId) session.currentRunId = null;
       if (busyRunId === data.runId) busyRunId = null;
@@ -261,6 +399,8 @@ export default async function view(ctx) {
     renderer.settle();
     showState();
     showBusy();
+    showUsage();
+    showPending();
     if (stick) toBottom();
     else newEvents.hidden = false;
     if (!firstRender && lastSeq >= openedAt) {
@@ -301,7 +441,7 @@ export default async function view(ctx) {
   /** Re-renders the page from `from` (after loading earlier events). */
   function rerender(from) {
     flush();
-    renderer = createRenderer();
+    renderer = createRenderer(rendererOptions);
     const fragment = document.createDocumentFragment();
     for (const event of events) {
       if (event.seq >= from) renderer.render(event, fragment);
@@ -370,7 +510,7 @@ export default async function view(ctx) {
         if (events.length) {
           events = [];
           queue = [];
-          renderer = createRenderer();
+          renderer = createRenderer(rendererOptions);
           timeline.replaceChildren();
         }
         lastSeq = to;
@@ -455,8 +595,11 @@ export default async function view(ctx) {
         earlier = earlier.concat(items);
         after = items[items.length - 1].seq;
       }
+      for (const event of earlier) seen(event);
+      showUsage();
       events = earlier.concat(events);
       rerender(from);
+      showPending();
       if (loadEarlier.hidden && timeline.firstElementChild) {
         // The button is gone (all loaded): the focus goes to the first event, not to <body>.
         timeline.firstElementChild.tabIndex = -1;
@@ -641,6 +784,17 @@ export default async function view(ctx) {
   if (outbox) outbox.resume();
   let streaming = null;
   startStream();
+  // Requests still waiting that happened before the events the page opens on.
+  if (approvalsKnown) get(base + '/approvals?state=pending', { signal }).then((answer) => {
+    const items = Array.isArray(answer) ? answer : (answer && Array.isArray(answer.items) ? answer.items : []);
+    for (const item of items) {
+      const approvalId = String(item.approvalId ?? '');
+      if (approvalId && !decidedIds.has(approvalId) && !pending.has(approvalId)) pending.set(approvalId, item);
+    }
+    showPending();
+  }).catch(() => {
+    // Not known (an older server, the network): the events replayed still show the prompts.
+  });
 
   // A page kept in the back/forward cache keeps its connections: without this, every page left
   // with its stream open holds one of the browser's six connections to the server, and after a

@@ -35,12 +35,18 @@ function projectForm(ctx, key, base, info) {
   const name = h('input', { id: 'project-name', name: 'name', required: true, maxlength: '200', value: info.name });
   const repo = h('input', { id: 'project-repo', name: 'repoUrl', maxlength: '2048', value: info.repoUrl || '',
     spellcheck: 'false' });
+  // Who may allow or deny the agent's tool calls (approvals): members and admins, or admins only.
+  const approvers = h('select', { id: 'project-approvers', name: 'approvers' },
+    h('option', { value: 'members', text: 'Members and admins' }), h('option', { value: 'admins', text: 'Admins only' }));
+  approvers.value = info.approvers === 'admins' ? 'admins' : 'members';
   const submit = h('button', { type: 'submit', class: 'primary', text: 'Save' });
   const status = statusLine('project-status');
   const form = h('form', { id: 'project-form', class: 'narrow', 'aria-labelledby': 'project-form-heading' },
     h('h2', { id: 'project-form-heading', text: 'Project' }),
     h('p', { class: 'muted' }, 'Key: ', h('span', { class: 'key', text: key })),
     field('Name', name), field('Repository URL (optional)', repo, 'https://…, ssh://…, git://… or user@host:path'),
+    field('Who approves the agent\'s tool calls', approvers, 'When the agent asks permission to use a tool, these '
+      + 'project roles can allow or deny it (server admins always can).'),
     h('p', { class: 'actions' }, submit), status);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -48,12 +54,14 @@ function projectForm(ctx, key, base, info) {
     say(status, '');
     clearFieldErrors(form);
     try {
-      const saved = await put(base, { name: name.value.trim(), repoUrl: repo.value.trim() || null });
+      const saved = await put(base, { name: name.value.trim(), repoUrl: repo.value.trim() || null,
+        approvers: approvers.value });
+      if (saved.approvers) approvers.value = saved.approvers;
       ctx.title('Settings · ' + saved.name);
       document.querySelector('h1').textContent = 'Settings of ' + saved.name;
       say(status, 'Saved.');
     } catch (error) {
-      if (showFieldErrors(form, error, { name, repoUrl: repo })) {
+      if (showFieldErrors(form, error, { name, repoUrl: repo, approvers })) {
         say(status, 'Not saved: check the fields marked above.', 'error');
       } else {
         say(status, 'Not saved: ' + words(error), 'error');

@@ -38,7 +38,8 @@ class AppPagesTest {
     void everyDeepLinkIsTheAppWithTheStrictCsp() {
         Api pages = Api.withoutContract(api.base()).anonymous();
         for (String path : List.of("/", "/login", "/setup?token=x", "/tokens", "/users", "/p/demo", "/p/demo/settings",
-                "/p/demo/s/6f1c9a52-3f4e-4b8e-9a55-0d2f4b1c2d3e")) {
+                "/p/demo/s/6f1c9a52-3f4e-4b8e-9a55-0d2f4b1c2d3e",
+                "/p/demo/s/6f1c9a52-3f4e-4b8e-9a55-0d2f4b1c2d3e/changes")) {
             Api.Response page = pages.get(path);
             assertThat(page.status()).as(path).isEqualTo(200);
             assertThat(page.contentType()).as(path).startsWith("text/html");
