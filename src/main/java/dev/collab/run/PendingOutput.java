@@ -16,6 +16,10 @@ import org.jspecify.annotations.Nullable;
  * run's appends are failing, the oldest waiting text (not the batch being appended) is
  * dropped, and one marker line takes its place, at the very position of the gap, saying
  * how many bytes were dropped there (docs/runner.md): a gap is never silent.
+ * <p>
+ * In line mode (a line protocol's typed events, one JSON line each) the waiting text is
+ * whole lines only: a batch is one line (or one marker alone), and a drop takes whole
+ * lines, so an event is appended whole or counted as dropped, never cut.
  */
 final class PendingOutput {
 
@@ -47,6 +51,9 @@ final class PendingOutput {
     }
 
     final String stream;
+
+    /** Line mode: batches and drops are whole lines. */
+    final boolean lines;
 
     private final OutputBudget budget;
 
@@ -85,7 +92,14 @@ final class PendingOutput {
      * @param onDrop told the bytes (UTF-8) of every drop, as it happens
      */
     PendingOutput(String stream, OutputBudget budget, BooleanSupplier mayDrop, LongConsumer onDrop) {
+        this(stream, false, budget, mayDrop, onDrop);
+    }
+
+    /**
+     * @param lines line mode: batches and drops are whole lines */
+    PendingOutput(String stream, boolean lines, OutputBudget budget, BooleanSupplier mayDrop, LongConsumer onDrop) {
         this.stream = stream;
+        this.lines = lines;
         this.budget = budget;
         this.mayDrop = mayDrop;
         this.onDrop = onDrop;
@@ -131,8 +145,17 @@ final class PendingOutput {
             if (following != null) {
                 limit = Math.min(limit, following.position);
             }
+            if (lines && marker) {
+                // A marker is a batch of its own: it becomes an output event of its own.
+                inFlight = 0;
+                return new Batch(marker(first), 0, first.bytes);
+            }
             int chars = Math.min(maxChars, limit);
-            if (chars > 0 && chars < waiting.length() && Character.isHighSurrogate(waiting.charAt(chars - 1))) {
+            if (lines) {
+                int newline = waiting.indexOf("\n");
+                chars = newline < 0 || newline >= limit ? limit : newline + 1;
+            }
+            else if (chars > 0 && chars < waiting.length() && Character.isHighSurrogate(waiting.charAt(chars - 1))) {
                 chars--; // never split a character between two events
             }
             inFlight = chars;
@@ -260,6 +283,13 @@ final class PendingOutput {
     int batchesWaiting(int maxChars) {
         lock.lock();
         try {
+            if (lines) {
+                int count = 0;
+                for (int i = waiting.indexOf("\n"); i >= 0; i = waiting.indexOf("\n", i + 1)) {
+                    count++;
+                }
+                return count + gaps.size() + 1;
+            }
             return waiting.length() / maxChars + gaps.size() + 1;
         }
         finally {
@@ -274,7 +304,11 @@ final class PendingOutput {
     private long drop(long chars) {
         int from = inFlight;
         int to = (int) Math.min(waiting.length(), from + chars);
-        if (to < waiting.length() && Character.isLowSurrogate(waiting.charAt(to))) {
+        if (lines && to > from && to < waiting.length() && waiting.charAt(to - 1) != '\n') {
+            int newline = waiting.indexOf("\n", to);
+            to = newline < 0 ? waiting.length() : newline + 1; // whole lines only
+        }
+        else if (to < waiting.length() && Character.isLowSurrogate(waiting.charAt(to))) {
             to++;
         }
         if (to <= from) {
