@@ -96,7 +96,8 @@ final class PendingOutput {
     }
 
     /**
-     * @param lines line mode: batches and drops are whole lines */
+     * @param lines line mode: batches and drops are whole lines
+     */
     PendingOutput(String stream, boolean lines, OutputBudget budget, BooleanSupplier mayDrop, LongConsumer onDrop) {
         this.stream = stream;
         this.lines = lines;
