@@ -63,6 +63,13 @@ interface AgentProtocol {
         /** A typed event ({@code agent.text}, {@code tool.call}, …); runId is added. */
         void event(AgentEvent event);
 
+        /**
+         * Appends what waits now: before the protocol has something appended outside this
+         * output (an approval request), so that the log keeps the agent's order. Never
+         * throws: when the database is away, what waits stays for the usual retries.
+         */
+        void flush();
+
     }
 
     /** One run's talk with its agent. */

@@ -231,6 +231,11 @@ final class AgentRun {
                                 public void event(AgentEvent event) {
                                     queueEvent(event);
                                 }
+
+                                @Override
+                                public void flush() {
+                                    AgentRun.this.output.flushQuietly();
+                                }
                             }));
             }
             catch (RuntimeException e) {

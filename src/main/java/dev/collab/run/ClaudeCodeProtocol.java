@@ -315,6 +315,8 @@ class ClaudeCodeProtocol implements AgentProtocol {
                 return;
             }
             ApprovalGate.Pending pending;
+            // The tool call it is about comes first in the log.
+            run.output().flush();
             try {
                 pending = gate.request(run.sessionId(), run.runId(), tool, input);
             }
