@@ -19,6 +19,7 @@ import dev.collab.event.LogClosedException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.transaction.support.TransactionTemplate;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -42,7 +43,8 @@ final class AgentRun {
 
     /** What a run needs from the runner, the same for every run. */
     record Context(AgentLauncher launcher, AgentProtocol protocol, Runs runs, EventLog eventLog,
-            RunnerProperties properties, OutputBudget budget, RunnerMetrics metrics, JsonMapper json) {
+            RunnerProperties properties, OutputBudget budget, RunnerMetrics metrics, JsonMapper json,
+            TransactionTemplate transaction) {
     }
 
     final UUID runId;
@@ -96,7 +98,7 @@ final class AgentRun {
         this.context = context;
         OutputBatcher.Appender appender = (stream, text) -> {
             if (OutputBatcher.EVENTS.equals(stream)) {
-                appendEvent(text);
+                appendEvents(text);
             }
             else {
                 context.eventLog()
@@ -108,16 +110,26 @@ final class AgentRun {
     }
 
     /**
-     * One batch of the typed events' stream: one event's JSON line, or the marker of
-     * events dropped during an outage (which becomes {@code output} stdout text, as the
-     * marker of dropped output does).
+     * One batch of the typed events' stream: whole JSON lines, one event each, appended
+     * in one transaction (one commit for the batch, and all or nothing: a retry never
+     * repeats part of it); or the marker of events dropped during an outage (which
+     * becomes {@code output} stdout text, as the marker of dropped output does).
      */
-    private void appendEvent(String line) {
-        if (!line.startsWith("{")) {
+    private void appendEvents(String batch) {
+        if (!batch.startsWith("{")) {
             context.eventLog()
-                .append(sessionId, "output", Map.of("runId", runId.toString(), "stream", "stdout", "text", line));
+                .append(sessionId, "output", Map.of("runId", runId.toString(), "stream", "stdout", "text", batch));
             return;
         }
+        List<String> lines = batch.lines().toList();
+        if (lines.size() == 1) {
+            appendEvent(lines.getFirst());
+            return;
+        }
+        context.transaction().executeWithoutResult(status -> lines.forEach(this::appendEvent));
+    }
+
+    private void appendEvent(String line) {
         JsonNode event = context.json().readTree(line);
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("runId", runId.toString());

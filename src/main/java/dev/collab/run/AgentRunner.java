@@ -19,6 +19,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -70,12 +72,13 @@ public class AgentRunner implements SmartLifecycle {
     private final Duration stopDeadline;
 
     AgentRunner(RunnerProperties properties, AgentLauncher launcher, AgentProtocols protocols, Runs runs,
-            EventLog eventLog, ControlChannel control, MeterRegistry registry, JsonMapper json) {
+            EventLog eventLog, ControlChannel control, MeterRegistry registry, JsonMapper json,
+            PlatformTransactionManager transactions) {
         this.runs = runs;
         this.stopDeadline = properties.interruptGrace().plus(STOP_MARGIN);
         OutputBudget budget = new OutputBudget(properties.outputMaxPendingChars());
         this.context = new AgentRun.Context(launcher, protocols.selected(), runs, eventLog, properties, budget,
-                new RunnerMetrics(registry, budget, active), json);
+                new RunnerMetrics(registry, budget, active), json, new TransactionTemplate(transactions));
         control.onCommand(this::onControlCommand);
     }
 

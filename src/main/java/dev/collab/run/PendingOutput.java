@@ -18,8 +18,9 @@ import org.jspecify.annotations.Nullable;
  * how many bytes were dropped there (docs/runner.md): a gap is never silent.
  * <p>
  * In line mode (a line protocol's typed events, one JSON line each) the waiting text is
- * whole lines only: a batch is one line (or one marker alone), and a drop takes whole
- * lines, so an event is appended whole or counted as dropped, never cut.
+ * whole lines only: a batch is whole lines (at least one, as many as fit in the batch
+ * size; or one marker alone), and a drop takes whole lines, so an event is appended whole
+ * or counted as dropped, never cut.
  */
 final class PendingOutput {
 
@@ -153,8 +154,11 @@ final class PendingOutput {
             }
             int chars = Math.min(maxChars, limit);
             if (lines) {
-                int newline = waiting.indexOf("\n");
-                chars = newline < 0 || newline >= limit ? limit : newline + 1;
+                // Whole lines, as many as fit in maxChars; at least the first, however
+                // long.
+                int last = waiting.lastIndexOf("\n", Math.min(limit, maxChars) - 1);
+                int firstBreak = waiting.indexOf("\n");
+                chars = last >= 0 ? last + 1 : firstBreak < 0 || firstBreak >= limit ? limit : firstBreak + 1;
             }
             else if (chars > 0 && chars < waiting.length() && Character.isHighSurrogate(waiting.charAt(chars - 1))) {
                 chars--; // never split a character between two events

@@ -213,11 +213,13 @@ class PendingOutputTest {
         assertThat(marker.text()).isEqualTo(marker(8));
         assertThat(marker.chars()).isZero();
         events.appended(marker);
-        PendingOutput.Batch second = events.next(100);
+        assertThat(events.batchesWaiting(100)).isEqualTo(3);
+        // As many whole lines as fit.
+        assertThat(events.next(100).text()).isEqualTo("{\"b\":22222222222}\n{\"c\":3}\n");
+        PendingOutput.Batch second = events.next(20);
         assertThat(second.text()).isEqualTo("{\"b\":22222222222}\n");
         events.appended(second);
         assertThat(events.next(100).text()).isEqualTo("{\"c\":3}\n");
-        assertThat(events.batchesWaiting(100)).isEqualTo(2);
     }
 
 }
