@@ -51,6 +51,13 @@ final class PendingOutput {
 
     }
 
+    /**
+     * Line mode: the most lines (events) in one batch. Each is a statement of its own in
+     * the batch's transaction, and none shows before the commit: a short batch keeps
+     * delivery latency low while a backlog drains.
+     */
+    static final int MAX_LINES = 16;
+
     final String stream;
 
     /** Line mode: batches and drops are whole lines. */
@@ -154,11 +161,19 @@ final class PendingOutput {
             }
             int chars = Math.min(maxChars, limit);
             if (lines) {
-                // Whole lines, as many as fit in maxChars; at least the first, however
-                // long.
-                int last = waiting.lastIndexOf("\n", Math.min(limit, maxChars) - 1);
-                int firstBreak = waiting.indexOf("\n");
-                chars = last >= 0 ? last + 1 : firstBreak < 0 || firstBreak >= limit ? limit : firstBreak + 1;
+                // Whole lines: at most MAX_LINES and maxChars (at least the first line,
+                // however long), so that a batch's transaction stays short.
+                int bound = Math.min(limit, maxChars);
+                int end = waiting.indexOf("\n");
+                end = end < 0 || end >= limit ? limit : end + 1;
+                for (int n = 1; n < MAX_LINES && end < bound; n++) {
+                    int next = waiting.indexOf("\n", end);
+                    if (next < 0 || next >= bound) {
+                        break;
+                    }
+                    end = next + 1;
+                }
+                chars = end;
             }
             else if (chars > 0 && chars < waiting.length() && Character.isHighSurrogate(waiting.charAt(chars - 1))) {
                 chars--; // never split a character between two events
