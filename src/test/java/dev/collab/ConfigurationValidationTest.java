@@ -51,6 +51,7 @@ class ConfigurationValidationTest {
                     collab.runner.approval-timeout=999ms           | collab.runner.approvalTimeout    | must be longer than or equal to 1 second
                     collab.runner.output-max-chars=255             | collab.runner.outputMaxChars     | must be greater than or equal to 256
                     collab.runner.output-max-pending-chars=16383   | collab.runner.outputMaxPendingCharsAtLeastOutputMaxChars | collab.runner.output-max-pending-chars must be at least collab.runner.output-max-chars
+                    collab.runner.protocol=claude                  | collab.runner.protocol           | is not a protocol: use text, claude-code or opencode
                     collab.auth.session-timeout=59s                | collab.auth.sessionTimeout       | must be longer than or equal to 1 minute
                     collab.auth.setup-link-validity=59s            | collab.auth.setupLinkValidity    | must be longer than or equal to 1 minute
                     collab.auth.throttle.max-failures=0            | collab.auth.throttle.maxFailures | must be greater than or equal to 1

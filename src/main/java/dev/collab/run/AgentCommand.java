@@ -14,6 +14,7 @@ import org.springframework.stereotype.Component;
 
 /**
  * The command a run executes: {@code collab.runner.command} when set, otherwise the
+ * protocol's default ({@code claude} for {@code claude-code}) or, for {@code text}, the
  * shipped demo agent, run as its own small JVM by the same Java that runs the server (so
  * it works wherever the server does, a JRE-only container included, with nothing else
  * installed).
@@ -25,8 +26,10 @@ class AgentCommand {
 
     private final List<String> command;
 
-    AgentCommand(RunnerProperties properties, CollabProperties collab) {
-        this.command = properties.command().isEmpty() ? demoAgent(collab.dataDir()) : properties.command();
+    AgentCommand(RunnerProperties properties, CollabProperties collab, AgentProtocols protocols) {
+        List<String> fallback = protocols.selected().defaultCommand();
+        this.command = !properties.command().isEmpty() ? properties.command()
+                : fallback.isEmpty() ? demoAgent(collab.dataDir()) : fallback;
     }
 
     List<String> command() {

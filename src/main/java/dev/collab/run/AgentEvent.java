@@ -9,12 +9,13 @@ import java.util.Map;
  * {@code runId} to {@code data}.
  *
  * @param type the event type (docs/api.md)
- * @param data the event's data without {@code runId}
+ * @param data the event's data without {@code runId}; values may be null
  */
 public record AgentEvent(String type, Map<String, Object> data) {
 
     public AgentEvent {
-        data = Map.copyOf(data);
+        // Unmodifiable, in the given order, and with nulls (usage's costUsd may be null).
+        data = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(data));
     }
 
 }

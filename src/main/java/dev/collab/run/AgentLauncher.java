@@ -1,9 +1,9 @@
 package dev.collab.run;
 
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -18,7 +18,8 @@ import org.springframework.stereotype.Component;
  * Starts the agent process of a run: the command as a list (no shell), the session's
  * workspace as working directory, an allow-listed environment
  * ({@code collab.runner.environment}) plus {@code COLLAB_SESSION_ID} and
- * {@code COLLAB_RUN_ID}, and the message on stdin.
+ * {@code COLLAB_RUN_ID}, and what the run's protocol adds (arguments, variables, the
+ * agent's input).
  */
 @Component
 class AgentLauncher {
@@ -38,6 +39,11 @@ class AgentLauncher {
         this.checkouts = checkouts;
         this.workspaces = workspaces;
         this.properties = properties;
+    }
+
+    /** The session's workspace, created if need be: the agent's working directory. */
+    Path workspace(UUID sessionId) {
+        return workspaces.create(sessionId);
     }
 
     /**
@@ -62,15 +68,19 @@ class AgentLauncher {
     }
 
     /**
-     * Starts the agent and feeds it the message (in the background: the agent reads when
-     * it likes).
+     * Starts the agent: the command with the protocol's arguments, in the workspace, with
+     * the allow-listed environment and the protocol's own variables; then tells the
+     * conversation, which gives the agent its input.
      */
-    Process start(UUID sessionId, UUID runId, String message) throws IOException {
-        Path workspace = workspaces.create(sessionId);
-        ProcessBuilder builder = new ProcessBuilder(command.command()).directory(workspace.toFile());
+    Process start(UUID sessionId, UUID runId, Path workspace, AgentProtocol.AgentConversation conversation)
+            throws IOException {
+        List<String> argv = new ArrayList<>(command.command());
+        argv.addAll(conversation.arguments());
+        ProcessBuilder builder = new ProcessBuilder(argv).directory(workspace.toFile());
         agentEnvironment(builder.environment(), System.getenv(), sessionId, runId);
+        builder.environment().putAll(conversation.environment());
         Process process = builder.start();
-        Thread.ofVirtual().name("run-stdin-" + runId).start(() -> feed(process, message));
+        conversation.started(process);
         return process;
     }
 
@@ -88,16 +98,6 @@ class AgentLauncher {
         }
         target.put("COLLAB_SESSION_ID", sessionId.toString());
         target.put("COLLAB_RUN_ID", runId.toString());
-    }
-
-    private static void feed(Process process, String message) {
-        try (OutputStream stdin = process.getOutputStream()) {
-            stdin.write(message.getBytes(StandardCharsets.UTF_8));
-        }
-        catch (IOException e) {
-            // The agent did not read its input (or exited early): not an error of the
-            // run.
-        }
     }
 
 }

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -18,6 +19,10 @@ import dev.collab.event.LogClosedException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.transaction.support.TransactionTemplate;
+import tools.jackson.core.type.TypeReference;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * One run, from launch to {@code run.finished}, on a virtual thread of its own: starts
@@ -37,8 +42,9 @@ final class AgentRun {
     private static final Duration READERS_DRAIN = Duration.ofSeconds(5);
 
     /** What a run needs from the runner, the same for every run. */
-    record Context(AgentLauncher launcher, Runs runs, EventLog eventLog, RunnerProperties properties,
-            OutputBudget budget, RunnerMetrics metrics) {
+    record Context(AgentLauncher launcher, AgentProtocol protocol, Runs runs, EventLog eventLog,
+            RunnerProperties properties, OutputBudget budget, RunnerMetrics metrics, JsonMapper json,
+            TransactionTemplate transaction) {
     }
 
     final UUID runId;
@@ -67,6 +73,9 @@ final class AgentRun {
 
     private @Nullable Process process;
 
+    /** The protocol's talk with the agent, once opened. */
+    private volatile AgentProtocol.@Nullable AgentConversation conversation;
+
     /**
      * The agent's descendants as last seen: after it exits, they are reparented and
      * invisible.
@@ -87,10 +96,56 @@ final class AgentRun {
         this.sessionId = sessionId;
         this.message = message;
         this.context = context;
-        OutputBatcher.Appender appender = (stream, text) -> context.eventLog()
-            .append(sessionId, "output", Map.of("runId", runId.toString(), "stream", stream, "text", text));
+        OutputBatcher.Appender appender = (stream, text) -> {
+            if (OutputBatcher.EVENTS.equals(stream)) {
+                appendEvents(text);
+            }
+            else {
+                context.eventLog()
+                    .append(sessionId, "output", Map.of("runId", runId.toString(), "stream", stream, "text", text));
+            }
+        };
         this.output = new OutputBatcher(runId, appender, context.properties(), context.budget(),
                 context.metrics()::appendFailed, context.metrics()::dropped);
+    }
+
+    /**
+     * One batch of the typed events' stream: whole JSON lines, one event each, appended
+     * in one transaction (one commit for the batch, and all or nothing: a retry never
+     * repeats part of it); or the marker of events dropped during an outage (which
+     * becomes {@code output} stdout text, as the marker of dropped output does).
+     */
+    private void appendEvents(String batch) {
+        if (!batch.startsWith("{")) {
+            context.eventLog()
+                .append(sessionId, "output", Map.of("runId", runId.toString(), "stream", "stdout", "text", batch));
+            return;
+        }
+        List<String> lines = batch.lines().toList();
+        if (lines.size() == 1) {
+            appendEvent(lines.getFirst());
+            return;
+        }
+        context.transaction().executeWithoutResult(status -> lines.forEach(this::appendEvent));
+    }
+
+    private void appendEvent(String line) {
+        JsonNode event = context.json().readTree(line);
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("runId", runId.toString());
+        data.putAll(context.json().convertValue(event.get("data"), DATA));
+        context.eventLog().append(sessionId, event.get("type").asString(), data);
+    }
+
+    private static final TypeReference<Map<String, Object>> DATA = new TypeReference<>() {
+    };
+
+    /** A protocol's typed event, queued in order with the rest of the run's output. */
+    private void queueEvent(AgentEvent event) {
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("type", event.type());
+        line.put("data", event.data());
+        output.addEvent(context.json().writeValueAsString(line));
     }
 
     /** Completes once the run's end is recorded (or could not be). */
@@ -142,9 +197,12 @@ final class AgentRun {
     void run() {
         var sample = context.metrics().startRun();
         try {
-            finish(execute());
+            Runs.Outcome outcome = execute();
+            closeConversation();
+            finish(outcome);
         }
         finally {
+            closeConversation();
             long dropped = output.discard();
             if (dropped > 0) {
                 log.warn("Run {}: {} bytes of output were dropped while the database was unavailable "
@@ -174,8 +232,40 @@ final class AgentRun {
                                 "The server shut down before the agent started; send the message again.")
                         : new Runs.Outcome("interrupted", null, null, null);
             }
+            AgentProtocol.AgentConversation opened;
+            java.nio.file.Path workspace;
             try {
-                agent = context.launcher().start(sessionId, runId, message);
+                workspace = context.launcher().workspace(sessionId);
+                opened = context.protocol()
+                    .open(new AgentProtocol.Conversation(sessionId, runId, message, workspace,
+                            new AgentProtocol.AgentOutput() {
+                                @Override
+                                public void output(String stream, CharSequence text) {
+                                    if (stream.equals("stderr")) {
+                                        stderrTail.add(text);
+                                    }
+                                    AgentRun.this.output.add(stream, text);
+                                }
+
+                                @Override
+                                public void event(AgentEvent event) {
+                                    queueEvent(event);
+                                }
+
+                                @Override
+                                public void flush() {
+                                    AgentRun.this.output.flushQuietly();
+                                }
+                            }));
+            }
+            catch (RuntimeException e) {
+                log.warn("Run {}: the agent's conversation could not be prepared: {}", runId, e.toString());
+                return new Runs.Outcome("failed", null, "runner-failed",
+                        "The agent could not be prepared (details in the server log).");
+            }
+            conversation = opened;
+            try {
+                agent = context.launcher().start(sessionId, runId, workspace, opened);
             }
             catch (IOException | RuntimeException e) {
                 log.warn("Run {}: the agent command could not start: {}", runId, e.getMessage());
@@ -190,7 +280,7 @@ final class AgentRun {
         // Known while it runs; gone from the process table once it has exited.
         Instant agentStarted = agent.toHandle().info().startInstant().orElse(Instant.MIN);
         try {
-            Thread stdout = read(agent.getInputStream(), "stdout");
+            Thread stdout = readStdout(agent.getInputStream());
             Thread stderr = read(agent.getErrorStream(), "stderr");
             boolean exited = output.flushUntilExit(millis -> agent.waitFor(millis, TimeUnit.MILLISECONDS),
                     context.properties().timeout());
@@ -246,6 +336,15 @@ final class AgentRun {
         return leftovers;
     }
 
+    private Thread readStdout(InputStream stream) {
+        AgentProtocol.AgentConversation talk = conversation;
+        return Thread.ofVirtual().name("run-stdout-" + runId).start(() -> {
+            if (talk != null) {
+                talk.readStdout(stream);
+            }
+        });
+    }
+
     private Thread read(InputStream stream, String name) {
         return Thread.ofVirtual()
             .name("run-" + name + "-" + runId)
@@ -287,8 +386,13 @@ final class AgentRun {
         if (reason == StopReason.INTERRUPT) {
             return new Runs.Outcome("interrupted", exitCode, null, null, stopRequest.by());
         }
-        if (exitCode != null && exitCode == 0) {
+        AgentProtocol.AgentConversation talk = conversation;
+        String failure = talk == null ? null : talk.failure();
+        if (exitCode != null && exitCode == 0 && failure == null) {
             return new Runs.Outcome("succeeded", 0, null, null);
+        }
+        if (exitCode != null && exitCode == 0) {
+            return new Runs.Outcome("failed", 0, "runner-failed", failure);
         }
         String tail = stderrTail.text();
         return new Runs.Outcome("failed", exitCode, "runner-failed",
@@ -311,6 +415,18 @@ final class AgentRun {
         catch (RuntimeException e) {
             log.error("Could not record the end of run {} ({}); its lease will expire and it ends as lost", runId,
                     outcome.status(), e);
+        }
+    }
+
+    private void closeConversation() {
+        AgentProtocol.AgentConversation talk = conversation;
+        if (talk != null) {
+            try {
+                talk.close();
+            }
+            catch (RuntimeException e) {
+                log.debug("Run {}: closing the conversation: {}", runId, e.toString());
+            }
         }
     }
 

@@ -19,6 +19,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The runs of this instance: starts a run for a message, stops runs (interrupt, lost
@@ -68,13 +71,14 @@ public class AgentRunner implements SmartLifecycle {
 
     private final Duration stopDeadline;
 
-    AgentRunner(RunnerProperties properties, AgentLauncher launcher, Runs runs, EventLog eventLog,
-            ControlChannel control, MeterRegistry registry) {
+    AgentRunner(RunnerProperties properties, AgentLauncher launcher, AgentProtocols protocols, Runs runs,
+            EventLog eventLog, ControlChannel control, MeterRegistry registry, JsonMapper json,
+            PlatformTransactionManager transactions) {
         this.runs = runs;
         this.stopDeadline = properties.interruptGrace().plus(STOP_MARGIN);
         OutputBudget budget = new OutputBudget(properties.outputMaxPendingChars());
-        this.context = new AgentRun.Context(launcher, runs, eventLog, properties, budget,
-                new RunnerMetrics(registry, budget, active));
+        this.context = new AgentRun.Context(launcher, protocols.selected(), runs, eventLog, properties, budget,
+                new RunnerMetrics(registry, budget, active), json, new TransactionTemplate(transactions));
         control.onCommand(this::onControlCommand);
     }
 

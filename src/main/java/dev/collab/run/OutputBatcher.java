@@ -14,9 +14,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The output of one run on its way into the log as {@code output} events: batched every
  * {@code collab.runner.output-flush}, or as soon as {@code output-max-chars} are waiting,
- * stdout and stderr apart. A batch leaves its {@link PendingOutput} only once it is in
- * the log, so a database outage delays output without losing it (within the server's
- * {@link OutputBudget}).
+ * stdout and stderr apart, and a line protocol's typed events as a third stream (one JSON
+ * line per event, {@link #EVENTS}; its appender turns each back into its event), so that
+ * they get the same guarantees as output: kept and retried while the database is away,
+ * within the budget, and backpressure while it is not. A batch leaves its
+ * {@link PendingOutput} only once it is in the log, so a database outage delays output
+ * without losing it (within the server's {@link OutputBudget}).
  */
 final class OutputBatcher {
 
@@ -53,6 +56,11 @@ final class OutputBatcher {
 
     private final PendingOutput stderr;
 
+    /** The stream name of typed events, each a JSON line {"type", "data"}. */
+    static final String EVENTS = "events";
+
+    private final PendingOutput events;
+
     /**
      * One batch at a time, in order: the flush tick and a reader with a full batch take
      * turns.
@@ -79,6 +87,7 @@ final class OutputBatcher {
         this.onAppendFailure = onAppendFailure;
         this.stdout = new PendingOutput("stdout", budget, () -> this.appendFailing, onDrop);
         this.stderr = new PendingOutput("stderr", budget, () -> this.appendFailing, onDrop);
+        this.events = new PendingOutput(EVENTS, true, budget, () -> this.appendFailing, onDrop);
     }
 
     /**
@@ -88,6 +97,16 @@ final class OutputBatcher {
     void add(String stream, CharSequence chars) {
         PendingOutput output = "stderr".equals(stream) ? stderr : stdout;
         if (output.add(chars) >= properties.outputMaxChars()) {
+            flushFromReader();
+        }
+    }
+
+    /**
+     * From a line protocol's reader: one typed event as one JSON line (without its line
+     * break), in order with the others; appended one by one.
+     */
+    void addEvent(String jsonLine) {
+        if (events.add(jsonLine + "\n") >= properties.outputMaxChars()) {
             flushFromReader();
         }
     }
@@ -130,7 +149,7 @@ final class OutputBatcher {
 
     private void appendWaiting() {
         int maxChars = properties.outputMaxChars();
-        for (PendingOutput output : List.of(stdout, stderr)) {
+        for (PendingOutput output : List.of(stdout, stderr, events)) {
             // What waits now, not what the agent keeps printing meanwhile: the caller
             // gets back.
             int batches = output.batchesWaiting(maxChars);
@@ -220,7 +239,7 @@ final class OutputBatcher {
             catch (RuntimeException e) {
                 appendFailed(e);
                 if (System.nanoTime() > deadline) {
-                    long bytes = stdout.dropAll() + stderr.dropAll();
+                    long bytes = stdout.dropAll() + stderr.dropAll() + events.dropAll();
                     log.warn("Run {}: {} bytes of output could not be appended before the run ended; they are dropped",
                             runId, bytes);
                     flushQuietly();
@@ -260,7 +279,8 @@ final class OutputBatcher {
     long discard() {
         stdout.discard();
         stderr.discard();
-        return stdout.droppedTotal() + stderr.droppedTotal();
+        events.discard();
+        return stdout.droppedTotal() + stderr.droppedTotal() + events.droppedTotal();
     }
 
 }

@@ -16,6 +16,11 @@ import org.jspecify.annotations.Nullable;
  * run's appends are failing, the oldest waiting text (not the batch being appended) is
  * dropped, and one marker line takes its place, at the very position of the gap, saying
  * how many bytes were dropped there (docs/runner.md): a gap is never silent.
+ * <p>
+ * In line mode (a line protocol's typed events, one JSON line each) the waiting text is
+ * whole lines only: a batch is whole lines (at least one, as many as fit in the batch
+ * size; or one marker alone), and a drop takes whole lines, so an event is appended whole
+ * or counted as dropped, never cut.
  */
 final class PendingOutput {
 
@@ -46,7 +51,17 @@ final class PendingOutput {
 
     }
 
+    /**
+     * Line mode: the most lines (events) in one batch. Each is a statement of its own in
+     * the batch's transaction, and none shows before the commit: a short batch keeps
+     * delivery latency low while a backlog drains.
+     */
+    static final int MAX_LINES = 16;
+
     final String stream;
+
+    /** Line mode: batches and drops are whole lines. */
+    final boolean lines;
 
     private final OutputBudget budget;
 
@@ -85,7 +100,15 @@ final class PendingOutput {
      * @param onDrop told the bytes (UTF-8) of every drop, as it happens
      */
     PendingOutput(String stream, OutputBudget budget, BooleanSupplier mayDrop, LongConsumer onDrop) {
+        this(stream, false, budget, mayDrop, onDrop);
+    }
+
+    /**
+     * @param lines line mode: batches and drops are whole lines
+     */
+    PendingOutput(String stream, boolean lines, OutputBudget budget, BooleanSupplier mayDrop, LongConsumer onDrop) {
         this.stream = stream;
+        this.lines = lines;
         this.budget = budget;
         this.mayDrop = mayDrop;
         this.onDrop = onDrop;
@@ -131,8 +154,28 @@ final class PendingOutput {
             if (following != null) {
                 limit = Math.min(limit, following.position);
             }
+            if (lines && marker) {
+                // A marker is a batch of its own: it becomes an output event of its own.
+                inFlight = 0;
+                return new Batch(marker(first), 0, first.bytes);
+            }
             int chars = Math.min(maxChars, limit);
-            if (chars > 0 && chars < waiting.length() && Character.isHighSurrogate(waiting.charAt(chars - 1))) {
+            if (lines) {
+                // Whole lines: at most MAX_LINES and maxChars (at least the first line,
+                // however long), so that a batch's transaction stays short.
+                int bound = Math.min(limit, maxChars);
+                int end = waiting.indexOf("\n");
+                end = end < 0 || end >= limit ? limit : end + 1;
+                for (int n = 1; n < MAX_LINES && end < bound; n++) {
+                    int next = waiting.indexOf("\n", end);
+                    if (next < 0 || next >= bound) {
+                        break;
+                    }
+                    end = next + 1;
+                }
+                chars = end;
+            }
+            else if (chars > 0 && chars < waiting.length() && Character.isHighSurrogate(waiting.charAt(chars - 1))) {
                 chars--; // never split a character between two events
             }
             inFlight = chars;
@@ -260,6 +303,13 @@ final class PendingOutput {
     int batchesWaiting(int maxChars) {
         lock.lock();
         try {
+            if (lines) {
+                int count = 0;
+                for (int i = waiting.indexOf("\n"); i >= 0; i = waiting.indexOf("\n", i + 1)) {
+                    count++;
+                }
+                return count + gaps.size() + 1;
+            }
             return waiting.length() / maxChars + gaps.size() + 1;
         }
         finally {
@@ -274,7 +324,11 @@ final class PendingOutput {
     private long drop(long chars) {
         int from = inFlight;
         int to = (int) Math.min(waiting.length(), from + chars);
-        if (to < waiting.length() && Character.isLowSurrogate(waiting.charAt(to))) {
+        if (lines && to > from && to < waiting.length() && waiting.charAt(to - 1) != '\n') {
+            int newline = waiting.indexOf("\n", to);
+            to = newline < 0 ? waiting.length() : newline + 1; // whole lines only
+        }
+        else if (to < waiting.length() && Character.isLowSurrogate(waiting.charAt(to))) {
             to++;
         }
         if (to <= from) {

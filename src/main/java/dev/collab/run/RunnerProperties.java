@@ -33,6 +33,9 @@ import org.springframework.validation.annotation.Validated;
  * besides these it gets only the run's own COLLAB_SESSION_ID and COLLAB_RUN_ID. The
  * server's credentials and settings (SPRING_*, COLLAB_*, DATABASE_URL, PGPASSWORD,
  * PGPASSFILE) are refused at startup even when listed.
+ * @param protocol how the runner speaks with the agent: text (the message on stdin, raw
+ * output), claude-code (Claude Code's stream-json, typed events, approvals, conversations
+ * that continue) or opencode; docs/runner.md "Protocols"
  */
 @Validated
 @ConfigurationProperties("collab.runner")
@@ -44,7 +47,13 @@ record RunnerProperties(List<String> command,
         @DefaultValue( {
                 "PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TERM",
                 "TMPDIR" }) List<@Pattern(regexp = VARIABLE_NAME, message = NOT_A_NAME) @Pattern(
-                        regexp = NOT_THE_SERVERS, message = THE_SERVERS) String> environment){
+                        regexp = NOT_THE_SERVERS, message = THE_SERVERS) String> environment,
+        @NotNull @Pattern(regexp = PROTOCOLS, message = NOT_A_PROTOCOL) @DefaultValue("text") String protocol){
+
+    /** The protocols a server may be configured with (collab.runner.protocol). */
+    static final String PROTOCOLS = "text|claude-code|opencode";
+
+    private static final String NOT_A_PROTOCOL = "is not a protocol: use text, claude-code or opencode";
 
     private static final String VARIABLE_NAME = "[A-Za-z_][A-Za-z0-9_]*";
 

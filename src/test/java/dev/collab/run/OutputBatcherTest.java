@@ -34,7 +34,7 @@ class OutputBatcherTest {
 
     OutputBatcher batcher() {
         RunnerProperties properties = new RunnerProperties(List.of(), Duration.ofMinutes(30), Duration.ofSeconds(1),
-                Duration.ofSeconds(3), Duration.ofMillis(30), MAX_CHARS, 4 * MAX_CHARS, List.of("PATH"));
+                Duration.ofSeconds(3), Duration.ofMillis(30), MAX_CHARS, 4 * MAX_CHARS, List.of("PATH"), "text");
         return new OutputBatcher(UUID.randomUUID(), (stream, text) -> appender.append(stream, text), properties,
                 new OutputBudget(properties.outputMaxPendingChars()), failures::incrementAndGet, drops::add);
     }

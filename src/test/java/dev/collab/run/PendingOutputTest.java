@@ -194,4 +194,32 @@ class PendingOutputTest {
         assertThat(output.next(100)).isNull();
     }
 
+    @Test
+    void inLineModeABatchIsOneWholeLineAndADropTakesWholeLines() {
+        PendingOutput events = new PendingOutput("events", true, new OutputBudget(30), () -> failing, drops::add);
+        events.add("{\"a\":1}\n");
+        events.add("{\"b\":22222222222}\n");
+        // 8 + 19 = 27 chars: within the budget.
+        assertThat(drops).isEmpty();
+        PendingOutput.Batch first = events.next(4);
+        assertThat(first.text()).as("a whole line even past maxChars").isEqualTo("{\"a\":1}\n");
+        events.failed();
+        // 5 chars over the budget while appends fail: the oldest line goes, whole
+        // (nothing
+        // is in flight after the failure).
+        events.add("{\"c\":3}\n");
+        assertThat(drops).containsExactly(8L);
+        PendingOutput.Batch marker = events.next(100);
+        assertThat(marker.text()).isEqualTo(marker(8));
+        assertThat(marker.chars()).isZero();
+        events.appended(marker);
+        assertThat(events.batchesWaiting(100)).isEqualTo(3);
+        // As many whole lines as fit.
+        assertThat(events.next(100).text()).isEqualTo("{\"b\":22222222222}\n{\"c\":3}\n");
+        PendingOutput.Batch second = events.next(20);
+        assertThat(second.text()).isEqualTo("{\"b\":22222222222}\n");
+        events.appended(second);
+        assertThat(events.next(100).text()).isEqualTo("{\"c\":3}\n");
+    }
+
 }

@@ -22,7 +22,7 @@ class RunnerPropertiesTest {
 
     static RunnerProperties withEnvironment(List<String> names) {
         return new RunnerProperties(List.of(), Duration.ofMinutes(30), Duration.ofSeconds(30), Duration.ofSeconds(3),
-                Duration.ofMillis(30), 16384, 1 << 20, names);
+                Duration.ofMillis(30), 16384, 1 << 20, names, "text");
     }
 
     @ParameterizedTest
