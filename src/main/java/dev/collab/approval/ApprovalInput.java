@@ -13,8 +13,9 @@ import tools.jackson.databind.node.StringNode;
  * JSON, as {@code tool.call}'s input is capped; past that, its long strings are shortened
  * (the shape stays, so the person deciding still sees which file and which command), and
  * an input that is still too large becomes an empty object. An input that is not a JSON
- * object (agents send objects) is kept as {@code {"value": …}}. A cut input is marked
- * ({@code truncated}, {@code inputChars}: the length of the whole one).
+ * object (agents send objects) is kept as {@code {"value": …}}; U+0000, which PostgreSQL
+ * cannot store, is U+FFFD. A cut input is marked ({@code truncated}, {@code inputChars}:
+ * the length of the whole one).
  *
  * @param input the input to show and keep
  * @param truncated whether it was cut
@@ -30,7 +31,12 @@ record ApprovalInput(JsonNode input, boolean truncated, int inputChars) {
 
     static ApprovalInput of(JsonNode given, JsonMapper json) {
         // Always an object (docs/api.md): an agent's odd input is kept under "value".
-        JsonNode input = given.isObject() ? given : json.createObjectNode().set("value", given);
+        JsonNode object = given.isObject() ? given : json.createObjectNode().set("value", given);
+        // PostgreSQL's jsonb cannot hold U+0000 (the approvals row, the event): an
+        // agent's
+        // input with it (a file's content, -print0) would fail the request instead of
+        // asking a person. It becomes U+FFFD, as in the log's output.
+        JsonNode input = json.writeValueAsString(object).contains("\\u0000") ? withoutNul(object, json) : object;
         int chars = json.writeValueAsString(input).length();
         if (chars <= MAX_CHARS) {
             return new ApprovalInput(input, false, chars);
@@ -76,6 +82,30 @@ record ApprovalInput(JsonNode input, boolean truncated, int inputChars) {
         if (node.isArray()) {
             ArrayNode copy = json.createArrayNode();
             node.forEach(item -> copy.add(shorten(item, limit, json)));
+            return copy;
+        }
+        return node;
+    }
+
+    /** The text with U+0000 replaced by U+FFFD (neither text nor jsonb can hold it). */
+    static String withoutNul(String text) {
+        return text.indexOf('\u0000') < 0 ? text : text.replace('\u0000', '\uFFFD');
+    }
+
+    private static JsonNode withoutNul(JsonNode node, JsonMapper json) {
+        if (node.isString()) {
+            return StringNode.valueOf(withoutNul(node.stringValue()));
+        }
+        if (node.isObject()) {
+            ObjectNode copy = json.createObjectNode();
+            for (Map.Entry<String, JsonNode> member : node.properties()) {
+                copy.set(withoutNul(member.getKey()), withoutNul(member.getValue(), json));
+            }
+            return copy;
+        }
+        if (node.isArray()) {
+            ArrayNode copy = json.createArrayNode();
+            node.forEach(item -> copy.add(withoutNul(item, json)));
             return copy;
         }
         return node;

@@ -137,7 +137,8 @@ class Approvals implements ApprovalGate {
         UUID id = UUID.randomUUID();
         Instant now = now();
         Instant deadline = now.plus(properties.approvalTimeout());
-        String name = tool.length() <= MAX_TOOL_CHARS ? tool : tool.substring(0, MAX_TOOL_CHARS);
+        String name = ApprovalInput
+            .withoutNul(tool.length() <= MAX_TOOL_CHARS ? tool : tool.substring(0, MAX_TOOL_CHARS));
         ApprovalInput shown = ApprovalInput.of(input, json);
         CompletableFuture<Decision> future = new CompletableFuture<>();
         // Before the insert: a decision can come the moment it commits.

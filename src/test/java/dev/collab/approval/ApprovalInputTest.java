@@ -61,4 +61,16 @@ class ApprovalInputTest {
         assertThat(shown.input().get("value").asString()).isEqualTo("rm -rf /");
     }
 
+    @Test
+    void nulBecomesTheReplacementCharacter() {
+        ObjectNode input = JSON.createObjectNode().put("content", "a\u0000b").put("k\u0000", "v");
+        input.putArray("args").add("\u0000");
+        ApprovalInput shown = ApprovalInput.of(input, JSON);
+        assertThat(JSON.writeValueAsString(shown.input())).doesNotContain("\\u0000");
+        assertThat(shown.input().get("content").asString()).isEqualTo("a\uFFFDb");
+        assertThat(shown.input().get("k\uFFFD").asString()).isEqualTo("v");
+        assertThat(shown.input().get("args").get(0).asString()).isEqualTo("\uFFFD");
+        assertThat(shown.truncated()).isFalse();
+    }
+
 }

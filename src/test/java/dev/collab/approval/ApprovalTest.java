@@ -293,8 +293,11 @@ class ApprovalTest {
                 Instant.parse(listed.get("deadline").asString())))
             .isEqualTo(Duration.ofMinutes(10));
         clock.advance(Duration.ofMinutes(9));
-        // Several periodic checks pass: it still waits.
-        await().pollDelay(Duration.ofMillis(2500)).atMost(WAIT).until(() -> true);
+        // Checks before the deadline (run here, as the periodic one runs them) leave it
+        // waiting.
+        approvals.check();
+        approvals.check();
+        assertThat(approvals.waitsOn(pending.approvalId())).isTrue();
         assertThat(pending.decision()).isNotDone();
 
         clock.advance(Duration.ofMinutes(1));
@@ -353,6 +356,31 @@ class ApprovalTest {
             .update();
         assertThat(awaitDecision(pending)).isEqualTo(new Decision(true, "someone", null));
         assertThat(approvals.waitsOn(pending.approvalId())).isFalse();
+    }
+
+    /**
+     * An agent's input with U+0000 (a file's content, {@code find -print0}), which
+     * PostgreSQL's jsonb and text cannot hold, is still asked about, not refused by an
+     * error: the character shows as U+FFFD, as in {@code output}.
+     */
+    @Test
+    void anInputWithNulIsStillAsked() throws Exception {
+        ObjectNode input = Api.JSON.createObjectNode();
+        input.put("content", "a\u0000b");
+        input.putArray("args").add("-print\u0000");
+        input.put("na\u0000me", 1);
+        ApprovalGate.Pending pending = gate.request(session, run, "Wri\u0000te", input);
+        assertThat(pending.decision()).isNotDone();
+        JsonNode requested = events("approval.requested").getLast().get("data");
+        assertThat(requested.get("approvalId").asString()).isEqualTo(pending.approvalId().toString());
+        assertThat(requested.get("tool").asString()).isEqualTo("Wri\uFFFDte");
+        assertThat(requested.get("input").get("content").asString()).isEqualTo("a\uFFFDb");
+        assertThat(requested.get("input").get("args").get(0).asString()).isEqualTo("-print\uFFFD");
+        assertThat(requested.get("input").get("na\uFFFDme").asInt()).isEqualTo(1);
+        JsonNode listed = api.get("/api/sessions/" + session + "/approvals?state=pending").json().get("items").get(0);
+        assertThat(listed.get("tool").asString()).isEqualTo("Wri\uFFFDte");
+        assertThat(decide(api, session, pending.approvalId(), "deny").status()).isEqualTo(200);
+        assertThat(awaitDecision(pending)).isEqualTo(new Decision(false, Api.ADMIN_LOGIN, null));
     }
 
     @Test
