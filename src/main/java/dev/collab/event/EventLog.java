@@ -170,7 +170,34 @@ public class EventLog {
         if (value instanceof java.util.Collection<?> items) {
             return items.stream().map(EventLog::withoutNul).toList();
         }
+        if (value instanceof tools.jackson.databind.JsonNode node) {
+            // An agent's tool input (tool.call, approval.requested) arrives as a JSON
+            // tree:
+            // its strings, names included, may carry U+0000 too.
+            return withoutNul(node);
+        }
         return value;
+    }
+
+    private static tools.jackson.databind.JsonNode withoutNul(tools.jackson.databind.JsonNode node) {
+        if (node.isString()) {
+            String text = node.asString();
+            return text.indexOf('\u0000') < 0 ? node
+                    : tools.jackson.databind.node.JsonNodeFactory.instance.stringNode(text.replace('\u0000', '\uFFFD'));
+        }
+        if (node.isObject()) {
+            var copy = tools.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+            node.properties()
+                .forEach(
+                        member -> copy.set(member.getKey().replace('\u0000', '\uFFFD'), withoutNul(member.getValue())));
+            return copy;
+        }
+        if (node.isArray()) {
+            var copy = tools.jackson.databind.node.JsonNodeFactory.instance.arrayNode();
+            node.forEach(item -> copy.add(withoutNul(item)));
+            return copy;
+        }
+        return node;
     }
 
     /** Events with {@code seq > after}, ascending, at most {@code limit}. */
