@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
 
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -66,6 +67,17 @@ class ClaudeCodeProtocol implements AgentProtocol {
     public String name() {
         return NAME;
     }
+
+    /**
+     * Whether the agent's session id may be kept and passed back as {@code --resume}'s
+     * value: Claude Code's are UUIDs; letters, digits, '-' and '_' (not first: never an
+     * option), at most 128 characters.
+     */
+    static boolean isSessionId(String id) {
+        return SESSION_ID.matcher(id).matches();
+    }
+
+    private static final Pattern SESSION_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,127}");
 
     @Override
     public List<String> defaultCommand() {
@@ -252,6 +264,14 @@ class ClaudeCodeProtocol implements AgentProtocol {
 
         private void remember(String id) {
             if (id.isEmpty() || id.equals(agentSessionId)) {
+                return;
+            }
+            if (!isSessionId(id)) {
+                // It becomes an argument of the next run (--resume <id>): a value the
+                // agent wrote that looks like an option
+                // ("--dangerously-skip-permissions")
+                // or is huge must never get there.
+                log.warn("Run {}: Claude Code reported a session id that is not one; not kept", run.runId());
                 return;
             }
             agentSessionId = id;
