@@ -274,9 +274,12 @@ class ClaudeCodeProtocol implements AgentProtocol {
                 log.warn("Run {}: Claude Code reported a session id that is not one; not kept", run.runId());
                 return;
             }
-            agentSessionId = id;
             try {
                 conversations.save(run.sessionId(), NAME, id);
+                // Known only once stored: after a failed save (the database away) the
+                // same
+                // id in the result is tried again.
+                agentSessionId = id;
             }
             catch (RuntimeException e) {
                 log.warn("Run {}: the agent's session id could not be stored (the next message starts a new "
@@ -347,7 +350,11 @@ class ClaudeCodeProtocol implements AgentProtocol {
                         null);
                 return;
             }
-            pending.decision().thenAccept(decision -> {
+            // Answered on a thread of the run's own, never on the one that completes the
+            // decision (a person's HTTP request, the NOTIFY listener, the timeout check):
+            // writing to an agent that does not read its stdin may block until the run
+            // ends.
+            pending.decision().thenAcceptAsync(decision -> {
                 if (decision.allowed()) {
                     ObjectNode allow = json.createObjectNode();
                     allow.put("behavior", "allow");
@@ -357,7 +364,7 @@ class ClaudeCodeProtocol implements AgentProtocol {
                 else {
                     respond(requestId, deny(denial(tool, decision)), null);
                 }
-            });
+            }, answer -> Thread.ofVirtual().name("run-approval-" + run.runId()).start(answer));
         }
 
         private static String denial(String tool, ApprovalGate.Decision decision) {
