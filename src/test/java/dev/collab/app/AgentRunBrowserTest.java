@@ -169,6 +169,33 @@ class AgentRunBrowserTest {
     }
 
     @Test
+    void bareUrlLookalikesAreTriedABoundedNumberOfTimesPerText() {
+        String project = api.newProject("urls");
+        UUID session = api.newSession(project);
+        String runId = started(session);
+        // Each "http://[" is a 2 KB candidate that is no URL: tried for every one of
+        // them, 64 KB of
+        // it took seconds of the page's only thread. Past the first hundred they are
+        // text.
+        String hostile = "(http://[)".repeat(6000) + "\n\nhttps://late.example.com/x";
+        event(session, "agent.text", data("runId", runId, "text", hostile));
+        event(session, "agent.text", data("runId", runId, "text", "Then https://next.example.com/y works."));
+        long end = finished(session, runId);
+
+        Browser b = admin();
+        open(b, project, session);
+        b.waitUntil(d -> d.findElements(By.cssSelector("[data-finished-seq='" + end + "']")).size() == 1);
+        List<WebElement> texts = b.driver().findElements(By.cssSelector(".run .agent-text"));
+        assertThat(texts).hasSize(2);
+        assertThat(texts.get(0).getText()).contains("(http://[)(http://[)", "https://late.example.com/x");
+        assertThat(texts.get(0).findElements(By.tagName("a"))).isEmpty();
+        // The budget is per text: the next one links as usual.
+        assertThat(texts.get(1).findElements(By.tagName("a"))).extracting(a -> a.getAttribute("href"))
+            .containsExactly("https://next.example.com/y");
+        assertThat(b.consoleErrors()).isEmpty();
+    }
+
+    @Test
     void toolCallsArePairedCollapsedAndErrorsAreMarked() {
         String project = api.newProject("tools");
         UUID session = api.newSession(project);
