@@ -196,6 +196,35 @@ class AgentRunBrowserTest {
     }
 
     @Test
+    void aRunOfManyLargeToolResultsKeepsItsNewestOnesWithinACharacterBudget() {
+        String project = api.newProject("big");
+        UUID session = api.newSession(project);
+        String runId = started(session);
+        // 40 results at the server's 64 KB cap: 2.6 MB of text, more than a run card
+        // keeps.
+        for (int i = 0; i < 40; i++) {
+            event(session, "tool.call",
+                    data("runId", runId, "callId", "c" + i, "name", "Read", "input", data("file_path", "f" + i)));
+            event(session, "tool.result",
+                    data("runId", runId, "callId", "c" + i, "output", "r".repeat(65536), "isError", false));
+        }
+        long end = finished(session, runId);
+
+        Browser b = admin();
+        open(b, project, session);
+        b.waitUntil(d -> d.findElements(By.cssSelector("[data-finished-seq='" + end + "']")).size() == 1);
+        WebElement run = b.driver().findElement(By.cssSelector(".run[data-run-id='" + runId + "']"));
+        List<WebElement> cards = run.findElements(By.cssSelector("details.tool"));
+        assertThat(cards).hasSizeBetween(20, 31);
+        assertThat(cards.get(cards.size() - 1).getAttribute("data-call-id")).isEqualTo("c39");
+        assertThat(cards.get(cards.size() - 1).getAttribute("data-state")).isEqualTo("done");
+        assertThat(run.findElements(By.cssSelector("[data-call-id='c0']"))).isEmpty();
+        assertThat(run.findElement(By.cssSelector(".output-trimmed")).getText())
+            .isEqualTo((40 - cards.size()) + " earlier items of this run are not kept on this page.");
+        assertThat(b.consoleErrors()).isEmpty();
+    }
+
+    @Test
     void toolCallsArePairedCollapsedAndErrorsAreMarked() {
         String project = api.newProject("tools");
         UUID session = api.newSession(project);
