@@ -88,6 +88,97 @@ public class EventLog {
         return event;
     }
 
+    /**
+     * An event to append with {@link #appendAll}.
+     *
+     * @param type the event type
+     * @param data its data
+     */
+    public record NewEvent(String type, Map<String, ?> data) {
+    }
+
+    /**
+     * Appends several events to one session's log, in the given order, with consecutive
+     * seqs, in ONE statement: all of them or none (a retry never repeats part of them),
+     * and one round trip to PostgreSQL instead of one per event. An agent's structured
+     * output comes as many small events (a line each); appended one by one, each waits
+     * for its own round trip (docs/performance.md, "Agent protocols").
+     * @return the appended events, in order
+     * @throws IllegalArgumentException when there is no such session, or for
+     * {@code session.ended} (which closes the log: {@link #append} only)
+     * @throws LogClosedException when the session's log is closed
+     */
+    public List<Event> appendAll(UUID sessionId, List<NewEvent> events) {
+        if (events.isEmpty()) {
+            return List.of();
+        }
+        OffsetDateTime now = clock.instant().truncatedTo(ChronoUnit.MICROS).atOffset(ZoneOffset.UTC);
+        String[] types = new String[events.size()];
+        String[] payloads = new String[events.size()];
+        for (int i = 0; i < events.size(); i++) {
+            if (Event.SESSION_ENDED.equals(events.get(i).type())) {
+                throw new IllegalArgumentException("session.ended is appended alone");
+            }
+            types[i] = events.get(i).type();
+            payloads[i] = json.writeValueAsString(withoutNul(events.get(i).data()));
+        }
+        List<Event> appendedEvents;
+        if (TransactionSynchronizationManager.isActualTransactionActive()) {
+            appendedEvents = transaction.execute(status -> insertAll(sessionId, types, payloads, now));
+            TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+                @Override
+                public void afterCommit() {
+                    appendedEvents.forEach(EventLog.this::tellObservers);
+                }
+            });
+        }
+        else {
+            // One statement, its own transaction (autocommit): committed when it returns.
+            appendedEvents = insertAll(sessionId, types, payloads, now);
+            appendedEvents.forEach(this::tellObservers);
+        }
+        appended.increment(appendedEvents.size());
+        return appendedEvents;
+    }
+
+    private List<Event> insertAll(UUID sessionId, String[] types, String[] payloads, OffsetDateTime now) {
+        @SuppressWarnings("NullAway") // a single-column query's rows are @Nullable to
+                                      // Spring; events.seq is NOT NULL
+        List<Long> seqs = jdbc.sql("""
+                with bumped as (
+                    update sessions
+                       set head_seq = head_seq + :count, last_activity_at = greatest(last_activity_at, :now)
+                     where id = :id and not log_closed
+                    returning id, head_seq
+                )
+                insert into events (session_id, seq, type, data, created_at)
+                select bumped.id, bumped.head_seq - :count + item.ordinality, item.type, cast(item.data as jsonb), :now
+                  from bumped, unnest(cast(:types as text[]), cast(:payloads as text[]))
+                       with ordinality as item(type, data, ordinality)
+                returning seq
+                """)
+            .param("id", sessionId)
+            .param("now", now)
+            .param("count", types.length)
+            .param("types", types)
+            .param("payloads", payloads)
+            .query(Long.class)
+            .list();
+        // RETURNING's order is not the insert's: the i-th seq is the i-th event.
+        List<Long> ordered = seqs.stream().sorted().toList();
+        List<Event> events = new java.util.ArrayList<>(ordered.size());
+        for (int i = 0; i < ordered.size(); i++) {
+            events.add(new Event(ordered.get(i), sessionId, types[i], now.toInstant(), payloads[i]));
+        }
+        if (events.isEmpty()) {
+            if (head(sessionId).isPresent()) {
+                throw new LogClosedException(sessionId);
+            }
+            throw new IllegalArgumentException("No session " + sessionId);
+        }
+        return events;
+    }
+
     private Event appendInTransaction(UUID sessionId, String type, String payload, OffsetDateTime now,
             boolean closing) {
         Event event = insert(sessionId, type, payload, now, closing);

@@ -111,9 +111,9 @@ final class AgentRun {
 
     /**
      * One batch of the typed events' stream: whole JSON lines, one event each, appended
-     * in one transaction (one commit for the batch, and all or nothing: a retry never
-     * repeats part of it); or the marker of events dropped during an outage (which
-     * becomes {@code output} stdout text, as the marker of dropped output does).
+     * in one statement (one round trip and one commit for the batch, and all or nothing:
+     * a retry never repeats part of it); or the marker of events dropped during an outage
+     * (which becomes {@code output} stdout text, as the marker of dropped output does).
      */
     private void appendEvents(String batch) {
         if (!batch.startsWith("{")) {
@@ -121,20 +121,15 @@ final class AgentRun {
                 .append(sessionId, "output", Map.of("runId", runId.toString(), "stream", "stdout", "text", batch));
             return;
         }
-        List<String> lines = batch.lines().toList();
-        if (lines.size() == 1) {
-            appendEvent(lines.getFirst());
-            return;
-        }
-        context.transaction().executeWithoutResult(status -> lines.forEach(this::appendEvent));
+        context.eventLog().appendAll(sessionId, batch.lines().map(this::event).toList());
     }
 
-    private void appendEvent(String line) {
+    private EventLog.NewEvent event(String line) {
         JsonNode event = context.json().readTree(line);
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("runId", runId.toString());
         data.putAll(context.json().convertValue(event.get("data"), DATA));
-        context.eventLog().append(sessionId, event.get("type").asString(), data);
+        return new EventLog.NewEvent(event.get("type").asString(), data);
     }
 
     private static final TypeReference<Map<String, Object>> DATA = new TypeReference<>() {
