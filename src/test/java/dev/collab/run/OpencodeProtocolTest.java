@@ -222,6 +222,26 @@ class OpencodeProtocolTest {
     }
 
     @Test
+    void aSessionErrorFailsTheRunWithOpencodesWordsAndStopsTheServer() {
+        UUID session = newSession();
+        api.sendMessage(session, "fail please", null);
+        decide(session, pendingApproval(session), "allow");
+        List<SseClient.Message> messages = untilFinished(session, 1);
+        assertThat(typed(messages)).containsSubsequence("usage", "error", "run.finished");
+        JsonNode error = data(messages, "error").getFirst();
+        assertThat(error.get("code").asString()).isEqualTo("runner-failed");
+        assertThat(error.get("message").asString())
+            .isEqualTo("opencode reported an error: ProviderAuthError: Invalid API key");
+        JsonNode finished = data(messages, "run.finished").getFirst();
+        assertThat(finished.get("status").asString()).isEqualTo("failed");
+        assertThat(finished.get("exitCode").isNull()).isTrue();
+        await().atMost(WAIT)
+            .until(() -> ProcessHandle.current()
+                .descendants()
+                .noneMatch(p -> p.info().commandLine().orElse("").contains("FakeOpencode.java")));
+    }
+
+    @Test
     void anInterruptWhileAToolWaitsEndsTheRunInterruptedAndStopsTheServer() {
         UUID session = newSession();
         api.sendMessage(session, PROMPT, null);
