@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 import dev.collab.run.opencode.Approvals;
 import dev.collab.run.opencode.OpencodeDriver;
@@ -44,6 +45,13 @@ class OpencodeProtocol implements AgentProtocol {
     static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
 
     private static final Logger log = LoggerFactory.getLogger(OpencodeProtocol.class);
+
+    /**
+     * An opencode session id worth keeping ({@code ses_} and a time-ordered suffix):
+     * letters, digits, '-' and '_', at most 128 characters. The server gives it; a huge
+     * or odd value is not stored for the next run.
+     */
+    private static final Pattern SESSION_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,127}");
 
     private final AgentConversations conversations;
 
@@ -181,6 +189,10 @@ class OpencodeProtocol implements AgentProtocol {
 
         private void remember(String id) {
             if (id.isEmpty() || id.equals(resumed)) {
+                return;
+            }
+            if (!SESSION_ID.matcher(id).matches()) {
+                log.warn("Run {}: opencode reported a session id that is not one; not kept", run.runId());
                 return;
             }
             try {
