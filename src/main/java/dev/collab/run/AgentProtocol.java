@@ -19,8 +19,9 @@ import org.jspecify.annotations.Nullable;
  * <p>
  * A line protocol ({@code claude-code}) reads stdout line by line with {@link LineReader}
  * and writes to stdin; a protocol that drives its agent another way (opencode's
- * {@code serve} over HTTP) reads its server's stdout as plain output and talks to it from
- * {@link AgentConversation#started(Process)} on a thread of its own.
+ * {@code serve} over HTTP) reads its server's stdout as plain output, talks to it from
+ * {@link AgentConversation#started(Process)} on a thread of its own, and ends the run
+ * itself ({@link Conversation#end()}) when the agent's turn is over.
  */
 interface AgentProtocol {
 
@@ -47,8 +48,15 @@ interface AgentProtocol {
      * @param message the user's message of this run
      * @param workspace the session's workspace, the agent's working directory
      * @param output where what the agent says goes, in order
+     * @param end ends the run on purpose, for an agent that does not exit by itself (a
+     * server such as opencode's, once its turn is over): the runner stops the agent's
+     * process tree as it does for an interrupt, and records the run by
+     * {@link AgentConversation#failure()} ({@code succeeded} when null, {@code failed}
+     * with its words otherwise, {@code exitCode} null) rather than by the exit code of
+     * the process it stopped. The first stop decides: an interrupt, timeout or shutdown
+     * before it is recorded as such; after it, they change nothing. Does not block.
      */
-    record Conversation(UUID sessionId, UUID runId, String message, Path workspace, AgentOutput output) {
+    record Conversation(UUID sessionId, UUID runId, String message, Path workspace, AgentOutput output, Runnable end) {
     }
 
     /**
@@ -99,7 +107,8 @@ interface AgentProtocol {
 
         /**
          * Why the run failed although the agent exited with 0 (the agent reported an
-         * error), or null.
+         * error), or, for a run the protocol ended ({@link Conversation#end()}), why that
+         * run failed; null when it did not.
          */
         default @Nullable String failure() {
             return null;

@@ -251,7 +251,7 @@ final class AgentRun {
                                 public void flush() {
                                     AgentRun.this.output.flushQuietly();
                                 }
-                            }));
+                            }, () -> stop(StopReason.ENDED)));
             }
             catch (RuntimeException e) {
                 log.warn("Run {}: the agent's conversation could not be prepared: {}", runId, e.toString());
@@ -383,6 +383,11 @@ final class AgentRun {
         }
         AgentProtocol.AgentConversation talk = conversation;
         String failure = talk == null ? null : talk.failure();
+        if (reason == StopReason.ENDED) {
+            // The protocol stopped its agent on purpose: the exit code is our signal's.
+            return failure == null ? new Runs.Outcome("succeeded", null, null, null)
+                    : new Runs.Outcome("failed", null, "runner-failed", failure);
+        }
         if (exitCode != null && exitCode == 0 && failure == null) {
             return new Runs.Outcome("succeeded", 0, null, null);
         }

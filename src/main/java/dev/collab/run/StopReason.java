@@ -10,6 +10,12 @@ enum StopReason {
     /** The run took longer than {@code collab.runner.timeout}. */
     TIMEOUT,
     /** This instance is shutting down. */
-    SHUTDOWN
+    SHUTDOWN,
+    /**
+     * The protocol ended the run on purpose (an agent that does not exit by itself, such
+     * as opencode's server, once its turn is over): recorded by the conversation's
+     * {@code failure()}, not by the exit code of the stopped process.
+     */
+    ENDED
 
 }

@@ -44,14 +44,15 @@ import tools.jackson.databind.node.ObjectNode;
  * deprecated session-scoped route of a server from before opencode's permission rework)
  * with what {@link PermissionAsker} decides, and returns once the session is idle.
  * <p>
- * Everything reaches {@code events} on the calling thread, in order: the server's stdout
- * lines as {@code output} events, event data that is not JSON as {@code output} events
- * too (never dropped), and the typed events. The caller owns the process: it starts it,
- * and stops it (its whole tree) after {@link #run} returned or threw; when the process
- * dies, or the calling thread is interrupted, {@code run} returns at once (by exception).
- * Only loopback addresses are accepted, every request carries the run's password (HTTP
- * basic auth, user {@code opencode}), and the password never appears in an event or
- * exception.
+ * Everything reaches {@code events} on the calling thread, in order: event data that is
+ * not JSON as {@code output} events (never dropped), and the typed events. The server's
+ * stdout lines become {@code output} events on the thread that reads stdout
+ * ({@link Stdout}: the runner's reader, the pipe's one reader). The caller owns the
+ * process: it starts it, and stops it (its whole tree) after {@link #run} returned or
+ * threw; when the process dies, or the calling thread is interrupted, {@code run} returns
+ * at once (by exception). Only loopback addresses are accepted, every request carries the
+ * run's password (HTTP basic auth, user {@code opencode}), and the password never appears
+ * in an event or exception.
  */
 public final class OpencodeDriver {
 
@@ -158,10 +159,25 @@ public final class OpencodeDriver {
      */
     public Result run(Process process, String password, @Nullable String agentSessionId, String prompt,
             Consumer<AgentEvent> events, PermissionAsker asker) throws InterruptedException {
+        Stdout stdout = new Stdout(events);
+        Thread.ofVirtual()
+            .name("opencode-stdout-" + process.pid())
+            .start(() -> stdout.readAll(process.getInputStream()));
+        return run(process, stdout, password, agentSessionId, prompt, events, asker);
+    }
+
+    /**
+     * As {@link #run(Process, String, String, String, Consumer, PermissionAsker)}, with
+     * the server's stdout read by its owner (the runner's reader thread) through
+     * {@code stdout}: the one reader of that pipe.
+     * @param stdout where the owner of the process's stdout hands it over
+     * ({@link Stdout#readAll}); its lines reach its own consumer, on the reading thread
+     */
+    public Result run(Process process, Stdout stdout, String password, @Nullable String agentSessionId, String prompt,
+            Consumer<AgentEvent> events, PermissionAsker asker) throws InterruptedException {
         BlockingQueue<Item> queue = new LinkedBlockingQueue<>();
-        Thread.ofVirtual().name("opencode-stdout-" + process.pid()).start(() -> pumpStdout(process, queue));
         List<CompletableFuture<?>> pending = new ArrayList<>();
-        try (Connection connection = new Connection(connect(process, queue, events), password)) {
+        try (Connection connection = new Connection(connect(process, stdout), password)) {
             String sessionId = connection.session(agentSessionId);
             EventTranslator translator = new EventTranslator(sessionId, events);
             InputStream stream = connection.subscribe();
@@ -193,9 +209,8 @@ public final class OpencodeDriver {
         }
     }
 
-    /** Waits for the line saying where the server listens; other lines are output. */
-    private URI connect(Process process, BlockingQueue<Item> queue, Consumer<AgentEvent> events)
-            throws InterruptedException {
+    /** Waits (boundedly) for stdout's line saying where the server listens. */
+    private URI connect(Process process, Stdout stdout) throws InterruptedException {
         long deadline = System.nanoTime() + this.startupTimeout.toNanos();
         while (true) {
             long left = deadline - System.nanoTime();
@@ -203,19 +218,19 @@ public final class OpencodeDriver {
                 throw new OpencodeException(
                         "opencode serve did not say where it listens within " + this.startupTimeout.toSeconds() + " s");
             }
-            Item item = queue.poll(Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)), TimeUnit.NANOSECONDS);
-            if (item == null) {
-                continue;
+            try {
+                return loopback(
+                        stdout.listening.get(Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)), TimeUnit.NANOSECONDS));
             }
-            if (item instanceof Item.Stdout(String line)) {
-                Matcher matcher = LISTENING.matcher(line);
-                if (matcher.find()) {
-                    events.accept(output(line));
-                    return loopback(matcher.group(1));
-                }
-                events.accept(output(line));
+            catch (TimeoutException ex) {
+                // Not yet: the end of stdout or the deadline, or the next look.
             }
-            else if (item instanceof Item.StdoutEnded) {
+            catch (ExecutionException ex) {
+                throw new OpencodeException("opencode's stdout could not be read", ex);
+            }
+            // The address is given before the end is: an ended stdout without one is
+            // a server that exited (or closed its output) first.
+            if (stdout.ended.isDone() && !stdout.listening.isDone()) {
                 throw new OpencodeException(exited(process, "before it said where it listens"));
             }
         }
@@ -286,10 +301,6 @@ public final class OpencodeDriver {
     private static EventTranslator.Step handle(Item item, Process process, Consumer<AgentEvent> events,
             EventTranslator translator) {
         return switch (item) {
-            case Item.Stdout(String line) -> {
-                events.accept(output(line));
-                yield new EventTranslator.Step.Continue();
-            }
             case Item.Event(SseParser.SseEvent event) -> event(event, events, translator);
             case Item.Notice(String text) -> {
                 events.accept(output(text));
@@ -302,7 +313,6 @@ public final class OpencodeDriver {
                 throw new OpencodeException(exitedYet(process) ? exited(process, "before the session was idle")
                         : "opencode's event stream ended before the session was idle");
             }
-            case Item.StdoutEnded ended -> new EventTranslator.Step.Continue();
             case Item.Timeout timeout -> new EventTranslator.Step.Continue();
         };
     }
@@ -342,22 +352,6 @@ public final class OpencodeDriver {
                         + permission.requestId() + " could not be sent"));
                 return null;
             });
-    }
-
-    private static void pumpStdout(Process process, BlockingQueue<Item> queue) {
-        try (InputStreamReader reader = new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)) {
-            LineReader lines = new LineReader(reader, MAX_LINE_CHARS);
-            LineReader.Line line;
-            while ((line = lines.next()) != null) {
-                queue.add(new Item.Stdout(
-                        line.cut() ? line.text() + " [collab-server: line cut at " + MAX_LINE_CHARS + " characters]"
-                                : line.text()));
-            }
-        }
-        catch (IOException ex) {
-            // The process is gone or its stream was closed: the end of stdout.
-        }
-        queue.add(new Item.StdoutEnded());
     }
 
     private static void pumpEvents(InputStream stream, BlockingQueue<Item> queue) {
@@ -403,14 +397,59 @@ public final class OpencodeDriver {
         return text.length() <= MAX_REPORTED_CHARS ? text : text.substring(0, MAX_REPORTED_CHARS) + "…";
     }
 
+    /**
+     * The server's stdout as its one reader hands it over: {@link #readAll} reads it to
+     * its end on the caller's thread, gives every line to the consumer at once as an
+     * {@code output} event (a line longer than 65,536 characters cut, the rest skipped:
+     * bounded), and tells the driver where the server listens and when stdout ended.
+     * Nothing is queued: a run's stdout reaches the log whether or not the driver still
+     * runs.
+     */
+    public static final class Stdout {
+
+        private final Consumer<AgentEvent> lines;
+
+        final CompletableFuture<String> listening = new CompletableFuture<>();
+
+        final CompletableFuture<Void> ended = new CompletableFuture<>();
+
+        /**
+         * @param lines gets each line of stdout, as an {@code output} event
+         */
+        public Stdout(Consumer<AgentEvent> lines) {
+            this.lines = lines;
+        }
+
+        /** Reads {@code stream} to its end (or until it is closed); never throws. */
+        public void readAll(InputStream stream) {
+            try (InputStreamReader reader = new InputStreamReader(stream, StandardCharsets.UTF_8)) {
+                LineReader lines = new LineReader(reader, MAX_LINE_CHARS);
+                LineReader.Line line;
+                while ((line = lines.next()) != null) {
+                    String text = line.cut()
+                            ? line.text() + " [collab-server: line cut at " + MAX_LINE_CHARS + " characters]"
+                            : line.text();
+                    this.lines.accept(output(text));
+                    if (!this.listening.isDone()) {
+                        Matcher matcher = LISTENING.matcher(text);
+                        if (matcher.find()) {
+                            this.listening.complete(matcher.group(1));
+                        }
+                    }
+                }
+            }
+            catch (IOException ex) {
+                // The process is gone or its stream was closed: the end of stdout.
+            }
+            finally {
+                this.ended.complete(null);
+            }
+        }
+
+    }
+
     /** What the reading threads hand to the driver's thread. */
     private sealed interface Item {
-
-        record Stdout(String line) implements Item {
-        }
-
-        record StdoutEnded() implements Item {
-        }
 
         record Event(SseParser.SseEvent event) implements Item {
         }

@@ -8,8 +8,10 @@
  * Internal to {@code run}: uses only the JDK's HTTP client, Jackson, {@code AgentEvent}
  * and {@code ApprovalGate} ({@link dev.collab.run.opencode.Approvals}); the runner gives
  * it the process (started with {@link dev.collab.run.opencode.OpencodeDriver#environment}
- * and {@link dev.collab.run.opencode.OpencodeDriver#serveArguments}), the password, the
- * stored opencode session id and the approval gate (docs/runner.md, section "opencode").
+ * and {@link dev.collab.run.opencode.OpencodeDriver#serveArguments}), its stdout as the
+ * runner's reader reads it ({@link dev.collab.run.opencode.OpencodeDriver.Stdout}), the
+ * password, the stored opencode session id and the approval gate (the runner's
+ * {@code OpencodeProtocol}; docs/runner.md, section "opencode").
  */
 @NullMarked
 package dev.collab.run.opencode;
