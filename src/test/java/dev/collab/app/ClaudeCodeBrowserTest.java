@@ -107,7 +107,11 @@ class ClaudeCodeBrowserTest {
         assertThat(firstText.findElement(By.cssSelector("code")).getText()).isEqualTo("notes.txt");
         assertThat(prompt.getText()).contains("Approval needed", "Write", "notes.txt");
         WebElement write = run.findElement(By.cssSelector("details.tool"));
-        assertThat(write.findElement(By.tagName("summary")).getText()).contains("Write").contains("notes.txt");
+        // The gist of its input is the file's path (the absolute one in the workspace,
+        // shortened when long); it waits for the decision.
+        assertThat(write.findElement(By.tagName("summary")).getText()).startsWith("Write ")
+            .contains("/workspaces/")
+            .endsWith("running…");
         assertThat(write.getAttribute("data-state")).isNotEqualTo("done");
 
         // A viewer sees the request but cannot decide it.
@@ -127,6 +131,8 @@ class ClaudeCodeBrowserTest {
             .isEqualTo("Allowed by " + Api.ADMIN_LOGIN + ".");
         assertThat(write.getAttribute("data-state")).isEqualTo("done");
         write.findElement(By.tagName("summary")).click();
+        assertThat(write.findElement(By.cssSelector("pre.tool-input")).getText()).contains("/notes.txt")
+            .contains("\"content\": \"hello, world\\n\"");
         assertThat(write.findElement(By.cssSelector("pre.tool-output")).getText())
             .startsWith("File created successfully at: ")
             .endsWith("/notes.txt");
