@@ -4,6 +4,9 @@
 // http:, https: and mailto: (anything else stays text). Linear time: every block level and
 // every inline level scans its text once, levels are capped (MAX_DEPTH, MAX_INLINE_DEPTH), a
 // failed search for a closing delimiter is remembered, and input and elements are capped.
+// A bare URL is looked for up to MAX_URL characters ahead: after MAX_URL_FAILURES candidates
+// that were not URLs (e.g. "(http://[" over and over), bare URLs are no longer looked for in
+// that text, or each "http" would cost a 2 KB scan and a URL parse (seconds for 64 KB).
 
 /** Characters rendered; the rest is cut (with a note). */
 export const MAX_CHARS = 100000;
@@ -14,6 +17,8 @@ const MAX_INLINE_DEPTH = 4;
 /** Elements made per call; past it the rest of the text is plain text. */
 const MAX_ELEMENTS = 4000;
 const MAX_URL = 2048;
+/** Bare "http…" candidates that were not URLs, per call; past it bare URLs stay text. */
+const MAX_URL_FAILURES = 100;
 const SAFE_SCHEMES = new Set(['http:', 'https:', 'mailto:']);
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})[ \t]*([^`\s]*)/;
@@ -30,7 +35,7 @@ const TABLE_DELIMITER = /^ {0,3}\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)*\|?[
 export function renderMarkdown(text) {
   let source = String(text ?? '');
   const fragment = document.createDocumentFragment();
-  const state = { elements: 0 };
+  const state = { elements: 0, urlFailures: 0 };
   let cut = 0;
   if (source.length > MAX_CHARS) {
     cut = source.length - MAX_CHARS;
@@ -468,7 +473,8 @@ function inline(text, parent, depth, state, inLink = false) {
       i++;
       continue;
     }
-    if (c === 'h' && !inLink && text.startsWith('http', i) && (i === 0 || !/[\p{L}\p{N}]/u.test(text[i - 1]))) {
+    if (c === 'h' && !inLink && state.urlFailures < MAX_URL_FAILURES && text.startsWith('http', i)
+      && (i === 0 || !/[\p{L}\p{N}]/u.test(text[i - 1]))) {
       BARE_URL.lastIndex = i;
       const m = BARE_URL.exec(text);
       if (m) {
@@ -500,6 +506,7 @@ function inline(text, parent, depth, state, inLink = false) {
           i += url.length;
           continue;
         }
+        state.urlFailures++;
       }
     }
     plain += c;

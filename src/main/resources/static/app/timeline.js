@@ -21,6 +21,11 @@ const MAX_SPANS_PER_RUN = 60;
 const FINISHED_TEXT = { succeeded: 'Succeeded', failed: 'Failed', interrupted: 'Interrupted', lost: 'Lost' };
 /** Structured items (agent text, tool cards, approvals, workspace lines) kept per run card. */
 const MAX_ITEMS_PER_RUN = 300;
+/**
+ * Characters of structured items kept per run card: 300 tool results of 64 KB would be 20 MB of
+ * text in one card (the run's plain output keeps about 250 KB); the oldest items go first.
+ */
+const MAX_ITEM_CHARS_PER_RUN = 2000000;
 /** Characters of a tool's input or output shown (the server caps them too). */
 const MAX_JSON_CHARS = 20000;
 const MAX_OUTPUT_CHARS = 65536;
@@ -245,12 +250,24 @@ export function createRenderer({ canApprove = () => false, decide = null } = {})
 
   // ---- structured agent events (agent.text, tool.call/result, usage, approvals, workspace) ----
 
-  /** Adds a structured item to its run card, dropping the oldest beyond MAX_ITEMS_PER_RUN. */
+  /**
+   * Adds a structured item to its run card, dropping the oldest beyond MAX_ITEMS_PER_RUN or
+   * MAX_ITEM_CHARS_PER_RUN.
+   */
   function addItem(run, element) {
     run.items.appendChild(element);
-    while (run.items.childElementCount > MAX_ITEMS_PER_RUN) {
+    grown(run, element, element.textContent.length);
+  }
+
+  /** An item of the run got `chars` more characters (a tool's result): drops the oldest beyond the caps. */
+  function grown(run, element, chars) {
+    element.itemChars = (element.itemChars || 0) + chars;
+    run.itemChars = (run.itemChars || 0) + chars;
+    while (run.items.childElementCount > MAX_ITEMS_PER_RUN
+      || (run.itemChars > MAX_ITEM_CHARS_PER_RUN && run.items.childElementCount > 1)) {
       const first = run.items.firstElementChild;
       if (first.dataset.callId) run.calls.delete(first.dataset.callId);
+      run.itemChars -= first.itemChars || 0;
       first.remove();
       run.trimmedItems++;
     }
@@ -357,6 +374,7 @@ export function createRenderer({ canApprove = () => false, decide = null } = {})
     result.append(output ? h('pre', { class: 'tool-output', tabindex: '0', 'aria-label': (error ? 'Error output of ' : 'Output of ')
       + tool.name, text: pretty(output, MAX_OUTPUT_CHARS) }) : h('p', { class: 'muted', text: '(no output)' }));
     tool.body.appendChild(result);
+    if (tool.card.parentNode === run.items) grown(run, tool.card, result.textContent.length);
     tool.card.classList.toggle('tool-failed', error);
     setToolState(tool, error ? 'error' : 'done', error ? 'error' : 'done');
   }

@@ -321,12 +321,21 @@ public class FakeClaude {
     }
 
     /** The first string value of {@code key} in a JSON line (enough for the lines here). */
+    /**
+     * The string value of the first {@code "key": "…"}, scanned by hand: a regex with an
+     * alternation per character overflows the stack on a 100,000-character message.
+     */
     static String string(String json, String key) {
-        Matcher m = Pattern.compile("\"" + key + "\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.)*)\"").matcher(json);
+        Matcher m = Pattern.compile("\"" + key + "\"\\s*:\\s*\"").matcher(json);
         if (!m.find()) {
             return "";
         }
-        return unquote(m.group(1));
+        int start = m.end();
+        int i = start;
+        while (i < json.length() && json.charAt(i) != '"') {
+            i += json.charAt(i) == '\\' ? 2 : 1;
+        }
+        return unquote(json.substring(start, Math.min(i, json.length())));
     }
 
     static String unquote(String s) {

@@ -229,8 +229,10 @@ public class Checkouts {
     private void clone(String repoUrl, Path directory, BooleanSupplier stopRequested) throws Git.GitException {
         List<String> arguments = new ArrayList<>(List.of("-c", "protocol.allow=never", "-c",
                 "protocol.https.allow=always", "-c", "protocol.ssh.allow=always"));
-        if (repoUrl.startsWith("file:")) {
-            // Accepted on a project only with collab.workspace.allow-file-repos (tests).
+        if (repoUrl.startsWith("file:") && workspaces.allowFileRepos()) {
+            // Accepted on a project only with collab.workspace.allow-file-repos (tests),
+            // and looked at again here: a project saved while it was on keeps its URL
+            // after an operator turns it off, and must not read the server's disk then.
             arguments.addAll(List.of("-c", "protocol.file.allow=always"));
         }
         arguments.addAll(List.of("-c", "core.hooksPath=/dev/null", "clone", "--no-recurse-submodules", "--quiet", "--",

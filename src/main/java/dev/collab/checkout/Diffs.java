@@ -157,6 +157,14 @@ class Diffs implements DisposableBean {
             env.put("GIT_WORK_TREE", directory.toString());
             env.put("GIT_INDEX_FILE", index.toString());
             env.put("GIT_OPTIONAL_LOCKS", "0");
+            // No transport at all, whatever the agent's configuration allows: a partial
+            // clone's promisor remote would otherwise be fetched from lazily for a
+            // missing
+            // object, and an ext:: remote URL is a command. GIT_ALLOW_PROTOCOL wins over
+            // protocol.*.allow (an empty list allows nothing); GIT_NO_LAZY_FETCH (git
+            // 2.45+) stops the fetch itself.
+            env.put("GIT_ALLOW_PROTOCOL", "");
+            env.put("GIT_NO_LAZY_FETCH", "1");
             Git.Watch watch = new Git.Watch(clock.instant().plus(properties.diffTimeout()), cancelled, null);
             List<String> safe = safeConfiguration(directory, env, watch);
             // Everything into the temporary index (.collab/ is ignored through

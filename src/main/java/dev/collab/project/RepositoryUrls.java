@@ -19,15 +19,18 @@ final class RepositoryUrls {
 
     /**
      * The rule of {@code repoUrl} (a regex of the common dialect of Java and ECMAScript:
-     * the OpenAPI document carries it). A user name is allowed, a password (a colon
-     * before the {@code @}) is not.
+     * the OpenAPI document carries it). An https URL has no user part at all: a token
+     * passed as the user name ({@code https://ghp_…@github.com/…}) would be shown to
+     * every viewer and left in the clone's remote URL for the agent to read; the server's
+     * {@code collab.workspace.git.https-username} and {@code https-token} hold them. An
+     * ssh URL may name its user ({@code git@…}), never a password.
      */
-    static final String PATTERN = "^(https://([A-Za-z0-9._~%!$&'()*+,;=-]+@)?" + HOST + "(:[0-9]{1,5})?(/" + VISIBLE
-            + "*)?|ssh://([A-Za-z0-9._~-]+@)?" + HOST + "(:[0-9]{1,5})?/" + VISIBLE + "*|[A-Za-z0-9_][A-Za-z0-9._-]*@"
-            + HOST + ":" + VISIBLE + "+|file://" + VISIBLE + "+)$";
+    static final String PATTERN = "^(https://" + HOST + "(:[0-9]{1,5})?(/" + VISIBLE + "*)?|ssh://([A-Za-z0-9._~-]+@)?"
+            + HOST + "(:[0-9]{1,5})?/" + VISIBLE + "*|[A-Za-z0-9_][A-Za-z0-9._-]*@" + HOST + ":" + VISIBLE + "+|file://"
+            + VISIBLE + "+)$";
 
-    static final String ALLOWED = "must be an https://… or ssh://… URL, or user@host:path, without a password "
-            + "(the server's configuration holds the credentials)";
+    static final String ALLOWED = "must be an https://… URL without a user or password, an ssh://… URL or "
+            + "user@host:path, without a password (the server's configuration holds the credentials)";
 
     static final String FILE_NOT_ALLOWED = ALLOWED + "; file:// repositories are not allowed on this server";
 

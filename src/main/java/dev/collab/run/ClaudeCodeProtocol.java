@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
 
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -66,6 +67,17 @@ class ClaudeCodeProtocol implements AgentProtocol {
     public String name() {
         return NAME;
     }
+
+    /**
+     * Whether the agent's session id may be kept and passed back as {@code --resume}'s
+     * value: Claude Code's are UUIDs; letters, digits, '-' and '_' (not first: never an
+     * option), at most 128 characters.
+     */
+    static boolean isSessionId(String id) {
+        return SESSION_ID.matcher(id).matches();
+    }
+
+    private static final Pattern SESSION_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,127}");
 
     @Override
     public List<String> defaultCommand() {
@@ -254,9 +266,20 @@ class ClaudeCodeProtocol implements AgentProtocol {
             if (id.isEmpty() || id.equals(agentSessionId)) {
                 return;
             }
-            agentSessionId = id;
+            if (!isSessionId(id)) {
+                // It becomes an argument of the next run (--resume <id>): a value the
+                // agent wrote that looks like an option
+                // ("--dangerously-skip-permissions")
+                // or is huge must never get there.
+                log.warn("Run {}: Claude Code reported a session id that is not one; not kept", run.runId());
+                return;
+            }
             try {
                 conversations.save(run.sessionId(), NAME, id);
+                // Known only once stored: after a failed save (the database away) the
+                // same
+                // id in the result is tried again.
+                agentSessionId = id;
             }
             catch (RuntimeException e) {
                 log.warn("Run {}: the agent's session id could not be stored (the next message starts a new "
@@ -327,7 +350,11 @@ class ClaudeCodeProtocol implements AgentProtocol {
                         null);
                 return;
             }
-            pending.decision().thenAccept(decision -> {
+            // Answered on a thread of the run's own, never on the one that completes the
+            // decision (a person's HTTP request, the NOTIFY listener, the timeout check):
+            // writing to an agent that does not read its stdin may block until the run
+            // ends.
+            pending.decision().thenAcceptAsync(decision -> {
                 if (decision.allowed()) {
                     ObjectNode allow = json.createObjectNode();
                     allow.put("behavior", "allow");
@@ -337,7 +364,7 @@ class ClaudeCodeProtocol implements AgentProtocol {
                 else {
                     respond(requestId, deny(denial(tool, decision)), null);
                 }
-            });
+            }, answer -> Thread.ofVirtual().name("run-approval-" + run.runId()).start(answer));
         }
 
         private static String denial(String tool, ApprovalGate.Decision decision) {

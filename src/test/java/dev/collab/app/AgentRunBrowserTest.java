@@ -169,6 +169,62 @@ class AgentRunBrowserTest {
     }
 
     @Test
+    void bareUrlLookalikesAreTriedABoundedNumberOfTimesPerText() {
+        String project = api.newProject("urls");
+        UUID session = api.newSession(project);
+        String runId = started(session);
+        // Each "http://[" is a 2 KB candidate that is no URL: tried for every one of
+        // them, 64 KB of
+        // it took seconds of the page's only thread. Past the first hundred they are
+        // text.
+        String hostile = "(http://[)".repeat(6000) + "\n\nhttps://late.example.com/x";
+        event(session, "agent.text", data("runId", runId, "text", hostile));
+        event(session, "agent.text", data("runId", runId, "text", "Then https://next.example.com/y works."));
+        long end = finished(session, runId);
+
+        Browser b = admin();
+        open(b, project, session);
+        b.waitUntil(d -> d.findElements(By.cssSelector("[data-finished-seq='" + end + "']")).size() == 1);
+        List<WebElement> texts = b.driver().findElements(By.cssSelector(".run .agent-text"));
+        assertThat(texts).hasSize(2);
+        assertThat(texts.get(0).getText()).contains("(http://[)(http://[)", "https://late.example.com/x");
+        assertThat(texts.get(0).findElements(By.tagName("a"))).isEmpty();
+        // The budget is per text: the next one links as usual.
+        assertThat(texts.get(1).findElements(By.tagName("a"))).extracting(a -> a.getAttribute("href"))
+            .containsExactly("https://next.example.com/y");
+        assertThat(b.consoleErrors()).isEmpty();
+    }
+
+    @Test
+    void aRunOfManyLargeToolResultsKeepsItsNewestOnesWithinACharacterBudget() {
+        String project = api.newProject("big");
+        UUID session = api.newSession(project);
+        String runId = started(session);
+        // 40 results at the server's 64 KB cap: 2.6 MB of text, more than a run card
+        // keeps.
+        for (int i = 0; i < 40; i++) {
+            event(session, "tool.call",
+                    data("runId", runId, "callId", "c" + i, "name", "Read", "input", data("file_path", "f" + i)));
+            event(session, "tool.result",
+                    data("runId", runId, "callId", "c" + i, "output", "r".repeat(65536), "isError", false));
+        }
+        long end = finished(session, runId);
+
+        Browser b = admin();
+        open(b, project, session);
+        b.waitUntil(d -> d.findElements(By.cssSelector("[data-finished-seq='" + end + "']")).size() == 1);
+        WebElement run = b.driver().findElement(By.cssSelector(".run[data-run-id='" + runId + "']"));
+        List<WebElement> cards = run.findElements(By.cssSelector("details.tool"));
+        assertThat(cards).hasSizeBetween(20, 31);
+        assertThat(cards.get(cards.size() - 1).getAttribute("data-call-id")).isEqualTo("c39");
+        assertThat(cards.get(cards.size() - 1).getAttribute("data-state")).isEqualTo("done");
+        assertThat(run.findElements(By.cssSelector("[data-call-id='c0']"))).isEmpty();
+        assertThat(run.findElement(By.cssSelector(".output-trimmed")).getText())
+            .isEqualTo((40 - cards.size()) + " earlier items of this run are not kept on this page.");
+        assertThat(b.consoleErrors()).isEmpty();
+    }
+
+    @Test
     void toolCallsArePairedCollapsedAndErrorsAreMarked() {
         String project = api.newProject("tools");
         UUID session = api.newSession(project);

@@ -187,6 +187,44 @@ class DiffTest {
     }
 
     @Test
+    void aPlantedPromisorRemoteIsNeverFetchedFrom() throws Exception {
+        Cloned c = cloned(Map.of("a.txt", "a\n"));
+        Path ws = c.workspace();
+        Path markers = TempDirectories.create("planted-");
+        // A partial clone whose promisor remote is a command (ext::), and the objects the
+        // diff needs gone: git would fetch them lazily, running the command, unless no
+        // transport is allowed at all (the agent's configuration allows ext).
+        GitRepos.git(ws, "config", "core.repositoryformatversion", "1");
+        GitRepos.git(ws, "config", "extensions.partialClone", "origin");
+        GitRepos.git(ws, "config", "remote.origin.promisor", "true");
+        GitRepos.git(ws, "config", "protocol.ext.allow", "always");
+        GitRepos.git(ws, "config", "protocol.allow", "always");
+        GitRepos.git(ws, "config", "remote.origin.url", "ext::sh -c touch% " + markers.resolve("fetched"));
+        Path away = TempDirectories.create("objects-");
+        try (var objects = Files.list(ws.resolve(".git/objects"))) {
+            for (Path entry : objects.toList()) {
+                if (entry.getFileName().toString().equals("pack")) {
+                    try (var packs = Files.list(entry)) {
+                        for (Path pack : packs.toList()) {
+                            Files.move(pack, away.resolve(pack.getFileName()));
+                        }
+                    }
+                }
+                else if (!entry.getFileName().toString().equals("info")) {
+                    Files.move(entry, away.resolve(entry.getFileName()));
+                }
+            }
+        }
+        Files.writeString(ws.resolve("a.txt"), "changed\n");
+
+        Api.Response response = api.get("/api/sessions/" + c.session() + "/diff");
+        assertThat(response.status()).as(response.toString()).isEqualTo(503);
+        try (var planted = Files.list(markers)) {
+            assertThat(planted.toList()).as("markers of what ran").isEmpty();
+        }
+    }
+
+    @Test
     void viewersMayReadItOthersGetNotFound() {
         Cloned c = cloned(Map.of("a.txt", "a\n"));
         String password = "a-long-test-password";

@@ -164,9 +164,8 @@ class ProjectApiTest {
     @Test
     void repositoryUrlsAreHttpsSshOrScpLike() {
         for (String url : List.of("https://github.com/acme/web.git", "https://git.example:8443/a/b",
-                "https://robot@git.example/a.git", "ssh://git@github.com/acme/web.git", "ssh://host:2222/srv/repo",
-                "git@github.com:acme/web.git", "deploy_user@10.0.0.1:repos/x.git", "file:///srv/repos/x.git",
-                "https://[::1]/repo.git")) {
+                "ssh://git@github.com/acme/web.git", "ssh://host:2222/srv/repo", "git@github.com:acme/web.git",
+                "deploy_user@10.0.0.1:repos/x.git", "file:///srv/repos/x.git", "https://[::1]/repo.git")) {
             Api.Response response = api.checkingRequests()
                 .put("/api/projects/" + key("ok"), Api.json(java.util.Map.of("name", "ok", "repoUrl", url)));
             assertThat(response.status()).as(url + " -> " + response).isEqualTo(201);
@@ -174,10 +173,11 @@ class ProjectApiTest {
         for (String url : List.of("http://github.com/acme/web.git", "git://github.com/acme/web.git",
                 "ext::sh -c touch% /tmp/pwned", "-uhelp", "--upload-pack=touch /tmp/x",
                 "https://user:secret-pw@github.com/a.git", "https://:secret-pw@github.com/a.git",
-                "ssh://-oProxyCommand=x/repo", "ssh://git@-host/repo", "git@-oProxyCommand=x:repo",
-                "https://github.com/a b.git", "https://github.com/a\tb.git", "https://github.com/a\nb",
-                "https://github.com/a\u00a0b", "ftp://host/repo", "/srv/repos/x.git", "host:repo.git", "file:relative",
-                "HTTPS://github.com/a.git", "https://")) {
+                "https://secret-pw@github.com/a.git", "https://robot@git.example/a.git", "ssh://-oProxyCommand=x/repo",
+                "ssh://git@-host/repo", "git@-oProxyCommand=x:repo", "https://github.com/a b.git",
+                "https://github.com/a\tb.git", "https://github.com/a\nb", "https://github.com/a\u00a0b",
+                "ftp://host/repo", "/srv/repos/x.git", "host:repo.git", "file:relative", "HTTPS://github.com/a.git",
+                "https://")) {
             Api.Response response = api.put("/api/projects/" + key("bad"),
                     Api.json(java.util.Map.of("name", "bad", "repoUrl", url)));
             assertThat(response.status()).as(url + " -> " + response).isEqualTo(400);
