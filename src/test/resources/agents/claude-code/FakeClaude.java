@@ -23,6 +23,10 @@ import java.util.regex.Pattern;
  * replay            the recorded session; its permission request waits for the
  *                   control_response and follows the decision (deny: the tool's result is
  *                   the denial, as Claude Code reports it)
+ * edit FILE TEXT    asks permission to Write TEXT into FILE (relative to its working
+ *                   directory); allowed, it really writes the file (appending a line
+ *                   break) and reports it, as Claude Code's Write tool does; denied, it
+ *                   reports the denial
  * malformed         lines that are not JSON among the real ones
  * crash             exits with code 1 after a tool_use, without its result
  * error-result      a result with is_error
@@ -106,6 +110,10 @@ public class FakeClaude {
         String[] words = message.strip().split("\\s+");
         switch (words[0]) {
             case "replay" -> replay(transcripts.resolve("session.jsonl"));
+            case "edit" -> {
+                init();
+                edit(words[1], String.join(" ", List.of(words).subList(2, words.length)) + "\n");
+            }
             case "malformed" -> {
                 init();
                 out.println("this line is not JSON");
@@ -227,6 +235,45 @@ public class FakeClaude {
                 }
             }
         }
+    }
+
+    /** A Write that asks permission first and runs only when allowed. */
+    static void edit(String file, String content) throws IOException {
+        Path target = Path.of(cwd, file);
+        String toolUseId = "toolu_fake_write_" + UUID.randomUUID().toString().replace("-", "");
+        String input = "{\"file_path\":" + quote(target.toString()) + ",\"content\":" + quote(content) + "}";
+        assistantText("I'll write `" + file + "`.");
+        emit("{\"type\":\"assistant\",\"message\":{\"role\":\"assistant\",\"content\":[{\"type\":\"tool_use\","
+                + "\"id\":\"" + toolUseId + "\",\"name\":\"Write\",\"input\":" + input + "}]},"
+                + "\"parent_tool_use_id\":null,\"session_id\":\"" + sessionId + "\"}");
+        String requestId = UUID.randomUUID().toString();
+        emit("{\"type\":\"control_request\",\"request_id\":\"" + requestId + "\",\"request\":{\"subtype\":"
+                + "\"can_use_tool\",\"tool_name\":\"Write\",\"input\":" + input + ",\"tool_use_id\":\"" + toolUseId
+                + "\"}}");
+        String response = awaitControlResponse(requestId);
+        String output;
+        boolean error;
+        if (response.contains("\"behavior\":\"allow\"") && response.contains("\"updatedInput\"")) {
+            Files.createDirectories(target.getParent());
+            Files.writeString(target, content);
+            output = "File created successfully at: " + target;
+            error = false;
+        }
+        else if (response.contains("\"behavior\":\"deny\"")) {
+            output = string(response, "message");
+            error = true;
+        }
+        else {
+            System.err.println("fake claude: bad control_response " + response);
+            System.exit(3);
+            return;
+        }
+        emit("{\"type\":\"user\",\"message\":{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\","
+                + "\"tool_use_id\":\"" + toolUseId + "\",\"content\":" + quote(output) + ",\"is_error\":" + error
+                + "}]},\"parent_tool_use_id\":null,\"session_id\":\"" + sessionId + "\"}");
+        String done = error ? "I did not write `" + file + "`." : "**Done**: `" + file + "` now says it.";
+        assistantText(done);
+        result(false, done);
     }
 
     static String awaitControlResponse(String requestId) throws IOException {

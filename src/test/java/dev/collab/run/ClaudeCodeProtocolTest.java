@@ -1,19 +1,22 @@
 package dev.collab.run;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
-import dev.collab.event.EventLog;
 import dev.collab.support.Api;
+import dev.collab.support.GitRepos;
 import dev.collab.support.IntegrationTest;
+import dev.collab.support.MutableClock;
 import dev.collab.support.SseClient;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.TestConfiguration;
-import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Primary;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.context.TestPropertySource;
@@ -25,12 +28,19 @@ import static org.awaitility.Awaitility.await;
 /**
  * {@code collab.runner.protocol=claude-code} over real HTTP and SSE, with the fake Claude
  * Code (src/test/resources/agents/claude-code) replaying the recorded transcript: typed
- * events in order and in shape, approvals both ways, malformed lines kept, a crash in the
- * middle of a tool, an error result, a line past the bound, and the conversation that
- * continues from one run to the next.
+ * events in order and in shape, malformed lines kept, a crash in the middle of a tool, an
+ * error result, a line past the bound, and the conversation that continues from one run
+ * to the next. Approvals go through the real approval module: the protocol asks the real
+ * gate, a person decides with POST /api/sessions/{id}/approvals/{approvalId} over HTTP,
+ * and the fake Claude receives the control_response (allow, deny with the decider's
+ * login, a timeout, the run's end, approvers=admins). End to end with a workspace: a
+ * project whose repository is a local bare one, cloned by the first run, edited by the
+ * agent's allowed Write, shown by the diff endpoint, and a second message that resumes
+ * the conversation.
  */
 @IntegrationTest
-@TestPropertySource(properties = { "collab.runner.protocol=claude-code", "collab.runner.timeout=60s" })
+@TestPropertySource(properties = { "collab.runner.protocol=claude-code", "collab.runner.timeout=60s",
+        "collab.workspace.allow-file-repos=true" })
 class ClaudeCodeProtocolTest {
 
     static final Duration WAIT = Duration.ofSeconds(60);
@@ -40,29 +50,65 @@ class ClaudeCodeProtocolTest {
         registry.add("collab.runner.command", FakeClaude::command);
     }
 
-    /** TEST ONLY: stands in for the approval module (see {@link TestApprovalGate}). */
-    @TestConfiguration
-    static class Gate {
-
-        @Bean
-        @Primary
-        TestApprovalGate testApprovalGate(EventLog eventLog) {
-            return new TestApprovalGate(eventLog);
-        }
-
-    }
+    static final String PASSWORD = "correct horse battery";
 
     @Autowired
     Api api;
 
     @Autowired
-    TestApprovalGate gate;
-
-    @Autowired
     AgentConversations conversations;
 
+    @Autowired
+    MutableClock clock;
+
+    String project;
+
+    @AfterEach
+    void releaseTheClock() {
+        clock.release();
+    }
+
     UUID newSession() {
-        return api.newSession(api.newProject("claude"));
+        project = api.newProject("claude");
+        return api.newSession(project);
+    }
+
+    record Caller(String login, Api api) {
+    }
+
+    /** A user with this role in the current project, logged in through the API. */
+    Caller user(String role) {
+        String login = role + "-" + Long.toString(System.nanoTime(), 36);
+        api.createUser(login, PASSWORD, false);
+        Api.Response added = api.put("/api/projects/" + project + "/members/" + login, Api.json(Map.of("role", role)));
+        assertThat(added.status()).as(added.toString()).isEqualTo(201);
+        return new Caller(login, api.as(login, PASSWORD).checkingRequests());
+    }
+
+    /**
+     * The session's one waiting approval, as GET .../approvals?state=pending lists it.
+     */
+    JsonNode awaitApproval(UUID session) {
+        String path = "/api/sessions/" + session + "/approvals?state=pending";
+        await().atMost(WAIT).until(() -> !api.get(path).json().get("items").isEmpty());
+        JsonNode items = api.get(path).json().get("items");
+        assertThat(items).hasSize(1);
+        return items.get(0);
+    }
+
+    static UUID id(JsonNode approval) {
+        return UUID.fromString(approval.get("approvalId").asString());
+    }
+
+    static Api.Response decide(Api caller, UUID session, UUID approval, String decision) {
+        return caller.post("/api/sessions/" + session + "/approvals/" + approval,
+                Api.json(Map.of("decision", decision)));
+    }
+
+    static void assertProblem(Api.Response response, int status, String code) {
+        assertThat(response.status()).as(response.toString()).isEqualTo(status);
+        assertThat(response.contentType()).startsWith("application/problem+json");
+        assertThat(response.json().path("code").asString()).isEqualTo(code);
     }
 
     /** Reads the session's stream from the start until the n-th run.finished. */
@@ -93,20 +139,19 @@ class ClaudeCodeProtocolTest {
         return messages.stream().filter(m -> m.event().equals(type)).map(m -> m.json().get("data")).toList();
     }
 
-    TestApprovalGate.Request awaitApproval(UUID session) {
-        await().atMost(WAIT).until(() -> gate.of(session) != null);
-        return gate.of(session);
-    }
-
     @Test
-    void aReplayedSessionBecomesTypedEventsInOrderAndAnAllowedToolRuns() {
+    void aReplayedSessionBecomesTypedEventsInOrderAndAToolAMemberAllowsRuns() {
         UUID session = newSession();
+        Caller member = user("member");
         UUID runId = UUID.fromString(api.sendMessage(session, "replay", null).json().get("runId").asString());
-        TestApprovalGate.Request approval = awaitApproval(session);
-        assertThat(approval.tool()).isEqualTo("Bash");
-        assertThat(approval.input().get("command").asString()).isEqualTo("python3 -m pytest -q tests/test_greeting.py");
-        assertThat(approval.runId()).isEqualTo(runId);
-        gate.decide(approval, true, Api.ADMIN_LOGIN, null);
+        JsonNode approval = awaitApproval(session);
+        assertThat(approval.get("tool").asString()).isEqualTo("Bash");
+        assertThat(approval.get("input").get("command").asString())
+            .isEqualTo("python3 -m pytest -q tests/test_greeting.py");
+        assertThat(approval.get("runId").asString()).isEqualTo(runId.toString());
+        Api.Response allowed = decide(member.api(), session, id(approval), "allow");
+        assertThat(allowed.status()).as(allowed.toString()).isEqualTo(200);
+        assertThat(allowed.json().get("by").asString()).isEqualTo(member.login());
 
         List<SseClient.Message> messages = untilFinished(session, 1);
         assertThat(types(messages)).containsExactly("session.created", "message", "run.started", "agent.text",
@@ -138,8 +183,16 @@ class ClaudeCodeProtocolTest {
         assertThat(usage.get("inputTokens").asLong()).isEqualTo(22 + 2788 + 54937);
         assertThat(usage.get("outputTokens").asLong()).isEqualTo(380);
         assertThat(usage.get("costUsd").asDouble()).isEqualTo(0.0412385);
+        JsonNode requested = data(messages, "approval.requested").getFirst();
+        assertThat(requested.get("approvalId").asString()).isEqualTo(id(approval).toString());
+        assertThat(requested.get("tool").asString()).isEqualTo("Bash");
         JsonNode decided = data(messages, "approval.decided").getFirst();
+        assertThat(decided.get("approvalId").asString()).isEqualTo(id(approval).toString());
         assertThat(decided.get("decision").asString()).isEqualTo("allow");
+        assertThat(decided.get("by").asString()).isEqualTo(member.login());
+        assertThat(decided.get("reason").isNull()).isTrue();
+        // The fake exits with 3 on anything but an allow with updatedInput, and only then
+        // goes on to the Edit: the allowed control_response reached it.
         JsonNode finished = data(messages, "run.finished").getFirst();
         assertThat(finished.get("status").asString()).isEqualTo("succeeded");
         assertThat(conversations.find(session, "claude-code")).isPresent();
@@ -148,17 +201,153 @@ class ClaudeCodeProtocolTest {
     @Test
     void aDeniedToolIsReportedToTheAgentWithWhoDeniedIt() {
         UUID session = newSession();
+        Caller member = user("member");
         api.sendMessage(session, "replay", null);
-        gate.decide(awaitApproval(session), false, "bob", null);
+        UUID approval = id(awaitApproval(session));
+        assertThat(decide(member.api(), session, approval, "deny").status()).isEqualTo(200);
 
         List<SseClient.Message> messages = untilFinished(session, 1);
         JsonNode bash = data(messages, "tool.result").get(1);
         assertThat(bash.get("callId").asString()).isEqualTo("toolu_01Bash0000000000000000001");
-        assertThat(bash.get("output").asString()).isEqualTo("bob denied Bash.");
+        assertThat(bash.get("output").asString()).isEqualTo(member.login() + " denied Bash.");
         assertThat(bash.get("isError").asBoolean()).isTrue();
         assertThat(data(messages, "tool.call")).extracting(c -> c.get("name").asString())
             .containsExactly("Read", "Bash");
         assertThat(data(messages, "run.finished").getFirst().get("status").asString()).isEqualTo("succeeded");
+        JsonNode decided = data(messages, "approval.decided").getFirst();
+        assertThat(decided.get("decision").asString()).isEqualTo("deny");
+        assertThat(decided.get("by").asString()).isEqualTo(member.login());
+        assertProblem(decide(api, session, approval, "allow"), 409, "approval-decided");
+    }
+
+    @Test
+    void nobodyDecidingInTimeDeniesTheTool() {
+        clock.freezeAt(Instant.now());
+        UUID session = newSession();
+        api.sendMessage(session, "replay", null);
+        awaitApproval(session);
+        // collab.runner.approval-timeout's default; the approval module's check (every
+        // second) reads the moved clock.
+        clock.advance(Duration.ofMinutes(10).plusSeconds(1));
+
+        List<SseClient.Message> messages = untilFinished(session, 1);
+        JsonNode decided = data(messages, "approval.decided").getFirst();
+        assertThat(decided.get("decision").asString()).isEqualTo("deny");
+        assertThat(decided.get("by").isNull()).isTrue();
+        assertThat(decided.get("reason").asString()).isEqualTo("timeout");
+        JsonNode bash = data(messages, "tool.result").get(1);
+        assertThat(bash.get("output").asString()).isEqualTo("Nobody decided on Bash in time, so it was denied.");
+        assertThat(bash.get("isError").asBoolean()).isTrue();
+        assertThat(data(messages, "run.finished").getFirst().get("status").asString()).isEqualTo("succeeded");
+    }
+
+    @Test
+    void aRunInterruptedWhileItsApprovalWaitsClosesItBeforeTheRunFinishes() {
+        UUID session = newSession();
+        api.sendMessage(session, "replay", null);
+        UUID approval = id(awaitApproval(session));
+        assertThat(api.interrupt(session).status()).isEqualTo(202);
+
+        List<SseClient.Message> messages = untilFinished(session, 1);
+        List<String> types = types(messages);
+        assertThat(types).containsSubsequence("approval.requested", "approval.decided", "run.finished");
+        JsonNode decided = data(messages, "approval.decided").getFirst();
+        assertThat(decided.get("approvalId").asString()).isEqualTo(approval.toString());
+        assertThat(decided.get("decision").asString()).isEqualTo("deny");
+        assertThat(decided.get("by").isNull()).isTrue();
+        assertThat(decided.get("reason").asString()).isEqualTo("run-ended");
+        assertThat(data(messages, "run.finished").getFirst().get("status").asString()).isEqualTo("interrupted");
+        assertProblem(decide(api, session, approval, "allow"), 409, "approval-decided");
+        assertThat(api.get("/api/sessions/" + session + "/approvals?state=pending").json().get("items")).isEmpty();
+    }
+
+    @Test
+    void whenOnlyAdminsApproveAMemberIsTooLowAndAnAdminDecides() {
+        UUID session = newSession();
+        Caller member = user("member");
+        Caller admin = user("admin");
+        Api.Response changed = api.put("/api/projects/" + project,
+                Api.json(Map.of("name", "claude", "approvers", "admins")));
+        assertThat(changed.status()).as(changed.toString()).isEqualTo(200);
+        api.sendMessage(session, "replay", null);
+        UUID approval = id(awaitApproval(session));
+
+        assertProblem(decide(member.api(), session, approval, "allow"), 403, "forbidden");
+        assertThat(api.get("/api/sessions/" + session + "/approvals?state=pending").json().get("items")).hasSize(1);
+        assertThat(decide(admin.api(), session, approval, "allow").status()).isEqualTo(200);
+
+        List<SseClient.Message> messages = untilFinished(session, 1);
+        assertThat(data(messages, "approval.decided").getFirst().get("by").asString()).isEqualTo(admin.login());
+        assertThat(data(messages, "tool.call")).extracting(c -> c.get("name").asString())
+            .containsExactly("Read", "Bash", "Edit");
+        assertThat(data(messages, "run.finished").getFirst().get("status").asString()).isEqualTo("succeeded");
+    }
+
+    /**
+     * End to end: the first run clones the project's repository into the workspace, the
+     * agent's allowed Write changes a file there, the diff shows it, and the next message
+     * continues the same Claude conversation (--resume).
+     */
+    @Test
+    void aRealRepositoryIsClonedEditedByAnAllowedWriteDiffedAndTheConversationContinues() throws Exception {
+        Path bare = GitRepos.bare("claude-e2e.git", Map.of("README.md", "# Greeting\n", "notes.txt", "one\n"));
+        UUID session = newSession();
+        Api.Response repo = api.put("/api/projects/" + project,
+                Api.json(Map.of("name", "claude", "repoUrl", GitRepos.url(bare))));
+        assertThat(repo.status()).as(repo.toString()).isEqualTo(200);
+        Caller member = user("member");
+
+        UUID runId = UUID
+            .fromString(api.sendMessage(session, "edit notes.txt one two", null).json().get("runId").asString());
+        JsonNode approval = awaitApproval(session);
+        assertThat(approval.get("tool").asString()).isEqualTo("Write");
+        assertThat(approval.get("input").get("file_path").asString()).endsWith("/notes.txt");
+        assertThat(decide(member.api(), session, id(approval), "allow").status()).isEqualTo(200);
+
+        List<SseClient.Message> first = untilFinished(session, 1);
+        assertThat(types(first)).containsSubsequence("run.started", "workspace.preparing", "workspace.ready",
+                "agent.text", "tool.call", "approval.requested", "approval.decided", "tool.result", "agent.text",
+                "usage", "run.finished");
+        JsonNode preparing = data(first, "workspace.preparing").getFirst();
+        assertThat(preparing.get("repoUrl").asString()).isEqualTo(GitRepos.url(bare));
+        assertThat(preparing.get("branch").asString()).isEqualTo("collab/" + session);
+        JsonNode ready = data(first, "workspace.ready").getFirst();
+        assertThat(ready.get("runId").asString()).isEqualTo(runId.toString());
+        String baseCommit = ready.get("baseCommit").asString();
+        assertThat(baseCommit).isEqualTo(GitRepos.git(bare, "rev-parse", "HEAD").strip());
+        JsonNode result = data(first, "tool.result").getFirst();
+        assertThat(result.get("isError").asBoolean()).isFalse();
+        assertThat(result.get("output").asString()).startsWith("File created successfully at: ").endsWith("/notes.txt");
+        assertThat(data(first, "run.finished").getFirst().get("status").asString()).isEqualTo("succeeded");
+        // The Write ran in the clone, the agent's working directory.
+        Path written = Path.of(result.get("output").asString().substring("File created successfully at: ".length()));
+        assertThat(Files.readString(written)).isEqualTo("one two\n");
+
+        JsonNode diff = api.checkingRequests().get("/api/sessions/" + session + "/diff").json();
+        assertThat(diff.get("status").asString()).isEqualTo("ready");
+        assertThat(diff.get("baseCommit").asString()).isEqualTo(baseCommit);
+        assertThat(diff.get("branch").asString()).isEqualTo("collab/" + session);
+        // Only the agent's change: not the server's .collab/ (the conversation store).
+        assertThat(diff.get("files")).hasSize(1);
+        JsonNode file = diff.get("files").get(0);
+        assertThat(file.get("path").asString()).isEqualTo("notes.txt");
+        assertThat(file.get("status").asString()).isEqualTo("modified");
+        assertThat(file.get("additions").asInt()).isEqualTo(1);
+        assertThat(file.get("deletions").asInt()).isEqualTo(1);
+        List<String> lines = new ArrayList<>();
+        file.get("hunks").get(0).get("lines").forEach(l -> lines.add(l.asString()));
+        assertThat(lines).containsExactly("-one", "+one two");
+        assertThat(diff.get("totals").get("files").asInt()).isEqualTo(1);
+
+        String agentSession = conversations.find(session, "claude-code").orElseThrow();
+        api.sendMessage(session, "recall", null);
+        List<SseClient.Message> both = untilFinished(session, 2);
+        List<SseClient.Message> second = both.subList(types(both).lastIndexOf("run.started"), both.size());
+        // The checkout is ready: no second clone.
+        assertThat(types(second)).doesNotContain("workspace.preparing", "workspace.ready");
+        assertThat(data(second, "agent.text").getFirst().get("text").asString())
+            .isEqualTo("resumed " + agentSession + "; earlier: edit notes.txt one two");
+        assertThat(data(second, "run.finished").getFirst().get("status").asString()).isEqualTo("succeeded");
     }
 
     @Test

@@ -10,12 +10,12 @@ import org.springframework.core.io.ClassPathResource;
  * Where the tests' fake Claude Code is (src/test/resources/agents/claude-code) and the
  * command that runs it with the JDK running the tests (its source launcher).
  */
-final class FakeClaude {
+public final class FakeClaude {
 
     private FakeClaude() {
     }
 
-    static Path directory() {
+    public static Path directory() {
         try {
             return new ClassPathResource("agents/claude-code/FakeClaude.java").getFile().toPath().getParent();
         }
@@ -24,7 +24,7 @@ final class FakeClaude {
         }
     }
 
-    static String java() {
+    public static String java() {
         return ProcessHandle.current()
             .info()
             .command()
@@ -32,7 +32,7 @@ final class FakeClaude {
     }
 
     /** collab.runner.command's value (a comma-separated list). */
-    static String command() {
+    public static String command() {
         Path directory = directory();
         return String.join(",", java(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                 directory.resolve("FakeClaude.java").toString(), "--transcripts", directory.toString());
