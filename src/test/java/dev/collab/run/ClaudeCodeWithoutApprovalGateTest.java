@@ -71,8 +71,9 @@ class ClaudeCodeWithoutApprovalGateTest {
             }
         };
         Path workspace = TempDirectories.create("no-gate-");
-        AgentProtocol.AgentConversation conversation = protocol
-            .open(new AgentProtocol.Conversation(UUID.randomUUID(), UUID.randomUUID(), "replay", workspace, output));
+        AgentProtocol.AgentConversation conversation = protocol.open(new AgentProtocol.Conversation(UUID.randomUUID(),
+                UUID.randomUUID(), "replay", workspace, output, () -> {
+                }));
         Process cat = new ProcessBuilder("cat").redirectError(ProcessBuilder.Redirect.DISCARD).start();
         try (BufferedReader echoed = new BufferedReader(
                 new InputStreamReader(cat.getInputStream(), StandardCharsets.UTF_8))) {
