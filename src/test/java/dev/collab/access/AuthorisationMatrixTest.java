@@ -160,6 +160,12 @@ class AuthorisationMatrixTest {
          * busy session is 403, not 409), and the run goes on.
          */
         IDLE_OR_BUSY_SESSION,
+        /**
+         * {@code {id}} a new session with a run in progress (as
+         * {@link #RUNNING_SESSION}), {@code {approvalId}} a request of that run waiting
+         * for its decision.
+         */
+        PENDING_APPROVAL,
         /** A new token of the caller for each permitted caller. */
         OWN_TOKEN,
         /** A user for the server admin to change. */
@@ -221,6 +227,10 @@ class AuthorisationMatrixTest {
             row("GET", "/api/sessions/{id}/events/stream", viewer(200), null, Target.ENDED_SESSION),
             row("POST", "/api/sessions/{id}/messages", member(202), "{\"text\":\"hi\"}", Target.IDLE_OR_BUSY_SESSION),
             row("POST", "/api/sessions/{id}/interrupt", member(202), "", Target.RUNNING_SESSION),
+            row("GET", "/api/sessions/{id}/diff", viewer(200), null, Target.SESSION),
+            row("GET", "/api/sessions/{id}/approvals", viewer(200), null, Target.SESSION),
+            row("POST", "/api/sessions/{id}/approvals/{approvalId}", member(200), "{\"decision\":\"allow\"}",
+                    Target.PENDING_APPROVAL),
             row("GET", "/api/projects/{key}/members", viewer(200), null, Target.NONE),
             row("PUT", "/api/projects/{key}/members/{login}", admin(201), "{\"role\":\"viewer\"}", Target.NEW_LOGIN),
             row("DELETE", "/api/projects/{key}/members/{login}", admin(204), null, Target.NEW_MEMBER),
@@ -237,6 +247,9 @@ class AuthorisationMatrixTest {
 
     @Autowired
     JdbcClient jdbc;
+
+    @Autowired
+    dev.collab.run.ApprovalGate approvals;
 
     @Autowired
     MutableClock clock;
@@ -393,6 +406,9 @@ class AuthorisationMatrixTest {
 
         String runId;
 
+        /** The {@code {approvalId}} of a {@code PENDING_APPROVAL} cell. */
+        String approvalId = "";
+
         Cell(Fixture fixture, Row row, Caller caller) {
             this.fixture = fixture;
             this.row = row;
@@ -421,7 +437,8 @@ class AuthorisationMatrixTest {
             String path = row.path()
                 .replace("{key}", fixture.project)
                 .replace(row.target() == Target.NEW_LOGIN || row.target() == Target.NEW_MEMBER ? "{login}" : "{id}",
-                        id(client, expected));
+                        id(client, expected))
+                .replace("{approvalId}", approvalId);
             String body = row.body().apply(this);
             HttpRequest.Builder request = HttpRequest.newBuilder(client.uri(path));
             if (body == null) {
@@ -461,6 +478,14 @@ class AuthorisationMatrixTest {
                     permitted ? api.newSession(fixture.project).toString() : fixture.session.toString();
                 case ENDED_SESSION -> fixture.endedSession.toString();
                 case RUNNING_SESSION -> startRun().toString();
+                case PENDING_APPROVAL -> {
+                    UUID session = startRun();
+                    approvalId = approvals
+                        .request(session, UUID.fromString(runId), "Bash", Api.JSON.readTree("{\"command\":\"ls\"}"))
+                        .approvalId()
+                        .toString();
+                    yield session.toString();
+                }
                 case IDLE_OR_BUSY_SESSION ->
                     permitted ? api.newSession(fixture.project).toString() : startRun().toString();
                 case OWN_TOKEN ->
@@ -598,6 +623,14 @@ class AuthorisationMatrixTest {
                             .get("state")
                             .asString()
                             .equals("IDLE"));
+                }
+                case "POST /api/sessions/{id}/approvals/{approvalId}" -> {
+                    assertThat(response.json().get("decision").asString()).isEqualTo("allow");
+                    assertThat(eventTypes(running)).contains("approval.decided");
+                    // The run had nothing to do with the request: the server admin ends
+                    // it.
+                    assertThat(api.interrupt(running).status()).isEqualTo(202);
+                    awaitFinished();
                 }
                 case "POST /api/sessions/{id}/interrupt" -> {
                     assertThat(response.json().get("runId").asString()).isEqualTo(runId);

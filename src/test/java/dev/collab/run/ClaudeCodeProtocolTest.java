@@ -424,4 +424,44 @@ class ClaudeCodeProtocolTest {
         assertThat(data(both, "run.finished").getLast().get("status").asString()).isEqualTo("succeeded");
     }
 
+    /**
+     * The largest message a user may send (100,000 characters, 200 KB of UTF-8: more than
+     * a pipe holds) reaches Claude Code whole as one stream-json line, and its answer
+     * comes back capped.
+     */
+    @Test
+    void theLargestMessageReachesTheAgentWhole() {
+        UUID session = api.newSession(api.newProject("large"));
+        String text = "é".repeat(100_000);
+        Api.Response sent = api.sendMessage(session, text, null);
+        assertThat(sent.status()).as(sent.toString()).isEqualTo(202);
+
+        await().atMost(Duration.ofSeconds(60)).until(() -> typesOf(session).contains("run.finished"));
+        List<JsonNode> events = logOf(session);
+        assertThat(events)
+            .as(() -> events.stream()
+                .map(e -> e.toString().substring(0, Math.min(400, e.toString().length())))
+                .toList()
+                .toString())
+            .extracting(e -> e.get("type").asString())
+            .containsExactly("session.created", "message", "run.started", "agent.text", "usage", "run.finished");
+        JsonNode message = events.get(1).get("data");
+        assertThat(message.get("text").asString()).isEqualTo(text);
+        JsonNode answer = events.get(3).get("data");
+        assertThat(answer.get("text").asString()).startsWith("you said: éé").hasSize(65_536);
+        assertThat(answer.get("truncated").asBoolean()).isTrue();
+        assertThat(answer.get("textChars").asInt()).isEqualTo("you said: ".length() + 100_000);
+        assertThat(events.get(5).get("data").get("status").asString()).isEqualTo("succeeded");
+    }
+
+    List<JsonNode> logOf(UUID session) {
+        List<JsonNode> items = new java.util.ArrayList<>();
+        api.get("/api/sessions/" + session + "/events?after=0&limit=1000").json().get("items").forEach(items::add);
+        return items;
+    }
+
+    List<String> typesOf(UUID session) {
+        return logOf(session).stream().map(e -> e.get("type").asString()).toList();
+    }
+
 }
