@@ -156,7 +156,11 @@ class ContractFuzzIT {
                 "--spring.datasource.username=" + db.user(), "--spring.datasource.password=" + db.password(),
                 // An agent that only echoes its message: runs end at once, whatever the
                 // text.
-                "--collab.runner.command=cat", "--collab.runner.timeout=5s", "--collab.sweeper.initial-delay=1h", };
+                "--collab.runner.command=cat", "--collab.runner.timeout=5s", "--collab.sweeper.initial-delay=1h",
+                // The document's repoUrl pattern includes file:// (allowed only where
+                // this
+                // setting is on; its description says so): the fuzzer samples it.
+                "--collab.workspace.allow-file-repos=true", };
     }
 
     // ---- judging

@@ -139,8 +139,9 @@ final class RegexSample {
 
     private void characterClass(StringBuilder out) {
         expect('[');
-        if (regex.charAt(at) == '^') {
-            throw new IllegalArgumentException("negated class: " + regex);
+        boolean negated = regex.charAt(at) == '^';
+        if (negated) {
+            at++;
         }
         List<int[]> ranges = new ArrayList<>();
         while (regex.charAt(at) != ']') {
@@ -164,6 +165,18 @@ final class RegexSample {
             ranges.add(new int[] { low, high });
         }
         expect(']');
+        if (negated) {
+            // A printable ASCII character outside every range (a repository URL's path
+            // excludes only spaces and controls).
+            for (int tries = 0; tries < 1000; tries++) {
+                int candidate = 0x21 + random.nextInt(0x5E);
+                if (ranges.stream().noneMatch(r -> candidate >= r[0] && candidate <= r[1])) {
+                    out.appendCodePoint(candidate);
+                    return;
+                }
+            }
+            throw new IllegalArgumentException("a negated class without a printable ASCII character: " + regex);
+        }
         int[] range = ranges.get(random.nextInt(ranges.size()));
         out.appendCodePoint(range[0] + random.nextInt(range[1] - range[0] + 1));
     }
@@ -197,6 +210,11 @@ final class RegexSample {
             case 'x' -> {
                 int value = Integer.parseInt(regex.substring(at, at + 2), 16);
                 at += 2;
+                yield value;
+            }
+            case 'u' -> {
+                int value = Integer.parseInt(regex.substring(at, at + 4), 16);
+                at += 4;
                 yield value;
             }
             default -> kind;

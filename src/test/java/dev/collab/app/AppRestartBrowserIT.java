@@ -290,10 +290,13 @@ class AppRestartBrowserIT {
         for (Map<String, Object> state : states) {
             List<String> running = (List<String>) state.get("running");
             if ("live".equals(state.get("connection")) && "running".equals(state.get("run"))) {
+                // The new run's status (from the session's state) may show one frame
+                // before
+                // its card (rendered with the next frame's batch): no card running yet is
+                // fine, the cut-off run shown running is not.
                 assertThat(running)
                     .as("Live and running: a run other than the cut-off one %s must be the one "
                             + "running; frames: %s", cutOffRun, states)
-                    .isNotEmpty()
                     .doesNotContain(cutOffRun);
             }
             else if (!"live".equals(state.get("connection"))) {
