@@ -48,7 +48,10 @@ class SessionController {
 
     private final ProjectAccess access;
 
-    SessionController(Sessions sessions, Projects projects, ProjectAccess access) {
+    private final SessionViews views;
+
+    SessionController(Sessions sessions, Projects projects, ProjectAccess access, SessionViews views) {
+        this.views = views;
         this.sessions = sessions;
         this.projects = projects;
         this.access = access;
@@ -59,12 +62,14 @@ class SessionController {
             headers = @Header(name = "Location", required = true, description = "/api/sessions/{id}",
                     schema = @Schema(type = "string")))
     @PostMapping(path = "/api/projects/{key}/sessions", consumes = "application/json", produces = "application/json")
-    ResponseEntity<Session> create(@PathVariable @Parameter(schema = @Schema(pattern = ProjectKey.PATTERN)) String key,
+    ResponseEntity<SessionView> create(
+            @PathVariable @Parameter(schema = @Schema(pattern = ProjectKey.PATTERN)) String key,
             @Valid @RequestBody(required = false) @Nullable NewSession body) {
         ProjectKey.require(key);
         access.requireRole(key, Role.MEMBER, () -> new ProjectNotFoundException(key));
         Session session = sessions.create(key, body == null ? null : body.title());
-        return ResponseEntity.created(URI.create("/api/sessions/" + session.id())).body(session);
+        return ResponseEntity.created(URI.create("/api/sessions/" + session.id()))
+            .body(views.view(session, access.currentUser().id()));
     }
 
     @Operation(summary = "A project's sessions, newest activity first (keyset-paginated)")
@@ -87,13 +92,14 @@ class SessionController {
         if (page.items().isEmpty() && projects.find(key).isEmpty()) {
             throw new ProjectNotFoundException(key);
         }
-        return new SessionList(page.items(), page.next() == null ? null : page.next().encode());
+        return new SessionList(views.views(page.items(), access.currentUser().id()),
+                page.next() == null ? null : page.next().encode());
     }
 
     @Operation(summary = "One session")
     @GetMapping(path = "/api/sessions/{id}", produces = "application/json")
-    Session get(@PathVariable UUID id) {
-        return sessions.require(id, Role.VIEWER);
+    SessionView get(@PathVariable UUID id) {
+        return views.view(sessions.require(id, Role.VIEWER), access.currentUser().id());
     }
 
     @Operation(summary = "End a session (a second DELETE is also 204)")
@@ -126,7 +132,7 @@ class SessionController {
             "string", "null" }) @Size(max = 200) @Nullable String title){
     }
 
-    record SessionList(List<Session> items, @Schema(types = {
+    record SessionList(List<SessionView> items, @Schema(types = {
             "string", "null" }) @Nullable String nextCursor){
     }
 

@@ -56,7 +56,13 @@ class SessionApiTest {
         assertThat(Instant.parse(session.get("lastActivityAt").asString()))
             .isAfterOrEqualTo(Instant.parse(session.get("createdAt").asString()));
         assertThat(session.propertyNames()).containsExactlyInAnyOrder("id", "project", "title", "state", "createdAt",
-                "lastActivityAt", "headSeq", "currentRunId");
+                "lastActivityAt", "headSeq", "currentRunId", "queueLength", "presence", "unread", "readSeq");
+        // What other modules add for the caller (SessionDetails): a new session's
+        // defaults.
+        assertThat(session.get("queueLength").asInt()).isZero();
+        assertThat(session.get("presence").get("count").asInt()).isZero();
+        assertThat(session.get("unread").asInt()).isZero();
+        assertThat(session.get("readSeq").asLong()).isZero();
         assertThat(Files.isDirectory(workspaces.root().resolve(id))).as("workspace exists when 201 is sent").isTrue();
 
         assertThat(api.get("/api/sessions/" + id).json()).isEqualTo(session);
