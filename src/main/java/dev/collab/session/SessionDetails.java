@@ -21,4 +21,13 @@ public interface SessionDetails {
      */
     void fill(List<SessionView.Draft> drafts, @Nullable UUID userId);
 
+    /**
+     * Whether this module's fields depend on the caller (the unread count does, the queue
+     * does not): a live list computes the others once for all its watchers and only these
+     * per watcher.
+     */
+    default boolean perUser() {
+        return false;
+    }
+
 }

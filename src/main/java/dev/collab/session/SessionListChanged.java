@@ -2,6 +2,8 @@ package dev.collab.session;
 
 import java.util.UUID;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Something a project's session list shows changed without an event being appended to the
  * session's log (who is watching, a read position): published as a Spring application
@@ -12,6 +14,8 @@ import java.util.UUID;
  *
  * @param project the session's project
  * @param sessionId the session whose list entry changed
+ * @param userId the only user whose view of it changed (their read position), or
+ * {@code null} when it changed for everyone (who is watching)
  */
-public record SessionListChanged(String project, UUID sessionId) {
+public record SessionListChanged(String project, UUID sessionId, @Nullable UUID userId) {
 }

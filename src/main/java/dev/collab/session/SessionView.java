@@ -70,6 +70,15 @@ public record SessionView(UUID id, String project, @Schema(types = {
             this.readSeq = readSeq;
         }
 
+        Draft copy() {
+            Draft copy = new Draft(session);
+            copy.queueLength = queueLength;
+            copy.presence = presence;
+            copy.unread = unread;
+            copy.readSeq = readSeq;
+            return copy;
+        }
+
         SessionView build() {
             return new SessionView(session.id(), session.project(), session.title(), session.state(),
                     session.createdAt(), session.lastActivityAt(), session.headSeq(), session.currentRunId(),
