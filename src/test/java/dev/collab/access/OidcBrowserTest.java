@@ -4,8 +4,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 
 import dev.collab.support.Browser;
 import dev.collab.support.Browsers;
@@ -20,15 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * package's.
  */
 @IntegrationTest
-class OidcBrowserTest {
-
-    @DynamicPropertySource
-    static void provider(DynamicPropertyRegistry registry) {
-        registry.add("collab.auth.oidc.issuer-uri", OidcTestProvider::issuer);
-        registry.add("collab.auth.oidc.client-id", () -> OidcTestProvider.CLIENT_ID);
-        registry.add("collab.auth.oidc.client-secret", () -> OidcTestProvider.CLIENT_SECRET);
-        registry.add("collab.auth.oidc.name", () -> "Test Provider");
-    }
+class OidcBrowserTest extends OidcProviderTestBase {
 
     @RegisterExtension
     static final Browsers browsers = new Browsers();

@@ -26,8 +26,6 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.jdbc.core.simple.JdbcClient;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.web.util.UriComponentsBuilder;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -41,15 +39,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @IntegrationTest
 @ExtendWith(OutputCaptureExtension.class)
-class OidcLoginTest {
-
-    @DynamicPropertySource
-    static void provider(DynamicPropertyRegistry registry) {
-        registry.add("collab.auth.oidc.issuer-uri", OidcTestProvider::issuer);
-        registry.add("collab.auth.oidc.client-id", () -> OidcTestProvider.CLIENT_ID);
-        registry.add("collab.auth.oidc.client-secret", () -> OidcTestProvider.CLIENT_SECRET);
-        registry.add("collab.auth.oidc.name", () -> "Test Provider");
-    }
+class OidcLoginTest extends OidcProviderTestBase {
 
     @LocalServerPort
     int port;

@@ -9,7 +9,6 @@ import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
-import org.openqa.selenium.Dimension;
 import org.openqa.selenium.WebElement;
 import org.springframework.beans.factory.annotation.Autowired;
 
@@ -45,18 +44,14 @@ class AgentRunBrowserTest {
     EventLog eventLog;
 
     Browser admin() {
-        return browsers.loggedIn("admin", api.base(), Api.ADMIN_LOGIN, Api.ADMIN_PASSWORD);
+        return browsers.admin(api);
     }
 
     /**
      * The browser {@code name}, logged in as a new user with {@code role} in the project.
      */
     Browser as(String name, String project, String role) {
-        String login = role + "-" + Long.toString(System.nanoTime(), 36);
-        api.createUser(login, "password-of-" + login, false);
-        assertThat(api.put("/api/projects/" + project + "/members/" + login, "{\"role\":\"" + role + "\"}").status())
-            .isIn(200, 201);
-        return browsers.withoutCookies(name, api.base()).login(login, "password-of-" + login);
+        return browsers.as(name, api, api.newMember(project, role));
     }
 
     static void open(Browser b, String project, UUID session) {
@@ -440,29 +435,8 @@ class AgentRunBrowserTest {
         for (WebElement summary : b.driver().findElements(By.cssSelector("details.tool > summary"))) {
             summary.click();
         }
-        try {
-            for (String mode : List.of("light", "dark")) {
-                b.driver()
-                    .executeCdpCommand("Emulation.setEmulatedMedia",
-                            Map.of("features", List.of(Map.of("name", "prefers-color-scheme", "value", mode))));
-                b.assertAccessible();
-                b.screenshot(SCREENSHOTS.resolve("session-tools-" + mode + ".png"));
-            }
-        }
-        finally {
-            b.driver().executeCdpCommand("Emulation.setEmulatedMedia", Map.of("features", List.of()));
-        }
-        Dimension desktop = b.driver().manage().window().getSize();
-        b.driver().manage().window().setSize(new Dimension(360, 800));
-        try {
-            b.waitUntil(d -> (Boolean) b.script(
-                    "return document.documentElement.scrollWidth <= window.innerWidth && window.innerWidth <= 400"));
-            b.assertAccessible();
-            b.screenshot(SCREENSHOTS.resolve("session-tools-360.png"));
-        }
-        finally {
-            b.driver().manage().window().setSize(desktop);
-        }
+        b.assertAccessibleInBothSchemes(SCREENSHOTS, "session-tools");
+        b.assertAccessibleAt360(SCREENSHOTS, "session-tools");
     }
 
 }

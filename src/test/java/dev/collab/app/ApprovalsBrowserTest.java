@@ -19,6 +19,7 @@ import dev.collab.support.Api;
 import dev.collab.support.Browser;
 import dev.collab.support.Browsers;
 import dev.collab.support.IntegrationTest;
+import dev.collab.support.TestContexts;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -32,7 +33,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Needs the approval module (issue 15, helper C): it runs at integration.
  */
 @IntegrationTest
-@TestPropertySource(properties = { "collab.runner.timeout=120s", "collab.stream.max-replay=20" })
+@TestPropertySource(properties = { TestContexts.LONG_RUNS, TestContexts.SMALL_REPLAY })
 class ApprovalsBrowserTest {
 
     @RegisterExtension
@@ -48,19 +49,15 @@ class ApprovalsBrowserTest {
     EventLog eventLog;
 
     Browser admin() {
-        return browsers.loggedIn("admin", api.base(), Api.ADMIN_LOGIN, Api.ADMIN_PASSWORD);
+        return browsers.admin(api);
     }
 
     String member(String project, String role) {
-        String login = role + "-" + Long.toString(System.nanoTime(), 36);
-        api.createUser(login, "password-of-" + login, false);
-        assertThat(api.put("/api/projects/" + project + "/members/" + login, "{\"role\":\"" + role + "\"}").status())
-            .isIn(200, 201);
-        return login;
+        return api.newMember(project, role);
     }
 
     Browser as(String name, String login) {
-        return browsers.withoutCookies(name, api.base()).login(login, "password-of-" + login);
+        return browsers.as(name, api, login);
     }
 
     static void open(Browser b, String project, UUID session) {

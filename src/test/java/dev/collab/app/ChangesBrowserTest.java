@@ -13,10 +13,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
-import org.openqa.selenium.Dimension;
 import org.openqa.selenium.WebElement;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.test.context.TestPropertySource;
 
 import dev.collab.support.Api;
 import dev.collab.support.Browser;
@@ -38,7 +36,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Needs the checkout module's diff endpoint (issue 15, helper A): it runs at integration.
  */
 @IntegrationTest
-@TestPropertySource(properties = "collab.workspace.allow-file-repos=true")
 class ChangesBrowserTest {
 
     static final Path SCREENSHOTS = Path.of("target/screenshots");
@@ -50,7 +47,7 @@ class ChangesBrowserTest {
     Api api;
 
     Browser admin() {
-        return browsers.loggedIn("admin", api.base(), Api.ADMIN_LOGIN, Api.ADMIN_PASSWORD);
+        return browsers.admin(api);
     }
 
     static final Path HOME = TempDirectories.create("changes-home-");
@@ -174,29 +171,8 @@ class ChangesBrowserTest {
         b.waitUntil(d -> !d.findElements(By.cssSelector("details.diff-file[data-path='src/App.java']")).isEmpty());
         assertThat(b.driver().findElement(By.id("diff-summary")).getText()).contains("6 files changed");
 
-        try {
-            for (String mode : List.of("light", "dark")) {
-                b.driver()
-                    .executeCdpCommand("Emulation.setEmulatedMedia",
-                            Map.of("features", List.of(Map.of("name", "prefers-color-scheme", "value", mode))));
-                b.assertAccessible();
-                b.screenshot(SCREENSHOTS.resolve("changes-" + mode + ".png"));
-            }
-        }
-        finally {
-            b.driver().executeCdpCommand("Emulation.setEmulatedMedia", Map.of("features", List.of()));
-        }
-        Dimension desktop = b.driver().manage().window().getSize();
-        b.driver().manage().window().setSize(new Dimension(360, 800));
-        try {
-            b.waitUntil(d -> (Boolean) b.script(
-                    "return document.documentElement.scrollWidth <= window.innerWidth && window.innerWidth <= 400"));
-            b.assertAccessible();
-            b.screenshot(SCREENSHOTS.resolve("changes-360.png"));
-        }
-        finally {
-            b.driver().manage().window().setSize(desktop);
-        }
+        b.assertAccessibleInBothSchemes(SCREENSHOTS, "changes");
+        b.assertAccessibleAt360(SCREENSHOTS, "changes");
         assertThat(b.consoleErrors()).isEmpty();
     }
 

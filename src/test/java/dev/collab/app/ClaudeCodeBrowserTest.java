@@ -12,16 +12,14 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.context.TestPropertySource;
 
-import dev.collab.run.FakeClaude;
 import dev.collab.support.Api;
 import dev.collab.support.Browser;
 import dev.collab.support.Browsers;
 import dev.collab.support.GitRepos;
 import dev.collab.support.IntegrationTest;
+import dev.collab.support.TestContexts;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -36,8 +34,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * hunk. axe-core on the session page for both users.
  */
 @IntegrationTest
-@TestPropertySource(properties = { "collab.runner.protocol=claude-code", "collab.runner.timeout=120s",
-        "collab.workspace.allow-file-repos=true" })
+@TestPropertySource(properties = { TestContexts.LONG_RUNS, TestContexts.CLAUDE_CODE, TestContexts.FAKE_CLAUDE_CODE })
 class ClaudeCodeBrowserTest {
 
     static final Duration WAIT = Duration.ofSeconds(60);
@@ -45,24 +42,15 @@ class ClaudeCodeBrowserTest {
     @RegisterExtension
     static final Browsers browsers = new Browsers();
 
-    @DynamicPropertySource
-    static void agent(DynamicPropertyRegistry registry) {
-        registry.add("collab.runner.command", FakeClaude::command);
-    }
-
     @Autowired
     Api api;
 
     Browser admin() {
-        return browsers.loggedIn("admin", api.base(), Api.ADMIN_LOGIN, Api.ADMIN_PASSWORD);
+        return browsers.admin(api);
     }
 
     Browser as(String name, String project, String role) {
-        String login = role + "-" + Long.toString(System.nanoTime(), 36);
-        api.createUser(login, "password-of-" + login, false);
-        assertThat(api.put("/api/projects/" + project + "/members/" + login, "{\"role\":\"" + role + "\"}").status())
-            .isIn(200, 201);
-        return browsers.withoutCookies(name, api.base()).login(login, "password-of-" + login);
+        return browsers.as(name, api, api.newMember(project, role));
     }
 
     static void awaitLive(Browser b) {

@@ -20,6 +20,7 @@ import dev.collab.support.Api;
 import dev.collab.support.Browser;
 import dev.collab.support.Browsers;
 import dev.collab.support.IntegrationTest;
+import dev.collab.support.TestContexts;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -31,7 +32,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @IntegrationTest
 // A run lasts until interrupted (the tests' default of 4 s would end the RUNNING row that
 // the accessibility check needs before the pages are checked).
-@TestPropertySource(properties = "collab.runner.timeout=10m")
+@TestPropertySource(properties = TestContexts.LONG_RUNS)
 class ProjectsBrowserTest {
 
     /** Every kind of markup and link a name could try to smuggle in. */

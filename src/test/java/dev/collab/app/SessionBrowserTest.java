@@ -22,6 +22,7 @@ import dev.collab.support.Api;
 import dev.collab.support.Browser;
 import dev.collab.support.Browsers;
 import dev.collab.support.IntegrationTest;
+import dev.collab.support.TestContexts;
 import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -35,7 +36,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * 30" run stays busy while the test clicks).
  */
 @IntegrationTest
-@TestPropertySource(properties = { "collab.stream.max-replay=20", "collab.runner.timeout=60s" })
+@TestPropertySource(properties = { TestContexts.LONG_RUNS, TestContexts.SMALL_REPLAY })
 class SessionBrowserTest {
 
     static final String XSS_IMG = "<img src=x onerror=window.__xss=1>";
@@ -58,16 +59,12 @@ class SessionBrowserTest {
     EventLog eventLog;
 
     Browser admin() {
-        return browsers.loggedIn("admin", api.base(), Api.ADMIN_LOGIN, Api.ADMIN_PASSWORD);
+        return browsers.admin(api);
     }
 
     /** A second browser, logged in as a new user with {@code role} in {@code project}. */
     Browser other(String project, String role) {
-        String login = role + "-" + Long.toString(System.nanoTime(), 36);
-        api.createUser(login, "password-of-" + login, false);
-        assertThat(api.put("/api/projects/" + project + "/members/" + login, "{\"role\":\"" + role + "\"}").status())
-            .isIn(200, 201);
-        return browsers.withoutCookies("other", api.base()).login(login, "password-of-" + login);
+        return browsers.as("other", api, api.newMember(project, role));
     }
 
     static void open(Browser b, String project, UUID session) {

@@ -18,6 +18,7 @@ import dev.collab.support.Api;
 import dev.collab.support.Browser;
 import dev.collab.support.Browsers;
 import dev.collab.support.IntegrationTest;
+import dev.collab.support.TestContexts;
 import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -30,7 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * finished.
  */
 @IntegrationTest
-@TestPropertySource(properties = "collab.runner.timeout=60s")
+@TestPropertySource(properties = TestContexts.LONG_RUNS)
 class SessionOutboxBrowserTest {
 
     /**
@@ -62,11 +63,7 @@ class SessionOutboxBrowserTest {
      * The class's browser, logged in as a new user with {@code role} in {@code project}.
      */
     Browser as(String project, String role) {
-        String login = role + "-" + Long.toString(System.nanoTime(), 36);
-        api.createUser(login, "password-of-" + login, false);
-        assertThat(api.put("/api/projects/" + project + "/members/" + login, "{\"role\":\"" + role + "\"}").status())
-            .isIn(200, 201);
-        return browsers.withoutCookies("browser", api.base()).login(login, "password-of-" + login);
+        return browsers.as("browser", api, api.newMember(project, role));
     }
 
     static void open(Browser b, String project, UUID session) {

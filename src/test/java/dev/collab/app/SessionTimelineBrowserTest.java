@@ -17,6 +17,7 @@ import dev.collab.support.Api;
 import dev.collab.support.Browser;
 import dev.collab.support.Browsers;
 import dev.collab.support.IntegrationTest;
+import dev.collab.support.TestContexts;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -30,7 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * goes through the page.
  */
 @IntegrationTest
-@TestPropertySource(properties = "collab.runner.timeout=60s")
+@TestPropertySource(properties = TestContexts.LONG_RUNS)
 class SessionTimelineBrowserTest {
 
     @RegisterExtension

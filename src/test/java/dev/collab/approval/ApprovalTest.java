@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -17,6 +16,7 @@ import dev.collab.run.ApprovalGate.Decision;
 import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
 import dev.collab.support.MutableClock;
+import dev.collab.support.TestContexts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -37,7 +37,7 @@ import static org.awaitility.Awaitility.await;
  */
 @IntegrationTest
 // Runs stay in progress for as long as a test needs them (the tests' default is 4 s).
-@TestPropertySource(properties = "collab.runner.timeout=5m")
+@TestPropertySource(properties = TestContexts.LONG_RUNS)
 class ApprovalTest {
 
     static final String PASSWORD = "correct horse battery";
@@ -87,11 +87,8 @@ class ApprovalTest {
 
     /** A user with this role in the project, logged in through the API. */
     private Caller user(String role) {
-        String login = role + "-" + Long.toString(System.nanoTime(), 36);
-        api.createUser(login, PASSWORD, false);
-        Api.Response added = api.put("/api/projects/" + project + "/members/" + login, Api.json(Map.of("role", role)));
-        assertThat(added.status()).as(added.toString()).isEqualTo(201);
-        return new Caller(login, api.as(login, PASSWORD));
+        String login = api.newMember(project, role);
+        return new Caller(login, api.as(login, Api.passwordOf(login)));
     }
 
     private Caller outsider() {
@@ -107,11 +104,6 @@ class ApprovalTest {
         ObjectNode input = Api.JSON.createObjectNode();
         input.put("command", command);
         return gate.request(session, run, tool, input);
-    }
-
-    private static Api.Response decide(Api caller, UUID session, UUID approval, String decision) {
-        return caller.post("/api/sessions/" + session + "/approvals/" + approval,
-                Api.json(Map.of("decision", decision)));
     }
 
     private List<JsonNode> events() {
@@ -165,7 +157,7 @@ class ApprovalTest {
         assertThat(waiting.get(0).get("decision").isNull()).isTrue();
         assertThat(waiting.get(0).get("input").get("command").asString()).isEqualTo("rm -rf build");
 
-        Api.Response allowed = decide(member.api().checkingRequests(), session, pending.approvalId(), "allow");
+        Api.Response allowed = member.api().checkingRequests().decide(session, pending.approvalId(), "allow");
         assertThat(allowed.status()).as(allowed.toString()).isEqualTo(200);
         assertThat(allowed.json().get("approvalId").asString()).isEqualTo(pending.approvalId().toString());
         assertThat(allowed.json().get("decision").asString()).isEqualTo("allow");
@@ -198,11 +190,11 @@ class ApprovalTest {
     void aDenyReachesTheRunAndASecondDecisionIsAConflict() throws Exception {
         Caller member = user("member");
         ApprovalGate.Pending pending = request("Write", "notes.md");
-        assertThat(decide(member.api(), session, pending.approvalId(), "deny").status()).isEqualTo(200);
+        assertThat(member.api().decide(session, pending.approvalId(), "deny").status()).isEqualTo(200);
         assertThat(awaitDecision(pending)).isEqualTo(new Decision(false, member.login(), null));
         assertThat(awaitDecidedEvent(pending.approvalId()).get("decision").asString()).isEqualTo("deny");
 
-        Api.Response again = decide(api, session, pending.approvalId(), "allow");
+        Api.Response again = api.decide(session, pending.approvalId(), "allow");
         assertProblem(again, 409, "approval-decided");
         assertThat(again.json().get("decision").asString()).isEqualTo("deny");
         assertThat(events("approval.decided")).hasSize(1);
@@ -220,7 +212,7 @@ class ApprovalTest {
             String decision = i % 3 == 0 ? "deny" : "allow";
             answers.add(pool.submit(() -> {
                 start.await();
-                return decide(caller, session, pending.approvalId(), decision);
+                return caller.decide(session, pending.approvalId(), decision);
             }));
         }
         start.countDown();
@@ -249,17 +241,17 @@ class ApprovalTest {
         Caller outsider = outsider();
         ApprovalGate.Pending first = request("Bash", "ls");
 
-        assertProblem(decide(viewer.api(), session, first.approvalId(), "allow"), 403, "forbidden");
+        assertProblem(viewer.api().decide(session, first.approvalId(), "allow"), 403, "forbidden");
         // A viewer reads them.
         assertThat(viewer.api().get("/api/sessions/" + session + "/approvals").status()).isEqualTo(200);
         // A non-member learns nothing: the 404 of a session that does not exist.
-        assertProblem(decide(outsider.api(), session, first.approvalId(), "allow"), 404, "not-found");
+        assertProblem(outsider.api().decide(session, first.approvalId(), "allow"), 404, "not-found");
         assertProblem(outsider.api().get("/api/sessions/" + session + "/approvals"), 404, "not-found");
-        assertProblem(decide(api, UUID.randomUUID(), first.approvalId(), "allow"), 404, "not-found");
+        assertProblem(api.decide(UUID.randomUUID(), first.approvalId(), "allow"), 404, "not-found");
         // An approval of another session, or none at all.
-        assertProblem(decide(member.api(), session, UUID.randomUUID(), "allow"), 404, "not-found");
+        assertProblem(member.api().decide(session, UUID.randomUUID(), "allow"), 404, "not-found");
         // Bad bodies and parameters.
-        assertProblem(decide(member.api(), session, first.approvalId(), "maybe"), 400, "validation-failed");
+        assertProblem(member.api().decide(session, first.approvalId(), "maybe"), 400, "validation-failed");
         assertProblem(member.api().post("/api/sessions/" + session + "/approvals/" + first.approvalId(), "{}"), 400,
                 "validation-failed");
         assertProblem(member.api().post("/api/sessions/" + session + "/approvals/" + first.approvalId(), "allow"), 400,
@@ -275,12 +267,12 @@ class ApprovalTest {
             .put("/api/projects/" + project, "{\"name\":\"approvals\",\"approvers\":\"admins\"}");
         assertThat(changed.status()).as(changed.toString()).isEqualTo(200);
         assertThat(changed.json().get("approvers").asString()).isEqualTo("admins");
-        assertProblem(decide(member.api(), session, first.approvalId(), "allow"), 403, "forbidden");
-        assertThat(decide(admin.api(), session, first.approvalId(), "allow").status()).isEqualTo(200);
+        assertProblem(member.api().decide(session, first.approvalId(), "allow"), 403, "forbidden");
+        assertThat(admin.api().decide(session, first.approvalId(), "allow").status()).isEqualTo(200);
         assertThat(awaitDecision(first)).isEqualTo(new Decision(true, admin.login(), null));
         // A server admin is admin of every project.
         ApprovalGate.Pending second = request("Bash", "pwd");
-        assertThat(decide(api, session, second.approvalId(), "deny").status()).isEqualTo(200);
+        assertThat(api.decide(session, second.approvalId(), "deny").status()).isEqualTo(200);
         assertThat(awaitDecision(second)).isEqualTo(new Decision(false, Api.ADMIN_LOGIN, null));
     }
 
@@ -306,7 +298,7 @@ class ApprovalTest {
         assertThat(decided.get("decision").asString()).isEqualTo("deny");
         assertThat(decided.get("by").isNull()).isTrue();
         assertThat(decided.get("reason").asString()).isEqualTo("timeout");
-        assertProblem(decide(api, session, pending.approvalId(), "allow"), 409, "approval-decided");
+        assertProblem(api.decide(session, pending.approvalId(), "allow"), 409, "approval-decided");
     }
 
     @Test
@@ -321,7 +313,7 @@ class ApprovalTest {
         JsonNode decided = awaitDecidedEvent(pending.approvalId());
         assertThat(decided.get("reason").asString()).isEqualTo("run-ended");
         assertThat(decided.get("by").isNull()).isTrue();
-        assertProblem(decide(api, session, pending.approvalId(), "allow"), 409, "approval-decided");
+        assertProblem(api.decide(session, pending.approvalId(), "allow"), 409, "approval-decided");
 
         // A request for a run that has ended is denied at once, and nothing is logged.
         int before = events().size();
@@ -338,7 +330,7 @@ class ApprovalTest {
         List<String> types = events().stream().map(e -> e.get("type").asString()).toList();
         assertThat(types).containsSubsequence("approval.requested", "approval.decided", "run.finished",
                 "session.ended");
-        assertProblem(decide(api, session, pending.approvalId(), "allow"), 409, "approval-decided");
+        assertProblem(api.decide(session, pending.approvalId(), "allow"), 409, "approval-decided");
         // The next test's cleanup interrupts nothing; a new session for the after-each.
         session = api.newSession(project);
     }
@@ -379,7 +371,7 @@ class ApprovalTest {
         assertThat(requested.get("input").get("na\uFFFDme").asInt()).isEqualTo(1);
         JsonNode listed = api.get("/api/sessions/" + session + "/approvals?state=pending").json().get("items").get(0);
         assertThat(listed.get("tool").asString()).isEqualTo("Wri\uFFFDte");
-        assertThat(decide(api, session, pending.approvalId(), "deny").status()).isEqualTo(200);
+        assertThat(api.decide(session, pending.approvalId(), "deny").status()).isEqualTo(200);
         assertThat(awaitDecision(pending)).isEqualTo(new Decision(false, Api.ADMIN_LOGIN, null));
     }
 

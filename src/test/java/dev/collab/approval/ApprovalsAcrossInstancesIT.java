@@ -3,7 +3,6 @@ package dev.collab.approval;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -108,10 +107,6 @@ class ApprovalsAcrossInstancesIT {
         return gate.request(session, run, "Bash", input);
     }
 
-    private static Api.Response decide(Api api, UUID session, UUID approval, String decision) {
-        return api.post("/api/sessions/" + session + "/approvals/" + approval, Api.json(Map.of("decision", decision)));
-    }
-
     private List<String> eventTypes() {
         List<String> types = new ArrayList<>();
         here.get("/api/sessions/" + session + "/events?limit=1000")
@@ -127,7 +122,7 @@ class ApprovalsAcrossInstancesIT {
         // The other instance lists it too: it is in the database.
         JsonNode listed = there.get("/api/sessions/" + session + "/approvals?state=pending").json().get("items");
         assertThat(listed).hasSize(1);
-        Api.Response allowed = decide(there, session, pending.approvalId(), "allow");
+        Api.Response allowed = there.decide(session, pending.approvalId(), "allow");
         assertThat(allowed.status()).as(allowed.toString()).isEqualTo(200);
         assertThat(pending.decision().get(WAIT.toSeconds(), TimeUnit.SECONDS))
             .isEqualTo(new Decision(true, Api.ADMIN_LOGIN, null));
@@ -145,7 +140,7 @@ class ApprovalsAcrossInstancesIT {
             String decision = i % 3 == 0 ? "allow" : "deny";
             answers.add(pool.submit(() -> {
                 start.await();
-                return decide(api, session, pending.approvalId(), decision);
+                return api.decide(session, pending.approvalId(), decision);
             }));
         }
         start.countDown();

@@ -9,14 +9,13 @@ import java.util.stream.IntStream;
 import javax.sql.DataSource;
 
 import dev.collab.support.Api;
+import dev.collab.support.FakeAgents;
 import dev.collab.support.IntegrationTest;
 import dev.collab.workspace.Workspaces;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.annotation.DirtiesContext;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.context.TestPropertySource;
 import tools.jackson.databind.JsonNode;
 
@@ -33,13 +32,9 @@ import static org.awaitility.Awaitility.await;
 @IntegrationTest
 @DirtiesContext
 @TestPropertySource(properties = { "collab.runner.protocol=claude-code",
-        "spring.datasource.hikari.connection-timeout=1000", "collab.runner.timeout=5m", "collab.runner.lease=30s" })
+        "collab.runner.command=" + FakeAgents.CLAUDE_CODE, "spring.datasource.hikari.connection-timeout=1000",
+        "collab.runner.timeout=5m", "collab.runner.lease=30s" })
 class ClaudeCodeDuringOutageTest {
-
-    @DynamicPropertySource
-    static void agent(DynamicPropertyRegistry registry) {
-        registry.add("collab.runner.command", FakeClaude::command);
-    }
 
     @Autowired
     DataSource dataSource;

@@ -14,14 +14,14 @@ import dev.collab.support.GitRepos;
 import dev.collab.support.IntegrationTest;
 import dev.collab.support.MutableClock;
 import dev.collab.support.SseClient;
+import dev.collab.support.TestContexts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.context.TestPropertySource;
 import tools.jackson.databind.JsonNode;
 
+import static dev.collab.run.SessionLog.data;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -39,18 +39,10 @@ import static org.awaitility.Awaitility.await;
  * the conversation.
  */
 @IntegrationTest
-@TestPropertySource(properties = { "collab.runner.protocol=claude-code", "collab.runner.timeout=60s",
-        "collab.workspace.allow-file-repos=true" })
+@TestPropertySource(properties = { TestContexts.LONG_RUNS, TestContexts.CLAUDE_CODE, TestContexts.FAKE_CLAUDE_CODE })
 class ClaudeCodeProtocolTest {
 
     static final Duration WAIT = Duration.ofSeconds(60);
-
-    @DynamicPropertySource
-    static void agent(DynamicPropertyRegistry registry) {
-        registry.add("collab.runner.command", FakeClaude::command);
-    }
-
-    static final String PASSWORD = "correct horse battery";
 
     @Autowired
     Api api;
@@ -78,11 +70,8 @@ class ClaudeCodeProtocolTest {
 
     /** A user with this role in the current project, logged in through the API. */
     Caller user(String role) {
-        String login = role + "-" + Long.toString(System.nanoTime(), 36);
-        api.createUser(login, PASSWORD, false);
-        Api.Response added = api.put("/api/projects/" + project + "/members/" + login, Api.json(Map.of("role", role)));
-        assertThat(added.status()).as(added.toString()).isEqualTo(201);
-        return new Caller(login, api.as(login, PASSWORD).checkingRequests());
+        String login = api.newMember(project, role);
+        return new Caller(login, api.as(login, Api.passwordOf(login)).checkingRequests());
     }
 
     /**
@@ -100,11 +89,6 @@ class ClaudeCodeProtocolTest {
         return UUID.fromString(approval.get("approvalId").asString());
     }
 
-    static Api.Response decide(Api caller, UUID session, UUID approval, String decision) {
-        return caller.post("/api/sessions/" + session + "/approvals/" + approval,
-                Api.json(Map.of("decision", decision)));
-    }
-
     static void assertProblem(Api.Response response, int status, String code) {
         assertThat(response.status()).as(response.toString()).isEqualTo(status);
         assertThat(response.contentType()).startsWith("application/problem+json");
@@ -113,30 +97,11 @@ class ClaudeCodeProtocolTest {
 
     /** Reads the session's stream from the start until the n-th run.finished. */
     List<SseClient.Message> untilFinished(UUID session, int runs) {
-        List<SseClient.Message> messages = new ArrayList<>();
-        int finished = 0;
-        try (SseClient client = SseClient.connect(api.uri("/api/sessions/" + session + "/events/stream"), null)) {
-            long deadline = System.nanoTime() + WAIT.toNanos();
-            while (System.nanoTime() < deadline) {
-                SseClient.Message message = client.next(Duration.ofSeconds(1));
-                if (message == null) {
-                    continue;
-                }
-                messages.add(message);
-                if (message.event().equals("run.finished") && ++finished == runs) {
-                    return messages;
-                }
-            }
-        }
-        throw new AssertionError("no run.finished: " + messages);
+        return SessionLog.untilFinished(api, session, runs, WAIT);
     }
 
     static List<String> types(List<SseClient.Message> messages) {
         return messages.stream().map(SseClient.Message::event).toList();
-    }
-
-    static List<JsonNode> data(List<SseClient.Message> messages, String type) {
-        return messages.stream().filter(m -> m.event().equals(type)).map(m -> m.json().get("data")).toList();
     }
 
     @Test
@@ -149,7 +114,7 @@ class ClaudeCodeProtocolTest {
         assertThat(approval.get("input").get("command").asString())
             .isEqualTo("python3 -m pytest -q tests/test_greeting.py");
         assertThat(approval.get("runId").asString()).isEqualTo(runId.toString());
-        Api.Response allowed = decide(member.api(), session, id(approval), "allow");
+        Api.Response allowed = member.api().decide(session, id(approval), "allow");
         assertThat(allowed.status()).as(allowed.toString()).isEqualTo(200);
         assertThat(allowed.json().get("by").asString()).isEqualTo(member.login());
 
@@ -204,7 +169,7 @@ class ClaudeCodeProtocolTest {
         Caller member = user("member");
         api.sendMessage(session, "replay", null);
         UUID approval = id(awaitApproval(session));
-        assertThat(decide(member.api(), session, approval, "deny").status()).isEqualTo(200);
+        assertThat(member.api().decide(session, approval, "deny").status()).isEqualTo(200);
 
         List<SseClient.Message> messages = untilFinished(session, 1);
         JsonNode bash = data(messages, "tool.result").get(1);
@@ -217,7 +182,7 @@ class ClaudeCodeProtocolTest {
         JsonNode decided = data(messages, "approval.decided").getFirst();
         assertThat(decided.get("decision").asString()).isEqualTo("deny");
         assertThat(decided.get("by").asString()).isEqualTo(member.login());
-        assertProblem(decide(api, session, approval, "allow"), 409, "approval-decided");
+        assertProblem(api.decide(session, approval, "allow"), 409, "approval-decided");
     }
 
     @Test
@@ -257,7 +222,7 @@ class ClaudeCodeProtocolTest {
         assertThat(decided.get("by").isNull()).isTrue();
         assertThat(decided.get("reason").asString()).isEqualTo("run-ended");
         assertThat(data(messages, "run.finished").getFirst().get("status").asString()).isEqualTo("interrupted");
-        assertProblem(decide(api, session, approval, "allow"), 409, "approval-decided");
+        assertProblem(api.decide(session, approval, "allow"), 409, "approval-decided");
         assertThat(api.get("/api/sessions/" + session + "/approvals?state=pending").json().get("items")).isEmpty();
     }
 
@@ -272,9 +237,9 @@ class ClaudeCodeProtocolTest {
         api.sendMessage(session, "replay", null);
         UUID approval = id(awaitApproval(session));
 
-        assertProblem(decide(member.api(), session, approval, "allow"), 403, "forbidden");
+        assertProblem(member.api().decide(session, approval, "allow"), 403, "forbidden");
         assertThat(api.get("/api/sessions/" + session + "/approvals?state=pending").json().get("items")).hasSize(1);
-        assertThat(decide(admin.api(), session, approval, "allow").status()).isEqualTo(200);
+        assertThat(admin.api().decide(session, approval, "allow").status()).isEqualTo(200);
 
         List<SseClient.Message> messages = untilFinished(session, 1);
         assertThat(data(messages, "approval.decided").getFirst().get("by").asString()).isEqualTo(admin.login());
@@ -302,7 +267,7 @@ class ClaudeCodeProtocolTest {
         JsonNode approval = awaitApproval(session);
         assertThat(approval.get("tool").asString()).isEqualTo("Write");
         assertThat(approval.get("input").get("file_path").asString()).endsWith("/notes.txt");
-        assertThat(decide(member.api(), session, id(approval), "allow").status()).isEqualTo(200);
+        assertThat(member.api().decide(session, id(approval), "allow").status()).isEqualTo(200);
 
         List<SseClient.Message> first = untilFinished(session, 1);
         assertThat(types(first)).containsSubsequence("run.started", "workspace.preparing", "workspace.ready",

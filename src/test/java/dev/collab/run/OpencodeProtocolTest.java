@@ -1,25 +1,20 @@
 package dev.collab.run;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
 import dev.collab.support.Api;
+import dev.collab.support.FakeAgents;
 import dev.collab.support.IntegrationTest;
 import dev.collab.support.SseClient;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.core.io.ClassPathResource;
-import org.springframework.test.context.DynamicPropertyRegistry;
-import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.test.context.TestPropertySource;
 import tools.jackson.databind.JsonNode;
 
+import static dev.collab.run.SessionLog.data;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -33,30 +28,13 @@ import static org.awaitility.Awaitility.await;
  * the exit code of the server it stopped).
  */
 @IntegrationTest
-@TestPropertySource(properties = { "collab.runner.protocol=opencode", "collab.runner.timeout=90s" })
+@TestPropertySource(properties = { "collab.runner.protocol=opencode", "collab.runner.command=" + FakeAgents.OPENCODE,
+        "collab.runner.timeout=90s" })
 class OpencodeProtocolTest {
 
     static final Duration WAIT = Duration.ofSeconds(90);
 
     static final String PROMPT = "Make Calc.add handle overflow";
-
-    @DynamicPropertySource
-    static void agent(DynamicPropertyRegistry registry) {
-        registry.add("collab.runner.command", OpencodeProtocolTest::command);
-    }
-
-    /** collab.runner.command's value: the fake with the JDK running the tests. */
-    static String command() {
-        try {
-            Path directory = new ClassPathResource("agents/opencode/FakeOpencode.java").getFile().toPath().getParent();
-            return String.join(",", FakeClaude.java(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                    directory.resolve("FakeOpencode.java").toString(), "--transcript",
-                    directory.resolve("transcript.sse").toString());
-        }
-        catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 
     @Autowired
     Api api;
@@ -70,31 +48,12 @@ class OpencodeProtocolTest {
 
     /** Reads the session's stream from the start until the n-th run.finished. */
     List<SseClient.Message> untilFinished(UUID session, int runs) {
-        List<SseClient.Message> messages = new ArrayList<>();
-        int finished = 0;
-        try (SseClient client = SseClient.connect(api.uri("/api/sessions/" + session + "/events/stream"), null)) {
-            long deadline = System.nanoTime() + WAIT.toNanos();
-            while (System.nanoTime() < deadline) {
-                SseClient.Message message = client.next(Duration.ofSeconds(1));
-                if (message == null) {
-                    continue;
-                }
-                messages.add(message);
-                if (message.event().equals("run.finished") && ++finished == runs) {
-                    return messages;
-                }
-            }
-        }
-        throw new AssertionError("no run.finished: " + messages);
+        return SessionLog.untilFinished(api, session, runs, WAIT);
     }
 
     /** The event types but the server's own stdout (ordered apart from the events). */
     static List<String> typed(List<SseClient.Message> messages) {
         return messages.stream().map(SseClient.Message::event).filter(type -> !type.equals("output")).toList();
-    }
-
-    static List<JsonNode> data(List<SseClient.Message> messages, String type) {
-        return messages.stream().filter(m -> m.event().equals(type)).map(m -> m.json().get("data")).toList();
     }
 
     /** The session's one pending approval, once it waits. */
@@ -238,7 +197,7 @@ class OpencodeProtocolTest {
         await().atMost(WAIT)
             .until(() -> ProcessHandle.current()
                 .descendants()
-                .noneMatch(p -> p.info().commandLine().orElse("").contains("FakeOpencode.java")));
+                .noneMatch(p -> p.info().commandLine().orElse("").contains(FakeAgents.OPENCODE_MAIN_CLASS)));
     }
 
     @Test
@@ -248,7 +207,7 @@ class OpencodeProtocolTest {
         JsonNode approval = pendingApproval(session);
         List<ProcessHandle> servers = ProcessHandle.current()
             .descendants()
-            .filter(p -> p.info().commandLine().orElse("").contains("FakeOpencode.java"))
+            .filter(p -> p.info().commandLine().orElse("").contains(FakeAgents.OPENCODE_MAIN_CLASS))
             .toList();
         assertThat(servers).isNotEmpty();
 

@@ -1,5 +1,6 @@
 package dev.collab.run;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -7,6 +8,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import dev.collab.support.Api;
+import dev.collab.support.SseClient;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -34,6 +36,34 @@ final class SessionLog {
                 after = item.get("seq").asLong();
             }
         }
+    }
+
+    /**
+     * Reads the session's live stream from the start until the n-th run.finished; fails
+     * when it has not come within {@code wait}.
+     */
+    static List<SseClient.Message> untilFinished(Api api, UUID session, int runs, Duration wait) {
+        List<SseClient.Message> messages = new ArrayList<>();
+        int finished = 0;
+        try (SseClient client = SseClient.connect(api.uri("/api/sessions/" + session + "/events/stream"), null)) {
+            long deadline = System.nanoTime() + wait.toNanos();
+            while (System.nanoTime() < deadline) {
+                SseClient.Message message = client.next(Duration.ofSeconds(1));
+                if (message == null) {
+                    continue;
+                }
+                messages.add(message);
+                if (message.event().equals("run.finished") && ++finished == runs) {
+                    return messages;
+                }
+            }
+        }
+        throw new AssertionError("no run.finished: " + messages);
+    }
+
+    /** The data of the stream's messages of one type, in order. */
+    static List<JsonNode> data(List<SseClient.Message> messages, String type) {
+        return messages.stream().filter(m -> m.event().equals(type)).map(m -> m.json().get("data")).toList();
     }
 
     /** The text of every {@code output} event of a stream, in log order. */

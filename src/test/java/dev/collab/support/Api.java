@@ -373,6 +373,25 @@ public final class Api {
             .POST(HttpRequest.BodyPublishers.noBody()));
     }
 
+    /** The password of the users {@link #newMember} creates. */
+    public static String passwordOf(String login) {
+        return "password-of-" + login;
+    }
+
+    /**
+     * Creates a user with a fresh login (password {@link #passwordOf}) and makes it a
+     * member of {@code project} with {@code role}; returns its login.
+     */
+    public String newMember(String project, String role) {
+        String login = role + "-" + Long.toString(System.nanoTime(), 36);
+        createUser(login, passwordOf(login), false);
+        Response added = put("/api/projects/" + project + "/members/" + login, "{\"role\":\"" + role + "\"}");
+        if (added.status() != 201) {
+            throw new IllegalStateException("Cannot make " + login + " a member of " + project + ": " + added);
+        }
+        return login;
+    }
+
     /**
      * Creates a project with a fresh key, so tests sharing a database never see each
      * other's data.
@@ -394,6 +413,14 @@ public final class Api {
             throw new IllegalStateException("Cannot create a session in " + project + ": " + created);
         }
         return java.util.UUID.fromString(created.json().get("id").asString());
+    }
+
+    /**
+     * Decides ({@code allow} or {@code deny}) on a session's approval as this client:
+     * {@code POST /api/sessions/{id}/approvals/{approvalId}}.
+     */
+    public Response decide(java.util.UUID session, java.util.UUID approval, String decision) {
+        return post("/api/sessions/" + session + "/approvals/" + approval, json(Map.of("decision", decision)));
     }
 
     public static String json(Map<String, ?> body) {

@@ -219,6 +219,44 @@ public final class Browser implements AutoCloseable {
         }
     }
 
+    /**
+     * Asserts {@link #assertAccessible()} in the light and in the dark colour scheme,
+     * with a screenshot of each ({@code <name>-light.png}, {@code <name>-dark.png} in
+     * {@code screenshots}); the system's scheme again afterwards.
+     */
+    public void assertAccessibleInBothSchemes(Path screenshots, String name) {
+        try {
+            for (String mode : List.of("light", "dark")) {
+                driver.executeCdpCommand("Emulation.setEmulatedMedia",
+                        Map.of("features", List.of(Map.of("name", "prefers-color-scheme", "value", mode))));
+                assertAccessible();
+                screenshot(screenshots.resolve(name + "-" + mode + ".png"));
+            }
+        }
+        finally {
+            driver.executeCdpCommand("Emulation.setEmulatedMedia", Map.of("features", List.of()));
+        }
+    }
+
+    /**
+     * At 360 px wide: no sideways scrolling (awaited), {@link #assertAccessible()} and a
+     * screenshot ({@code <name>-360.png} in {@code screenshots}); the window's size again
+     * afterwards.
+     */
+    public void assertAccessibleAt360(Path screenshots, String name) {
+        Dimension desktop = driver.manage().window().getSize();
+        driver.manage().window().setSize(new Dimension(360, 800));
+        try {
+            waitUntil(d -> (Boolean) script(
+                    "return document.documentElement.scrollWidth <= window.innerWidth && window.innerWidth <= 400"));
+            assertAccessible();
+            screenshot(screenshots.resolve(name + "-360.png"));
+        }
+        finally {
+            driver.manage().window().setSize(desktop);
+        }
+    }
+
     /** A screenshot of the page, as PNG, into {@code file}. */
     public void screenshot(Path file) {
         try {

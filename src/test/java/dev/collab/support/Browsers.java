@@ -86,6 +86,22 @@ public final class Browsers implements BeforeAllCallback, AfterAllCallback {
         return browser;
     }
 
+    /**
+     * The browser "admin" on {@code api}'s server, logged in as the first admin on first
+     * use.
+     */
+    public Browser admin(Api api) {
+        return loggedIn("admin", api.base(), Api.ADMIN_LOGIN, Api.ADMIN_PASSWORD);
+    }
+
+    /**
+     * The browser {@code name} on {@code api}'s server, its cookies deleted, logged in as
+     * {@code login} (a user {@link Api#newMember} made).
+     */
+    public Browser as(String name, Api api, String login) {
+        return withoutCookies(name, api.base()).login(login, Api.passwordOf(login));
+    }
+
     /** Closes the browser {@code name}, if open: the next use opens a new one. */
     public void close(String name) {
         Browser browser = open.remove(name);

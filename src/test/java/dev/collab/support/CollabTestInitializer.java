@@ -55,6 +55,8 @@ public class CollabTestInitializer implements ApplicationContextInitializer<Conf
             }
         });
         var sources = context.getEnvironment().getPropertySources();
+        // Last: only the placeholders of the fake agents' commands read it.
+        sources.addLast(FakeAgents.propertySource());
         String inlined = org.springframework.test.context.support.TestPropertySourceUtils.INLINED_PROPERTIES_PROPERTY_SOURCE_NAME;
         if (sources.contains(inlined)) {
             // Below the test class's own properties, above application.yaml.

@@ -1,19 +1,18 @@
 package dev.collab.run.opencode;
 
 import java.io.IOException;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 
 import dev.collab.run.AgentEvent;
+import dev.collab.support.FakeAgents;
 import dev.collab.run.opencode.OpencodeDriver.PermissionAsker;
 import dev.collab.run.opencode.OpencodeDriver.PermissionDecision;
 import org.junit.jupiter.api.AfterEach;
@@ -31,8 +30,9 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 /**
  * The driver against a fake {@code opencode serve} (test resource
  * agents/opencode/FakeOpencode.java, replaying transcript.sse) run as a real process with
- * the JDK's source launcher: the events of a prompt in order, permissions allowed and
- * denied, continuation across processes, and every way it can go wrong.
+ * the JDK running the tests (compiled once: FakeAgents): the events of a prompt in order,
+ * permissions allowed and denied, continuation across processes, and every way it can go
+ * wrong.
  */
 @Timeout(120)
 class OpencodeDriverTest {
@@ -56,17 +56,10 @@ class OpencodeDriverTest {
         }
     }
 
-    private static Path resource(String name) throws URISyntaxException {
-        return Path
-            .of(Objects.requireNonNull(OpencodeDriverTest.class.getResource("/agents/opencode/" + name)).toURI());
-    }
-
     /** The fake, as the runner starts opencode: workspace, XDG_DATA_HOME, password. */
-    private Process start(String... extra) throws IOException, URISyntaxException {
+    private Process start(String... extra) throws IOException {
         Path workspace = Files.createDirectories(this.temp.resolve("workspace"));
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                resource("FakeOpencode.java").toString(), "--transcript", resource("transcript.sse").toString()));
+        List<String> command = new ArrayList<>(FakeAgents.opencodeCommand());
         command.addAll(OpencodeDriver.serveArguments());
         // After the protocol's own: for the fake, the last one of an option wins.
         command.addAll(List.of(extra));
