@@ -209,8 +209,7 @@ class MessageQueueTest {
                 actors.add(entry.get("actor").asString());
             }
         });
-        assertThat(actors).containsExactlyInAnyOrder(authorLogin,
-                admin.get("/api/me").json().get("login").asString());
+        assertThat(actors).containsExactlyInAnyOrder(authorLogin, admin.get("/api/me").json().get("login").asString());
     }
 
     private String newStranger() {
