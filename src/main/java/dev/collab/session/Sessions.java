@@ -54,6 +54,9 @@ public class Sessions {
 
     private final ApplicationEventPublisher events;
 
+    /** The ending steps of modules above this one (the message queue's cancellations). */
+    private final ObjectProvider<SessionEnding> endings;
+
     private final Clock clock;
 
     private final ProjectAccess access;
@@ -61,8 +64,9 @@ public class Sessions {
     private final Audit audit;
 
     Sessions(JdbcClient jdbc, SessionRepository repository, Workspaces workspaces, EventLog eventLog,
-            ObjectProvider<InterruptedRuns> interruptedRuns, ApplicationEventPublisher events, Clock clock,
-            ProjectAccess access, Audit audit) {
+            ObjectProvider<InterruptedRuns> interruptedRuns, ApplicationEventPublisher events,
+            ObjectProvider<SessionEnding> endings, Clock clock, ProjectAccess access, Audit audit) {
+        this.endings = endings;
         this.access = access;
         this.audit = audit;
         this.jdbc = jdbc;
@@ -163,6 +167,22 @@ public class Sessions {
     }
 
     /**
+     * The session, its row locked until the transaction ends: a send takes it before it
+     * decides between starting a run and queueing, and a run's end takes it too, so that
+     * no message is queued behind a run that just ended. {@code for no key update}, the
+     * lock an UPDATE of the row takes, not {@code for update}: a send has inserted its
+     * Idempotency-Key's row first, whose foreign key holds {@code for key share} on the
+     * session's row, which {@code for update} waits for; two racing sends would deadlock.
+     */
+    @Transactional
+    public Optional<Session> lock(UUID id) {
+        return jdbc.sql("select " + COLUMNS + " from sessions where id = :id for no key update")
+            .param("id", id)
+            .query(Sessions::map)
+            .optional();
+    }
+
+    /**
      * Flips the session IDLE → RUNNING for this run with a conditional update: of any
      * number of racing sends, on any number of instances, exactly one wins. Call inside
      * the send's transaction.
@@ -255,7 +275,7 @@ public class Sessions {
                     update sessions s
                        set state = 'ENDED', ended_at = :now, last_activity_at = greatest(s.last_activity_at, :now),
                            current_run_id = null
-                      from (select id, current_run_id from sessions where id = :id for update) before
+                      from (select id, current_run_id from sessions where id = :id for no key update) before
                      where s.id = before.id and s.state <> 'ENDED'
                     """ + (idleBefore == null ? "" : " and s.state = 'IDLE' and s.last_activity_at < :cutoff")
                     + " returning before.current_run_id")
@@ -272,6 +292,7 @@ public class Sessions {
             if (end.interruptedRunId() != null) {
                 interruptedRuns.getObject().finishInterrupted(end.interruptedRunId(), by);
             }
+            endings.orderedStream().forEach(ending -> ending.ending(id, by));
             eventLog.append(id, Event.SESSION_ENDED, by == null ? Map.of() : Map.of("by", by));
             if (by != null) {
                 Map<String, Object> details = new HashMap<>();
