@@ -50,3 +50,15 @@ TOKEN=$(curl -sf -b "$JAR_COOKIES" -H "X-XSRF-TOKEN: $XSRF" -H 'Content-Type: ap
 echo "server pid $JPID, PostgreSQL postmaster $PM; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 "$JAVA" src/bench/ListBench.java "$B" "$TOKEN" "$JPID" "$PM" "$SESSIONS" "$RATE" "$WATCHERS" "$SECONDS_"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# What V14's list-version trigger adds to an append: the log's append statement against the same
+# PostgreSQL, trigger on and off in alternating blocks (ListVersionCost.java).
+PGJDBC=$(tr ':' '\n' <target/bench.classpath | grep -m1 '/postgresql-[0-9.]*\.jar$')
+PG_PORT=$(sed -n 's/.*Built-in PostgreSQL ready on port \([0-9]*\).*/\1/p' "$WORK/log" | head -1)
+curl -sf -o /dev/null -X PUT -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  -d '{"name":"trigger cost"}' "$B/api/projects/trigger-cost"
+SESSION=$(curl -sf -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{}' \
+  "$B/api/projects/trigger-cost/sessions" | sed -n 's/.*"id":"\([0-9a-f-]*\)".*/\1/p')
+echo
+"$JAVA" -cp "$PGJDBC" src/bench/ListVersionCost.java "jdbc:postgresql://127.0.0.1:$PG_PORT/collab" postgres \
+  "$(cat "$WORK/data/postgres-password")" "$SESSION" "${BLOCKS:-10}" "${PER_BLOCK:-200}"
