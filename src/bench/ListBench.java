@@ -75,6 +75,11 @@ public class ListBench {
 
         // Warm-up (JIT, pools), not measured; then the same load three times: without
         // watchers (the reference), with them, and without again (the machine's drift).
+        // Both code paths get warm: a window with watchers, then one without.
+        Watchers warming = new Watchers(project, watcherCount);
+        warming.open();
+        load(sessions, rate, Math.max(10, seconds), serverPid, postmasterPid, warming);
+        warming.close();
         load(sessions, rate, Math.max(10, seconds / 2), serverPid, postmasterPid, null);
         Window without = load(sessions, rate, seconds, serverPid, postmasterPid, null);
         Watchers watchers = new Watchers(project, watcherCount);
