@@ -41,6 +41,9 @@ class SessionListStreamTest {
     @Autowired
     ApplicationEventPublisher events;
 
+    @Autowired
+    StreamAccessCheck accessCheck;
+
     private SseClient open(String project, String query, String lastEventId) {
         return SseClient.connect(api.uri("/api/projects/" + project + "/sessions/stream" + query), lastEventId);
     }
@@ -268,6 +271,27 @@ class SessionListStreamTest {
         assertThat(api.get("/api/projects/no-such-project/sessions/stream").status()).isEqualTo(404);
         for (String bad : List.of("limit=0", "limit=201", "limit=x")) {
             assertThat(api.get("/api/projects/" + project + "/sessions/stream?" + bad).status()).as(bad).isEqualTo(400);
+        }
+    }
+
+    @Test
+    void aViewerRemovedFromTheProjectIsCutOff() {
+        String project = api.newProject("live");
+        String viewer = "viewer-" + Long.toString(System.nanoTime(), 36);
+        api.createUser(viewer, "a long enough password", false);
+        assertThat(api.put("/api/projects/" + project + "/members/" + viewer, "{\"role\":\"viewer\"}").status())
+            .isEqualTo(201);
+        String token = api.as(viewer, "a long enough password")
+            .post("/api/tokens", "{\"name\":\"live\"}")
+            .json()
+            .get("token")
+            .asString();
+        try (SseClient client = SseClient.connect(api.uri("/api/projects/" + project + "/sessions/stream"), null,
+                "Bearer " + token)) {
+            assertThat(client.next(WAIT).event()).isEqualTo("snapshot");
+            assertThat(api.delete("/api/projects/" + project + "/members/" + viewer).status()).isEqualTo(204);
+            // The periodic check, run now rather than waiting for its interval.
+            await().atMost(WAIT).until(() -> accessCheck.check() >= 0 && client.ended());
         }
     }
 
