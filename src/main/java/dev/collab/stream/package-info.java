@@ -18,10 +18,10 @@
  * with its user) and a way to send this instance's streams of a session a message without
  * an {@code id:} ({@link dev.collab.stream.SessionStreams}): the presence module uses
  * both. Depends on {@code event} (reads, the observer hook), {@code session} (the live
- * list's rows, list versions and views, and {@code SessionListChanged}), {@code cluster} (the
- * notifications), {@code web} (problems, database-busy answers) and {@code access} (the
- * viewer role a stream needs when it opens, and the periodic check, one query for all
- * open streams, that closes the streams whose users lost access).
+ * list's rows, list versions and views, and {@code SessionListChanged}), {@code cluster}
+ * (the notifications), {@code web} (problems, database-busy answers) and {@code access}
+ * (the viewer role a stream needs when it opens, and the periodic check, one query for
+ * all open streams, that closes the streams whose users lost access).
  */
 @NullMarked
 package dev.collab.stream;
