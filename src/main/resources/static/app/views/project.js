@@ -229,13 +229,29 @@ function compare(a, b) {
  * like a fresh first page; `sessions` (and presence-only `presence`) messages are upserted and
  * the rows re-sorted. The stream has no state filter: with one set, the snapshot's page is asked
  * with the filter instead, and changed sessions that no longer match leave the list. A 404 means
- * the user lost access, which no retry fixes: the list goes and the page says so.
+ * the user lost access, which no retry fixes: the list goes and the page says so. A stream is
+ * authorised when it opens, so access is also checked again when the tab comes back into view.
+ * A lost connection is said in words once (the status line is a live region), not at every
+ * attempt; the header shows the connection as on a session's page.
  */
 function startLive(ctx, list, base) {
   let version = 0;
   const controller = new AbortController();
   const signal = AbortSignal.any([ctx.signal, controller.signal]);
-  list.stopRefresh = () => controller.abort();
+  const onVisible = async () => {
+    if (document.visibilityState !== 'visible' || signal.aborted) return;
+    try {
+      await get(base, { signal });
+    } catch (error) {
+      if (error.status === 404 || error.status === 403) lostAccess(ctx, list);
+    }
+  };
+  document.addEventListener('visibilitychange', onVisible);
+  list.stopRefresh = () => {
+    controller.abort();
+    document.removeEventListener('visibilitychange', onVisible);
+    ctx.shell.setConnection('', '');
+  };
   const onEvent = async ({ id, type, data }) => {
     if (id) version = id;
     if (!data) return;
@@ -252,22 +268,39 @@ function startLive(ctx, list, base) {
     }
   };
   follow({ url: base + '/sessions/stream?limit=' + PAGE, cursor: () => version, onEvent,
-    onStatus: (state) => {
+    onStatus: (state, seconds) => {
+      if (signal.aborted) return;
       list.tbody.closest('table').dataset.stream = state;
       if (state === 'live') {
+        ctx.shell.setConnection('live', 'Live');
         if (list.status.dataset.poll) {
           delete list.status.dataset.poll;
           say(list.status, '');
         }
-      } else if (state === 'offline' && !list.status.dataset.poll) {
-        // Said once (the status line is a live region), not at every attempt.
-        say(list.status, 'The list is not live: the server cannot be reached. Retrying…', 'error');
+        return;
+      }
+      ctx.shell.setConnection(state === 'offline' ? 'offline' : 'reconnecting', state === 'connecting' ? 'Connecting…'
+        : (state === 'offline' ? 'Offline — retrying' : 'Reconnecting') + (seconds ? ' in ' + seconds + ' s' : '…'));
+      if (state !== 'connecting' && !list.status.dataset.poll) {
+        say(list.status, 'Could not refresh the list: the connection to the server was lost. Retrying…', 'error');
         list.status.dataset.poll = 'yes';
       }
     },
-    onEnd: (reason) => {
-      if (reason === 'not-found') lostAccess(ctx, list);
-      else if (reason === 'unauthenticated') get('/api/me').catch(() => {});
+    onEnd: async (reason) => {
+      if (reason === 'unauthenticated') {
+        get('/api/me').catch(() => {});
+        return;
+      }
+      if (reason !== 'not-found') return;
+      // The list stream's 404 is a non-member's; a server without the list stream (an older
+      // version behind a rolling deploy) answers 404 too, while the project still answers.
+      try {
+        await get(base, { signal });
+        ctx.shell.setConnection('', '');
+        say(list.status, 'This list does not update by itself on this server: reload the page to see changes.');
+      } catch (error) {
+        if (error.name !== 'AbortError') lostAccess(ctx, list);
+      }
     },
     signal });
   ctx.onLeave(list.stopRefresh);
