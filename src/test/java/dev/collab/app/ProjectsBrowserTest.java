@@ -409,7 +409,8 @@ class ProjectsBrowserTest {
         assertThat(b.driver().findElements(By.cssSelector("button.end"))).isEmpty();
 
         // Offline: the failure is said in words once (the status line is a live region),
-        // not re-announced at every reconnect attempt of the list stream; back online, the
+        // not re-announced at every reconnect attempt of the list stream; back online,
+        // the
         // list is live again by itself.
         b.waitUntil(d -> "yes".equals(d.findElement(By.id("sessions")).getDomAttribute("data-live")));
         b.script(
@@ -440,8 +441,10 @@ class ProjectsBrowserTest {
         UUID later = api.newSession(key);
         row(b, later);
 
-        // Removed from the project: a stream is authorised when it opens, so the list asks
-        // again when the tab comes back into view; the stale list goes, the page says why,
+        // Removed from the project: a stream is authorised when it opens, so the list
+        // asks
+        // again when the tab comes back into view; the stale list goes, the page says
+        // why,
         // no endless retry.
         assertThat(api.delete("/api/projects/" + key + "/members/" + login).status()).isEqualTo(204);
         b.script("document.dispatchEvent(new Event('visibilitychange'))");

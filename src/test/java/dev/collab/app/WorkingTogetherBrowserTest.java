@@ -25,15 +25,17 @@ import dev.collab.support.SseClient;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Issue 16 in a real Chromium against the real server: the live session list (another user's
- * new session and message show up without a reload, with unread counts that clear once the
- * session is read, and who is here), presence in the session view (another user's open
- * stream), the queue while the agent works (queued sends, cancel, move to front, the queued
- * runs starting one after another), desktop notifications while the tab is hidden, and the
- * busyPolicy setting. Other users act through the API, logged in for real.
+ * Issue 16 in a real Chromium against the real server: the live session list (another
+ * user's new session and message show up without a reload, with unread counts that clear
+ * once the session is read, and who is here), presence in the session view (another
+ * user's open stream), the queue while the agent works (queued sends, cancel, move to
+ * front, the queued runs starting one after another), desktop notifications while the tab
+ * is hidden, and the busyPolicy setting. Other users act through the API, logged in for
+ * real.
  * <p>
- * The runner timeout is the one of {@link SessionOutboxBrowserTest} (the same cached server:
- * no Spring context of its own): a {@code sleep 300} run lasts until it is interrupted.
+ * The runner timeout is the one of {@link SessionOutboxBrowserTest} (the same cached
+ * server: no Spring context of its own): a {@code sleep 300} run lasts until it is
+ * interrupted.
  */
 @IntegrationTest
 @TestPropertySource(properties = "collab.runner.timeout=60s")
@@ -108,7 +110,8 @@ class WorkingTogetherBrowserTest {
         b.waitUntil(d -> "yes".equals(d.findElement(By.id("sessions")).getDomAttribute("data-live")));
         b.script("window.__samePage = true");
 
-        // Another user starts a session and writes in it: it appears at the top, with what is
+        // Another user starts a session and writes in it: it appears at the top, with
+        // what is
         // unread for this user (the message and the run's end), without a reload.
         UUID created = UUID.fromString(ana.api()
             .post("/api/projects/" + project + "/sessions", "{\"title\":\"Ana's session\"}")
@@ -127,23 +130,24 @@ class WorkingTogetherBrowserTest {
         try (SseClient watching = SseClient.connect(api.uri("/api/sessions/" + created + "/events/stream"), null,
                 bearer(ana))) {
             assertThat(watching.status()).isEqualTo(200);
-            b.waitUntil(LIVE, d -> text(row(b, created).findElement(By.cssSelector(".here")))
-                .contains(ana.login() + " is here"));
+            b.waitUntil(LIVE,
+                    d -> text(row(b, created).findElement(By.cssSelector(".here"))).contains(ana.login() + " is here"));
 
-            // The session view shows her in the presence bar; reading it to the end clears
+            // The session view shows her in the presence bar; reading it to the end
+            // clears
             // the unread count in the list.
             row(b, created).findElement(By.tagName("a")).click();
             b.await(By.id("timeline"));
             WebElement bar = b.await(By.id("presence"));
-            b.waitUntil(LIVE, d -> !bar.findElements(By.cssSelector(".watcher[data-login='" + ana.login() + "']"))
-                .isEmpty());
+            b.waitUntil(LIVE,
+                    d -> !bar.findElements(By.cssSelector(".watcher[data-login='" + ana.login() + "']")).isEmpty());
             b.waitUntil(LIVE, d -> d.findElement(By.cssSelector("#timeline .event-message")).isDisplayed());
             b.waitUntil(LIVE, d -> api.get("/api/sessions/" + created).json().get("unread").asInt() == 0);
             b.assertAccessible();
         }
         // Gone when her stream closes.
-        b.waitUntil(Duration.ofSeconds(30), d -> d.findElements(By.cssSelector(
-                "#presence .watcher[data-login='" + ana.login() + "']")).isEmpty());
+        b.waitUntil(Duration.ofSeconds(30),
+                d -> d.findElements(By.cssSelector("#presence .watcher[data-login='" + ana.login() + "']")).isEmpty());
 
         b.go("/p/" + project);
         b.waitUntil(LIVE, d -> "0".equals(row(b, created).getDomAttribute("data-unread")));
@@ -180,7 +184,9 @@ class WorkingTogetherBrowserTest {
         panel.findElements(By.cssSelector("button.cancel-queued")).get(0).click();
         b.waitUntil(LIVE, d -> queueTexts(b).equals(List.of("second from ana", "third from ana")));
         b.waitUntil(LIVE, d -> d.findElement(By.id("timeline")).getText().contains("A queued message was cancelled"));
-        panel.findElements(By.cssSelector(".queued-message")).get(1).findElement(By.cssSelector("button.move-to-front"))
+        panel.findElements(By.cssSelector(".queued-message"))
+            .get(1)
+            .findElement(By.cssSelector("button.move-to-front"))
             .click();
         b.waitUntil(LIVE, d -> queueTexts(b).equals(List.of("third from ana", "second from ana")));
         b.waitUntil(LIVE, d -> d.findElement(By.id("timeline")).getText().contains("moved to the front"));
@@ -189,8 +195,10 @@ class WorkingTogetherBrowserTest {
 
         // The run ends: the queued messages run one after another, in the queue's order.
         assertThat(api.interrupt(session).status()).isIn(200, 202);
-        b.waitUntil(Duration.ofSeconds(30), d -> d.findElements(By.cssSelector("#queue-panel .queued-message")).isEmpty());
-        b.waitUntil(Duration.ofSeconds(30), d -> d.findElement(By.id("timeline")).getText().contains("you said: second from ana"));
+        b.waitUntil(Duration.ofSeconds(30),
+                d -> d.findElements(By.cssSelector("#queue-panel .queued-message")).isEmpty());
+        b.waitUntil(Duration.ofSeconds(30),
+                d -> d.findElement(By.id("timeline")).getText().contains("you said: second from ana"));
         String timeline = b.driver().findElement(By.id("timeline")).getText();
         assertThat(timeline.indexOf("you said: third from ana")).isPositive()
             .isLessThan(timeline.indexOf("you said: second from ana"));
@@ -242,9 +250,10 @@ class WorkingTogetherBrowserTest {
 
     /**
      * The OS notification itself is outside the page: a test-only spy of
-     * {@code window.Notification} (installed by CDP before the app's scripts) records what
-     * the app shows, and permission is granted for real (CDP Browser.grantPermissions). The
-     * same script makes the page's visibility controllable: a headless tab stays visible.
+     * {@code window.Notification} (installed by CDP before the app's scripts) records
+     * what the app shows, and permission is granted for real (CDP
+     * Browser.grantPermissions). The same script makes the page's visibility
+     * controllable: a headless tab stays visible.
      */
     @Test
     void notificationsWhileTheTabIsHiddenForTheUsersRunsAndApprovalsTheyMayDecide() {
@@ -253,34 +262,37 @@ class WorkingTogetherBrowserTest {
         User ana = user("ana", project, "member");
         Browser b = Browser.open(api.base());
         try {
-            b.driver().executeCdpCommand("Browser.grantPermissions",
-                    Map.of("origin", api.base(), "permissions", List.of("notifications")));
-            b.driver().executeCdpCommand("Page.addScriptToEvaluateOnNewDocument", Map.of("source", """
-                    (() => {
-                      const Real = window.Notification;
-                      let hidden = false;
-                      window.__notes = [];
-                      window.__setHidden = (value) => {
-                        hidden = value;
-                        document.dispatchEvent(new Event('visibilitychange'));
-                      };
-                      Object.defineProperty(Document.prototype, 'visibilityState',
-                        { configurable: true, get() { return hidden ? 'hidden' : 'visible'; } });
-                      Object.defineProperty(Document.prototype, 'hidden', { configurable: true, get() { return hidden; } });
-                      class Spy {
-                        constructor(title, options) {
-                          this.title = title;
-                          this.options = options || {};
-                          window.__notes.push({ title, body: this.options.body || '' });
-                          window.__lastNote = this;
-                        }
-                        close() { this.closed = true; }
-                        static get permission() { return Real.permission; }
-                        static requestPermission() { return Real.requestPermission(); }
-                      }
-                      window.Notification = Spy;
-                    })();
-                    """));
+            b.driver()
+                .executeCdpCommand("Browser.grantPermissions",
+                        Map.of("origin", api.base(), "permissions", List.of("notifications")));
+            b.driver()
+                .executeCdpCommand("Page.addScriptToEvaluateOnNewDocument", Map.of("source",
+                        """
+                                (() => {
+                                  const Real = window.Notification;
+                                  let hidden = false;
+                                  window.__notes = [];
+                                  window.__setHidden = (value) => {
+                                    hidden = value;
+                                    document.dispatchEvent(new Event('visibilitychange'));
+                                  };
+                                  Object.defineProperty(Document.prototype, 'visibilityState',
+                                    { configurable: true, get() { return hidden ? 'hidden' : 'visible'; } });
+                                  Object.defineProperty(Document.prototype, 'hidden', { configurable: true, get() { return hidden; } });
+                                  class Spy {
+                                    constructor(title, options) {
+                                      this.title = title;
+                                      this.options = options || {};
+                                      window.__notes.push({ title, body: this.options.body || '' });
+                                      window.__lastNote = this;
+                                    }
+                                    close() { this.closed = true; }
+                                    static get permission() { return Real.permission; }
+                                    static requestPermission() { return Real.requestPermission(); }
+                                  }
+                                  window.Notification = Spy;
+                                })();
+                                """));
             b.login(ana.login(), ana.password());
             openSession(b, project, session);
             WebElement toggle = b.await(By.id("notify-toggle"));
@@ -292,7 +304,8 @@ class WorkingTogetherBrowserTest {
             assertThat(b.await(By.id("notify-toggle")).getDomAttribute("aria-pressed")).isEqualTo("true");
 
             b.script("window.__setHidden(true)");
-            // Someone else's run: no notification. Then Ana's own run, and her failing one.
+            // Someone else's run: no notification. Then Ana's own run, and her failing
+            // one.
             assertThat(api.sendMessage(session, "the admin's run", null).status()).isEqualTo(202);
             awaitIdle(session);
             assertThat(ana.api().sendMessage(session, "ana's run", null).status()).isEqualTo(202);
@@ -367,6 +380,8 @@ class WorkingTogetherBrowserTest {
         Browser b = admin();
         try (SseClient watching = SseClient.connect(api.uri("/api/sessions/" + session + "/events/stream"), null,
                 bearer(ana))) {
+            // Ana watches the session: the list row shows her initials, the view her name.
+            assertThat(watching.status()).isEqualTo(200);
             Map<String, String> screens = new java.util.LinkedHashMap<>();
             screens.put("/p/" + project, ".session-row[data-id='" + session + "'] .here .avatar");
             screens.put("/p/" + project + "/s/" + session, "#queue .queued-message");
@@ -378,8 +393,8 @@ class WorkingTogetherBrowserTest {
                     b.go(screen.getKey());
                     b.waitUntil(LIVE, d -> !d.findElements(By.cssSelector(screen.getValue())).isEmpty());
                     b.assertAccessible();
-                    b.screenshot(SCREENSHOTS.resolve(mode + "-issue16-" + (screen.getKey().contains("/s/") ? "session"
-                            : "list") + ".png"));
+                    b.screenshot(SCREENSHOTS
+                        .resolve(mode + "-issue16-" + (screen.getKey().contains("/s/") ? "session" : "list") + ".png"));
                 }
             }
             Dimension desktop = b.driver().manage().window().getSize();
