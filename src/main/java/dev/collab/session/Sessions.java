@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -302,6 +303,82 @@ public class Sessions {
     }
 
     record Page(List<Session> items, @Nullable SessionCursor next) {
+    }
+
+    // The live session list (stream module, issue 16): the first page with the version it
+    // starts from, and the rows that changed, with their list_version (V14's trigger sets
+    // it
+    // on every change the list shows).
+
+    /**
+     * A session row with its list version.
+     *
+     * @param version the {@code list_version} of the row as read
+     */
+    public record Versioned(Session session, long version) {
+    }
+
+    /**
+     * The first page of a project's list (no filter) as {@code GET
+     * /api/projects/{key}/sessions?limit=} gives it, and the project's highest list
+     * version read before it: every change after that version is newer than the page.
+     *
+     * @param nextCursor the list's {@code nextCursor}
+     */
+    public record FirstPage(long version, List<Session> items, @Nullable String nextCursor) {
+    }
+
+    /**
+     * @throws ProjectNotFoundException for an unknown project (only looked up when the
+     * page is empty, as the list does)
+     */
+    public FirstPage firstPage(String project, int limit) {
+        long version = listVersion(project);
+        Page page = page(project, null, null, limit);
+        if (page.items().isEmpty() && jdbc.sql("select count(*) from projects where key = :project")
+            .param("project", project)
+            .query(Long.class)
+            .single() == 0) {
+            throw new ProjectNotFoundException(project);
+        }
+        return new FirstPage(version, page.items(), page.next() == null ? null : page.next().encode());
+    }
+
+    /** The project's highest list version (0 for none). */
+    public long listVersion(String project) {
+        return jdbc.sql("select coalesce(max(list_version), 0) from sessions where project_key = :project")
+            .param("project", project)
+            .query(Long.class)
+            .single();
+    }
+
+    /** These sessions' rows (of any project), in no order; unknown ids are left out. */
+    public List<Versioned> versioned(Collection<UUID> ids) {
+        if (ids.isEmpty()) {
+            return List.of();
+        }
+        return jdbc.sql("select " + COLUMNS + ", list_version from sessions where id = any(:ids)")
+            .param("ids", ids.toArray(UUID[]::new))
+            .query((rs, row) -> new Versioned(map(rs, row), rs.getLong("list_version")))
+            .list();
+    }
+
+    /**
+     * The project's sessions whose list version is above {@code version} or whose last
+     * activity is at or after {@code activeSince}, newest activity first, at most
+     * {@code max}.
+     */
+    public List<Versioned> changedSince(String project, long version, Instant activeSince, int max) {
+        return jdbc
+            .sql("select " + COLUMNS + ", list_version from sessions where project_key = :project"
+                    + " and (list_version > :version or last_activity_at >= :since)"
+                    + " order by last_activity_at desc, id desc limit :max")
+            .param("project", project)
+            .param("version", version)
+            .param("since", activeSince.atOffset(ZoneOffset.UTC))
+            .param("max", max)
+            .query((rs, row) -> new Versioned(map(rs, row), rs.getLong("list_version")))
+            .list();
     }
 
 }

@@ -65,15 +65,18 @@ class EventPublisher implements AppendObserver, SmartLifecycle {
 
     private volatile boolean running;
 
-    private volatile java.util.function.Consumer<Event> localDelivery = event -> {
-    };
+    /**
+     * The session streams' hub and the live session list: each told of every local
+     * append.
+     */
+    private final List<java.util.function.Consumer<Event>> localDeliveries = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     EventPublisher(ClusterNotifications notifications) {
         this.notifications = notifications;
     }
 
     void onLocalAppend(java.util.function.Consumer<Event> delivery) {
-        this.localDelivery = delivery;
+        localDeliveries.add(delivery);
     }
 
     /**
@@ -115,14 +118,16 @@ class EventPublisher implements AppendObserver, SmartLifecycle {
      */
     @Override
     public void appended(Event event) {
-        try {
-            localDelivery.accept(event);
-        }
-        catch (RuntimeException e) {
-            // Never the appender's problem (the event is committed): streams catch up
-            // from the log.
-            log.warn("Could not hand event {} of session {} to local streams: {}", event.seq(), event.sessionId(),
-                    e.toString());
+        for (java.util.function.Consumer<Event> delivery : localDeliveries) {
+            try {
+                delivery.accept(event);
+            }
+            catch (RuntimeException e) {
+                // Never the appender's problem (the event is committed): streams catch up
+                // from the log.
+                log.warn("Could not hand event {} of session {} to local streams: {}", event.seq(), event.sessionId(),
+                        e.toString());
+            }
         }
         moved.merge(event.sessionId(), event.seq(), Math::max);
         signal.release();

@@ -125,7 +125,7 @@ class StreamController {
      * Sets a stream's status and headers; false for a HEAD, which gets the headers a GET
      * would and no stream (it has no body to stream into).
      */
-    private static boolean streamHeaders(HttpServletRequest request, HttpServletResponse response) {
+    static boolean streamHeaders(HttpServletRequest request, HttpServletResponse response) {
         response.setStatus(HttpServletResponse.SC_OK);
         response.setContentType("text/event-stream;charset=UTF-8");
         response.setHeader("Cache-Control", "no-cache, no-store");
@@ -140,7 +140,7 @@ class StreamController {
      * Last-Event-ID; nothing is lost. Counted by the pool's and the read queue's timeout
      * metrics.
      */
-    private static void retryLater(java.time.Duration retry, HttpServletRequest request, HttpServletResponse response)
+    static void retryLater(java.time.Duration retry, HttpServletRequest request, HttpServletResponse response)
             throws IOException {
         response.resetBuffer();
         if (!streamHeaders(request, response)) {
