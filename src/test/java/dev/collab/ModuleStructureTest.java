@@ -34,7 +34,7 @@ class ModuleStructureTest {
     void theModulesAreTheDocumentedOnes() {
         assertThat(modules.stream().map(ApplicationModule::getIdentifier).map(Object::toString))
             .containsExactlyInAnyOrder("access", "api", "app", "approval", "checkout", "cluster", "database", "event",
-                    "message", "ops", "project", "run", "session", "stream", "web", "workspace");
+                    "message", "ops", "presence", "project", "run", "session", "stream", "web", "workspace");
         // The demo agent is a sub-package of run, so internal to it, not a module of its
         // own.
         assertThat(modules.getModuleByType(DemoAgent.class)).map(ApplicationModule::getIdentifier)
@@ -105,6 +105,18 @@ class ModuleStructureTest {
     void theRunnerKnowsApprovalsOnlyThroughItsInterface() {
         assertThat(dependenciesOf("run")).doesNotContain("approval");
         assertThat(dependenciesOf("approval")).contains("run", "event", "cluster", "access");
+    }
+
+    /**
+     * Presence (issue 16) implements the stream's {@code StreamWatchers} and fills a
+     * session's JSON through {@code SessionDetails}: neither the stream nor the session
+     * knows it.
+     */
+    @Test
+    void presenceIsKnownOnlyThroughInterfaces() {
+        assertThat(dependenciesOf("stream")).doesNotContain("presence");
+        assertThat(dependenciesOf("session")).doesNotContain("presence");
+        assertThat(dependenciesOf("presence")).contains("stream", "session", "cluster", "access");
     }
 
     private java.util.List<String> dependenciesOf(String name) {

@@ -13,6 +13,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 
 import dev.collab.access.AccessGrant;
+import dev.collab.access.CurrentUser;
 import dev.collab.event.Event;
 import dev.collab.event.EventLog;
 import dev.collab.ops.ShutdownOrder;
@@ -58,6 +59,12 @@ class EventStreams implements SmartLifecycle {
 
     private final Clock clock;
 
+    /**
+     * Who is told of streams opening and closing (the presence module): through a
+     * provider, as they live in modules that depend on this one.
+     */
+    private final org.springframework.beans.factory.ObjectProvider<StreamWatchers> watchers;
+
     private final Counter delivered;
 
     private final Counter slowClientsClosed;
@@ -79,7 +86,9 @@ class EventStreams implements SmartLifecycle {
     private volatile boolean running;
 
     EventStreams(EventLog eventLog, StreamHub hub, StreamReads reads, StreamProperties properties, JsonMapper json,
-            Clock clock, MeterRegistry registry) {
+            Clock clock, MeterRegistry registry,
+            org.springframework.beans.factory.ObjectProvider<StreamWatchers> watchers) {
+        this.watchers = watchers;
         this.eventLog = eventLog;
         this.hub = hub;
         this.reads = reads;
@@ -125,8 +134,8 @@ class EventStreams implements SmartLifecycle {
      * hand, so a read that cannot get its turn still becomes a problem answer
      * ({@code 503 database-busy}), not a stream cut short.
      */
-    void stream(UUID sessionId, long cursor, long head, @Nullable AccessGrant grant, HttpServletRequest request,
-            ServletResponse response) throws IOException {
+    void stream(UUID sessionId, long cursor, long head, @Nullable AccessGrant grant, @Nullable CurrentUser user,
+            HttpServletRequest request, ServletResponse response) throws IOException {
         int cap = properties.maxReplay();
         String gap = null;
         long gapTo = 0;
@@ -179,12 +188,21 @@ class EventStreams implements SmartLifecycle {
                         // here
             }
             AsyncContext async = request.startAsync();
+            // Told before the stream goes live (it may end at once, and tells its end).
+            StreamWatch watch = user != null && grant != null
+                    ? new StreamWatch(UUID.randomUUID(), sessionId, grant.projectKey(), user) : null;
+            if (watch != null) {
+                opened(watch);
+            }
             try {
                 LiveStream.start(this, subscription, async, out, cursor, properties.heartbeat(),
-                        properties.maxConnectionAge());
+                        properties.maxConnectionAge(), watch);
                 live = true;
             }
             catch (RuntimeException e) {
+                if (watch != null) {
+                    closed(watch);
+                }
                 // Not live after all (timers refused during shutdown, say): end the
                 // request here.
                 log.debug("Stream of session {} could not go live: {}", sessionId, e.toString());
@@ -240,6 +258,30 @@ class EventStreams implements SmartLifecycle {
 
     StreamHub hub() {
         return hub;
+    }
+
+    /** A stream of this instance went live: every {@link StreamWatchers} bean is told. */
+    void opened(StreamWatch watch) {
+        watchers.orderedStream().forEach(watcher -> {
+            try {
+                watcher.opened(watch);
+            }
+            catch (RuntimeException e) {
+                log.warn("A stream watcher failed on open: {}", e.toString());
+            }
+        });
+    }
+
+    /** A stream that went live ended. */
+    void closed(StreamWatch watch) {
+        watchers.orderedStream().forEach(watcher -> {
+            try {
+                watcher.closed(watch);
+            }
+            catch (RuntimeException e) {
+                log.warn("A stream watcher failed on close: {}", e.toString());
+            }
+        });
     }
 
     ScheduledExecutorService timers() {

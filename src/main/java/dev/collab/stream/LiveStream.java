@@ -90,6 +90,11 @@ final class LiveStream implements WriteListener, AsyncListener {
 
     private volatile @Nullable ScheduledFuture<?> ageTimer;
 
+    /**
+     * Who watches through this stream (told to StreamWatchers when it ends), if known.
+     */
+    private volatile @Nullable StreamWatch watch;
+
     private LiveStream(EventStreams streams, Subscription subscription, AsyncContext async, ServletOutputStream out,
             long cursor, Duration heartbeat) {
         this.streams = streams;
@@ -106,7 +111,19 @@ final class LiveStream implements WriteListener, AsyncListener {
      */
     static void start(EventStreams streams, Subscription subscription, AsyncContext async, ServletOutputStream out,
             long cursor, Duration heartbeat, Duration maxAge) {
+        start(streams, subscription, async, out, cursor, heartbeat, maxAge, null);
+    }
+
+    /**
+     * Like
+     * {@link #start(EventStreams, Subscription, AsyncContext, ServletOutputStream, long, Duration, Duration)}
+     * for a stream that {@link StreamWatchers} were told opened: they are told when it
+     * ends.
+     */
+    static void start(EventStreams streams, Subscription subscription, AsyncContext async, ServletOutputStream out,
+            long cursor, Duration heartbeat, Duration maxAge, @Nullable StreamWatch watch) {
         LiveStream stream = new LiveStream(streams, subscription, async, out, cursor, heartbeat);
+        stream.watch = watch;
         async.setTimeout(0); // ended by the stream itself: session end, age, shutdown, a
                              // failed write
         async.addListener(stream);
@@ -187,6 +204,14 @@ final class LiveStream implements WriteListener, AsyncListener {
                 }
                 finish(false);
                 return;
+            }
+            // A message without an id (who is watching) goes between events: it moves no
+            // cursor.
+            byte[] unnumbered = subscription.takeUnnumbered();
+            if (unnumbered != null) {
+                out.write(unnumbered);
+                unflushed = true;
+                continue;
             }
             Frame frame = next();
             if (frame == null) {
@@ -345,6 +370,10 @@ final class LiveStream implements WriteListener, AsyncListener {
 
     private void release() {
         streams.hub().unsubscribe(subscription);
+        StreamWatch watching = watch;
+        if (watching != null) {
+            streams.closed(watching);
+        }
         ScheduledFuture<?> timer = heartbeatTimer;
         if (timer != null) {
             timer.cancel(false);

@@ -114,7 +114,8 @@ class StreamController {
             return;
         }
         try {
-            streams.stream(id, cursor, head.headSeq(), grant, request, unwrapped(response));
+            streams.stream(id, cursor, head.headSeq(), grant, access.caller().orElse(null), request,
+                    unwrapped(response));
         }
         catch (IOException e) {
             // The client went away: it resumes with Last-Event-ID.

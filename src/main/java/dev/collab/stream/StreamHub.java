@@ -413,6 +413,26 @@ class StreamHub implements SmartLifecycle {
         return await(mine);
     }
 
+    /** Whether this instance has a stream of the session. */
+    boolean watched(UUID sessionId) {
+        return channels.containsKey(sessionId);
+    }
+
+    /**
+     * A message without an id for every stream of the session here (see
+     * {@link SessionStreams#send}): each writes it between events, the latest of a type
+     * replacing one not yet written.
+     */
+    void sendUnnumbered(UUID sessionId, String type, byte[] message) {
+        Channel channel = channels.get(sessionId);
+        if (channel == null || closing) {
+            return;
+        }
+        for (Subscription subscription : channel.subscribers) {
+            subscription.offerUnnumbered(type, message);
+        }
+    }
+
     int channelCount() {
         return channels.size();
     }

@@ -40,6 +40,13 @@ final class Subscription {
      */
     private final AtomicInteger queued = new AtomicInteger();
 
+    /**
+     * Messages without an id (not events of the log: who is watching), the latest of each
+     * type, not yet written: replaced, never queued, so they cost a slow stream no
+     * memory.
+     */
+    private final java.util.concurrent.ConcurrentHashMap<String, byte[]> unnumbered = new java.util.concurrent.ConcurrentHashMap<>();
+
     private volatile @Nullable Runnable listener;
 
     private volatile boolean overflowed;
@@ -69,6 +76,29 @@ final class Subscription {
         inbox.offer(batch);
         signal();
         return true;
+    }
+
+    /**
+     * A message without an id for the stream to write between events; replaces one of the
+     * same type it has not written yet.
+     */
+    void offerUnnumbered(String type, byte[] message) {
+        if (closed || overflowed) {
+            return;
+        }
+        unnumbered.put(type, message);
+        signal();
+    }
+
+    /** A message without an id waiting to be written (taken), or null. */
+    byte @Nullable [] takeUnnumbered() {
+        for (String type : unnumbered.keySet()) {
+            byte[] message = unnumbered.remove(type);
+            if (message != null) {
+                return message;
+            }
+        }
+        return null;
     }
 
     /**

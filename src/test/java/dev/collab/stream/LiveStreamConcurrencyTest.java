@@ -353,7 +353,9 @@ class LiveStreamConcurrencyTest {
                         org.springframework.util.unit.DataSize.ofMegabytes(1),
                         org.springframework.util.unit.DataSize.ofMegabytes(256), 8, Duration.ofMinutes(1),
                         Duration.ofSeconds(15)),
-                JSON, Clock.systemUTC(), registry);
+                JSON, Clock.systemUTC(), registry,
+                new org.springframework.beans.factory.support.StaticListableBeanFactory()
+                    .getBeanProvider(StreamWatchers.class));
     }
 
     @Test
