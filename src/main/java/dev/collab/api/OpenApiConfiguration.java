@@ -114,10 +114,15 @@ class OpenApiConfiguration {
                                 string()), "field", "message"))
                 .addSchemas(
                         "MessageAccepted", object(
-                                Map.of("messageId", uuid(), "runId", uuid(), "seq",
+                                Map.of("messageId", uuid(), "runId", uuid().description("absent when queued"), "seq",
                                         int64().minimum(java.math.BigDecimal.ONE)
-                                            .description("the seq of the `message` event")),
-                                "messageId", "runId", "seq"))
+                                            .description("the seq of the `message` event (of `message.queued` when "
+                                                    + "queued)"),
+                                        "queued", bool().description("true: the session was busy, the message waits"),
+                                        "position",
+                                        integer().minimum(java.math.BigDecimal.ONE)
+                                            .description("when queued: its place in the queue (1: next)")),
+                                "messageId", "seq", "queued"))
                 .addSchemas("InterruptAccepted", object(Map.of("runId", uuid()), "runId")));
     }
 

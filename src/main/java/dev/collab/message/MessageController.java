@@ -35,13 +35,15 @@ class MessageController {
         this.sends = sends;
     }
 
-    @Operation(summary = "Send a message: starts a run")
-    @ApiResponse(responseCode = "202", description = "Accepted; the run starts asynchronously",
+    @Operation(summary = "Send a message: starts a run, or queues it while a run is in progress (busyPolicy queue)")
+    @ApiResponse(responseCode = "202",
+            description = "Accepted; the run starts asynchronously, or the message waits in the queue (`queued`)",
             headers = @Header(name = "Idempotent-Replayed", description = "`true` when this is the first answer again",
                     schema = @Schema(type = "string", allowableValues = "true")),
             content = @Content(mediaType = "application/json",
                     schema = @Schema(ref = "#/components/schemas/MessageAccepted")))
-    @ProblemResponses({ ProblemCode.SESSION_BUSY, ProblemCode.SESSION_ENDED, ProblemCode.IDEMPOTENCY_KEY_REUSED })
+    @ProblemResponses({ ProblemCode.SESSION_BUSY, ProblemCode.QUEUE_FULL, ProblemCode.SESSION_ENDED,
+            ProblemCode.IDEMPOTENCY_KEY_REUSED })
     @PostMapping(path = "/api/sessions/{id}/messages", consumes = "application/json", produces = "application/json")
     ResponseEntity<Map<String, Object>> send(@PathVariable UUID id,
             @RequestHeader(name = "Idempotency-Key", required = false) @Parameter(

@@ -17,8 +17,11 @@ import dev.collab.access.ProjectAccess;
 import dev.collab.access.Role;
 import dev.collab.event.Event;
 import dev.collab.event.EventLog;
+import dev.collab.project.Project;
+import dev.collab.project.Projects;
 import dev.collab.run.AgentRunner;
 import dev.collab.run.Runs;
+import dev.collab.session.Session;
 import dev.collab.session.SessionBusyException;
 import dev.collab.session.SessionEndedException;
 import dev.collab.session.SessionNotFoundException;
@@ -32,10 +35,12 @@ import org.springframework.transaction.support.TransactionSynchronizationManager
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * A send, in one transaction: claim the Idempotency-Key, flip the session IDLE → RUNNING
- * (a conditional update: busy if it fails), append {@code message} and
- * {@code run.started}, record the run with its lease, store the answer under the key. The
- * agent starts after the commit. Nothing is appended unless all of it commits.
+ * A send, in one transaction: claim the Idempotency-Key, lock the session's row, then
+ * either flip the session IDLE → RUNNING, append {@code message} and {@code run.started}
+ * and record the run with its lease, or, when a run is in progress, queue the message
+ * ({@code message.queued}; the project's {@code queue} busy policy) or refuse it
+ * ({@code 409 session-busy}; {@code reject}); store the answer under the key. The agent
+ * starts after the commit. Nothing is appended unless all of it commits.
  */
 @Service
 class Sends {
@@ -58,8 +63,14 @@ class Sends {
 
     private final Audit audit;
 
+    private final Projects projects;
+
+    private final MessageQueue queue;
+
     Sends(JdbcClient jdbc, Sessions sessions, EventLog eventLog, Runs runs, AgentRunner runner, JsonMapper json,
-            Clock clock, ProjectAccess access, Audit audit) {
+            Clock clock, ProjectAccess access, Audit audit, Projects projects, MessageQueue queue) {
+        this.projects = projects;
+        this.queue = queue;
         this.access = access;
         this.audit = audit;
         this.jdbc = jdbc;
@@ -102,6 +113,23 @@ class Sends {
         }
         UUID runId = UUID.randomUUID();
         UUID messageId = UUID.randomUUID();
+        // The row lock first: a run that ends meanwhile (Runs.finish takes it too) either
+        // ended before (IDLE: this send starts its run) or waits for this commit (and
+        // then
+        // starts what this send queued).
+        Session session = sessions.lock(sessionId).orElseThrow(() -> new SessionNotFoundException(sessionId));
+        switch (session.state()) {
+            case ENDED ->
+                throw new SessionEndedException(sessionId, "Session " + sessionId + " has ended; start a new session.");
+            case RUNNING -> {
+                if (!projects.find(session.project()).map(Project::queuesWhileBusy).orElse(false)) {
+                    throw new SessionBusyException(sessionId, session.currentRunId());
+                }
+                return queued(sessionId, idempotencyKey, messageId, message.text(), caller);
+            }
+            case IDLE -> {
+            }
+        }
         switch (sessions.startRun(sessionId, runId)) {
             case Sessions.RunClaim.NotFound notFound -> throw new SessionNotFoundException(sessionId);
             case Sessions.RunClaim.Ended ended ->
@@ -123,14 +151,8 @@ class Sends {
         body.put("messageId", messageId);
         body.put("runId", runId);
         body.put("seq", appended.seq());
-        if (idempotencyKey != null) {
-            jdbc.sql(
-                    "update idempotency_keys set response = cast(:response as jsonb) where session_id = :session and key = :key")
-                .param("response", json.writeValueAsString(body))
-                .param("session", sessionId)
-                .param("key", idempotencyKey)
-                .update();
-        }
+        body.put("queued", false);
+        store(sessionId, idempotencyKey, body);
         // The ids only: the text is the users' and the agent's, not the audit log's.
         audit.record("message.sent", "session:" + sessionId,
                 Map.of("messageId", messageId.toString(), "runId", runId.toString()));
@@ -142,6 +164,31 @@ class Sends {
             }
         });
         return new Sent(body, false);
+    }
+
+    /** The send to a busy session of a project that queues: it waits for its turn. */
+    private Sent queued(UUID sessionId, @Nullable String idempotencyKey, UUID messageId, String text,
+            CurrentUser caller) {
+        MessageQueue.Queued queued = queue.enqueue(sessionId, messageId, text, caller);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("messageId", messageId);
+        body.put("queued", true);
+        body.put("position", queued.position());
+        body.put("seq", queued.seq());
+        store(sessionId, idempotencyKey, body);
+        audit.record("message.queued", "session:" + sessionId, Map.of("messageId", messageId.toString()));
+        return new Sent(body, false);
+    }
+
+    private void store(UUID sessionId, @Nullable String idempotencyKey, Map<String, Object> body) {
+        if (idempotencyKey != null) {
+            jdbc.sql(
+                    "update idempotency_keys set response = cast(:response as jsonb) where session_id = :session and key = :key")
+                .param("response", json.writeValueAsString(body))
+                .param("session", sessionId)
+                .param("key", idempotencyKey)
+                .update();
+        }
     }
 
     private Sent replay(UUID sessionId, String key, String fingerprint, NewMessage message) {
@@ -167,6 +214,8 @@ class Sends {
         @SuppressWarnings("unchecked") // the stored response is the JSON object this
                                        // class wrote (a map)
         Map<String, Object> body = json.readValue(stored.getFirst().response(), LinkedHashMap.class);
+        // An answer stored by the previous version, which queued nothing.
+        body.putIfAbsent("queued", false);
         return new Sent(body, true);
     }
 

@@ -30,11 +30,12 @@ interface ProjectRepository
      */
     @Modifying
     @Query("""
-            insert into projects (key, name, repo_url, approvers, created_at)
-            values (:key, :name, :repoUrl, :approvers, :createdAt)
+            insert into projects (key, name, repo_url, approvers, busy_policy, created_at)
+            values (:key, :name, :repoUrl, :approvers, :busyPolicy, :createdAt)
             on conflict (key) do nothing
             """)
-    boolean insertIfAbsent(String key, String name, @Nullable String repoUrl, String approvers, Instant createdAt);
+    boolean insertIfAbsent(String key, String name, @Nullable String repoUrl, String approvers, String busyPolicy,
+            Instant createdAt);
 
     /**
      * The project, its row locked until the transaction ends

@@ -61,11 +61,13 @@ public class Projects {
     Saved save(String key, ProjectSettings settings, boolean createOnly) {
         Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
         String approvers = settings.approvers() == null ? ProjectSettings.MEMBERS : settings.approvers();
-        if (repository.insertIfAbsent(key, settings.name(), settings.repoUrl(), approvers, now)) {
+        String busyPolicy = settings.busyPolicy() == null ? ProjectSettings.QUEUE : settings.busyPolicy();
+        if (repository.insertIfAbsent(key, settings.name(), settings.repoUrl(), approvers, busyPolicy, now)) {
             // May the caller create projects? (Else 403, and the insert rolls back.) They
             // become its admin.
             access.projectCreated(key);
-            return new Saved(new Project(key, settings.name(), settings.repoUrl(), approvers, now), Outcome.CREATED);
+            return new Saved(new Project(key, settings.name(), settings.repoUrl(), approvers, busyPolicy, now),
+                    Outcome.CREATED);
         }
         Project existing = repository.findLockedByKey(key).orElseThrow();
         // Changing a project is its admins', and so is the answer about an existing one,
@@ -94,6 +96,9 @@ public class Projects {
         }
         if (!existing.approvers().equals(updated.approvers())) {
             changed.add("approvers");
+        }
+        if (!existing.busyPolicy().equals(updated.busyPolicy())) {
+            changed.add("busyPolicy");
         }
         audit.record("project.updated", "project:" + key, Map.of("changed", changed));
         return new Saved(updated, Outcome.UPDATED);

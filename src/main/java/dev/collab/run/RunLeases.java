@@ -35,8 +35,13 @@ class RunLeases extends RunUpkeep {
     /** Through a provider: see {@link RunUpkeep}. */
     private final ObjectProvider<AgentRunner> runner;
 
-    RunLeases(Runs runs, ObjectProvider<AgentRunner> runner, RunnerProperties properties) {
+    /** Through a provider: the message module implements it (the queue's safety net). */
+    private final ObjectProvider<WaitingMessages> waiting;
+
+    RunLeases(Runs runs, ObjectProvider<AgentRunner> runner, RunnerProperties properties,
+            ObjectProvider<WaitingMessages> waiting) {
         super("run-leases", Duration.ofMillis(Math.max(100, properties.lease().toMillis() / 3)));
+        this.waiting = waiting;
         this.runs = runs;
         this.runner = runner;
     }
@@ -61,6 +66,10 @@ class RunLeases extends RunUpkeep {
                         "The server running this agent went away; send the message again."))) {
                     log.warn("Run {} lost its instance (lease expired); ended as lost", expired);
                 }
+            }
+            WaitingMessages next = waiting.getIfAvailable();
+            if (next != null && runner.getObject().isRunning()) {
+                next.startStranded();
             }
         }
         catch (RuntimeException e) {

@@ -45,11 +45,18 @@ public class Runs {
      */
     private final ObjectProvider<ApprovalGate> approvals;
 
+    /**
+     * Starts a session's next waiting message when its run ends. Through a provider: the
+     * message module implements it and depends on this one.
+     */
+    private final ObjectProvider<WaitingMessages> waiting;
+
     final String instanceId;
 
     Runs(JdbcClient jdbc, RunRepository repository, EventLog eventLog, Sessions sessions, RunnerProperties properties,
             MeterRegistry registry, InstanceId instanceId, ControlChannel control,
-            ObjectProvider<ApprovalGate> approvals) {
+            ObjectProvider<ApprovalGate> approvals, ObjectProvider<WaitingMessages> waiting) {
+        this.waiting = waiting;
         this.control = control;
         this.approvals = approvals;
         this.jdbc = jdbc;
@@ -94,7 +101,9 @@ public class Runs {
 
     /**
      * Finishes the run if it is still running: appends {@code error} (if any) and
-     * {@code run.finished}, and returns the session to IDLE, in one transaction.
+     * {@code run.finished}, and returns the session to IDLE, in one transaction; in the
+     * same transaction the session's next waiting message (if any) starts its run, here
+     * ({@link WaitingMessages}).
      * @return false when the run had finished already (for example reaped as lost)
      */
     @Transactional
@@ -148,6 +157,10 @@ public class Runs {
         eventLog.append(sessionId, "run.finished", finished);
         sessions.finishRun(sessionId, runId);
         registry.counter("collab.runs.finished", "status", outcome.status()).increment();
+        WaitingMessages next = waiting.getIfAvailable();
+        if (next != null) {
+            next.runEnded(sessionId);
+        }
         return true;
     }
 

@@ -55,6 +55,9 @@ public class Sessions {
 
     private final ApplicationEventPublisher events;
 
+    /** The ending steps of modules above this one (the message queue's cancellations). */
+    private final ObjectProvider<SessionEnding> endings;
+
     private final Clock clock;
 
     private final ProjectAccess access;
@@ -62,8 +65,9 @@ public class Sessions {
     private final Audit audit;
 
     Sessions(JdbcClient jdbc, SessionRepository repository, Workspaces workspaces, EventLog eventLog,
-            ObjectProvider<InterruptedRuns> interruptedRuns, ApplicationEventPublisher events, Clock clock,
-            ProjectAccess access, Audit audit) {
+            ObjectProvider<InterruptedRuns> interruptedRuns, ApplicationEventPublisher events,
+            ObjectProvider<SessionEnding> endings, Clock clock, ProjectAccess access, Audit audit) {
+        this.endings = endings;
         this.access = access;
         this.audit = audit;
         this.jdbc = jdbc;
@@ -161,6 +165,20 @@ public class Sessions {
         record NotFound() implements RunClaim {
         }
 
+    }
+
+    /**
+     * The session, its row locked until the transaction ends
+     * ({@code select … for update}): a send takes it before it decides between starting a
+     * run and queueing, and a run's end takes it too, so that no message is queued behind
+     * a run that just ended.
+     */
+    @Transactional
+    public Optional<Session> lock(UUID id) {
+        return jdbc.sql("select " + COLUMNS + " from sessions where id = :id for update")
+            .param("id", id)
+            .query(Sessions::map)
+            .optional();
     }
 
     /**
@@ -273,6 +291,7 @@ public class Sessions {
             if (end.interruptedRunId() != null) {
                 interruptedRuns.getObject().finishInterrupted(end.interruptedRunId(), by);
             }
+            endings.orderedStream().forEach(ending -> ending.ending(id, by));
             eventLog.append(id, Event.SESSION_ENDED, by == null ? Map.of() : Map.of("by", by));
             if (by != null) {
                 Map<String, Object> details = new HashMap<>();

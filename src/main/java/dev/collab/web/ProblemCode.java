@@ -33,6 +33,13 @@ public enum ProblemCode {
     SESSION_BUSY("session-busy", HttpStatus.CONFLICT, "Session busy"),
     SESSION_ENDED("session-ended", HttpStatus.CONFLICT, "Session ended"),
     /**
+     * A send to a busy session whose queue holds {@code collab.messages.max-queued}
+     * messages already.
+     */
+    QUEUE_FULL("queue-full", HttpStatus.CONFLICT, "Queue full"),
+    /** A queued message that started its run or was cancelled already. */
+    MESSAGE_NOT_QUEUED("message-not-queued", HttpStatus.CONFLICT, "Message not queued"),
+    /**
      * An agent's request for permission that has its decision already (a person's, a
      * timeout's, or its run's end).
      */

@@ -166,6 +166,14 @@ class AuthorisationMatrixTest {
          * for its decision.
          */
         PENDING_APPROVAL,
+        /**
+         * {@code {id}} a new session with a run in progress (as {@link #RUNNING_SESSION})
+         * of the matrix's project (busy policy {@code queue}), {@code {messageId}} a
+         * message the server admin queued in it (so a member who is not its author may
+         * not cancel it). Denied: it is cancelled (by the server admin) before the run is
+         * stopped, so that it never starts.
+         */
+        QUEUED_MESSAGE,
         /** A new token of the caller for each permitted caller. */
         OWN_TOKEN,
         /** A user for the server admin to change. */
@@ -231,6 +239,10 @@ class AuthorisationMatrixTest {
             row("GET", "/api/sessions/{id}/approvals", viewer(200), null, Target.SESSION),
             row("POST", "/api/sessions/{id}/approvals/{approvalId}", member(200), "{\"decision\":\"allow\"}",
                     Target.PENDING_APPROVAL),
+            row("GET", "/api/sessions/{id}/queue", viewer(200), null, Target.SESSION),
+            row("DELETE", "/api/sessions/{id}/queue/{messageId}", admin(204), null, Target.QUEUED_MESSAGE),
+            row("POST", "/api/sessions/{id}/queue/{messageId}/move-to-front", admin(200), "",
+                    Target.QUEUED_MESSAGE),
             row("GET", "/api/projects/{key}/members", viewer(200), null, Target.NONE),
             row("PUT", "/api/projects/{key}/members/{login}", admin(201), "{\"role\":\"viewer\"}", Target.NEW_LOGIN),
             row("DELETE", "/api/projects/{key}/members/{login}", admin(204), null, Target.NEW_MEMBER),
@@ -409,6 +421,9 @@ class AuthorisationMatrixTest {
         /** The {@code {approvalId}} of a {@code PENDING_APPROVAL} cell. */
         String approvalId = "";
 
+        /** The {@code {messageId}} of a {@code QUEUED_MESSAGE} cell. */
+        String messageId = "";
+
         Cell(Fixture fixture, Row row, Caller caller) {
             this.fixture = fixture;
             this.row = row;
@@ -438,7 +453,8 @@ class AuthorisationMatrixTest {
                 .replace("{key}", fixture.project)
                 .replace(row.target() == Target.NEW_LOGIN || row.target() == Target.NEW_MEMBER ? "{login}" : "{id}",
                         id(client, expected))
-                .replace("{approvalId}", approvalId);
+                .replace("{approvalId}", approvalId)
+                .replace("{messageId}", messageId);
             String body = row.body().apply(this);
             HttpRequest.Builder request = HttpRequest.newBuilder(client.uri(path));
             if (body == null) {
@@ -458,6 +474,9 @@ class AuthorisationMatrixTest {
                 if (deniedWrite) {
                     assertThat(snapshot()).as("nothing changed by " + row.endpoint() + " as " + caller)
                         .isEqualTo(before);
+                }
+                if (!messageId.isEmpty()) {
+                    assertThat(api.delete("/api/sessions/" + running + "/queue/" + messageId).status()).isEqualTo(204);
                 }
                 if (running != null) {
                     stillRunning();
@@ -484,6 +503,13 @@ class AuthorisationMatrixTest {
                         .request(session, UUID.fromString(runId), "Bash", Api.JSON.readTree("{\"command\":\"ls\"}"))
                         .approvalId()
                         .toString();
+                    yield session.toString();
+                }
+                case QUEUED_MESSAGE -> {
+                    UUID session = startRun();
+                    Api.Response queued = api.sendMessage(session, "queued by the matrix", null);
+                    assertThat(queued.json().get("queued").asBoolean()).as(queued.toString()).isTrue();
+                    messageId = queued.json().get("messageId").asString();
                     yield session.toString();
                 }
                 case IDLE_OR_BUSY_SESSION ->
@@ -629,6 +655,18 @@ class AuthorisationMatrixTest {
                     assertThat(eventTypes(running)).contains("approval.decided");
                     // The run had nothing to do with the request: the server admin ends
                     // it.
+                    assertThat(api.interrupt(running).status()).isEqualTo(202);
+                    awaitFinished();
+                }
+                case "DELETE /api/sessions/{id}/queue/{messageId}" -> {
+                    assertThat(eventTypes(running)).contains("message.cancelled");
+                    assertThat(api.interrupt(running).status()).isEqualTo(202);
+                    awaitFinished();
+                }
+                case "POST /api/sessions/{id}/queue/{messageId}/move-to-front" -> {
+                    assertThat(response.json().get("items").get(0).get("messageId").asString()).isEqualTo(messageId);
+                    assertThat(eventTypes(running)).contains("message.moved");
+                    assertThat(api.delete("/api/sessions/" + running + "/queue/" + messageId).status()).isEqualTo(204);
                     assertThat(api.interrupt(running).status()).isEqualTo(202);
                     awaitFinished();
                 }

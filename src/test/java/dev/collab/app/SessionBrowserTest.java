@@ -226,7 +226,7 @@ class SessionBrowserTest {
 
     @Test
     void aBusySessionShowsTheRunningRunAndInterruptSaysByWhom() {
-        String project = api.newProject("sv3");
+        String project = api.newProject("sv3", "reject");
         UUID session = api.newSession(project);
         Browser b = admin();
         open(b, project, session);

@@ -151,7 +151,7 @@ class SessionOutboxBrowserTest {
 
     @Test
     void twoTabsKeepEachOthersItemsAndTheSurvivingTabDeliversThem() {
-        String project = api.newProject("ob3");
+        String project = api.newProject("ob3", "reject");
         UUID session = api.newSession(project);
         Browser b = as(project, "member");
         String tabB = b.driver().getWindowHandle();
@@ -248,7 +248,7 @@ class SessionOutboxBrowserTest {
 
     @Test
     void anItemStoppedInItsTabIsNotSentByAnotherTab() {
-        String project = api.newProject("ob7");
+        String project = api.newProject("ob7", "reject");
         UUID session = api.newSession(project);
         Browser b = as(project, "member");
         String tabB = b.driver().getWindowHandle();
@@ -417,7 +417,7 @@ class SessionOutboxBrowserTest {
 
     @Test
     void aBusyAnswerOvertakenByTheStreamDoesNotLeaveTheRunShowing() {
-        String project = api.newProject("ob7");
+        String project = api.newProject("ob7", "reject");
         UUID session = api.newSession(project);
         Browser b = as(project, "member");
         open(b, project, session);

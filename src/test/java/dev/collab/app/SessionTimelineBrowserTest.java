@@ -192,7 +192,7 @@ class SessionTimelineBrowserTest {
 
     @Test
     void liveRegionsAnnounceChangesOfStateNotTheTickingTime() {
-        String project = api.newProject("tl3");
+        String project = api.newProject("tl3", "reject");
         UUID session = api.newSession(project);
         Browser b = admin();
         open(b, project, session);

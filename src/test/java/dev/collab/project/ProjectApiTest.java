@@ -85,7 +85,7 @@ class ProjectApiTest {
         assertThat(keys).isSorted();
         assertThat(keys).containsSubsequence(prefix + "-a", prefix + "-b", prefix + "-c");
         assertThat(items.get(0).propertyNames()).containsExactlyInAnyOrder("key", "name", "repoUrl", "approvers",
-                "createdAt");
+                "busyPolicy", "createdAt");
     }
 
     /**
@@ -133,6 +133,47 @@ class ProjectApiTest {
             assertThat(api.get("/api/projects/" + bad).status()).as(bad).isEqualTo(400);
         }
         assertThat(api.put("/api/projects/" + "a".repeat(64), "{\"name\":\"x\"}").status()).isIn(200, 201);
+    }
+
+    /**
+     * {@code busyPolicy} (issue 16): {@code queue} for a new project that does not say,
+     * kept by an update that does not say, changed (and audited) by one that does;
+     * anything else is {@code 400 validation-failed}.
+     */
+    @Test
+    void busyPolicyDefaultsToQueueIsKeptWhenAbsentAndValidated() {
+        String key = key("busy");
+        Api.Response created = api.put("/api/projects/" + key, "{\"name\":\"b\"}");
+        assertThat(created.status()).isEqualTo(201);
+        assertThat(created.json().get("busyPolicy").asString()).isEqualTo("queue");
+        Api.Response rejecting = api.put("/api/projects/" + key, "{\"name\":\"b\",\"busyPolicy\":\"reject\"}");
+        assertThat(rejecting.status()).isEqualTo(200);
+        assertThat(rejecting.json().get("busyPolicy").asString()).isEqualTo("reject");
+        Api.Response renamed = api.put("/api/projects/" + key, "{\"name\":\"renamed\"}");
+        assertThat(renamed.status()).isEqualTo(200);
+        assertThat(renamed.json().get("busyPolicy").asString()).isEqualTo("reject");
+        assertThat(api.put("/api/projects/" + key, "{\"name\":\"renamed\",\"busyPolicy\":\"reject\"}").status())
+            .as("the same settings")
+            .isEqualTo(200);
+        String created2 = key("busy2");
+        assertThat(api.put("/api/projects/" + created2, "{\"name\":\"r\",\"busyPolicy\":\"reject\"}")
+            .json()
+            .get("busyPolicy")
+            .asString()).isEqualTo("reject");
+        for (String bad : List.of("\"wait\"", "\"\"", "\"QUEUE\"")) {
+            Api.Response response = api.put("/api/projects/" + key,
+                    "{\"name\":\"renamed\",\"busyPolicy\":" + bad + "}");
+            assertThat(response.status()).as(bad).isEqualTo(400);
+            assertThat(response.json().get("code").asString()).isEqualTo("validation-failed");
+            assertThat(response.json().get("errors").get(0).get("field").asString()).isEqualTo("busyPolicy");
+        }
+        assertThat(api.get("/api/projects/" + key).json().get("busyPolicy").asString()).isEqualTo("reject");
+        assertThat(jdbc
+            .sql("select count(*) from audit_log where action = 'project.updated' and target = :t"
+                    + " and details::text like '%busyPolicy%'")
+            .param("t", "project:" + key)
+            .query(Integer.class)
+            .single()).isEqualTo(1);
     }
 
     @Test

@@ -61,8 +61,12 @@ class RunTest {
     @Autowired
     ConfigurableListableBeanFactory beanFactory;
 
+    /**
+     * A session of a project that refuses sends while busy ({@code reject}): what these
+     * tests expect; MessageQueueTest covers {@code queue}.
+     */
     UUID newSession() {
-        String project = api.newProject("runs");
+        String project = api.newProject("runs", "reject");
         return api.newSession(project);
     }
 

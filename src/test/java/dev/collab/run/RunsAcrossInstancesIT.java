@@ -79,7 +79,7 @@ class RunsAcrossInstancesIT {
     }
 
     UUID newSession() {
-        String project = here.newProject("across");
+        String project = here.newProject("across", "reject");
         return UUID.fromString(here.post("/api/projects/" + project + "/sessions", "{}").json().get("id").asString());
     }
 
@@ -148,7 +148,7 @@ class RunsAcrossInstancesIT {
     void anInterruptReachesTheInstanceThatRunsTheAgent() {
         List<String> commands = new java.util.concurrent.CopyOnWriteArrayList<>();
         control.onCommand(commands::add);
-        String project = here.newProject("across");
+        String project = here.newProject("across", "reject");
         UUID session = here.newSession(project);
         String login = "stopper-" + Long.toString(System.nanoTime(), 36);
         here.createUser(login, "correct horse battery", false);

@@ -378,9 +378,18 @@ public final class Api {
      * other's data.
      */
     public String newProject(String prefix) {
+        return newProject(prefix, null);
+    }
+
+    /**
+     * Creates a project with a fresh key and this {@code busyPolicy} ({@code reject}: a
+     * send to a busy session is {@code 409 session-busy}; {@code queue}, the default when
+     * null: it waits).
+     */
+    public String newProject(String prefix, String busyPolicy) {
         String key = prefix + "-" + Long.toString(System.nanoTime(), 36);
-        Response created = checkingRequests().put("/api/projects/" + key,
-                "{\"name\":\"" + prefix + "\",\"repoUrl\":null}");
+        Response created = checkingRequests().put("/api/projects/" + key, "{\"name\":\"" + prefix
+                + "\",\"repoUrl\":null" + (busyPolicy == null ? "" : ",\"busyPolicy\":\"" + busyPolicy + "\"") + "}");
         if (created.status() != 201) {
             throw new IllegalStateException("Cannot create project " + key + ": " + created);
         }
