@@ -199,13 +199,12 @@ class Presence implements StreamWatchers, SmartLifecycle {
         jdbc.sql("""
                 insert into presence (connection_id, session_id, project_key, user_id, login, display_name,
                                       instance_id, since, seen_at)
-                select c, s, p, u, l, d, :instance, t, :now
+                select c, s, p, u, l, d, :instance, t, now()
                   from unnest(:connections::uuid[], :sessions::uuid[], :projects::text[], :users::uuid[],
                               :logins::text[], :names::text[], :since::timestamptz[]) as x(c, s, p, u, l, d, t)
                 on conflict (connection_id) do nothing
                 """)
             .param("instance", instanceId)
-            .param("now", now())
             .param("connections", connections)
             .param("sessions", sessions)
             .param("projects", projects)
@@ -222,15 +221,16 @@ class Presence implements StreamWatchers, SmartLifecycle {
      */
     void heartbeat() {
         try {
-            jdbc.sql("update presence set seen_at = :now where instance_id = :instance")
-                .param("now", now())
+            // Liveness on the database's clock, the one clock all instances share (theirs
+            // may drift apart); the injected Clock dates what users see (since).
+            jdbc.sql("update presence set seen_at = now() where instance_id = :instance")
                 .param("instance", instanceId)
                 .update();
             List<String> gone = jdbc.sql("""
-                    delete from presence where seen_at < :cutoff
+                    delete from presence where seen_at < now() - make_interval(secs => :expiry)
                     returning session_id, project_key
                     """)
-                .param("cutoff", Timestamp.from(clock.instant().minus(properties.expiry())))
+                .param("expiry", properties.expiry().toMillis() / 1000.0)
                 .query((rs, row) -> entry(rs.getObject(1, UUID.class), rs.getString(2)))
                 .list();
             announce(new LinkedHashSet<>(gone));
@@ -238,10 +238,6 @@ class Presence implements StreamWatchers, SmartLifecycle {
         catch (RuntimeException e) {
             log.debug("Presence heartbeat failed: {}", e.toString());
         }
-    }
-
-    private Timestamp now() {
-        return Timestamp.from(clock.instant());
     }
 
     private static String entry(UUID sessionId, String project) {

@@ -49,7 +49,7 @@ class PresenceController {
 
     @Operation(summary = "Mark the caller's open streams of the session active or idle (project viewer+)")
     @ApiResponse(responseCode = "204", description = "Marked (also when the caller has no open stream of it)")
-    @ProblemResponses({ ProblemCode.VALIDATION_FAILED })
+    @ProblemResponses({ ProblemCode.VALIDATION_FAILED, ProblemCode.NOT_FOUND })
     @PutMapping(path = "/api/sessions/{id}/presence", consumes = "application/json")
     ResponseEntity<Void> mark(@PathVariable UUID id, @RequestBody StateBody body) {
         // Authorised first: a non-member gets the 404 of an unknown session, whatever the

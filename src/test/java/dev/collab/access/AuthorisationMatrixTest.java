@@ -237,6 +237,8 @@ class AuthorisationMatrixTest {
             row("POST", "/api/sessions/{id}/interrupt", member(202), "", Target.RUNNING_SESSION),
             row("GET", "/api/sessions/{id}/diff", viewer(200), null, Target.SESSION),
             row("GET", "/api/sessions/{id}/approvals", viewer(200), null, Target.SESSION),
+            row("GET", "/api/sessions/{id}/presence", viewer(200), null, Target.SESSION),
+            row("PUT", "/api/sessions/{id}/presence", viewer(204), "{\"state\":\"idle\"}", Target.SESSION),
             row("POST", "/api/sessions/{id}/approvals/{approvalId}", member(200), "{\"decision\":\"allow\"}",
                     Target.PENDING_APPROVAL),
             row("GET", "/api/sessions/{id}/queue", viewer(200), null, Target.SESSION),

@@ -26,8 +26,16 @@ import tools.jackson.databind.JsonNode;
  */
 public final class SseClient implements AutoCloseable {
 
-    /** One dispatched SSE message. */
-    public record Message(String id, String event, String data) {
+    /**
+     * One dispatched SSE message; {@code id} is the last event id as EventSource keeps it
+     * (carried over from earlier messages), {@code idLine} whether this message had an
+     * {@code id:} line of its own.
+     */
+    public record Message(String id, String event, String data, boolean idLine) {
+
+        public Message(String id, String event, String data) {
+            this(id, event, data, true);
+        }
 
         public JsonNode json() {
             return Api.JSON.readTree(data);
@@ -43,6 +51,16 @@ public final class SseClient implements AutoCloseable {
     private final HttpResponse<InputStream> response;
 
     private final LinkedBlockingQueue<Message> messages = new LinkedBlockingQueue<>();
+
+    /**
+     * {@code presence} messages (who is watching, issue 16) apart: they come whenever
+     * someone opens or closes a stream of the session, and tests of the log's events must
+     * not see them among the events ({@link #nextPresence}).
+     */
+    private final LinkedBlockingQueue<Message> presence = new LinkedBlockingQueue<>();
+
+    /** Every message in order of arrival, presence included. */
+    private final List<Message> all = new CopyOnWriteArrayList<>();
 
     private final List<String> comments = new CopyOnWriteArrayList<>();
 
@@ -127,14 +145,18 @@ public final class SseClient implements AutoCloseable {
         try (BufferedReader lines = new BufferedReader(
                 new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
             String id = null;
+            boolean idLine = false;
             String event = null;
             StringBuilder data = null;
             String line;
             while ((line = lines.readLine()) != null) {
                 if (line.isEmpty()) {
                     if (data != null) {
-                        messages.add(new Message(id, event == null ? "message" : event, data.toString()));
+                        Message message = new Message(id, event == null ? "message" : event, data.toString(), idLine);
+                        all.add(message);
+                        ("presence".equals(message.event()) ? presence : messages).add(message);
                     }
+                    idLine = false;
                     event = null;
                     data = null;
                     continue;
@@ -150,7 +172,10 @@ public final class SseClient implements AutoCloseable {
                     value = value.substring(1);
                 }
                 switch (field) {
-                    case "id" -> id = value;
+                    case "id" -> {
+                        id = value;
+                        idLine = true;
+                    }
                     case "event" -> event = value;
                     case "data" -> data = data == null ? new StringBuilder(value) : data.append('\n').append(value);
                     case "retry" -> retry = Long.parseLong(value);
@@ -194,6 +219,25 @@ public final class SseClient implements AutoCloseable {
             taken.add(message);
         }
         return taken;
+    }
+
+    /**
+     * The next {@code presence} message, waiting up to {@code timeout}; null when none
+     * came.
+     */
+    public Message nextPresence(Duration timeout) {
+        try {
+            return presence.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    /** Every message so far, in order of arrival, {@code presence} ones included. */
+    public List<Message> all() {
+        return List.copyOf(all);
     }
 
     public List<String> comments() {
