@@ -228,6 +228,7 @@ class AuthorisationMatrixTest {
             rowWithBody("PUT", "/api/projects/{key}", admin(200),
                     cell -> "{\"name\":\"renamed by " + cell.caller + "\",\"repoUrl\":null}", Target.NONE),
             row("GET", "/api/projects/{key}/sessions", viewer(200), null, Target.NONE),
+            row("GET", "/api/projects/{key}/sessions/stream", viewer(200), null, Target.NONE),
             row("POST", "/api/projects/{key}/sessions", member(201), "{\"title\":\"matrix\"}", Target.NONE),
             row("GET", "/api/sessions/{id}", viewer(200), null, Target.SESSION),
             row("DELETE", "/api/sessions/{id}", admin(204), null, Target.FRESH_SESSION),
@@ -468,7 +469,9 @@ class AuthorisationMatrixTest {
             }
             boolean deniedWrite = expected.code() != null && !row.method().equals("GET");
             String before = deniedWrite ? snapshot() : null;
-            Api.Response response = client.send(request);
+            // The live session list never ends by itself: read up to its snapshot.
+            Api.Response response = row.path().endsWith("/sessions/stream")
+                    ? client.sendUntil(request, "event: snapshot") : client.send(request);
             assertThat(response.status()).as(row.endpoint() + " as " + caller + ": " + response)
                 .isEqualTo(expected.status());
             if (expected.code() != null) {
@@ -685,6 +688,8 @@ class AuthorisationMatrixTest {
                     assertThat(roleOf(path.substring(path.lastIndexOf('/') + 1))).isNull();
                 case "GET /api/sessions/{id}/events/stream" ->
                     assertThat(response.text()).contains("event: session.ended");
+                case "GET /api/projects/{key}/sessions/stream" ->
+                    assertThat(response.text()).contains("event: snapshot").contains("\"items\"");
                 case "GET /api/projects" -> {
                     // Only the caller's projects.
                     if (caller.role() != null) {

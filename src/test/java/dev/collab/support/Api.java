@@ -259,6 +259,77 @@ public final class Api {
     }
 
     /**
+     * Like {@link #send}, for a stream that does not end by itself: its body is read up
+     * to and including the first {@code until} (or its end), then the connection is
+     * closed.
+     */
+    public Response sendUntil(HttpRequest.Builder request, String until) {
+        try {
+            HttpRequest built = authenticated(request.build(), false);
+            HttpResponse<java.io.InputStream> streamed = client.send(built, HttpResponse.BodyHandlers.ofInputStream());
+            StringBuilder text = new StringBuilder();
+            try (var body = new java.io.InputStreamReader(streamed.body(), java.nio.charset.StandardCharsets.UTF_8)) {
+                char[] buffer = new char[4096];
+                int read;
+                while (text.indexOf(until) < 0 && (read = body.read(buffer)) >= 0) {
+                    text.append(buffer, 0, read);
+                }
+            }
+            String read = text.toString();
+            HttpResponse<String> response = new HttpResponse<>() {
+                @Override
+                public int statusCode() {
+                    return streamed.statusCode();
+                }
+
+                @Override
+                public HttpRequest request() {
+                    return streamed.request();
+                }
+
+                @Override
+                public Optional<HttpResponse<String>> previousResponse() {
+                    return Optional.empty();
+                }
+
+                @Override
+                public java.net.http.HttpHeaders headers() {
+                    return streamed.headers();
+                }
+
+                @Override
+                public String body() {
+                    return read;
+                }
+
+                @Override
+                public Optional<javax.net.ssl.SSLSession> sslSession() {
+                    return streamed.sslSession();
+                }
+
+                @Override
+                public URI uri() {
+                    return streamed.uri();
+                }
+
+                @Override
+                public java.net.http.HttpClient.Version version() {
+                    return streamed.version();
+                }
+            };
+            check(built, response);
+            return new Response(response);
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
      * The request with this client's credentials (a request that brings its own
      * Authorization keeps it).
      */
