@@ -34,7 +34,7 @@ class ModuleStructureTest {
     void theModulesAreTheDocumentedOnes() {
         assertThat(modules.stream().map(ApplicationModule::getIdentifier).map(Object::toString))
             .containsExactlyInAnyOrder("access", "api", "app", "approval", "checkout", "cluster", "database", "event",
-                    "message", "ops", "presence", "project", "run", "session", "stream", "web", "workspace");
+                    "message", "ops", "presence", "project", "run", "session", "stream", "unread", "web", "workspace");
         // The demo agent is a sub-package of run, so internal to it, not a module of its
         // own.
         assertThat(modules.getModuleByType(DemoAgent.class)).map(ApplicationModule::getIdentifier)
@@ -117,6 +117,8 @@ class ModuleStructureTest {
         assertThat(dependenciesOf("stream")).doesNotContain("presence");
         assertThat(dependenciesOf("session")).doesNotContain("presence");
         assertThat(dependenciesOf("presence")).contains("stream", "session", "cluster", "access");
+        assertThat(dependenciesOf("session")).doesNotContain("unread");
+        assertThat(dependenciesOf("event")).doesNotContain("unread");
     }
 
     private java.util.List<String> dependenciesOf(String name) {

@@ -19,4 +19,21 @@ public record Event(long seq, UUID sessionId, String type, Instant at, @JsonRawV
     /** The last event of an ended session's log: nothing is appended after it. */
     public static final String SESSION_ENDED = "session.ended";
 
+    /**
+     * The types a person would want to know are new in a session they are not looking at
+     * (issue 16's unread count): a message, a finished run, a request for permission.
+     * {@code sessions.notable_count} counts them; output and the rest do not count.
+     */
+    public static final java.util.List<String> NOTABLE_TYPES = java.util.List.of("message", "run.finished",
+            "approval.requested");
+
+    /**
+     * {@link #NOTABLE_TYPES} as an SQL list, {@code ('message', …)}, for statements that
+     * count them (constants: nothing to escape). The V13 migration's partial index on
+     * {@code events} has the same list: change both together.
+     */
+    public static final String NOTABLE_TYPES_SQL = NOTABLE_TYPES.stream()
+        .map(type -> "'" + type + "'")
+        .collect(java.util.stream.Collectors.joining(", ", "(", ")"));
+
 }

@@ -147,7 +147,11 @@ public class EventLog {
         List<Long> seqs = jdbc.sql("""
                 with bumped as (
                     update sessions
-                       set head_seq = head_seq + :count, last_activity_at = greatest(last_activity_at, :now)
+                       set head_seq = head_seq + :count, last_activity_at = greatest(last_activity_at, :now),
+                           notable_count = notable_count
+                               + (select count(*) from unnest(cast(:types as text[])) as t(type)
+                                   where t.type in\s""" + Event.NOTABLE_TYPES_SQL + """
+                                 )
                      where id = :id and not log_closed
                     returning id, head_seq
                 )
@@ -221,7 +225,9 @@ public class EventLog {
                 with bumped as (
                     update sessions
                        set head_seq = head_seq + 1, last_activity_at = greatest(last_activity_at, :now),
-                           log_closed = log_closed or :closing
+                           log_closed = log_closed or :closing,
+                           notable_count = notable_count + case when :type in\s""" + Event.NOTABLE_TYPES_SQL + """
+                                                                then 1 else 0 end
                      where id = :id and not log_closed
                     returning id, head_seq
                 )

@@ -313,7 +313,10 @@ class GroupCommit implements SmartLifecycle {
                                   with ordinality as e(session_id, type, data, created_at, ord)
                 ),
                 counts as (
-                    select session_id, count(*) as n, max(created_at) as latest from input group by session_id
+                    select session_id, count(*) as n, max(created_at) as latest,
+                           count(*) filter (where type in\s""" + Event.NOTABLE_TYPES_SQL + """
+                           ) as notable
+                      from input group by session_id
                 ),
                 locked as (
                     select id from sessions
@@ -324,7 +327,8 @@ class GroupCommit implements SmartLifecycle {
                 bumped as (
                     update sessions s
                        set head_seq = s.head_seq + c.n,
-                           last_activity_at = greatest(s.last_activity_at, c.latest)
+                           last_activity_at = greatest(s.last_activity_at, c.latest),
+                           notable_count = s.notable_count + c.notable
                       from counts c
                      where s.id = c.session_id and s.id in (select id from locked)
                     returning s.id, s.head_seq - c.n as base

@@ -88,6 +88,12 @@ class Presence implements StreamWatchers, SmartLifecycle {
 
     private final ConcurrentLinkedQueue<Opened> opened = new ConcurrentLinkedQueue<>();
 
+    /**
+     * This instance's open streams: written again by the heartbeat when their rows went
+     * (another instance expired them while this one could not reach the database).
+     */
+    private final Map<UUID, Opened> local = new ConcurrentHashMap<>();
+
     private final ConcurrentLinkedQueue<StreamWatch> closed = new ConcurrentLinkedQueue<>();
 
     /** Sessions with a push scheduled (coalescing), and when each was last pushed. */
@@ -119,11 +125,16 @@ class Presence implements StreamWatchers, SmartLifecycle {
 
     @Override
     public void opened(StreamWatch watch) {
-        opened.add(new Opened(watch, clock.instant()));
+        Opened open = new Opened(watch, clock.instant());
+        local.put(watch.connectionId(), open);
+        opened.add(open);
     }
 
     @Override
     public void closed(StreamWatch watch) {
+        // Out of `local` before the close is queued: a heartbeat that still re-inserts it
+        // runs before the flush that deletes it (one thread for both).
+        local.remove(watch.connectionId());
         closed.add(watch);
     }
 
@@ -223,9 +234,18 @@ class Presence implements StreamWatchers, SmartLifecycle {
         try {
             // Liveness on the database's clock, the one clock all instances share (theirs
             // may drift apart); the injected Clock dates what users see (since).
-            jdbc.sql("update presence set seen_at = now() where instance_id = :instance")
+            int renewed = jdbc.sql("update presence set seen_at = now() where instance_id = :instance")
                 .param("instance", instanceId)
                 .update();
+            List<Opened> open = List.copyOf(local.values());
+            if (renewed < open.size()) {
+                // Some not written yet (the next batch), or deleted by another instance
+                // as
+                // expired after this one lost the database for a while: written again.
+                insert(open);
+                announce(new LinkedHashSet<>(
+                        open.stream().map(o -> entry(o.watch().sessionId(), o.watch().project())).toList()));
+            }
             List<String> gone = jdbc.sql("""
                     delete from presence where seen_at < now() - make_interval(secs => :expiry)
                     returning session_id, project_key
@@ -296,7 +316,11 @@ class Presence implements StreamWatchers, SmartLifecycle {
      * {@link #PUSH_EVERY}.
      */
     void changed(UUID sessionId) {
-        if (!streams.watched(sessionId) || !pushScheduled.add(sessionId)) {
+        if (!streams.watched(sessionId)) {
+            lastPush.remove(sessionId);
+            return;
+        }
+        if (!pushScheduled.add(sessionId)) {
             return;
         }
         long last = lastPush.getOrDefault(sessionId, 0L);

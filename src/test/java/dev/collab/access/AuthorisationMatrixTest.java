@@ -240,6 +240,7 @@ class AuthorisationMatrixTest {
             row("GET", "/api/sessions/{id}/approvals", viewer(200), null, Target.SESSION),
             row("GET", "/api/sessions/{id}/presence", viewer(200), null, Target.SESSION),
             row("PUT", "/api/sessions/{id}/presence", viewer(204), "{\"state\":\"idle\"}", Target.SESSION),
+            row("PUT", "/api/sessions/{id}/read", viewer(200), "{\"seq\":1}", Target.SESSION),
             row("POST", "/api/sessions/{id}/approvals/{approvalId}", member(200), "{\"decision\":\"allow\"}",
                     Target.PENDING_APPROVAL),
             row("GET", "/api/sessions/{id}/queue", viewer(200), null, Target.SESSION),

@@ -1,0 +1,136 @@
+package dev.collab.unread;
+
+import java.sql.Timestamp;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import dev.collab.cluster.ClusterNotifications;
+import dev.collab.event.Event;
+import dev.collab.session.Session;
+import dev.collab.session.SessionDetails;
+import dev.collab.session.SessionListChanged;
+import dev.collab.session.SessionView;
+import org.jspecify.annotations.Nullable;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Component;
+
+/**
+ * Read positions and unread counts. A position moves forward only; with it is stored how
+ * many notable events it covers, so that a session's unread count for a person is
+ * {@code sessions.notable_count - notable_at_read}: no count over the log when a list is
+ * read. Every move is announced on {@link #CHANNEL} ({@code sessionId:userId:project}) so
+ * that each instance tells that person's live lists.
+ */
+@Component
+class ReadPositions implements SessionDetails {
+
+    static final String CHANNEL = "collab_reads";
+
+    private final JdbcClient jdbc;
+
+    private final ClusterNotifications notifications;
+
+    private final ApplicationEventPublisher events;
+
+    private final Clock clock;
+
+    ReadPositions(JdbcClient jdbc, ClusterNotifications notifications, ApplicationEventPublisher events, Clock clock) {
+        this.jdbc = jdbc;
+        this.notifications = notifications;
+        this.events = events;
+        this.clock = clock;
+        notifications.listen(CHANNEL, this::notified);
+    }
+
+    /**
+     * Where a person is in a session: their read position and what is unread after it.
+     */
+    record Position(long readSeq, int unread) {
+    }
+
+    /**
+     * Moves the user's read position in the session to {@code seq}, unless it is already
+     * further (0 ≤ seq ≤ the session's head, checked by the caller). The notable events
+     * up to it are counted in one indexed range (the partial index of V13).
+     */
+    Position read(Session session, UUID userId, long seq) {
+        int moved = jdbc.sql("""
+                insert into read_positions (user_id, session_id, seq, notable_at_read, updated_at)
+                select :user, :session, :seq,
+                       (select count(*) from events
+                         where session_id = :session and seq <= :seq and type in\s""" + Event.NOTABLE_TYPES_SQL + """
+                       ), :now
+                on conflict (user_id, session_id) do update
+                   set seq = excluded.seq, notable_at_read = excluded.notable_at_read, updated_at = excluded.updated_at
+                 where read_positions.seq < excluded.seq
+                """)
+            .param("user", userId)
+            .param("session", session.id())
+            .param("seq", seq)
+            .param("now", Timestamp.from(clock.instant()))
+            .update();
+        if (moved > 0) {
+            // Committed (autocommit): every instance's live lists of this user re-read
+            // it.
+            notifications.send(CHANNEL, session.id() + ":" + userId + ":" + session.project());
+        }
+        return positions(new UUID[] { session.id() }, userId).getOrDefault(session.id(), new Position(0, 0));
+    }
+
+    /** The user's positions in these sessions (a session never read: 0, all unread). */
+    private Map<UUID, Position> positions(UUID[] sessionIds, UUID userId) {
+        Map<UUID, Position> positions = new HashMap<>();
+        jdbc.sql("""
+                select s.id, coalesce(r.seq, 0) as read_seq,
+                       greatest(s.notable_count - coalesce(r.notable_at_read, 0), 0) as unread
+                  from sessions s
+                  left join read_positions r on r.session_id = s.id and r.user_id = :user
+                 where s.id = any(:sessions)
+                """).param("user", userId).param("sessions", sessionIds).query((rs, row) -> {
+            long unread = rs.getLong("unread");
+            return positions.put(rs.getObject(1, UUID.class),
+                    new Position(rs.getLong("read_seq"), (int) Math.min(unread, SessionView.MAX_UNREAD)));
+        }).list();
+        return positions;
+    }
+
+    @Override
+    public void fill(List<SessionView.Draft> drafts, @Nullable UUID userId) {
+        if (userId == null) {
+            return;
+        }
+        Map<UUID, Position> positions = positions(drafts.stream().map(SessionView.Draft::id).toArray(UUID[]::new),
+                userId);
+        for (SessionView.Draft draft : drafts) {
+            Position position = positions.get(draft.id());
+            if (position != null) {
+                draft.unread(position.unread());
+                draft.readSeq(position.readSeq());
+            }
+        }
+    }
+
+    @Override
+    public boolean perUser() {
+        return true;
+    }
+
+    /** A read position moved on some instance: that user's live lists here re-read. */
+    void notified(String payload) {
+        String[] parts = payload.split(":", 3);
+        if (parts.length != 3) {
+            return;
+        }
+        try {
+            events.publishEvent(new SessionListChanged(parts[2], UUID.fromString(parts[0]), UUID.fromString(parts[1])));
+        }
+        catch (IllegalArgumentException e) {
+            // not ours
+        }
+    }
+
+}
