@@ -41,6 +41,8 @@ class StreamAccessCheck implements SchedulingConfigurer {
 
     private final StreamHub hub;
 
+    private final SessionListHub lists;
+
     private final AccessGrants grants;
 
     private final StreamReads reads;
@@ -56,9 +58,10 @@ class StreamAccessCheck implements SchedulingConfigurer {
 
     private final Timer duration;
 
-    StreamAccessCheck(StreamHub hub, AccessGrants grants, StreamReads reads, StreamProperties properties,
-            MeterRegistry registry) {
+    StreamAccessCheck(StreamHub hub, SessionListHub lists, AccessGrants grants, StreamReads reads,
+            StreamProperties properties, MeterRegistry registry) {
         this.hub = hub;
+        this.lists = lists;
         this.grants = grants;
         this.reads = reads;
         this.properties = properties;
@@ -84,11 +87,19 @@ class StreamAccessCheck implements SchedulingConfigurer {
             return 0;
         }
         try {
-            Map<AccessGrant, List<Subscription>> byGrant = new HashMap<>();
+            // Session streams and live session lists alike: closing is all the check
+            // does.
+            Map<AccessGrant, List<Runnable>> byGrant = new HashMap<>();
             for (Subscription subscription : hub.subscriptions()) {
                 AccessGrant grant = subscription.grant;
                 if (grant != null && !subscription.closed()) {
-                    byGrant.computeIfAbsent(grant, g -> new ArrayList<>()).add(subscription);
+                    byGrant.computeIfAbsent(grant, g -> new ArrayList<>()).add(subscription::close);
+                }
+            }
+            for (ListStream stream : lists.streams()) {
+                AccessGrant grant = stream.grant;
+                if (grant != null && !stream.closed()) {
+                    byGrant.computeIfAbsent(grant, g -> new ArrayList<>()).add(stream::close);
                 }
             }
             if (byGrant.isEmpty()) {
@@ -118,8 +129,8 @@ class StreamAccessCheck implements SchedulingConfigurer {
             }
             int count = 0;
             for (AccessGrant grant : lost) {
-                for (Subscription subscription : byGrant.getOrDefault(grant, List.of())) {
-                    subscription.close();
+                for (Runnable close : byGrant.getOrDefault(grant, List.of())) {
+                    close.run();
                     count++;
                 }
             }

@@ -217,4 +217,52 @@ class TwoInstancesIT {
         });
     }
 
+    /**
+     * The live session list across instances: watched on this one, changed on the other,
+     * then resumed on the other with the last id: nothing that changed while away is
+     * lost.
+     */
+    @Test
+    void aLiveListSeesChangesOnTheOtherInstanceAndResumesThere() {
+        String project = here.newProject("twin-list");
+        UUID session = UUID
+            .fromString(here.post("/api/projects/" + project + "/sessions", "{}").json().get("id").asString());
+        String lastId;
+        try (SseClient client = SseClient.connect(here.uri("/api/projects/" + project + "/sessions/stream"), null)) {
+            SseClient.Message snapshot = client.next(Duration.ofSeconds(20));
+            assertThat(snapshot.event()).isEqualTo("snapshot");
+            lastId = snapshot.id();
+            appendThere(session, 3);
+            UUID createdThere = UUID
+                .fromString(there.post("/api/projects/" + project + "/sessions", "{}").json().get("id").asString());
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (System.nanoTime() < deadline
+                    && !(seen.contains(session + ":4") && seen.contains(createdThere + ":1"))) {
+                SseClient.Message message = client.next(Duration.ofMillis(200));
+                if (message == null) {
+                    continue;
+                }
+                lastId = message.id();
+                message.json()
+                    .get("items")
+                    .forEach(item -> seen.add(item.get("id").asString() + ":" + item.get("headSeq").asLong()));
+            }
+            assertThat(seen).contains(session + ":4", createdThere + ":1");
+        }
+        // Away: changes on the other instance, then back there with the last id.
+        appendThere(session, 2);
+        UUID createdWhileAway = UUID
+            .fromString(there.post("/api/projects/" + project + "/sessions", "{}").json().get("id").asString());
+        try (SseClient client = SseClient.connect(there.uri("/api/projects/" + project + "/sessions/stream"), lastId)) {
+            SseClient.Message resumed = client.next(Duration.ofSeconds(20));
+            assertThat(resumed.event()).isEqualTo("sessions");
+            java.util.Map<String, Long> heads = new java.util.HashMap<>();
+            resumed.json()
+                .get("items")
+                .forEach(item -> heads.put(item.get("id").asString(), item.get("headSeq").asLong()));
+            assertThat(heads).containsEntry(session.toString(), 6L).containsEntry(createdWhileAway.toString(), 1L);
+        }
+    }
+
 }
