@@ -49,6 +49,8 @@ class ConfigurationValidationTest {
                     collab.runner.timeout=0s                       | collab.runner.timeout            | must be longer than 0
                     collab.runner.lease=999ms                      | collab.runner.lease              | must be longer than or equal to 1 second
                     collab.runner.approval-timeout=999ms           | collab.runner.approvalTimeout    | must be longer than or equal to 1 second
+                    collab.messages.max-queued=0                   | collab.messages.maxQueued        | must be greater than or equal to 1
+                    collab.messages.max-queued=10001               | collab.messages.maxQueued        | must be less than or equal to 10000
                     collab.runner.output-max-chars=255             | collab.runner.outputMaxChars     | must be greater than or equal to 256
                     collab.runner.output-max-pending-chars=16383   | collab.runner.outputMaxPendingCharsAtLeastOutputMaxChars | collab.runner.output-max-pending-chars must be at least collab.runner.output-max-chars
                     collab.runner.protocol=claude                  | collab.runner.protocol           | is not a protocol: use text, claude-code or opencode
@@ -97,7 +99,7 @@ class ConfigurationValidationTest {
                 "--collab.auth.setup-link-validity=1m", "--collab.auth.throttle.max-failures=1000",
                 "--collab.auth.throttle.window=1s",
                 "--collab.auth.allowed-origins=https://collab.example.com:8443,http://localhost:5173,http://[::1]:5173",
-                "--collab.stream.access-check-interval=50s")) {
+                "--collab.stream.access-check-interval=50s", "--collab.messages.max-queued=1")) {
             assertThat(context.isActive()).isTrue();
         }
     }

@@ -9,8 +9,8 @@ import org.springframework.validation.annotation.Validated;
 /**
  * Sends' settings ({@code collab.messages.*}, docs/configuration.md).
  *
- * @param maxQueued how many messages may wait in one session's queue (projects with the
- * {@code queue} busy policy); a send past it is {@code 409 queue-full} (1 to 10,000)
+ * @param maxQueued how many messages may wait in one session's queue (projects whose busy
+ * policy is queue); a send past it is 409 queue-full (1 to 10,000)
  */
 @Validated
 @ConfigurationProperties("collab.messages")

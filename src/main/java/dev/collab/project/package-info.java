@@ -9,7 +9,9 @@
  * {@code api} (problems), {@code access} (roles) and {@code workspace} (whether
  * {@code file://} repositories are allowed). {@code approval} reads a project's
  * {@code approvers} ({@link dev.collab.project.Project#onlyAdminsApprove}): who may
- * decide its agents' requests for permission.
+ * decide its agents' requests for permission; {@code message} reads its
+ * {@code busyPolicy} ({@link dev.collab.project.Project#queuesWhileBusy}): whether a send
+ * to a busy session waits in its queue or is refused.
  */
 @NullMarked
 package dev.collab.project;

@@ -13,7 +13,10 @@ import org.springframework.stereotype.Component;
  * Leases keep "who runs this run" true: this instance renews the leases of its runs every
  * third of {@code collab.runner.lease}; every instance ends runs whose lease expired
  * (their instance died) as {@code lost} with {@code error runner-lost}, so a session
- * never stays RUNNING forever.
+ * never stays RUNNING forever (ending a run starts the session's next queued message, on
+ * the instance that ends it: {@link WaitingMessages}). As a safety net, each tick of a
+ * running instance also starts the next queued message of any IDLE session that has one
+ * (an instance that was stopping when a run ended leaves it to the others).
  * <p>
  * A lifecycle at {@link ShutdownOrder#RUN_UPKEEP}, below {@link ShutdownOrder#RUNS}:
  * leases are renewed through the whole shutdown until the runs have recorded their end,

@@ -111,7 +111,9 @@ public class Runs {
         // The session row first, then the run's: the order in which ending a session
         // (Sessions.end) takes them. In the other order a DELETE racing a finishing run
         // deadlocks, and PostgreSQL aborts one of the two.
-        jdbc.sql("select 1 from sessions where id = (select session_id from runs where id = :id) for update")
+        // "No key update" (an UPDATE's lock), as Sessions.lock: a send holds "key share"
+        // on the row (its Idempotency-Key's foreign key) while it waits for this lock.
+        jdbc.sql("select 1 from sessions where id = (select session_id from runs where id = :id) for no key update")
             .param("id", runId)
             .query(Integer.class)
             .list();

@@ -22,10 +22,13 @@
  * {@code checkout} (the project's repository, cloned before the agent starts),
  * {@code cluster} (the control channel), {@code ops}, {@code web} and {@code api}. Asks
  * tool approvals of an {@link dev.collab.run.ApprovalGate}, which the approval module
- * implements. The sub-package {@code demo} is internal: the demo agent's main class,
- * copied out and started as its own JVM when no command is configured; the sub-package
- * {@code opencode} is the driver of the {@code opencode} protocol (opencode's HTTP server
- * and event stream).
+ * implements, and starts a session's next queued message through
+ * {@link dev.collab.run.WaitingMessages}, which the message module implements (when a run
+ * ends, and as the lease check's safety net for idle sessions with waiting messages). The
+ * sub-package {@code demo} is internal: the demo agent's main class, copied out and
+ * started as its own JVM when no command is configured; the sub-package {@code opencode}
+ * is the driver of the {@code opencode} protocol (opencode's HTTP server and event
+ * stream).
  */
 @NullMarked
 package dev.collab.run;

@@ -168,14 +168,16 @@ public class Sessions {
     }
 
     /**
-     * The session, its row locked until the transaction ends
-     * ({@code select … for update}): a send takes it before it decides between starting a
-     * run and queueing, and a run's end takes it too, so that no message is queued behind
-     * a run that just ended.
+     * The session, its row locked until the transaction ends: a send takes it before it
+     * decides between starting a run and queueing, and a run's end takes it too, so that
+     * no message is queued behind a run that just ended. {@code for no key update}, the
+     * lock an UPDATE of the row takes, not {@code for update}: a send has inserted its
+     * Idempotency-Key's row first, whose foreign key holds {@code for key share} on the
+     * session's row, which {@code for update} waits for; two racing sends would deadlock.
      */
     @Transactional
     public Optional<Session> lock(UUID id) {
-        return jdbc.sql("select " + COLUMNS + " from sessions where id = :id for update")
+        return jdbc.sql("select " + COLUMNS + " from sessions where id = :id for no key update")
             .param("id", id)
             .query(Sessions::map)
             .optional();
@@ -274,7 +276,7 @@ public class Sessions {
                     update sessions s
                        set state = 'ENDED', ended_at = :now, last_activity_at = greatest(s.last_activity_at, :now),
                            current_run_id = null
-                      from (select id, current_run_id from sessions where id = :id for update) before
+                      from (select id, current_run_id from sessions where id = :id for no key update) before
                      where s.id = before.id and s.state <> 'ENDED'
                     """ + (idleBefore == null ? "" : " and s.state = 'IDLE' and s.last_activity_at < :cutoff")
                     + " returning before.current_run_id")

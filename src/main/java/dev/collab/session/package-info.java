@@ -7,7 +7,9 @@
  * {@code /api/sessions/{id}} (get, {@code DELETE} to end), and retention: sessions idle
  * longer than {@code collab.session.end-idle-after} are ended by {@code IdleSessions}.
  * Ending is one explicit step in one transaction: the run in progress is finished through
- * {@link dev.collab.session.InterruptedRuns} (implemented by {@code run}), then
+ * {@link dev.collab.session.InterruptedRuns} (implemented by {@code run}), then the
+ * modules above cancel what waits for the session through
+ * {@link dev.collab.session.SessionEnding} (the message queue), then
  * {@code session.ended} is appended as the log's last event; after the commit
  * {@link dev.collab.session.SessionEnded} lets the run module stop the processes and this
  * module remove the workspace.

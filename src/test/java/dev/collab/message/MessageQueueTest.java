@@ -15,6 +15,7 @@ import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.jdbc.core.simple.JdbcClient;
 import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -36,6 +37,9 @@ class MessageQueueTest {
 
     @Autowired
     Api api;
+
+    @Autowired
+    JdbcClient jdbc;
 
     static void assertProblem(Api.Response response, int status, String code) {
         assertThat(response.status()).as(response.toString()).isEqualTo(status);
@@ -342,6 +346,36 @@ class MessageQueueTest {
         // Nothing left running: the session's end cancels all 50.
         assertThat(api.delete("/api/sessions/" + session).status()).isEqualTo(204);
         assertThat(events(session, "message.cancelled")).hasSize(50);
+    }
+
+    /**
+     * The safety net: an IDLE session with a waiting message (what an instance that was
+     * stopping when a run ended leaves behind; made here with SQL) gets it started by the
+     * periodic lease check, once.
+     */
+    @Test
+    void theLeaseCheckStartsAMessageLeftWaitingInAnIdleSession() {
+        UUID session = newSession("qstranded");
+        UUID author = jdbc.sql("select id from users where login = :login")
+            .param("login", Api.ADMIN_LOGIN)
+            .query(UUID.class)
+            .single();
+        UUID messageId = UUID.randomUUID();
+        jdbc.sql("""
+                insert into queued_messages (id, session_id, text, author_id, author_login, queued_at, order_key)
+                values (:id, :session, 'left behind', :author, :login, now(), nextval('queued_messages_order_seq'))
+                """)
+            .param("id", messageId)
+            .param("session", session)
+            .param("author", author)
+            .param("login", Api.ADMIN_LOGIN)
+            .update();
+        awaitRuns(session, 1);
+        List<JsonNode> messages = events(session, "message");
+        assertThat(messages).hasSize(1);
+        assertThat(messages.getFirst().get("data").get("messageId").asString()).isEqualTo(messageId.toString());
+        assertThat(events(session, "run.started")).hasSize(1);
+        assertThat(queueIds(session)).isEmpty();
     }
 
 }
