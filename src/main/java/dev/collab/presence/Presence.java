@@ -391,7 +391,7 @@ class Presence implements StreamWatchers, SmartLifecycle {
             totals.put(row.sessionId(), row.total());
         }
         Map<UUID, SessionPresence> all = new HashMap<>();
-        watchers.forEach((id, list) -> all.put(id, new SessionPresence(totals.get(id), list)));
+        watchers.forEach((id, list) -> all.put(id, new SessionPresence(totals.getOrDefault(id, list.size()), list)));
         return all;
     }
 

@@ -11,8 +11,11 @@
  * seqs only, never payloads), the {@code streams} health component and the listen backlog
  * for reconnect storms. No table: what a stream sends is read from the log.
  * <p>
- * Offers no types to other modules: it plugs into the log as its {@code AppendObserver}.
- * Depends on {@code event} (reads, the observer hook), {@code cluster} (the
+ * Plugs into the log as its {@code AppendObserver}. Offers other modules who watches
+ * ({@link dev.collab.stream.StreamWatchers}, told of each stream that opens and closes,
+ * with its user) and a way to send this instance's streams of a session a message without
+ * an {@code id:} ({@link dev.collab.stream.SessionStreams}): the presence module uses
+ * both. Depends on {@code event} (reads, the observer hook), {@code cluster} (the
  * notifications), {@code web} (problems, database-busy answers) and {@code access} (the
  * viewer role a stream needs when it opens, and the periodic check, one query for all
  * open streams, that closes the streams whose users lost access).

@@ -61,7 +61,10 @@ class PresenceAcrossInstancesIT {
             .start(TempDirectories.create("presence-"),
                     "--spring.datasource.url=" + dataSource.unwrap(HikariDataSource.class).getJdbcUrl(),
                     "--spring.datasource.username=" + db.user(), "--spring.datasource.password=" + db.password(),
-                    "--collab.sweeper.enabled=false")
+                    "--collab.sweeper.enabled=false",
+                    // A closed stream is noticed at its next write at the latest: 1 s
+                    // here.
+                    "--collab.stream.heartbeat=1s")
             .awaitReady();
     }
 
