@@ -1,6 +1,8 @@
 /**
  * Live delivery of the log: a session's Server-Sent Events stream, {@code GET
- * /api/sessions/{id}/events/stream}.
+ * /api/sessions/{id}/events/stream}, and a project's live session list, {@code GET
+ * /api/projects/{key}/sessions/stream} (a snapshot of the first page, then the sessions
+ * that changed, coalesced per 250 ms tick; resumable by list version).
  * <p>
  * Owns the streams (replay after the client's {@code Last-Event-ID}, capped with a
  * {@code gap} event, then live events and heartbeats with non-blocking output), the
@@ -15,10 +17,11 @@
  * ({@link dev.collab.stream.StreamWatchers}, told of each stream that opens and closes,
  * with its user) and a way to send this instance's streams of a session a message without
  * an {@code id:} ({@link dev.collab.stream.SessionStreams}): the presence module uses
- * both. Depends on {@code event} (reads, the observer hook), {@code cluster} (the
- * notifications), {@code web} (problems, database-busy answers) and {@code access} (the
- * viewer role a stream needs when it opens, and the periodic check, one query for all
- * open streams, that closes the streams whose users lost access).
+ * both. Depends on {@code event} (reads, the observer hook), {@code session} (the live
+ * list's rows, list versions and views, and {@code SessionListChanged}), {@code cluster}
+ * (the notifications), {@code web} (problems, database-busy answers) and {@code access}
+ * (the viewer role a stream needs when it opens, and the periodic check, one query for
+ * all open streams, that closes the streams whose users lost access).
  */
 @NullMarked
 package dev.collab.stream;
