@@ -425,6 +425,8 @@ export default async function view(ctx) {
         more > 0 ? h('li', { class: 'watcher more', text: 'and ' + more + ' more' }) : null));
   }
 
+  /** A `presence` message came on the stream (newer than the GET asked at the start). */
+  let presencePushed = false;
   /** This tab's state as the server last heard it ('active' | 'idle'), and the 2-minute timer. */
   let presenceState = 'active';
   let idleTimer = null;
@@ -813,7 +815,10 @@ export default async function view(ctx) {
   async function onEvent({ type, data }) {
     if (type === 'presence') {
       // No id: it never moves the stream's position (it is no event of the log).
-      if (data && (!data.sessionId || String(data.sessionId) === id)) showPresence(data);
+      if (data && (!data.sessionId || String(data.sessionId) === id)) {
+        presencePushed = true;
+        showPresence(data);
+      }
       return;
     }
     if (type === 'gap') {
@@ -1109,7 +1114,8 @@ export default async function view(ctx) {
   // ---- go ----
   showState();
   showPresence(session.presence);
-  get(base + '/presence', { signal }).then(showPresence).catch(() => {
+  // The stream pushes who is here right after its replay: an answer slower than that is older.
+  get(base + '/presence', { signal }).then((presence) => presencePushed || showPresence(presence)).catch(() => {
     // An older server, the network: the stream's presence messages will tell.
   });
   loadQueue();
