@@ -113,10 +113,9 @@ class Sends {
         }
         UUID runId = UUID.randomUUID();
         UUID messageId = UUID.randomUUID();
-        // The row lock first: a run that ends meanwhile (Runs.finish takes it too) either
-        // ended before (IDLE: this send starts its run) or waits for this commit (and
-        // then
-        // starts what this send queued).
+        // The row lock first: a run that ends meanwhile (Runs.finish takes it too)
+        // either ended before (IDLE: this send starts its run) or waits for this commit
+        // (and then starts what this send queued).
         Session session = sessions.lock(sessionId).orElseThrow(() -> new SessionNotFoundException(sessionId));
         switch (session.state()) {
             case ENDED ->
