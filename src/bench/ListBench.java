@@ -75,11 +75,20 @@ public class ListBench {
 
         // Warm-up (JIT, pools), not measured; then the same load three times: without
         // watchers (the reference), with them, and without again (the machine's drift).
+        // Both code paths get warm: a window with watchers, then one without.
+        Watchers warming = new Watchers(project, watcherCount);
+        warming.open();
+        load(sessions, rate, Math.max(10, seconds), serverPid, postmasterPid, warming);
+        warming.close();
         load(sessions, rate, Math.max(10, seconds / 2), serverPid, postmasterPid, null);
         Window without = load(sessions, rate, seconds, serverPid, postmasterPid, null);
         Watchers watchers = new Watchers(project, watcherCount);
         watchers.open();
+        double tickCpu0 = metric("collab_session_list_tick_cpu");
+        double bytes0 = metric("collab_session_list_bytes");
         Window with = load(sessions, rate, seconds, serverPid, postmasterPid, watchers);
+        double tickCpu = metric("collab_session_list_tick_cpu") - tickCpu0;
+        double bytes = metric("collab_session_list_bytes") - bytes0;
         Thread.sleep(1000); // the last updates
         watchers.close();
         Thread.sleep(1000);
@@ -98,6 +107,8 @@ public class ListBench {
         double reference = (without.jvmPercent() + without.pgPercent() + after.jvmPercent() + after.pgPercent()) / 2;
         System.out.printf("%-34s %14s %13.1f%%%n", "difference to the mean of the 0s", "",
                 with.jvmPercent() + with.pgPercent() - reference);
+        System.out.printf("%-34s %14s %13.1f%%%n", "of which the ticks' own CPU", "", 100 * tickCpu / with.seconds());
+        System.out.printf("%-34s %14s %11.1f MB/s%n", "updates handed to streams", "", bytes / with.seconds() / 1e6);
         System.out.printf("%-34s %14s %14d%n", "update messages received", "", watchers.messages.get());
         if (latencies.length > 0) {
             System.out.printf("%-34s %14s %14d%n", "change→update samples", "", latencies.length);
@@ -272,6 +283,18 @@ public class ListBench {
     /** Nearest-rank percentile of sorted values. */
     static double percentile(long[] sorted, double p) {
         return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p * sorted.length) - 1)];
+    }
+
+    /** The first sample of the server's Prometheus scrape whose name starts so (0: none). */
+    static double metric(String name) throws Exception {
+        String scrape = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/actuator/prometheus")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        for (String line : scrape.split("\n")) {
+            if (line.startsWith(name)) { // by prefix: the unit and _total suffixes are Micrometer's
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return 0;
     }
 
     static HttpResponse<String> send(String method, String path, String json) throws Exception {

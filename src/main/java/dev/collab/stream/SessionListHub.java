@@ -94,8 +94,18 @@ class SessionListHub implements SmartLifecycle {
 
     private volatile boolean running;
 
+    /**
+     * CPU time of the ticks (the tick thread's: query, views, JSON, hand-over; not the
+     * streams' own writes), for the benchmark and operators.
+     */
+    private final java.util.concurrent.atomic.AtomicLong tickCpuNanos = new java.util.concurrent.atomic.AtomicLong();
+
+    private final io.micrometer.core.instrument.Timer ticks;
+
+    private final io.micrometer.core.instrument.Counter bytesOffered;
+
     SessionListHub(Sessions sessions, SessionViews views, StreamReads reads, JsonMapper json, Clock clock,
-            EventPublisher publisher) {
+            EventPublisher publisher, io.micrometer.core.instrument.MeterRegistry registry) {
         this.sessions = sessions;
         this.views = views;
         this.reads = reads;
@@ -104,6 +114,19 @@ class SessionListHub implements SmartLifecycle {
         publisher.onLocalAppend(event -> moved(event.sessionId()));
         publisher.onRemoteMoves((sessionId, seq) -> moved(sessionId), this::movedAll);
         schedule(ticker);
+        this.ticks = io.micrometer.core.instrument.Timer.builder("collab.session.list.tick")
+            .description("Live session lists: one coalescing tick (read, views, JSON for every watcher)")
+            .register(registry);
+        this.bytesOffered = io.micrometer.core.instrument.Counter.builder("collab.session.list.bytes")
+            .description("Live session lists: bytes of updates handed to streams")
+            .baseUnit("bytes")
+            .register(registry);
+        io.micrometer.core.instrument.FunctionCounter
+            .builder("collab.session.list.tick.cpu", tickCpuNanos, nanos -> nanos.get() / 1e9)
+            .description("Live session lists: CPU seconds of the coalescing ticks")
+            .baseUnit("seconds")
+            .register(registry);
+        registry.gauge("collab.session.list.streams", this, SessionListHub::watchers);
     }
 
     private void schedule(ScheduledThreadPoolExecutor executor) {
@@ -288,11 +311,22 @@ class SessionListHub implements SmartLifecycle {
      * watcher.
      */
     void tick() {
+        var threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        long cpu = threads.getCurrentThreadCpuTime();
+        long start = System.nanoTime();
         try {
             deliver();
         }
         catch (RuntimeException e) {
             log.debug("Session list tick failed: {}", e.toString());
+        }
+        finally {
+            if (!watched.isEmpty()) {
+                ticks.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            }
+            if (cpu >= 0) {
+                tickCpuNanos.addAndGet(threads.getCurrentThreadCpuTime() - cpu);
+            }
         }
     }
 
@@ -390,6 +424,7 @@ class SessionListHub implements SmartLifecycle {
             List<SessionView> items = views.forUser(drafts, entry.getKey());
             ListStream.Message message = new ListStream.Message(encode("sessions", Map.of("items", items)), version);
             entry.getValue().forEach(stream -> stream.offer(message));
+            bytesOffered.increment((double) message.body().length * entry.getValue().size());
         }
     }
 
