@@ -307,6 +307,15 @@ class WorkingTogetherBrowserTest {
             assertThat(b.await(By.id("notify-toggle")).getDomAttribute("aria-pressed")).isEqualTo("true");
 
             b.script("window.__setHidden(true)");
+            // A hidden tab tells the others its user is idle there.
+            org.awaitility.Awaitility.await().atMost(LIVE).until(() -> {
+                for (var watcher : api.get("/api/sessions/" + session + "/presence").json().get("watchers")) {
+                    if (ana.login().equals(watcher.get("login").asString())) {
+                        return "idle".equals(watcher.get("state").asString());
+                    }
+                }
+                return false;
+            });
             // Someone else's run: no notification. Then Ana's own run, and her failing
             // one.
             assertThat(api.sendMessage(session, "the admin's run", null).status()).isEqualTo(202);
@@ -341,6 +350,14 @@ class WorkingTogetherBrowserTest {
 
             // A visible tab shows the events themselves: no notification.
             b.script("window.__setHidden(false)");
+            org.awaitility.Awaitility.await().atMost(LIVE).until(() -> {
+                for (var watcher : api.get("/api/sessions/" + session + "/presence").json().get("watchers")) {
+                    if (ana.login().equals(watcher.get("login").asString())) {
+                        return "active".equals(watcher.get("state").asString());
+                    }
+                }
+                return false;
+            });
             assertThat(ana.api().sendMessage(session, "seen run", null).status()).isEqualTo(202);
             b.waitUntil(LIVE, d -> d.findElement(By.id("timeline")).getText().contains("you said: seen run"));
             awaitIdle(session);
