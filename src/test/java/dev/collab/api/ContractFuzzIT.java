@@ -186,13 +186,23 @@ class ContractFuzzIT {
         if (!violations.isEmpty()) {
             return "breaks the document: " + String.join("; ", violations);
         }
-        if (generated.meantValid() && response.status() == 400) {
+        if (generated.meantValid() && response.status() == 400 && !beyondTheHead(exchange)) {
             List<String> requestViolations = validator.requestViolations(exchange);
             if (requestViolations.isEmpty()) {
                 return "the document allows this request, the server refused it";
             }
         }
         return null;
+    }
+
+    /**
+     * {@code PUT /api/sessions/{id}/read} with a {@code seq} past the session's
+     * {@code headSeq}: a 400 that depends on the session's state, which the document
+     * cannot express (its schema only says {@code seq >= 0}).
+     */
+    private static boolean beyondTheHead(ContractValidator.Exchange exchange) {
+        return "PUT".equals(exchange.method()) && exchange.rawPath().matches("/api/sessions/[^/]+/read")
+                && exchange.responseBody() != null && exchange.responseBody().contains("headSeq");
     }
 
     /** Ids and cursors from answers, so later requests name things that exist. */
