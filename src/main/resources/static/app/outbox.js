@@ -74,12 +74,14 @@ export function clearAllOutboxes() {
 }
 
 /**
- * createOutbox({sessionId, owner, isOwner(), onChange(items), onBusy(item, error), onForbidden(error), signal})
- * isOwner() says whether this view's user is still `owner` (checked before every delivery).
+ * createOutbox({sessionId, owner, isOwner(), onChange(items), onBusy(item, error), onForbidden(error), onSent(item, answer), signal})
+ * isOwner() says whether this view's user is still `owner` (checked before every delivery);
+ * onSent gets the server's answer to a delivered item (`queued: true` and `position` when the
+ * session's queue took it, issue 16).
  * Items: {key, text, createdAt, owner, auto, state: 'sending'|'failed'|'busy'|'held'|'expired', status}.
  * `auto` (stored) says whether the item is retried by itself; state and status are this tab's.
  */
-export function createOutbox({ sessionId, owner, isOwner, onChange, onBusy, onForbidden, signal }) {
+export function createOutbox({ sessionId, owner, isOwner, onChange, onBusy, onForbidden, onSent = () => {}, signal }) {
   const prefix = PREFIX + owner + '.' + sessionId + '.';
   /** @type {Map<string, object>} by Idempotency-Key, in the order they were added */
   const items = new Map();
@@ -290,11 +292,12 @@ export function createOutbox({ sessionId, owner, isOwner, onChange, onBusy, onFo
     inFlight.add(item.key);
     update(item, { state: 'sending', status: 'Sending…' });
     try {
-      await post('/api/sessions/' + encodeURIComponent(sessionId) + '/messages', { text: item.text },
+      const answer = await post('/api/sessions/' + encodeURIComponent(sessionId) + '/messages', { text: item.text },
         { headers: { 'Idempotency-Key': item.key } });
       inFlight.delete(item.key);
       if (items.has(item.key)) remove(item);
       else unstore(item.key);
+      if (!signal.aborted) onSent(item, answer || {});
     } catch (error) {
       inFlight.delete(item.key);
       if (signal.aborted || !items.has(item.key)) return;

@@ -564,6 +564,30 @@ export function createRenderer({ canApprove = () => false, decide = null } = {})
         into.appendChild(item);
         return item;
       }
+      // The queue (issue 16): a message waiting for the run in progress, taken back, moved up.
+      case 'message.queued': {
+        const text = String(data.text ?? '');
+        const item = h('article', { class: 'event-queued', dataset: { seq, messageId: String(data.messageId ?? '') } },
+          h('p', { class: 'meta' }, h('span', { class: 'author', text: data.author || 'unknown' }),
+            ' queued a message' + (data.position ? ' (position ' + data.position + ')' : '') + ' · ',
+            time(event.at, { relative: false })),
+          h('div', { class: 'text', text: text.length > 500 ? text.slice(0, 500) + '…' : text }));
+        into.appendChild(item);
+        return item;
+      }
+      case 'message.cancelled': {
+        const item = h('p', { class: 'event-queue-change muted', dataset: { seq } },
+          data.reason === 'session-ended' ? 'A queued message was cancelled: the session ended'
+            : 'A queued message was cancelled' + (data.by ? ' by ' + data.by : ''), ' · ', time(event.at, { relative: false }));
+        into.appendChild(item);
+        return item;
+      }
+      case 'message.moved': {
+        const item = h('p', { class: 'event-queue-change muted', dataset: { seq } },
+          'A queued message was moved to the front' + (data.by ? ' by ' + data.by : ''), ' · ', time(event.at, { relative: false }));
+        into.appendChild(item);
+        return item;
+      }
       case 'session.created': {
         const item = h('p', { class: 'event-created muted', dataset: { seq } }, 'Session created · ',
           time(event.at, { relative: false }));

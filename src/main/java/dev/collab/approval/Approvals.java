@@ -422,8 +422,20 @@ class Approvals implements ApprovalGate {
         return data;
     }
 
+    /**
+     * The session's row, in the mode every lock of it takes (Sessions.lock, Runs.finish,
+     * ending a session): {@code for no key update}. Not {@code for update}: that waits
+     * for the "key share" that rows referencing the session hold (a keyed send's
+     * Idempotency-Key from its first statement), so a decision would wait for every send
+     * in flight to commit, even one that is itself waiting for a run's end. (The two
+     * modes cannot deadlock here, since a decision takes this lock first; they only
+     * queue needlessly.)
+     */
     private void lockSession(UUID sessionId) {
-        jdbc.sql("select 1 from sessions where id = :id for update").param("id", sessionId).query(Integer.class).list();
+        jdbc.sql("select 1 from sessions where id = :id for no key update")
+            .param("id", sessionId)
+            .query(Integer.class)
+            .list();
     }
 
     private static void afterCommit(Runnable action) {

@@ -1,17 +1,16 @@
 // /p/{key}: a project's sessions, newest activity first, with the state filter (?state=, so
-// back/forward and reload keep it), "load more" (keyset cursor), a live refresh of the first
-// page, creating a session, and ending one (project admins). Issue 16 replaces the polling
-// with a stream of list changes.
-import { get, post, del, ApiError } from '../api.js';
+// back/forward and reload keep it), "load more" (keyset cursor), creating a session, and
+// ending one (project admins). The list is live (issue 16): the project's list stream
+// (GET …/sessions/stream) sends a snapshot of the first page, then the sessions that changed;
+// rows are upserted and re-sorted (newest activity first), with who is here, queue length and
+// unread count per row.
+import { get, post, del } from '../api.js';
 import { h, field, link, seg, time, replace } from '../dom.js';
 import { statusLine, say, confirmDialog, words } from '../forms.js';
+import { follow } from '../stream.js';
 
 /** Sessions per page ("load more" fetches the next one). */
 export const PAGE = 20;
-/** How often the first page is polled while the tab is visible. */
-const REFRESH_MS = 5000;
-/** The longest wait between polls while they fail (doubling from REFRESH_MS). */
-const MAX_REFRESH_MS = 60000;
 const STATES = ['IDLE', 'RUNNING', 'ENDED'];
 
 export default async function project(ctx) {
@@ -47,7 +46,7 @@ export default async function project(ctx) {
   const table = h('table', { id: 'sessions', class: 'sessions' },
     h('caption', { class: 'visually-hidden', text: 'Sessions, newest activity first' }),
     h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'Title' }), h('th', { scope: 'col', text: 'State' }),
-      h('th', { scope: 'col', text: 'Last activity' }), canEnd ? h('th', { scope: 'col', text: 'Actions' }) : null)),
+      h('th', { scope: 'col', text: 'Last activity' }), h('th', { scope: 'col', text: 'Here now' }), canEnd ? h('th', { scope: 'col', text: 'Actions' }) : null)),
     tbody);
   const empty = h('p', { id: 'sessions-empty', class: 'muted', hidden: true });
   const more = h('button', { type: 'button', id: 'load-more', hidden: true, text: 'Load more' });
@@ -61,6 +60,7 @@ export default async function project(ctx) {
     + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
 
   showPage(ctx, list, await get(query(null), { signal: ctx.signal }), false);
+  list.firstPage = () => query(null);
 
   filter.addEventListener('change', async () => {
     // The filter is part of the address (back/forward and reload keep it); the list is
@@ -96,7 +96,7 @@ export default async function project(ctx) {
       more.disabled = false;
     }
   });
-  startRefresh(ctx, list, () => query(null));
+  startLive(ctx, list, base);
 }
 
 /** Appends a page of sessions (or renders the first one); returns the first new row. */
@@ -129,13 +129,16 @@ function updateEmpty(list) {
 function sessionRow(ctx, list, session) {
   const path = '/p/' + seg(list.key) + '/s/' + seg(session.id);
   const title = link(path);
+  const unread = h('span', { class: 'unread' });
   const badge = h('span', { class: 'badge' });
+  const queued = h('span', { class: 'queued' });
   const when = h('td', { class: 'last-activity' });
+  const here = h('td', { class: 'here' });
   const row = h('tr', { class: 'session-row', dataset: { id: session.id } },
-    h('td', { class: 'title' }, title), h('td', {}, badge), when,
+    h('td', { class: 'title' }, title, ' ', unread), h('td', { class: 'state' }, badge, ' ', queued), when, here,
     list.canEnd ? h('td', {}, h('div', { class: 'row-actions' })) : null);
   row.session = session;
-  row.parts = { title, badge, when, actions: row.querySelector('.row-actions') };
+  row.parts = { title, unread, badge, queued, when, here, actions: row.querySelector('.row-actions') };
   updateRow(row, session, true);
   if (list.canEnd) {
     row.parts.endButton = h('button', { type: 'button', class: 'end danger',
@@ -162,6 +165,55 @@ function updateRow(row, session, force = false) {
     if (row.parts.endButton) row.parts.endButton.hidden = session.state === 'ENDED';
   }
   replace(row.parts.when, time(session.lastActivityAt));
+  // The fields of issue 16 (absent from an older server's JSON: nothing is shown).
+  const unread = Number(session.unread) || 0;
+  const unreadText = unread > 0 ? (unread > 99 ? '99+' : String(unread)) + ' unread' : '';
+  if (row.parts.unread.textContent !== unreadText) row.parts.unread.textContent = unreadText;
+  row.parts.unread.className = unread > 0 ? 'unread badge' : 'unread';
+  row.dataset.unread = String(unread);
+  const queueLength = Number(session.queueLength) || 0;
+  const queuedText = queueLength > 0 ? queueLength + ' queued' : '';
+  if (row.parts.queued.textContent !== queuedText) row.parts.queued.textContent = queuedText;
+  row.dataset.queued = String(queueLength);
+  showHere(row.parts.here, session.presence);
+}
+
+/** The initials of a person (at most two letters), for the row's avatars. */
+export function initials(watcher) {
+  const name = String(watcher.displayName || watcher.login || '?').trim();
+  const parts = name.split(/[\s._-]+/).filter(Boolean);
+  const letters = parts.length > 1 ? parts[0][0] + parts[parts.length - 1][0] : name.slice(0, 2);
+  return letters.toUpperCase();
+}
+
+/** "Ana is here", "Ana and Bo are here", "Ana and 2 others are here". */
+export function hereWords(presence) {
+  const count = Number(presence && presence.count) || 0;
+  const watchers = (presence && Array.isArray(presence.watchers)) ? presence.watchers : [];
+  if (count <= 0) return '';
+  const first = watchers.length ? String(watchers[0].displayName || watchers[0].login) : 'Someone';
+  if (count === 1) return first + ' is here';
+  if (count === 2 && watchers.length >= 2) return first + ' and ' + String(watchers[1].displayName || watchers[1].login) + ' are here';
+  return first + ' and ' + (count - 1) + ' others are here';
+}
+
+/** Who is here: initials of up to 3 people, "+n" for the rest; the words for screen readers. */
+function showHere(cell, presence) {
+  const said = hereWords(presence);
+  if (cell.dataset.said === said) return;
+  cell.dataset.said = said;
+  cell.dataset.count = String(Number(presence && presence.count) || 0);
+  if (!said) {
+    cell.replaceChildren();
+    return;
+  }
+  const watchers = presence.watchers || [];
+  const shown = watchers.slice(0, 3);
+  const rest = presence.count - shown.length;
+  cell.replaceChildren(h('span', { class: 'visually-hidden', text: said }),
+    h('span', { class: 'avatars', 'aria-hidden': 'true', title: said },
+      shown.map((w) => h('span', { class: 'avatar' + (w.state === 'idle' ? ' idle' : ''), text: initials(w) })),
+      rest > 0 ? h('span', { class: 'more-here', text: '+' + rest }) : null));
 }
 
 /** Newest activity first, ties by id descending (the server's order). */
@@ -172,67 +224,122 @@ function compare(a, b) {
 }
 
 /**
- * Polls the first page every few seconds while the tab is visible and merges it: known rows
- * change in place, new ones appear, rows that left the filter go. Pages loaded with "load
- * more" stay. A failed poll is said in words once (not again every tick: the status line is
- * a live region) and retried with a growing delay; a 403/404 means the user lost access,
- * which no retry fixes, so the list goes and the page says so.
+ * Follows the project's list stream (stream.js: reconnects with backoff and resumes with
+ * Last-Event-ID, like EventSource, but also after a 503 or a restart). The snapshot is merged
+ * like a fresh first page; `sessions` (and presence-only `presence`) messages are upserted and
+ * the rows re-sorted. The stream has no state filter: with one set, the snapshot's page is asked
+ * with the filter instead, and changed sessions that no longer match leave the list. A 404 means
+ * the user lost access, which no retry fixes: the list goes and the page says so. A stream is
+ * authorised when it opens, so access is also checked again when the tab comes back into view.
+ * A lost connection is said in words once (the status line is a live region), not at every
+ * attempt; the header shows the connection as on a session's page.
  */
-function startRefresh(ctx, list, firstPage) {
-  let busy = false;
-  let timer = null;
-  let delay = REFRESH_MS;
-  const schedule = () => {
-    clearTimeout(timer);
-    if (!ctx.signal.aborted) timer = setTimeout(tick, delay);
-  };
-  const tick = async () => {
-    if (busy) return;
-    if (document.visibilityState !== 'visible') {
-      schedule();
-      return;
-    }
-    busy = true;
+function startLive(ctx, list, base) {
+  let version = 0;
+  const controller = new AbortController();
+  const signal = AbortSignal.any([ctx.signal, controller.signal]);
+  const onVisible = async () => {
+    if (document.visibilityState !== 'visible' || signal.aborted) return;
     try {
-      const asked = list.state;
-      const page = await get(firstPage(), { signal: ctx.signal });
-      delay = REFRESH_MS;
-      if (asked === list.state) merge(ctx, list, page); // else the filter changed meanwhile
-      if (list.status.dataset.poll) {
-        delete list.status.dataset.poll;
-        say(list.status, '');
-      }
+      await get(base, { signal });
     } catch (error) {
-      if (error.name === 'AbortError') return;
-      if (error instanceof ApiError && (error.status === 403 || error.status === 404)) {
-        lostAccess(ctx, list);
-        return; // no retry: it would only fail again
-      }
-      delay = Math.min(delay * 2, MAX_REFRESH_MS);
-      say(list.status, 'Could not refresh the list: ' + words(error) + ' Retrying…', 'error');
-      list.status.dataset.poll = 'yes';
-    } finally {
-      busy = false;
+      if (error.status === 404 || error.status === 403) lostAccess(ctx, list);
     }
-    schedule();
-  };
-  schedule();
-  const onVisible = () => {
-    if (document.visibilityState === 'visible') tick();
-  };
-  // Back online: ask at once instead of waiting out the backed-off delay.
-  const onOnline = () => {
-    delay = REFRESH_MS;
-    tick();
   };
   document.addEventListener('visibilitychange', onVisible);
-  window.addEventListener('online', onOnline);
   list.stopRefresh = () => {
-    clearTimeout(timer);
+    controller.abort();
     document.removeEventListener('visibilitychange', onVisible);
-    window.removeEventListener('online', onOnline);
+    ctx.shell.setConnection('', '');
   };
+  const onEvent = async ({ id, type, data }) => {
+    if (id) version = id;
+    if (!data) return;
+    if (type === 'snapshot') {
+      const asked = list.state;
+      const page = asked ? await get(list.firstPage(), { signal: ctx.signal }) : data;
+      if (asked === list.state && Array.isArray(page.items)) merge(ctx, list, page);
+      list.tbody.closest('table').dataset.live = 'yes';
+    } else if ((type === 'sessions' || type === 'presence') && Array.isArray(data.items)) {
+      upsert(ctx, list, data.items);
+    } else if (type === 'presence' && data.sessionId && list.rows.has(data.sessionId)) {
+      const row = list.rows.get(data.sessionId);
+      updateRow(row, { ...row.session, presence: { count: data.count, watchers: data.watchers || [] } });
+    }
+  };
+  follow({ url: base + '/sessions/stream?limit=' + PAGE, cursor: () => version, onEvent,
+    onStatus: (state, seconds) => {
+      if (signal.aborted) return;
+      list.tbody.closest('table').dataset.stream = state;
+      if (state === 'live') {
+        ctx.shell.setConnection('live', 'Live');
+        if (list.status.dataset.poll) {
+          delete list.status.dataset.poll;
+          say(list.status, '');
+        }
+        return;
+      }
+      ctx.shell.setConnection(state === 'offline' ? 'offline' : 'reconnecting', state === 'connecting' ? 'Connecting…'
+        : (state === 'offline' ? 'Offline — retrying' : 'Reconnecting') + (seconds ? ' in ' + seconds + ' s' : '…'));
+      if (state !== 'connecting' && !list.status.dataset.poll) {
+        say(list.status, 'Could not refresh the list: the connection to the server was lost. Retrying…', 'error');
+        list.status.dataset.poll = 'yes';
+      }
+    },
+    onEnd: async (reason) => {
+      if (reason === 'unauthenticated') {
+        get('/api/me').catch(() => {});
+        return;
+      }
+      if (reason !== 'not-found') return;
+      // The list stream's 404 is a non-member's; a server without the list stream (an older
+      // version behind a rolling deploy) answers 404 too, while the project still answers.
+      try {
+        await get(base, { signal });
+        ctx.shell.setConnection('', '');
+        say(list.status, 'This list does not update by itself on this server: reload the page to see changes.');
+      } catch (error) {
+        if (error.name !== 'AbortError') lostAccess(ctx, list);
+      }
+    },
+    signal });
   ctx.onLeave(list.stopRefresh);
+}
+
+/** Changed sessions: known rows change in place, new ones appear, and the order is the server's. */
+function upsert(ctx, list, items) {
+  const rows = [...list.rows.values()];
+  for (const session of items) {
+    if (!session || !session.id) continue;
+    const known = list.rows.get(session.id);
+    const matches = !list.state || session.state === list.state;
+    if (known && !matches) {
+      leave(list, session.id, known);
+    } else if (known) {
+      updateRow(known, session);
+    } else if (matches) {
+      // Below the loaded pages it would be out of place: "load more" brings it in order.
+      const last = rows.length ? rows.reduce((a, b) => (compare(a.session, b.session) > 0 ? a : b)) : null;
+      if (!list.complete && last && compare(session, last.session) > 0) continue;
+      const row = sessionRow(ctx, list, session);
+      list.rows.set(session.id, row);
+      list.tbody.append(row);
+    }
+  }
+  reorder(list);
+  updateEmpty(list);
+}
+
+/** A row goes (it left the filter); a focus inside it goes to the status line first. */
+function leave(list, id, row) {
+  if (row.contains(document.activeElement)) {
+    // Said first: an empty status line is not displayed, so it could not take the focus.
+    say(list.status, 'Session "' + (row.session.title || 'Untitled session') + '" left this list.');
+    list.status.tabIndex = -1;
+    list.status.focus({ preventScroll: true });
+  }
+  row.remove();
+  list.rows.delete(id);
 }
 
 /** The user was removed from the project (404) or lost a role the list needs (403). */
@@ -259,16 +366,7 @@ function merge(ctx, list, page) {
   // holds the focus, the focus goes to the status line first rather than into nowhere.
   for (const [id, row] of list.rows) {
     const shouldBeThere = !last || !page.nextCursor || compare(row.session, last) < 0;
-    if (!fresh.has(id) && shouldBeThere) {
-      if (row.contains(document.activeElement)) {
-        // Said first: an empty status line is not displayed, so it could not take the focus.
-        say(list.status, 'Session "' + (row.session.title || 'Untitled session') + '" left this list.');
-        list.status.tabIndex = -1;
-        list.status.focus({ preventScroll: true });
-      }
-      row.remove();
-      list.rows.delete(id);
-    }
+    if (!fresh.has(id) && shouldBeThere) leave(list, id, row);
   }
   // "Load more" comes back only while more pages were never loaded: once the last page is
   // in (list.complete), a new session on the first page must not bring back a button that

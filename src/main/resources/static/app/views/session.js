@@ -3,11 +3,15 @@
 // are rendered in batches, once per animation frame (timeline.js), and at most MAX_ITEMS
 // stay in the page (#load-earlier brings older ones back). Sends go through the outbox
 // (outbox.js). The header shows the connection; #run-status never claims more than is known.
-import { get, post, del, ApiError } from '../api.js';
+// Issue 16: who is here (presence bar, `presence` stream messages; this tab says when it is
+// idle), the queue of messages waiting for the run in progress, the read position (sent while
+// the user is at the end of the timeline in a visible tab) and desktop notifications.
+import { get, post, put, del, ApiError } from '../api.js';
 import { h, link, seg, duration, field, replace, append } from '../dom.js';
 import { follow } from '../stream.js';
 import { createRenderer, usageWords } from '../timeline.js';
 import { createOutbox } from '../outbox.js';
+import * as notifications from '../notify.js';
 
 /** Top-level timeline items kept in the page. */
 const MAX_ITEMS = 1500;
@@ -20,6 +24,10 @@ const PAGE = 200;
 /** A reconnect gap larger than this is not filled: the view restarts at the head instead. */
 const MAX_FILL = 5000;
 const GONE = 'This session does not exist or you no longer have access.';
+/** Without input for this long, the tab tells the server its user is idle here. */
+const IDLE_AFTER = 2 * 60 * 1000;
+/** The read position is sent at most this often. */
+const READ_DEBOUNCE = 1000;
 
 export default async function view(ctx) {
   const { id } = ctx.params;
@@ -59,11 +67,14 @@ export default async function view(ctx) {
   let approvers = 'members';
   // A server with approvals says who approves in the project's JSON (and lists pending ones).
   let approvalsKnown = false;
+  // What a send to a busy session does: 'queue' (it waits for the run) or 'reject' (409).
+  let busyPolicy = 'reject';
   try {
     const project = await (projectAsked && ctx.params.key === key ? projectAsked
       : get('/api/projects/' + seg(key), { signal }));
     approvalsKnown = !!project && typeof project.approvers === 'string';
     if (project && project.approvers === 'admins') approvers = 'admins';
+    if (project && project.busyPolicy === 'queue') busyPolicy = 'queue';
   } catch (error) {
     if (error.name === 'AbortError') throw error;
   }
@@ -111,6 +122,18 @@ export default async function view(ctx) {
     'aria-live': 'polite' });
   const path = '/p/' + seg(key) + '/s/' + seg(id);
   const runStatus = h('p', { id: 'run-status', class: 'run-status', role: 'status', tabindex: '-1' });
+  const presenceBar = h('div', { id: 'presence', class: 'presence-bar', hidden: true });
+  const notifyButton = h('button', { type: 'button', id: 'notify-toggle', 'aria-pressed': 'false', text: 'Notify me',
+    title: 'Desktop notifications while this tab is hidden: your runs ending, approvals you can decide' });
+  const queueList = h('ol', { id: 'queue', class: 'queue-list', 'aria-labelledby': 'queue-heading' });
+  const queueStatus = h('p', { id: 'queue-status', class: 'status-line', role: 'status', 'aria-live': 'polite' });
+  const queuePanel = h('section', { id: 'queue-panel', class: 'queue-panel', 'aria-labelledby': 'queue-heading', hidden: true },
+    h('h2', { id: 'queue-heading', tabindex: '-1', text: 'Queued messages' }),
+    h('p', { class: 'muted hint', text: 'They are sent to the agent one after another when the run in progress ends.' }),
+    queueList, queueStatus);
+  const sendStatus = h('p', { id: 'send-status', class: 'status-line', role: 'status', 'aria-live': 'polite' });
+  const queueNote = h('p', { id: 'queue-note', class: 'muted queue-note', hidden: true,
+    text: 'The agent is working: what you send now is queued and runs when it is done.' });
   const interruptButton = h('button', { type: 'button', id: 'interrupt', class: 'danger', text: 'Interrupt' });
   const endButton = h('button', { type: 'button', id: 'end-session', class: 'danger', text: 'End session' });
   const busyNotice = h('div', { id: 'busy-notice', class: 'busy-notice', role: 'alert' });
@@ -122,7 +145,8 @@ export default async function view(ctx) {
   const message = h('textarea', { id: 'message', name: 'message', rows: '3', autocomplete: 'off' });
   const sendButton = h('button', { type: 'submit', id: 'send', class: 'primary', text: 'Send' });
   const composer = h('form', { id: 'composer', class: 'composer' },
-    field('Message', message, 'Enter sends, Shift+Enter starts a new line.'), h('p', { class: 'actions' }, sendButton));
+    field('Message', message, 'Enter sends, Shift+Enter starts a new line.'), queueNote,
+    h('p', { class: 'actions' }, sendButton), sendStatus);
   const yes = h('button', { type: 'button', id: 'confirm-end-yes', class: 'danger', text: 'End session' });
   // The safe choice has the focus when the dialog opens.
   const no = h('button', { type: 'button', id: 'confirm-end-no', text: 'Cancel', autofocus: true });
@@ -144,10 +168,13 @@ export default async function view(ctx) {
       h('a', { href: path, 'data-nav': true, 'aria-current': 'page', text: 'Timeline' }),
       h('a', { href: path + '/changes', 'data-nav': true, id: 'changes-link', text: 'Changes' })),
     sessionUsage,
+    presenceBar,
     runStatus,
     pendingAnnounce,
     pendingList,
-    h('div', { class: 'actions session-actions' }, canSend ? interruptButton : null, canEnd ? endButton : null),
+    h('div', { class: 'actions session-actions' }, canSend ? interruptButton : null, canEnd ? endButton : null,
+      notifications.supported() ? notifyButton : null),
+    queuePanel,
     busyNotice,
     // Past a long timeline to the composer in one step (it comes after the timeline).
     canSend ? h('button', { type: 'button', class: 'skip-link link-button', id: 'skip-to-message',
@@ -173,6 +200,7 @@ export default async function view(ctx) {
     const ended = session.state === 'ENDED';
     interruptButton.hidden = session.state !== 'RUNNING';
     endButton.hidden = ended;
+    queueNote.hidden = !(busyPolicy === 'queue' && session.state === 'RUNNING');
     if (ended && composer.isConnected) {
       composer.remove();
       outboxList.after(h('p', { class: 'muted', id: 'read-only', text: 'This session has ended: it is read-only.' }));
@@ -345,6 +373,8 @@ export default async function view(ctx) {
     const data = event.data || {};
     seen(event);
     if (event.type === 'approval.requested' || event.type === 'approval.decided') approvalEvent(event);
+    queueEvent(event);
+    notifyOf(event);
     if (event.type === 'run.started') {
       session.state = 'RUNNING';
       session.currentRunId = data.runId;
@@ -365,6 +395,285 @@ export default async function view(ctx) {
       session.state = 'ENDED';
       session.currentRunId = null;
       busyRunId = null;
+    }
+  }
+
+
+  /** Sets a status line's text (the same text is left alone: a screen reader would hear it again). */
+  function tell(line, text) {
+    if (line.textContent !== text) line.textContent = text;
+  }
+
+  // ---- who is here (presence) ----
+  /** Shows {count, watchers: [{login, displayName, since, state}]} (newest first). */
+  function showPresence(presence) {
+    const count = Number(presence && presence.count) || 0;
+    const watchers = presence && Array.isArray(presence.watchers) ? presence.watchers : [];
+    presenceBar.hidden = count === 0;
+    presenceBar.dataset.count = String(count);
+    if (!count) {
+      presenceBar.replaceChildren();
+      return;
+    }
+    const more = count - watchers.length;
+    presenceBar.replaceChildren(h('span', { class: 'presence-label', id: 'presence-label', text: 'Here now:' }), ' ',
+      h('ul', { class: 'watchers', 'aria-labelledby': 'presence-label' },
+        watchers.map((w) => h('li', { class: 'watcher', dataset: { login: String(w.login), state: String(w.state) },
+          title: String(w.login) + (w.since ? ' · here since ' + new Date(w.since).toLocaleTimeString() : '') },
+          h('span', { class: 'watcher-name', text: String(w.displayName || w.login) }),
+          h('span', { class: 'watcher-state', text: w.state === 'idle' ? ' (idle)' : ' (active)' }))),
+        more > 0 ? h('li', { class: 'watcher more', text: 'and ' + more + ' more' }) : null));
+  }
+
+  /** A `presence` message came on the stream (newer than the GET asked at the start). */
+  let presencePushed = false;
+  /** This tab's state as the server last heard it ('active' | 'idle'), and the 2-minute timer. */
+  let presenceState = 'active';
+  let idleTimer = null;
+  function tellPresence(state) {
+    if (presenceState === state || signal.aborted || session.state === 'ENDED') return;
+    presenceState = state;
+    put(base + '/presence', { state }, { signal }).catch(() => {
+      // The network, an older server: the server keeps the tab active (its default); the next
+      // change of state tries again.
+      presenceState = state === 'idle' ? 'active' : 'idle';
+    });
+  }
+  function activity() {
+    clearTimeout(idleTimer);
+    if (document.visibilityState !== 'visible') return;
+    tellPresence('active');
+    idleTimer = setTimeout(() => tellPresence('idle'), IDLE_AFTER);
+  }
+  const onVisibility = () => {
+    if (document.visibilityState === 'visible') {
+      activity();
+      markRead();
+    } else {
+      clearTimeout(idleTimer);
+      tellPresence('idle');
+    }
+  };
+  let lastMove = 0;
+  const onInput = (event) => {
+    // Pointer moves come by the hundred: one look per second is enough.
+    if (event.type === 'pointermove') {
+      const now = Date.now();
+      if (now - lastMove < 1000) return;
+      lastMove = now;
+    }
+    activity();
+  };
+  const inputs = ['keydown', 'pointerdown', 'pointermove', 'wheel', 'touchstart'];
+  for (const type of inputs) window.addEventListener(type, onInput, { passive: true });
+  document.addEventListener('visibilitychange', onVisibility);
+  ctx.onLeave(() => {
+    clearTimeout(idleTimer);
+    for (const type of inputs) window.removeEventListener(type, onInput);
+    document.removeEventListener('visibilitychange', onVisibility);
+  });
+
+  // ---- the queue (messages waiting for the run in progress) ----
+  /** The queued messages in order: {messageId, text, author, queuedAt}. */
+  let queued = [];
+  /** Started or cancelled: never shown again, whatever an older answer says. */
+  const leftQueue = new Set();
+  let queueKnown = false;
+  const myLogin = () => (shell.me ? shell.me.login : null);
+
+  async function loadQueue() {
+    try {
+      const answer = await get(base + '/queue', { signal });
+      queueKnown = true;
+      takeQueue(answer && Array.isArray(answer.items) ? answer.items : []);
+    } catch (error) {
+      // An older server (no queue) or the network: the events still keep the panel.
+      if (error.name === 'AbortError') return;
+    }
+  }
+
+  /** The server's list (GET, move-to-front), with what this page learnt since kept. */
+  function takeQueue(items) {
+    const ids = new Set(items.map((i) => String(i.messageId)));
+    const later = queued.filter((i) => !ids.has(i.messageId));
+    queued = items.map((i) => ({ messageId: String(i.messageId), text: String(i.text ?? ''), author: i.author || null,
+      queuedAt: i.queuedAt || null })).filter((i) => !leftQueue.has(i.messageId)).concat(later);
+    showQueue();
+  }
+
+  function queueEvent(event) {
+    const data = event.data || {};
+    const messageId = data.messageId == null ? '' : String(data.messageId);
+    if (!messageId) return;
+    if (event.type === 'message.queued') {
+      if (leftQueue.has(messageId) || queued.some((i) => i.messageId === messageId)) return;
+      queued.push({ messageId, text: String(data.text ?? ''), author: data.author || null, queuedAt: event.at });
+    } else if (event.type === 'message.cancelled' || event.type === 'message') {
+      leftQueue.add(messageId);
+      if (!queued.some((i) => i.messageId === messageId)) return;
+      queued = queued.filter((i) => i.messageId !== messageId);
+    } else if (event.type === 'message.moved') {
+      const item = queued.find((i) => i.messageId === messageId);
+      if (!item) return;
+      queued = [item].concat(queued.filter((i) => i !== item));
+    } else {
+      return;
+    }
+    queueDirty = true;
+  }
+  let queueDirty = false;
+
+  /** Rows are kept by message id and moved, so a focused button stays focused. */
+  function showQueue() {
+    queueDirty = false;
+    queuePanel.hidden = queued.length === 0;
+    const rows = new Map([...queueList.children].map((li) => [li.dataset.messageId, li]));
+    const focused = queueList.contains(document.activeElement) ? document.activeElement : null;
+    let previous = null;
+    queued.forEach((item, index) => {
+      let row = rows.get(item.messageId);
+      rows.delete(item.messageId);
+      if (!row) row = queueRow(item);
+      row.dataset.position = String(index + 1);
+      const move = row.querySelector('button.move-to-front');
+      if (move) move.hidden = index === 0;
+      const at = previous ? previous.nextElementSibling : queueList.firstElementChild;
+      if (at !== row) queueList.insertBefore(row, at);
+      previous = row;
+    });
+    let lostFocus = false;
+    for (const row of rows.values()) {
+      lostFocus = lostFocus || row.contains(document.activeElement);
+      row.remove();
+    }
+    if (focused && (lostFocus || !focused.isConnected || focused.hidden)) {
+      // Its row went (started, cancelled): the focus goes to the panel, or the message box.
+      const next = queueList.querySelector('button:not([hidden])');
+      if (next) next.focus();
+      else if (message.isConnected) message.focus();
+      else timeline.focus({ preventScroll: true });
+    }
+  }
+
+  function queueRow(item) {
+    const mine = item.author && item.author === myLogin();
+    const admin = role === 'admin';
+    const words = item.text.length > 200 ? item.text.slice(0, 200) + '…' : item.text;
+    const cancel = (mine || admin) && canSend ? h('button', { type: 'button', class: 'cancel-queued danger', text: 'Cancel',
+      'aria-label': 'Cancel the queued message “' + words.slice(0, 60) + '”',
+      onclick: () => cancelQueued(item.messageId) }) : null;
+    const move = admin ? h('button', { type: 'button', class: 'move-to-front', text: 'Move to front',
+      'aria-label': 'Move to front: “' + words.slice(0, 60) + '”', onclick: () => moveToFront(item.messageId) }) : null;
+    return h('li', { class: 'queued-message', dataset: { messageId: item.messageId } },
+      h('p', { class: 'meta' }, h('span', { class: 'author', text: item.author || 'unknown' }),
+        mine ? h('span', { class: 'muted', text: ' (you)' }) : null),
+      h('p', { class: 'text', text: words }),
+      cancel || move ? h('p', { class: 'row-actions' }, move, cancel) : null);
+  }
+
+  async function cancelQueued(messageId) {
+    try {
+      await del(base + '/queue/' + seg(messageId), { signal });
+      leftQueue.add(messageId);
+      queued = queued.filter((i) => i.messageId !== messageId);
+      showQueue();
+      tell(queueStatus, 'Queued message cancelled.');
+    } catch (error) {
+      if (error.name === 'AbortError') return;
+      if (error instanceof ApiError && error.code === 'message-not-queued') {
+        tell(queueStatus, 'Not cancelled: that message has already started or was cancelled.');
+        loadQueue();
+      } else {
+        tell(queueStatus, 'Could not cancel: ' + shell.describe(error));
+      }
+    }
+  }
+
+  async function moveToFront(messageId) {
+    try {
+      const answer = await post(base + '/queue/' + seg(messageId) + '/move-to-front', undefined, { signal });
+      if (answer && Array.isArray(answer.items)) {
+        // The server's order; ids it no longer lists have left the queue.
+        for (const item of queued) {
+          if (!answer.items.some((i) => String(i.messageId) === item.messageId)) leftQueue.add(item.messageId);
+        }
+        queued = [];
+        takeQueue(answer.items);
+      }
+      tell(queueStatus, 'Moved to the front of the queue.');
+      const row = queueList.querySelector('[data-message-id="' + CSS.escape(messageId) + '"] button');
+      if (row) row.focus();
+      else queuePanel.querySelector('h2').focus();
+    } catch (error) {
+      if (error.name === 'AbortError') return;
+      tell(queueStatus, 'Could not move it: ' + shell.describe(error));
+      if (error instanceof ApiError && error.code === 'message-not-queued') loadQueue();
+    }
+  }
+
+  // ---- the read position ----
+  let readSent = Number(session.readSeq) || 0;
+  let readTimer = null;
+  let readWorks = true;
+  /** Sends the read position (debounced) while the tab is visible and at the end of the timeline. */
+  function markRead() {
+    if (!readWorks || readTimer || lastSeq <= readSent || !live || catchUpTo !== null) return;
+    if (document.visibilityState !== 'visible' || !atBottom()) return;
+    readTimer = setTimeout(async () => {
+      readTimer = null;
+      if (signal.aborted || document.visibilityState !== 'visible' || !atBottom()) return;
+      const seq = lastSeq;
+      if (seq <= readSent) return;
+      try {
+        const answer = await put(base + '/read', { seq }, { signal });
+        readSent = Math.max(readSent, Number(answer && answer.readSeq) || seq);
+        document.documentElement.dataset.readSeq = String(readSent);
+      } catch (error) {
+        // An older server has no read positions: stop asking. Else the next change retries.
+        if (error instanceof ApiError && (error.status === 404 || error.status === 405) && error.code !== 'not-found') {
+          readWorks = false;
+        }
+      }
+      markRead();
+    }, READ_DEBOUNCE);
+  }
+  ctx.onLeave(() => clearTimeout(readTimer));
+
+  // ---- desktop notifications ----
+  /** Runs this user started (run.started `by`, or the answer to their send). */
+  const myRuns = new Set();
+  function showNotifyButton() {
+    const on = notifications.enabled();
+    notifyButton.setAttribute('aria-pressed', on ? 'true' : 'false');
+    notifyButton.textContent = on ? 'Notifications on' : 'Notify me';
+  }
+  notifyButton.addEventListener('click', async () => {
+    const outcome = await notifications.toggle();
+    showNotifyButton();
+    if (outcome === 'denied') {
+      shell.notify('Notifications are blocked for this site: allow them in the browser\'s site settings.', 'error');
+    } else if (outcome === 'on') {
+      shell.notify('You will be notified while this tab is hidden when your runs end or an approval waits for you.', 'info');
+    }
+  });
+  showNotifyButton();
+
+  function notifyOf(event) {
+    const data = event.data || {};
+    if (event.type === 'run.started' && data.by && data.by === myLogin()) myRuns.add(String(data.runId));
+    // Only what happens while the page is open; a replay of older events is no news.
+    if (event.seq <= openedAt) return;
+    const focus = () => {
+      if (location.pathname !== path) shell.navigate(path);
+    };
+    if (event.type === 'run.finished' && myRuns.has(String(data.runId))) {
+      const ok = data.status === 'succeeded';
+      notifications.show(ok ? 'Run finished: ' + title : 'Run ' + String(data.status || 'failed') + ': ' + title,
+        ok ? 'The agent finished the run you started.' : 'The run you started did not succeed (' + String(data.status) + ').',
+        { tag: 'run-' + data.runId, onClick: focus });
+    } else if (event.type === 'approval.requested' && canApprove && !decidedIds.has(String(data.approvalId))) {
+      notifications.show('Approval needed: ' + title, 'The agent asks to use ' + String(data.tool ?? 'a tool') + '.',
+        { tag: 'approval-' + data.approvalId, onClick: focus });
     }
   }
 
@@ -401,8 +710,10 @@ export default async function view(ctx) {
     showBusy();
     showUsage();
     showPending();
+    if (queueDirty) showQueue();
     if (stick) toBottom();
     else newEvents.hidden = false;
+    markRead();
     if (!firstRender && lastSeq >= openedAt) {
       // When the page showed the latest events as of opening it (the budget: within 1 s).
       firstRender = true;
@@ -502,6 +813,14 @@ export default async function view(ctx) {
   }
 
   async function onEvent({ type, data }) {
+    if (type === 'presence') {
+      // No id: it never moves the stream's position (it is no event of the log).
+      if (data && (!data.sessionId || String(data.sessionId) === id)) {
+        presencePushed = true;
+        showPresence(data);
+      }
+      return;
+    }
     if (type === 'gap') {
       const { from, to } = data;
       if (to <= lastSeq) return;
@@ -516,6 +835,7 @@ export default async function view(ctx) {
         lastSeq = to;
         renderedFrom = to + 1;
         showLoadEarlier();
+        markRead();
         return;
       }
       await fill(to);
@@ -532,8 +852,17 @@ export default async function view(ctx) {
       const wasLive = everLive;
       everLive = true;
       shell.setConnection('live', 'Live');
-      if (wasLive) catchUp();
+      if (wasLive) {
+        catchUp();
+        // What happened to the queue while away; a new connection starts active on the server.
+        loadQueue();
+        if (presenceState === 'idle') {
+          presenceState = 'active';
+          tellPresence('idle');
+        }
+      }
       outbox && outbox.retryPending();
+      markRead();
     } else if (state === 'connecting') {
       shell.setConnection('reconnecting', 'Connecting…');
     } else if (state === 'reconnecting') {
@@ -618,6 +947,7 @@ export default async function view(ctx) {
   });
   const onScroll = () => {
     if (!newEvents.hidden && atBottom()) newEvents.hidden = true;
+    markRead();
   };
   window.addEventListener('scroll', onScroll, { passive: true });
   ctx.onLeave(() => window.removeEventListener('scroll', onScroll));
@@ -665,6 +995,16 @@ export default async function view(ctx) {
         if (session.state !== 'ENDED' && !stopped) session.state = 'RUNNING';
         showState();
         showBusy();
+      },
+      onSent: (item, answer) => {
+        if (answer.runId) myRuns.add(String(answer.runId));
+        if (answer.queued) {
+          tell(sendStatus, 'Queued — position ' + (Number(answer.position) || '?')
+            + ': it is sent to the agent when the run in progress ends.');
+          sendStatus.dataset.kind = 'queued';
+        } else {
+          tell(sendStatus, '');
+        }
       },
       onForbidden: () => {
         // The role changed under us: no more composer.
@@ -773,6 +1113,14 @@ export default async function view(ctx) {
 
   // ---- go ----
   showState();
+  showPresence(session.presence);
+  // The stream pushes who is here right after its replay: an answer slower than that is older.
+  get(base + '/presence', { signal }).then((presence) => presencePushed || showPresence(presence)).catch(() => {
+    // An older server, the network: the stream's presence messages will tell.
+  });
+  loadQueue();
+  activity();
+  if (document.visibilityState !== 'visible') tellPresence('idle');
   const ticker = setInterval(() => {
     showRunStatus();
     showBusy();

@@ -39,6 +39,11 @@ function projectForm(ctx, key, base, info) {
   const approvers = h('select', { id: 'project-approvers', name: 'approvers' },
     h('option', { value: 'members', text: 'Members and admins' }), h('option', { value: 'admins', text: 'Admins only' }));
   approvers.value = info.approvers === 'admins' ? 'admins' : 'members';
+  // What a message sent while the agent works does (issue 16): wait in the queue, or be refused.
+  const busyPolicy = h('select', { id: 'project-busy-policy', name: 'busyPolicy' },
+    h('option', { value: 'queue', text: 'Queue messages while the agent works' }),
+    h('option', { value: 'reject', text: 'Reject them ("busy")' }));
+  busyPolicy.value = info.busyPolicy === 'reject' ? 'reject' : 'queue';
   const submit = h('button', { type: 'submit', class: 'primary', text: 'Save' });
   const status = statusLine('project-status');
   const form = h('form', { id: 'project-form', class: 'narrow', 'aria-labelledby': 'project-form-heading' },
@@ -47,6 +52,8 @@ function projectForm(ctx, key, base, info) {
     field('Name', name), field('Repository URL (optional)', repo, 'https://…, ssh://…, git://… or user@host:path'),
     field('Who approves the agent\'s tool calls', approvers, 'When the agent asks permission to use a tool, these '
       + 'project roles can allow or deny it (server admins always can).'),
+    typeof info.busyPolicy !== 'string' ? null : field('Messages sent while the agent is working', busyPolicy, 'Queued messages run one after another when the '
+      + 'run in progress ends; rejected ones must be sent again.'),
     h('p', { class: 'actions' }, submit), status);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -55,13 +62,14 @@ function projectForm(ctx, key, base, info) {
     clearFieldErrors(form);
     try {
       const saved = await put(base, { name: name.value.trim(), repoUrl: repo.value.trim() || null,
-        approvers: approvers.value });
+        approvers: approvers.value, ...(typeof info.busyPolicy === 'string' ? { busyPolicy: busyPolicy.value } : {}) });
       if (saved.approvers) approvers.value = saved.approvers;
+      if (saved.busyPolicy) busyPolicy.value = saved.busyPolicy;
       ctx.title('Settings · ' + saved.name);
       document.querySelector('h1').textContent = 'Settings of ' + saved.name;
       say(status, 'Saved.');
     } catch (error) {
-      if (showFieldErrors(form, error, { name, repoUrl: repo, approvers })) {
+      if (showFieldErrors(form, error, { name, repoUrl: repo, approvers, busyPolicy })) {
         say(status, 'Not saved: check the fields marked above.', 'error');
       } else {
         say(status, 'Not saved: ' + words(error), 'error');

@@ -410,8 +410,10 @@ class ProjectsBrowserTest {
         assertThat(b.driver().findElements(By.cssSelector("button.end"))).isEmpty();
 
         // Offline: the failure is said in words once (the status line is a live region),
-        // not
-        // re-announced at every poll; back online, the list recovers by itself.
+        // not re-announced at every reconnect attempt of the list stream; back online,
+        // the
+        // list is live again by itself.
+        b.waitUntil(d -> "yes".equals(d.findElement(By.id("sessions")).getDomAttribute("data-live")));
         b.script(
                 """
                         window.__statusChanges = 0;
@@ -419,7 +421,7 @@ class ProjectsBrowserTest {
                         window.__failures = 0;
                         const realFetch = window.fetch;
                         window.fetch = (...args) => {
-                          if (!String(args[0]).includes('/sessions?')) return realFetch(...args);
+                          if (!String(args[0]).includes('/sessions')) return realFetch(...args);
                           window.__polls++;
                           return realFetch(...args).catch((e) => { window.__failures++; throw e; });
                         };
@@ -437,10 +439,16 @@ class ProjectsBrowserTest {
             b.offline(false);
         }
         b.waitUntil(Duration.ofSeconds(60), d -> d.findElement(By.id("sessions-status")).getText().isEmpty());
+        UUID later = api.newSession(key);
+        row(b, later);
 
-        // Removed from the project: the stale list goes, the page says why, no endless
-        // retry.
+        // Removed from the project: a stream is authorised when it opens, so the list
+        // asks
+        // again when the tab comes back into view; the stale list goes, the page says
+        // why,
+        // no endless retry.
         assertThat(api.delete("/api/projects/" + key + "/members/" + login).status()).isEqualTo(204);
+        b.script("document.dispatchEvent(new Event('visibilitychange'))");
         assertThat(b.waitUntil(Duration.ofSeconds(30), d -> d.findElement(By.id("project-gone"))).getText())
             .isEqualTo("You no longer have access to this project.");
         assertThat(b.driver().findElements(By.id("sessions"))).isEmpty();

@@ -1,5 +1,8 @@
 package dev.collab.message;
 
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -10,6 +13,9 @@ import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import javax.sql.DataSource;
 
 import dev.collab.support.Api;
 import dev.collab.support.IntegrationTest;
@@ -40,6 +46,9 @@ class MessageQueueTest {
 
     @Autowired
     JdbcClient jdbc;
+
+    @Autowired
+    DataSource dataSource;
 
     static void assertProblem(Api.Response response, int status, String code) {
         assertThat(response.status()).as(response.toString()).isEqualTo(status);
@@ -376,6 +385,39 @@ class MessageQueueTest {
         assertThat(messages.getFirst().get("data").get("messageId").asString()).isEqualTo(messageId.toString());
         assertThat(events(session, "run.started")).hasSize(1);
         assertThat(queueIds(session)).isEmpty();
+    }
+
+    /**
+     * The session row's locks agree (Sessions.lock, Runs.finish, ending, the approvals:
+     * {@code for no key update}): a keyed send holds "key share" on the row (its
+     * Idempotency-Key's foreign key) from its first statement; a decision that asked for
+     * the row {@code for update} (which "key share" blocks) would wait for every keyed
+     * send in flight to commit. Here a send has claimed its key (and waits, holding it):
+     * the decision is answered meanwhile.
+     */
+    @Test
+    void aDecisionDoesNotWaitForAKeyedSendThatHoldsOnlyItsKey() throws Exception {
+        UUID session = newSession("qlocks");
+        try (Connection sending = dataSource.getConnection(); ExecutorService pool = Executors.newFixedThreadPool(1)) {
+            sending.setAutoCommit(false);
+            update(sending, "insert into idempotency_keys (session_id, key, fingerprint, created_at) "
+                    + "values (?, 'holding', 'f', now())", session);
+            Future<Api.Response> decision = pool.submit(() -> api
+                .post("/api/sessions/" + session + "/approvals/" + UUID.randomUUID(), "{\"decision\":\"allow\"}"));
+            try {
+                assertProblem(decision.get(10, TimeUnit.SECONDS), 404, "not-found");
+            }
+            finally {
+                sending.rollback();
+            }
+        }
+    }
+
+    static void update(Connection connection, String sql, UUID session) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(sql)) {
+            statement.setObject(1, session);
+            statement.execute();
+        }
     }
 
 }
