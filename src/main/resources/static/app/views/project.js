@@ -264,8 +264,13 @@ function startLive(ctx, list, base) {
       if (!list.shown) showPage(ctx, list, page, false);
       firstShown();
     } catch (error) {
-      if (list.shown) firstShown();
-      else firstFailed(error);
+      if (list.shown) {
+        firstShown();
+      } else {
+        // The view fails as the GET did before there was a stream: no stream goes on behind it.
+        list.stopRefresh();
+        firstFailed(error);
+      }
     }
   };
   const waiting = setTimeout(fallback, FIRST_PAGE_WAIT);

@@ -423,6 +423,32 @@ class WorkingTogetherBrowserTest {
             .until(() -> "IDLE".equals(api.get("/api/sessions/" + session).json().get("state").asString()));
     }
 
+    /**
+     * The list's first page comes from the stream's snapshot (no GET list on open); when
+     * the stream cannot be had (blocked here, as a proxy might), the GET list shows it.
+     */
+    @Test
+    void withoutItsStreamTheListStillShowsItsFirstPage() {
+        String project = project("nostream", "queue");
+        UUID session = api.newSession(project);
+        Browser b = admin();
+        b.driver().executeCdpCommand("Network.enable", Map.of());
+        b.driver().executeCdpCommand("Network.setBlockedURLs", Map.of("urls", List.of("*/sessions/stream*")));
+        try {
+            b.go("/p/" + project);
+            row(b, session);
+            b.waitUntil(LIVE, d -> d.findElement(By.id("sessions-status")).getText().contains("Could not refresh"));
+            assertThat(b.driver().findElement(By.id("sessions")).getDomAttribute("data-live")).isNull();
+        }
+        finally {
+            b.driver().executeCdpCommand("Network.setBlockedURLs", Map.of("urls", List.of()));
+            b.driver().executeCdpCommand("Network.disable", Map.of());
+            b.go("/");
+            // The blocked stream's attempts, logged by the browser.
+            assertThat(b.consoleErrors()).allMatch(e -> e.contains("sessions/stream"));
+        }
+    }
+
     @Test
     void theBusyPolicyIsAProjectSetting() {
         String project = project("policy", "queue");
