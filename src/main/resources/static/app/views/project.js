@@ -12,6 +12,8 @@ import { follow } from '../stream.js';
 /** Sessions per page ("load more" fetches the next one). */
 export const PAGE = 20;
 const STATES = ['IDLE', 'RUNNING', 'ENDED'];
+/** How long the first page waits for the list stream's snapshot before asking the GET list. */
+const FIRST_PAGE_WAIT = 3000;
 
 export default async function project(ctx) {
   const key = ctx.params.key;
@@ -55,11 +57,10 @@ export default async function project(ctx) {
     h('div', { class: 'table-wrap' }, table), empty, h('p', { class: 'actions' }, more), status);
 
   const list = { key, name: info.name, tbody, canEnd, state, cursor: null, complete: false, rows: new Map(), status,
-    empty, more, stopRefresh: () => {} };
+    empty, more, shown: false, stopRefresh: () => {} };
   const query = (cursor) => base + '/sessions?limit=' + PAGE + (list.state ? '&state=' + list.state : '')
     + (cursor ? '&cursor=' + encodeURIComponent(cursor) : '');
 
-  showPage(ctx, list, await get(query(null), { signal: ctx.signal }), false);
   list.firstPage = () => query(null);
 
   filter.addEventListener('change', async () => {
@@ -96,7 +97,9 @@ export default async function project(ctx) {
       more.disabled = false;
     }
   });
-  startLive(ctx, list, base);
+  // The first page comes with the list stream's snapshot (no GET of its own); the GET list
+  // only when the stream does not deliver one soon (startLive says when).
+  await startLive(ctx, list, base);
 }
 
 /** Appends a page of sessions (or renders the first one); returns the first new row. */
@@ -115,7 +118,10 @@ function showPage(ctx, list, page, append) {
   list.cursor = page.nextCursor;
   list.complete = !page.nextCursor;
   list.more.hidden = !page.nextCursor;
-  if (!append) updateEmpty(list);
+  if (!append) {
+    list.shown = true;
+    updateEmpty(list);
+  }
   return firstNew;
 }
 
@@ -181,8 +187,9 @@ function updateRow(row, session, force = false) {
 /** The initials of a person (at most two letters), for the row's avatars. */
 export function initials(watcher) {
   const name = String(watcher.displayName || watcher.login || '?').trim();
-  const parts = name.split(/[\s._-]+/).filter(Boolean);
-  const letters = parts.length > 1 ? parts[0][0] + parts[parts.length - 1][0] : name.slice(0, 2);
+  // By code point, not UTF-16 unit: a name starting with an emoji keeps it whole.
+  const parts = name.split(/[\s._-]+/).filter(Boolean).map((part) => Array.from(part));
+  const letters = parts.length > 1 ? parts[0][0] + parts[parts.length - 1][0] : Array.from(name).slice(0, 2).join('');
   return letters.toUpperCase();
 }
 
@@ -194,7 +201,7 @@ export function hereWords(presence) {
   const first = watchers.length ? String(watchers[0].displayName || watchers[0].login) : 'Someone';
   if (count === 1) return first + ' is here';
   if (count === 2 && watchers.length >= 2) return first + ' and ' + String(watchers[1].displayName || watchers[1].login) + ' are here';
-  return first + ' and ' + (count - 1) + ' others are here';
+  return first + ' and ' + (count - 1) + (count === 2 ? ' other are here' : ' others are here');
 }
 
 /** Who is here: initials of up to 3 people, "+n" for the rest; the words for screen readers. */
@@ -238,6 +245,38 @@ function startLive(ctx, list, base) {
   let version = 0;
   const controller = new AbortController();
   const signal = AbortSignal.any([ctx.signal, controller.signal]);
+  // Resolved once the first page is shown: from the stream's snapshot, or from the GET list
+  // when the stream has none within FIRST_PAGE_WAIT (a proxy that buffers, an older server)
+  // or fails first. Rejected (the view's error) only when that GET fails too.
+  let firstShown;
+  let firstFailed;
+  const first = new Promise((resolve, reject) => {
+    firstShown = resolve;
+    firstFailed = reject;
+  });
+  let fallingBack = false;
+  const fallback = async () => {
+    clearTimeout(waiting);
+    if (list.shown || fallingBack) return;
+    fallingBack = true;
+    try {
+      const page = await get(list.firstPage(), { signal: ctx.signal });
+      if (!list.shown) showPage(ctx, list, page, false);
+      firstShown();
+    } catch (error) {
+      if (list.shown) {
+        firstShown();
+      } else {
+        // The view fails as the GET did before there was a stream: no stream goes on behind it.
+        list.stopRefresh();
+        firstFailed(error);
+      }
+    }
+  };
+  const waiting = setTimeout(fallback, FIRST_PAGE_WAIT);
+  // Left before it came: the view ends as an aborted GET would have ended it.
+  ctx.signal.addEventListener('abort', () => firstFailed(new DOMException('Left the view', 'AbortError')),
+    { once: true });
   const onVisible = async () => {
     if (document.visibilityState !== 'visible' || signal.aborted) return;
     try {
@@ -258,7 +297,14 @@ function startLive(ctx, list, base) {
     if (type === 'snapshot') {
       const asked = list.state;
       const page = asked ? await get(list.firstPage(), { signal: ctx.signal }) : data;
-      if (asked === list.state && Array.isArray(page.items)) merge(ctx, list, page);
+      if (asked === list.state && Array.isArray(page.items)) {
+        if (list.shown) merge(ctx, list, page);
+        else showPage(ctx, list, page, false);
+      }
+      if (list.shown) {
+        clearTimeout(waiting);
+        firstShown();
+      }
       list.tbody.closest('table').dataset.live = 'yes';
     } else if ((type === 'sessions' || type === 'presence') && Array.isArray(data.items)) {
       upsert(ctx, list, data.items);
@@ -281,12 +327,14 @@ function startLive(ctx, list, base) {
       }
       ctx.shell.setConnection(state === 'offline' ? 'offline' : 'reconnecting', state === 'connecting' ? 'Connecting…'
         : (state === 'offline' ? 'Offline — retrying' : 'Reconnecting') + (seconds ? ' in ' + seconds + ' s' : '…'));
+      if (state !== 'connecting') fallback();
       if (state !== 'connecting' && !list.status.dataset.poll) {
         say(list.status, 'Could not refresh the list: the connection to the server was lost. Retrying…', 'error');
         list.status.dataset.poll = 'yes';
       }
     },
     onEnd: async (reason) => {
+      if (!list.shown) await fallback();
       if (reason === 'unauthenticated') {
         get('/api/me').catch(() => {});
         return;
@@ -304,6 +352,8 @@ function startLive(ctx, list, base) {
     },
     signal });
   ctx.onLeave(list.stopRefresh);
+  ctx.onLeave(() => clearTimeout(waiting));
+  return first;
 }
 
 /** Changed sessions: known rows change in place, new ones appear, and the order is the server's. */

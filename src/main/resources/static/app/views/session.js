@@ -26,6 +26,15 @@ const MAX_FILL = 5000;
 const GONE = 'This session does not exist or you no longer have access.';
 /** Without input for this long, the tab tells the server its user is idle here. */
 const IDLE_AFTER = 2 * 60 * 1000;
+
+/**
+ * IDLE_AFTER, unless the page's <html data-idle-after="ms"> says otherwise: a browser test
+ * sets it (the next input starts the shorter wait) rather than waiting two minutes.
+ */
+function idleAfter() {
+  const ms = Number(document.documentElement.dataset.idleAfter);
+  return Number.isFinite(ms) && ms > 0 ? ms : IDLE_AFTER;
+}
 /** The read position is sent at most this often. */
 const READ_DEBOUNCE = 1000;
 
@@ -443,7 +452,7 @@ export default async function view(ctx) {
     clearTimeout(idleTimer);
     if (document.visibilityState !== 'visible') return;
     tellPresence('active');
-    idleTimer = setTimeout(() => tellPresence('idle'), IDLE_AFTER);
+    idleTimer = setTimeout(() => tellPresence('idle'), idleAfter());
   }
   const onVisibility = () => {
     if (document.visibilityState === 'visible') {
@@ -854,12 +863,14 @@ export default async function view(ctx) {
       shell.setConnection('live', 'Live');
       if (wasLive) {
         catchUp();
-        // What happened to the queue while away; a new connection starts active on the server.
+        // What happened to the queue while away.
         loadQueue();
-        if (presenceState === 'idle') {
-          presenceState = 'active';
-          tellPresence('idle');
-        }
+      }
+      // A new connection starts active on the server, and a tab opened in the background
+      // said 'idle' before its stream was there (the server marks open streams only): again.
+      if (presenceState === 'idle') {
+        presenceState = 'active';
+        tellPresence('idle');
       }
       outbox && outbox.retryPending();
       markRead();

@@ -6,11 +6,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
+import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.Select;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.test.context.TestPropertySource;
@@ -58,17 +61,40 @@ class WorkingTogetherBrowserTest {
         return browsers.loggedIn("admin", api.base(), Api.ADMIN_LOGIN, Api.ADMIN_PASSWORD);
     }
 
-    /** A new user with {@code role} in the project, logged in through the API. */
+    /**
+     * The second browser of the class (two tests log Ana in): off the last test's page
+     * first (no stream of it asking anything), logged out, its console forgotten.
+     */
+    Browser member() {
+        Browser b = browsers.get("member", api.base());
+        b.driver().get("about:blank");
+        b.driver().executeCdpCommand("Network.clearBrowserCookies", Map.of());
+        b.consoleErrors();
+        return b;
+    }
+
+    /** A user logged in through the API. */
     record User(String login, String password, Api api) {
     }
 
-    User user(String prefix, String project, String role) {
-        String login = prefix + "-" + Long.toString(System.nanoTime(), 36);
-        String password = "password-of-" + login;
-        api.createUser(login, password, false);
-        assertThat(api.put("/api/projects/" + project + "/members/" + login, "{\"role\":\"" + role + "\"}").status())
+    /**
+     * Ana, the other user of every test: created and logged in once for the class (a
+     * password hash and a login each: CI time), made a member of each test's project.
+     */
+    private static @Nullable User ana;
+
+    User ana(String project) {
+        User user = ana;
+        if (user == null) {
+            String login = "ana-" + Long.toString(System.nanoTime(), 36);
+            String password = "password-of-" + login;
+            api.createUser(login, password, false);
+            user = new User(login, password, api.as(login, password));
+            ana = user;
+        }
+        assertThat(api.put("/api/projects/" + project + "/members/" + user.login(), "{\"role\":\"member\"}").status())
             .isIn(200, 201);
-        return new User(login, password, api.as(login, password));
+        return user;
     }
 
     /** A personal access token of the user, for an SSE client of theirs. */
@@ -106,7 +132,7 @@ class WorkingTogetherBrowserTest {
     void theListIsLiveWithUnreadCountsAndWhoIsHere() {
         String project = project("live", "queue");
         UUID quiet = api.newSession(project);
-        User ana = user("ana", project, "member");
+        User ana = ana(project);
         Browser b = admin();
         b.go("/p/" + project);
         row(b, quiet);
@@ -161,7 +187,7 @@ class WorkingTogetherBrowserTest {
     void sendingWhileTheAgentWorksQueuesAndTheQueueCanBeCancelledAndReordered() {
         String project = project("queue", "queue");
         UUID session = api.newSession(project);
-        User ana = user("ana", project, "member");
+        User ana = ana(project);
         assertThat(api.sendMessage(session, "sleep 300", null).status()).isEqualTo(202);
         Browser b = admin();
         openSession(b, project, session);
@@ -221,11 +247,11 @@ class WorkingTogetherBrowserTest {
     void aMemberCancelsOnlyTheirOwnQueuedMessagesAndRejectModeStaysBusy() {
         String project = project("mine", "queue");
         UUID session = api.newSession(project);
-        User ana = user("ana", project, "member");
+        User ana = ana(project);
         assertThat(api.sendMessage(session, "sleep 300", null).status()).isEqualTo(202);
         assertThat(api.sendMessage(session, "the admin's", null).status()).isEqualTo(202);
         assertThat(ana.api().sendMessage(session, "ana's", null).status()).isEqualTo(202);
-        Browser b = browsers.withoutCookies("member", api.base()).login(ana.login(), ana.password());
+        Browser b = member().login(ana.login(), ana.password());
         openSession(b, project, session);
         b.waitUntil(LIVE, d -> d.findElements(By.cssSelector("#queue .queued-message")).size() == 2);
         List<WebElement> items = b.driver().findElements(By.cssSelector("#queue .queued-message"));
@@ -237,8 +263,7 @@ class WorkingTogetherBrowserTest {
         // Reject mode: a send while the agent works is refused as before.
         String strict = project("strict", "reject");
         UUID busy = api.newSession(strict);
-        assertThat(api.put("/api/projects/" + strict + "/members/" + ana.login(), "{\"role\":\"member\"}").status())
-            .isIn(200, 201);
+        ana(strict);
         assertThat(api.sendMessage(busy, "sleep 300", null).status()).isEqualTo(202);
         openSession(b, strict, busy);
         b.waitUntil(LIVE, d -> "running".equals(d.findElement(By.id("run-status")).getDomAttribute("data-state")));
@@ -256,46 +281,54 @@ class WorkingTogetherBrowserTest {
      * {@code window.Notification} (installed by CDP before the app's scripts) records
      * what the app shows, and permission is granted for real (CDP
      * Browser.grantPermissions). The same script makes the page's visibility
-     * controllable: a headless tab stays visible.
+     * controllable: a headless tab stays visible. The member's browser of the class is
+     * used (no Chromium of its own: CI time); the script and the permission go after.
+     * <p>
+     * Last, the two minutes without input that make a visible tab idle: the page's
+     * {@code data-idle-after} shortens them (the app reads it at each input) rather than
+     * the test waiting them out.
      */
     @Test
     void notificationsWhileTheTabIsHiddenForTheUsersRunsAndApprovalsTheyMayDecide() {
         String project = project("notify", "queue");
         UUID session = api.newSession(project);
-        User ana = user("ana", project, "member");
-        Browser b = Browser.open(api.base());
+        User ana = ana(project);
+        Browser b = member();
+        Object spyScript = null;
         try {
             b.driver()
                 .executeCdpCommand("Browser.grantPermissions",
                         Map.of("origin", api.base(), "permissions", List.of("notifications")));
-            b.driver()
-                .executeCdpCommand("Page.addScriptToEvaluateOnNewDocument", Map.of("source",
-                        """
-                                (() => {
-                                  const Real = window.Notification;
-                                  let hidden = false;
-                                  window.__notes = [];
-                                  window.__setHidden = (value) => {
-                                    hidden = value;
-                                    document.dispatchEvent(new Event('visibilitychange'));
-                                  };
-                                  Object.defineProperty(Document.prototype, 'visibilityState',
-                                    { configurable: true, get() { return hidden ? 'hidden' : 'visible'; } });
-                                  Object.defineProperty(Document.prototype, 'hidden', { configurable: true, get() { return hidden; } });
-                                  class Spy {
-                                    constructor(title, options) {
-                                      this.title = title;
-                                      this.options = options || {};
-                                      window.__notes.push({ title, body: this.options.body || '' });
-                                      window.__lastNote = this;
-                                    }
-                                    close() { this.closed = true; }
-                                    static get permission() { return Real.permission; }
-                                    static requestPermission() { return Real.requestPermission(); }
-                                  }
-                                  window.Notification = Spy;
-                                })();
-                                """));
+            spyScript = b.driver()
+                .executeCdpCommand("Page.addScriptToEvaluateOnNewDocument",
+                        Map.of("source",
+                                """
+                                        (() => {
+                                          const Real = window.Notification;
+                                          let hidden = false;
+                                          window.__notes = [];
+                                          window.__setHidden = (value) => {
+                                            hidden = value;
+                                            document.dispatchEvent(new Event('visibilitychange'));
+                                          };
+                                          Object.defineProperty(Document.prototype, 'visibilityState',
+                                            { configurable: true, get() { return hidden ? 'hidden' : 'visible'; } });
+                                          Object.defineProperty(Document.prototype, 'hidden', { configurable: true, get() { return hidden; } });
+                                          class Spy {
+                                            constructor(title, options) {
+                                              this.title = title;
+                                              this.options = options || {};
+                                              window.__notes.push({ title, body: this.options.body || '' });
+                                              window.__lastNote = this;
+                                            }
+                                            close() { this.closed = true; }
+                                            static get permission() { return Real.permission; }
+                                            static requestPermission() { return Real.requestPermission(); }
+                                          }
+                                          window.Notification = Spy;
+                                        })();
+                                        """))
+                .get("identifier");
             b.login(ana.login(), ana.password());
             openSession(b, project, session);
             WebElement toggle = b.await(By.id("notify-toggle"));
@@ -308,14 +341,7 @@ class WorkingTogetherBrowserTest {
 
             b.script("window.__setHidden(true)");
             // A hidden tab tells the others its user is idle there.
-            org.awaitility.Awaitility.await().atMost(LIVE).until(() -> {
-                for (var watcher : api.get("/api/sessions/" + session + "/presence").json().get("watchers")) {
-                    if (ana.login().equals(watcher.get("login").asString())) {
-                        return "idle".equals(watcher.get("state").asString());
-                    }
-                }
-                return false;
-            });
+            awaitPresence(session, ana, "idle");
             // Someone else's run: no notification. Then Ana's own run, and her failing
             // one.
             assertThat(api.sendMessage(session, "the admin's run", null).status()).isEqualTo(202);
@@ -350,29 +376,77 @@ class WorkingTogetherBrowserTest {
 
             // A visible tab shows the events themselves: no notification.
             b.script("window.__setHidden(false)");
-            org.awaitility.Awaitility.await().atMost(LIVE).until(() -> {
-                for (var watcher : api.get("/api/sessions/" + session + "/presence").json().get("watchers")) {
-                    if (ana.login().equals(watcher.get("login").asString())) {
-                        return "active".equals(watcher.get("state").asString());
-                    }
-                }
-                return false;
-            });
+            awaitPresence(session, ana, "active");
             assertThat(ana.api().sendMessage(session, "seen run", null).status()).isEqualTo(202);
             b.waitUntil(LIVE, d -> d.findElement(By.id("timeline")).getText().contains("you said: seen run"));
             awaitIdle(session);
             assertThat(((Number) b.script("return window.__notes.length")).intValue()).isEqualTo(3);
+
+            // No input for the idle delay (shortened from 2 minutes): idle for the others
+            // and in her own presence bar; her next key press makes her active again.
+            b.script("document.documentElement.dataset.idleAfter = '1000'");
+            new Actions(b.driver()).sendKeys(Keys.SHIFT).perform();
+            awaitPresence(session, ana, "idle");
+            b.waitUntil(LIVE, d -> !d
+                .findElements(By.cssSelector("#presence .watcher[data-login='" + ana.login() + "'][data-state='idle']"))
+                .isEmpty());
+            b.script("delete document.documentElement.dataset.idleAfter");
+            new Actions(b.driver()).sendKeys(Keys.SHIFT).perform();
+            awaitPresence(session, ana, "active");
             assertThat(b.consoleErrors()).isEmpty();
         }
         finally {
-            b.close();
+            if (spyScript != null) {
+                b.driver()
+                    .executeCdpCommand("Page.removeScriptToEvaluateOnNewDocument", Map.of("identifier", spyScript));
+            }
+            b.driver().executeCdpCommand("Browser.resetPermissions", Map.of());
+            b.script("localStorage.removeItem('collab.notify')");
         }
+    }
+
+    /** {@code user}'s state in the session's presence as others get it (GET presence). */
+    void awaitPresence(UUID session, User user, String state) {
+        org.awaitility.Awaitility.await().atMost(LIVE).until(() -> {
+            for (var watcher : api.get("/api/sessions/" + session + "/presence").json().get("watchers")) {
+                if (user.login().equals(watcher.get("login").asString())) {
+                    return state.equals(watcher.get("state").asString());
+                }
+            }
+            return false;
+        });
     }
 
     void awaitIdle(UUID session) {
         org.awaitility.Awaitility.await()
             .atMost(Duration.ofSeconds(30))
             .until(() -> "IDLE".equals(api.get("/api/sessions/" + session).json().get("state").asString()));
+    }
+
+    /**
+     * The list's first page comes from the stream's snapshot (no GET list on open); when
+     * the stream cannot be had (blocked here, as a proxy might), the GET list shows it.
+     */
+    @Test
+    void withoutItsStreamTheListStillShowsItsFirstPage() {
+        String project = project("nostream", "queue");
+        UUID session = api.newSession(project);
+        Browser b = admin();
+        b.driver().executeCdpCommand("Network.enable", Map.of());
+        b.driver().executeCdpCommand("Network.setBlockedURLs", Map.of("urls", List.of("*/sessions/stream*")));
+        try {
+            b.go("/p/" + project);
+            row(b, session);
+            b.waitUntil(LIVE, d -> d.findElement(By.id("sessions-status")).getText().contains("Could not refresh"));
+            assertThat(b.driver().findElement(By.id("sessions")).getDomAttribute("data-live")).isNull();
+        }
+        finally {
+            b.driver().executeCdpCommand("Network.setBlockedURLs", Map.of("urls", List.of()));
+            b.driver().executeCdpCommand("Network.disable", Map.of());
+            b.go("/");
+            // The blocked stream's attempts, logged by the browser.
+            assertThat(b.consoleErrors()).allMatch(e -> e.contains("sessions/stream"));
+        }
     }
 
     @Test
@@ -392,7 +466,7 @@ class WorkingTogetherBrowserTest {
     void theNewPartsAreAccessibleInLightAndDarkAndFitA360PixelWindow() {
         String project = project("screens", "queue");
         UUID session = api.newSession(project);
-        User ana = user("ana", project, "member");
+        User ana = ana(project);
         assertThat(api.sendMessage(session, "sleep 300", null).status()).isEqualTo(202);
         assertThat(ana.api().sendMessage(session, "waiting in the queue", null).status()).isEqualTo(202);
         UUID other = api.newSession(project);
