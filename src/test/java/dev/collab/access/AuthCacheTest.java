@@ -234,11 +234,6 @@ class AuthCacheTest {
     }
 
     /**
-     * Database round trips per bearer {@code GET /api/projects/{key}/sessions} of a
-     * project with sessions (an empty page looks the project up too), after one request
-     * that warms whatever is cached.
-     */
-    /**
      * What a session list costs without its caller's look-ups: the page, then one query
      * per module that adds fields to the sessions' JSON for the page (issue 16:
      * {@code queueLength}, {@code presence}, the caller's {@code unread} and
@@ -246,6 +241,11 @@ class AuthCacheTest {
      */
     static final int LIST_ROUND_TRIPS = 4;
 
+    /**
+     * Database round trips per bearer {@code GET /api/projects/{key}/sessions} of a
+     * project with sessions (an empty page looks the project up too), after one request
+     * that warms whatever is cached.
+     */
     static double roundTripsPerSessionList(Api admin, String project, Api token) {
         admin.newSession(project);
         assertThat(token.get("/api/projects/" + project + "/sessions").status()).isEqualTo(200);
