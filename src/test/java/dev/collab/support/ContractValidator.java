@@ -94,23 +94,31 @@ public final class ContractValidator {
         if (known != null) {
             return known;
         }
-        String problem;
-        try {
-            HttpResponse<String> response = CLIENT.send(HttpRequest.newBuilder(URI.create(base + "/v3/api-docs"))
-                .timeout(Duration.ofSeconds(30))
-                .GET()
-                .build(), HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() == 200) {
-                return BY_SERVER.computeIfAbsent(base, ignored -> new ContractValidator(response.body()));
+        String problem = "not fetched";
+        // Up to three tries when the transfer itself fails: the document is ~280 KB, and on
+        // a loaded machine a test JVM that does not read it for the test server's 3 s idle
+        // timeout gets it cut off (seen: "fixed content-length: 282948, bytes received:
+        // 32768"). An answer, whatever its status, is never retried.
+        for (int attempt = 1; attempt <= 3; attempt++) {
+            try {
+                HttpResponse<String> response = CLIENT.send(HttpRequest.newBuilder(URI.create(base + "/v3/api-docs"))
+                    .timeout(Duration.ofSeconds(30))
+                    .GET()
+                    .build(), HttpResponse.BodyHandlers.ofString());
+                if (response.statusCode() == 200) {
+                    return BY_SERVER.computeIfAbsent(base, ignored -> new ContractValidator(response.body()));
+                }
+                problem = "it answered " + response.statusCode() + " " + abbreviate(response.body(), 300);
+                break;
             }
-            problem = "it answered " + response.statusCode() + " " + abbreviate(response.body(), 300);
-        }
-        catch (IOException e) {
-            problem = "it failed: " + e;
-        }
-        catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            problem = "interrupted";
+            catch (IOException e) {
+                problem = "it failed: " + e;
+            }
+            catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                problem = "interrupted";
+                break;
+            }
         }
         throw new AssertionError("Cannot hold this exchange to the contract: GET " + base + "/v3/api-docs: " + problem
                 + ". A test that talks to a server without its document on purpose uses Api.withoutContract(base).");
