@@ -428,8 +428,8 @@ class Approvals implements ApprovalGate {
      * for the "key share" that rows referencing the session hold (a keyed send's
      * Idempotency-Key from its first statement), so a decision would wait for every send
      * in flight to commit, even one that is itself waiting for a run's end. (The two
-     * modes cannot deadlock here, since a decision takes this lock first; they only
-     * queue needlessly.)
+     * modes cannot deadlock here, since a decision takes this lock first; they only queue
+     * needlessly.)
      */
     private void lockSession(UUID sessionId) {
         jdbc.sql("select 1 from sessions where id = :id for no key update")

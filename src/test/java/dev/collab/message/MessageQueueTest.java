@@ -388,6 +388,42 @@ class MessageQueueTest {
     }
 
     /**
+     * A send to an IDLE session that still has a message waiting (left by an instance
+     * that was stopping; made here with SQL) does not overtake it: the waiting one starts
+     * first and the send is queued behind it.
+     */
+    @Test
+    void aSendToAnIdleSessionWithAMessageWaitingQueuesBehindIt() {
+        UUID session = newSession("qovertake");
+        UUID author = jdbc.sql("select id from users where login = :login")
+            .param("login", Api.ADMIN_LOGIN)
+            .query(UUID.class)
+            .single();
+        UUID waiting = UUID.randomUUID();
+        jdbc.sql("""
+                insert into queued_messages (id, session_id, text, author_id, author_login, queued_at, order_key)
+                values (:id, :session, 'sleep 60', :author, :login, now(), nextval('queued_messages_order_seq'))
+                """)
+            .param("id", waiting)
+            .param("session", session)
+            .param("author", author)
+            .param("login", Api.ADMIN_LOGIN)
+            .update();
+        Api.Response sent = send(api, session, "after it");
+        assertThat(sent.status()).as(sent.toString()).isEqualTo(202);
+        assertThat(sent.json().get("queued").asBoolean()).as(sent.toString()).isTrue();
+        assertThat(sent.json().get("position").asInt()).isEqualTo(1);
+        List<JsonNode> messages = events(session, "message");
+        assertThat(messages).extracting(e -> e.get("data").get("messageId").asString())
+            .containsExactly(waiting.toString());
+        assertThat(queueIds(session)).containsExactly(sent.json().get("messageId").asString());
+        api.interrupt(session);
+        awaitRuns(session, 2);
+        assertThat(events(session, "message")).extracting(e -> e.get("data").get("messageId").asString())
+            .containsExactly(waiting.toString(), sent.json().get("messageId").asString());
+    }
+
+    /**
      * The session row's locks agree (Sessions.lock, Runs.finish, ending, the approvals:
      * {@code for no key update}): a keyed send holds "key share" on the row (its
      * Idempotency-Key's foreign key) from its first statement; a decision that asked for
