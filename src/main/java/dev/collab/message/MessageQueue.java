@@ -230,12 +230,16 @@ class MessageQueue implements WaitingMessages, SessionEnding, SessionDetails {
 
     @Override
     public void runEnded(UUID sessionId) {
-        startNext(sessionId);
+        Optional<Session> session = sessions.find(sessionId);
+        if (session.isPresent() && session.get().state() == SessionState.IDLE) {
+            startNext(sessionId);
+        }
+        // Else ended (its queue is cancelled), or a run is in progress already.
     }
 
     /**
-     * Starts the session's next waiting message if the session is IDLE and has one; the
-     * caller holds the session's row lock.
+     * Starts the session's next waiting message, if it has one; the caller holds the
+     * session's row lock and saw it IDLE.
      * @return whether one started (the session is RUNNING now)
      */
     boolean startNext(UUID sessionId) {
@@ -244,11 +248,6 @@ class MessageQueue implements WaitingMessages, SessionEnding, SessionDetails {
             // instance-shutdown, and the next one after it, and so on. The others' lease
             // check starts it ({@link #startStranded}).
             return false;
-        }
-        Optional<Session> session = sessions.find(sessionId);
-        if (session.isEmpty() || session.get().state() != SessionState.IDLE) {
-            return false; // ended (its queue is cancelled), or a run is in progress
-                          // already
         }
         List<Next> next = jdbc.sql("""
                 select id, text, author_login from queued_messages

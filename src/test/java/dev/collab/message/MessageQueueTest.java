@@ -22,6 +22,7 @@ import dev.collab.support.IntegrationTest;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.test.context.TestPropertySource;
 import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -32,9 +33,11 @@ import static org.awaitility.Awaitility.await;
  * (src/test/resources/test-agent.sh): a send to a busy session of a {@code queue} project
  * waits, its run starts when the one in progress ends, in acceptance order; cancel, move
  * to the front, idempotent retries, the session's end, the bound. The same context as
- * RunTest (no properties of its own).
+ * ApprovalTest: a busy run ({@code sleep 60}) must stay in progress until the test ends
+ * it, also on a loaded machine, which the tests' default timeout (4 s) did not let it.
  */
 @IntegrationTest
+@TestPropertySource(properties = "collab.runner.timeout=5m")
 class MessageQueueTest {
 
     static final Duration WAIT = Duration.ofSeconds(30);
