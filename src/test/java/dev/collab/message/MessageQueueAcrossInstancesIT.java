@@ -93,7 +93,10 @@ class MessageQueueAcrossInstancesIT {
             UUID session = here.newSession(here.newProject("qacross"));
             // The first run is the doomed instance's; every next one starts where the one
             // before ended, so the queue runs there until it dies.
-            Api.Response first = there.sendMessage(session, "sleep 3", null);
+            // Busy until all the sends are in (interrupted then): a fixed sleep ended
+            // before
+            // the last of them on a loaded machine.
+            Api.Response first = there.sendMessage(session, "sleep 120", null);
             assertThat(first.status()).as(first.toString()).isEqualTo(202);
             await().atMost(WAIT)
                 .until(() -> events(here, session).stream().anyMatch(e -> e.get("type").asString().equals("output")));
@@ -115,6 +118,8 @@ class MessageQueueAcrossInstancesIT {
                 }
             }
             assertThat(textById).as("one message per send").hasSize(SENDS);
+            Api.Response interrupted = here.interrupt(session);
+            assertThat(interrupted.status()).as(interrupted.toString()).isEqualTo(202);
 
             // Mid-queue: a few of the queued runs have started on the doomed instance.
             await().atMost(WAIT).until(() -> ofType(events(here, session), "run.started").size() >= 5);
@@ -169,6 +174,7 @@ class MessageQueueAcrossInstancesIT {
             List<String> statuses = ofType(events, "run.finished").stream()
                 .map(e -> e.get("data").get("status").asString())
                 .toList();
+            assertThat(statuses.getFirst()).isEqualTo("interrupted");
             assertThat(statuses).filteredOn("lost"::equals).hasSize(1);
             assertThat(statuses.subList(1, statuses.size())).filteredOn(s -> !s.equals("lost"))
                 .allMatch("succeeded"::equals);
