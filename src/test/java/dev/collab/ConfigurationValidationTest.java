@@ -50,7 +50,7 @@ class ConfigurationValidationTest {
                     collab.runner.lease=999ms                      | collab.runner.lease              | must be longer than or equal to 1 second
                     collab.runner.approval-timeout=999ms           | collab.runner.approvalTimeout    | must be longer than or equal to 1 second
                     collab.messages.max-queued=0                   | collab.messages.maxQueued        | must be greater than or equal to 1
-                    collab.messages.max-queued=10001               | collab.messages.maxQueued        | must be less than or equal to 10000
+                    collab.messages.max-queued=201                 | collab.messages.maxQueued        | must be less than or equal to 200
                     collab.runner.output-max-chars=255             | collab.runner.outputMaxChars     | must be greater than or equal to 256
                     collab.runner.output-max-pending-chars=16383   | collab.runner.outputMaxPendingCharsAtLeastOutputMaxChars | collab.runner.output-max-pending-chars must be at least collab.runner.output-max-chars
                     collab.runner.protocol=claude                  | collab.runner.protocol           | is not a protocol: use text, claude-code or opencode

@@ -10,9 +10,10 @@ import org.springframework.validation.annotation.Validated;
  * Sends' settings ({@code collab.messages.*}, docs/configuration.md).
  *
  * @param maxQueued how many messages may wait in one session's queue (projects whose busy
- * policy is queue); a send past it is 409 queue-full (1 to 10,000)
+ * policy is queue); a send past it is 409 queue-full (1 to 200: each may hold 100,000
+ * characters, and the queue's GET answers all of them at once)
  */
 @Validated
 @ConfigurationProperties("collab.messages")
-record MessageProperties(@Min(1) @Max(10_000) @DefaultValue("50") int maxQueued) {
+record MessageProperties(@Min(1) @Max(200) @DefaultValue("50") int maxQueued) {
 }

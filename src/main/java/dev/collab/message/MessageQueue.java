@@ -230,15 +230,24 @@ class MessageQueue implements WaitingMessages, SessionEnding, SessionDetails {
 
     @Override
     public void runEnded(UUID sessionId) {
+        Optional<Session> session = sessions.find(sessionId);
+        if (session.isPresent() && session.get().state() == SessionState.IDLE) {
+            startNext(sessionId);
+        }
+        // Else ended (its queue is cancelled), or a run is in progress already.
+    }
+
+    /**
+     * Starts the session's next waiting message, if it has one; the caller holds the
+     * session's row lock and saw it IDLE.
+     * @return whether one started (the session is RUNNING now)
+     */
+    boolean startNext(UUID sessionId) {
         if (!runner.isRunning()) {
             // This instance is stopping: a run started here would end at once as
             // instance-shutdown, and the next one after it, and so on. The others' lease
             // check starts it ({@link #startStranded}).
-            return;
-        }
-        Optional<Session> session = sessions.find(sessionId);
-        if (session.isEmpty() || session.get().state() != SessionState.IDLE) {
-            return; // ended (its queue is cancelled), or a run is in progress already
+            return false;
         }
         List<Next> next = jdbc.sql("""
                 select id, text, author_login from queued_messages
@@ -250,18 +259,19 @@ class MessageQueue implements WaitingMessages, SessionEnding, SessionDetails {
                     rs.getString("author_login")))
             .list();
         if (next.isEmpty()) {
-            return;
+            return false;
         }
-        start(sessionId, next.getFirst());
+        return start(sessionId, next.getFirst());
     }
 
     private record Next(UUID messageId, String text, String author) {
     }
 
-    private void start(UUID sessionId, Next next) {
+    private boolean start(UUID sessionId, Next next) {
         UUID runId = UUID.randomUUID();
         if (!(sessions.startRun(sessionId, runId) instanceof Sessions.RunClaim.Claimed)) {
-            return; // cannot happen under the row lock; the lease check would try again
+            return false; // cannot happen under the row lock; the lease check would try
+                          // again
         }
         jdbc.sql("update queued_messages set state = 'STARTED', finished_at = :now where id = :id")
             .param("now", now())
@@ -282,6 +292,7 @@ class MessageQueue implements WaitingMessages, SessionEnding, SessionDetails {
                 runner.launch(runId, sessionId, text);
             }
         });
+        return true;
     }
 
     @Override
@@ -293,16 +304,24 @@ class MessageQueue implements WaitingMessages, SessionEnding, SessionDetails {
                 """).query((rs, row) -> rs.getObject(1, UUID.class)).list();
         int started = 0;
         for (UUID sessionId : stranded) {
-            Boolean one = transactions.execute(status -> {
-                Optional<Session> locked = sessions.lock(sessionId);
-                if (locked.isEmpty() || locked.get().state() != SessionState.IDLE) {
-                    return false;
-                }
-                log.warn("Session {} was idle with messages waiting (its last run ended on an instance that "
-                        + "was stopping?); starting the next", sessionId);
-                runEnded(sessionId);
-                return true;
-            });
+            Boolean one;
+            try {
+                one = transactions.execute(status -> {
+                    Optional<Session> locked = sessions.lock(sessionId);
+                    if (locked.isEmpty() || locked.get().state() != SessionState.IDLE) {
+                        return false;
+                    }
+                    log.warn("Session {} was idle with messages waiting (its last run ended on an instance that "
+                            + "was stopping?); starting the next", sessionId);
+                    return startNext(sessionId);
+                });
+            }
+            catch (RuntimeException e) {
+                // One session's failure must not leave the others waiting for the next
+                // tick.
+                log.warn("Could not start the next queued message of session {}: {}", sessionId, e.toString());
+                continue;
+            }
             if (Boolean.TRUE.equals(one)) {
                 started++;
             }

@@ -25,6 +25,7 @@ import dev.collab.session.Session;
 import dev.collab.session.SessionBusyException;
 import dev.collab.session.SessionEndedException;
 import dev.collab.session.SessionNotFoundException;
+import dev.collab.session.SessionState;
 import dev.collab.session.Sessions;
 import org.jspecify.annotations.Nullable;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -117,12 +118,20 @@ class Sends {
         // either ended before (IDLE: this send starts its run) or waits for this commit
         // (and then starts what this send queued).
         Session session = sessions.lock(sessionId).orElseThrow(() -> new SessionNotFoundException(sessionId));
-        switch (session.state()) {
+        SessionState state = session.state();
+        // Messages waiting in an IDLE session (their run ended on an instance that was
+        // stopping; the lease check would start them within a tick) were accepted before
+        // this one: the next of them starts now, and this send meets a busy session.
+        if (state == SessionState.IDLE && queue.startNext(sessionId)) {
+            state = SessionState.RUNNING;
+        }
+        switch (state) {
             case ENDED ->
                 throw new SessionEndedException(sessionId, "Session " + sessionId + " has ended; start a new session.");
             case RUNNING -> {
                 if (!projects.find(session.project()).map(Project::queuesWhileBusy).orElse(false)) {
-                    throw new SessionBusyException(sessionId, session.currentRunId());
+                    throw new SessionBusyException(sessionId, state == session.state() ? session.currentRunId()
+                            : sessions.find(sessionId).map(Session::currentRunId).orElse(null));
                 }
                 return queued(sessionId, idempotencyKey, messageId, message.text(), caller);
             }

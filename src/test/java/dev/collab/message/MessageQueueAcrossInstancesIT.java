@@ -1,6 +1,7 @@
 package dev.collab.message;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -92,7 +93,10 @@ class MessageQueueAcrossInstancesIT {
             UUID session = here.newSession(here.newProject("qacross"));
             // The first run is the doomed instance's; every next one starts where the one
             // before ended, so the queue runs there until it dies.
-            Api.Response first = there.sendMessage(session, "sleep 3", null);
+            // Busy until all the sends are in (interrupted then): a fixed sleep ended
+            // before
+            // the last of them on a loaded machine.
+            Api.Response first = there.sendMessage(session, "sleep 120", null);
             assertThat(first.status()).as(first.toString()).isEqualTo(202);
             await().atMost(WAIT)
                 .until(() -> events(here, session).stream().anyMatch(e -> e.get("type").asString().equals("output")));
@@ -114,6 +118,8 @@ class MessageQueueAcrossInstancesIT {
                 }
             }
             assertThat(textById).as("one message per send").hasSize(SENDS);
+            Api.Response interrupted = here.interrupt(session);
+            assertThat(interrupted.status()).as(interrupted.toString()).isEqualTo(202);
 
             // Mid-queue: a few of the queued runs have started on the doomed instance.
             await().atMost(WAIT).until(() -> ofType(events(here, session), "run.started").size() >= 5);
@@ -168,11 +174,58 @@ class MessageQueueAcrossInstancesIT {
             List<String> statuses = ofType(events, "run.finished").stream()
                 .map(e -> e.get("data").get("status").asString())
                 .toList();
+            assertThat(statuses.getFirst()).isEqualTo("interrupted");
             assertThat(statuses).filteredOn("lost"::equals).hasSize(1);
             assertThat(statuses.subList(1, statuses.size())).filteredOn(s -> !s.equals("lost"))
                 .allMatch("succeeded"::equals);
             assertThat(here.get("/api/sessions/" + session + "/queue").json().get("items")).isEmpty();
         }
+    }
+
+    /**
+     * An instance that stops (SIGTERM) while its run has messages queued behind it starts
+     * none of them itself (they would end at once as instance-shutdown): the run in
+     * progress ends as interrupted, and the other instance's lease check starts the next
+     * within a tick (a third of the lease), not a lease later.
+     */
+    @Test
+    void anInstanceThatStopsLeavesTheQueueToTheOtherWithinATick() throws Exception {
+        Api here = new Api(port);
+        UUID session = here.newSession(here.newProject("qstop"));
+        List<String> queued = new ArrayList<>();
+        try (ServerProcess stopping = ServerProcess.start(TempDirectories.create("queue-stopping-"), teamArgs())
+            .awaitReady()) {
+            Api.Response first = stopping.api().sendMessage(session, "sleep 60", null);
+            assertThat(first.status()).as(first.toString()).isEqualTo(202);
+            await().atMost(WAIT)
+                .until(() -> events(here, session).stream().anyMatch(e -> e.get("type").asString().equals("output")));
+            for (int i = 0; i < 2; i++) {
+                Api.Response sent = here.sendMessage(session, "sleep 0.2 s" + i, null);
+                assertThat(sent.json().get("queued").asBoolean()).as(sent.toString()).isTrue();
+                queued.add(sent.json().get("messageId").asString());
+            }
+            stopping.terminate(WAIT);
+        }
+        await().atMost(WAIT)
+            .until(() -> ofType(events(here, session), "run.finished").size() == 3
+                    && here.get("/api/sessions/" + session).json().get("state").asString().equals("IDLE"));
+        List<JsonNode> events = events(here, session);
+        List<JsonNode> finished = ofType(events, "run.finished");
+        assertThat(finished.getFirst().get("data").get("status").asString()).isEqualTo("interrupted");
+        assertThat(ofType(events, "message")).extracting(e -> e.get("data").get("messageId").asString())
+            .containsExactly(first(events), queued.get(0), queued.get(1));
+        assertThat(ofType(events, "run.finished").subList(1, 3)).extracting(e -> e.get("data").get("status").asString())
+            .containsOnly("succeeded");
+        // Started by the other instance's lease check (every 2 s / 3), well before a
+        // lease (2 s) would have passed.
+        Instant stopped = Instant.parse(finished.getFirst().get("at").asString());
+        Instant next = Instant.parse(ofType(events, "run.started").get(1).get("at").asString());
+        assertThat(Duration.between(stopped, next)).as("the wait of the next queued message")
+            .isLessThan(Duration.ofSeconds(2));
+    }
+
+    static String first(List<JsonNode> events) {
+        return ofType(events, "message").getFirst().get("data").get("messageId").asString();
     }
 
 }

@@ -22,6 +22,7 @@ import dev.collab.support.IntegrationTest;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.test.context.TestPropertySource;
 import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -32,9 +33,11 @@ import static org.awaitility.Awaitility.await;
  * (src/test/resources/test-agent.sh): a send to a busy session of a {@code queue} project
  * waits, its run starts when the one in progress ends, in acceptance order; cancel, move
  * to the front, idempotent retries, the session's end, the bound. The same context as
- * RunTest (no properties of its own).
+ * ApprovalTest: a busy run ({@code sleep 60}) must stay in progress until the test ends
+ * it, also on a loaded machine, which the tests' default timeout (4 s) did not let it.
  */
 @IntegrationTest
+@TestPropertySource(properties = "collab.runner.timeout=5m")
 class MessageQueueTest {
 
     static final Duration WAIT = Duration.ofSeconds(30);
@@ -385,6 +388,42 @@ class MessageQueueTest {
         assertThat(messages.getFirst().get("data").get("messageId").asString()).isEqualTo(messageId.toString());
         assertThat(events(session, "run.started")).hasSize(1);
         assertThat(queueIds(session)).isEmpty();
+    }
+
+    /**
+     * A send to an IDLE session that still has a message waiting (left by an instance
+     * that was stopping; made here with SQL) does not overtake it: the waiting one starts
+     * first and the send is queued behind it.
+     */
+    @Test
+    void aSendToAnIdleSessionWithAMessageWaitingQueuesBehindIt() {
+        UUID session = newSession("qovertake");
+        UUID author = jdbc.sql("select id from users where login = :login")
+            .param("login", Api.ADMIN_LOGIN)
+            .query(UUID.class)
+            .single();
+        UUID waiting = UUID.randomUUID();
+        jdbc.sql("""
+                insert into queued_messages (id, session_id, text, author_id, author_login, queued_at, order_key)
+                values (:id, :session, 'sleep 60', :author, :login, now(), nextval('queued_messages_order_seq'))
+                """)
+            .param("id", waiting)
+            .param("session", session)
+            .param("author", author)
+            .param("login", Api.ADMIN_LOGIN)
+            .update();
+        Api.Response sent = send(api, session, "after it");
+        assertThat(sent.status()).as(sent.toString()).isEqualTo(202);
+        assertThat(sent.json().get("queued").asBoolean()).as(sent.toString()).isTrue();
+        assertThat(sent.json().get("position").asInt()).isEqualTo(1);
+        List<JsonNode> messages = events(session, "message");
+        assertThat(messages).extracting(e -> e.get("data").get("messageId").asString())
+            .containsExactly(waiting.toString());
+        assertThat(queueIds(session)).containsExactly(sent.json().get("messageId").asString());
+        api.interrupt(session);
+        awaitRuns(session, 2);
+        assertThat(events(session, "message")).extracting(e -> e.get("data").get("messageId").asString())
+            .containsExactly(waiting.toString(), sent.json().get("messageId").asString());
     }
 
     /**
