@@ -103,6 +103,14 @@ class Presence implements StreamWatchers, SmartLifecycle {
     private final Map<UUID, Long> lastPush = new ConcurrentHashMap<>();
 
     /**
+     * Changes written but not announced (the NOTIFY failed: the database went away after
+     * the write): announced with the next batch, so that no instance keeps showing
+     * someone who left (nor misses someone who came, or went idle) until the session's
+     * next change.
+     */
+    private final Set<String> unannounced = ConcurrentHashMap.newKeySet();
+
+    /**
      * What was last sent to this instance's streams of each watched session: a stream
      * that opens gets it at once ({@link #greeting}), not at the next push. Kept and
      * dropped with {@link #lastPush}.
@@ -194,6 +202,9 @@ class Presence implements StreamWatchers, SmartLifecycle {
         List<StreamWatch> closes = drain(closed);
         List<Opened> opens = drain(opened);
         if (closes.isEmpty() && opens.isEmpty()) {
+            if (!unannounced.isEmpty()) {
+                announce(Set.of());
+            }
             return;
         }
         Set<String> touched = new LinkedHashSet<>();
@@ -315,8 +326,29 @@ class Presence implements StreamWatchers, SmartLifecycle {
         return sessionId + ":" + project;
     }
 
-    /** One NOTIFY naming the sessions (more when they do not fit in one). */
-    private void announce(Set<String> entries) {
+    /**
+     * One NOTIFY naming the sessions (more when they do not fit in one), with those not
+     * announced before; when it fails they wait for the next batch (never thrown: what it
+     * announces is written already).
+     */
+    private void announce(Set<String> changed) {
+        Set<String> entries = new LinkedHashSet<>(changed);
+        for (String entry : List.copyOf(unannounced)) {
+            if (unannounced.remove(entry)) {
+                entries.add(entry);
+            }
+        }
+        try {
+            send(entries);
+        }
+        catch (RuntimeException e) {
+            // Sent again whole: a notification heard twice only reads presence again.
+            unannounced.addAll(entries);
+            log.debug("Could not announce presence changes ({} sessions): {}", entries.size(), e.toString());
+        }
+    }
+
+    private void send(Set<String> entries) {
         StringBuilder payload = new StringBuilder();
         for (String entry : entries) {
             if (payload.length() + entry.length() + 1 > MAX_PAYLOAD) {
