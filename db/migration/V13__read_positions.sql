@@ -21,7 +21,9 @@ create table read_positions (
     session_id uuid not null references sessions (id) on delete cascade,
     -- Never moves backwards (greatest of what was sent).
     seq bigint not null check (seq >= 0),
-    -- The notable events with seq <= this.seq.
+    -- sessions.notable_count when the position moved, less the notable events after seq
+    -- then: unread = sessions.notable_count - notable_at_read, the notable events after seq
+    -- (right even if notable_count missed events, e.g. appended by an older version).
     notable_at_read bigint not null,
     updated_at timestamptz not null,
     primary key (user_id, session_id)

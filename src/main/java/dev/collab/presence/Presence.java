@@ -26,6 +26,7 @@ import dev.collab.session.SessionPresence;
 import dev.collab.stream.SessionStreams;
 import dev.collab.stream.StreamWatch;
 import dev.collab.stream.StreamWatchers;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.ApplicationEventPublisher;
@@ -101,6 +102,21 @@ class Presence implements StreamWatchers, SmartLifecycle {
 
     private final Map<UUID, Long> lastPush = new ConcurrentHashMap<>();
 
+    /**
+     * Changes written but not announced (the NOTIFY failed: the database went away after
+     * the write): announced with the next batch, so that no instance keeps showing
+     * someone who left (nor misses someone who came, or went idle) until the session's
+     * next change.
+     */
+    private final Set<String> unannounced = ConcurrentHashMap.newKeySet();
+
+    /**
+     * What was last sent to this instance's streams of each watched session: a stream
+     * that opens gets it at once ({@link #greeting}), not at the next push. Kept and
+     * dropped with {@link #lastPush}.
+     */
+    private final Map<UUID, PresenceView> lastSent = new ConcurrentHashMap<>();
+
     private volatile ScheduledThreadPoolExecutor worker = newWorker();
 
     private volatile boolean running;
@@ -123,9 +139,48 @@ class Presence implements StreamWatchers, SmartLifecycle {
 
     // StreamWatchers: on the streams' threads, only queued.
 
+    /**
+     * What this instance last sent the session's streams, with the newcomer in it (their
+     * new stream is active; someone new is the newest): no database read on the stream's
+     * thread. Sent before the open is queued, so the push that follows the open's batch
+     * (read after its row is written) comes later and replaces it. When the list sent was
+     * cut at {@link #STREAM_WATCHERS} and does not name them, whether they were already
+     * counted is unknown: sent as it was, that push corrects it.
+     */
+    @Override
+    public StreamWatchers.@Nullable Message greeting(StreamWatch watch) {
+        PresenceView last = lastSent.get(watch.sessionId());
+        if (last == null) {
+            return null; // nothing sent here lately: the push after the batch comes at
+                         // once
+        }
+        return new StreamWatchers.Message("presence", json.writeValueAsString(withNewcomer(last, watch)));
+    }
+
+    static PresenceView withNewcomer(PresenceView last, StreamWatch watch) {
+        List<SessionPresence.Watcher> watchers = new ArrayList<>(last.watchers());
+        for (int i = 0; i < watchers.size(); i++) {
+            SessionPresence.Watcher known = watchers.get(i);
+            if (known.login().equals(watch.user().login())) {
+                watchers.set(i,
+                        new SessionPresence.Watcher(known.login(), known.displayName(), known.since(), "active"));
+                return new PresenceView(last.sessionId(), last.count(), watchers);
+            }
+        }
+        if (last.count() > watchers.size()) {
+            return last;
+        }
+        watchers.addFirst(
+                new SessionPresence.Watcher(watch.user().login(), watch.user().displayName(), watch.since(), "active"));
+        if (watchers.size() > STREAM_WATCHERS) {
+            watchers.removeLast();
+        }
+        return new PresenceView(last.sessionId(), last.count() + 1, watchers);
+    }
+
     @Override
     public void opened(StreamWatch watch) {
-        Opened open = new Opened(watch, clock.instant());
+        Opened open = new Opened(watch, watch.since());
         local.put(watch.connectionId(), open);
         opened.add(open);
     }
@@ -147,6 +202,9 @@ class Presence implements StreamWatchers, SmartLifecycle {
         List<StreamWatch> closes = drain(closed);
         List<Opened> opens = drain(opened);
         if (closes.isEmpty() && opens.isEmpty()) {
+            if (!unannounced.isEmpty()) {
+                announce(Set.of());
+            }
             return;
         }
         Set<String> touched = new LinkedHashSet<>();
@@ -231,6 +289,10 @@ class Presence implements StreamWatchers, SmartLifecycle {
      * deleted (their instance died) and announced.
      */
     void heartbeat() {
+        // What was sent to sessions no longer watched here (their last close's
+        // notification missed): dropped, not kept nor greeted with later.
+        lastSent.keySet().removeIf(id -> !streams.watched(id));
+        lastPush.keySet().removeIf(id -> !streams.watched(id));
         try {
             // Liveness on the database's clock, the one clock all instances share (theirs
             // may drift apart); the injected Clock dates what users see (since).
@@ -264,8 +326,29 @@ class Presence implements StreamWatchers, SmartLifecycle {
         return sessionId + ":" + project;
     }
 
-    /** One NOTIFY naming the sessions (more when they do not fit in one). */
-    private void announce(Set<String> entries) {
+    /**
+     * One NOTIFY naming the sessions (more when they do not fit in one), with those not
+     * announced before; when it fails they wait for the next batch (never thrown: what it
+     * announces is written already).
+     */
+    private void announce(Set<String> changed) {
+        Set<String> entries = new LinkedHashSet<>(changed);
+        for (String entry : List.copyOf(unannounced)) {
+            if (unannounced.remove(entry)) {
+                entries.add(entry);
+            }
+        }
+        try {
+            send(entries);
+        }
+        catch (RuntimeException e) {
+            // Sent again whole: a notification heard twice only reads presence again.
+            unannounced.addAll(entries);
+            log.debug("Could not announce presence changes ({} sessions): {}", entries.size(), e.toString());
+        }
+    }
+
+    private void send(Set<String> entries) {
         StringBuilder payload = new StringBuilder();
         for (String entry : entries) {
             if (payload.length() + entry.length() + 1 > MAX_PAYLOAD) {
@@ -317,7 +400,7 @@ class Presence implements StreamWatchers, SmartLifecycle {
      */
     void changed(UUID sessionId) {
         if (!streams.watched(sessionId)) {
-            lastPush.remove(sessionId);
+            forget(sessionId);
             return;
         }
         if (!pushScheduled.add(sessionId)) {
@@ -337,16 +420,23 @@ class Presence implements StreamWatchers, SmartLifecycle {
         pushScheduled.remove(sessionId); // first: a change from now on schedules another
         lastPush.put(sessionId, System.nanoTime());
         if (!streams.watched(sessionId)) {
-            lastPush.remove(sessionId);
+            forget(sessionId);
             return;
         }
         try {
             PresenceView view = read(sessionId, STREAM_WATCHERS);
+            lastSent.put(sessionId, view);
             streams.send(sessionId, "presence", json.writeValueAsString(view));
         }
         catch (RuntimeException e) {
             log.debug("Could not send the presence of session {}: {}", sessionId, e.toString());
         }
+    }
+
+    /** No stream of the session here any more: nothing kept for it. */
+    private void forget(UUID sessionId) {
+        lastPush.remove(sessionId);
+        lastSent.remove(sessionId);
     }
 
     /**
@@ -516,6 +606,11 @@ class Presence implements StreamWatchers, SmartLifecycle {
                 Thread.ofPlatform().daemon().name("presence").factory());
         executor.setRemoveOnCancelPolicy(true);
         return executor;
+    }
+
+    /** The one thread that writes batches and pushes (tests hold it up). */
+    ScheduledThreadPoolExecutor worker() {
+        return worker;
     }
 
     /** This instance's id in the {@code presence} table (tests). */

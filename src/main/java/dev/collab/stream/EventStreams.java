@@ -189,10 +189,10 @@ class EventStreams implements SmartLifecycle {
             }
             AsyncContext async = request.startAsync();
             // Told before the stream goes live (it may end at once, and tells its end).
-            StreamWatch watch = user != null && grant != null
-                    ? new StreamWatch(UUID.randomUUID(), sessionId, grant.projectKey(), user) : null;
+            StreamWatch watch = user != null && grant != null ? new StreamWatch(UUID.randomUUID(), sessionId,
+                    grant.projectKey(), user, clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS)) : null;
             if (watch != null) {
-                opened(watch);
+                opened(watch, subscription);
             }
             try {
                 LiveStream.start(this, subscription, async, out, cursor, properties.heartbeat(),
@@ -200,9 +200,7 @@ class EventStreams implements SmartLifecycle {
                 live = true;
             }
             catch (RuntimeException e) {
-                if (watch != null) {
-                    closed(watch);
-                }
+                // LiveStream.start told the watchers it closed.
                 // Not live after all (timers refused during shutdown, say): end the
                 // request here.
                 log.debug("Stream of session {} could not go live: {}", sessionId, e.toString());
@@ -260,9 +258,23 @@ class EventStreams implements SmartLifecycle {
         return hub;
     }
 
-    /** A stream of this instance went live: every {@link StreamWatchers} bean is told. */
-    void opened(StreamWatch watch) {
+    /**
+     * A stream of this instance goes live: every {@link StreamWatchers} bean is told, and
+     * its greeting, if any, queued for this stream alone (written once live, after the
+     * replay).
+     */
+    void opened(StreamWatch watch, Subscription subscription) {
         watchers.orderedStream().forEach(watcher -> {
+            try {
+                StreamWatchers.Message greeting = watcher.greeting(watch);
+                if (greeting != null) {
+                    subscription.offerUnnumbered(greeting.type(),
+                            SessionStreams.frame(greeting.type(), greeting.json()));
+                }
+            }
+            catch (RuntimeException e) {
+                log.warn("A stream watcher's greeting failed: {}", e.toString());
+            }
             try {
                 watcher.opened(watch);
             }

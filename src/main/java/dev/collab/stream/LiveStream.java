@@ -124,17 +124,28 @@ final class LiveStream implements WriteListener, AsyncListener {
             long cursor, Duration heartbeat, Duration maxAge, @Nullable StreamWatch watch) {
         LiveStream stream = new LiveStream(streams, subscription, async, out, cursor, heartbeat);
         stream.watch = watch;
-        async.setTimeout(0); // ended by the stream itself: session end, age, shutdown, a
-                             // failed write
-        async.addListener(stream);
-        // Up to 10 % earlier at random: streams opened together (after a deploy) do not
-        // all end,
-        // and reconnect, in the same moment.
-        long age = maxAge.toNanos()
-                - java.util.concurrent.ThreadLocalRandom.current().nextLong(maxAge.toNanos() / 10 + 1);
-        stream.ageTimer = streams.timers().schedule(stream::reachedAge, age, TimeUnit.NANOSECONDS);
-        stream.scheduleHeartbeat(stream.heartbeatNanos);
-        out.setWriteListener(stream);
+        try {
+            async.setTimeout(0); // ended by the stream itself: session end, age,
+                                 // shutdown,
+                                 // a failed write
+            async.addListener(stream);
+            // Up to 10 % earlier at random: streams opened together (after a deploy) do
+            // not all end, and reconnect, in the same moment.
+            long age = maxAge.toNanos()
+                    - java.util.concurrent.ThreadLocalRandom.current().nextLong(maxAge.toNanos() / 10 + 1);
+            stream.ageTimer = streams.timers().schedule(stream::reachedAge, age, TimeUnit.NANOSECONDS);
+            stream.scheduleHeartbeat(stream.heartbeatNanos);
+            out.setWriteListener(stream);
+        }
+        catch (RuntimeException e) {
+            // Not live after all (timers refused during shutdown): released here, once
+            // (the watchers are told it closed exactly once, whether or not the caller's
+            // async.complete() reaches onComplete).
+            if (stream.finished.compareAndSet(false, true)) {
+                stream.release();
+            }
+            throw e;
+        }
         // Batches queued during the replay are written now; every later offer signals.
         subscription.listen(stream::pump);
     }

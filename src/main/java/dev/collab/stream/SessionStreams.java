@@ -35,11 +35,15 @@ public class SessionStreams {
      * @param json one line of JSON
      */
     public void send(UUID sessionId, String type, String json) {
+        hub.sendUnnumbered(sessionId, type, frame(type, json));
+    }
+
+    /** The bytes of a message without an id (checked: one line of a known shape). */
+    static byte[] frame(String type, String json) {
         if (!type.matches("[a-z0-9.]{1,40}") || json.indexOf('\n') >= 0 || json.indexOf('\r') >= 0) {
             throw new IllegalArgumentException("Not an SSE message of one line: " + type);
         }
-        byte[] bytes = ("event: " + type + "\ndata: " + json + "\n\n").getBytes(StandardCharsets.UTF_8);
-        hub.sendUnnumbered(sessionId, type, bytes);
+        return ("event: " + type + "\ndata: " + json + "\n\n").getBytes(StandardCharsets.UTF_8);
     }
 
 }

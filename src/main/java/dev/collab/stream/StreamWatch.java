@@ -1,5 +1,6 @@
 package dev.collab.stream;
 
+import java.time.Instant;
 import java.util.UUID;
 
 import dev.collab.access.CurrentUser;
@@ -11,6 +12,7 @@ import dev.collab.access.CurrentUser;
  * @param sessionId the session it streams
  * @param project the session's project
  * @param user who opened it
+ * @param since when it went live (to the microsecond, as the database keeps it)
  */
-public record StreamWatch(UUID connectionId, UUID sessionId, String project, CurrentUser user) {
+public record StreamWatch(UUID connectionId, UUID sessionId, String project, CurrentUser user, Instant since) {
 }

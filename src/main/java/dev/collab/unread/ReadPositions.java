@@ -28,6 +28,8 @@ import org.springframework.stereotype.Component;
 @Component
 class ReadPositions implements SessionDetails {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ReadPositions.class);
+
     static final String CHANNEL = "collab_reads";
 
     private final JdbcClient jdbc;
@@ -55,19 +57,29 @@ class ReadPositions implements SessionDetails {
     /**
      * Moves the user's read position in the session to {@code seq}, unless it is already
      * further (0 ≤ seq ≤ the session's head, checked by the caller). The notable events
-     * up to it are counted in one indexed range (the partial index of V13).
+     * after it are counted in one indexed range (the partial index of V13), and
+     * {@code notable_at_read} is the session's {@code notable_count} less them (both read
+     * in the statement's one snapshot): the unread count is then exactly the notable
+     * events after the position, whether or not {@code notable_count} was ever bumped for
+     * every earlier event (an instance of the previous version appending during a rolling
+     * deploy does not bump it; counted from the start of the log, each event it missed
+     * would hide one later message from everyone who had read past it, for good).
      */
     Position read(Session session, UUID userId, long seq) {
-        int moved = jdbc.sql("""
-                insert into read_positions (user_id, session_id, seq, notable_at_read, updated_at)
-                select :user, :session, :seq,
-                       (select count(*) from events
-                         where session_id = :session and seq <= :seq and type in\s""" + Event.NOTABLE_TYPES_SQL + """
-                       ), :now
-                on conflict (user_id, session_id) do update
-                   set seq = excluded.seq, notable_at_read = excluded.notable_at_read, updated_at = excluded.updated_at
-                 where read_positions.seq < excluded.seq
-                """)
+        int moved = jdbc
+            .sql("""
+                    insert into read_positions (user_id, session_id, seq, notable_at_read, updated_at)
+                    select :user, :session, :seq,
+                           s.notable_count
+                               - (select count(*) from events
+                                   where session_id = :session and seq > :seq and type in\s""" + Event.NOTABLE_TYPES_SQL
+                    + """
+                                         ), :now
+                              from sessions s where s.id = :session
+                            on conflict (user_id, session_id) do update
+                               set seq = excluded.seq, notable_at_read = excluded.notable_at_read, updated_at = excluded.updated_at
+                             where read_positions.seq < excluded.seq
+                            """)
             .param("user", userId)
             .param("session", session.id())
             .param("seq", seq)
@@ -76,7 +88,15 @@ class ReadPositions implements SessionDetails {
         if (moved > 0) {
             // Committed (autocommit): every instance's live lists of this user re-read
             // it.
-            notifications.send(CHANNEL, session.id() + ":" + userId + ":" + session.project());
+            try {
+                notifications.send(CHANNEL, session.id() + ":" + userId + ":" + session.project());
+            }
+            catch (RuntimeException e) {
+                // The position is stored: answered as such (a 5xx would be retried, and
+                // the retry, moving nothing, would announce nothing either). The lists
+                // learn it with the session's next change.
+                log.debug("Could not announce the read position of session {}: {}", session.id(), e.toString());
+            }
         }
         return positions(new UUID[] { session.id() }, userId).getOrDefault(session.id(), new Position(0, 0));
     }

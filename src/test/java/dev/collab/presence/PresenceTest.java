@@ -5,6 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 import dev.collab.event.EventLog;
 import dev.collab.support.Api;
@@ -40,6 +42,9 @@ class PresenceTest {
 
     @Autowired
     EventLog eventLog;
+
+    @Autowired
+    Presence presence;
 
     private final List<SseClient> clients = new ArrayList<>();
 
@@ -139,6 +144,52 @@ class PresenceTest {
         await().atMost(WAIT)
             .until(() -> api.get("/api/sessions/" + session + "/presence").json().path("count").asInt() == 0);
         assertThat(api.get("/api/sessions/" + session).json().path("presence").path("count").asInt()).isZero();
+    }
+
+    @Test
+    void aNewStreamGetsWhoIsWatchingRightAfterItsReplay() throws InterruptedException {
+        String project = api.newProject("presence");
+        UUID session = api.newSession(project);
+        Viewer ann = viewer(project, "viewer");
+        Viewer bob = viewer(project, "viewer");
+        SseClient annStream = watch(session, ann, "0");
+        presenceWith(annStream, 1);
+        // The presence thread held up: no batch is written and no push read while Bob's
+        // stream opens, so what he gets is what was last sent here, with him in it.
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        presence.worker().execute(() -> {
+            held.countDown();
+            try {
+                release.await(30, TimeUnit.SECONDS);
+            }
+            catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        SseClient bobStream;
+        try {
+            assertThat(held.await(10, TimeUnit.SECONDS)).isTrue();
+            bobStream = watch(session, bob, "0");
+            assertThat(bobStream.take(1, WAIT).getFirst().event()).isEqualTo("session.created");
+            SseClient.Message first = bobStream.nextPresence(WAIT);
+            assertThat(first).isNotNull();
+            assertThat(first.idLine()).isFalse();
+            assertThat(first.json().path("count").asInt()).isEqualTo(2);
+            assertThat(logins(first.json())).containsExactly(bob.login(), ann.login());
+            assertThat(first.json().path("watchers").get(0).path("state").asString()).isEqualTo("active");
+            assertThat(jdbc.sql("select count(*) from presence where user_id = :u")
+                .param("u", bob.id())
+                .query(Integer.class)
+                .single()).as("not written yet").isZero();
+        }
+        finally {
+            release.countDown();
+        }
+        // Then the batch, and everyone hears it from the database.
+        presenceWith(annStream, 2);
+        await().atMost(WAIT)
+            .until(() -> api.get("/api/sessions/" + session + "/presence").json().path("count").asInt() == 2);
     }
 
     @Test

@@ -142,6 +142,32 @@ class UnreadTest {
     }
 
     @Test
+    void aNotableEventTheCountMissedHidesNoLaterOne() {
+        String project = api.newProject("unread");
+        UUID session = api.newSession(project);
+        Api ann = member(project, "viewer");
+        append(session, "message");
+        // Appended as the previous version did during a rolling deploy: the head moves,
+        // notable_count does not.
+        jdbc.sql("""
+                with bumped as (update sessions set head_seq = head_seq + 1 where id = :id returning head_seq)
+                insert into events (session_id, seq, type, data, created_at)
+                select :id, head_seq, 'message', '{}'::jsonb, now() from bumped
+                """).param("id", session).update();
+        long head = api.get("/api/sessions/" + session).json().path("headSeq").asLong();
+        Api.Response read = ann.put("/api/sessions/" + session + "/read", "{\"seq\":" + head + "}");
+        assertThat(read.json().path("unread").asInt()).isZero();
+        append(session, "message");
+        assertThat(listed(ann, project, session).path("unread").asInt()).isEqualTo(1);
+        // Read back to before the missed one: both messages after it are unread.
+        Api bob = member(project, "viewer");
+        assertThat(bob.put("/api/sessions/" + session + "/read", "{\"seq\":" + (head - 1) + "}")
+            .json()
+            .path("unread")
+            .asInt()).isEqualTo(2);
+    }
+
+    @Test
     void unreadStopsAtTheCap() {
         String project = api.newProject("unread");
         UUID session = api.newSession(project);
@@ -173,12 +199,16 @@ class UnreadTest {
             }
         }
         // appendAll, and appends in a transaction (the single statement).
-        eventLog.appendAll(session, List.of(new EventLog.NewEvent("message", Map.of()),
-                new EventLog.NewEvent("output", Map.of()), new EventLog.NewEvent("approval.requested", Map.of())));
+        // U+0000 in a payload (stripped to U+FFFD) changes nothing to the counting.
+        eventLog.appendAll(session,
+                List.of(new EventLog.NewEvent("message", Map.of("text", "a\u0000b")),
+                        new EventLog.NewEvent("output", Map.of("text", "\u0000")),
+                        new EventLog.NewEvent("approval.requested", Map.of())));
         new TransactionTemplate(transactions).executeWithoutResult(status -> {
             append(session, "run.finished");
             append(session, "output");
         });
+        eventLog.append(session, "message", Map.of("text", "\u0000"));
         long counted = jdbc
             .sql("select count(*) from events where session_id = :id"
                     + " and type in ('message', 'run.finished', 'approval.requested')")
@@ -189,7 +219,7 @@ class UnreadTest {
             .param("id", session)
             .query(Long.class)
             .single();
-        assertThat(counted).isEqualTo(120 + 2 + 1);
+        assertThat(counted).isEqualTo(120 + 2 + 1 + 1);
         assertThat(kept).isEqualTo(counted);
     }
 
