@@ -203,7 +203,10 @@ class SessionListHub implements SmartLifecycle {
      */
     ListStream.Message snapshot(ListStream stream, int limit) {
         Shared page = firstPage(stream.project, limit);
-        List<SessionView> items = views.forUser(page.drafts(), stream.userId);
+        // Through the streams' reads, as every read of an opening stream: the per-user
+        // fields are queries too (read positions), and a storm of opening lists must not
+        // borrow as many pooled connections at once.
+        List<SessionView> items = reads.read("session-list", () -> views.forUser(page.drafts(), stream.userId));
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("items", items);
         data.put("nextCursor", page.nextCursor());
@@ -226,8 +229,8 @@ class SessionListHub implements SmartLifecycle {
         if (changed.isEmpty()) {
             return new ListStream.Message(new byte[0], -1);
         }
-        List<SessionView> items = views.views(changed.stream().map(Sessions.Versioned::session).toList(),
-                stream.userId);
+        List<SessionView> items = reads.read("session-list",
+                () -> views.views(changed.stream().map(Sessions.Versioned::session).toList(), stream.userId));
         return new ListStream.Message(encode("sessions", Map.of("items", items)), Math.max(version, after));
     }
 
@@ -356,30 +359,35 @@ class SessionListHub implements SmartLifecycle {
         if (ids.isEmpty()) {
             return;
         }
-        List<Sessions.Versioned> rows;
         try {
-            rows = reads.read("session-list", () -> sessions.versioned(ids));
+            List<Sessions.Versioned> rows = reads.read("session-list", () -> sessions.versioned(ids));
+            if (projectOf.size() > MAX_KNOWN_SESSIONS) {
+                projectOf.clear();
+            }
+            Map<String, List<Sessions.Versioned>> byProject = new HashMap<>();
+            for (Sessions.Versioned row : rows) {
+                String project = row.session().project();
+                projectOf.put(row.session().id(), project);
+                if (watched.containsKey(project)) {
+                    byProject.computeIfAbsent(project, p -> new ArrayList<>()).add(row);
+                }
+            }
+            byProject
+                .forEach((project, projectRows) -> deliver(project, projectRows, movedNow, presenceNow, ofUserNow));
         }
         catch (RuntimeException e) {
-            // Tried again at the next tick.
+            // Tried again at the next tick: the read, and the views' reads
+            // (SessionDetails
+            // modules query too) fail alike when the database does; had these been
+            // dropped, the streams would miss the changes for good (their version may
+            // even reach them later with another session's). A project handed over
+            // before the failure gets its sessions again: the client upserts.
             moved.addAll(movedNow);
             presence.addAll(presenceNow);
             ofUserNow
                 .forEach((user, set) -> ofUser.computeIfAbsent(user, u -> ConcurrentHashMap.newKeySet()).addAll(set));
             throw e;
         }
-        if (projectOf.size() > MAX_KNOWN_SESSIONS) {
-            projectOf.clear();
-        }
-        Map<String, List<Sessions.Versioned>> byProject = new HashMap<>();
-        for (Sessions.Versioned row : rows) {
-            String project = row.session().project();
-            projectOf.put(row.session().id(), project);
-            if (watched.containsKey(project)) {
-                byProject.computeIfAbsent(project, p -> new ArrayList<>()).add(row);
-            }
-        }
-        byProject.forEach((project, projectRows) -> deliver(project, projectRows, movedNow, presenceNow, ofUserNow));
     }
 
     private void deliver(String project, List<Sessions.Versioned> rows, Set<UUID> movedNow, Set<UUID> presenceNow,
