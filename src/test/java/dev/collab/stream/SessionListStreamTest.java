@@ -47,6 +47,12 @@ class SessionListStreamTest {
     @org.springframework.boot.test.web.server.LocalServerPort
     int port;
 
+    @Autowired
+    javax.sql.DataSource dataSource;
+
+    @Autowired
+    org.springframework.jdbc.core.simple.JdbcClient jdbc;
+
     private SseClient open(String project, String query, String lastEventId) {
         return SseClient.connect(api.uri("/api/projects/" + project + "/sessions/stream" + query), lastEventId);
     }
@@ -253,6 +259,74 @@ class SessionListStreamTest {
                 });
                 assertThat(Long.parseLong(resumed.id())).isGreaterThan(Long.parseLong(lastId));
             }
+        }
+    }
+
+    /**
+     * A change whose transaction took its version before one the client has, committed
+     * only after the client left, and the client back long after: had the resume looked
+     * only at the last seconds before now, that change would be lost. (The times are set
+     * back by a minute: as if the client had been away that long.)
+     */
+    @Test
+    void aChangeCommittedLateIsResumedHoweverLongTheClientWasAway() throws Exception {
+        String project = api.newProject("live");
+        UUID late = api.newSession(project);
+        UUID other = api.newSession(project);
+        String lastId;
+        try (java.sql.Connection slow = dataSource.getConnection()) {
+            slow.setAutoCommit(false);
+            try (var statement = slow.prepareStatement("update sessions set title = 'committed late',"
+                    + " last_activity_at = now() - interval '60 seconds' where id = ?")) {
+                statement.setObject(1, late);
+                assertThat(statement.executeUpdate()).isEqualTo(1);
+            }
+            // A later version, committed at once...
+            try (java.sql.Connection quick = dataSource.getConnection();
+                    var statement = quick.prepareStatement("update sessions set title = 'committed first',"
+                            + " last_activity_at = now() - interval '59 seconds' where id = ?")) {
+                statement.setObject(1, other);
+                assertThat(statement.executeUpdate()).isEqualTo(1);
+            }
+            // ...that the client has, while the first is not committed yet.
+            try (SseClient client = open(project, "", null)) {
+                SseClient.Message snapshot = client.next(WAIT);
+                lastId = snapshot.id();
+                assertThat(snapshot.json().toString()).contains("committed first").doesNotContain("committed late");
+            }
+            slow.commit();
+        }
+        try (SseClient client = open(project, "", lastId)) {
+            SseClient.Message resumed = client.next(WAIT);
+            assertThat(resumed.event()).isEqualTo("sessions");
+            assertThat(ids(resumed.json().get("items"))).contains(late.toString());
+            assertThat(resumed.json().toString()).contains("committed late");
+        }
+    }
+
+    /**
+     * Notifications lost while the LISTEN connection was down (here: a session that came
+     * with none, created "elsewhere", that this instance never saw): once the connection
+     * is back, the list re-reads what changed since the version it handed out.
+     */
+    @Test
+    void aSessionUnseenWhileNotificationsWereDownShowsOnceTheyAreBack() {
+        String project = api.newProject("live");
+        api.newSession(project);
+        try (SseClient client = open(project, "?limit=1", null)) {
+            assertThat(client.next(WAIT).event()).isEqualTo("snapshot");
+            UUID unseen = UUID.randomUUID();
+            jdbc.sql("""
+                    insert into sessions (id, project_key, title, state, created_at, last_activity_at)
+                    values (:id, :project, 'made elsewhere', 'IDLE', now(), now())
+                    """).param("id", unseen).param("project", project).update();
+            String listeners = """
+                    select count(pg_terminate_backend(pid)) from pg_stat_activity
+                    where application_name = 'collab-listener' and datname = current_database()
+                    """;
+            await().atMost(WAIT).until(() -> jdbc.sql(listeners).query(Integer.class).single() >= 1);
+            JsonNode update = awaitSession(client, unseen, item -> true);
+            assertThat(update.get("title").asString()).isEqualTo("made elsewhere");
         }
     }
 
