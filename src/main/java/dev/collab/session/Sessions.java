@@ -3,6 +3,7 @@ package dev.collab.session;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -386,17 +387,27 @@ public class Sessions {
 
     /**
      * The project's sessions whose list version is above {@code version} or whose last
-     * activity is at or after {@code activeSince}, newest activity first, at most
-     * {@code max}.
+     * activity is within {@code overlap} of the moment {@code version} was handed out, or
+     * of {@code now} (whichever is earlier), newest activity first, at most {@code max}.
+     * <p>
+     * That moment is the activity of the row with the highest version not above
+     * {@code version} (one probe of the (project, list_version) index): a change whose
+     * transaction took a lower version but committed after the client had {@code version}
+     * — and after it left — was made at most {@code overlap} before that moment, however
+     * long the client stayed away. Anchored at {@code now} alone, a client back after
+     * more than {@code overlap} would miss it for good.
      */
-    public List<Versioned> changedSince(String project, long version, Instant activeSince, int max) {
+    public List<Versioned> changedSince(String project, long version, Instant now, Duration overlap, int max) {
         return jdbc
             .sql("select " + COLUMNS + ", list_version from sessions where project_key = :project"
-                    + " and (list_version > :version or last_activity_at >= :since)"
+                    + " and (list_version > :version or last_activity_at >= least(:now, coalesce(("
+                    + "select last_activity_at from sessions where project_key = :project and list_version <= :version"
+                    + " order by list_version desc limit 1), :now)) - make_interval(secs => :overlap))"
                     + " order by last_activity_at desc, id desc limit :max")
             .param("project", project)
             .param("version", version)
-            .param("since", activeSince.atOffset(ZoneOffset.UTC))
+            .param("now", now.atOffset(ZoneOffset.UTC))
+            .param("overlap", overlap.toMillis() / 1000.0)
             .param("max", max)
             .query((rs, row) -> new Versioned(map(rs, row), rs.getLong("list_version")))
             .list();

@@ -46,17 +46,26 @@ class SessionListHub implements SmartLifecycle {
     static final Duration TICK = Duration.ofMillis(250);
 
     /**
-     * A resume also sends the sessions active this recently: list versions come from a
-     * sequence, taken when a row changes, but transactions commit in another order. A
-     * change with version 5 may commit after one with version 7 that a client already has
-     * (id 7); resuming after 7 would miss 5 for good. Every append moves
-     * last_activity_at, and no append transaction stays open anywhere near 10 s, so the
-     * rows still committing behind a version are among those active in the last 10 s.
+     * A resume also sends the sessions active this long before the client's version was
+     * handed out (or before now, if earlier): list versions come from a sequence, taken
+     * when a row changes, but transactions commit in another order. A change with version
+     * 5 may commit after one with version 7 that a client already has (id 7); resuming
+     * after 7 would miss 5 for good. Every append moves last_activity_at, and no append
+     * transaction stays open anywhere near 10 s, so the rows still committing behind a
+     * version are among those active in the 10 s before it. Measured from the version,
+     * not from the resume: a client away for a minute comes back long after (see
+     * {@link Sessions#changedSince}).
      */
     static final Duration RESUME_OVERLAP = Duration.ofSeconds(10);
 
     /** Session→project memory is forgotten past this (it is refilled by one query). */
     private static final int MAX_KNOWN_SESSIONS = 200_000;
+
+    /**
+     * At most this many sessions per watched project are re-read after lost notifications
+     * (the most recently active).
+     */
+    private static final int MAX_RESYNC = 1_000;
 
     private static final Logger log = LoggerFactory.getLogger(SessionListHub.class);
 
@@ -86,6 +95,18 @@ class SessionListHub implements SmartLifecycle {
 
     /** Sessions whose per-user fields changed for one user (read position). */
     private final Map<UUID, Set<UUID>> ofUser = new ConcurrentHashMap<>();
+
+    /**
+     * The highest list version handed to the streams of each watched project: where a
+     * re-read starts when notifications may have been lost.
+     */
+    private final Map<String, Long> handedOut = new ConcurrentHashMap<>();
+
+    /**
+     * The LISTEN connection came back: the next tick re-reads what changed in every
+     * watched project since {@link #handedOut} (notifications sent meanwhile are lost).
+     */
+    private volatile boolean resync;
 
     /** First-page reads under way, per project and limit (see {@link Flight}). */
     private final Map<String, Flight> flights = new ConcurrentHashMap<>();
@@ -149,7 +170,10 @@ class SessionListHub implements SmartLifecycle {
 
     /**
      * Notifications may have been lost (the LISTEN connection came back): every session
-     * of a watched project that this instance knows is read again.
+     * of a watched project that this instance knows is read again, and the next tick asks
+     * each watched project what changed since the version its streams have (a session
+     * this instance never saw — created on another instance meanwhile, or beyond the
+     * first page — is not in {@link #projectOf}).
      */
     private void movedAll() {
         projectOf.forEach((session, project) -> {
@@ -157,6 +181,7 @@ class SessionListHub implements SmartLifecycle {
                 moved.add(session);
             }
         });
+        resync = true;
     }
 
     @EventListener
@@ -185,7 +210,11 @@ class SessionListHub implements SmartLifecycle {
     void unwatch(ListStream stream) {
         watched.computeIfPresent(stream.project, (p, streams) -> {
             streams.remove(stream);
-            return streams.isEmpty() ? null : streams;
+            if (streams.isEmpty()) {
+                handedOut.remove(p);
+                return null;
+            }
+            return streams;
         });
     }
 
@@ -203,7 +232,11 @@ class SessionListHub implements SmartLifecycle {
      */
     ListStream.Message snapshot(ListStream stream, int limit) {
         Shared page = firstPage(stream.project, limit);
-        List<SessionView> items = views.forUser(page.drafts(), stream.userId);
+        handedOut.merge(stream.project, page.version(), Math::max);
+        // Through the streams' reads, as every read of an opening stream: the per-user
+        // fields are queries too (read positions), and a storm of opening lists must not
+        // borrow as many pooled connections at once.
+        List<SessionView> items = reads.read("session-list", () -> views.forUser(page.drafts(), stream.userId));
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("items", items);
         data.put("nextCursor", page.nextCursor());
@@ -218,16 +251,17 @@ class SessionListHub implements SmartLifecycle {
     ListStream.@Nullable Message resume(ListStream stream, long after, int limit) {
         long version = reads.read("session-list", () -> sessions.listVersion(stream.project));
         List<Sessions.Versioned> changed = reads.read("session-list",
-                () -> sessions.changedSince(stream.project, after, clock.instant().minus(RESUME_OVERLAP), limit + 1));
+                () -> sessions.changedSince(stream.project, after, clock.instant(), RESUME_OVERLAP, limit + 1));
         if (changed.size() > limit) {
             return null;
         }
         changed.forEach(row -> projectOf.put(row.session().id(), stream.project));
+        handedOut.merge(stream.project, Math.max(version, after), Math::max);
         if (changed.isEmpty()) {
             return new ListStream.Message(new byte[0], -1);
         }
-        List<SessionView> items = views.views(changed.stream().map(Sessions.Versioned::session).toList(),
-                stream.userId);
+        List<SessionView> items = reads.read("session-list",
+                () -> views.views(changed.stream().map(Sessions.Versioned::session).toList(), stream.userId));
         return new ListStream.Message(encode("sessions", Map.of("items", items)), Math.max(version, after));
     }
 
@@ -346,40 +380,63 @@ class SessionListHub implements SmartLifecycle {
                 ofUserNow.put(user, ids);
             }
         }
-        Set<UUID> ids = new HashSet<>(movedNow);
-        ids.addAll(presenceNow);
-        ofUserNow.values().forEach(ids::addAll);
-        ids.removeIf(id -> {
-            String project = projectOf.get(id);
-            return project != null && !watched.containsKey(project);
-        });
-        if (ids.isEmpty()) {
-            return;
-        }
-        List<Sessions.Versioned> rows;
+        boolean resyncNow = resync;
+        resync = false;
         try {
-            rows = reads.read("session-list", () -> sessions.versioned(ids));
+            if (resyncNow) {
+                for (String project : List.copyOf(watched.keySet())) {
+                    long since = handedOut.getOrDefault(project, 0L);
+                    reads
+                        .read("session-list",
+                                () -> sessions.changedSince(project, since, clock.instant(), RESUME_OVERLAP,
+                                        MAX_RESYNC))
+                        .forEach(row -> {
+                            projectOf.put(row.session().id(), project);
+                            movedNow.add(row.session().id());
+                        });
+                }
+            }
+            Set<UUID> ids = new HashSet<>(movedNow);
+            ids.addAll(presenceNow);
+            ofUserNow.values().forEach(ids::addAll);
+            ids.removeIf(id -> {
+                String project = projectOf.get(id);
+                return project != null && !watched.containsKey(project);
+            });
+            if (ids.isEmpty()) {
+                return;
+            }
+            List<Sessions.Versioned> rows = reads.read("session-list", () -> sessions.versioned(ids));
+            if (projectOf.size() > MAX_KNOWN_SESSIONS) {
+                projectOf.clear();
+            }
+            Map<String, List<Sessions.Versioned>> byProject = new HashMap<>();
+            for (Sessions.Versioned row : rows) {
+                String project = row.session().project();
+                projectOf.put(row.session().id(), project);
+                if (watched.containsKey(project)) {
+                    byProject.computeIfAbsent(project, p -> new ArrayList<>()).add(row);
+                }
+            }
+            byProject
+                .forEach((project, projectRows) -> deliver(project, projectRows, movedNow, presenceNow, ofUserNow));
         }
         catch (RuntimeException e) {
-            // Tried again at the next tick.
+            if (resyncNow) {
+                resync = true;
+            }
+            // Tried again at the next tick: the read, and the views' reads (the
+            // SessionDetails modules query too) fail alike when the database does; had
+            // these been dropped, the streams would miss the changes for good (their
+            // version may even reach them later with another session's). A project
+            // handed over before the failure gets its sessions again: the client
+            // upserts.
             moved.addAll(movedNow);
             presence.addAll(presenceNow);
             ofUserNow
                 .forEach((user, set) -> ofUser.computeIfAbsent(user, u -> ConcurrentHashMap.newKeySet()).addAll(set));
             throw e;
         }
-        if (projectOf.size() > MAX_KNOWN_SESSIONS) {
-            projectOf.clear();
-        }
-        Map<String, List<Sessions.Versioned>> byProject = new HashMap<>();
-        for (Sessions.Versioned row : rows) {
-            String project = row.session().project();
-            projectOf.put(row.session().id(), project);
-            if (watched.containsKey(project)) {
-                byProject.computeIfAbsent(project, p -> new ArrayList<>()).add(row);
-            }
-        }
-        byProject.forEach((project, projectRows) -> deliver(project, projectRows, movedNow, presenceNow, ofUserNow));
     }
 
     private void deliver(String project, List<Sessions.Versioned> rows, Set<UUID> movedNow, Set<UUID> presenceNow,
@@ -407,6 +464,9 @@ class SessionListHub implements SmartLifecycle {
             .sorted(java.util.Comparator.comparing(Session::lastActivityAt).thenComparing(Session::id).reversed())
             .toList();
         List<SessionView.Draft> shared = views.shared(ordered);
+        if (version >= 0) {
+            handedOut.merge(project, version, Math::max);
+        }
         Map<UUID, List<ListStream>> byUser = new HashMap<>();
         for (ListStream stream : streams) {
             if (!stream.closed()) {

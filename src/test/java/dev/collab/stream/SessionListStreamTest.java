@@ -44,6 +44,15 @@ class SessionListStreamTest {
     @Autowired
     StreamAccessCheck accessCheck;
 
+    @org.springframework.boot.test.web.server.LocalServerPort
+    int port;
+
+    @Autowired
+    javax.sql.DataSource dataSource;
+
+    @Autowired
+    org.springframework.jdbc.core.simple.JdbcClient jdbc;
+
     private SseClient open(String project, String query, String lastEventId) {
         return SseClient.connect(api.uri("/api/projects/" + project + "/sessions/stream" + query), lastEventId);
     }
@@ -189,6 +198,135 @@ class SessionListStreamTest {
             try (SseClient client = open(project, "", invalid)) {
                 assertThat(client.next(WAIT).event()).as(invalid).isEqualTo("snapshot");
             }
+        }
+    }
+
+    @Test
+    void aListThatOverflowsItsBufferIsClosedAndResumesWithoutLoss() throws Exception {
+        String project = api.newProject("live");
+        UUID active = api.newSession(project);
+        UUID later = api.newSession(project);
+        try (java.net.Socket stalled = new java.net.Socket()) {
+            stalled.setReceiveBufferSize(4096);
+            stalled.connect(new java.net.InetSocketAddress("localhost", port));
+            stalled.getOutputStream()
+                .write(dev.collab.support.RawHttp
+                    .authorized(port,
+                            "GET /api/projects/" + project + "/sessions/stream HTTP/1.1\r\nHost: localhost\r\n"
+                                    + "Accept: text/event-stream\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            // The snapshot's id, as a client has it; then it never reads again.
+            var snapshot = java.util.regex.Pattern.compile("id: (\\d+)\nevent: snapshot\ndata: [^\n]*\n\n");
+            StringBuilder text = new StringBuilder();
+            byte[] buffer = new byte[4096];
+            java.util.regex.Matcher matcher;
+            stalled.setSoTimeout((int) WAIT.toMillis());
+            while (!(matcher = snapshot.matcher(text)).find()) {
+                int read = stalled.getInputStream().read(buffer);
+                assertThat(read).as("the stream ended before its snapshot").isPositive();
+                text.append(new String(buffer, 0, read, java.nio.charset.StandardCharsets.UTF_8));
+            }
+            String lastId = matcher.group(1);
+            ListStream stream = await().atMost(WAIT)
+                .until(() -> hub.streams().stream().filter(s -> s.project.equals(project)).findFirst().orElse(null),
+                        java.util.Objects::nonNull);
+            // Changes while it takes nothing: their updates queue behind what fills its
+            // connection.
+            append(active, 3);
+            UUID created = api.newSession(project);
+            // A client that does not keep up, made quick: what a full socket leaves in
+            // the queue until more than its 64 messages wait. (The writer blocks on the
+            // first few: the client's window is 4 KiB.)
+            byte[] filler = (": " + "x".repeat(65_536) + "\n\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            for (int i = 0; i < 1_000 && !stream.closed(); i++) {
+                stream.offer(new ListStream.Message(filler, -1));
+            }
+            assertThat(stream.overflowed()).as("its buffer overflowed").isTrue();
+            assertThat(stream.closed()).isTrue();
+            // Closed: its connection ends, it no longer counts as a watcher.
+            await().atMost(WAIT).until(() -> hub.streams().stream().noneMatch(s -> s == stream));
+            append(later, 1);
+            // The client resumes with the last id it got: nothing is lost.
+            try (SseClient client = open(project, "", lastId)) {
+                SseClient.Message resumed = client.next(WAIT);
+                assertThat(resumed.event()).isEqualTo("sessions");
+                JsonNode items = resumed.json().get("items");
+                assertThat(ids(items)).contains(active.toString(), later.toString(), created.toString());
+                items.forEach(item -> {
+                    if (item.get("id").asString().equals(active.toString())) {
+                        assertThat(item.get("headSeq").asLong()).isEqualTo(4);
+                    }
+                });
+                assertThat(Long.parseLong(resumed.id())).isGreaterThan(Long.parseLong(lastId));
+            }
+        }
+    }
+
+    /**
+     * A change whose transaction took its version before one the client has, committed
+     * only after the client left, and the client back long after: had the resume looked
+     * only at the last seconds before now, that change would be lost. (The times are set
+     * back by a minute: as if the client had been away that long.)
+     */
+    @Test
+    void aChangeCommittedLateIsResumedHoweverLongTheClientWasAway() throws Exception {
+        String project = api.newProject("live");
+        UUID late = api.newSession(project);
+        UUID other = api.newSession(project);
+        String lastId;
+        try (java.sql.Connection slow = dataSource.getConnection()) {
+            slow.setAutoCommit(false);
+            try (var statement = slow.prepareStatement("update sessions set title = 'committed late',"
+                    + " last_activity_at = now() - interval '60 seconds' where id = ?")) {
+                statement.setObject(1, late);
+                assertThat(statement.executeUpdate()).isEqualTo(1);
+            }
+            // A later version, committed at once...
+            try (java.sql.Connection quick = dataSource.getConnection();
+                    var statement = quick.prepareStatement("update sessions set title = 'committed first',"
+                            + " last_activity_at = now() - interval '59 seconds' where id = ?")) {
+                statement.setObject(1, other);
+                assertThat(statement.executeUpdate()).isEqualTo(1);
+            }
+            // ...that the client has, while the first is not committed yet.
+            try (SseClient client = open(project, "", null)) {
+                SseClient.Message snapshot = client.next(WAIT);
+                lastId = snapshot.id();
+                assertThat(snapshot.json().toString()).contains("committed first").doesNotContain("committed late");
+            }
+            slow.commit();
+        }
+        try (SseClient client = open(project, "", lastId)) {
+            SseClient.Message resumed = client.next(WAIT);
+            assertThat(resumed.event()).isEqualTo("sessions");
+            assertThat(ids(resumed.json().get("items"))).contains(late.toString());
+            assertThat(resumed.json().toString()).contains("committed late");
+        }
+    }
+
+    /**
+     * Notifications lost while the LISTEN connection was down (here: a session that came
+     * with none, created "elsewhere", that this instance never saw): once the connection
+     * is back, the list re-reads what changed since the version it handed out.
+     */
+    @Test
+    void aSessionUnseenWhileNotificationsWereDownShowsOnceTheyAreBack() {
+        String project = api.newProject("live");
+        api.newSession(project);
+        try (SseClient client = open(project, "?limit=1", null)) {
+            assertThat(client.next(WAIT).event()).isEqualTo("snapshot");
+            UUID unseen = UUID.randomUUID();
+            jdbc.sql("""
+                    insert into sessions (id, project_key, title, state, created_at, last_activity_at)
+                    values (:id, :project, 'made elsewhere', 'IDLE', now(), now())
+                    """).param("id", unseen).param("project", project).update();
+            String listeners = """
+                    select count(pg_terminate_backend(pid)) from pg_stat_activity
+                    where application_name = 'collab-listener' and datname = current_database()
+                    """;
+            await().atMost(WAIT).until(() -> jdbc.sql(listeners).query(Integer.class).single() >= 1);
+            JsonNode update = awaitSession(client, unseen, item -> true);
+            assertThat(update.get("title").asString()).isEqualTo("made elsewhere");
         }
     }
 
