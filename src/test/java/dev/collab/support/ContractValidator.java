@@ -95,8 +95,10 @@ public final class ContractValidator {
             return known;
         }
         String problem = "not fetched";
-        // Up to three tries when the transfer itself fails: the document is ~280 KB, and on
-        // a loaded machine a test JVM that does not read it for the test server's 3 s idle
+        // Up to three tries when the transfer itself fails: the document is ~280 KB, and
+        // on
+        // a loaded machine a test JVM that does not read it for the test server's 3 s
+        // idle
         // timeout gets it cut off (seen: "fixed content-length: 282948, bytes received:
         // 32768"). An answer, whatever its status, is never retried.
         for (int attempt = 1; attempt <= 3; attempt++) {
