@@ -1,5 +1,7 @@
 package dev.collab.message;
 
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -354,18 +356,16 @@ class MessageQueue implements WaitingMessages, SessionEnding, SessionDetails {
 
     /** {@code queueLength}: one query for the page. */
     @Override
-    public void fill(List<SessionView.Draft> drafts, @Nullable UUID userId) {
-        Map<UUID, Integer> lengths = new HashMap<>();
-        jdbc.sql("""
-                select session_id, count(*) from queued_messages
-                where session_id = any(:ids) and state = 'QUEUED'
-                group by session_id
-                """).param("ids", drafts.stream().map(SessionView.Draft::id).toArray(UUID[]::new)).query(rs -> {
-            lengths.put(rs.getObject(1, UUID.class), rs.getInt(2));
-        });
-        for (SessionView.Draft draft : drafts) {
-            draft.queueLength(lengths.getOrDefault(draft.id(), 0));
-        }
+    public String columns() {
+        // Served by the partial index queued_messages_waiting_idx.
+        return """
+                (select count(*) from queued_messages q
+                  where q.session_id = s.id and q.state = 'QUEUED')::int as message_queue_length""";
+    }
+
+    @Override
+    public void read(ResultSet row, SessionView.Draft draft) throws SQLException {
+        draft.queueLength(row.getInt("message_queue_length"));
     }
 
     private int length(UUID sessionId) {

@@ -457,34 +457,6 @@ class Presence implements StreamWatchers, SmartLifecycle {
                 rows.stream().map(Row::watcher).toList());
     }
 
-    /**
-     * Who watches each session, with up to {@code limit} watchers each: one read for a
-     * page of sessions.
-     */
-    Map<UUID, SessionPresence> readAll(UUID[] sessionIds, int limit) {
-        List<Row> rows = jdbc.sql("""
-                select session_id, login, display_name, since, active, total, rank
-                  from (select session_id, login, display_name, since, active,
-                               count(*) over (partition by session_id) as total,
-                               row_number() over (partition by session_id order by since desc, login) as rank
-                          from (select session_id, user_id, min(login) as login, min(display_name) as display_name,
-                                       min(since) as since, bool_or(active) as active
-                                  from presence where session_id = any(:sessions)
-                                 group by session_id, user_id) as w) as r
-                 where rank <= :limit
-                 order by session_id, rank
-                """).param("sessions", sessionIds).param("limit", limit).query(Presence::row).list();
-        Map<UUID, List<SessionPresence.Watcher>> watchers = new HashMap<>();
-        Map<UUID, Integer> totals = new HashMap<>();
-        for (Row row : rows) {
-            watchers.computeIfAbsent(row.sessionId(), id -> new ArrayList<>()).add(row.watcher());
-            totals.put(row.sessionId(), row.total());
-        }
-        Map<UUID, SessionPresence> all = new HashMap<>();
-        watchers.forEach((id, list) -> all.put(id, new SessionPresence(totals.getOrDefault(id, list.size()), list)));
-        return all;
-    }
-
     private record Row(UUID sessionId, SessionPresence.Watcher watcher, int total) {
     }
 

@@ -87,13 +87,12 @@ class SessionController {
         int pageSize = QueryParameters.limit(limit, DEFAULT_LIMIT, MAX_LIMIT);
         SessionState stateFilter = parseState(state);
         SessionCursor after = cursor == null || cursor.isEmpty() ? null : SessionCursor.decode(cursor);
-        Sessions.Page page = sessions.page(key, stateFilter, after, pageSize);
+        Sessions.Page page = sessions.page(key, stateFilter, after, pageSize, access.currentUser().id());
         // An empty page may mean "no such project": only then is the project looked up.
         if (page.items().isEmpty() && projects.find(key).isEmpty()) {
             throw new ProjectNotFoundException(key);
         }
-        return new SessionList(views.views(page.items(), access.currentUser().id()),
-                page.next() == null ? null : page.next().encode());
+        return new SessionList(page.items(), page.next() == null ? null : page.next().encode());
     }
 
     @Operation(summary = "One session")

@@ -1,30 +1,35 @@
 package dev.collab.session;
 
-import java.util.List;
-import java.util.UUID;
-
-import org.jspecify.annotations.Nullable;
+import java.sql.ResultSet;
+import java.sql.SQLException;
 
 /**
  * Adds a module's fields to sessions' JSON (the list, the live list, one session): the
  * queue's length, who is watching, the caller's unread count. Implemented by modules that
- * depend on this one (beans); called once per page, so an implementation reads what it
- * needs for all the page's sessions in one query, never one per session.
+ * depend on this one (beans), as SQL select-list items that {@link SessionViews} puts
+ * into the very query that reads the sessions: a page of the list stays ONE database
+ * round trip, whatever the number of modules (docs/performance.md, "Session JSON
+ * details"; {@code AuthCacheTest} counts it). The items read the module's own tables; the
+ * session module only composes them.
  */
 public interface SessionDetails {
 
     /**
-     * Sets this module's fields on each draft.
-     * @param drafts sessions of one project (at most a page: 200)
-     * @param userId the caller, or {@code null} when there is none (per-user fields stay
-     * at their defaults)
+     * This module's select-list items over {@code s}, the session's row (its columns:
+     * {@code id}, {@code project_key}, {@code head_seq}, …): scalar subqueries, each with
+     * an alias unique to the module (prefixed with the module's name). A per-user module
+     * may use the bind parameter {@code :details_user} (the caller's id, a uuid; never
+     * null when it is used).
      */
-    void fill(List<SessionView.Draft> drafts, @Nullable UUID userId);
+    String columns();
+
+    /** Reads this module's items of the current row into the draft. */
+    void read(ResultSet row, SessionView.Draft draft) throws SQLException;
 
     /**
      * Whether this module's fields depend on the caller (the unread count does, the queue
      * does not): a live list computes the others once for all its watchers and only these
-     * per watcher.
+     * per watcher; without a caller they stay at their defaults.
      */
     default boolean perUser() {
         return false;

@@ -1,16 +1,23 @@
 package dev.collab.session;
 
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
+import java.util.function.Predicate;
 
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 
 /**
- * Turns session rows into what a caller sees ({@link SessionView}): every
- * {@link SessionDetails} bean fills in its fields, each with one query for the whole
- * page.
+ * Turns session rows into what a caller sees ({@link SessionView}): the
+ * {@link SessionDetails} beans' select-list items are computed in one query with the rows
+ * (the list's page: {@link #page}) or in one query for sessions already read (the
+ * others).
  */
 @Service
 public class SessionViews {
@@ -20,18 +27,23 @@ public class SessionViews {
      */
     private final ObjectProvider<SessionDetails> details;
 
-    SessionViews(ObjectProvider<SessionDetails> details) {
+    private final JdbcClient jdbc;
+
+    SessionViews(ObjectProvider<SessionDetails> details, JdbcClient jdbc) {
         this.details = details;
+        this.jdbc = jdbc;
     }
 
     /** The views of these sessions (of one project), in their order, for the user. */
     public List<SessionView> views(List<Session> sessions, @Nullable UUID userId) {
-        if (sessions.isEmpty()) {
-            return List.of();
-        }
         List<SessionView.Draft> drafts = sessions.stream().map(SessionView.Draft::new).toList();
-        details.orderedStream().forEach(module -> module.fill(drafts, userId));
+        fill(drafts, modules(module -> userId != null || !module.perUser()), userId);
         return drafts.stream().map(SessionView.Draft::build).toList();
+    }
+
+    /** The view of one session for the user. */
+    public SessionView view(Session session, @Nullable UUID userId) {
+        return views(List.of(session), userId).getFirst();
     }
 
     /**
@@ -41,9 +53,7 @@ public class SessionViews {
      */
     public List<SessionView.Draft> shared(List<Session> sessions) {
         List<SessionView.Draft> drafts = sessions.stream().map(SessionView.Draft::new).toList();
-        if (!drafts.isEmpty()) {
-            details.orderedStream().filter(module -> !module.perUser()).forEach(module -> module.fill(drafts, null));
-        }
+        fill(drafts, modules(module -> !module.perUser()), null);
         return drafts;
     }
 
@@ -53,15 +63,65 @@ public class SessionViews {
      */
     public List<SessionView> forUser(List<SessionView.Draft> shared, UUID userId) {
         List<SessionView.Draft> drafts = shared.stream().map(SessionView.Draft::copy).toList();
-        if (!drafts.isEmpty()) {
-            details.orderedStream().filter(SessionDetails::perUser).forEach(module -> module.fill(drafts, userId));
-        }
+        fill(drafts, modules(SessionDetails::perUser), userId);
         return drafts.stream().map(SessionView.Draft::build).toList();
     }
 
-    /** The view of one session for the user. */
-    public SessionView view(Session session, @Nullable UUID userId) {
-        return views(List.of(session), userId).getFirst();
+    /**
+     * The list's page as views, in ONE query: the page's SQL ({@link Sessions#pageSql})
+     * as a subquery, the modules' items computed over its rows only (not over every row
+     * the index scan passes), in the page's order.
+     */
+    List<SessionView> page(String pageSql, Map<String, ?> parameters, @Nullable UUID userId) {
+        List<SessionDetails> modules = modules(module -> userId != null || !module.perUser());
+        String sql = "select s.*" + items(modules) + " from (" + pageSql
+                + ") s order by s.last_activity_at desc, s.id desc";
+        var statement = jdbc.sql(sql).params(parameters);
+        if (userId != null) {
+            statement = statement.param("details_user", userId);
+        }
+        return statement.query((rs, row) -> {
+            SessionView.Draft draft = new SessionView.Draft(Sessions.map(rs, row));
+            read(rs, draft, modules);
+            return draft.build();
+        }).list();
+    }
+
+    private void fill(List<SessionView.Draft> drafts, List<SessionDetails> modules, @Nullable UUID userId) {
+        if (drafts.isEmpty() || modules.isEmpty()) {
+            return;
+        }
+        Map<UUID, SessionView.Draft> byId = new HashMap<>();
+        drafts.forEach(draft -> byId.put(draft.id(), draft));
+        var statement = jdbc.sql("select s.id" + items(modules) + " from sessions s where s.id = any(:ids)")
+            .param("ids", byId.keySet().toArray(UUID[]::new));
+        if (userId != null) {
+            statement = statement.param("details_user", userId);
+        }
+        statement.query((ResultSet rs) -> {
+            SessionView.Draft draft = byId.get(rs.getObject("id", UUID.class));
+            if (draft != null) {
+                read(rs, draft, modules);
+            }
+        });
+    }
+
+    private List<SessionDetails> modules(Predicate<SessionDetails> which) {
+        return details.orderedStream().filter(which).toList();
+    }
+
+    private static String items(List<SessionDetails> modules) {
+        StringBuilder items = new StringBuilder();
+        for (SessionDetails module : modules) {
+            items.append(", ").append(module.columns());
+        }
+        return items.toString();
+    }
+
+    private static void read(ResultSet rs, SessionView.Draft draft, List<SessionDetails> modules) throws SQLException {
+        for (SessionDetails module : modules) {
+            module.read(rs, draft);
+        }
     }
 
 }

@@ -65,9 +65,12 @@ public class Sessions {
 
     private final Audit audit;
 
+    private final SessionViews views;
+
     Sessions(JdbcClient jdbc, SessionRepository repository, Workspaces workspaces, EventLog eventLog,
             ObjectProvider<InterruptedRuns> interruptedRuns, ApplicationEventPublisher events,
-            ObjectProvider<SessionEnding> endings, Clock clock, ProjectAccess access, Audit audit) {
+            ObjectProvider<SessionEnding> endings, Clock clock, ProjectAccess access, Audit audit, SessionViews views) {
+        this.views = views;
         this.endings = endings;
         this.access = access;
         this.audit = audit;
@@ -130,23 +133,27 @@ public class Sessions {
      * after the cursor. Served by the
      * {@code (project_key[, state], last_activity_at desc, id desc)} indexes.
      */
-    Page page(String project, @Nullable SessionState state, @Nullable SessionCursor after, int limit) {
-        var statement = jdbc.sql(pageSql(state != null, after != null))
-            .param("project", project)
-            .param("limit", limit + 1);
+    Page page(String project, @Nullable SessionState state, @Nullable SessionCursor after, int limit,
+            @Nullable UUID userId) {
+        Map<String, Object> parameters = new HashMap<>();
+        parameters.put("project", project);
+        parameters.put("limit", limit + 1);
         if (state != null) {
-            statement = statement.param("state", state.name());
+            parameters.put("state", state.name());
         }
         if (after != null) {
-            statement = statement.param("afterAt", after.lastActivityAt().atOffset(ZoneOffset.UTC))
-                .param("afterId", after.id());
+            parameters.put("afterAt", after.lastActivityAt().atOffset(ZoneOffset.UTC));
+            parameters.put("afterId", after.id());
         }
-        List<Session> rows = statement.query(Sessions::map).list();
+        // With the other modules' fields (SessionDetails) in the same query: one round
+        // trip.
+        List<SessionView> rows = views.page(pageSql(state != null, after != null), parameters, userId);
         if (rows.size() <= limit) {
             return new Page(rows, null);
         }
-        List<Session> items = rows.subList(0, limit);
-        return new Page(List.copyOf(items), SessionCursor.after(items.getLast()));
+        List<SessionView> items = rows.subList(0, limit);
+        SessionView last = items.getLast();
+        return new Page(List.copyOf(items), new SessionCursor(last.lastActivityAt(), last.id()));
     }
 
     /** Outcome of trying to start a run in a session. */
@@ -237,7 +244,8 @@ public class Sessions {
      * cursor.
      */
     static String pageSql(boolean byState, boolean afterCursor) {
-        return "select " + COLUMNS + " from sessions where project_key = :project"
+        // notable_count: for the unread module's item over the page (SessionDetails).
+        return "select " + COLUMNS + ", notable_count from sessions where project_key = :project"
                 + (byState ? " and state = :state" : "")
                 + (afterCursor ? " and (last_activity_at, id) < (:afterAt, :afterId)" : "")
                 + " order by last_activity_at desc, id desc limit :limit";
@@ -324,7 +332,7 @@ public class Sessions {
         return rs.getObject(column, OffsetDateTime.class).toInstant();
     }
 
-    record Page(List<Session> items, @Nullable SessionCursor next) {
+    record Page(List<SessionView> items, @Nullable SessionCursor next) {
     }
 
     // The live session list (stream module, issue 16): the first page with the version it
@@ -356,14 +364,24 @@ public class Sessions {
      */
     public FirstPage firstPage(String project, int limit) {
         long version = listVersion(project);
-        Page page = page(project, null, null, limit);
-        if (page.items().isEmpty() && jdbc.sql("select count(*) from projects where key = :project")
+        // The rows only: the live list adds the other modules' fields once for all its
+        // watchers (SessionViews.shared), then per watcher.
+        List<Session> rows = jdbc.sql(pageSql(false, false))
+            .param("project", project)
+            .param("limit", limit + 1)
+            .query(Sessions::map)
+            .list();
+        if (rows.isEmpty() && jdbc.sql("select count(*) from projects where key = :project")
             .param("project", project)
             .query(Long.class)
             .single() == 0) {
             throw new ProjectNotFoundException(project);
         }
-        return new FirstPage(version, page.items(), page.next() == null ? null : page.next().encode());
+        if (rows.size() <= limit) {
+            return new FirstPage(version, rows, null);
+        }
+        List<Session> items = List.copyOf(rows.subList(0, limit));
+        return new FirstPage(version, items, SessionCursor.after(items.getLast()).encode());
     }
 
     /** The project's highest list version (0 for none). */

@@ -1,5 +1,7 @@
 package dev.collab.unread;
 
+import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Clock;
 import java.util.HashMap;
@@ -98,40 +100,32 @@ class ReadPositions implements SessionDetails {
                 log.debug("Could not announce the read position of session {}: {}", session.id(), e.toString());
             }
         }
-        return positions(new UUID[] { session.id() }, userId).getOrDefault(session.id(), new Position(0, 0));
+        return jdbc.sql("select " + columns() + " from sessions s where s.id = :session")
+            .param("session", session.id())
+            .param("details_user", userId)
+            .query((rs, row) -> new Position(rs.getLong("unread_read_seq"),
+                    (int) Math.min(rs.getLong("unread_count"), SessionView.MAX_UNREAD)))
+            .optional()
+            .orElse(new Position(0, 0));
     }
 
-    /** The user's positions in these sessions (a session never read: 0, all unread). */
-    private Map<UUID, Position> positions(UUID[] sessionIds, UUID userId) {
-        Map<UUID, Position> positions = new HashMap<>();
-        jdbc.sql("""
-                select s.id, coalesce(r.seq, 0) as read_seq,
-                       greatest(s.notable_count - coalesce(r.notable_at_read, 0), 0) as unread
-                  from sessions s
-                  left join read_positions r on r.session_id = s.id and r.user_id = :user
-                 where s.id = any(:sessions)
-                """).param("user", userId).param("sessions", sessionIds).query((rs, row) -> {
-            long unread = rs.getLong("unread");
-            return positions.put(rs.getObject(1, UUID.class),
-                    new Position(rs.getLong("read_seq"), (int) Math.min(unread, SessionView.MAX_UNREAD)));
-        }).list();
-        return positions;
+    /**
+     * The caller's read position and the notable events after it; {@code s.notable_count}
+     * is in every query SessionViews composes (the page's subquery selects it).
+     */
+    @Override
+    public String columns() {
+        return """
+                coalesce((select r.seq from read_positions r
+                           where r.session_id = s.id and r.user_id = :details_user), 0) as unread_read_seq,
+                greatest(s.notable_count - coalesce((select r.notable_at_read from read_positions r
+                           where r.session_id = s.id and r.user_id = :details_user), 0), 0) as unread_count""";
     }
 
     @Override
-    public void fill(List<SessionView.Draft> drafts, @Nullable UUID userId) {
-        if (userId == null) {
-            return;
-        }
-        Map<UUID, Position> positions = positions(drafts.stream().map(SessionView.Draft::id).toArray(UUID[]::new),
-                userId);
-        for (SessionView.Draft draft : drafts) {
-            Position position = positions.get(draft.id());
-            if (position != null) {
-                draft.unread(position.unread());
-                draft.readSeq(position.readSeq());
-            }
-        }
+    public void read(ResultSet row, SessionView.Draft draft) throws SQLException {
+        draft.readSeq(row.getLong("unread_read_seq"));
+        draft.unread((int) Math.min(row.getLong("unread_count"), SessionView.MAX_UNREAD));
     }
 
     @Override

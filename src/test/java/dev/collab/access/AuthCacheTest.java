@@ -234,12 +234,12 @@ class AuthCacheTest {
     }
 
     /**
-     * What a session list costs without its caller's look-ups: the page, then one query
-     * per module that adds fields to the sessions' JSON for the page (issue 16:
-     * {@code queueLength}, {@code presence}, the caller's {@code unread} and
-     * {@code readSeq}; see docs/performance.md, "Session JSON details").
+     * What a session list costs without its caller's look-ups: the page, with the fields
+     * other modules add to the sessions' JSON (issue 16: {@code queueLength},
+     * {@code presence}, the caller's {@code unread} and {@code readSeq}) computed in the
+     * same query (session.SessionDetails): one round trip, as before them.
      */
-    static final int LIST_ROUND_TRIPS = 4;
+    static final int LIST_ROUND_TRIPS = 1;
 
     /**
      * Database round trips per bearer {@code GET /api/projects/{key}/sessions} of a
