@@ -31,7 +31,7 @@ class PresenceDetails implements SessionDetails {
     }
 
     /**
-     * Served by the presence table's index on the session; as {@link Presence#readAll}.
+     * Served by the presence table's index on the session; one entry per user, as in GET presence.
      */
     @Override
     public String columns() {
