@@ -31,7 +31,8 @@ class PresenceDetails implements SessionDetails {
     }
 
     /**
-     * Served by the presence table's index on the session; one entry per user, as in GET presence.
+     * Served by the presence table's index on the session; one entry per user, as in GET
+     * presence.
      */
     @Override
     public String columns() {
