@@ -36,7 +36,11 @@ class PresenceDetails implements SessionDetails {
      */
     @Override
     public String columns() {
+        // The exists probe first: most sessions of a page have nobody watching, and the
+        // aggregate below (grouping, a window, JSON) costs its plan nodes even over no
+        // rows.
         return """
+                case when exists (select 1 from presence p0 where p0.session_id = s.id) then
                 (select json_build_object('count', count(*), 'watchers',
                           coalesce(json_agg(json_build_object('login', w.login, 'displayName', w.display_name,
                                                               'since', w.since, 'active', w.active)
@@ -44,8 +48,8 @@ class PresenceDetails implements SessionDetails {
                    from (select min(p.login) as login, min(p.display_name) as display_name, min(p.since) as since,
                                 bool_or(p.active) as active,
                                 row_number() over (order by min(p.since) desc, min(p.login)) as rank
-                           from presence p where p.session_id = s.id group by p.user_id) w)::text as presence_json"""
-            .formatted(LIST_WATCHERS);
+                           from presence p where p.session_id = s.id group by p.user_id) w)::text
+                end as presence_json""".formatted(LIST_WATCHERS);
     }
 
     @Override

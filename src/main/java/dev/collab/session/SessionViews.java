@@ -12,6 +12,7 @@ import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
+import org.springframework.util.function.SingletonSupplier;
 
 /**
  * Turns session rows into what a caller sees ({@link SessionView}): the
@@ -29,15 +30,24 @@ public class SessionViews {
 
     private final JdbcClient jdbc;
 
+    /**
+     * The modules, looked up once: {@code orderedStream()} resolves and sorts the beans
+     * at every call, a measurable share of a list request (docs/performance.md, "Session
+     * list: the regression taken apart"). The beans are singletons, fixed once the
+     * context runs.
+     */
+    private final SingletonSupplier<Modules> modules;
+
     SessionViews(ObjectProvider<SessionDetails> details, JdbcClient jdbc) {
         this.details = details;
         this.jdbc = jdbc;
+        this.modules = SingletonSupplier.of(this::lookUpModules);
     }
 
     /** The views of these sessions (of one project), in their order, for the user. */
     public List<SessionView> views(List<Session> sessions, @Nullable UUID userId) {
         List<SessionView.Draft> drafts = sessions.stream().map(SessionView.Draft::new).toList();
-        fill(drafts, modules(module -> userId != null || !module.perUser()), userId);
+        fill(drafts, userId != null ? modules.obtain().all() : modules.obtain().shared(), userId);
         return drafts.stream().map(SessionView.Draft::build).toList();
     }
 
@@ -53,7 +63,7 @@ public class SessionViews {
      */
     public List<SessionView.Draft> shared(List<Session> sessions) {
         List<SessionView.Draft> drafts = sessions.stream().map(SessionView.Draft::new).toList();
-        fill(drafts, modules(module -> !module.perUser()), null);
+        fill(drafts, modules.obtain().shared(), null);
         return drafts;
     }
 
@@ -63,7 +73,7 @@ public class SessionViews {
      */
     public List<SessionView> forUser(List<SessionView.Draft> shared, UUID userId) {
         List<SessionView.Draft> drafts = shared.stream().map(SessionView.Draft::copy).toList();
-        fill(drafts, modules(SessionDetails::perUser), userId);
+        fill(drafts, modules.obtain().perUser(), userId);
         return drafts.stream().map(SessionView.Draft::build).toList();
     }
 
@@ -73,8 +83,8 @@ public class SessionViews {
      * the index scan passes), in the page's order.
      */
     List<SessionView> page(String pageSql, Map<String, ?> parameters, @Nullable UUID userId) {
-        List<SessionDetails> modules = modules(module -> userId != null || !module.perUser());
-        String sql = "select s.*" + items(modules) + " from (" + pageSql
+        Selection modules = userId != null ? this.modules.obtain().all() : this.modules.obtain().shared();
+        String sql = "select s.*" + modules.items() + " from (" + pageSql
                 + ") s order by s.last_activity_at desc, s.id desc";
         var statement = jdbc.sql(sql).params(parameters);
         if (userId != null) {
@@ -87,13 +97,13 @@ public class SessionViews {
         }).list();
     }
 
-    private void fill(List<SessionView.Draft> drafts, List<SessionDetails> modules, @Nullable UUID userId) {
-        if (drafts.isEmpty() || modules.isEmpty()) {
+    private void fill(List<SessionView.Draft> drafts, Selection modules, @Nullable UUID userId) {
+        if (drafts.isEmpty() || modules.modules().isEmpty()) {
             return;
         }
         Map<UUID, SessionView.Draft> byId = new HashMap<>();
         drafts.forEach(draft -> byId.put(draft.id(), draft));
-        var statement = jdbc.sql("select s.id" + items(modules) + " from sessions s where s.id = any(:ids)")
+        var statement = jdbc.sql("select s.id" + modules.items() + " from sessions s where s.id = any(:ids)")
             .param("ids", byId.keySet().toArray(UUID[]::new));
         if (userId != null) {
             statement = statement.param("details_user", userId);
@@ -106,22 +116,36 @@ public class SessionViews {
         });
     }
 
-    private List<SessionDetails> modules(Predicate<SessionDetails> which) {
-        return details.orderedStream().filter(which).toList();
+    private Modules lookUpModules() {
+        List<SessionDetails> ordered = details.orderedStream().toList();
+        return new Modules(Selection.of(ordered, module -> true), Selection.of(ordered, module -> !module.perUser()),
+                Selection.of(ordered, SessionDetails::perUser));
     }
 
-    private static String items(List<SessionDetails> modules) {
-        StringBuilder items = new StringBuilder();
-        for (SessionDetails module : modules) {
-            items.append(", ").append(module.columns());
-        }
-        return items.toString();
-    }
-
-    private static void read(ResultSet rs, SessionView.Draft draft, List<SessionDetails> modules) throws SQLException {
-        for (SessionDetails module : modules) {
+    private static void read(ResultSet rs, SessionView.Draft draft, Selection modules) throws SQLException {
+        for (SessionDetails module : modules.modules()) {
             module.read(rs, draft);
         }
+    }
+
+    /**
+     * The modules for a caller ({@code all}), for none ({@code shared}), and the rest.
+     */
+    private record Modules(Selection all, Selection shared, Selection perUser) {
+    }
+
+    /** Some modules, and their select-list items joined, each after a comma. */
+    private record Selection(List<SessionDetails> modules, String items) {
+
+        static Selection of(List<SessionDetails> ordered, Predicate<SessionDetails> which) {
+            List<SessionDetails> chosen = ordered.stream().filter(which).toList();
+            StringBuilder items = new StringBuilder();
+            for (SessionDetails module : chosen) {
+                items.append(", ").append(module.columns());
+            }
+            return new Selection(chosen, items.toString());
+        }
+
     }
 
 }

@@ -49,8 +49,8 @@ class SessionListIndexTest {
     }
 
     private String plan(boolean byState, boolean afterCursor) {
-        String sql = "explain " + Sessions.pageSql(byState, afterCursor);
-        var statement = jdbc.sql(sql).param("project", prefix + "-7").param("limit", 51);
+        String sql = "explain " + Sessions.pageSql(byState, afterCursor, 51);
+        var statement = jdbc.sql(sql).param("project", prefix + "-7");
         if (byState) {
             statement = statement.param("state", "IDLE");
         }
