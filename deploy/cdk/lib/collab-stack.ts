@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { Alarms } from './alarms';
 import * as settings from './settings';
 
 /** Name of the container in the task definition (also the middle part of its log stream names). */
@@ -55,6 +56,17 @@ export interface CollabServerStackProps extends StackProps {
    * @default anyone the provider authenticates
    */
   readonly oidcAllowedDomains?: string;
+  /**
+   * An email address to subscribe to the alarm topic (docs/deploy.md, "Alarms"); AWS sends it a
+   * confirmation link first. @default no subscription: subscribe to the output AlarmTopicArn
+   */
+  readonly alarmEmail?: string;
+  /**
+   * An existing standard SNS topic (its ARN, same region) for the alarms to notify instead of a
+   * topic of this stack. Its policy (and its KMS key's, if encrypted) must let CloudWatch publish.
+   * @default a KMS-encrypted topic of this stack
+   */
+  readonly alarmTopicArn?: string;
 }
 
 /** A deployment input that is missing or malformed: the app prints its message alone and exits. */
@@ -74,6 +86,8 @@ interface Configuration {
   readonly desiredCount: number;
   readonly certificateArn?: string;
   readonly oidc?: OidcConfiguration;
+  readonly alarmEmail?: string;
+  readonly alarmTopicArn?: string;
 }
 
 interface OidcConfiguration {
@@ -366,6 +380,20 @@ export class CollabServerStack extends Stack {
       'Readiness checks from the ALB',
     );
 
+    new Alarms(this, 'Alarms', {
+      alarmEmail: config.alarmEmail,
+      alarmTopicArn: config.alarmTopicArn,
+      loadBalancer,
+      targetGroup,
+      cluster,
+      service,
+      desiredCount: config.desiredCount,
+      database,
+      databaseInstanceType: settings.DATABASE_INSTANCE_TYPE,
+      databaseAllocatedStorageGiB: settings.DATABASE_ALLOCATED_STORAGE_GIB,
+      fileSystem,
+    });
+
     new CfnOutput(this, 'LoadBalancerDnsName', {
       description: 'DNS name of the ALB (point a CNAME or alias record at it)',
       value: loadBalancer.loadBalancerDnsName,
@@ -478,7 +506,29 @@ function resolveConfiguration(scope: Construct, props: CollabServerStackProps): 
     };
   }
 
-  return { image: image.trim(), desiredCount, certificateArn: certificateArn?.trim(), oidc };
+  const alarmEmail = input('alarmEmail');
+  if (alarmEmail !== undefined && (typeof alarmEmail !== 'string' || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(alarmEmail.trim()))) {
+    throw new ConfigurationError(`alarmEmail must be one email address, got '${String(alarmEmail)}'.`);
+  }
+  const alarmTopicArn = input('alarmTopicArn');
+  if (
+    alarmTopicArn !== undefined &&
+    (typeof alarmTopicArn !== 'string' || !/^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(alarmTopicArn.trim()))
+  ) {
+    // A FIFO topic (….fifo) fails the pattern too: CloudWatch alarms publish to standard topics only.
+    throw new ConfigurationError(
+      `alarmTopicArn must be the ARN of a standard SNS topic (arn:aws:sns:<region>:<account>:<name>, not .fifo), got '${String(alarmTopicArn)}'.`,
+    );
+  }
+
+  return {
+    image: image.trim(),
+    desiredCount,
+    certificateArn: certificateArn?.trim(),
+    oidc,
+    alarmEmail: alarmEmail?.trim(),
+    alarmTopicArn: alarmTopicArn?.trim(),
+  };
 }
 
 /**

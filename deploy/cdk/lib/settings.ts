@@ -224,3 +224,144 @@ export const LOG_STREAM_PREFIX = 'collab';
  * log pipe must never block the JVM's stdout, and with it the request threads.
  */
 export const LOG_MAX_BUFFER_SIZE = Size.mebibytes(25);
+
+// ---------------------------------------------------------------------------------------------
+// Alarms (lib/alarms.ts; docs/deploy.md, "Alarms")
+//
+// Every alarm sends its ALARM and its OK notification to one SNS topic. A threshold here is the
+// point where someone should look now, not a trend to watch: each one is chosen so that what a
+// healthy service does (a deploy, a burst of sends, a sweep) stays below it.
+
+/** Namespace of the metrics the stack derives itself (from EventBridge events, below). */
+export const ALARM_METRIC_NAMESPACE = 'CollabServer';
+
+/**
+ * Load balancer 5xx answers, as a share of all answers, per 5 minutes. Both kinds count: a
+ * target's own 5xx (`HTTPCode_Target_5XX_Count`) and the ALB's (`HTTPCode_ELB_5XX_Count`: 502
+ * when a task closed the connection, 503 with no task registered, 504 when it did not answer).
+ */
+export const ALARM_5XX_PERIOD = Duration.minutes(5);
+
+/**
+ * More than 5 % of the answers: a deploy's few `503 shutting-down` and keep-alive 502s stay far
+ * below it, a database outage (every request `503`) or a broken release is far above.
+ */
+export const ALARM_5XX_RATE_PERCENT = 5;
+
+/**
+ * A 5-minute period with fewer answers than this never counts as breaching: at night one failed
+ * request in three is 33 %, and nobody should be woken for it. With 20, a single error can never
+ * page (1 in 20 is exactly 5 %, not more); a real outage at low traffic still shows in the
+ * target health alarms below.
+ */
+export const ALARM_5XX_MIN_REQUESTS = 20;
+
+/** Two periods in a row (10 minutes): a burst during a deploy is over before the second one ends. */
+export const ALARM_5XX_EVALUATION_PERIODS = 2;
+
+/**
+ * A target the ALB calls unhealthy for 5 minutes in a row. A task that fails its readiness probe
+ * leaves the target group after 30 s (TARGET_UNHEALTHY_THRESHOLD) and ECS replaces it within a
+ * minute or two; an unhealthy target that stays is a task that cannot reach the database, or a
+ * database that is down for every task.
+ */
+export const ALARM_UNHEALTHY_TARGETS_MINUTES = 5;
+
+/**
+ * Fewer healthy targets than the desired count for 5 minutes in a row. A deploy never causes it
+ * (MIN_HEALTHY_PERCENT 100: new tasks are healthy before old ones leave); a replaced task is back
+ * in about 2 minutes (start, boot, 2 × 10 s of readiness).
+ */
+export const ALARM_HEALTHY_TARGETS_MINUTES = 5;
+
+/**
+ * The crash loop of incident 1: tasks stopped because they failed their health checks (the
+ * ALB's or the container's), counted over a sliding 15-minute window (CloudWatch evaluates a
+ * one-period alarm every minute over the last period).
+ */
+export const ALARM_CRASH_LOOP_WINDOW = Duration.minutes(15);
+
+/**
+ * More than 2 such stops in the window: one task can fail once (a stuck JVM is exactly what the
+ * liveness check is for), two can be one bad moment of the database; three means tasks keep
+ * being killed, as the seed's tasks were, every 4 minutes.
+ */
+export const ALARM_CRASH_LOOP_STOPS = 2;
+
+/** Database CPU above 80 % on average... */
+export const ALARM_DATABASE_CPU_PERCENT = 80;
+
+/** ...for 3 periods of 5 minutes (15 minutes): a burst of sends or a vacuum does not page. */
+export const ALARM_DATABASE_CPU_PERIOD = Duration.minutes(5);
+export const ALARM_DATABASE_CPU_EVALUATION_PERIODS = 3;
+
+/**
+ * Free storage below 20 % of DATABASE_ALLOCATED_STORAGE_GIB (4 GiB of 20). The stack enables no
+ * storage autoscaling, a full volume stops every write, and RDS allows one storage change per
+ * 6 hours: 20 % of a slowly growing event log leaves days to grow it.
+ */
+export const ALARM_DATABASE_FREE_STORAGE_FRACTION = 0.2;
+
+/** The minimum over 15 minutes (3 × 5 min): a sort that spills to disk for a moment does not page. */
+export const ALARM_DATABASE_FREE_STORAGE_PERIOD = Duration.minutes(5);
+export const ALARM_DATABASE_FREE_STORAGE_EVALUATION_PERIODS = 3;
+
+/**
+ * Memory of each instance class, in GiB: RDS PostgreSQL's default max_connections is
+ * LEAST(DBInstanceClassMemory / 9531392, 5000). A DATABASE_INSTANCE_TYPE missing here stops the
+ * synthesis, so the connection alarm never silently keeps a threshold made for another class.
+ */
+export const DATABASE_INSTANCE_MEMORY_GIB: Readonly<Record<string, number>> = {
+  't4g.micro': 1,
+  't4g.small': 2,
+  't4g.medium': 4,
+  't4g.large': 8,
+  't4g.xlarge': 16,
+  't4g.2xlarge': 32,
+  'm7g.large': 8,
+  'm7g.xlarge': 16,
+  'm7g.2xlarge': 32,
+  'm7g.4xlarge': 64,
+  'r7g.large': 16,
+  'r7g.xlarge': 32,
+  'r7g.2xlarge': 64,
+  'r7g.4xlarge': 128,
+};
+
+/** The divisor of RDS PostgreSQL's default max_connections formula (bytes of memory per connection). */
+export const RDS_POSTGRES_BYTES_PER_CONNECTION = 9531392;
+
+/** The cap of that formula. */
+export const RDS_POSTGRES_MAX_CONNECTIONS_CAP = 5000;
+
+/**
+ * DatabaseConnections above 70 % of the formula's value on the class's nominal memory (225 for
+ * db.t4g.small, so 157). The formula's DBInstanceClassMemory is that memory minus what RDS keeps
+ * for itself, so the real max_connections is somewhat lower than 225: 70 % of the upper bound
+ * keeps the threshold clearly below the real limit. `SHOW max_connections;` gives the exact
+ * number (docs/deploy.md, "Alarms").
+ */
+export const ALARM_DATABASE_CONNECTIONS_SHARE = 0.7;
+
+/** The maximum per minute, 5 minutes in a row: a reconnect storm's peak alone does not page. */
+export const ALARM_DATABASE_CONNECTIONS_MINUTES = 5;
+
+/** spring.datasource.hikari.maximum-pool-size of the image (application.yaml; the tests check it). */
+export const DATABASE_POOL_SIZE = 20;
+
+/**
+ * Connections one task holds at most: the pool, plus the three dedicated ones outside it
+ * (`collab-listener` for notifications, `collab-health` for the db check, `collab-sweeper` for
+ * the sweep lock; docs/operations.md, "Several replicas").
+ */
+export const CONNECTIONS_PER_TASK = DATABASE_POOL_SIZE + 3;
+
+/**
+ * EFS PercentIOLimit above 90 % on average for 15 minutes (3 × 5 min). The file system is
+ * General Purpose with elastic throughput: elastic throughput has no burst credits, so
+ * BurstCreditBalance does not apply, and the General Purpose I/O limit is what a sweep of many
+ * small files can run into.
+ */
+export const ALARM_EFS_IO_LIMIT_PERCENT = 90;
+export const ALARM_EFS_IO_LIMIT_PERIOD = Duration.minutes(5);
+export const ALARM_EFS_IO_LIMIT_EVALUATION_PERIODS = 3;
