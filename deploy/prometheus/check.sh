@@ -17,7 +17,7 @@ if ! command -v promtool >/dev/null; then
   echo "promtool not found: install Prometheus (Debian: apt-get install prometheus) to check deploy/prometheus" >&2
   exit 1
 fi
-promtool --version 2>&1 | head -1
+promtool --version 2>&1 | sed -n 1p
 
 promtool check rules collab-server.rules.yml
 promtool test rules collab-server.rules.test.yml
