@@ -181,6 +181,7 @@ public class WorkspaceSweeper implements SmartLifecycle {
         for (String outcome : OUTCOMES) {
             registry.counter("collab.sweeper.runs", "outcome", outcome);
         }
+        registry.counter("collab.sweeper.bytes.freed");
         for (String reason : BLOCK_REASONS) {
             Gauge.builder("collab.sweeper.blocked", this, sweeper -> sweeper.blockedBy(reason) ? 1 : 0)
                 .description("1 while the sweeper deletes nothing for this reason")

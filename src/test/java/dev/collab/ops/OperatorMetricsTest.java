@@ -95,8 +95,9 @@ class OperatorMetricsTest {
         }
         for (String name : List.of("collab_runs_started_total", "collab_stream_slow_clients_closed_total",
                 "collab_run_output_append_failures_total", "collab_run_output_dropped_bytes_total",
-                "collab_events_append_batch_fallbacks_total", "collab_health_readiness_changes_total",
-                "collab_messages_queued", "collab_sweeper_backlog", "collab_sweeper_last_run_timestamp_seconds")) {
+                "collab_events_append_batch_fallbacks_total", "collab_sweeper_files_deleted_total",
+                "collab_sweeper_bytes_freed_total", "collab_health_readiness_changes_total", "collab_messages_queued",
+                "collab_sweeper_backlog", "collab_sweeper_last_run_timestamp_seconds")) {
             assertThat(value(metrics, name, Map.of())).as(name).isZero();
         }
         await().atMost(WAIT).until(() -> value(scrape(), "collab_health_readiness", Map.of()) == 1.0);
