@@ -50,9 +50,13 @@ class AuthController {
 
     private final AuthCache cache;
 
+    private final LoginMetrics metrics;
+
     AuthController(Users users, Passwords passwords, LoginThrottle throttle, SessionUsers sessions,
-            CsrfTokenRepository csrfTokens, ProjectAccess access, Bootstrap bootstrap, Audit audit, AuthCache cache) {
+            CsrfTokenRepository csrfTokens, ProjectAccess access, Bootstrap bootstrap, Audit audit, AuthCache cache,
+            LoginMetrics metrics) {
         this.cache = cache;
+        this.metrics = metrics;
         this.users = users;
         this.passwords = passwords;
         this.throttle = throttle;
@@ -82,6 +86,7 @@ class AuthController {
         java.time.Duration wait = attempt.retryAfter();
         if (wait != null) {
             audit.record(null, "login.throttled", "user:" + body.login(), Map.of());
+            metrics.throttled();
             throw tooMany(wait, response);
         }
         @Nullable User user = users.findByLogin(body.login()).orElse(null);
@@ -90,6 +95,9 @@ class AuthController {
         // NullAway.
         if (user == null || !matched || user.disabled()) {
             audit.record(null, "login.failed", "user:" + body.login(), Map.of());
+            // Failed, also when a locked login's one check from a clean address failed
+            // (answered 429 below): a password was checked, and it was wrong.
+            metrics.failed();
             java.time.Duration locked = attempt.loginLocked();
             if (locked != null) {
                 // The one check a clean address gets for a locked login failed: the
@@ -116,6 +124,7 @@ class AuthController {
             token.getToken();
         }
         audit.record(user.login(), "login", "user:" + user.login(), Map.of("method", "password"));
+        metrics.succeeded();
         return ResponseEntity.ok(user.view());
     }
 

@@ -91,7 +91,8 @@ final class OidcLogin {
 
     /** Adds the OIDC login to the chain. */
     static void configure(HttpSecurity http, AuthProperties.Oidc settings, OidcAccounts accounts, SessionUsers sessions,
-            CsrfTokenRepository csrfTokens, Audit audit, Duration sessionTimeout) throws Exception {
+            CsrfTokenRepository csrfTokens, Audit audit, LoginMetrics metrics, Duration sessionTimeout)
+            throws Exception {
         Clock clock = accounts.clock();
         DiscoveryBackoff backoff = new DiscoveryBackoff(clock);
         ClientRegistrationRepository registrations = new SupplierClientRegistrationRepository(
@@ -129,8 +130,8 @@ final class OidcLogin {
                 // provider's tokens and claims.
                 .securityContextRepository(new NullSecurityContextRepository())
                 .successHandler((request, response, authentication) -> succeeded(request, response, authentication,
-                        sessions, csrfTokens, sessionTimeout))
-                .failureHandler((request, response, failure) -> failed(request, response, failure, audit)));
+                        sessions, csrfTokens, metrics, sessionTimeout))
+                .failureHandler((request, response, failure) -> failed(request, response, failure, audit, metrics)));
     }
 
     /** The provider's metadata from its discovery document. */
@@ -164,7 +165,7 @@ final class OidcLogin {
     }
 
     private static void succeeded(HttpServletRequest request, HttpServletResponse response,
-            Authentication authentication, SessionUsers sessions, CsrfTokenRepository csrfTokens,
+            Authentication authentication, SessionUsers sessions, CsrfTokenRepository csrfTokens, LoginMetrics metrics,
             Duration sessionTimeout) throws IOException {
         if (!(authentication.getPrincipal() instanceof SignedIn user)) {
             throw new IllegalStateException("an OIDC login without its user");
@@ -180,6 +181,7 @@ final class OidcLogin {
         session.setMaxInactiveInterval((int) sessionTimeout.toSeconds());
         sessions.store(user.userId, request, response);
         new CsrfAuthenticationStrategy(csrfTokens).onAuthentication(authentication, request, response);
+        metrics.succeeded();
         try {
             response.sendRedirect(request.getContextPath() + target);
         }
@@ -191,7 +193,7 @@ final class OidcLogin {
     }
 
     private static void failed(HttpServletRequest request, HttpServletResponse response,
-            AuthenticationException failure, Audit audit) throws IOException {
+            AuthenticationException failure, Audit audit, LoginMetrics metrics) throws IOException {
         // A client's or the provider's doing (a stale or forged state, a denied consent,
         // a
         // disabled user): audited, answered with the browser app's login page, never
@@ -203,6 +205,7 @@ final class OidcLogin {
         // failed login: no audit row for it (anonymous requests must not fill the table).
         if (!"authorization_request_not_found".equals(reason)) {
             audit.record(null, "login.oidc.failed", target, Map.of("reason", reason));
+            metrics.failed();
         }
         HttpSession session = request.getSession(false);
         if (session != null) {

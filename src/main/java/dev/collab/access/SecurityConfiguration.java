@@ -105,7 +105,7 @@ class SecurityConfiguration {
     @Bean
     SecurityFilterChain apiSecurity(HttpSecurity http, SessionUsers sessionUsers, CsrfTokenRepository csrfTokens,
             TokenAuthentication tokens, AuthProperties properties, DatabaseFailures databaseFailures,
-            OidcAccounts oidcAccounts, Audit audit,
+            OidcAccounts oidcAccounts, Audit audit, LoginMetrics loginMetrics,
             @Value("${server.servlet.session.cookie.name:COLLAB_SESSION}") String sessionCookie,
             org.springframework.core.env.Environment environment) throws Exception {
         SecurityProblems problems = new SecurityProblems();
@@ -176,7 +176,7 @@ class SecurityConfiguration {
                 .anyRequest()
                 .permitAll());
         if (properties.oidc().configured()) {
-            OidcLogin.configure(http, properties.oidc(), oidcAccounts, sessionUsers, csrfTokens, audit,
+            OidcLogin.configure(http, properties.oidc(), oidcAccounts, sessionUsers, csrfTokens, audit, loginMetrics,
                     properties.sessionTimeout());
         }
         return http.build();

@@ -9,8 +9,8 @@
  * {@code Origin} check, security headers); {@code /api/auth/*} (login, logout, setup),
  * {@code /api/me}, {@code /api/tokens} and {@code /api/users}; login throttling (in
  * PostgreSQL, so every replica counts the same failures); the first-admin bootstrap
- * ({@code collab.auth.first-admin.*} or a one-time setup link in the log) and the cleanup
- * of expired browser sessions.
+ * ({@code collab.auth.first-admin.*} or a one-time setup link in the log), the cleanup of
+ * expired browser sessions, and {@code collab_auth_logins_total} (logins by outcome).
  * <p>
  * Offers {@link dev.collab.access.ProjectAccess} (the caller, their role in a project,
  * the projects they see; {@code project} calls it when a project is created) with

@@ -256,15 +256,41 @@ class OpenApiConfiguration {
         Schema<?> blocked = nullable(object(Map.of("reason", string(), "detail", string(), "since", dateTime()),
                 "reason", "detail", "since"))
             .description("why sweeps are stopped, or null");
-        components
-            .addSchemas(
-                    "SweeperStatus", object(
-                            Map.of("enabled", bool(), "nextRunAt", nullable(dateTime()), "binding",
-                                    string().description(
-                                            "bound, unbound, database-mismatch, marker-unreadable or unchecked"),
-                                    "blocked", blocked, "lastRuns",
-                                    array(ref("SweepReport")).maxItems(20).description("newest first")),
-                            "enabled", "nextRunAt", "binding", "blocked", "lastRuns"));
+        Map<String, Schema<?>> sweep = new LinkedHashMap<>();
+        sweep.put("instance", string().description("the instance that swept (pid@host)"));
+        sweep.put("outcome", string()._enum(List.of("completed", "partial", "blocked", "failed")));
+        sweep.put("startedAt", dateTime());
+        sweep.put("finishedAt", dateTime());
+        sweep.put("trigger", string()._enum(List.of("schedule", "manual")));
+        for (String count : List.of("removed", "failed", "skipped", "backlog", "workspaces", "orphans", "unknown")) {
+            sweep.put(count, integer());
+        }
+        sweep.put("filesDeleted", int64());
+        sweep.put("bytesFreed", int64());
+        sweep.put("stopped", nullable(string()));
+        components.addSchemas("ClusterSweep", object(sweep, sweep.keySet().toArray(String[]::new))
+            .description("One sweep of some instance of the cluster, from the database"));
+        Schema<?> cluster = nullable(object(
+                Map.of("checkedAt", dateTime(), "backlog", integer(), "lastRunAt", nullable(dateTime()), "lastRuns",
+                        array(ref("ClusterSweep")).maxItems(20)
+                            .description("the cluster's newest sweeps, newest first"),
+                        "instances",
+                        array(ref("ClusterSweep")).maxItems(20)
+                            .description("each instance's newest sweep, newest first")),
+                "checkedAt", "backlog", "lastRunAt", "lastRuns", "instances"))
+            .description("the cluster's sweeps; null while the database cannot be read (source: instance)");
+        Map<String, Schema<?>> status = new LinkedHashMap<>();
+        status.put("instance",
+                string().description("this instance (pid@host), which the fields up to lastRuns describe"));
+        status.put("enabled", bool());
+        status.put("nextRunAt", nullable(dateTime()));
+        status.put("binding",
+                string().description("bound, unbound, database-mismatch, marker-unreadable or unchecked"));
+        status.put("blocked", blocked);
+        status.put("lastRuns", array(ref("SweepReport")).maxItems(20).description("this instance's, newest first"));
+        status.put("source", string()._enum(List.of("cluster", "instance")));
+        status.put("cluster", cluster);
+        components.addSchemas("SweeperStatus", object(status, status.keySet().toArray(String[]::new)));
 
         openApi.path("/actuator", new PathItem().get(actuator("The Actuator endpoints this instance exposes.",
                 ok(actuatorJson(object(Map.of("_links", object(Map.of())), "_links"))), STANDARD_PROBLEMS)));
@@ -296,9 +322,9 @@ class OpenApiConfiguration {
                     .description("A sweep started in the background, or one was already running on this instance.")
                     .content(actuatorJson(object(Map.of("started", bool(), "detail", string()), "started", "detail"))));
         openApi.path("/actuator/sweeper",
-                new PathItem()
-                    .get(actuator("Whether sweeps are scheduled, when the next runs, and the last 20 runs.",
-                            ok(actuatorJson(ref("SweeperStatus"))), STANDARD_PROBLEMS))
+                new PathItem().get(actuator(
+                        "This instance's sweeper (schedule, last 20 runs) and the cluster's sweeps from the database.",
+                        ok(actuatorJson(ref("SweeperStatus"))), STANDARD_PROBLEMS))
                     .post(actuator("Starts a sweep now; the answer comes at once.", started, STANDARD_PROBLEMS)));
     }
 

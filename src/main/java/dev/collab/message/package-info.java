@@ -10,6 +10,8 @@
  * its lease; the agent starts after the commit. While a run is in progress, the project's
  * {@code busyPolicy} decides: {@code reject} is a 409, {@code queue} appends
  * {@code message.queued} ({@code collab.messages.max-queued}, {@code MessageProperties}).
+ * The {@code collab_messages_queued} gauge counts the queued messages of the cluster in
+ * the background ({@code QueuedMessagesGauge}).
  * <p>
  * Offers no types: it is the top of the dependency graph. Implements {@code run}'s
  * {@code WaitingMessages} (a run's end starts the next queued message, on that instance),

@@ -25,6 +25,9 @@ import org.springframework.transaction.annotation.Transactional;
 @Service
 public class Runs {
 
+    /** The {@code status} of {@code run.finished} (CONTRACT.md), and of its counter. */
+    static final List<String> FINISHED_STATUSES = List.of("succeeded", "failed", "interrupted", "lost");
+
     private final JdbcClient jdbc;
 
     private final RunRepository repository;
@@ -66,6 +69,12 @@ public class Runs {
         this.properties = properties;
         this.registry = registry;
         this.instanceId = instanceId.value();
+        // Every series from the start, at 0: an alert on lost runs must not wait for the
+        // first one (a missing series is no value, not zero).
+        registry.counter("collab.runs.started");
+        for (String status : FINISHED_STATUSES) {
+            registry.counter("collab.runs.finished", "status", status);
+        }
     }
 
     /**

@@ -12,10 +12,15 @@ import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
 import org.springframework.stereotype.Component;
 
 /**
- * {@code GET /actuator/sweeper}: whether sweeps are scheduled, when the next one runs,
- * why the sweeper deletes nothing if it is blocked, what the root's marker says, and the
- * last 20 runs of this instance; {@code POST /actuator/sweeper}: start one now, in the
- * background.
+ * {@code GET /actuator/sweeper}: this instance's sweeper (whether sweeps are scheduled,
+ * when the next one runs, why it deletes nothing if it is blocked, what the root's marker
+ * says, its last 20 runs) and the cluster's sweeps from the database; {@code POST
+ * /actuator/sweeper}: start one now, in the background.
+ *
+ * <p>
+ * The cluster part is {@link SweepHistory}'s last background read, never a query on the
+ * request: while the database cannot be read the answer is as fast as ever, says
+ * {@code "source": "instance"} and has no cluster part.
  */
 @Component
 @Endpoint(id = "sweeper")
@@ -23,14 +28,22 @@ class SweeperEndpoint {
 
     private final WorkspaceSweeper sweeper;
 
-    SweeperEndpoint(WorkspaceSweeper sweeper) {
+    private final SweepHistory history;
+
+    SweeperEndpoint(WorkspaceSweeper sweeper, SweepHistory history) {
         this.sweeper = sweeper;
+        this.history = history;
     }
 
     @ReadOperation
     Status status() {
-        return new Status(sweeper.enabled(), sweeper.nextRunAt().orElse(null), sweeper.binding(),
-                sweeper.blocked().orElse(null), sweeper.lastRuns());
+        var last = history.last().filter(read -> history.fresh());
+        ClusterView cluster = last
+            .map(read -> new ClusterView(read.readAt(), read.value().backlog(), read.value().lastRunAt(),
+                    read.value().lastRuns(), read.value().instances()))
+            .orElse(null);
+        return new Status(history.instance(), sweeper.enabled(), sweeper.nextRunAt().orElse(null), sweeper.binding(),
+                sweeper.blocked().orElse(null), sweeper.lastRuns(), cluster != null ? "cluster" : "instance", cluster);
     }
 
     @WriteOperation
@@ -40,8 +53,26 @@ class SweeperEndpoint {
                 started ? "A sweep started in the background." : "A sweep is already running on this instance."), 202);
     }
 
-    record Status(boolean enabled, @Nullable Instant nextRunAt, String binding,
-            WorkspaceSweeper.@Nullable Blocked blocked, List<SweepReport> lastRuns) {
+    /**
+     * @param instance this instance ({@code pid@host}), whose sweeper the fields up to
+     * {@code lastRuns} describe
+     * @param source {@code cluster}, or {@code instance} while the cluster's sweeps
+     * cannot be read (then {@code cluster} is null)
+     */
+    record Status(String instance, boolean enabled, @Nullable Instant nextRunAt, String binding,
+            WorkspaceSweeper.@Nullable Blocked blocked, List<SweepReport> lastRuns, String source,
+            @Nullable ClusterView cluster) {
+    }
+
+    /**
+     * The cluster's sweeps, as read at {@code checkedAt}.
+     *
+     * @param backlog what {@code collab_sweeper_backlog} says
+     * @param lastRunAt what {@code collab_sweeper_last_run_timestamp_seconds} says (null:
+     * no sweep yet)
+     */
+    record ClusterView(Instant checkedAt, int backlog, @Nullable Instant lastRunAt, List<SweepHistory.Sweep> lastRuns,
+            List<SweepHistory.Sweep> instances) {
     }
 
 }

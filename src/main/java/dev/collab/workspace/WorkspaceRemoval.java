@@ -108,6 +108,14 @@ class WorkspaceRemoval implements SmartLifecycle {
         this.filesDeleted = Counter.builder("collab.sweeper.files.deleted")
             .description("Files and links deleted from workspaces")
             .register(registry);
+        // The combinations that exist (skipped: sweeps only), from the start at 0: an
+        // alert on failed removals then has a series before the first failure.
+        for (String result : List.of("removed", "failed")) {
+            for (String source : List.of("sweep", "delete")) {
+                registry.counter("collab.sweeper.workspaces", "result", result, "source", source);
+            }
+        }
+        registry.counter("collab.sweeper.workspaces", "result", "skipped", "source", "sweep");
         try {
             // created (or repaired) at startup, so a broken root shows at once
             openQuarantine().close();

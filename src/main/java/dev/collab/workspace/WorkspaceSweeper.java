@@ -88,6 +88,9 @@ public class WorkspaceSweeper implements SmartLifecycle {
     private static final List<String> BLOCK_REASONS = List.of(WorkspaceBinding.DATABASE_MISMATCH,
             WorkspaceBinding.MARKER_UNREADABLE, ORPHAN_FRACTION);
 
+    /** The {@code outcome}s of {@code collab.sweeper.runs}. */
+    private static final List<String> OUTCOMES = List.of("completed", "partial", "blocked", "failed", "locked", "busy");
+
     private final Path root;
 
     private final WorkspaceRemoval removal;
@@ -106,7 +109,13 @@ public class WorkspaceSweeper implements SmartLifecycle {
 
     private final Timer duration;
 
+    /**
+     * The backlog of this instance's last sweep that listed the root (health); the gauge
+     * is the cluster's ({@link SweepHistory}).
+     */
     private final AtomicInteger backlog = new AtomicInteger();
+
+    private final SweepHistory history;
 
     private final TaskScheduler scheduler;
 
@@ -156,7 +165,7 @@ public class WorkspaceSweeper implements SmartLifecycle {
 
     WorkspaceSweeper(Workspaces workspaces, WorkspaceRemoval removal, WorkspaceOwners owners, WorkspaceBinding binding,
             DataSource dataSource, SweeperProperties properties, Clock clock, MeterRegistry registry,
-            TaskScheduler scheduler) {
+            TaskScheduler scheduler, SweepHistory history) {
         this.root = workspaces.root();
         this.removal = removal;
         this.owners = owners;
@@ -165,8 +174,14 @@ public class WorkspaceSweeper implements SmartLifecycle {
         this.properties = properties;
         this.clock = clock;
         this.registry = registry;
+        this.history = history;
         this.duration = Timer.builder("collab.sweeper.duration").description("Time a sweep took").register(registry);
-        registry.gauge("collab.sweeper.backlog", backlog);
+        // Every outcome from the start, at 0: a missing series is no value, so an
+        // alert on an increase of "failed" would miss an instance's first failure.
+        for (String outcome : OUTCOMES) {
+            registry.counter("collab.sweeper.runs", "outcome", outcome);
+        }
+        registry.counter("collab.sweeper.bytes.freed");
         for (String reason : BLOCK_REASONS) {
             Gauge.builder("collab.sweeper.blocked", this, sweeper -> sweeper.blockedBy(reason) ? 1 : 0)
                 .description("1 while the sweeper deletes nothing for this reason")
@@ -423,11 +438,22 @@ public class WorkspaceSweeper implements SmartLifecycle {
                 return Optional.empty();
             }
             Timer.Sample sample = Timer.start(registry);
-            SweepReport report = sweepLocked(trigger);
+            Instant startedAt = clock.instant();
+            SweepReport report;
+            try {
+                report = sweepLocked(trigger);
+            }
+            catch (IOException | RuntimeException e) {
+                // Still under the lock: the cluster's history says who failed, and when.
+                history.recordFailure(startedAt, trigger);
+                throw e;
+            }
             sample.stop(duration);
             String outcome = report.stopped() != null ? "blocked" : report.failed() == 0 ? "completed" : "partial";
             registry.counter("collab.sweeper.runs", "outcome", outcome).increment();
             remember(report);
+            // Under the lock, so the cluster's history is in the order of the sweeps.
+            history.record(report, outcome);
             return Optional.of(report);
         }
         catch (SQLException | IOException | RuntimeException e) {

@@ -8,7 +8,9 @@
  * per run, one instance at a time (an advisory lock on a dedicated connection), on its
  * own threads, guarded against a wrong database, so that health never waits for it
  * (incident 1). Its Actuator endpoint is {@code /actuator/sweeper}; the {@code workspace}
- * and {@code sweeper} health components are here.
+ * and {@code sweeper} health components are here. Owns the {@code sweep_runs} table: the
+ * reports of every instance's sweeps, which {@code SweepHistory} writes under the sweep
+ * lock and reads back in the background for the cluster's view and gauges.
  * <p>
  * Offers {@link dev.collab.workspace.Workspaces} (a session's directory),
  * {@link dev.collab.workspace.WorkspaceCleanup} (remove one in the background),

@@ -79,13 +79,29 @@ class OidcLoginTest extends OidcProviderTestBase {
         OidcTestProvider.CLAIMS.put(username, claims);
     }
 
+    /** {@code collab_auth_logins_total} with this outcome, scraped. */
+    private double logins(String outcome) {
+        String sample = "collab_auth_logins_total{application=\"collab-server\",outcome=\"" + outcome + "\"} ";
+        return api.get("/actuator/prometheus")
+            .text()
+            .lines()
+            .filter(line -> line.startsWith(sample))
+            .mapToDouble(line -> Double.parseDouble(line.substring(sample.length())))
+            .findFirst()
+            .orElseThrow();
+    }
+
     @Test
     void aFirstLoginCreatesTheUserFromTheClaimsAndSetsTheSessionCookie() throws Exception {
         String username = unique("alice");
         provides(username, "Alice." + username, "Alice Example", username + "@example.com");
         Browser browser = new Browser();
+        double succeeded = logins("succeeded");
+        double failed = logins("failed");
 
         Flow flow = browser.logIn(server(), "", username);
+        assertThat(logins("succeeded")).as("an OIDC login is a login").isEqualTo(succeeded + 1);
+        assertThat(logins("failed")).isEqualTo(failed);
 
         // PKCE: the authorization request carries an S256 challenge.
         Map<String, String> authorize = query(flow.authorizationRequest());
@@ -267,6 +283,8 @@ class OidcLoginTest extends OidcProviderTestBase {
                 .method("PATCH", HttpRequest.BodyPublishers.ofString("{\"disabled\": true}")))
             .status()).isEqualTo(200);
 
+        double succeeded = logins("succeeded");
+        double failed = logins("failed");
         Browser browser = new Browser();
         Flow flow = browser.logIn(server(), "", username);
 
@@ -274,6 +292,8 @@ class OidcLoginTest extends OidcProviderTestBase {
         assertThat(flow.landed().getQuery()).isEqualTo("error=disabled");
         assertThat(browser.get(URI.create(server() + "/api/me")).statusCode()).isEqualTo(401);
         assertThat(audited("login.oidc.failed", "user:" + username)).isEqualTo(1);
+        assertThat(logins("failed")).isEqualTo(failed + 1);
+        assertThat(logins("succeeded")).isEqualTo(succeeded);
     }
 
     @Test
@@ -287,6 +307,7 @@ class OidcLoginTest extends OidcProviderTestBase {
                 select count(*) from audit_log
                 where action = 'login.oidc.failed' and details ->> 'reason' = 'authorization_request_not_found'
                 """).query(Integer.class).single();
+        double failed = logins("failed");
         HttpResponse<String> forged = browser
             .get(URI.create(server() + "/api/auth/oidc/callback?code=stolen&state=forged-" + state));
         assertThat(forged.statusCode()).isEqualTo(302);
@@ -302,6 +323,7 @@ class OidcLoginTest extends OidcProviderTestBase {
                 select count(*) from audit_log
                 where action = 'login.oidc.failed' and details ->> 'reason' = 'authorization_request_not_found'
                 """).query(Integer.class).single()).isEqualTo(unaudited);
+        assertThat(logins("failed")).as("nor counted as failed logins").isEqualTo(failed);
 
         // The provider's own error (the user denied the login), with the right state.
         Browser denied = new Browser();
@@ -310,6 +332,7 @@ class OidcLoginTest extends OidcProviderTestBase {
         HttpResponse<String> error = denied.get(URI.create(
                 server() + "/api/auth/oidc/callback?error=access_denied&error_description=no&state=" + deniedState));
         assertThat(error.headers().firstValue("Location").orElseThrow()).endsWith("/login?error=oidc");
+        assertThat(logins("failed")).as("a login the provider refused").isEqualTo(failed + 1);
 
         assertThat(denied.get(URI.create(server() + "/api/me")).statusCode()).isEqualTo(401);
         assertThat(output.getAll().lines().filter(line -> line.contains(" ERROR ") || line.startsWith("\tat ")))
