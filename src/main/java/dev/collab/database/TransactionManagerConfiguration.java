@@ -49,7 +49,7 @@ class TransactionManagerConfiguration {
     /** Boot's manager, but a rollback on a dead connection is no failure. */
     static final class DeadConnectionTolerantTransactionManager extends JdbcTransactionManager {
 
-        private static final Logger log = LoggerFactory.getLogger(DeadConnectionTolerantTransactionManager.class);
+        private static final Logger log = LoggerFactory.getLogger(TransactionManagerConfiguration.class);
 
         DeadConnectionTolerantTransactionManager(DataSource dataSource) {
             super(dataSource);
