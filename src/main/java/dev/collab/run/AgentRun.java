@@ -457,8 +457,13 @@ final class AgentRun {
         retry.setRetryListener(new RetryListener() {
             @Override
             public void onRetryableExecution(RetryPolicy policy, Retryable<?> retryable, RetryState state) {
+                // After the first attempt, when it failed (a successful state has no
+                // exception to ask for) and is retried.
+                if (state.isSuccessful() || state.getRetryCount() > 0) {
+                    return;
+                }
                 Throwable failure = state.getLastException();
-                if (!state.isSuccessful() && state.getRetryCount() == 0 && policy.shouldRetry(failure)) {
+                if (policy.shouldRetry(failure)) {
                     retried.set(true);
                     log.warn("Could not record the end of run {} ({}), retrying for up to {}: {}", runId,
                             outcome.status(), window, failure.toString());
