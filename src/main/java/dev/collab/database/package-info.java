@@ -5,8 +5,10 @@
  * overlapped with Spring's, its password and {@code pg_hba.conf}, its binaries unpacked
  * natively), the {@code COLLAB_DATABASE_URL} alias of the standard datasource URL, the
  * {@code db} health component (reachability and every migration applied, on a connection
- * of its own) and the check that the pool commits automatically. The Flyway migrations
- * themselves live in the top-level {@code db/migration}.
+ * of its own), the check that the pool commits automatically, and the transaction manager
+ * (Spring Boot's, except that a rollback on a connection that already died is no failure:
+ * PostgreSQL rolled the transaction back). The Flyway migrations themselves live in the
+ * top-level {@code db/migration}.
  * <p>
  * Offers {@link dev.collab.database.DedicatedConnections}: connections outside the pool,
  * for LISTEN ({@code cluster}) and session-level advisory locks ({@code workspace}),

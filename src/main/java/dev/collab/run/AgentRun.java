@@ -19,6 +19,12 @@ import dev.collab.event.LogClosedException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.core.retry.RetryException;
+import org.springframework.core.retry.RetryListener;
+import org.springframework.core.retry.RetryPolicy;
+import org.springframework.core.retry.RetryState;
+import org.springframework.core.retry.RetryTemplate;
+import org.springframework.core.retry.Retryable;
 import org.springframework.transaction.support.TransactionTemplate;
 import tools.jackson.core.type.TypeReference;
 import tools.jackson.databind.JsonNode;
@@ -40,6 +46,19 @@ final class AgentRun {
      * exited.
      */
     private static final Duration READERS_DRAIN = Duration.ofSeconds(5);
+
+    /**
+     * Recording the end is retried after this, then twice as long each time, up to
+     * {@link #END_RETRY_MAX_DELAY}: a PostgreSQL restart takes a second or two, and the
+     * retry should not find it back much later than that.
+     */
+    private static final Duration END_RETRY_DELAY = Duration.ofMillis(100);
+
+    /** At most this long between attempts (and so late, at most, to see a shutdown). */
+    private static final Duration END_RETRY_MAX_DELAY = Duration.ofSeconds(1);
+
+    /** Up to this much more or less: the runs an outage met do not retry in step. */
+    private static final Duration END_RETRY_JITTER = Duration.ofMillis(50);
 
     /** What a run needs from the runner, the same for every run. */
     record Context(AgentLauncher launcher, AgentProtocol protocol, Runs runs, EventLog eventLog,
@@ -90,6 +109,14 @@ final class AgentRun {
 
     /** Its lease was found lost (logged once, however many lease checks see it). */
     final AtomicBoolean leaseLost = new AtomicBoolean();
+
+    /**
+     * Set at shutdown ({@link #recordEndBy}): when recording the end is given up
+     * ({@link System#nanoTime()}).
+     */
+    private volatile long endDeadline;
+
+    private volatile boolean endDeadlineSet;
 
     AgentRun(UUID runId, UUID sessionId, String message, Context context) {
         this.runId = runId;
@@ -400,22 +427,143 @@ final class AgentRun {
     }
 
     /**
-     * Finishing never throws: a failure here is logged, and the lease reaper ends the run
-     * later.
+     * Records the end of the run ({@link Runs#finish}); never throws. The database may be
+     * away right then (PostgreSQL restarting, the server's connections terminated): the
+     * end is retried with backoff for up to {@code collab.runner.lease}, so a run whose
+     * agent finished fine does not end as {@code lost} for a blip. Meanwhile the run
+     * stays in progress here ({@link AgentRunner#activeRunIds()}), so its lease is
+     * renewed whenever the database answers. Should the lease expire all the same and a
+     * reaper end the run as {@code lost} first, this records nothing: {@link Runs#finish}
+     * ends a run once, whoever comes first (a conditional update under the session's row
+     * lock). Stops retrying when the session's log is closed (ending the session recorded
+     * the run's end) and, at shutdown, when the runner's stop stops waiting
+     * ({@link #recordEndBy}).
      */
     private void finish(Runs.Outcome outcome) {
+        // Whichever way execute() returned: a lease check that no longer renews the run
+        // from now on (this recorded its end) is no lost lease.
+        finishing = true;
+        Duration window = context.properties().lease();
+        RetryTemplate retry = new RetryTemplate(RetryPolicy.builder()
+            .maxRetries(Long.MAX_VALUE) // bounded by the window
+            .timeout(window)
+            .delay(END_RETRY_DELAY)
+            .jitter(END_RETRY_JITTER)
+            .multiplier(2)
+            .maxDelay(END_RETRY_MAX_DELAY)
+            .predicate(failure -> !(failure instanceof LogClosedException) && !pastEndDeadline())
+            .build());
+        AtomicBoolean retried = new AtomicBoolean();
+        retry.setRetryListener(new RetryListener() {
+            @Override
+            public void onRetryableExecution(RetryPolicy policy, Retryable<?> retryable, RetryState state) {
+                // After the first attempt, when it failed (a successful state has no
+                // exception to ask for) and is retried.
+                if (state.isSuccessful() || state.getRetryCount() > 0) {
+                    return;
+                }
+                Throwable failure = state.getLastException();
+                if (policy.shouldRetry(failure)) {
+                    retried.set(true);
+                    log.warn("Could not record the end of run {} ({}), retrying for up to {}: {}", runId,
+                            outcome.status(), window, failure.toString());
+                }
+            }
+        });
         try {
-            context.runs().finish(runId, outcome);
+            boolean recorded = retry.execute(new Retryable<Boolean>() {
+
+                private boolean first = true;
+
+                @Override
+                public Boolean execute() {
+                    // The first attempt always: a run launched after the stop's deadline
+                    // still records its end if the database answers.
+                    if (!first && pastEndDeadline()) {
+                        throw new ShutdownDeadlinePassed();
+                    }
+                    first = false;
+                    return context.runs().finish(runId, outcome);
+                }
+
+                @Override
+                public String getName() {
+                    return "end of run " + runId;
+                }
+            });
+            if (retried.get()) {
+                if (recorded) {
+                    log.info("Recorded the end of run {} ({}) once the database answered again", runId,
+                            outcome.status());
+                }
+                else {
+                    log.info("Run {} had ended already ({}): its end was recorded once, not by this retry", runId,
+                            recordedStatus());
+                }
+            }
         }
-        catch (LogClosedException e) {
-            // The session ended meanwhile (DELETE or retention): ending it recorded this
-            // run's end first, so nothing is missing.
-            log.info("Run {} finished after its session ended; the session's end recorded it as interrupted", runId);
+        catch (RetryException e) {
+            // The database's last word, not the deadline's marker.
+            Throwable failure = e.getExceptions()
+                .stream()
+                .filter(attempt -> !(attempt instanceof ShutdownDeadlinePassed))
+                .reduce((earlier, later) -> later)
+                .orElse(e.getLastException());
+            if (failure instanceof LogClosedException) {
+                // The session ended meanwhile (DELETE or retention): ending it recorded
+                // this run's end first, so nothing is missing.
+                log.info("Run {} finished after its session ended; the session's end recorded it as interrupted",
+                        runId);
+            }
+            else if (pastEndDeadline()) {
+                log.error("Could not record the end of run {} ({}) before the server shut down; its lease will "
+                        + "expire and it ends as lost", runId, outcome.status(), failure);
+            }
+            else {
+                log.error("Could not record the end of run {} ({}) within {}; its lease will expire and it ends as "
+                        + "lost", runId, outcome.status(), window, failure);
+            }
+        }
+    }
+
+    /**
+     * How the run's end was recorded, for the log (an earlier attempt whose commit's
+     * answer was lost, a reaper, the session's end).
+     */
+    private String recordedStatus() {
+        try {
+            return context.runs().find(runId).map(run -> String.valueOf(run.status())).orElse("unknown");
         }
         catch (RuntimeException e) {
-            log.error("Could not record the end of run {} ({}); its lease will expire and it ends as lost", runId,
-                    outcome.status(), e);
+            return "unknown";
         }
+    }
+
+    /**
+     * At shutdown: the end is given up when the runner's stop stops waiting for the run,
+     * so that the shutdown's later phases (the pool closing among them) never wait for
+     * it.
+     */
+    void recordEndBy(long nanoTime) {
+        endDeadline = nanoTime;
+        endDeadlineSet = true;
+    }
+
+    private boolean pastEndDeadline() {
+        // Monotonic, as the runner's stop deadline is: the tests' movable clock may stand
+        // still.
+        return endDeadlineSet && System.nanoTime() - endDeadline >= 0;
+    }
+
+    /** Retrying the end past the shutdown deadline: not retried. */
+    private static final class ShutdownDeadlinePassed extends RuntimeException {
+
+        private static final long serialVersionUID = 1L;
+
+        ShutdownDeadlinePassed() {
+            super("the server is shutting down and its runner stopped waiting for this run", null, false, false);
+        }
+
     }
 
     private void closeConversation() {

@@ -71,6 +71,12 @@ public class AgentRunner implements SmartLifecycle {
 
     private final Duration stopDeadline;
 
+    /**
+     * Once stopped: when the stop stops waiting ({@link System#nanoTime()}); the runs
+     * give up recording their end then ({@link AgentRun#recordEndBy}).
+     */
+    private long stopsAt;
+
     AgentRunner(RunnerProperties properties, AgentLauncher launcher, AgentProtocols protocols, Runs runs,
             EventLog eventLog, ControlChannel control, MeterRegistry registry, JsonMapper json,
             PlatformTransactionManager transactions) {
@@ -89,6 +95,9 @@ public class AgentRunner implements SmartLifecycle {
             // Tracked either way, so that a stop under way waits for its end too.
             active.put(runId, run);
             if (!running) {
+                if (allEnded != null) { // stopped (not yet started: no deadline)
+                    run.recordEndBy(stopsAt);
+                }
                 run.stop(StopReason.SHUTDOWN); // its agent never starts; it ends as
                                                // instance-shutdown
             }
@@ -240,21 +249,28 @@ public class AgentRunner implements SmartLifecycle {
      * Shutdown: every run in progress is stopped and ends as interrupted
      * ({@code instance-shutdown}); the callback runs once each has recorded its end, or
      * after {@code interrupt-grace} + {@link #STOP_MARGIN} at the latest (a run that has
-     * not recorded its end by then is ended as lost by a peer once its lease expires).
+     * not recorded its end by then, the database being away, stops retrying it and is
+     * ended as lost by a peer once its lease expires).
      */
     @Override
     public void stop(Runnable callback) {
         List<AgentRun> stopping;
         CompletableFuture<Void> ended = new CompletableFuture<>();
+        long deadline = System.nanoTime() + stopDeadline.toNanos();
         synchronized (lifecycle) {
             running = false;
             allEnded = ended;
+            stopsAt = deadline;
             stopping = List.copyOf(active.values());
             if (active.isEmpty()) {
                 ended.complete(null);
             }
         }
-        stopping.forEach(run -> run.stop(StopReason.SHUTDOWN));
+        stopping.forEach(run -> {
+            // Also a run already recording its end (retrying while the database is away).
+            run.recordEndBy(deadline);
+            run.stop(StopReason.SHUTDOWN);
+        });
         ended.copy()
             .completeOnTimeout(null, stopDeadline.toMillis(), TimeUnit.MILLISECONDS)
             .whenComplete((ignored, failure) -> {

@@ -15,6 +15,8 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Service;
 import org.springframework.transaction.annotation.Transactional;
+import org.springframework.transaction.support.TransactionSynchronization;
+import org.springframework.transaction.support.TransactionSynchronizationManager;
 
 /**
  * Runs in the database: the single source of truth for which run is in progress, on which
@@ -167,7 +169,14 @@ public class Runs {
         }
         eventLog.append(sessionId, "run.finished", finished);
         sessions.finishRun(sessionId, runId);
-        registry.counter("collab.runs.finished", "status", outcome.status()).increment();
+        // Counted once it is committed: a commit that fails is retried (AgentRun.finish),
+        // and its run must not count twice.
+        TransactionSynchronizationManager.registerSynchronization(new TransactionSynchronization() {
+            @Override
+            public void afterCommit() {
+                registry.counter("collab.runs.finished", "status", outcome.status()).increment();
+            }
+        });
         WaitingMessages next = waiting.getIfAvailable();
         if (next != null) {
             next.runEnded(sessionId);
