@@ -44,8 +44,9 @@ public class AgentRunner implements SmartLifecycle {
 
     /**
      * After the agents' grace, how long their runs get to record their end: the kill
-     * (SIGKILL is immediate), the readers' end and one transaction, which waits up to the
-     * pool's 5 s connection timeout when the database is briefly away.
+     * (SIGKILL is immediate), the readers' end and the end's transaction, retried while
+     * the database is briefly away (an attempt waits up to the pool's 5 s connection
+     * timeout); a run still retrying then gives up.
      */
     static final Duration STOP_MARGIN = Duration.ofSeconds(7);
 

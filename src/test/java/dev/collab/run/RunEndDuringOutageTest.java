@@ -3,9 +3,13 @@ package dev.collab.run;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
@@ -146,6 +150,36 @@ class RunEndDuringOutageTest {
             .satisfies(finished -> assertThat(finished.get("data").get("status").asString()).isEqualTo("lost"));
         assertThat(ofType(events, "error")).singleElement()
             .satisfies(error -> assertThat(error.get("data").get("code").asString()).isEqualTo("runner-lost"));
+        assertThat(sessionState(run.session())).isEqualTo("IDLE");
+        assertNoError(output);
+    }
+
+    @Test
+    void aRunEndsOnceHoweverManyRecordItsEndAtTheSameMoment(CapturedOutput output) throws Exception {
+        Started run = start("run-end-race");
+        Runs.Outcome lost = new Runs.Outcome("lost", null, "runner-lost",
+                "The server running this agent went away; send the message again.");
+
+        // Reapers of several instances (and the runner) at once: the run's row decides.
+        List<Boolean> recorded = new ArrayList<>();
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<Boolean>> finishing = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                finishing.add(threads.submit(() -> runs.finish(run.id(), lost)));
+            }
+            for (Future<Boolean> attempt : finishing) {
+                recorded.add(attempt.get(60, TimeUnit.SECONDS));
+            }
+        }
+        assertThat(recorded).containsOnlyOnce(true);
+        // The runner's own end, once its agent is stopped, finds it ended: nothing more.
+        Outage.stopAgent(run.workspace());
+        await().atMost(WAIT).until(() -> !runner.activeRunIds().contains(run.id()));
+
+        List<JsonNode> events = SessionLog.events(api, run.session());
+        assertThat(ofType(events, "run.finished")).singleElement()
+            .satisfies(finished -> assertThat(finished.get("data").get("status").asString()).isEqualTo("lost"));
+        assertThat(ofType(events, "error")).hasSize(1);
         assertThat(sessionState(run.session())).isEqualTo("IDLE");
         assertNoError(output);
     }
