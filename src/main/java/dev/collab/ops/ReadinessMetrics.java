@@ -54,7 +54,15 @@ class ReadinessMetrics implements SmartLifecycle {
      */
     private volatile ReadinessState state;
 
-    private boolean ready;
+    /**
+     * Held while readiness is evaluated and stored: an evaluation that found the instance
+     * ready must not store that after a {@code REFUSING_TRAFFIC} evaluated meanwhile
+     * (shutdown stops the periodic ones, so the gauge would stay 1 through the drain).
+     * Not the gauge's lock: a scrape never waits for an evaluation.
+     */
+    private final Object evaluating = new Object();
+
+    private volatile boolean ready;
 
     /** The first change to ready (the start) is not counted as a change. */
     private boolean wasReady;
@@ -82,8 +90,8 @@ class ReadinessMetrics implements SmartLifecycle {
 
     /** Evaluates readiness now and counts a change. */
     void evaluate() {
-        boolean now = state == ReadinessState.ACCEPTING_TRAFFIC && groupUp();
-        synchronized (this) {
+        synchronized (evaluating) {
+            boolean now = state == ReadinessState.ACCEPTING_TRAFFIC && groupUp();
             if (now == ready) {
                 return;
             }
@@ -104,7 +112,7 @@ class ReadinessMetrics implements SmartLifecycle {
         return group != null && Status.UP.equals(group.getStatus());
     }
 
-    synchronized boolean ready() {
+    boolean ready() {
         return ready;
     }
 
