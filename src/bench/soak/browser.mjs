@@ -16,6 +16,7 @@
 //
 // The modules are loaded from a copy in the work directory (same bytes) with a package.json that
 // makes them ES modules for every Node 20 (the app's directory has none).
+import { setMaxListeners } from "node:events";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -41,6 +42,7 @@ export class Browser {
   /** Installs the globals; returns the app's modules {stream, outbox, api}. */
   async install(appDirectory, workDirectory) {
     const window = new EventTarget();
+    setMaxListeners(0, window); // one 'online' and 'offline' listener per stream, like a browser's
     globalThis.window = window;
     if (!globalThis.navigator || globalThis.navigator.onLine === undefined) {
       Object.defineProperty(globalThis, "navigator", { value: { onLine: true }, configurable: true, writable: true });

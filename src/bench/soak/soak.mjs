@@ -199,6 +199,8 @@ function killAllGroups() {
   }
 }
 process.on("exit", killAllGroups);
+// A request of the driver's own that fails unobserved must not end the run: it is written down.
+process.on("unhandledRejection", (error) => log(`driver: unobserved failure: ${error?.stack ?? error}`));
 process.on("SIGTERM", () => process.exit(143));
 process.on("SIGINT", () => process.exit(130));
 
@@ -259,7 +261,8 @@ function healthProbes() {
         .then(async (answer) => {
           await answer.arrayBuffer();
           if (instance.state !== "down") instance.healthy = answer.status === 200;
-        }, () => {
+        })
+        .catch(() => {
           instance.healthy = false;
         });
     }
@@ -277,7 +280,8 @@ function prober(sessionId) {
       .then(async (answer) => {
         await answer.arrayBuffer();
         answered({ kind: "probe", status: answer.status, started, at: Date.now() });
-      }, () => answered({ kind: "probe", status: "network", started, at: Date.now() }));
+      })
+      .catch(() => answered({ kind: "probe", status: "network", started, at: Date.now() }));
   }, 200);
   return () => clearInterval(timer);
 }
@@ -370,6 +374,18 @@ function startFollow(session) {
     signal: f.abort.signal,
   });
   return f;
+}
+
+/**
+ * A browser that opens a busy session late, from its first event: past the replay cap the stream
+ * starts with a `gap` event, which the watcher fills from the history.
+ */
+function lateWatcher({ busiest = false } = {}) {
+  const live = sessions.filter((s) => !s.scratch);
+  const head = (s) => Math.max(0, ...follows.filter((f) => f.session === s).map((f) => f.lastSeq));
+  const session = busiest ? live.reduce((a, b) => (head(b) > head(a) ? b : a)) : live[int(clientRandom, live.length)];
+  startFollow(session);
+  return { id: session.id, headSeq: Math.max(0, ...follows.filter((f) => f.session === session).map((f) => f.lastSeq)) };
 }
 
 /** The text of a send: the client's id, and what the agent is to do. */
@@ -551,7 +567,8 @@ async function inject(kind) {
     // views/session.js retries its outbox when the browser is online again.
     for (const s of senders) if (!s.abort.signal.aborted) s.outbox.retryPending();
     const back = await waitUntil(() => open.every((f) => f.live || f.end), 60_000, 50);
-    fault(kind, `${open.length} streams`, `all dropped at once and reopened; ${back ? `all live again after ${((Date.now() - started) / 1000).toFixed(1)} s` : "NOT all live again within 60 s"}`, started);
+    const late = lateWatcher();
+    fault(kind, `${open.length} streams`, `all dropped at once and reopened; ${back ? `all live again after ${((Date.now() - started) / 1000).toFixed(1)} s` : "NOT all live again within 60 s"}; a late watcher opens session ${late.id} from its start (head ${late.headSeq})`, started);
   } else if (kind === "sweeper") {
     const backdated = backdateLiveWorkspaces();
     const orphans = plantOrphans();
@@ -564,6 +581,7 @@ async function inject(kind) {
       answer = error.message;
     }
     scratchLifecycle();
+    lateWatcher();
     fault(kind, `instance ${instance.name}`, `POST /actuator/sweeper: ${answer}; ${backdated} live workspaces dated back 2 h, ${orphans} orphans planted`, started);
   }
 }
@@ -792,6 +810,9 @@ async function main() {
     }
   }, left(), 1000);
   if (!quiet) log("runs still RUNNING or messages queued at the settle deadline (the checker lists them)");
+  // One more browser opens the busiest session from its start: by now past the replay cap.
+  const late = lateWatcher({ busiest: true });
+  log(`a late watcher opens session ${late.id} from its start (head ${late.headSeq})`);
   const heads = new Map((await sql("select coalesce(json_agg(json_build_array(id, head_seq)), '[]') from sessions")).map(([id, head]) => [id, head]));
   for (const f of follows) if (!f.end) f.handle.reconnectNow();
   await waitUntil(() => follows.every((f) => f.lastSeq >= (heads.get(f.session.id) ?? 0) && (!f.session.ended || f.end)), left(), 250);
@@ -857,7 +878,7 @@ function finish(history) {
   writeFileSync(join(work, "history.json"), JSON.stringify(history));
   const result = check(history);
   const f = result.figures;
-  const overlapping = (from, to) => faults.filter((x) => x.at <= to && x.at + x.ms + 5000 >= from).map((x) => x.kind);
+  const overlapping = (from, to) => faults.filter((x) => x.at <= to && x.at + x.ms + 1000 >= from).map((x) => x.kind);
   const report = {
     seed,
     short,
@@ -872,6 +893,8 @@ function finish(history) {
     eventsChecked: f.eventsChecked,
     eventsInLogs: f.eventsInLogs,
     eventsTakenByWatchers: f.eventsTakenByWatchers,
+    gapEvents: f.gapEvents,
+    filledFromHistory: f.filledFromHistory,
     longestUnavailabilityMs: history.availability.longestMs,
     longestUnavailability: history.availability.from
       ? { from: new Date(history.availability.from).toISOString(), to: new Date(history.availability.to).toISOString(), during: overlapping(history.availability.from, history.availability.to) }
@@ -898,7 +921,7 @@ function finish(history) {
     `==== report (seed ${seed}${short ? ", short" : ""}) ====`,
     `load ${report.loadSeconds} s, wall ${report.wallSeconds} s (driver); faults injected: ${kinds || "none"}`,
     `sends acknowledged ${f.sendsAcknowledged} (not acknowledged ${f.sendsNotAcknowledged}); lost = ${f.lost}; duplicated = ${f.duplicated}; gaps = ${f.gaps}`,
-    `events checked ${f.eventsChecked} (${f.eventsInLogs} in the logs via the API and psql, ${f.eventsTakenByWatchers} taken by ${history.watchers.length} watchers over ${report.streamConnections} connections)`,
+    `events checked ${f.eventsChecked} (${f.eventsInLogs} in the logs via the API and psql, ${f.eventsTakenByWatchers} taken by ${history.watchers.length} watchers over ${report.streamConnections} connections; ${f.gapEvents} gap events, ${f.filledFromHistory} events filled from the history)`,
     `longest unavailability ${(history.availability.longestMs / 1000).toFixed(1)} s${report.longestUnavailability ? ` (${report.longestUnavailability.from} → ${report.longestUnavailability.to}; faults: ${report.longestUnavailability.during.join(", ") || "none"})` : ""}`,
     `ack latency (the 202's request) p50 ${f.ackLatencyMs.p50} ms, p99 ${f.ackLatencyMs.p99} ms, max ${f.ackLatencyMs.max} ms; send to ack (retries, busy included) p50 ${f.timeToAckMs.p50} ms, p99 ${f.timeToAckMs.p99} ms; idempotent replays ${history.requests.replayed}`,
     `runs started ${f.runsStarted}: ${statuses}; lost: ${f.lostRuns.map((r) => r.cause).join("; ") || "none"}`,
