@@ -721,7 +721,11 @@ function errorLines() {
     for (const inc of instance.incarnations) {
       if (!existsSync(inc.log)) continue;
       readFileSync(inc.log, "utf8").split("\n").forEach((line, i) => {
-        if (/(^|[ "])ERROR([ "]|$)|"level":"ERROR"/.test(line)) found.push({ file: inc.log.slice(work.length + 1), line: i + 1, text: line.slice(0, 400) });
+        if (!/(^|[ "])ERROR([ "]|$)|"level":"ERROR"/.test(line)) return;
+        // The fault it followed, if any began within the 15 s before it (the log's own time).
+        const at = Date.parse(line.slice(0, 24));
+        const near = faults.filter((f) => Number.isFinite(at) && f.at <= at && at - (f.at + f.ms) <= 15_000).map((f) => f.kind);
+        found.push({ file: inc.log.slice(work.length + 1), line: i + 1, after: [...new Set(near)], text: line.slice(0, 400) });
       });
     }
   }
@@ -927,7 +931,7 @@ function finish(history) {
     `runs started ${f.runsStarted}: ${statuses}; lost: ${f.lostRuns.map((r) => r.cause).join("; ") || "none"}`,
     `sweeper: ${f.sweeps} sweeps reported, ${f.sweeperRemoved} workspaces removed, ${f.orphansPlanted} orphans (planted or ended)`,
     `ERROR lines in the server logs: ${history.errors.length}`,
-    ...history.errors.map((e) => `  ${e.file}:${e.line}: ${e.text}`),
+    ...history.errors.map((e) => `  ${e.file}:${e.line} (${e.after.length ? `after ${e.after.join(", ")}` : "no fault just before"}): ${e.text}`),
     ...result.warnings.map((w) => `warning: ${w}`),
     result.violations.length ? `violations: ${result.violations.length}` : "violations: none",
     ...result.violations.map((v) => `  VIOLATION: ${v}`),
