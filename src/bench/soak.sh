@@ -227,7 +227,7 @@ exec env -i PATH="$PATH" HOME="$work/home/\$n" ${JAVA_HOME:+JAVA_HOME="$JAVA_HOM
   --spring.datasource.url="jdbc:postgresql://127.0.0.1:$pgport/collab" --spring.datasource.username=postgres \\
   --spring.datasource.hikari.maximum-pool-size=10 \\
   --collab.data-dir="$work/instances/\$n" --collab.workspace.root="$work/workspaces" \\
-  --collab.runner.command="$work/agent.sh" --collab.runner.lease=10s --collab.runner.timeout=2m \\
+  --collab.runner.command="$work/agent.sh" --collab.runner.lease=20s --collab.runner.timeout=2m \\
   --collab.sweeper.enabled=true --collab.sweeper.initial-delay=5s --collab.sweeper.interval=15s \\
   --collab.sweeper.min-age=1m --collab.sweeper.max-per-run=10 \\
   >>"\$2" 2>&1
@@ -238,7 +238,7 @@ printf '%s\n' "$port1" "$port2" "$port3" >"$work/ports"
 say "PostgreSQL up after $((SECONDS - started)) s; starting the driver (node src/bench/soak/soak.mjs)"
 set +e
 setsid node src/bench/soak/soak.mjs --work "$work" --repo "$repo" --seed "$seed" --duration "$duration_s" \
-  --short "$short" --admin "$admin_login" --password "$admin_password" --lease-ms 10000 &
+  --short "$short" --admin "$admin_login" --password "$admin_password" --lease-ms 20000 &
 driver=$!
 wait "$driver"
 status=$?

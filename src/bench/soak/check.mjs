@@ -316,6 +316,11 @@ export function check(history) {
       // Killed while its agent ran (or within 2 s of its end, before the end was written): the
       // end was never seen. An agent that finished well before the kill should have been recorded.
       cause = `its instance ${incarnation.instance} was killed with -9`;
+    } else if (agent.doneMs == null && incarnation && (incarnation.endedAt == null || incarnation.endedAt > Date.parse(run.finishedAt))) {
+      // Its instance outlived the run and its agent still ran: the lease was not renewed in time.
+      const near = (history.faults ?? []).filter((f) => (f.kind.startsWith("pg-")) && f.at <= Date.parse(run.finishedAt) && f.at >= Date.parse(run.finishedAt) - 2 * leaseMs);
+      cause = `its agent was still running and its instance ${incarnation.instance} up when the run ended lost: the lease was not renewed in time${near.length ? ` (database fault before: ${near.map((f) => f.kind).join(", ")})` : ""}`;
+      warnings.push(`run ${run.id} (session ${run.sessionId}): ${cause}`);
     } else if (agent.doneMs == null) {
       cause = incarnation?.endedBy ? `its agent did not finish (instance ${incarnation.instance} ended by ${incarnation.endedBy})` : "its agent did not finish";
     } else {
@@ -620,9 +625,12 @@ function selfTest() {
   killedUnder.agents["s1-r3"] = { ppid: 200, startMs: Date.parse(killedUnder.db.now) - 302000, doneMs: Date.parse(killedUnder.db.now) - 299500, code: 0 };
   const finishedBefore = syntheticHistory();
   finishedBefore.agents["s1-r3"] = { ppid: 200, startMs: Date.parse(finishedBefore.db.now) - 320000, doneMs: Date.parse(finishedBefore.db.now) - 310000, code: 0 };
-  const kills = check(killedUnder).warnings.length === 0 && check(finishedBefore).warnings.some((w) => w.includes("its agent finished"));
+  const stillRunning = syntheticHistory();
+  stillRunning.agents["s1-r3"] = { ppid: 100, startMs: Date.parse(stillRunning.db.now) - 60000, doneMs: null, code: null };
+  const kills = check(killedUnder).warnings.length === 0 && check(finishedBefore).warnings.some((w) => w.includes("its agent finished"))
+    && check(stillRunning).warnings.some((w) => w.includes("lease was not renewed"));
   if (!kills) failed++;
-  console.log(`${kills ? "ok  " : "FAIL"} a run lost under a kill -9 is expected even when its agent finished after the kill; not when it finished 10 s before`);
+  console.log(`${kills ? "ok  " : "FAIL"} a run lost under a kill -9 is expected even when its agent finished after the kill; not when it finished 10 s before; one whose instance stayed up while its agent ran is a defect`);
   console.log(failed ? `self-test: ${failed} of ${cases.length + 3} FAILED` : `self-test: all ${cases.length + 3} passed`);
   return failed === 0;
 }

@@ -299,7 +299,9 @@ let watcherCount = 0;
 
 async function createSession(project, policy, { scratch = false } = {}) {
   const { json } = await call("POST", `/api/projects/${project}/sessions`, { title: `soak ${scratch ? "scratch" : policy} ${sessions.length + 1}` }, { expect: [201] });
-  const session = { id: json.id, project, policy, scratch, ended: false, started: new Set(), marker: null, inode: null };
+  // started/finished: message ids seen in `message` events and run ids in `run.finished` events
+  // by this session's watchers (the senders wait on them, as a user watching the session would).
+  const session = { id: json.id, project, policy, scratch, ended: false, started: new Set(), finished: new Set(), marker: null, inode: null };
   sessions.push(session);
   if (!scratch) {
     // The marker the checker looks for at the end: a live session's workspace is never touched.
@@ -323,6 +325,7 @@ function startFollow(session) {
     f.lastSeq = event.seq;
     f.digest = digestStep(f.digest, event.seq, event.type, event.data?.messageId ?? event.data?.runId ?? null);
     if (event.type === "message" && event.data?.messageId) session.started.add(event.data.messageId);
+    if (event.type === "run.finished" && event.data?.runId) session.finished.add(event.data.runId);
   };
   // views/session.js's fill(): pages of the history after lastSeq up to `to`; anything but the
   // next seq is refused, and a page that brings nothing drops the connection (resumed from lastSeq).
@@ -412,12 +415,17 @@ function startSender(name, session, { once = false } = {}) {
     if (resolve) resolve(ack);
   };
   // What the outbox leaves to the user (busy; a 4xx it does not retry) is retried here with the
-  // same key, as a user pressing Retry: after a short wait, and at once while the run settles.
-  const retryLater = (item, why) => {
+  // same key, as a user pressing Retry. Busy: once the stream showed that run's run.finished (the
+  // contract's rule; views/session.js shows "retry now" then), else after a minute; anything
+  // else after a second or two; while the run settles, soon.
+  const retryLater = (item, why, runId) => {
     if (s.scheduled.has(item.key)) return;
     s.scheduled.add(item.key);
-    const delay = loadOn ? (why === "busy" ? 300 + clientRandom() * 1200 : 500 + clientRandom() * 1500) : 300;
-    setTimeout(() => {
+    const waited = why === "busy" && runId
+      ? waitUntil(() => session.finished.has(runId) || !loadOn || s.abort.signal.aborted, 60_000, 100)
+      : Promise.resolve();
+    const delay = loadOn ? (why === "busy" ? clientRandom() * 300 : 500 + clientRandom() * 1500) : 300;
+    waited.then(() => setTimeout(() => {
       s.scheduled.delete(item.key);
       if (s.abort.signal.aborted || !s.outbox.items.some((i) => i.key === item.key)) return;
       const code = why === "busy" ? "session-busy" : browser.lastProblem.get(item.key) ?? "unknown";
@@ -433,7 +441,7 @@ function startSender(name, session, { once = false } = {}) {
         return;
       }
       s.outbox.retry(item);
-    }, delay);
+    }, delay));
   };
   s.outbox = app.outbox.createOutbox({
     sessionId: session.id,
@@ -447,7 +455,7 @@ function startSender(name, session, { once = false } = {}) {
         if (item.state === "held" || item.state === "expired") violation(`the outbox holds send ${textId(item.text)}: ${item.status}`);
       }
     },
-    onBusy: (item) => retryLater(item, "busy"),
+    onBusy: (item, error) => retryLater(item, "busy", error?.problem?.runId),
     onForbidden: (error) => violation(`send to session ${session.id} forbidden: ${error.message}`),
     onSent: ackOf,
   });
