@@ -54,7 +54,7 @@ fi
 [[ $seed =~ ^[0-9]*$ ]] || die "--seed takes a whole number, not '$seed'"
 [[ -n $seed ]] || seed=$(( $(od -An -N4 -tu4 /dev/urandom | tr -d ' ') % 1000000000 ))
 if $short; then
-  duration_s=60
+  duration_s=45
 else
   [[ $duration =~ ^([0-9]+)(s|m|h)?$ ]] || die "--duration takes 90s, 10m or 1h, not '$duration'"
   case ${BASH_REMATCH[2]:-s} in s) duration_s=${BASH_REMATCH[1]} ;; m) duration_s=$((BASH_REMATCH[1] * 60)) ;;
