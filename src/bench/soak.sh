@@ -211,7 +211,9 @@ chmod +x "$work/agent.sh"
 # and restarts it after a fault): start-instance.sh <n> <log file>. Three JVMs share two cores on
 # CI: C1 only and the serial collector halve what a boot costs (measured: 26 → 14 CPU-seconds to
 # readiness), which is most of what the short run waits for; the soak checks correctness, not
-# the JIT's peak.
+# the JIT's peak. The lease is 20 s: its renewal, every third of it, may wait the pool's 5 s
+# connection timeout during a database fault and must still come before the lease ends. A replay
+# cap of 50 (not 200) makes late and reconnecting watchers meet `gap` events and fill them.
 admin_login=soak-admin
 admin_password="soak-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 cat >"$work/start-instance.sh" <<EOF
@@ -229,7 +231,7 @@ exec env -i PATH="$PATH" HOME="$work/home/\$n" ${JAVA_HOME:+JAVA_HOME="$JAVA_HOM
   --collab.data-dir="$work/instances/\$n" --collab.workspace.root="$work/workspaces" \\
   --collab.runner.command="$work/agent.sh" --collab.runner.lease=20s --collab.runner.timeout=2m \\
   --collab.sweeper.enabled=true --collab.sweeper.initial-delay=5s --collab.sweeper.interval=15s \\
-  --collab.sweeper.min-age=1m --collab.sweeper.max-per-run=10 \\
+  --collab.sweeper.min-age=1m --collab.sweeper.max-per-run=10 --collab.stream.max-replay=50 \\
   >>"\$2" 2>&1
 EOF
 chmod +x "$work/start-instance.sh"
