@@ -310,25 +310,33 @@ export function check(history) {
     const agent = history.agents?.[run.id];
     const incarnation = agent ? findIncarnation(history, agent.ppid) : null;
     let cause;
-    if (!agent) cause = "its agent never started";
+    let kind;
+    if (!agent) {
+      kind = "agent never started";
+      cause = "its agent never started";
+    }
     else if (incarnation && incarnation.endedBy === "kill9" && agent.startMs <= incarnation.endedAt
         && (agent.doneMs == null || agent.doneMs > incarnation.endedAt - 2000)) {
       // Killed while its agent ran (or within 2 s of its end, before the end was written): the
       // end was never seen. An agent that finished well before the kill should have been recorded.
+      kind = "instance killed with -9";
       cause = `its instance ${incarnation.instance} was killed with -9`;
     } else if (agent.doneMs == null && incarnation && (incarnation.endedAt == null || incarnation.endedAt > Date.parse(run.finishedAt))) {
       // Its instance outlived the run and its agent still ran: the lease was not renewed in time.
       const near = (history.faults ?? []).filter((f) => (f.kind.startsWith("pg-")) && f.at <= Date.parse(run.finishedAt) && f.at >= Date.parse(run.finishedAt) - 2 * leaseMs);
+      kind = "lease not renewed (defect)";
       cause = `its agent was still running and its instance ${incarnation.instance} up when the run ended lost: the lease was not renewed in time${near.length ? ` (database fault before: ${near.map((f) => f.kind).join(", ")})` : ""}`;
       warnings.push(`run ${run.id} (session ${run.sessionId}): ${cause}`);
     } else if (agent.doneMs == null) {
+      kind = "agent did not finish";
       cause = incarnation?.endedBy ? `its agent did not finish (instance ${incarnation.instance} ended by ${incarnation.endedBy})` : "its agent did not finish";
     } else {
       const near = (history.faults ?? []).filter((f) => f.kind.startsWith("pg-") && Math.abs(f.at - agent.doneMs) <= leaseMs + (f.ms ?? 0));
+      kind = "agent finished, end not recorded (defect)";
       cause = `its agent finished (exit ${agent.code}) but the run ended lost${near.length ? ` (database fault near its end: ${near.map((f) => f.kind).join(", ")})` : " (no database fault near its end)"}`;
       warnings.push(`run ${run.id} (session ${run.sessionId}): ${cause}`);
     }
-    lostRuns.push({ runId: run.id, sessionId: run.sessionId, cause });
+    lostRuns.push({ runId: run.id, sessionId: run.sessionId, kind, cause });
   }
 
   // ---- workspaces: live ones untouched; the sweeper removed only orphans ----
@@ -377,6 +385,7 @@ export function check(history) {
       runsStarted: runs.length,
       runsByStatus,
       lostRuns,
+      lostRunsByKind: lostRuns.reduce((byKind, r) => ({ ...byKind, [r.kind]: (byKind[r.kind] ?? 0) + 1 }), {}),
       sweeps: sweeps.length,
       sweeperRemoved: removed,
       orphansPlanted: orphans,

@@ -605,15 +605,20 @@ async function injector(until) {
     [must[i], must[j]] = [must[j], must[i]];
   }
   must.sort((a, b) => group(a) - group(b));
-  while (Date.now() < until() || (short && must.length && Date.now() < until() + settings.extraLoadMs)) {
+  const over = () => Date.now() >= until() && !(short && must.length && Date.now() < until() + settings.extraLoadMs);
+  while (!over()) {
     await sleep(between(faultRandom, settings.faultGap));
     let kind = must.find(runnable);
     if (kind) must.splice(must.indexOf(kind), 1);
-    else if (must.length && short) continue;
+    else if (must.length) continue;
     else {
-      // After the first round, a short run adds no restart: the settle would wait for its boot.
-      const choices = FAULT_KINDS.filter((k) => runnable(k) && !(short && group(k) === 1));
+      // After the first round: any kind, each as likely, waited for until it can run (a
+      // PostgreSQL fault waits for restarts to finish rather than lose its turn); a short run
+      // adds no restart, which the settle would wait for.
+      const choices = FAULT_KINDS.filter((k) => !(short && group(k) === 1));
       kind = choices[int(faultRandom, choices.length)];
+      await waitUntil(() => runnable(kind) || Date.now() >= until(), until() - Date.now(), 250);
+      if (!runnable(kind) || Date.now() >= until()) break;
     }
     try {
       await inject(kind);
@@ -918,10 +923,12 @@ function finish(history) {
     timeToAckMs: f.timeToAckMs,
     runsStarted: f.runsStarted,
     runsByStatus: f.runsByStatus,
+    lostRunsByKind: f.lostRunsByKind,
     lostRuns: f.lostRuns,
     sweeps: f.sweeps,
     sweeperRemoved: f.sweeperRemoved,
     orphansPlanted: f.orphansPlanted,
+    plantedOrphansLeft: history.workspaces.planted.filter((p) => p.existsAtEnd).length,
     streams: history.watchers.length,
     streamConnections: history.watchers.reduce((n, w) => n + w.connections, 0),
     requests: history.requests,
@@ -939,8 +946,8 @@ function finish(history) {
     `events checked ${f.eventsChecked} (${f.eventsInLogs} in the logs via the API and psql, ${f.eventsTakenByWatchers} taken by ${history.watchers.length} watchers over ${report.streamConnections} connections; ${f.gapEvents} gap events, ${f.filledFromHistory} events filled from the history)`,
     `longest unavailability ${(history.availability.longestMs / 1000).toFixed(1)} s${report.longestUnavailability ? ` (${report.longestUnavailability.from} → ${report.longestUnavailability.to}; faults: ${report.longestUnavailability.during.join(", ") || "none"})` : ""}`,
     `ack latency (the 202's request) p50 ${f.ackLatencyMs.p50} ms, p99 ${f.ackLatencyMs.p99} ms, max ${f.ackLatencyMs.max} ms; send to ack (retries, busy included) p50 ${f.timeToAckMs.p50} ms, p99 ${f.timeToAckMs.p99} ms; idempotent replays ${history.requests.replayed}`,
-    `runs started ${f.runsStarted}: ${statuses}; lost: ${f.lostRuns.map((r) => r.cause).join("; ") || "none"}`,
-    `sweeper: ${f.sweeps} sweeps reported, ${f.sweeperRemoved} workspaces removed, ${f.orphansPlanted} orphans (planted or ended)`,
+    `runs started ${f.runsStarted}: ${statuses}; lost: ${Object.entries(f.lostRunsByKind).map(([k, n]) => `${n} ${k}`).join(", ") || "none"}`,
+    `sweeper: ${f.sweeps} sweeps reported, ${f.sweeperRemoved} workspaces removed; ${history.workspaces.planted.length} orphans planted (${report.plantedOrphansLeft} left at the end), ${history.workspaces.live.length} live workspaces untouched or listed above`,
     `ERROR lines in the server logs: ${history.errors.length}`,
     ...history.errors.map((e) => `  ${e.file}:${e.line} (${e.after.length ? `after ${e.after.join(", ")}` : "no fault just before"}): ${e.text}`),
     ...result.warnings.map((w) => `warning: ${w}`),
