@@ -889,6 +889,17 @@ async function main() {
   });
 }
 
+/** ERROR lines counted by logger and message, ids left out. */
+function errorKinds(errors) {
+  const kinds = {};
+  for (const e of errors) {
+    const match = /ERROR \[[^\]]*\] \d+ --- \[[^\]]*\] \[[^\]]*\] (\S+)\s+: (.*)$/.exec(e.text);
+    const key = match ? `${match[1].split(".").pop()}: ${match[2].replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, "…").slice(0, 90)}` : e.text.slice(0, 90);
+    kinds[key] = (kinds[key] ?? 0) + 1;
+  }
+  return kinds;
+}
+
 function finish(history) {
   if (!history) {
     const result = { violations: driverViolations, warnings: [], figures: {} };
@@ -932,6 +943,7 @@ function finish(history) {
     streams: history.watchers.length,
     streamConnections: history.watchers.reduce((n, w) => n + w.connections, 0),
     requests: history.requests,
+    errorLinesByMessage: errorKinds(history.errors),
     errorLines: history.errors,
     warnings: result.warnings,
     violations: result.violations,
@@ -948,7 +960,7 @@ function finish(history) {
     `ack latency (the 202's request) p50 ${f.ackLatencyMs.p50} ms, p99 ${f.ackLatencyMs.p99} ms, max ${f.ackLatencyMs.max} ms; send to ack (retries, busy included) p50 ${f.timeToAckMs.p50} ms, p99 ${f.timeToAckMs.p99} ms; idempotent replays ${history.requests.replayed}`,
     `runs started ${f.runsStarted}: ${statuses}; lost: ${Object.entries(f.lostRunsByKind).map(([k, n]) => `${n} ${k}`).join(", ") || "none"}`,
     `sweeper: ${f.sweeps} sweeps reported, ${f.sweeperRemoved} workspaces removed; ${history.workspaces.planted.length} orphans planted (${report.plantedOrphansLeft} left at the end), ${history.workspaces.live.length} live workspaces untouched or listed above`,
-    `ERROR lines in the server logs: ${history.errors.length}`,
+    `ERROR lines in the server logs: ${history.errors.length}${history.errors.length ? ` (${Object.entries(report.errorLinesByMessage).map(([k, n]) => `${n}× ${k}`).join("; ")})` : ""}`,
     ...history.errors.map((e) => `  ${e.file}:${e.line} (${e.after.length ? `after ${e.after.join(", ")}` : "no fault just before"}): ${e.text}`),
     ...result.warnings.map((w) => `warning: ${w}`),
     result.violations.length ? `violations: ${result.violations.length}` : "violations: none",
