@@ -246,7 +246,10 @@ wait "$driver"
 status=$?
 set -e
 driver=""
-say "wall time $((SECONDS - started)) s (without the JAR build)"
+say "wall time $((SECONDS - started)) s (without the JAR build); load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
+if $short && ((SECONDS - started > 180)); then
+  say "!! WARNING: the short run took $((SECONDS - started)) s, over its 3-minute budget (most of it is the servers' boots: see 'ready after' above)" >&2
+fi
 if [[ $status -eq 0 ]]; then
   keep_all=false
   say "PASSED: report in $work/report.json"
